@@ -2,6 +2,7 @@ package zone
 
 import (
 	"fmt"
+	"sort"
 	"strings"
 )
 
@@ -76,4 +77,25 @@ func (e *LoadError) Error() string {
 		lines[i] = d.String()
 	}
 	return strings.Join(lines, "\n")
+}
+
+// sortByPosition orders findings by file (in the order files were first
+// named) and then by line and column, the order a reader fixes them in.
+func (ds Diagnostics) sortByPosition() {
+	rank := make(map[string]int)
+	for _, d := range ds {
+		if _, ok := rank[d.File]; !ok {
+			rank[d.File] = len(rank)
+		}
+	}
+	sort.SliceStable(ds, func(i, j int) bool {
+		a, b := ds[i], ds[j]
+		if a.File != b.File {
+			return rank[a.File] < rank[b.File]
+		}
+		if a.Line != b.Line {
+			return a.Line < b.Line
+		}
+		return a.Col < b.Col
+	})
 }

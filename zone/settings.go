@@ -64,7 +64,7 @@ type LinkSet uint64
 // MaxLinks is how many links a configuration may declare.
 const MaxLinks = 64
 
-func (s LinkSet) Has(i int) bool       { return i >= 0 && i < MaxLinks && s&(1<<uint(i)) != 0 }
+func (s LinkSet) Has(i int) bool        { return i >= 0 && i < MaxLinks && s&(1<<uint(i)) != 0 }
 func (s LinkSet) With(i int) LinkSet    { return s | 1<<uint(i) }
 func (s LinkSet) Without(i int) LinkSet { return s &^ (1 << uint(i)) }
 

@@ -1,0 +1,321 @@
+package zone
+
+import (
+	"sort"
+	"strings"
+
+	"github.com/miekg/dns"
+)
+
+// source is one parsed file and what it defined.
+type source struct {
+	file  string
+	zones []*parsedZone
+	mtime int64 // unix seconds; the base of "serial: auto"
+}
+
+// build turns parsed files into a snapshot, adding every finding to diags.
+// It returns nil when any finding is an error.
+func build(cfg *parsedConfig, sources []source, prev *Snapshot, diags *Diagnostics) *Snapshot {
+	s := &Snapshot{
+		zones:      make(map[string]*zoneData),
+		listenLink: make(map[string]int),
+	}
+	s.settings = Settings{Listen: cfg.listen, Admin: cfg.admin, LinkTTL: cfg.linkTTL}
+	linkIndex := s.buildLinks(cfg, diags)
+
+	type defined struct {
+		pz  *parsedZone
+		src *source
+	}
+	var all []defined
+	first := make(map[string]at)
+	for i := range sources {
+		src := &sources[i]
+		for _, pz := range src.zones {
+			if p, dup := first[pz.origin]; dup {
+				diags.add(pz.pos, Error, "zone %s is defined twice: here and at %s", strings.TrimSuffix(pz.origin, "."), p)
+				continue
+			}
+			first[pz.origin] = pz.pos
+			all = append(all, defined{pz, src})
+		}
+	}
+
+	for _, d := range all {
+		z := buildZone(d.pz, linkIndex, diags)
+		z.file = d.src.file
+		s.zones[z.origin] = z
+		s.maxLabels = max(s.maxLabels, dns.CountLabel(z.origin))
+	}
+	for _, d := range all {
+		s.checkTargets(d.pz, diags)
+	}
+	s.linkMXHealth()
+	for _, d := range all {
+		z := s.zones[d.pz.origin]
+		var prevZone *zoneData
+		if prev != nil {
+			prevZone = prev.zones[z.origin]
+		}
+		z.soa = makeSOA(d.pz, z, d.src.mtime, prevZone)
+	}
+	if len(diags.Errors()) > 0 {
+		return nil
+	}
+	return s
+}
+
+func (s *Snapshot) buildLinks(cfg *parsedConfig, diags *Diagnostics) map[string]int {
+	index := make(map[string]int, len(cfg.links))
+	owner := make(map[string]string)
+	for _, l := range cfg.links {
+		index[l.Name] = len(s.settings.Links)
+		for _, addr := range l.Listen {
+			if other, dup := owner[addr]; dup {
+				diags.add(l.pos, Error, "link %s: listen address %s is already used by link %s", l.Name, addr, other)
+				continue
+			}
+			owner[addr] = l.Name
+			s.listenLink[addr] = index[l.Name]
+		}
+		s.settings.Links = append(s.settings.Links, l.Link)
+	}
+	return index
+}
+
+// buildZone assembles one zone's nodes and runs the checks that need only
+// the zone itself.
+func buildZone(pz *parsedZone, linkIndex map[string]int, diags *Diagnostics) *zoneData {
+	z := &zoneData{origin: pz.origin, nodes: make(map[string]*node)}
+	apex := z.node(pz.origin)
+
+	ns := &rrset{rtype: dns.TypeNS, ttl: pz.ttl}
+	for _, n := range pz.ns {
+		ns.rrs = append(ns.rrs, &dns.NS{Hdr: dns.RR_Header{Name: pz.origin, Rrtype: dns.TypeNS, Class: dns.ClassINET, Ttl: pz.ttl}, Ns: n.name})
+	}
+	ns.rrs = dedupe(ns.rrs, nil, diags)
+	apex.sets = append(apex.sets, ns)
+
+	seen := make(map[string]at)
+	for _, o := range pz.owners {
+		if p, dup := seen[o.name]; dup {
+			diags.add(o.pos, Error, "name %s is written twice in zone %s (first at %s)", o.name, strings.TrimSuffix(pz.origin, "."), p)
+			continue
+		}
+		seen[o.name] = o.pos
+		z.addOwner(pz, o, linkIndex, diags)
+	}
+	for _, n := range z.nodes {
+		sort.Slice(n.sets, func(i, j int) bool { return n.sets[i].rtype < n.sets[j].rtype })
+	}
+	z.checkOcclusion(pz, diags)
+	return z
+}
+
+// node returns the node for name, creating it and every empty non-terminal
+// between it and the apex.
+func (z *zoneData) node(name string) *node {
+	if n, ok := z.nodes[name]; ok {
+		return n
+	}
+	n := &node{name: name}
+	z.nodes[name] = n
+	if name != z.origin {
+		z.node(parentName(name))
+	}
+	if strings.HasPrefix(name, "*.") {
+		z.wildcard = true
+	}
+	return n
+}
+
+func (z *zoneData) addOwner(pz *parsedZone, o *parsedOwner, linkIndex map[string]int, diags *Diagnostics) {
+	ttl := pz.ttl
+	if o.ttl != nil {
+		ttl = *o.ttl
+	}
+	byType := make(map[uint16][]parsedRecord)
+	var order []uint16
+	for _, rec := range o.records {
+		t := rec.rr.Header().Rrtype
+		if _, ok := byType[t]; !ok {
+			order = append(order, t)
+		}
+		rec.rr.Header().Ttl = ttl
+		byType[t] = append(byType[t], rec)
+	}
+	isApex := o.name == pz.origin
+	if recs, ok := byType[dns.TypeCNAME]; ok {
+		switch {
+		case isApex:
+			diags.add(recs[0].pos, Error, "cname at the zone's apex: the apex holds SOA and NS, and a name with a CNAME may hold nothing else (RFC 1034 §3.6.2)")
+		case len(order) > 1:
+			var others []string
+			for _, t := range order {
+				if t != dns.TypeCNAME {
+					others = append(others, strings.ToLower(dns.TypeToString[t]))
+				}
+			}
+			diags.add(recs[0].pos, Error, "cname: %s also has %s; a name with a CNAME may hold nothing else (RFC 1034 §3.6.2)", o.name, strings.Join(others, ", "))
+		}
+	}
+	if recs, ok := byType[dns.TypeNS]; ok && isApex {
+		diags.add(recs[0].pos, Error, "ns at the apex: list the zone's name servers in its ns: key")
+		delete(byType, dns.TypeNS)
+	}
+	if o.mxPublish != publishHealthy && byType[dns.TypeMX] == nil {
+		diags.add(o.pos, Warning, "name %s: mx_publish has no effect without mx", o.name)
+	}
+
+	n := z.node(o.name)
+	for _, t := range order {
+		recs, ok := byType[t]
+		if !ok {
+			continue
+		}
+		set := &rrset{rtype: t, ttl: ttl, mode: o.linkMode, publish: o.mxPublish}
+		if t == dns.TypeA || t == dns.TypeAAAA {
+			set.addAddresses(recs, linkIndex, diags)
+		} else {
+			for _, rec := range recs {
+				set.rrs = append(set.rrs, rec.rr)
+			}
+			set.rrs = dedupe(set.rrs, recs, diags)
+		}
+		if t == dns.TypeMX {
+			sortMX(set.rrs)
+			checkNullMX(set.rrs, recs, diags)
+		}
+		if t == dns.TypeNS {
+			n.cut = true
+			z.cuts = true
+		}
+		n.sets = append(n.sets, set)
+	}
+}
+
+// addAddresses fills an A or AAAA set, keeping link-mapped addresses by link.
+func (set *rrset) addAddresses(recs []parsedRecord, linkIndex map[string]int, diags *Diagnostics) {
+	mapped := recs[0].link != ""
+	for _, rec := range recs {
+		if !mapped {
+			set.rrs = append(set.rrs, rec.rr)
+			continue
+		}
+		i, ok := linkIndex[rec.link]
+		if !ok {
+			declared := keyList(linkIndex)
+			if declared == "" {
+				declared = "none (add a links: section)"
+			}
+			diags.add(rec.linkPos, Error, "no link %q; declared links: %s", rec.link, declared)
+			continue
+		}
+		if len(set.links) == 0 || set.links[len(set.links)-1].link != i {
+			set.links = append(set.links, linkAddrs{link: i})
+		}
+		la := &set.links[len(set.links)-1]
+		la.rrs = append(la.rrs, rec.rr)
+	}
+	if !mapped {
+		set.rrs = dedupe(set.rrs, recs, diags)
+		return
+	}
+	set.linkDependent = true
+	for _, la := range set.links {
+		for _, rr := range la.rrs {
+			if !containsRR(set.rrs, rr) {
+				set.rrs = append(set.rrs, rr)
+			}
+		}
+	}
+}
+
+// dedupe drops records written twice (an RRset is a set, RFC 2181 §5),
+// warning at the repeat so that nothing disappears unannounced.
+func dedupe(rrs []dns.RR, recs []parsedRecord, diags *Diagnostics) []dns.RR {
+	out := rrs[:0]
+	for i, rr := range rrs {
+		if containsRR(out, rr) {
+			if recs != nil {
+				diags.add(recs[i].pos, Warning, "%s is written twice; it is served once", strings.ToLower(dns.TypeToString[rr.Header().Rrtype]))
+			}
+			continue
+		}
+		out = append(out, rr)
+	}
+	return out
+}
+
+func containsRR(rrs []dns.RR, rr dns.RR) bool {
+	for _, x := range rrs {
+		if dns.IsDuplicate(x, rr) {
+			return true
+		}
+	}
+	return false
+}
+
+// sortMX orders MX records lowest preference first, keeping the written
+// order among equals (rotation shares those at answer time).
+func sortMX(rrs []dns.RR) {
+	sort.SliceStable(rrs, func(i, j int) bool { return rrs[i].(*dns.MX).Preference < rrs[j].(*dns.MX).Preference })
+}
+
+// checkNullMX enforces RFC 7505: a null MX ("0;.") is the only MX of its name.
+func checkNullMX(rrs []dns.RR, recs []parsedRecord, diags *Diagnostics) {
+	for _, rec := range recs {
+		mx := rec.rr.(*dns.MX)
+		if mx.Mx != "." {
+			continue
+		}
+		if mx.Preference != 0 {
+			diags.add(rec.pos, Error, "mx \"%d;.\": a null MX is written \"0;.\" (RFC 7505)", mx.Preference)
+		}
+		if len(rrs) > 1 {
+			diags.add(rec.pos, Error, "mx: a null MX (\"0;.\") must be the only MX of %s (RFC 7505)", mx.Hdr.Name)
+		}
+	}
+}
+
+// checkOcclusion warns about data below a delegation: the child zone
+// answers for it, so only addresses (glue) are ever used.
+func (z *zoneData) checkOcclusion(pz *parsedZone, diags *Diagnostics) {
+	if !z.cuts {
+		return
+	}
+	for _, o := range pz.owners {
+		cut := z.cutAbove(o.name, false)
+		n := z.nodes[o.name]
+		if n == nil {
+			continue
+		}
+		for _, set := range n.sets {
+			switch {
+			case cut != nil && set.rtype != dns.TypeA && set.rtype != dns.TypeAAAA:
+				diags.add(o.pos, Warning, "name %s is below the delegation at %s: its %s is never served (only glue addresses are)", o.name, cut.name, strings.ToLower(dns.TypeToString[set.rtype]))
+			case cut == nil && n.cut && set.rtype != dns.TypeNS && set.rtype != dns.TypeA && set.rtype != dns.TypeAAAA:
+				diags.add(o.pos, Warning, "name %s is a delegation point: its %s is never served (the child zone answers for it)", o.name, strings.ToLower(dns.TypeToString[set.rtype]))
+			}
+		}
+	}
+}
+
+// cutAbove returns the highest delegation point on the way from the apex
+// to name; with inclusive, name itself may be that point.
+func (z *zoneData) cutAbove(name string, inclusive bool) *node {
+	if !z.cuts || name == z.origin {
+		return nil
+	}
+	var found *node
+	for n := name; n != z.origin && n != ""; n = parentName(n) {
+		if n == name && !inclusive {
+			continue
+		}
+		if nd, ok := z.nodes[n]; ok && nd.cut {
+			found = nd
+		}
+	}
+	return found
+}

@@ -1,0 +1,122 @@
+package zone
+
+import (
+	"strings"
+
+	"github.com/miekg/dns"
+)
+
+// linkAddresses chooses the addresses of a link-mapped set for this query.
+//
+// balance: the link the query arrived over, if it is up and has addresses
+// here (inbound comes back over the link that asked); else every up link.
+// failover: the first up link in the order written.
+// With no link up, every address: a wrong health check must not take the
+// name off the internet.
+func (l *lookup) linkAddresses(set *rrset) []dns.RR {
+	up := l.client.Up
+	if set.mode == linkBalance && up.Has(l.client.Link) {
+		for _, la := range set.links {
+			if la.link == l.client.Link {
+				return la.rrs
+			}
+		}
+	}
+	var out []dns.RR
+	for _, la := range set.links {
+		if !up.Has(la.link) {
+			continue
+		}
+		if set.mode == linkFailover {
+			return la.rrs
+		}
+		out = append(out, la.rrs...)
+	}
+	if out == nil {
+		return set.rrs
+	}
+	return out
+}
+
+// mxRecords publishes MX by the health of their targets: "all" every one,
+// "healthy" those whose target is reachable, "primary" only the reachable
+// ones of the lowest preference. When none is reachable every MX is
+// published. Equal preferences are rotated so senders share them.
+func (l *lookup) mxRecords(set *rrset) []dns.RR {
+	chosen := set.rrs
+	if set.publish != publishAll && set.linkDependent {
+		chosen = nil
+		for i, rr := range set.rrs {
+			if !set.mxHealth[i].healthy(l.client.Up) {
+				continue
+			}
+			if set.publish == publishPrimary && len(chosen) > 0 &&
+				rr.(*dns.MX).Preference != chosen[0].(*dns.MX).Preference {
+				break
+			}
+			chosen = append(chosen, rr)
+		}
+		if chosen == nil {
+			chosen = set.rrs
+		}
+	} else if set.publish == publishPrimary {
+		chosen = nil
+		for _, rr := range set.rrs {
+			if len(chosen) > 0 && rr.(*dns.MX).Preference != chosen[0].(*dns.MX).Preference {
+				break
+			}
+			chosen = append(chosen, rr)
+		}
+	}
+	return rotateGroups(chosen, l.client.Rotate)
+}
+
+// rotateGroups rotates each run of equal preference in a sorted MX list.
+func rotateGroups(rrs []dns.RR, by uint32) []dns.RR {
+	var out []dns.RR
+	for i := 0; i < len(rrs); {
+		j := i + 1
+		pref := rrs[i].(*dns.MX).Preference
+		for j < len(rrs) && rrs[j].(*dns.MX).Preference == pref {
+			j++
+		}
+		if j-i > 1 && out == nil {
+			out = append(make([]dns.RR, 0, len(rrs)), rrs[:i]...)
+		}
+		if out != nil {
+			out = append(out, rotate(rrs[i:j], by)...)
+		}
+		i = j
+	}
+	if out == nil {
+		return rrs
+	}
+	return out
+}
+
+// Stranded lists the link-mapped address sets none of whose links is in
+// up: they answer every address until a link returns. The server logs
+// these when link state changes.
+func (s *Snapshot) Stranded(up LinkSet) []string {
+	var out []string
+	for _, z := range s.zones {
+		for _, n := range z.nodes {
+			for _, set := range n.sets {
+				if len(set.links) == 0 {
+					continue
+				}
+				stranded := true
+				for _, la := range set.links {
+					if up.Has(la.link) {
+						stranded = false
+						break
+					}
+				}
+				if stranded {
+					out = append(out, n.name+" "+strings.ToUpper(dns.TypeToString[set.rtype]))
+				}
+			}
+		}
+	}
+	return out
+}

@@ -1,0 +1,95 @@
+package zone
+
+import (
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/miekg/dns"
+)
+
+func serialOf(t *testing.T, s *Snapshot, origin string) uint32 {
+	t.Helper()
+	for _, z := range s.Zones() {
+		if z.Origin == origin {
+			return z.Serial
+		}
+	}
+	t.Fatalf("zone %s not loaded", origin)
+	return 0
+}
+
+func writeFile(t *testing.T, path, text string, mtime time.Time) {
+	t.Helper()
+	if err := os.WriteFile(path, []byte(text), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Chtimes(path, mtime, mtime); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestAutoSerialMovesOnlyWithContent(t *testing.T) {
+	dir := t.TempDir()
+	cfg := filepath.Join(dir, "config.yaml")
+	zones := filepath.Join(dir, "zones")
+	if err := os.Mkdir(zones, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	writeFile(t, cfg, "zone_files: [\"zones/*.yaml\"]\n", time.Unix(1000, 0))
+	a := filepath.Join(zones, "a.yaml")
+	b := filepath.Join(zones, "b.yaml")
+	writeFile(t, a, "zones:\n  a.test: {ns: [ns.b.test.]}\n", time.Unix(1_800_000_000, 0))
+	writeFile(t, b, "zones:\n  b.test: {ns: [ns], records: {ns: {a: 192.0.2.1}}}\n", time.Unix(1_800_000_100, 0))
+
+	first, diags := Load(cfg, nil)
+	if err := diags.Err(); err != nil {
+		t.Fatal(err)
+	}
+	if got := serialOf(t, first, "a.test."); got != 1_800_000_000 {
+		t.Errorf("first serial of a.test = %d, want the file's mtime 1800000000", got)
+	}
+	if got, want := first.Files(), []string{cfg, a, b}; len(got) != 3 || got[1] != want[1] || got[2] != want[2] {
+		t.Errorf("Files() = %v, want %v", got, want)
+	}
+	if got := first.WatchDirs(); len(got) != 2 || got[0] != dir || got[1] != zones {
+		t.Errorf("WatchDirs() = %v, want [%s %s]", got, dir, zones)
+	}
+
+	// Touched but unchanged: the serial stays.
+	writeFile(t, a, "zones:\n  a.test: {ns: [ns.b.test.]}\n", time.Unix(1_800_000_500, 0))
+	second, _ := Load(cfg, first)
+	if got := serialOf(t, second, "a.test."); got != 1_800_000_000 {
+		t.Errorf("serial after a touch = %d, want 1800000000 unchanged", got)
+	}
+
+	// Changed, with a clock that went backwards: the serial still rises.
+	writeFile(t, a, "zones:\n  a.test: {ns: [ns.b.test.], ttl: 60}\n", time.Unix(1_700_000_000, 0))
+	third, _ := Load(cfg, second)
+	if got := serialOf(t, third, "a.test."); got != 1_800_000_001 {
+		t.Errorf("serial after a change = %d, want 1800000001", got)
+	}
+	if got := serialOf(t, third, "b.test."); got != 1_800_000_100 {
+		t.Errorf("serial of the untouched zone = %d, want 1800000100", got)
+	}
+}
+
+func TestExplicitSerialAndSOADefaults(t *testing.T) {
+	snap := mustSnapshot(t, `
+zones:
+  example.com:
+    ttl: 600
+    soa: {serial: 42, rname: john.doe@example.net, mname: ns0.example.net.}
+    ns: [ns1.example.net.]
+`)
+	res := snap.Lookup(dns.Question{Name: "example.com.", Qtype: dns.TypeSOA, Qclass: dns.ClassINET}, Client{Link: NoLink})
+	compareSection(t, "answer", res.Answer, []string{`example.com. 600 IN SOA ns0.example.net. john\.doe.example.net. 42 3600 900 1209600 300`})
+}
+
+func TestMissingConfigIsAnError(t *testing.T) {
+	snap, diags := Load(filepath.Join(t.TempDir(), "absent.yaml"), nil)
+	if snap != nil || diags.Err() == nil {
+		t.Fatalf("Load of a missing file gave %v, %v; want an error", snap, diags)
+	}
+}

@@ -1,0 +1,238 @@
+package zone
+
+import (
+	"strings"
+
+	"github.com/miekg/dns"
+)
+
+// Client is what the server knows about a query besides its question.
+type Client struct {
+	Link   int     // index of the link the query arrived over, -1 for none
+	Up     LinkSet // links that are up now
+	Rotate uint32  // varies from answer to answer; picks the rotation of RRsets
+}
+
+// NoLink is the Client.Link of a query that arrived on no link's address.
+const NoLink = -1
+
+// Result is an answer before it is put into a message.
+type Result struct {
+	Rcode         int
+	Authoritative bool
+	Answer        []dns.RR
+	Ns            []dns.RR
+	Extra         []dns.RR
+}
+
+// maxChain bounds how many CNAMEs one answer follows.
+const maxChain = 8
+
+// Lookup answers q (its name as the client wrote it) from the snapshot,
+// following RFC 1034 §4.3.2 in named steps: find the zone, stop at a
+// delegation, match exactly, follow a CNAME, synthesise from a wildcard,
+// or answer negatively. Names in no zone served give REFUSED without AA.
+func (s *Snapshot) Lookup(q dns.Question, c Client) Result {
+	name := strings.ToLower(dns.Fqdn(q.Name))
+	z := s.findZone(name)
+	if z == nil {
+		return Result{Rcode: dns.RcodeRefused}
+	}
+	l := &lookup{snap: s, zone: z, client: c, qtype: q.Qtype}
+	l.res.Authoritative = true
+	l.resolve(name, dns.Fqdn(q.Name))
+	return l.res
+}
+
+// lookup is the state of one answer being assembled.
+type lookup struct {
+	snap   *Snapshot
+	zone   *zoneData
+	client Client
+	qtype  uint16
+	res    Result
+	// extraDone holds targets whose addresses are already in Extra.
+	extraDone []string
+}
+
+// resolve answers for name, writing owner (the name as asked) in records
+// owned by it, and follows CNAMEs within the zone.
+func (l *lookup) resolve(name, owner string) {
+	visited := []string{name}
+	for {
+		if cut := l.zone.cutAbove(name, true); cut != nil && !(cut.name == name && l.qtype == dns.TypeDS) {
+			l.referral(cut)
+			return
+		}
+		n := l.zone.nodes[name]
+		if n == nil {
+			n = l.zone.wildcardFor(name)
+		}
+		if n == nil {
+			l.negative(dns.RcodeNameError)
+			return
+		}
+		if cname := n.set(dns.TypeCNAME); cname != nil && l.qtype != dns.TypeCNAME && l.qtype != dns.TypeANY {
+			l.answer(cname, cname.rrs, owner)
+			next := cname.rrs[0].(*dns.CNAME).Target
+			if !inZone(next, l.zone.origin) || contains(visited, next) || len(visited) > maxChain {
+				return // the client resolves the rest itself
+			}
+			visited = append(visited, next)
+			name, owner = next, next
+			continue
+		}
+		set := l.pick(n)
+		if set == nil {
+			l.negative(dns.RcodeSuccess)
+			return
+		}
+		l.answer(set, l.records(set), owner)
+		return
+	}
+}
+
+// pick chooses the set answering the question at n. ANY gets one set
+// (RFC 8482): the first by type number.
+func (l *lookup) pick(n *node) *rrset {
+	if l.qtype == dns.TypeANY {
+		if len(n.sets) == 0 {
+			return nil
+		}
+		return n.sets[0]
+	}
+	return n.set(l.qtype)
+}
+
+// wildcardFor finds the wildcard that synthesises name (RFC 4592 §3.3.1):
+// "*." under the closest encloser, the nearest existing ancestor.
+func (z *zoneData) wildcardFor(name string) *node {
+	if !z.wildcard {
+		return nil
+	}
+	for ce := parentName(name); ce != ""; ce = parentName(ce) {
+		if _, ok := z.nodes[ce]; ok {
+			return z.nodes["*."+ce]
+		}
+		if ce == z.origin {
+			return nil
+		}
+	}
+	return nil
+}
+
+// referral points the client at a delegated child (RFC 1034 §4.3.2 step
+// 3b): the cut's NS in authority, glue in additional, AA clear unless a
+// CNAME already answered authoritatively.
+func (l *lookup) referral(cut *node) {
+	ns := cut.set(dns.TypeNS)
+	l.res.Ns = append(l.res.Ns, ns.rrs...)
+	if len(l.res.Answer) == 0 {
+		l.res.Authoritative = false
+	}
+	for _, rr := range ns.rrs {
+		l.addAddresses(rr.(*dns.NS).Ns, true)
+	}
+}
+
+// negative answers NXDOMAIN or NODATA with the SOA in authority, its TTL
+// the lesser of the SOA's own and its minimum (RFC 2308 §3).
+func (l *lookup) negative(rcode int) {
+	l.res.Rcode = rcode
+	soa := l.zone.soa
+	neg := *soa
+	neg.Hdr.Ttl = min(soa.Hdr.Ttl, soa.Minttl)
+	l.res.Ns = append(l.res.Ns, &neg)
+}
+
+// answer copies rrs into the answer section under owner, with the set's
+// TTL, and adds the addresses of the hosts they name.
+func (l *lookup) answer(set *rrset, rrs []dns.RR, owner string) {
+	ttl := l.ttl(set)
+	for _, rr := range rrs {
+		rr = dns.Copy(rr)
+		hdr := rr.Header()
+		hdr.Name, hdr.Ttl = owner, ttl
+		l.res.Answer = append(l.res.Answer, rr)
+		switch rr := rr.(type) {
+		case *dns.MX:
+			l.addAddresses(rr.Mx, false)
+		case *dns.SRV:
+			l.addAddresses(rr.Target, false)
+		case *dns.NS:
+			l.addAddresses(rr.Ns, false)
+		}
+	}
+}
+
+// ttl is the set's TTL, capped at link_ttl when the answer depends on
+// link state, so that resolvers notice a failover soon.
+func (l *lookup) ttl(set *rrset) uint32 {
+	if set.linkDependent {
+		return min(set.ttl, l.snap.settings.LinkTTL)
+	}
+	return set.ttl
+}
+
+// addAddresses puts the A and AAAA of host into the additional section
+// when host is in this zone. Glue (below a cut) is used only for referrals
+// and NS answers.
+func (l *lookup) addAddresses(host string, glue bool) {
+	if host == "." || !inZone(host, l.zone.origin) || contains(l.extraDone, host) {
+		return
+	}
+	l.extraDone = append(l.extraDone, host)
+	if !glue && l.zone.cutAbove(host, true) != nil {
+		return
+	}
+	n := l.zone.nodes[host]
+	if n == nil {
+		return
+	}
+	for _, t := range []uint16{dns.TypeA, dns.TypeAAAA} {
+		if set := n.set(t); set != nil {
+			ttl := l.ttl(set)
+			for _, rr := range l.records(set) {
+				rr = dns.Copy(rr)
+				rr.Header().Ttl = ttl
+				l.res.Extra = append(l.res.Extra, rr)
+			}
+		}
+	}
+}
+
+// records returns what a set answers now: addresses chosen by link state,
+// MX chosen by target health, rotated from answer to answer.
+func (l *lookup) records(set *rrset) []dns.RR {
+	switch {
+	case len(set.links) > 0:
+		return rotate(l.linkAddresses(set), l.client.Rotate)
+	case set.rtype == dns.TypeMX:
+		return l.mxRecords(set)
+	case set.rtype == dns.TypeA || set.rtype == dns.TypeAAAA:
+		return rotate(set.rrs, l.client.Rotate)
+	default:
+		return set.rrs
+	}
+}
+
+func rotate(rrs []dns.RR, by uint32) []dns.RR {
+	if len(rrs) < 2 {
+		return rrs
+	}
+	k := int(by % uint32(len(rrs)))
+	if k == 0 {
+		return rrs
+	}
+	out := make([]dns.RR, 0, len(rrs))
+	return append(append(out, rrs[k:]...), rrs[:k]...)
+}
+
+func contains(list []string, s string) bool {
+	for _, x := range list {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}

@@ -1,0 +1,370 @@
+package zone
+
+import (
+	"net"
+	"strings"
+	"time"
+
+	"github.com/miekg/dns"
+	"gopkg.in/yaml.v3"
+)
+
+// The parsed form: what a file says, checked for shape, with positions.
+// Names are already made absolute and lower case; relations between names
+// (CNAME conflicts, MX targets, links) are checked when zones are built.
+
+type parsedConfig struct {
+	listen    []string
+	admin     string
+	linkTTL   uint32
+	zoneFiles []globRef
+	links     []parsedLink
+	zones     []*parsedZone
+}
+
+type globRef struct {
+	pattern string
+	pos     at
+}
+
+type parsedLink struct {
+	Link
+	pos at
+}
+
+type parsedZone struct {
+	origin string
+	pos    at
+	ttl    uint32
+	soa    parsedSOA
+	ns     []nameRef
+	owners []*parsedOwner
+}
+
+type parsedSOA struct {
+	mname, rname        *nameRef
+	serial              uint32
+	autoSerial          bool
+	refresh, retry      uint32
+	expire, minimum     uint32
+	rnamePos, serialPos at
+}
+
+type nameRef struct {
+	name string
+	pos  at
+}
+
+type parsedOwner struct {
+	name      string
+	pos       at
+	ttl       *uint32
+	linkMode  linkMode
+	mxPublish mxPublish
+	records   []parsedRecord
+}
+
+// parsedRecord is one record value; link is "" unless the value was written
+// under a link name in an address mapping.
+type parsedRecord struct {
+	rr      dns.RR
+	pos     at
+	link    string
+	linkPos at
+}
+
+type linkMode uint8
+
+const (
+	linkBalance linkMode = iota
+	linkFailover
+)
+
+type mxPublish uint8
+
+const (
+	publishHealthy mxPublish = iota
+	publishAll
+	publishPrimary
+)
+
+const (
+	defaultListen  = "127.0.0.1:5353"
+	defaultTTL     = 3600
+	defaultLinkTTL = 30
+	maxTTL         = 1<<31 - 1 // RFC 2181 §8
+
+	defaultCheckInterval = 2 * time.Second
+	defaultCheckTimeout  = 1 * time.Second
+)
+
+// parseConfig reads the top-level configuration file.
+func parseConfig(file string, text []byte, diags *Diagnostics) *parsedConfig {
+	r := &reader{file: file, diags: diags}
+	cfg := &parsedConfig{linkTTL: defaultLinkTTL}
+	root := r.document(text)
+	if root == nil {
+		return cfg
+	}
+	r.fields(root, "config", map[string]func(*yaml.Node){
+		"listen": func(v *yaml.Node) {
+			for _, n := range r.list(v, "listen") {
+				if r.listenAddr(n) {
+					cfg.listen = append(cfg.listen, n.Value)
+				}
+			}
+		},
+		"admin": func(v *yaml.Node) {
+			if s, ok := r.scalar(v, "admin"); ok && r.hostPort(v, "admin", s) {
+				cfg.admin = s
+			}
+		},
+		"link_ttl": func(v *yaml.Node) {
+			if t, ok := r.uint32Value(v, "link_ttl", 0, maxTTL); ok {
+				cfg.linkTTL = t
+			}
+		},
+		"zone_files": func(v *yaml.Node) {
+			for _, n := range r.list(v, "zone_files") {
+				cfg.zoneFiles = append(cfg.zoneFiles, globRef{n.Value, r.pos(n)})
+			}
+		},
+		"links": func(v *yaml.Node) { cfg.links = r.links(v) },
+		"zones": func(v *yaml.Node) { cfg.zones = r.zones(v) },
+	})
+	if len(cfg.listen) == 0 {
+		cfg.listen = []string{defaultListen}
+	}
+	return cfg
+}
+
+// parseZoneFile reads a file named by zone_files: it may hold only zones.
+func parseZoneFile(file string, text []byte, diags *Diagnostics) []*parsedZone {
+	r := &reader{file: file, diags: diags}
+	root := r.document(text)
+	if root == nil {
+		return nil
+	}
+	var zones []*parsedZone
+	r.fields(root, "zone file", map[string]func(*yaml.Node){
+		"zones": func(v *yaml.Node) { zones = r.zones(v) },
+	})
+	return zones
+}
+
+func (r *reader) hostPort(n *yaml.Node, what, s string) bool {
+	if _, _, err := net.SplitHostPort(s); err != nil {
+		r.errorf(n, "%s %q: want host:port, e.g. 127.0.0.1:5353", what, s)
+		return false
+	}
+	return true
+}
+
+func (r *reader) listenAddr(n *yaml.Node) bool {
+	host, _, err := net.SplitHostPort(n.Value)
+	if err != nil {
+		r.errorf(n, "listen %q: want ip:port, e.g. 127.0.0.1:5353", n.Value)
+		return false
+	}
+	if host != "" && net.ParseIP(host) == nil {
+		r.errorf(n, "listen %q: want an IP address, not a host name, so that mxdns knows which address a query arrived on", n.Value)
+		return false
+	}
+	return true
+}
+
+func (r *reader) links(n *yaml.Node) []parsedLink {
+	var out []parsedLink
+	for _, p := range r.pairs(n, "links") {
+		if len(out) == MaxLinks {
+			r.errorf(p.k, "links: at most %d links", MaxLinks)
+			break
+		}
+		if !validLinkName(p.key) {
+			r.errorf(p.k, "link name %q: want letters, digits, '-' or '_'", p.key)
+			continue
+		}
+		l := parsedLink{Link: Link{Name: p.key}, pos: r.pos(p.k)}
+		what := "link " + p.key
+		if v := deref(p.v); v.Kind == yaml.ScalarNode && v.Tag == "!!null" {
+			out = append(out, l) // "wan3:" with nothing: a link with no check, up
+			continue
+		}
+		r.fields(p.v, what, map[string]func(*yaml.Node){
+			"listen": func(v *yaml.Node) {
+				for _, a := range r.list(v, what+" listen") {
+					if r.listenAddr(a) {
+						l.Listen = append(l.Listen, a.Value)
+					}
+				}
+			},
+			"check": func(v *yaml.Node) { l.Check = r.check(v, what+" check") },
+			"state": func(v *yaml.Node) {
+				switch s, _ := r.choice(v, what+" state", "auto", "up", "down"); s {
+				case "up":
+					l.State = LinkUp
+				case "down":
+					l.State = LinkDown
+				}
+			},
+		})
+		out = append(out, l)
+	}
+	return out
+}
+
+func validLinkName(s string) bool {
+	if s == "" {
+		return false
+	}
+	for _, c := range s {
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '-' || c == '_') {
+			return false
+		}
+	}
+	return true
+}
+
+func (r *reader) check(n *yaml.Node, what string) *Check {
+	c := &Check{Interval: defaultCheckInterval, Timeout: defaultCheckTimeout, Rise: 2, Fall: 2}
+	r.fields(n, what, map[string]func(*yaml.Node){
+		"tcp": func(v *yaml.Node) {
+			if s, ok := r.scalar(v, what+" tcp"); ok && r.hostPort(v, what+" tcp", s) {
+				c.TCP = s
+			}
+		},
+		"http": func(v *yaml.Node) {
+			if s, ok := r.scalar(v, what+" http"); ok {
+				if !strings.HasPrefix(s, "http://") && !strings.HasPrefix(s, "https://") {
+					r.errorf(v, "%s http %q: want an http:// or https:// URL", what, s)
+					return
+				}
+				c.HTTP = s
+			}
+		},
+		"interval": func(v *yaml.Node) { c.Interval, _ = r.duration(v, what+" interval") },
+		"timeout":  func(v *yaml.Node) { c.Timeout, _ = r.duration(v, what+" timeout") },
+		"rise":     func(v *yaml.Node) { c.Rise = int(must(r.uint32Value(v, what+" rise", 1, 100))) },
+		"fall":     func(v *yaml.Node) { c.Fall = int(must(r.uint32Value(v, what+" fall", 1, 100))) },
+	})
+	switch {
+	case c.TCP == "" && c.HTTP == "":
+		r.errorf(n, "%s: want tcp: host:port or http: URL", what)
+	case c.TCP != "" && c.HTTP != "":
+		r.errorf(n, "%s: want tcp or http, not both", what)
+	}
+	if c.Timeout > c.Interval && c.Interval > 0 {
+		r.errorf(n, "%s: timeout %s is longer than interval %s", what, c.Timeout, c.Interval)
+	}
+	return c
+}
+
+// must keeps a value whose error was already reported.
+func must[T any](v T, _ bool) T { return v }
+
+func (r *reader) zones(n *yaml.Node) []*parsedZone {
+	var out []*parsedZone
+	for _, p := range r.pairs(n, "zones") {
+		origin, ok := r.zoneOrigin(p.k)
+		if !ok {
+			continue
+		}
+		out = append(out, r.zone(origin, p.k, p.v))
+	}
+	return out
+}
+
+func (r *reader) zoneOrigin(k *yaml.Node) (string, bool) {
+	name, err := canonicalName(k.Value)
+	if err != nil || name == "." {
+		r.errorf(k, "zone %q: want a domain name such as example.com", k.Value)
+		return "", false
+	}
+	return name, true
+}
+
+func (r *reader) zone(origin string, k, n *yaml.Node) *parsedZone {
+	z := &parsedZone{origin: origin, pos: r.pos(k), ttl: defaultTTL}
+	z.soa = parsedSOA{autoSerial: true, refresh: 3600, retry: 900, expire: 1209600, minimum: 300}
+	what := "zone " + strings.TrimSuffix(origin, ".")
+	var records *yaml.Node
+	r.fields(n, what, map[string]func(*yaml.Node){
+		"ttl": func(v *yaml.Node) { z.ttl = must(r.uint32Value(v, what+" ttl", 0, maxTTL)) },
+		"soa": func(v *yaml.Node) { r.soa(v, origin, what, &z.soa) },
+		"ns": func(v *yaml.Node) {
+			for _, item := range r.list(v, what+" ns") {
+				if name, ok := r.target(item, origin, "ns"); ok && name != "." {
+					z.ns = append(z.ns, nameRef{name, r.pos(item)})
+				} else if ok {
+					r.errorf(item, "ns %q: want a name server's host name", item.Value)
+				}
+			}
+		},
+		"records": func(v *yaml.Node) { records = v },
+	})
+	if len(z.ns) == 0 {
+		r.errorf(k, "%s: ns: want at least one name server", what)
+	}
+	if records != nil {
+		for _, p := range r.pairs(records, what+" records") {
+			if o := r.owner(origin, p.k, p.v); o != nil {
+				z.owners = append(z.owners, o)
+			}
+		}
+	}
+	return z
+}
+
+func (r *reader) soa(n *yaml.Node, origin, what string, soa *parsedSOA) {
+	what += " soa"
+	r.fields(n, what, map[string]func(*yaml.Node){
+		"mname": func(v *yaml.Node) {
+			if name, ok := r.target(v, origin, "soa mname"); ok {
+				soa.mname = &nameRef{name, r.pos(v)}
+			}
+		},
+		"rname": func(v *yaml.Node) {
+			s, ok := r.scalar(v, what+" rname")
+			if !ok {
+				return
+			}
+			if local, domain, isMail := strings.Cut(s, "@"); isMail {
+				// hostmaster@example.com: dots in the local part are escaped (RFC 1035 §8).
+				s = strings.ReplaceAll(local, ".", `\.`) + "." + strings.TrimSuffix(domain, ".") + "."
+			}
+			if name, err := resolveName(s, origin); err == nil {
+				soa.rname = &nameRef{name, r.pos(v)}
+			} else {
+				r.errorf(v, "%s %q: want a mailbox such as hostmaster or hostmaster@example.com", what, v.Value)
+			}
+		},
+		"serial": func(v *yaml.Node) {
+			if s, ok := r.scalar(v, what+" serial"); ok && s == "auto" {
+				soa.autoSerial = true
+				return
+			}
+			if serial, ok := r.uint32Value(v, what+" serial (or auto)", 0, 1<<32-1); ok {
+				soa.serial, soa.autoSerial, soa.serialPos = serial, false, r.pos(v)
+			}
+		},
+		"refresh": func(v *yaml.Node) { soa.refresh = must(r.uint32Value(v, what+" refresh", 0, maxTTL)) },
+		"retry":   func(v *yaml.Node) { soa.retry = must(r.uint32Value(v, what+" retry", 0, maxTTL)) },
+		"expire":  func(v *yaml.Node) { soa.expire = must(r.uint32Value(v, what+" expire", 0, maxTTL)) },
+		"minimum": func(v *yaml.Node) { soa.minimum = must(r.uint32Value(v, what+" minimum", 0, maxTTL)) },
+	})
+}
+
+// target resolves a host name written as a value: relative to the origin
+// unless it ends in ".", "@" for the origin itself.
+func (r *reader) target(n *yaml.Node, origin, what string) (string, bool) {
+	s, ok := r.scalar(n, what)
+	if !ok {
+		return "", false
+	}
+	name, err := resolveName(s, origin)
+	if err != nil {
+		r.errorf(n, "%s %q: %v", what, s, err)
+		return "", false
+	}
+	return name, true
+}

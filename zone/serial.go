@@ -1,0 +1,89 @@
+package zone
+
+import (
+	"crypto/sha256"
+	"encoding/binary"
+	"sort"
+
+	"github.com/miekg/dns"
+)
+
+// makeSOA builds the zone's SOA and places it at the apex. With "serial:
+// auto" the serial only moves when the content does, and only upward: it is
+// the defining file's modification time (so a restart with unchanged files
+// keeps it), or one more than the serial served before, whichever is larger.
+func makeSOA(pz *parsedZone, z *zoneData, mtime int64, prev *zoneData) *dns.SOA {
+	soa := &dns.SOA{
+		Hdr:     dns.RR_Header{Name: pz.origin, Rrtype: dns.TypeSOA, Class: dns.ClassINET, Ttl: pz.ttl},
+		Mbox:    "hostmaster." + pz.origin,
+		Refresh: pz.soa.refresh,
+		Retry:   pz.soa.retry,
+		Expire:  pz.soa.expire,
+		Minttl:  pz.soa.minimum,
+	}
+	if len(pz.ns) > 0 {
+		soa.Ns = pz.ns[0].name
+	}
+	if pz.soa.mname != nil {
+		soa.Ns = pz.soa.mname.name
+	}
+	if pz.soa.rname != nil {
+		soa.Mbox = pz.soa.rname.name
+	}
+	z.hash = z.contentHash(soa)
+	switch {
+	case !pz.soa.autoSerial:
+		soa.Serial = pz.soa.serial
+	case prev != nil && prev.hash == z.hash:
+		soa.Serial = prev.soa.Serial
+	default:
+		soa.Serial = uint32(mtime)
+		if prev != nil && !serialAfter(soa.Serial, prev.soa.Serial) {
+			soa.Serial = prev.soa.Serial + 1
+		}
+	}
+	apex := z.nodes[pz.origin]
+	apex.sets = append(apex.sets, &rrset{rtype: dns.TypeSOA, ttl: pz.ttl, rrs: []dns.RR{soa}})
+	sort.Slice(apex.sets, func(i, j int) bool { return apex.sets[i].rtype < apex.sets[j].rtype })
+	return soa
+}
+
+// serialAfter compares serials with RFC 1982 arithmetic.
+func serialAfter(a, b uint32) bool {
+	return a != b && int32(a-b) > 0
+}
+
+// contentHash digests everything a client could see of the zone except the
+// serial itself, so that "serial: auto" notices real changes only.
+func (z *zoneData) contentHash(soa *dns.SOA) [32]byte {
+	h := sha256.New()
+	noSerial := *soa
+	noSerial.Serial = 0
+	h.Write([]byte(noSerial.String()))
+	names := make([]string, 0, len(z.nodes))
+	for name := range z.nodes {
+		names = append(names, name)
+	}
+	sort.Strings(names)
+	var num [4]byte
+	for _, name := range names {
+		h.Write([]byte(name))
+		for _, set := range z.nodes[name].sets {
+			binary.BigEndian.PutUint32(num[:], uint32(set.rtype)<<16|uint32(set.mode)<<8|uint32(set.publish))
+			h.Write(num[:])
+			for _, rr := range set.rrs {
+				h.Write([]byte(rr.String()))
+			}
+			for _, la := range set.links {
+				binary.BigEndian.PutUint32(num[:], uint32(la.link))
+				h.Write(num[:])
+				for _, rr := range la.rrs {
+					h.Write([]byte(rr.String()))
+				}
+			}
+		}
+	}
+	var sum [32]byte
+	h.Sum(sum[:0])
+	return sum
+}

@@ -1,0 +1,152 @@
+package zone
+
+import (
+	"sort"
+
+	"github.com/miekg/dns"
+)
+
+// Snapshot is an immutable, fully validated view of every zone and setting.
+// It is safe for concurrent use: nothing in it changes after it is built, so
+// a query that loaded it once sees one consistent configuration throughout.
+type Snapshot struct {
+	settings   Settings
+	files      []string
+	dirs       []string
+	zones      map[string]*zoneData
+	maxLabels  int // most labels of any origin: longer qnames are cut to this
+	listenLink map[string]int
+}
+
+// ZoneInfo is what the admin endpoint and logs show of a zone.
+type ZoneInfo struct {
+	Origin string // canonical, lower case, fully qualified
+	Serial uint32
+	File   string // where the zone is defined
+}
+
+// zoneData is one zone, ready to answer from.
+type zoneData struct {
+	origin   string
+	file     string
+	soa      *dns.SOA
+	nodes    map[string]*node
+	wildcard bool // some name starts with "*."; skip the wildcard step otherwise
+	cuts     bool // some name below the apex has NS; skip the delegation step otherwise
+	hash     [32]byte
+}
+
+// node is one owner name. A node with no sets is an empty non-terminal: the
+// name exists (NODATA) because something exists below it.
+type node struct {
+	name string
+	sets []*rrset // ordered by type
+	cut  bool     // NS below the apex: a delegation point
+}
+
+// rrset is the records of one type at one name. Address sets written per
+// link keep their addresses by link and are resolved per query.
+type rrset struct {
+	rtype uint16
+	ttl   uint32
+	rrs   []dns.RR // all records; for a link-mapped set, every address on every link
+
+	links    []linkAddrs // link-mapped addresses, in the order the links were written
+	mode     linkMode
+	publish  mxPublish  // MX: which records to publish
+	mxHealth []mxHealth // MX: parallel to rrs
+	// linkDependent is true when what this set answers can change with
+	// link state; its TTL is then capped at link_ttl.
+	linkDependent bool
+}
+
+type linkAddrs struct {
+	link int
+	rrs  []dns.RR
+}
+
+// mxHealth says when an MX record's target can be reached: always (no link
+// involved or out of our zones) or whenever one of links is up.
+type mxHealth struct {
+	always bool
+	links  LinkSet
+}
+
+func (h mxHealth) healthy(up LinkSet) bool { return h.always || h.links&up != 0 }
+
+// Settings returns the server-wide settings.
+func (s *Snapshot) Settings() Settings { return s.settings }
+
+// Files lists every file read to build the snapshot (the config first).
+func (s *Snapshot) Files() []string { return s.files }
+
+// WatchDirs lists the directories whose changes may change the snapshot:
+// the config's directory and the directory of every zone_files glob.
+func (s *Snapshot) WatchDirs() []string { return s.dirs }
+
+// Zones lists the zones served, sorted by origin.
+func (s *Snapshot) Zones() []ZoneInfo {
+	out := make([]ZoneInfo, 0, len(s.zones))
+	for _, z := range s.zones {
+		out = append(out, ZoneInfo{Origin: z.origin, Serial: z.soa.Serial, File: z.file})
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Origin < out[j].Origin })
+	return out
+}
+
+// ListenLink returns the index of the link whose listen list holds addr
+// (as written in the config), or -1 when the address belongs to no link.
+func (s *Snapshot) ListenLink(addr string) int {
+	if i, ok := s.listenLink[addr]; ok {
+		return i
+	}
+	return -1
+}
+
+// LinkIndex returns the position of the named link, or -1.
+func (s *Snapshot) LinkIndex(name string) int {
+	for i, l := range s.settings.Links {
+		if l.Name == name {
+			return i
+		}
+	}
+	return -1
+}
+
+// findZone returns the zone holding name (lower case, absolute): the one
+// with the longest origin that is a suffix of it. It costs one map look-up
+// per label, however many zones there are.
+func (s *Snapshot) findZone(name string) *zoneData {
+	labels := dns.CountLabel(name)
+	off := 0
+	for skip := labels - s.maxLabels; skip > 0; skip-- {
+		off, _ = dns.NextLabel(name, off)
+	}
+	for {
+		if z, ok := s.zones[name[off:]]; ok {
+			return z
+		}
+		next, end := dns.NextLabel(name, off)
+		if end {
+			if z, ok := s.zones["."]; ok {
+				return z
+			}
+			return nil
+		}
+		off = next
+	}
+}
+
+func (n *node) set(t uint16) *rrset {
+	for _, s := range n.sets {
+		if s.rtype == t {
+			return s
+		}
+	}
+	return nil
+}
+
+// hasAddress reports whether the node has an A or AAAA set.
+func (n *node) hasAddress() bool {
+	return n.set(dns.TypeA) != nil || n.set(dns.TypeAAAA) != nil
+}
