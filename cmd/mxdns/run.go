@@ -1,0 +1,70 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+)
+
+const usage = `usage: mxdns <command> [flags]
+
+commands:
+  serve   [-config FILE] [-log-format text|json]   answer DNS queries
+  check   [-config FILE]                           validate a configuration
+  version                                          print the version
+`
+
+const defaultConfig = "/etc/mxdns/config.yaml"
+
+// run is the whole program but for signals and the exit status, so tests
+// can drive it.
+func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	if len(args) == 0 {
+		fmt.Fprint(stderr, usage)
+		return &exitError{code: 2}
+	}
+	cmd, args := args[0], args[1:]
+	switch cmd {
+	case "serve":
+		return runServe(ctx, args, stderr)
+	case "check":
+		return runCheck(args, stdout, stderr)
+	case "version":
+		fs := newFlagSet("version", stderr)
+		if err := parse(fs, args); err != nil {
+			return err
+		}
+		fmt.Fprintf(stdout, "mxdns %s\n", version)
+		return nil
+	case "help", "-h", "-help", "--help":
+		fmt.Fprint(stdout, usage)
+		return nil
+	default:
+		fmt.Fprintf(stderr, "mxdns: unknown command %q\n\n%s", cmd, usage)
+		return &exitError{code: 2}
+	}
+}
+
+func newFlagSet(name string, stderr io.Writer) *flag.FlagSet {
+	fs := flag.NewFlagSet("mxdns "+name, flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	return fs
+}
+
+// parse parses flags, mapping -h to success and bad usage to status 2
+// (the flag package has already printed why).
+func parse(fs *flag.FlagSet, args []string) error {
+	err := fs.Parse(args)
+	switch {
+	case errors.Is(err, flag.ErrHelp):
+		return &exitError{code: 0}
+	case err != nil:
+		return &exitError{code: 2}
+	case fs.NArg() > 0:
+		fmt.Fprintf(fs.Output(), "%s: unexpected argument %q\n", fs.Name(), fs.Arg(0))
+		return &exitError{code: 2}
+	}
+	return nil
+}

@@ -1,0 +1,94 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+)
+
+func runArgs(t *testing.T, args ...string) (stdout, stderr string, code int) {
+	t.Helper()
+	var out, errb bytes.Buffer
+	err := run(context.Background(), args, &out, &errb)
+	code = 0
+	if err != nil {
+		code = 1
+		var ee *exitError
+		if errors.As(err, &ee) {
+			code = ee.code
+		}
+	}
+	return out.String(), errb.String(), code
+}
+
+func TestVersion(t *testing.T) {
+	out, _, code := runArgs(t, "version")
+	if code != 0 || out != "mxdns dev\n" {
+		t.Errorf("version: %q, status %d", out, code)
+	}
+}
+
+func TestUsageErrors(t *testing.T) {
+	for _, args := range [][]string{
+		{},
+		{"frobnicate"},
+		{"-config", "x.yaml", "check"}, // flags only after the subcommand
+		{"check", "-nope"},
+		{"serve", "-log-format", "xml"},
+		{"version", "extra"},
+	} {
+		_, stderr, code := runArgs(t, args...)
+		if code != 2 || stderr == "" {
+			t.Errorf("%q: status %d, stderr %q; want 2 with usage", args, code, stderr)
+		}
+	}
+}
+
+// The check tests need the real zone package.
+
+func TestCheckGood(t *testing.T) {
+	out, _, code := runArgs(t, "check", "-config", filepath.Join("..", "..", "config.example.yaml"))
+	if code != 0 || !strings.Contains(out, ": ok, ") {
+		t.Errorf("status %d, output:\n%s", code, out)
+	}
+}
+
+func TestCheckBroken(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "config.yaml")
+	config := "zones:\n  example.com:\n    records:\n      mx1: {a: not-an-address}\n"
+	if err := os.WriteFile(path, []byte(config), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	out, _, code := runArgs(t, "check", "-config", path)
+	if code != 1 {
+		t.Errorf("status %d, want 1", code)
+	}
+	if !regexp.MustCompile(`(?m)^` + regexp.QuoteMeta(path) + `:\d+:\d+: `).MatchString(out) {
+		t.Errorf("no file:line:col diagnostic in:\n%s", out)
+	}
+	if !strings.Contains(out, "1 error") && !regexp.MustCompile(`\d+ errors`).MatchString(out) {
+		t.Errorf("no summary in:\n%s", out)
+	}
+}
+
+func TestServeStopsOnCancel(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "config.yaml")
+	config := "listen: [\"127.0.0.1:0\"]\nzones:\n  example.com:\n    ns: [ns1]\n    records:\n      ns1: {a: 192.0.2.53}\n"
+	if err := os.WriteFile(path, []byte(config), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel() // serve must start, then see the cancellation and shut down cleanly
+	var stderr bytes.Buffer
+	if err := run(ctx, []string{"serve", "-config", path, "-log-format", "json"}, &bytes.Buffer{}, &stderr); err != nil {
+		t.Fatalf("serve: %v\n%s", err, stderr.String())
+	}
+	if !strings.Contains(stderr.String(), `"msg":"shutting down"`) {
+		t.Errorf("log:\n%s", stderr.String())
+	}
+}

@@ -1,0 +1,74 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"os/signal"
+	"syscall"
+	"time"
+
+	"github.com/mxdns/mxdns/server"
+)
+
+// shutdownGrace bounds how long in-flight TCP exchanges may finish.
+const shutdownGrace = 5 * time.Second
+
+func runServe(ctx context.Context, args []string, stderr io.Writer) error {
+	fs := newFlagSet("serve", stderr)
+	config := fs.String("config", defaultConfig, "configuration `file`")
+	format := fs.String("log-format", "text", "log format: text or json")
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	var h slog.Handler
+	switch *format {
+	case "text":
+		h = slog.NewTextHandler(stderr, nil)
+	case "json":
+		h = slog.NewJSONHandler(stderr, nil)
+	default:
+		fmt.Fprintf(stderr, "mxdns serve: -log-format must be text or json, not %q\n", *format)
+		return &exitError{code: 2}
+	}
+	log := slog.New(h)
+	return serve(ctx, log, *config)
+}
+
+// serve runs the server until ctx ends; SIGHUP reloads the configuration.
+func serve(ctx context.Context, log *slog.Logger, config string) error {
+	// Subscribe before the server exists so an early SIGHUP is not fatal.
+	hup := make(chan os.Signal, 1)
+	signal.Notify(hup, syscall.SIGHUP)
+	defer signal.Stop(hup)
+
+	srv, err := server.New(server.Options{Logger: log, ConfigPath: config})
+	if err != nil {
+		return fmt.Errorf("load %s:\n%w", config, err)
+	}
+	w, err := srv.Watch(ctx)
+	if err != nil {
+		log.Warn("config changes need SIGHUP", "err", err)
+	}
+	log.Info("serving", "config", config, "version", version)
+
+	for done := false; !done; {
+		select {
+		case <-ctx.Done():
+			done = true
+		case <-hup:
+			log.Info("SIGHUP, reloading")
+			srv.Reload()
+		}
+	}
+
+	log.Info("shutting down")
+	if w != nil {
+		w.Close()
+	}
+	sctx, cancel := context.WithTimeout(context.Background(), shutdownGrace)
+	defer cancel()
+	return srv.Shutdown(sctx)
+}

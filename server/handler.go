@@ -1,0 +1,153 @@
+package server
+
+import (
+	"github.com/miekg/dns"
+
+	"github.com/mxdns/mxdns/zone"
+)
+
+// ednsSize is the UDP payload size we advertise and read: the DNS Flag Day
+// 2020 value, small enough to avoid IP fragmentation on common paths.
+const ednsSize = 1232
+
+// acceptMsg replaces miekg's default accept function, which would answer
+// FORMERR and NOTIMP itself before the handler sees the message.
+// Only responses are dropped (answering them invites reflection loops);
+// everything else reaches the handler so the rcode logic lives in one place.
+func acceptMsg(dh dns.Header) dns.MsgAcceptAction {
+	const qr = 1 << 15
+	if dh.Bits&qr != 0 {
+		return dns.MsgIgnore
+	}
+	return dns.MsgAccept
+}
+
+// handler serves one listener. It knows the listen address as written in
+// the config, because that string is what maps a query to its link.
+type handler struct {
+	srv  *Server
+	addr string
+	udp  bool
+}
+
+func (h *handler) ServeDNS(w dns.ResponseWriter, req *dns.Msg) {
+	// One atomic load per query: the snapshot and the up set used below
+	// always belong together, whatever reloads or link changes happen.
+	st := h.srv.state.Load()
+	lookup := func(q dns.Question) zone.Result {
+		return st.snap.Lookup(q, zone.Client{
+			Link:   st.snap.ListenLink(h.addr),
+			Up:     st.up,
+			Rotate: h.srv.rotate.Add(1),
+		})
+	}
+	resp := reply(req, lookup)
+	fit(resp, req, h.udp)
+	if err := w.WriteMsg(resp); err != nil {
+		h.srv.log.Debug("write reply", "listen", h.addr, "client", w.RemoteAddr().String(), "err", err)
+	}
+}
+
+// reply builds the response to req, asking lookup only for a well-formed
+// IN-class query. It never touches sockets, so it is unit-testable.
+func reply(req *dns.Msg, lookup func(dns.Question) zone.Result) *dns.Msg {
+	m := header(req)
+
+	if req.Opcode != dns.OpcodeQuery {
+		m.Rcode = dns.RcodeNotImplemented
+		return withEDNS(m, req)
+	}
+	if len(req.Question) != 1 || countOPT(req) > 1 {
+		// RFC 6891 6.1.1: more than one OPT is a FORMERR too.
+		m.Question = nil
+		m.Rcode = dns.RcodeFormatError
+		return m
+	}
+	if opt := req.IsEdns0(); opt != nil && opt.Version() > 0 {
+		m.Rcode = dns.RcodeBadVers
+		return withEDNS(m, req)
+	}
+
+	q := req.Question[0]
+	switch {
+	case q.Qclass != dns.ClassINET:
+		// CH (version.bind and friends), ANY and NONE are not served.
+		m.Rcode = dns.RcodeRefused
+	case q.Qtype == dns.TypeAXFR || q.Qtype == dns.TypeIXFR:
+		// Zone transfers are not offered (yet).
+		m.Rcode = dns.RcodeRefused
+	default:
+		r := lookup(q)
+		m.Rcode = r.Rcode
+		m.Authoritative = r.Authoritative
+		m.Answer, m.Ns, m.Extra = r.Answer, r.Ns, r.Extra
+	}
+	return withEDNS(m, req)
+}
+
+// header starts a response: same id, opcode, RD and CD, the question as the
+// client wrote it (case kept, for 0x20 clients), RA never set.
+func header(req *dns.Msg) *dns.Msg {
+	m := new(dns.Msg)
+	m.Id = req.Id
+	m.Response = true
+	m.Opcode = req.Opcode
+	m.RecursionDesired = req.RecursionDesired
+	m.CheckingDisabled = req.CheckingDisabled
+	m.Compress = true
+	if len(req.Question) == 1 {
+		m.Question = []dns.Question{req.Question[0]}
+	}
+	return m
+}
+
+// withEDNS adds our OPT when the query had one: version 0, our size, the
+// DO bit echoed, and none of the client's options.
+func withEDNS(m, req *dns.Msg) *dns.Msg {
+	opt := req.IsEdns0()
+	if opt == nil {
+		return m
+	}
+	// The lookup result's Extra must not be shared with the OPT we append.
+	m.Extra = append(m.Extra[:len(m.Extra):len(m.Extra)], newOPT(opt.Do()))
+	return m
+}
+
+func newOPT(do bool) *dns.OPT {
+	o := &dns.OPT{Hdr: dns.RR_Header{Name: ".", Rrtype: dns.TypeOPT}}
+	o.SetUDPSize(ednsSize)
+	o.SetDo(do)
+	return o
+}
+
+func countOPT(req *dns.Msg) int {
+	n := 0
+	for _, rr := range req.Extra {
+		if rr.Header().Rrtype == dns.TypeOPT {
+			n++
+		}
+	}
+	return n
+}
+
+// clientSize is the largest UDP reply the client accepts: its EDNS size,
+// never below 512, or 512 without EDNS.
+func clientSize(req *dns.Msg) int {
+	if opt := req.IsEdns0(); opt != nil && int(opt.UDPSize()) > dns.MinMsgSize {
+		return int(opt.UDPSize())
+	}
+	return dns.MinMsgSize
+}
+
+// fit makes resp fit its transport: the client's size over UDP (setting TC
+// when anything is cut), the 64 KiB frame limit over TCP.
+func fit(resp, req *dns.Msg, udp bool) {
+	size := dns.MaxMsgSize
+	if udp {
+		size = clientSize(req)
+	}
+	resp.Truncate(size)
+	// Truncate turns compression off when the uncompressed form fits; keep
+	// it on anyway, it only ever makes the reply smaller.
+	resp.Compress = true
+}

@@ -1,0 +1,103 @@
+package server
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"time"
+
+	"github.com/fsnotify/fsnotify"
+)
+
+// debounce lets a burst of events (an editor's write+rename, a Kubernetes
+// ..data symlink swap) settle into one reload.
+const debounce = 100 * time.Millisecond
+
+// Watcher reloads the server when a file in one of the snapshot's
+// WatchDirs changes. Directories, not files, are watched: editors replace
+// files by rename and Kubernetes swaps a symlink, both of which a watch on
+// the file itself would lose.
+type Watcher struct {
+	srv    *Server
+	fs     *fsnotify.Watcher
+	cancel context.CancelFunc
+	done   chan struct{}
+}
+
+// Watch starts watching the directories of the current snapshot until ctx
+// ends or Close is called.
+func (s *Server) Watch(ctx context.Context) (*Watcher, error) {
+	fw, err := fsnotify.NewWatcher()
+	if err != nil {
+		return nil, fmt.Errorf("watch: %w", err)
+	}
+	ctx, cancel := context.WithCancel(ctx)
+	w := &Watcher{srv: s, fs: fw, cancel: cancel, done: make(chan struct{})}
+	w.sync()
+	go w.loop(ctx)
+	return w, nil
+}
+
+// Close stops the watcher and waits for its goroutine.
+func (w *Watcher) Close() error {
+	w.cancel()
+	<-w.done
+	return w.fs.Close()
+}
+
+func (w *Watcher) loop(ctx context.Context) {
+	defer close(w.done)
+	timer := time.NewTimer(debounce)
+	timer.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			timer.Stop()
+			return
+		case ev, ok := <-w.fs.Events:
+			if !ok {
+				return
+			}
+			// Every op counts: create/write/rename/remove/chmod all occur
+			// in some way of replacing a file.
+			w.srv.log.Debug("watch event", "file", ev.Name, "op", ev.Op.String())
+			timer.Reset(debounce)
+		case err, ok := <-w.fs.Errors:
+			if !ok {
+				return
+			}
+			w.srv.log.Warn("watch", "err", err)
+		case <-timer.C:
+			w.srv.Reload()
+			w.sync()
+		case <-w.srv.swapped:
+			// A reload from elsewhere (SIGHUP) may have changed WatchDirs.
+			w.sync()
+		}
+	}
+}
+
+// sync makes the watched directories those of the current snapshot. A
+// directory that cannot be watched (not created yet) is retried at the
+// next sync.
+func (w *Watcher) sync() {
+	want := w.srv.Snapshot().WatchDirs()
+	have := w.fs.WatchList()
+	for _, d := range have {
+		if !slices.Contains(want, d) {
+			if err := w.fs.Remove(d); err != nil {
+				w.srv.log.Debug("unwatch", "dir", d, "err", err)
+			}
+		}
+	}
+	for _, d := range want {
+		if slices.Contains(have, d) {
+			continue
+		}
+		if err := w.fs.Add(d); err != nil {
+			w.srv.log.Warn("watch", "dir", d, "err", err)
+			continue
+		}
+		w.srv.log.Debug("watching", "dir", d)
+	}
+}
