@@ -100,13 +100,13 @@ func TestServeUDPAndTCP(t *testing.T) {
 			if r.Question[0].Name != "Example.COM." {
 				t.Errorf("question %q, case not preserved", r.Question[0].Name)
 			}
-			want := []string{"IN MX 10 mx1.example.com.", "IN MX 20 mx2.example.com."}
+			want := []string{"MX 10 mx1.example.com.", "MX 20 mx2.example.com."}
 			if got := rdata(r); strings.Join(got, "|") != strings.Join(want, "|") {
 				t.Errorf("MX %q, want %q", got, want)
 			}
 
 			r = exchange(t, s, network, "_submission._tcp.example.com.", dns.TypeSRV)
-			if got := rdata(r); len(got) != 1 || got[0] != "IN SRV 0 1 587 mx1.example.com." {
+			if got := rdata(r); len(got) != 1 || got[0] != "SRV 0 1 587 mx1.example.com." {
 				t.Errorf("SRV %q", got)
 			}
 
@@ -126,7 +126,7 @@ func TestServeUDPAndTCP(t *testing.T) {
 func TestReload(t *testing.T) {
 	s, path, reloads := startServer(t, testConfig)
 	r := exchange(t, s, "udp", "mx1.example.com.", dns.TypeA)
-	if got := rdata(r); len(got) != 1 || got[0] != "IN A 203.0.113.25" {
+	if got := rdata(r); len(got) != 1 || got[0] != "A 203.0.113.25" {
 		t.Fatalf("before: %q", got)
 	}
 
@@ -137,7 +137,7 @@ func TestReload(t *testing.T) {
 	}
 	<-reloads
 	r = exchange(t, s, "udp", "mx1.example.com.", dns.TypeA)
-	if got := rdata(r); len(got) != 1 || got[0] != "IN A 203.0.113.26" {
+	if got := rdata(r); len(got) != 1 || got[0] != "A 203.0.113.26" {
 		t.Fatalf("after reload: %q", got)
 	}
 
@@ -168,7 +168,7 @@ func TestWatchReloads(t *testing.T) {
 			t.Fatalf("reload: %v", res.Err)
 		}
 		got := rdata(exchange(t, s, "udp", "mx1.example.com.", dns.TypeA))
-		return len(got) == 1 && got[0] == "IN A 203.0.113.27"
+		return len(got) == 1 && got[0] == "A 203.0.113.27"
 	})
 	if d := time.Since(saved); d > time.Second {
 		t.Errorf("edit served after %v, want within 1s", d)
@@ -210,7 +210,7 @@ func checkFailedReload(t *testing.T, s *Server, res ReloadResult, path, stillA s
 	if len(res.Diags.Errors()) == 0 {
 		t.Error("no error diagnostics")
 	}
-	if got := rdata(exchange(t, s, "udp", "mx1.example.com.", dns.TypeA)); len(got) != 1 || got[0] != "IN A "+stillA {
+	if got := rdata(exchange(t, s, "udp", "mx1.example.com.", dns.TypeA)); len(got) != 1 || got[0] != "A "+stillA {
 		t.Errorf("after failed reload: %q, want previous answer %s", got, stillA)
 	}
 	if st := s.ReloadStatus(); st.Failures == 0 || st.LastError == nil {
