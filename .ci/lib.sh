@@ -1,0 +1,101 @@
+# Shared by the interop steps: package installs, a scratch dir, starting
+# bin/mxdns on a free port, and dig expectations with a pass/fail count.
+
+# need CMD PACKAGE...: installs the Debian packages when CMD is missing.
+# apt-get update runs at most once per CI run.
+need() {
+	local cmd=$1
+	shift
+	command -v "$cmd" >/dev/null 2>&1 && return 0
+	local sudo=""
+	if [ "$(id -u)" -ne 0 ]; then sudo="sudo"; fi
+	if [ ! -e /tmp/mxdns-ci-apt-updated ]; then
+		$sudo apt-get update
+		touch /tmp/mxdns-ci-apt-updated
+	fi
+	DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y "$@"
+}
+
+need dig bind9-dnsutils
+[ -x bin/mxdns ] || make build
+
+work=$(mktemp -d)
+pid=""
+cleanup() {
+	if [ -n "$pid" ]; then kill "$pid" 2>/dev/null || true; wait "$pid" 2>/dev/null || true; fi
+	rm -rf "$work"
+}
+trap cleanup EXIT
+
+if [ -d zones ]; then cp -r zones "$work/zones"; fi
+
+# start_server tries random high ports until one binds and answers.
+# start_server [CONFIG]: serves CONFIG (default config.example.yaml) with
+# 127.0.0.1:5353 rewritten to a free port; sets $port and $pid.
+start_server() {
+	local try deadline config=${1:-config.example.yaml}
+	for try in 1 2 3 4 5; do
+		port=$((20000 + RANDOM % 40000))
+		sed "s/127\.0\.0\.1:5353/127.0.0.1:$port/" "$config" >"$work/config.yaml"
+		bin/mxdns serve -config "$work/config.yaml" >"$work/server.log" 2>&1 &
+		pid=$!
+		deadline=$((SECONDS + 10))
+		while [ $SECONDS -lt $deadline ]; do
+			if ! kill -0 "$pid" 2>/dev/null; then break; fi
+			if dig @127.0.0.1 -p "$port" +time=1 +tries=1 +short example.com SOA >/dev/null 2>&1; then
+				return 0
+			fi
+			sleep 0.1
+		done
+		kill "$pid" 2>/dev/null || true
+		wait "$pid" 2>/dev/null || true
+		pid=""
+		echo "interop: server did not come up on port $port (try $try):" >&2
+		cat "$work/server.log" >&2
+	done
+	return 1
+}
+
+
+passed=0
+failed=0
+
+# expect NAME "DIG ARGS" <<< EXPECTED: compares dig's sorted output with the
+# expected lines and prints the diff on mismatch.
+expect() {
+	local name=$1 args=$2 want got
+	want=$(sort)
+	# shellcheck disable=SC2086
+	got=$(dig @127.0.0.1 -p "$port" +time=2 +tries=1 $args 2>&1 | sort) || true
+	if [ "$got" = "$want" ]; then
+		passed=$((passed + 1))
+		echo "ok   $name"
+	else
+		failed=$((failed + 1))
+		echo "FAIL $name: dig $args"
+		diff -u <(echo "$want") <(echo "$got") | sed 's/^/    /' || true
+	fi
+}
+
+# expect_header NAME "DIG ARGS" "status=S flags=F": checks the reply header.
+expect_header() {
+	local name=$1 args=$2 want=$3 out got
+	# shellcheck disable=SC2086
+	out=$(dig @127.0.0.1 -p "$port" +time=2 +tries=1 $args 2>&1) || true
+	got="status=$(sed -n "s/.*status: \([A-Z]*\),.*/\1/p" <<<"$out") flags=$(sed -n "s/^;; flags: \([a-z ]*\);.*/\1/p" <<<"$out")"
+	if [ "$got" = "$want" ]; then
+		passed=$((passed + 1))
+		echo "ok   $name"
+	else
+		failed=$((failed + 1))
+		echo "FAIL $name: dig $args"
+		diff -u <(echo "$want") <(echo "$got") | sed "s/^/    /" || true
+	fi
+}
+
+
+# finish: prints the step's tally and fails it on any mismatch.
+finish() {
+	echo "interop: $passed passed, $failed failed"
+	[ "$failed" -eq 0 ] || { echo "server log:"; cat "$work/server.log"; exit 1; }
+}
