@@ -35,6 +35,6 @@ func (s *Server) setLinkHealth(name string, ok bool) {
 	s.health[name] = ok
 	st := s.state.Load()
 	if up := upLinks(st.snap.Settings().Links, s.health); up != st.up {
-		s.state.Store(&state{snap: st.snap, up: up})
+		s.state.Store(newState(st.snap, up))
 	}
 }

@@ -27,8 +27,13 @@ type Options struct {
 // state is what a query needs, swapped as one value so that a query never
 // sees a snapshot paired with the link states of another.
 type state struct {
-	snap *zone.Snapshot
-	up   zone.LinkSet
+	snap  *zone.Snapshot
+	up    zone.LinkSet
+	cache *answerCache // packed replies made from exactly this snap and up
+}
+
+func newState(snap *zone.Snapshot, up zone.LinkSet) *state {
+	return &state{snap: snap, up: up, cache: newAnswerCache(answerCacheSlots)}
 }
 
 // Server is an authoritative DNS server for the zones of one config file.
@@ -96,7 +101,7 @@ func (s *Server) Up() zone.LinkSet { return s.state.Load().up }
 
 // publish stores snap with the up set derived from it. Callers hold mu.
 func (s *Server) publish(snap *zone.Snapshot) {
-	s.state.Store(&state{snap: snap, up: upLinks(snap.Settings().Links, s.health)})
+	s.state.Store(newState(snap, upLinks(snap.Settings().Links, s.health)))
 }
 
 // Shutdown stops every listener and waits for them, or for ctx.

@@ -68,11 +68,11 @@ func (l *lookup) mxRecords(set *rrset) []dns.RR {
 			chosen = append(chosen, rr)
 		}
 	}
-	return rotateGroups(chosen, l.client.Rotate)
+	return l.rotateGroups(chosen)
 }
 
 // rotateGroups rotates each run of equal preference in a sorted MX list.
-func rotateGroups(rrs []dns.RR, by uint32) []dns.RR {
+func (l *lookup) rotateGroups(rrs []dns.RR) []dns.RR {
 	var out []dns.RR
 	for i := 0; i < len(rrs); {
 		j := i + 1
@@ -84,7 +84,7 @@ func rotateGroups(rrs []dns.RR, by uint32) []dns.RR {
 			out = append(make([]dns.RR, 0, len(rrs)), rrs[:i]...)
 		}
 		if out != nil {
-			out = append(out, rotate(rrs[i:j], by)...)
+			out = append(out, l.rotate(rrs[i:j])...)
 		}
 		i = j
 	}

@@ -23,7 +23,15 @@ type Result struct {
 	Answer        []dns.RR
 	Ns            []dns.RR
 	Extra         []dns.RR
+	// Rotations is how many different answers Client.Rotate can pick:
+	// the result for Rotate r equals the one for r % Rotations. It is 0
+	// when there are too many to enumerate.
+	Rotations uint32
 }
+
+// maxRotations bounds Result.Rotations; beyond it callers should not try
+// to enumerate every rotation.
+const maxRotations = 64
 
 // maxChain bounds how many CNAMEs one answer follows.
 const maxChain = 8
@@ -40,6 +48,7 @@ func (s *Snapshot) Lookup(q dns.Question, c Client) Result {
 	}
 	l := &lookup{snap: s, zone: z, client: c, qtype: q.Qtype}
 	l.res.Authoritative = true
+	l.res.Rotations = 1
 	l.resolve(name, dns.Fqdn(q.Name))
 	return l.res
 }
@@ -206,21 +215,24 @@ func (l *lookup) addAddresses(host string, glue bool) {
 func (l *lookup) records(set *rrset) []dns.RR {
 	switch {
 	case len(set.links) > 0:
-		return rotate(l.linkAddresses(set), l.client.Rotate)
+		return l.rotate(l.linkAddresses(set))
 	case set.rtype == dns.TypeMX:
 		return l.mxRecords(set)
 	case set.rtype == dns.TypeA || set.rtype == dns.TypeAAAA:
-		return rotate(set.rrs, l.client.Rotate)
+		return l.rotate(set.rrs)
 	default:
 		return set.rrs
 	}
 }
 
-func rotate(rrs []dns.RR, by uint32) []dns.RR {
+// rotate starts rrs at the client's rotation, and notes the rotation's
+// period in the result.
+func (l *lookup) rotate(rrs []dns.RR) []dns.RR {
 	if len(rrs) < 2 {
 		return rrs
 	}
-	k := int(by % uint32(len(rrs)))
+	l.res.Rotations = lcmBounded(l.res.Rotations, uint32(len(rrs)))
+	k := int(l.client.Rotate % uint32(len(rrs)))
 	if k == 0 {
 		return rrs
 	}
@@ -235,4 +247,20 @@ func contains(list []string, s string) bool {
 		}
 	}
 	return false
+}
+
+// lcmBounded is the least common multiple of a and b, or 0 (unbounded)
+// once it passes maxRotations.
+func lcmBounded(a, b uint32) uint32 {
+	if a == 0 {
+		return 0
+	}
+	x, y := a, b
+	for y != 0 {
+		x, y = y, x%y
+	}
+	if m := a / x * b; m <= maxRotations {
+		return m
+	}
+	return 0
 }

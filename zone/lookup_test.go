@@ -1,6 +1,7 @@
 package zone
 
 import (
+	"fmt"
 	"strings"
 	"testing"
 
@@ -203,4 +204,40 @@ func mustSnapshot(t *testing.T, config string) *Snapshot {
 		t.Fatalf("load: %v", err)
 	}
 	return snap
+}
+
+// TestRotationsEnumerateEveryAnswer checks the promise callers rely on to
+// cache answers: Rotate r and r % Rotations give the same result.
+func TestRotationsEnumerateEveryAnswer(t *testing.T) {
+	snap := mustSnapshot(t, linkConfig)
+	for _, q := range []struct {
+		name string
+		t    uint16
+		want uint32
+	}{
+		{"www.example.com.", dns.TypeA, 3},
+		{"shared.example.com.", dns.TypeMX, 2},
+		{"ns1.example.com.", dns.TypeA, 1},
+		{"example.com.", dns.TypeMX, 1},
+	} {
+		question := dns.Question{Name: q.name, Qtype: q.t, Qclass: dns.ClassINET}
+		first := snap.Lookup(question, Client{Link: NoLink, Up: bothUp})
+		if first.Rotations != q.want {
+			t.Errorf("%s %s: Rotations %d, want %d", q.name, dns.TypeToString[q.t], first.Rotations, q.want)
+			continue
+		}
+		for r := uint32(0); r < 3*first.Rotations; r++ {
+			a := snap.Lookup(question, Client{Link: NoLink, Up: bothUp, Rotate: r})
+			b := snap.Lookup(question, Client{Link: NoLink, Up: bothUp, Rotate: r % first.Rotations})
+			if fmt.Sprint(a) != fmt.Sprint(b) {
+				t.Errorf("%s: rotation %d differs from %d", q.name, r, r%first.Rotations)
+			}
+		}
+	}
+	if got := lcmBounded(4, 6); got != 12 {
+		t.Errorf("lcm(4, 6) = %d", got)
+	}
+	if got := lcmBounded(60, 7); got != 0 {
+		t.Errorf("lcm(60, 7) = %d, want 0 past the bound", got)
+	}
 }

@@ -1,0 +1,162 @@
+package server
+
+import (
+	"bytes"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/miekg/dns"
+
+	"github.com/mxdns/mxdns/zone"
+)
+
+// exampleConfigs are every configuration shipped at the top of the repo.
+func exampleConfigs(t *testing.T) []string {
+	t.Helper()
+	files, err := filepath.Glob("../config*.example.yaml")
+	if err != nil || len(files) == 0 {
+		t.Fatalf("no example configs: %v", err)
+	}
+	return files
+}
+
+// questionsOf lists every owner name of every zone with every type asked
+// of mail servers, plus names that do not exist.
+func questionsOf(t *testing.T, snap *zone.Snapshot) []dns.Question {
+	t.Helper()
+	types := []uint16{dns.TypeA, dns.TypeAAAA, dns.TypeMX, dns.TypeTXT, dns.TypeSRV, dns.TypePTR,
+		dns.TypeNS, dns.TypeSOA, dns.TypeCNAME, dns.TypeCAA, dns.TypeTLSA, dns.TypeANY, dns.TypeDS, 666}
+	var out []dns.Question
+	seen := map[string]bool{}
+	for _, z := range snap.Zones() {
+		rrs, _ := snap.Records(z.Origin)
+		names := []string{"nonexistent." + z.Origin, "a.b.nonexistent." + z.Origin, "example.invalid."}
+		for _, rr := range rrs {
+			names = append(names, rr.Header().Name)
+		}
+		for _, n := range names {
+			if seen[n] {
+				continue
+			}
+			seen[n] = true
+			for _, typ := range types {
+				out = append(out, dns.Question{Name: n, Qtype: typ, Qclass: dns.ClassINET})
+			}
+		}
+	}
+	return out
+}
+
+// mixCase writes a name the way a 0x20 resolver might.
+func mixCase(s string) string {
+	b := []byte(s)
+	for i := range b {
+		if i%2 == 0 && 'a' <= b[i] && b[i] <= 'z' {
+			b[i] -= 'a' - 'A'
+		}
+	}
+	return string(b)
+}
+
+// TestFastPathGivesTheGeneralPathsBytes asks every question of every
+// example zone in several shapes, over UDP and TCP sizes, with every
+// rotation and link, and compares the fast path's reply byte for byte with
+// the general path's.
+func TestFastPathGivesTheGeneralPathsBytes(t *testing.T) {
+	for _, file := range exampleConfigs(t) {
+		text, err := os.ReadFile(file)
+		if err != nil {
+			t.Fatal(err)
+		}
+		snap, diags := zone.FromYAML(file, text, nil)
+		if err := diags.Err(); err != nil {
+			t.Fatalf("%s: %v", file, err)
+		}
+		links := []int{zone.NoLink}
+		for i := range snap.Settings().Links {
+			links = append(links, i)
+		}
+		st := newState(snap, zone.AllLinks)
+		compared := 0
+		for _, q := range questionsOf(t, snap) {
+			for _, shape := range queryShapes(q) {
+				query := packQuery(t, shape)
+				for _, link := range links {
+					for _, udp := range []bool{true, false} {
+						for rot := uint32(0); rot < 7; rot++ {
+							want := st.generalAnswer(query, link, rot, udp)
+							var wq wireQuery
+							got, ok := st.fastAnswer(query, link, rot, udp, &wq, nil)
+							if !ok {
+								if wq.keyLen == 0 {
+									continue // not a fast-path shape
+								}
+								st.fillCache(&wq, link)
+								got, ok = st.fastAnswer(query, link, rot, udp, &wq, nil)
+							}
+							if !ok {
+								continue // too large for UDP, or not cacheable
+							}
+							compared++
+							if !bytes.Equal(got, want) {
+								t.Fatalf("%s: %s %s link %d udp %v rotation %d:\nfast:    %x\ngeneral: %x",
+									file, shape.Question[0].Name, dns.TypeToString[q.Qtype], link, udp, rot, got, want)
+							}
+						}
+					}
+				}
+			}
+		}
+		if compared == 0 {
+			t.Fatalf("%s: nothing compared", file)
+		}
+		t.Logf("%s: %d replies compared", filepath.Base(file), compared)
+	}
+}
+
+func queryShapes(q dns.Question) []*dns.Msg {
+	var out []*dns.Msg
+	for i, name := range []string{q.Name, mixCase(q.Name), strings.ToUpper(q.Name)} {
+		m := new(dns.Msg)
+		m.Id = uint16(1000 + i)
+		m.Question = []dns.Question{{Name: name, Qtype: q.Qtype, Qclass: q.Qclass}}
+		m.RecursionDesired = i != 1
+		m.CheckingDisabled = i == 2
+		out = append(out, m)
+		e := m.Copy()
+		e.SetEdns0(4096, i == 1)
+		out = append(out, e)
+		small := m.Copy()
+		small.SetEdns0(512, false)
+		out = append(out, small)
+	}
+	return out
+}
+
+func TestFastPathAllocatesNothing(t *testing.T) {
+	snap, diags := zone.FromYAML("t.yaml", []byte(testConfig), nil)
+	if err := diags.Err(); err != nil {
+		t.Fatal(err)
+	}
+	st := newState(snap, zone.AllLinks)
+	m := new(dns.Msg)
+	m.SetQuestion("Example.com.", dns.TypeMX)
+	m.SetEdns0(1232, false)
+	query := packQuery(t, m)
+	var q wireQuery
+	if _, ok := st.fastAnswer(query, zone.NoLink, 0, true, &q, nil); ok {
+		t.Fatal("hit before fill")
+	}
+	st.fillCache(&q, zone.NoLink)
+	out := make([]byte, 0, 4096)
+	allocs := testing.AllocsPerRun(1000, func() {
+		if _, ok := st.fastAnswer(query, zone.NoLink, 1, true, &q, out); !ok {
+			t.Fatal("miss after fill")
+		}
+	})
+	if allocs != 0 {
+		t.Errorf("fast path allocates %.1f times per query, want 0", allocs)
+	}
+}
