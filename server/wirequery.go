@@ -41,6 +41,7 @@ const (
 // other query returns false and takes the general path, which knows every
 // rule; the fast path never has to.
 func parseWireQuery(b []byte, link int, q *wireQuery) bool {
+	q.keyLen = 0 // no key until the whole query has been read
 	if len(b) < headerLen+5 || link < -1 || link > 126 {
 		return false
 	}

@@ -1,0 +1,56 @@
+//go:build linux
+
+package server
+
+import (
+	"log/slog"
+	"testing"
+
+	"github.com/miekg/dns"
+
+	"github.com/mxdns/mxdns/zone"
+)
+
+// TestUDPBatchAnswersLikeTheGeneralPath serves the test config from two
+// reuse-port readers and checks every reply, first (a miss) and repeated
+// (a hit), against the general path.
+func TestUDPBatchAnswersLikeTheGeneralPath(t *testing.T) {
+	snap, diags := zone.FromYAML("t.yaml", []byte(testConfig), nil)
+	if err := diags.Err(); err != nil {
+		t.Fatal(err)
+	}
+	srv := &Server{log: slog.New(slog.DiscardHandler)}
+	srv.state.Store(newState(snap, zone.AllLinks))
+	g, err := listenUDPBatch(srv, "127.0.0.1:0", 2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer g.close()
+
+	c := new(dns.Client)
+	for _, q := range []struct {
+		name string
+		t    uint16
+	}{{"example.com.", dns.TypeMX}, {"MX1.example.COM.", dns.TypeA}, {"nope.example.com.", dns.TypeA}, {"example.org.", dns.TypeA}} {
+		for round := 0; round < 3; round++ {
+			m := new(dns.Msg)
+			m.SetQuestion(q.name, q.t)
+			m.SetEdns0(1232, round == 1)
+			r, _, err := c.Exchange(m, g.local.String())
+			if err != nil {
+				t.Fatalf("%s round %d: %v", q.name, round, err)
+			}
+			if r.Id != m.Id || r.Question[0].Name != q.name {
+				t.Errorf("%s round %d: id %d question %q, want %d %q", q.name, round, r.Id, r.Question[0].Name, m.Id, q.name)
+			}
+			query, _ := m.Pack()
+			want := new(dns.Msg)
+			if err := want.Unpack(srv.state.Load().generalAnswer(query, zone.NoLink, 0, true)); err != nil {
+				t.Fatal(err)
+			}
+			if r.Rcode != want.Rcode || len(r.Answer) != len(want.Answer) || len(r.Ns) != len(want.Ns) || len(r.Extra) != len(want.Extra) {
+				t.Errorf("%s round %d: got\n%v\nwant\n%v", q.name, round, r, want)
+			}
+		}
+	}
+}
