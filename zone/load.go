@@ -3,8 +3,10 @@ package zone
 import (
 	"os"
 	"path/filepath"
+	"runtime"
 	"sort"
 	"strings"
+	"sync"
 )
 
 // Load reads the configuration at path and every zone file it names, and
@@ -30,9 +32,10 @@ func FromYAML(file string, text []byte, prev *Snapshot) (*Snapshot, Diagnostics)
 
 func load(path string, text []byte, mtime int64, prev *Snapshot, diags Diagnostics) (*Snapshot, Diagnostics) {
 	cfg := parseConfig(path, text, &diags)
-	sources := []source{{file: path, zones: cfg.zones, mtime: mtime}}
 	base := filepath.Dir(path)
 	dirs := []string{base}
+	files := []string{}
+	seen := map[string]bool{path: true}
 	for _, g := range cfg.zoneFiles {
 		pattern := g.pattern
 		if !filepath.IsAbs(pattern) {
@@ -48,17 +51,13 @@ func load(path string, text []byte, mtime int64, prev *Snapshot, diags Diagnosti
 			diags.add(g.pos, Warning, "zone_files %q matches no file", g.pattern)
 		}
 		for _, file := range matches {
-			if file == path || containsSource(sources, file) {
-				continue
+			if !seen[file] {
+				seen[file] = true
+				files = append(files, file)
 			}
-			text, mtime, err := readFile(file)
-			if err != nil {
-				diags.add(g.pos, Error, "zone_files %q: %v", g.pattern, err)
-				continue
-			}
-			sources = append(sources, source{file: file, zones: parseZoneFile(file, text, &diags), mtime: mtime})
 		}
 	}
+	sources := append([]source{{file: path, zones: cfg.zones, mtime: mtime}}, readZoneFiles(files, &diags)...)
 	s := build(cfg, sources, prev, &diags)
 	diags.sortByPosition()
 	if s == nil {
@@ -93,13 +92,38 @@ func globDir(pattern string) string {
 	return dir
 }
 
-func containsSource(sources []source, file string) bool {
-	for _, s := range sources {
-		if s.file == file {
-			return true
-		}
+// readZoneFiles reads and parses files on every core; the sources and
+// their findings come back in the order of files, whatever order the
+// workers finish in.
+func readZoneFiles(files []string, diags *Diagnostics) []source {
+	sources := make([]source, len(files))
+	found := make([]Diagnostics, len(files))
+	next := make(chan int)
+	var wg sync.WaitGroup
+	for range min(runtime.GOMAXPROCS(0), len(files)) {
+		wg.Go(func() {
+			for i := range next {
+				file := files[i]
+				sources[i].file = file
+				text, mtime, err := readFile(file)
+				if err != nil {
+					found[i].add(at{file: file}, Error, "read zone file: %v", err)
+					continue
+				}
+				sources[i].mtime = mtime
+				sources[i].zones = parseZoneFile(file, text, &found[i])
+			}
+		})
 	}
-	return false
+	for i := range files {
+		next <- i
+	}
+	close(next)
+	wg.Wait()
+	for _, f := range found {
+		*diags = append(*diags, f...)
+	}
+	return sources
 }
 
 func uniqueSorted(list []string) []string {

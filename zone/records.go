@@ -44,6 +44,9 @@ var ownerKeys = map[string]func(r *reader, o *parsedOwner, origin string, v *yam
 	"cname": parseCNAME,
 }
 
+// ownerKeyList is the sorted list of ownerKeys, for error messages.
+var ownerKeyList = keyList(ownerKeys)
+
 // valueParser turns one written value into a record for owner, or explains
 // what was expected.
 type valueParser func(owner, origin, value string) (dns.RR, error)
@@ -87,11 +90,14 @@ func (r *reader) owner(origin string, k, v *yaml.Node) *parsedOwner {
 	if n := deref(v); n.Kind == yaml.MappingNode && len(n.Content) == 0 {
 		r.warnf(v, "%s has no records", what)
 	}
-	known := make(map[string]func(*yaml.Node), len(ownerKeys))
-	for key, fn := range ownerKeys {
-		known[key] = func(v *yaml.Node) { fn(r, o, origin, v) }
+	for _, p := range r.pairs(v, what) {
+		fn, ok := ownerKeys[p.key]
+		if !ok {
+			r.errorf(p.k, "%s: unknown key %q; want one of %s", what, p.key, ownerKeyList)
+			continue
+		}
+		fn(r, o, origin, p.v)
 	}
-	r.fields(v, what, known)
 	return o
 }
 

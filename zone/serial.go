@@ -54,12 +54,23 @@ func serialAfter(a, b uint32) bool {
 }
 
 // contentHash digests everything a client could see of the zone except the
-// serial itself, so that "serial: auto" notices real changes only.
+// serial itself, so that "serial: auto" notices real changes only. Records
+// are hashed in wire form: cheaper than text, and just as exact.
 func (z *zoneData) contentHash(soa *dns.SOA) [32]byte {
 	h := sha256.New()
+	buf := make([]byte, 0, 1024)
+	record := func(rr dns.RR) {
+		b := buf[:cap(buf)]
+		n, err := dns.PackRR(rr, b, 0, nil, false)
+		for err == dns.ErrBuf {
+			b = make([]byte, 2*len(b))
+			n, err = dns.PackRR(rr, b, 0, nil, false)
+		}
+		h.Write(b[:n])
+	}
 	noSerial := *soa
 	noSerial.Serial = 0
-	h.Write([]byte(noSerial.String()))
+	record(&noSerial)
 	names := make([]string, 0, len(z.nodes))
 	for name := range z.nodes {
 		names = append(names, name)
@@ -72,13 +83,13 @@ func (z *zoneData) contentHash(soa *dns.SOA) [32]byte {
 			binary.BigEndian.PutUint32(num[:], uint32(set.rtype)<<16|uint32(set.mode)<<8|uint32(set.publish))
 			h.Write(num[:])
 			for _, rr := range set.rrs {
-				h.Write([]byte(rr.String()))
+				record(rr)
 			}
 			for _, la := range set.links {
 				binary.BigEndian.PutUint32(num[:], uint32(la.link))
 				h.Write(num[:])
 				for _, rr := range la.rrs {
-					h.Write([]byte(rr.String()))
+					record(rr)
 				}
 			}
 		}
