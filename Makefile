@@ -1,7 +1,7 @@
 VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 LDFLAGS := -X main.version=$(VERSION)
 
-.PHONY: build run test check clean
+.PHONY: build run test check clean bench bench-dns bigzones scale
 
 build:
 	go build -ldflags "$(LDFLAGS)" -o bin/mxdns ./cmd/mxdns
@@ -18,3 +18,18 @@ check: build
 
 clean:
 	rm -rf bin
+
+# Go micro-benchmarks: the fast path, the general path, lookups.
+bench:
+	go test -run '^$$' -bench . -benchmem ./...
+
+# dnsperf against mxdns, Knot and NSD serving the same zone (see README).
+bench-dns:
+	scripts/bench-dns.sh
+
+BIG ?= /tmp/mxdns-big
+
+# A data set of 10,000 zone files and about a million records.
+bigzones:
+	rm -rf $(BIG)
+	go run ./cmd/mxdns-gen -out $(BIG) -zones 10000 -records 1000000

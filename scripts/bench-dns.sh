@@ -1,0 +1,127 @@
+#!/usr/bin/env bash
+# bench-dns.sh: queries/s and CPU per answer of mxdns beside Knot and NSD
+# serving the same zone, measured the way ../shared/bench does it: servers
+# pinned to CPU 1, dnsperf to CPU 0, rounds alternating between servers.
+#
+#   scripts/bench-dns.sh [SECONDS] [ROUNDS] [RATE]
+#
+# The zone is example.com from config.example.yaml, exported with
+# `mxdns export` so every server answers from the same records. Knot and
+# NSD are measured when installed; dnsperf is installed when missing.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+secs=${1:-5} rounds=${2:-3} rate=${3:-40000}
+
+if ! command -v dnsperf >/dev/null 2>&1; then
+	sudo=""; [ "$(id -u)" -ne 0 ] && sudo=sudo
+	$sudo apt-get update && DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y dnsperf
+fi
+make -s build
+
+work=$(mktemp -d)
+pids=()
+cleanup() {
+	for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
+	wait 2>/dev/null || true
+	rm -rf "$work"
+}
+trap cleanup EXIT
+
+bin/mxdns export -config config.example.yaml example.com >"$work/example.com.zone"
+cat >"$work/queries.txt" <<'Q'
+example.com MX
+example.com A
+mx1.example.com A
+mx2.example.com A
+www.example.com A
+_submission._tcp.example.com SRV
+nx.example.com A
+example.com TXT
+Q
+
+# A free port for each server, taken from the kernel.
+free_port() { python3 -c 'import socket; s=socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
+
+# wait_up PORT: polls with dig until the server answers, at most 10 s.
+wait_up() {
+	local deadline=$((SECONDS + 10))
+	until dig @127.0.0.1 -p "$1" +time=1 +tries=1 +short example.com SOA >/dev/null 2>&1; do
+		[ $SECONDS -lt $deadline ] || { echo "bench-dns: server on port $1 did not start" >&2; exit 1; }
+		sleep 0.1
+	done
+}
+
+specs=()
+mxport=$(free_port)
+sed "s/127\.0\.0\.1:5353/127.0.0.1:$mxport/" config.example.yaml >"$work/config.yaml"
+[ -d zones ] && cp -r zones "$work/"
+taskset -c 1 bin/mxdns serve -config "$work/config.yaml" -log-format json >"$work/mxdns.log" 2>&1 &
+pids+=($!)
+wait_up "$mxport"
+specs+=("mxdns=$mxport:${pids[-1]}")
+
+if command -v knotd >/dev/null 2>&1; then
+	kport=$(free_port)
+	mkdir -p "$work/knot"
+	cat >"$work/knot.conf" <<CONF
+server:
+    listen: 127.0.0.1@$kport
+    rundir: $work/knot
+    udp-workers: 1
+    tcp-workers: 1
+    background-workers: 1
+database:
+    storage: $work/knot
+zone:
+  - domain: example.com
+    file: $work/example.com.zone
+    zonefile-sync: -1
+    journal-content: none
+log:
+  - target: stderr
+    any: warning
+CONF
+	taskset -c 1 knotd -c "$work/knot.conf" >"$work/knot.log" 2>&1 &
+	pids+=($!)
+	wait_up "$kport"
+	specs=("knot=$kport:${pids[-1]}" "${specs[@]}")
+fi
+
+if command -v nsd >/dev/null 2>&1; then
+	nport=$(free_port)
+	mkdir -p "$work/nsd"
+	cat >"$work/nsd.conf" <<CONF
+server:
+    ip-address: 127.0.0.1@$nport
+    server-count: 1
+    database: ""
+    pidfile: "$work/nsd/nsd.pid"
+    xfrdfile: "$work/nsd/xfrd.state"
+    zonelistfile: "$work/nsd/zone.list"
+    logfile: "$work/nsd/nsd.log"
+    username: ""
+    chroot: ""
+    rrl-ratelimit: 0
+    rrl-whitelist-ratelimit: 0
+remote-control:
+    control-enable: no
+zone:
+    name: example.com
+    zonefile: $work/example.com.zone
+CONF
+	taskset -c 1 nsd -d -c "$work/nsd.conf" >"$work/nsd.out" 2>&1 &
+	pids+=($!)
+	wait_up "$nport"
+	# NSD answers from a grandchild process: measure that one's CPU.
+	nsdpid=${pids[-1]}
+	for child in $(pgrep -P "$nsdpid"); do
+		g=$(pgrep -P "$child" | head -n 1)
+		[ -n "$g" ] && nsdpid=$g && break
+	done
+	specs+=("nsd=$nport:$nsdpid")
+fi
+
+echo "bench-dns: $secs s x $rounds rounds, fixed rate $rate q/s for CPU cost, on $(nproc) cores"
+bash scripts/perf.sh "$work/queries.txt" "$secs" "$rounds" "$rate" "${specs[@]}"
+echo "bench-dns: over TCP"
+PERF_MODE=tcp bash scripts/perf.sh "$work/queries.txt" "$secs" "$rounds" "$rate" "${specs[@]}"
