@@ -33,3 +33,8 @@ BIG ?= /tmp/mxdns-big
 bigzones:
 	rm -rf $(BIG)
 	go run ./cmd/mxdns-gen -out $(BIG) -zones 10000 -records 1000000
+
+# Load, memory, single-file reload latency and lookup cost on $(BIG).
+scale: build
+	@test -d $(BIG)/zones || $(MAKE) bigzones
+	go run ./cmd/mxdns-scale -dir $(BIG) -bin bin/mxdns
