@@ -184,6 +184,7 @@ func (z *zoneData) addOwner(pz *parsedZone, o *parsedOwner, linkIndex map[string
 			set.rrs = dedupe(set.rrs, recs, diags)
 		}
 		if t == dns.TypeMX {
+			z.mxSets = append(z.mxSets, set)
 			sortMX(set.rrs)
 			checkNullMX(set.rrs, recs, diags)
 		}

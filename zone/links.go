@@ -44,10 +44,10 @@ func (l *lookup) linkAddresses(set *rrset) []dns.RR {
 // published. Equal preferences are rotated so senders share them.
 func (l *lookup) mxRecords(set *rrset) []dns.RR {
 	chosen := set.rrs
-	if set.publish != publishAll && set.linkDependent {
+	if health := l.snap.mxHealth[set]; set.publish != publishAll && health != nil {
 		chosen = nil
 		for i, rr := range set.rrs {
-			if !set.mxHealth[i].healthy(l.client.Up) {
+			if !health[i].healthy(l.client.Up) {
 				continue
 			}
 			if set.publish == publishPrimary && len(chosen) > 0 &&

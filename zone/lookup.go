@@ -177,7 +177,7 @@ func (l *lookup) answer(set *rrset, rrs []dns.RR, owner string) {
 // ttl is the set's TTL, capped at link_ttl when the answer depends on
 // link state, so that resolvers notice a failover soon.
 func (l *lookup) ttl(set *rrset) uint32 {
-	if set.linkDependent {
+	if set.linkDependent || set.rtype == dns.TypeMX && l.snap.mxHealth[set] != nil {
 		return min(set.ttl, l.snap.settings.LinkTTL)
 	}
 	return set.ttl

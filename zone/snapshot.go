@@ -16,6 +16,12 @@ type Snapshot struct {
 	zones      map[string]*zoneData
 	maxLabels  int // most labels of any origin: longer qnames are cut to this
 	listenLink map[string]int
+	// mxHealth holds, for each MX set with a target whose reachability
+	// depends on links, which links keep each record's target reachable
+	// (parallel to the set's records). It depends on other zones, so it
+	// lives here and not in the set: zones stay shareable between
+	// snapshots.
+	mxHealth map[*rrset][]mxHealth
 }
 
 // ZoneInfo is what the admin endpoint and logs show of a zone.
@@ -33,6 +39,7 @@ type zoneData struct {
 	nodes    map[string]*node
 	wildcard bool // some name starts with "*."; skip the wildcard step otherwise
 	cuts     bool // some name below the apex has NS; skip the delegation step otherwise
+	mxSets   []*rrset // every MX set, for the passes that look across zones
 	hash     [32]byte
 }
 
@@ -51,12 +58,12 @@ type rrset struct {
 	ttl   uint32
 	rrs   []dns.RR // all records; for a link-mapped set, every address on every link
 
-	links    []linkAddrs // link-mapped addresses, in the order the links were written
-	mode     linkMode
-	publish  mxPublish  // MX: which records to publish
-	mxHealth []mxHealth // MX: parallel to rrs
-	// linkDependent is true when what this set answers can change with
-	// link state; its TTL is then capped at link_ttl.
+	links   []linkAddrs // link-mapped addresses, in the order the links were written
+	mode    linkMode
+	publish mxPublish // MX: which records to publish
+	// linkDependent is true for link-mapped address sets: what they
+	// answer changes with link state, so their TTL is capped at link_ttl.
+	// (MX sets are capped when Snapshot.mxHealth holds them.)
 	linkDependent bool
 }
 

@@ -74,22 +74,20 @@ func (s *Snapshot) checkTarget(name, key string, pos at, diags *Diagnostics) {
 	}
 }
 
-// linkMXHealth records, for every MX, which links keep its target
-// reachable, and caps the MX set's TTL when that can change.
+// linkMXHealth records, for every MX set whose targets' reachability
+// depends on links, which links keep each target reachable.
 func (s *Snapshot) linkMXHealth() {
+	s.mxHealth = make(map[*rrset][]mxHealth)
 	for _, z := range s.zones {
-		for _, n := range z.nodes {
-			set := n.set(dns.TypeMX)
-			if set == nil {
-				continue
-			}
-			set.mxHealth = make([]mxHealth, len(set.rrs))
+		for _, set := range z.mxSets {
+			health := make([]mxHealth, len(set.rrs))
+			dependent := false
 			for i, rr := range set.rrs {
-				h := s.targetHealth(rr.(*dns.MX).Mx)
-				set.mxHealth[i] = h
-				if !h.always {
-					set.linkDependent = true
-				}
+				health[i] = s.targetHealth(rr.(*dns.MX).Mx)
+				dependent = dependent || !health[i].always
+			}
+			if dependent {
+				s.mxHealth[set] = health
 			}
 		}
 	}
