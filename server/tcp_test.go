@@ -1,0 +1,133 @@
+package server
+
+import (
+	"bufio"
+	"encoding/binary"
+	"io"
+	"log/slog"
+	"net"
+	"testing"
+	"time"
+
+	"github.com/miekg/dns"
+
+	"github.com/mxdns/mxdns/zone"
+)
+
+func startTCP(t *testing.T, h dns.Handler) (*tcpServer, string) {
+	t.Helper()
+	snap, diags := zone.FromYAML("t.yaml", []byte(testConfig), nil)
+	if err := diags.Err(); err != nil {
+		t.Fatal(err)
+	}
+	srv := &Server{log: slog.New(slog.DiscardHandler)}
+	srv.state.Store(newState(snap, zone.AllLinks))
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ts := newTCPServer(srv, "127.0.0.1:0", ln, h)
+	done := make(chan error, 1)
+	go func() { done <- ts.serve() }()
+	t.Cleanup(func() {
+		ts.close()
+		if err := <-done; err != nil {
+			t.Errorf("serve: %v", err)
+		}
+	})
+	return ts, ln.Addr().String()
+}
+
+// TestTCPPipelinedAnswersInOrder sends many queries in one write and
+// expects every reply, in order, each matching the general path.
+func TestTCPPipelinedAnswersInOrder(t *testing.T) {
+	ts, addr := startTCP(t, dns.HandlerFunc(func(w dns.ResponseWriter, r *dns.Msg) {
+		m := new(dns.Msg)
+		m.SetRcode(r, dns.RcodeNotImplemented)
+		w.WriteMsg(m)
+	}))
+	conn, err := net.DialTimeout("tcp", addr, time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	conn.SetDeadline(time.Now().Add(5 * time.Second))
+
+	names := []string{"example.com.", "MX1.example.com.", "nope.example.com.", "example.org.", "example.com."}
+	var batch []byte
+	var queries [][]byte
+	for i := 0; i < 40; i++ {
+		m := new(dns.Msg)
+		m.SetQuestion(names[i%len(names)], dns.TypeMX)
+		m.Id = uint16(i)
+		if i%7 == 3 {
+			m.Opcode = dns.OpcodeNotify // the handler's business
+		}
+		b, _ := m.Pack()
+		queries = append(queries, b)
+		batch = binary.BigEndian.AppendUint16(batch, uint16(len(b)))
+		batch = append(batch, b...)
+	}
+	if _, err := conn.Write(batch); err != nil {
+		t.Fatal(err)
+	}
+	br := bufio.NewReader(conn)
+	st := ts.srv.state.Load()
+	for i, q := range queries {
+		var l [2]byte
+		if _, err := io.ReadFull(br, l[:]); err != nil {
+			t.Fatalf("reply %d: %v", i, err)
+		}
+		b := make([]byte, binary.BigEndian.Uint16(l[:]))
+		if _, err := io.ReadFull(br, b); err != nil {
+			t.Fatalf("reply %d: %v", i, err)
+		}
+		r := new(dns.Msg)
+		if err := r.Unpack(b); err != nil {
+			t.Fatalf("reply %d: %v", i, err)
+		}
+		if r.Id != uint16(i) {
+			t.Fatalf("reply %d has id %d: out of order", i, r.Id)
+		}
+		if i%7 == 3 {
+			if r.Rcode != dns.RcodeNotImplemented {
+				t.Errorf("reply %d: rcode %d, want the handler's NOTIMP", i, r.Rcode)
+			}
+			continue
+		}
+		want := new(dns.Msg)
+		want.Unpack(st.generalAnswer(q, zone.NoLink, 0, false))
+		if r.String() != want.String() {
+			t.Errorf("reply %d:\n%v\nwant\n%v", i, r, want)
+		}
+	}
+}
+
+// TestTCPSlowClientDoesNotBlockOthers holds a connection with half a
+// length prefix while another client is answered, and is cut off after
+// the read timeout.
+func TestTCPSlowClientDoesNotBlockOthers(t *testing.T) {
+	old := tcpReadTimeout
+	tcpReadTimeout = 200 * time.Millisecond
+	t.Cleanup(func() { tcpReadTimeout = old })
+	_, addr := startTCP(t, dns.HandlerFunc(func(w dns.ResponseWriter, r *dns.Msg) {}))
+	slow, err := net.Dial("tcp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer slow.Close()
+	slow.Write([]byte{0}) // one byte of a length prefix, then nothing
+
+	c := &dns.Client{Net: "tcp", Timeout: 2 * time.Second}
+	m := new(dns.Msg)
+	m.SetQuestion("example.com.", dns.TypeMX)
+	if _, _, err := c.Exchange(m, addr); err != nil {
+		t.Fatalf("other client: %v", err)
+	}
+	slow.SetReadDeadline(time.Now().Add(5 * time.Second))
+	if _, err := slow.Read(make([]byte, 1)); err == nil {
+		t.Fatal("slow client got data, want the connection closed")
+	} else if ne, ok := err.(net.Error); ok && ne.Timeout() {
+		t.Fatal("slow client still connected after 5s, want it closed after the read timeout")
+	}
+}
