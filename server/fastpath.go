@@ -33,6 +33,22 @@ func (st *state) fastAnswer(query []byte, link int, rotate uint32, udp bool, q *
 	return out, true
 }
 
+// answer is the reply to a raw query: from the cache when it holds it,
+// else from the general path, which then fills the cache for the next
+// time. ok is false when the query is not a plain one (q.keyLen == 0 and
+// nothing cached): the caller then decides (the general path or a
+// handler).
+func (st *state) answer(query []byte, link int, rotate uint32, udp bool, q *wireQuery, out []byte) []byte {
+	if reply, ok := st.fastAnswer(query, link, rotate, udp, q, out); ok {
+		return reply
+	}
+	reply := st.generalAnswer(query, link, rotate, udp)
+	if q.keyLen > 0 && st.cache.get(q.key[:q.keyLen]) == nil {
+		st.fillCache(q, link)
+	}
+	return reply
+}
+
 // fillCache makes and stores every rotation of the reply to the query
 // parsed into q, as the general path would give it to a lower-cased
 // question with RD and CD clear. It is called after a miss, off the

@@ -161,15 +161,11 @@ func (t *tcpServer) answer(conn net.Conn, w *tcpWriter, query []byte, q *wireQue
 	st := t.srv.state.Load()
 	link := st.snap.ListenLink(t.addr)
 	rotate := t.srv.rotate.Add(1)
-	if reply, ok := st.fastAnswer(query, link, rotate, false, q, *out); ok {
-		*out = reply[:0]
-		return w.writeFrame(reply) == nil
-	}
-	if q.keyLen > 0 {
-		// A plain query the cache lacks: the general path, then fill.
-		reply := st.generalAnswer(query, link, rotate, false)
-		if st.cache.get(q.key[:q.keyLen]) == nil {
-			st.fillCache(q, link)
+	if parseWireQuery(query, link, q) {
+		// A plain query: the cache, else the general path.
+		reply := st.answer(query, link, rotate, false, q, *out)
+		if cap(reply) >= cap(*out) {
+			*out = reply[:0]
 		}
 		return reply == nil || w.writeFrame(reply) == nil
 	}

@@ -197,7 +197,7 @@ func (r *udpReader) serve() {
 				continue
 			}
 			rotate++
-			reply := r.answer(st, b.bufs[i][:b.in[i].len], link, rotate, &b.q, b.reply[k])
+			reply := st.answer(b.bufs[i][:b.in[i].len], link, rotate, true, &b.q, b.reply[k])
 			if len(reply) == 0 {
 				continue
 			}
@@ -223,17 +223,4 @@ func (r *udpReader) serve() {
 			sent += int(m)
 		}
 	}
-}
-
-// answer gives the reply to one query datagram, from the cache when it
-// can, else from the general path (which then fills the cache).
-func (r *udpReader) answer(st *state, query []byte, link int, rotate uint32, q *wireQuery, out []byte) []byte {
-	if reply, ok := st.fastAnswer(query, link, rotate, true, q, out); ok {
-		return reply
-	}
-	reply := st.generalAnswer(query, link, rotate, true)
-	if q.keyLen > 0 && st.cache.get(q.key[:q.keyLen]) == nil {
-		st.fillCache(q, link)
-	}
-	return reply
 }

@@ -44,14 +44,7 @@ func (g *udpGroup) serve(srv *Server) {
 		st := srv.state.Load()
 		link := st.snap.ListenLink(g.addr)
 		rotate++
-		reply, ok := st.fastAnswer(buf[:n], link, rotate, true, &q, out)
-		if !ok {
-			reply = st.generalAnswer(buf[:n], link, rotate, true)
-			if q.keyLen > 0 && st.cache.get(q.key[:q.keyLen]) == nil {
-				st.fillCache(&q, link)
-			}
-		}
-		if len(reply) > 0 {
+		if reply := st.answer(buf[:n], link, rotate, true, &q, out); len(reply) > 0 {
 			g.pc.WriteTo(reply, from)
 		}
 	}
