@@ -118,6 +118,8 @@ func TestReverseOrigin(t *testing.T) {
 		{in: "2001:db8::/33", err: "nibble"},
 		{in: "192.0.2.1/24", err: "did you mean 192.0.2.0/24"},
 		{in: "0.0.0.0/0", err: "/8, /16 or /24"},
+		{in: "10.16.0.0/20", err: "serve each /24 within it"},
+		{in: "192.0.2.64/26", err: `"64-127.2.0.192.in-addr.arpa"`},
 		{in: "300.0.0.0/8", err: "want a network"},
 	}
 	for _, tc := range tests {

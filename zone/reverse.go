@@ -24,7 +24,13 @@ func reverseOrigin(s string) (string, error) {
 		if step == 4 {
 			return "", fmt.Errorf("an ip6.arpa zone needs a prefix length that is a multiple of 4 (a nibble, e.g. /32, /48, /56, /64); RFC 2317 classless delegation is for IPv4, so serve the enclosing nibble-aligned prefix")
 		}
-		return "", fmt.Errorf("an in-addr.arpa zone needs a prefix length of /8, /16 or /24; for a smaller block ask your provider for RFC 2317 classless delegation and serve the zone by the name it gives you (e.g. \"0-25.2.0.192.in-addr.arpa\")")
+		if bits > 24 {
+			first := p.Masked().Addr().As4()
+			last := first[3] + byte(1<<(32-bits)-1)
+			parent := strings.Join(dns.SplitDomainName(reverseName(p.Addr()))[1:], ".")
+			return "", fmt.Errorf("an in-addr.arpa zone needs a prefix length of /8, /16 or /24; for a block smaller than a /24 ask your provider for RFC 2317 classless delegation and serve the zone under the name its CNAMEs point into (e.g. \"%d-%d.%s\")", first[3], last, parent)
+		}
+		return "", fmt.Errorf("an in-addr.arpa zone needs a prefix length of /8, /16 or /24 (RFC 2317 classless delegation is only for blocks smaller than a /24); serve each /%d within it as a zone of its own", (bits/8+1)*8)
 	}
 	if p.Masked() != p {
 		return "", fmt.Errorf("host bits are set; did you mean %s?", p.Masked())
