@@ -33,6 +33,7 @@ zones:
       named: {a: 192.0.2.27}
       _smtp._tls: {a: 192.0.2.99}
       printer: {null_mx: true, spf: "-all"}
+      _25._tcp.mx1: {tlsa: "3 1 1 0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"}
       ns1: {a: 192.0.2.1}
   192.0.2.0/24:
     ns: [ns1.example.com.]
@@ -65,6 +66,8 @@ func TestMailHelpersExpand(t *testing.T) {
 			answer: []string{`_mta-sts.example.com. 3600 IN TXT "v=STSv1; id=20261123"`}},
 		{name: "tls-rpt merged with an explicit name of another type", qname: "_smtp._tls.example.com.", qtype: dns.TypeTXT,
 			answer: []string{`_smtp._tls.example.com. 3600 IN TXT "v=TLSRPTv1; rua=mailto:tlsrpt@example.com,https://report.example.com/tls"`}},
+		{name: "DANE TLSA for the MX host", qname: "_25._tcp.mx1.example.com.", qtype: dns.TypeTLSA,
+			answer: []string{`_25._tcp.mx1.example.com. 3600 IN TLSA 3 1 1 0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef`}},
 		{name: "null mx", qname: "printer.example.com.", qtype: dns.TypeMX,
 			answer: []string{`printer.example.com. 3600 IN MX 0 .`}},
 		{name: "auto ptr for a link-mapped address", qname: "25.100.51.198.in-addr.arpa.", qtype: dns.TypePTR,
