@@ -205,3 +205,34 @@ func TestAddrFromReverse(t *testing.T) {
 }
 
 func mustAddr(s string) netip.Addr { return netip.MustParseAddr(s) }
+
+// TestClasslessAutoPTR: in an RFC 2317 zone the PTR goes where the
+// provider's CNAME (25.2.0.192.in-addr.arpa → 25.0-63.2.0.192...) leads.
+func TestClasslessAutoPTR(t *testing.T) {
+	for _, origin := range []string{"0-63.2.0.192.in-addr.arpa", "0/26.2.0.192.in-addr.arpa"} {
+		snap := mustSnapshot(t, `
+zones:
+  example.com:
+    ns: [ns1]
+    records:
+      "@": {mx: "10;mx1"}
+      mx1: {a: 192.0.2.25}
+      far: {a: 192.0.2.100}
+      ns1: {a: 192.0.2.1}
+  `+origin+`:
+    ns: [ns1.example.com.]
+    records:
+      "1": {ptr: ns1.example.com.}
+`)
+		runLookups(t, snap, []lookupCase{
+			{name: origin, qname: "25." + origin + ".", qtype: dns.TypePTR,
+				answer: []string{"25." + origin + ". 3600 IN PTR mx1.example.com."}},
+		})
+		rrs, _ := snap.Records(origin)
+		for _, rr := range rrs {
+			if strings.HasPrefix(rr.Header().Name, "100.") {
+				t.Errorf("%s: PTR for an address outside the block: %s", origin, rr)
+			}
+		}
+	}
+}

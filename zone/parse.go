@@ -278,7 +278,7 @@ func (r *reader) zones(n *yaml.Node) []*parsedZone {
 }
 
 func (r *reader) zoneOrigin(k *yaml.Node) (string, bool) {
-	if strings.Contains(k.Value, "/") {
+	if strings.Contains(k.Value, "/") && !strings.HasSuffix(strings.ToLower(strings.TrimSuffix(k.Value, ".")), ".arpa") {
 		name, err := reverseOrigin(k.Value)
 		if err != nil {
 			r.errorf(k, "zone %q: %v", k.Value, err)

@@ -68,22 +68,22 @@ func (s *Snapshot) autoPTR(pzs []*parsedZone, diags *Diagnostics) {
 	}
 	sort.Strings(revs)
 	for _, rev := range revs {
-		z := s.findZone(rev)
-		if z == nil || reverse[z.origin] == nil || z.cutAbove(rev, true) != nil {
+		owner, z := s.ptrOwner(addrOf[rev])
+		if z == nil || reverse[z.origin] == nil || z.cutAbove(owner, true) != nil {
 			continue
 		}
-		if n := z.nodes[rev]; n != nil && (n.set(dns.TypePTR) != nil || n.set(dns.TypeCNAME) != nil) {
+		if n := z.nodes[owner]; n != nil && (n.set(dns.TypePTR) != nil || n.set(dns.TypeCNAME) != nil) {
 			continue
 		}
 		u := uses[rev]
 		sort.SliceStable(u, func(i, j int) bool { return preferForPTR(u[i], u[j]) })
 		if len(u) > 1 {
 			diags.add(u[1].pos, Warning, "address %s is held by %s; the generated PTR names %s (%s); write ptr at %s in zone %s to choose",
-				addrOf[rev], describeUses(u), u[0].name, whyChosen(u), rev, strings.TrimSuffix(z.origin, "."))
+				addrOf[rev], describeUses(u), u[0].name, whyChosen(u), owner, strings.TrimSuffix(z.origin, "."))
 		}
 		ttl := reverse[z.origin].ttl
-		n := z.node(rev)
-		ptr := &dns.PTR{Hdr: dns.RR_Header{Name: rev, Rrtype: dns.TypePTR, Class: dns.ClassINET, Ttl: ttl}, Ptr: u[0].name}
+		n := z.node(owner)
+		ptr := &dns.PTR{Hdr: dns.RR_Header{Name: owner, Rrtype: dns.TypePTR, Class: dns.ClassINET, Ttl: ttl}, Ptr: u[0].name}
 		n.sets = append(n.sets, &rrset{rtype: dns.TypePTR, ttl: ttl, rrs: []dns.RR{ptr}})
 		sort.Slice(n.sets, func(i, j int) bool { return n.sets[i].rtype < n.sets[j].rtype })
 	}
@@ -175,9 +175,8 @@ func (s *Snapshot) checkReverse(pz *parsedZone, seen map[string]bool, diags *Dia
 					continue
 				}
 				for _, a := range nodeAddrs(t.node) {
-					rev := reverseName(a)
-					z := s.findZone(rev)
-					if z == nil || !isReverse(z.origin) || seen[rev+" "+rr.Mx] {
+					rev, z := s.ptrOwner(a)
+					if z == nil || seen[rev+" "+rr.Mx] {
 						continue
 					}
 					seen[rev+" "+rr.Mx] = true

@@ -3,6 +3,7 @@ package zone
 import (
 	"fmt"
 	"net/netip"
+	"strconv"
 	"strings"
 
 	"github.com/miekg/dns"
@@ -61,6 +62,10 @@ func addrFromReverse(name string) (netip.Addr, bool) {
 	case n == 6 && labels[4] == "in-addr" && labels[5] == "arpa":
 		a, err := netip.ParseAddr(labels[3] + "." + labels[2] + "." + labels[1] + "." + labels[0])
 		return a, err == nil
+	case n == 7 && labels[5] == "in-addr" && labels[6] == "arpa":
+		// RFC 2317: host.<range>.c.b.a.in-addr.arpa
+		a, err := netip.ParseAddr(labels[4] + "." + labels[3] + "." + labels[2] + "." + labels[0])
+		return a, err == nil
 	case n == 34 && labels[32] == "ip6" && labels[33] == "arpa":
 		var b strings.Builder
 		for i := 31; i >= 0; i-- {
@@ -76,4 +81,49 @@ func addrFromReverse(name string) (netip.Addr, bool) {
 		return a, err == nil
 	}
 	return netip.Addr{}, false
+}
+
+// ptrOwner finds where a PTR for a lives in the zones we serve: its plain
+// reverse name, or, when we serve an RFC 2317 classless zone such as
+// 0-63.2.0.192.in-addr.arpa (or 0/26.2.0.192...) covering it, the name the
+// provider's CNAME points at inside that zone.
+func (s *Snapshot) ptrOwner(a netip.Addr) (string, *zoneData) {
+	rev := reverseName(a)
+	if z := s.findZone(rev); z != nil && isReverse(z.origin) {
+		return rev, z
+	}
+	if !a.Is4() {
+		return "", nil
+	}
+	parent := parentName(rev)
+	last := int(a.As4()[3])
+	for origin, z := range s.zones {
+		if parentName(origin) != parent {
+			continue
+		}
+		label, _, _ := strings.Cut(origin, ".")
+		if lo, hi, ok := classlessRange(label); ok && last >= lo && last <= hi {
+			return strconv.Itoa(last) + "." + origin, z
+		}
+	}
+	return "", nil
+}
+
+// classlessRange reads the first label of an RFC 2317 zone: "64-127" or
+// "64/26" (start and prefix length).
+func classlessRange(label string) (lo, hi int, ok bool) {
+	if a, b, found := strings.Cut(label, "-"); found {
+		lo, err1 := strconv.Atoi(a)
+		hi, err2 := strconv.Atoi(b)
+		return lo, hi, err1 == nil && err2 == nil && lo <= hi && hi < 256
+	}
+	if a, b, found := strings.Cut(label, "/"); found {
+		lo, err1 := strconv.Atoi(a)
+		bits, err2 := strconv.Atoi(b)
+		if err1 != nil || err2 != nil || bits < 25 || bits > 32 || lo > 255 {
+			return 0, 0, false
+		}
+		return lo, lo + 1<<(32-bits) - 1, true
+	}
+	return 0, 0, false
 }
