@@ -63,6 +63,14 @@ func (r *reader) mergeGenerated(z *parsedZone) {
 	}
 	for _, o := range append([]*parsedOwner(nil), z.owners...) {
 		for _, g := range o.mail.generated {
+			if strings.HasPrefix(o.name, "*.") {
+				r.diags.add(g.pos, Error, "%s on the wildcard %s: the record would sit below the wildcard, where no query finds it; write it on each name", g.helper, o.name)
+				continue
+			}
+			if _, ok := dns.IsDomainName(g.name); !ok || len(g.name) > 255 {
+				r.diags.add(g.pos, Error, "%s: %s is too long for a domain name (255 octets, 63 per label)", g.helper, g.name)
+				continue
+			}
 			dst, ok := byName[g.name]
 			if !ok {
 				z.owners = append(z.owners, g)
@@ -142,6 +150,22 @@ func (r *reader) boolValue(n *yaml.Node, what string) bool {
 var dmarcTags = []string{"p", "sp", "adkim", "aspf", "pct", "fo", "rf", "ri", "rua", "ruf"}
 
 func parseDMARCHelper(r *reader, o *parsedOwner, _ string, v *yaml.Node) {
+	if n := deref(v); n.Kind == yaml.ScalarNode {
+		// The record as text, e.g. "p=reject; rua=mailto:d@example.com".
+		text := strings.TrimSpace(n.Value)
+		if !strings.HasPrefix(text, "v=DMARC1") {
+			text = "v=DMARC1; " + text
+		}
+		if err := checkDMARCRecord(text); err != nil {
+			r.errorf(v, "dmarc %q: %v", n.Value, err)
+			return
+		}
+		o.generate("_dmarc", text, r.pos(v), "dmarc")
+		return
+	}
+	if !r.isMapping(v, "dmarc", "{p: reject, rua: \"mailto:dmarc@example.com\"}") {
+		return
+	}
 	tags := make(map[string]string)
 	bad := false
 	for _, p := range r.pairs(v, "dmarc") {
@@ -276,6 +300,9 @@ func parseDKIMHelper(r *reader, o *parsedOwner, _ string, v *yaml.Node) {
 	}
 	seen := make(map[string]at)
 	for _, item := range items {
+		if !r.isMapping(item, "dkim", "{selector: s1, key: <base64 public key>}") {
+			continue
+		}
 		var selector, key, k, flags string
 		k = "rsa"
 		var selNode *yaml.Node
@@ -319,9 +346,13 @@ func parseDKIMHelper(r *reader, o *parsedOwner, _ string, v *yaml.Node) {
 
 func parseMTASTSHelper(r *reader, o *parsedOwner, _ string, v *yaml.Node) {
 	var id string
-	r.fields(v, "mta_sts", map[string]func(*yaml.Node){
-		"id": func(v *yaml.Node) { id, _ = r.scalar(v, "mta_sts id") },
-	})
+	if n := deref(v); n.Kind == yaml.ScalarNode {
+		id = n.Value // mta_sts: "20261123" is short for {id: "20261123"}
+	} else {
+		r.fields(v, "mta_sts", map[string]func(*yaml.Node){
+			"id": func(v *yaml.Node) { id, _ = r.scalar(v, "mta_sts id") },
+		})
+	}
 	if id == "" || len(id) > 32 || strings.IndexFunc(id, func(c rune) bool {
 		return !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9')
 	}) >= 0 {
@@ -345,4 +376,14 @@ func parseTLSRPTHelper(r *reader, o *parsedOwner, _ string, v *yaml.Node) {
 		}
 	}
 	o.generate("_smtp._tls", "v=TLSRPTv1; rua="+strings.Join(uris, ","), r.pos(v), "tls_rpt")
+}
+
+// isMapping reports whether n is a mapping, explaining the expected form
+// when it is not.
+func (r *reader) isMapping(n *yaml.Node, what, example string) bool {
+	if deref(n).Kind == yaml.MappingNode {
+		return true
+	}
+	r.errorf(n, "%s: want a mapping such as %s, got %s", what, example, kindName(deref(n)))
+	return false
 }

@@ -236,3 +236,21 @@ zones:
 		}
 	}
 }
+
+func TestMailHelperShortForms(t *testing.T) {
+	snap := mustSnapshot(t, `
+zones:
+  example.com:
+    ns: [ns1]
+    records:
+      "@": {dmarc: "p=quarantine; rua=mailto:d@example.com", mta_sts: "20261124", mx: "10;ns1"}
+      mta-sts: {a: 192.0.2.80}
+      ns1: {a: 192.0.2.1}
+`)
+	runLookups(t, snap, []lookupCase{
+		{name: "dmarc as text", qname: "_dmarc.example.com.", qtype: dns.TypeTXT,
+			answer: []string{`_dmarc.example.com. 3600 IN TXT "v=DMARC1; p=quarantine; rua=mailto:d@example.com"`}},
+		{name: "mta_sts as id", qname: "_mta-sts.example.com.", qtype: dns.TypeTXT,
+			answer: []string{`_mta-sts.example.com. 3600 IN TXT "v=STSv1; id=20261124"`}},
+	})
+}
