@@ -21,9 +21,33 @@ import (
 
 // mailOwner is what the helpers of one name wrote.
 type mailOwner struct {
-	generated []*parsedOwner // records at other names
-	mtaSTS    *at            // where mta_sts was written
-	nullMX    *at            // where null_mx: true was written
+	generated []*parsedOwner            // records at other names
+	mtaSTS    *at                       // where mta_sts was written
+	nullMX    *at                       // where null_mx: true was written
+	keys      map[*yaml.Node]*yaml.Node // the key of each value written at the name
+}
+
+// valueKeys maps each value of a name's mapping to its key, so that a
+// helper's findings point at the helper's key, where the reader looks.
+func valueKeys(n *yaml.Node) map[*yaml.Node]*yaml.Node {
+	n = deref(n)
+	if n.Kind != yaml.MappingNode {
+		return nil
+	}
+	m := make(map[*yaml.Node]*yaml.Node, len(n.Content)/2)
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		m[deref(n.Content[i+1])] = n.Content[i]
+	}
+	return m
+}
+
+// keyPos is where the helper whose value is v was written: its key, or v
+// itself for an item of a list.
+func (r *reader) keyPos(o *parsedOwner, v *yaml.Node) at {
+	if k, ok := o.mail.keys[v]; ok {
+		return r.pos(k)
+	}
+	return r.pos(v)
 }
 
 func init() {
@@ -108,22 +132,22 @@ func parseSPFHelper(r *reader, o *parsedOwner, _ string, v *yaml.Node) {
 		s = strings.Join(f[1:], " ")
 	}
 	if s == "" {
-		r.errorf(v, `spf: want the mechanisms, e.g. "mx -all"`)
+		r.diags.add(r.keyPos(o, v), Error, `spf: want the mechanisms, e.g. "mx -all"`)
 		return
 	}
 	if _, err := parseSPF("v=spf1 " + s); err != nil {
-		r.errorf(v, "spf %q: %v", v.Value, err)
+		r.diags.add(r.keyPos(o, v), Error, "spf %q: %v", v.Value, err)
 		return
 	}
 	rr := &dns.TXT{Hdr: header(o.name, dns.TypeTXT), Txt: txtStrings("v=spf1 " + s)}
-	o.records = append(o.records, parsedRecord{rr: rr, pos: r.pos(v)})
+	o.records = append(o.records, parsedRecord{rr: rr, pos: r.keyPos(o, v)})
 }
 
 func parseNullMXHelper(r *reader, o *parsedOwner, _ string, v *yaml.Node) {
 	if !r.boolValue(v, "null_mx") {
 		return
 	}
-	p := r.pos(v)
+	p := r.keyPos(o, v)
 	o.mail.nullMX = &p
 	rr := &dns.MX{Hdr: header(o.name, dns.TypeMX), Preference: 0, Mx: "."}
 	o.records = append(o.records, parsedRecord{rr: rr, pos: p})
@@ -157,13 +181,13 @@ func parseDMARCHelper(r *reader, o *parsedOwner, _ string, v *yaml.Node) {
 			text = "v=DMARC1; " + text
 		}
 		if err := checkDMARCRecord(text); err != nil {
-			r.errorf(v, "dmarc %q: %v", n.Value, err)
+			r.diags.add(r.keyPos(o, v), Error, "dmarc %q: %v", n.Value, err)
 			return
 		}
-		o.generate("_dmarc", text, r.pos(v), "dmarc")
+		o.generate("_dmarc", text, r.keyPos(o, v), "dmarc")
 		return
 	}
-	if !r.isMapping(v, "dmarc", "{p: reject, rua: \"mailto:dmarc@example.com\"}") {
+	if !r.isMapping(r.keyPos(o, v), v, "dmarc", "{p: reject, rua: \"mailto:dmarc@example.com\"}") {
 		return
 	}
 	tags := make(map[string]string)
@@ -185,10 +209,10 @@ func parseDMARCHelper(r *reader, o *parsedOwner, _ string, v *yaml.Node) {
 		return
 	}
 	if tags["p"] == "" {
-		r.errorf(v, "dmarc: want p: none, quarantine or reject (RFC 7489 §6.3)")
+		r.diags.add(r.keyPos(o, v), Error, "dmarc: want p: none, quarantine or reject (RFC 7489 §6.3)")
 		return
 	}
-	o.generate("_dmarc", formatDMARC(tags), r.pos(v), "dmarc")
+	o.generate("_dmarc", formatDMARC(tags), r.keyPos(o, v), "dmarc")
 }
 
 // dmarcValue reads a tag's value; rua and ruf may be lists.
@@ -300,7 +324,7 @@ func parseDKIMHelper(r *reader, o *parsedOwner, _ string, v *yaml.Node) {
 	}
 	seen := make(map[string]at)
 	for _, item := range items {
-		if !r.isMapping(item, "dkim", "{selector: s1, key: <base64 public key>}") {
+		if !r.isMapping(r.keyPos(o, item), item, "dkim", "{selector: s1, key: <base64 public key>}") {
 			continue
 		}
 		var selector, key, k, flags string
@@ -313,7 +337,7 @@ func parseDKIMHelper(r *reader, o *parsedOwner, _ string, v *yaml.Node) {
 			"t":        func(v *yaml.Node) { flags, _ = r.choice(v, "dkim t", "y", "s", "y:s") },
 		})
 		if selector == "" || key == "" {
-			r.errorf(item, "dkim: want {selector: s1, key: <base64 public key>}")
+			r.diags.add(r.keyPos(o, item), Error, "dkim: want {selector: s1, key: <base64 public key>}")
 			continue
 		}
 		sel := strings.ToLower(selector)
@@ -329,18 +353,18 @@ func parseDKIMHelper(r *reader, o *parsedOwner, _ string, v *yaml.Node) {
 		key = strings.Join(strings.Fields(key), "")
 		raw, err := base64.StdEncoding.DecodeString(key)
 		if err != nil || len(raw) == 0 {
-			r.errorf(item, "dkim %s: key is not base64; paste the p= value of the public key (without the BEGIN/END lines)", selector)
+			r.diags.add(r.keyPos(o, item), Error, "dkim %s: key is not base64; paste the p= value of the public key (without the BEGIN/END lines)", selector)
 			continue
 		}
 		if k == "ed25519" && len(raw) != 32 {
-			r.errorf(item, "dkim %s: an ed25519 key is 32 octets, this one is %d (RFC 8463)", selector, len(raw))
+			r.diags.add(r.keyPos(o, item), Error, "dkim %s: an ed25519 key is 32 octets, this one is %d (RFC 8463)", selector, len(raw))
 			continue
 		}
 		text := "v=DKIM1; k=" + k + "; "
 		if flags != "" {
 			text += "t=" + flags + "; "
 		}
-		o.generate(sel+"._domainkey", text+"p="+key, r.pos(item), "dkim")
+		o.generate(sel+"._domainkey", text+"p="+key, r.keyPos(o, item), "dkim")
 	}
 }
 
@@ -356,10 +380,10 @@ func parseMTASTSHelper(r *reader, o *parsedOwner, _ string, v *yaml.Node) {
 	if id == "" || len(id) > 32 || strings.IndexFunc(id, func(c rune) bool {
 		return !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9')
 	}) >= 0 {
-		r.errorf(v, "mta_sts: want {id: ...} of 1 to 32 letters and digits, changed whenever the policy changes, e.g. id: \"20261123\" (RFC 8461 §3.1)")
+		r.diags.add(r.keyPos(o, v), Error, "mta_sts: want {id: ...} of 1 to 32 letters and digits, changed whenever the policy changes, e.g. id: \"20261123\" (RFC 8461 §3.1)")
 		return
 	}
-	p := r.pos(v)
+	p := r.keyPos(o, v)
 	o.mail.mtaSTS = &p
 	o.generate("_mta-sts", "v=STSv1; id="+id, p, "mta_sts")
 }
@@ -371,19 +395,19 @@ func parseTLSRPTHelper(r *reader, o *parsedOwner, _ string, v *yaml.Node) {
 	}
 	for _, u := range uris {
 		if !strings.HasPrefix(u, "mailto:") && !strings.HasPrefix(u, "https://") {
-			r.errorf(v, "tls_rpt %q: want a mailto: or https:// URI, e.g. \"mailto:tlsrpt@example.com\" (RFC 8460 §3)", u)
+			r.diags.add(r.keyPos(o, v), Error, "tls_rpt %q: want a mailto: or https:// URI, e.g. \"mailto:tlsrpt@example.com\" (RFC 8460 §3)", u)
 			return
 		}
 	}
-	o.generate("_smtp._tls", "v=TLSRPTv1; rua="+strings.Join(uris, ","), r.pos(v), "tls_rpt")
+	o.generate("_smtp._tls", "v=TLSRPTv1; rua="+strings.Join(uris, ","), r.keyPos(o, v), "tls_rpt")
 }
 
 // isMapping reports whether n is a mapping, explaining the expected form
 // when it is not.
-func (r *reader) isMapping(n *yaml.Node, what, example string) bool {
+func (r *reader) isMapping(pos at, n *yaml.Node, what, example string) bool {
 	if deref(n).Kind == yaml.MappingNode {
 		return true
 	}
-	r.errorf(n, "%s: want a mapping such as %s, got %s", what, example, kindName(deref(n)))
+	r.diags.add(pos, Error, "%s: want a mapping such as %s, got %s", what, example, kindName(deref(n)))
 	return false
 }

@@ -79,6 +79,7 @@ func (r *reader) owner(origin string, k, v *yaml.Node) *parsedOwner {
 		}
 	}
 	o := &parsedOwner{name: name, pos: r.pos(k)}
+	o.mail.keys = valueKeys(v)
 	what := "name " + k.Value
 	if n := deref(v); n.Kind == yaml.ScalarNode {
 		r.errorf(v, "%s: want a mapping of record keys such as {a: 192.0.2.1}, got %s", what, kindName(n))
