@@ -5,6 +5,7 @@ package route
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net/netip"
 	"sort"
@@ -48,6 +49,8 @@ type Host struct {
 	Name      string    `json:"name"`
 	CNAME     []string  `json:"cname,omitempty"`
 	Addresses []Address `json:"addresses"`
+	// Unknown is set when the server would not say (REFUSED, SERVFAIL).
+	Unknown bool `json:"unknown,omitempty"`
 }
 
 // Address is one address of a host and the names its PTR gives.
@@ -140,7 +143,7 @@ func Resolve(ctx context.Context, ex Exchange, domain string) (*Plan, error) {
 	reachable := false
 	for _, g := range p.Groups {
 		for _, h := range g.Hosts {
-			reachable = reachable || len(h.Addresses) > 0
+			reachable = reachable || len(h.Addresses) > 0 || h.Unknown
 		}
 	}
 	if !reachable {
@@ -218,9 +221,21 @@ func (r *resolver) ask(name string, qtype uint16) (*dns.Msg, error) {
 		return nil, fmt.Errorf("%s %s: %w", strings.TrimSuffix(name, "."), dns.TypeToString[qtype], err)
 	}
 	if resp.Rcode != dns.RcodeSuccess && resp.Rcode != dns.RcodeNameError {
-		return nil, fmt.Errorf("%s %s: server answered %s", strings.TrimSuffix(name, "."), dns.TypeToString[qtype], dns.RcodeToString[resp.Rcode])
+		return nil, &RcodeError{Name: name, Qtype: qtype, Rcode: resp.Rcode}
 	}
 	return resp, nil
+}
+
+// RcodeError is an answer that says nothing about the name: REFUSED from
+// an authoritative server asked about someone else's zone, SERVFAIL, ...
+type RcodeError struct {
+	Name  string
+	Qtype uint16
+	Rcode int
+}
+
+func (e *RcodeError) Error() string {
+	return fmt.Sprintf("%s %s: server answered %s", bare(e.Name), dns.TypeToString[e.Qtype], dns.RcodeToString[e.Rcode])
 }
 
 // host looks up a host's addresses and their PTRs.
@@ -229,6 +244,14 @@ func (r *resolver) host(name string, isMX bool) (Host, error) {
 	exists := false
 	for _, t := range []uint16{dns.TypeA, dns.TypeAAAA} {
 		a, err := r.follow(name, t)
+		var re *RcodeError
+		if errors.As(err, &re) && isMX {
+			// An authoritative server asked about a host in a zone it does
+			// not serve: the plan is still right, this host is just unknown.
+			h.Unknown = true
+			r.warn("this server does not answer for %s (%s): ask a resolver for its addresses", bare(re.Name), dns.RcodeToString[re.Rcode])
+			return h, nil
+		}
 		if err != nil {
 			return h, err
 		}

@@ -135,6 +135,10 @@ func fakeServer(records ...string) Exchange {
 		r := new(dns.Msg)
 		r.SetReply(q)
 		name, qtype := dns.CanonicalName(q.Question[0].Name), q.Question[0].Qtype
+		if dns.IsSubDomain("other.test.", name) {
+			r.Rcode = dns.RcodeRefused // a zone this server does not serve
+			return r, nil
+		}
 		for range 8 {
 			exists, next := false, ""
 			for _, rr := range rrs {
@@ -185,6 +189,9 @@ func TestRouteWarnings(t *testing.T) {
 		{name: "null mx mixed", status: StatusMX, records: []string{
 			"d.test. MX 0 .", "d.test. MX 10 a.d.test.", "a.d.test. A 192.0.2.1", "1.2.0.192.in-addr.arpa. PTR a.d.test.",
 		}, warn: []string{"null MX next to other MX"}},
+		{name: "backup in a zone the server does not serve", status: StatusMX, records: []string{
+			"d.test. MX 10 a.d.test.", "d.test. MX 20 mx.other.test.", "a.d.test. A 192.0.2.1", "1.2.0.192.in-addr.arpa. PTR a.d.test.",
+		}, warn: []string{"this server does not answer for mx.other.test (REFUSED)"}},
 		{name: "null mx", status: StatusNullMX, records: []string{"d.test. MX 0 ."}},
 		{name: "no route", status: StatusNoRoute, records: []string{"d.test. TXT x"}},
 		{name: "implicit mx through a CNAME", status: StatusImplicit, records: []string{

@@ -42,7 +42,10 @@ func WriteText(w io.Writer, p *Plan) error {
 				name += " (CNAME to " + strings.Join(trim(h.CNAME), " -> ") + ")"
 			}
 			fmt.Fprintf(tw, "     %s\n", name)
-			if len(h.Addresses) == 0 {
+			switch {
+			case h.Unknown:
+				fmt.Fprintf(tw, "       addresses not known to this server\n")
+			case len(h.Addresses) == 0:
 				fmt.Fprintf(tw, "       no address: skipped\n")
 			}
 			for _, a := range h.Addresses {
