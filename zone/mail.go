@@ -291,7 +291,7 @@ func checkDMARCRecord(text string) error {
 		return fmt.Errorf("want v=DMARC1 first")
 	}
 	hasP := false
-	for i, part := range parts[1:] {
+	for _, part := range parts[1:] {
 		part = strings.TrimSpace(part)
 		if part == "" {
 			continue
@@ -302,9 +302,6 @@ func checkDMARCRecord(text string) error {
 		}
 		tag, val = strings.TrimSpace(tag), strings.TrimSpace(val)
 		if tag == "p" {
-			if i != 0 {
-				return fmt.Errorf("p must come right after v=DMARC1 (RFC 7489 §6.4)")
-			}
 			hasP = true
 		}
 		if err := checkDMARCTag(tag, val); err != nil {

@@ -182,7 +182,7 @@ func TestDMARCRecord(t *testing.T) {
 	tests := []struct{ text, err string }{
 		{text: "v=DMARC1; p=none"},
 		{text: "v=DMARC1; p=quarantine; sp=reject; pct=10; fo=1:d; rf=afrf; ri=3600; rua=mailto:a@example.com; ruf=mailto:b@example.com;"},
-		{text: "v=DMARC1; rua=mailto:a@example.com; p=none", err: "right after"},
+		{text: "v=DMARC1; rua=mailto:a@example.com; p=none"}, // order: a warning in check
 		{text: "v=DMARC1; p=none; pct=200", err: "0 to 100"},
 		{text: "v=DMARC1; p=none; x=1", err: "unknown tag"},
 		{text: "v=DMARC1", err: "want p="},

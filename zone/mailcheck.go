@@ -172,6 +172,10 @@ func checkDMARCText(o *parsedOwner, diags *Diagnostics) {
 		}
 		if err := checkDMARCRecord(text); err != nil {
 			diags.add(rec.pos, Error, "dmarc record: %v", err)
+			continue
+		}
+		if parts := strings.Split(text, ";"); len(parts) > 1 && !strings.HasPrefix(strings.TrimSpace(parts[1]), "p=") {
+			diags.add(rec.pos, Warning, "dmarc record: put p= right after v=DMARC1 (RFC 7489 §6.4); strict receivers ignore the record otherwise")
 		}
 	}
 }
