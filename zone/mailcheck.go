@@ -18,7 +18,7 @@ func (s *Snapshot) checkMail(pz *parsedZone, diags *Diagnostics) {
 		s.checkMXSet(pz, o, diags)
 		if o.mail.mtaSTS != nil {
 			host := "mta-sts." + o.name
-			if t, ok := s.resolveTarget(host); ok && (t.node == nil || !t.node.hasAddress()) {
+			if t, ok := s.resolveTarget(host); ok && (t.node == nil || !t.node.hasAddress() && t.node.set(dns.TypeCNAME) == nil) {
 				diags.add(*o.mail.mtaSTS, Warning, "mta_sts: %s has no address; senders fetch the policy from https://%s/.well-known/mta-sts.txt (RFC 8461 §3.2)", host, strings.TrimSuffix(host, "."))
 			}
 		}
