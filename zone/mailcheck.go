@@ -115,6 +115,10 @@ func (s *Snapshot) spfLookups(terms []spfTerm, visiting map[string]bool) (int, e
 			return 0, fmt.Errorf("%s %q: %v", t.name, t.domain, err)
 		}
 		target, ok := s.resolveTarget(d)
+		for hops := 0; ok && target.node != nil && target.node.set(dns.TypeCNAME) != nil && hops < 8; hops++ {
+			// Receivers follow a CNAME to the SPF record like any resolver.
+			target, ok = s.resolveTarget(target.node.set(dns.TypeCNAME).rrs[0].(*dns.CNAME).Target)
+		}
 		if !ok {
 			continue
 		}
