@@ -312,7 +312,7 @@ func (r *reader) zone(origin string, k, n *yaml.Node) *parsedZone {
 			}
 		},
 		"records":  func(v *yaml.Node) { records = v },
-		"auto_ptr": func(v *yaml.Node) { z.noAutoPTR = !r.boolValue(v, what+" auto_ptr") },
+		"auto_ptr": func(v *yaml.Node) { z.noAutoPTR = !r.autoPTR(v, origin, what) },
 	})
 	if len(z.ns) == 0 {
 		r.errorf(k, "%s: ns: want at least one name server", what)

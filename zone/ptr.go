@@ -7,7 +7,17 @@ import (
 	"strings"
 
 	"github.com/miekg/dns"
+	"gopkg.in/yaml.v3"
 )
+
+// autoPTR reads a zone's auto_ptr key, which only a reverse zone uses.
+func (r *reader) autoPTR(v *yaml.Node, origin, what string) bool {
+	on := r.boolValue(v, what+" auto_ptr")
+	if !isReverse(origin) {
+		r.warnf(v, "%s: auto_ptr has no effect outside in-addr.arpa and ip6.arpa; PTRs are made in the reverse zone that holds an address", what)
+	}
+	return on
+}
 
 // addrUse is one name that holds an address, as written.
 type addrUse struct {
