@@ -48,10 +48,20 @@ func build(cfg *parsedConfig, sources []source, prev *Snapshot, diags *Diagnosti
 		s.zones[z.origin] = z
 		s.maxLabels = max(s.maxLabels, dns.CountLabel(z.origin))
 	}
+	pzs := make([]*parsedZone, len(all))
+	for i, d := range all {
+		pzs[i] = d.pz
+	}
+	s.autoPTR(pzs, diags)
 	for _, d := range all {
 		s.checkTargets(d.pz, diags)
 	}
 	s.linkMXHealth()
+	reverseSeen := make(map[string]bool)
+	for _, d := range all {
+		s.checkMail(d.pz, diags)
+		s.checkReverse(d.pz, reverseSeen, diags)
+	}
 	for _, d := range all {
 		z := s.zones[d.pz.origin]
 		var prevZone *zoneData

@@ -33,12 +33,13 @@ type parsedLink struct {
 }
 
 type parsedZone struct {
-	origin string
-	pos    at
-	ttl    uint32
-	soa    parsedSOA
-	ns     []nameRef
-	owners []*parsedOwner
+	origin    string
+	pos       at
+	ttl       uint32
+	soa       parsedSOA
+	ns        []nameRef
+	owners    []*parsedOwner
+	noAutoPTR bool // auto_ptr: false
 }
 
 type parsedSOA struct {
@@ -62,6 +63,8 @@ type parsedOwner struct {
 	linkMode  linkMode
 	mxPublish mxPublish
 	records   []parsedRecord
+	mail      mailOwner // what mail helpers wrote (mail.go)
+	helper    string    // for a name made by a helper: its key
 }
 
 // parsedRecord is one record value; link is "" unless the value was written
@@ -275,6 +278,14 @@ func (r *reader) zones(n *yaml.Node) []*parsedZone {
 }
 
 func (r *reader) zoneOrigin(k *yaml.Node) (string, bool) {
+	if strings.Contains(k.Value, "/") && !strings.HasSuffix(strings.ToLower(strings.TrimSuffix(k.Value, ".")), ".arpa") {
+		name, err := reverseOrigin(k.Value)
+		if err != nil {
+			r.errorf(k, "zone %q: %v", k.Value, err)
+			return "", false
+		}
+		return name, true
+	}
 	name, err := canonicalName(k.Value)
 	if err != nil || name == "." {
 		r.errorf(k, "zone %q: want a domain name such as example.com", k.Value)
@@ -300,7 +311,8 @@ func (r *reader) zone(origin string, k, n *yaml.Node) *parsedZone {
 				}
 			}
 		},
-		"records": func(v *yaml.Node) { records = v },
+		"records":  func(v *yaml.Node) { records = v },
+		"auto_ptr": func(v *yaml.Node) { z.noAutoPTR = !r.autoPTR(v, origin, what) },
 	})
 	if len(z.ns) == 0 {
 		r.errorf(k, "%s: ns: want at least one name server", what)
@@ -311,6 +323,7 @@ func (r *reader) zone(origin string, k, n *yaml.Node) *parsedZone {
 				z.owners = append(z.owners, o)
 			}
 		}
+		r.mergeGenerated(z)
 	}
 	return z
 }

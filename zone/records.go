@@ -82,6 +82,7 @@ func (r *reader) owner(origin string, k, v *yaml.Node) *parsedOwner {
 		}
 	}
 	o := &parsedOwner{name: name, pos: r.pos(k)}
+	o.mail.keys = valueKeys(v)
 	what := "name " + k.Value
 	if n := deref(v); n.Kind == yaml.ScalarNode {
 		r.errorf(v, "%s: want a mapping of record keys such as {a: 192.0.2.1}, got %s", what, kindName(n))
@@ -157,7 +158,11 @@ func parseMX(owner, origin, s string) (dns.RR, error) {
 	if err != nil {
 		return nil, fmt.Errorf("preference %q: want a whole number from 0 to 65535 before the ';'", pref)
 	}
-	target, err := resolveName(strings.TrimSpace(host), origin)
+	host = strings.TrimSpace(host)
+	if net.ParseIP(strings.Trim(strings.TrimSuffix(host, "."), "[]")) != nil {
+		return nil, fmt.Errorf("host %q is an IP address; an MX names a host, which has the address (RFC 5321 §5.1)", host)
+	}
+	target, err := resolveName(host, origin)
 	if err != nil {
 		return nil, fmt.Errorf("host %q: %v", host, err)
 	}

@@ -1,0 +1,410 @@
+package zone
+
+import (
+	"encoding/base64"
+	"fmt"
+	"strconv"
+	"strings"
+
+	"github.com/miekg/dns"
+	"gopkg.in/yaml.v3"
+)
+
+// Mail helpers are owner keys that expand to the standard records a mail
+// domain publishes. What they produce is ordinary data: every query, check
+// and export sees it as if it had been written as txt or mx.
+//
+// A helper that places its record at another name (dmarc at _dmarc, dkim at
+// <selector>._domainkey, ...) refuses to share that name with a txt written
+// by hand: each of those protocols reads exactly one record there, and a
+// merge would silently publish two.
+
+// mailOwner is what the helpers of one name wrote.
+type mailOwner struct {
+	generated []*parsedOwner            // records at other names
+	mtaSTS    *at                       // where mta_sts was written
+	nullMX    *at                       // where null_mx: true was written
+	keys      map[*yaml.Node]*yaml.Node // the key of each value written at the name
+}
+
+// valueKeys maps each value of a name's mapping to its key, so that a
+// helper's findings point at the helper's key, where the reader looks.
+func valueKeys(n *yaml.Node) map[*yaml.Node]*yaml.Node {
+	n = deref(n)
+	if n.Kind != yaml.MappingNode {
+		return nil
+	}
+	m := make(map[*yaml.Node]*yaml.Node, len(n.Content)/2)
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		m[deref(n.Content[i+1])] = n.Content[i]
+	}
+	return m
+}
+
+// keyPos is where the helper whose value is v was written: its key, or v
+// itself for an item of a list.
+func (r *reader) keyPos(o *parsedOwner, v *yaml.Node) at {
+	if k, ok := o.mail.keys[v]; ok {
+		return r.pos(k)
+	}
+	return r.pos(v)
+}
+
+func init() {
+	for key, fn := range map[string]func(*reader, *parsedOwner, string, *yaml.Node){
+		"spf":     parseSPFHelper,
+		"dmarc":   parseDMARCHelper,
+		"dkim":    parseDKIMHelper,
+		"mta_sts": parseMTASTSHelper,
+		"tls_rpt": parseTLSRPTHelper,
+		"null_mx": parseNullMXHelper,
+	} {
+		ownerKeys[key] = fn
+	}
+}
+
+// generate adds a TXT record at prefix.owner on behalf of helper.
+func (o *parsedOwner) generate(prefix string, text string, pos at, helper string) {
+	name := prefix + "." + o.name
+	for _, g := range o.mail.generated {
+		if g.name == name {
+			g.records = append(g.records, parsedRecord{rr: &dns.TXT{Hdr: header(name, dns.TypeTXT), Txt: txtStrings(text)}, pos: pos})
+			return
+		}
+	}
+	g := &parsedOwner{name: name, pos: pos, ttl: o.ttl, helper: helper}
+	g.records = append(g.records, parsedRecord{rr: &dns.TXT{Hdr: header(name, dns.TypeTXT), Txt: txtStrings(text)}, pos: pos})
+	o.mail.generated = append(o.mail.generated, g)
+}
+
+// mergeGenerated adds the helpers' records to the zone's names.
+func (r *reader) mergeGenerated(z *parsedZone) {
+	byName := make(map[string]*parsedOwner, len(z.owners))
+	for _, o := range z.owners {
+		if _, dup := byName[o.name]; !dup {
+			byName[o.name] = o
+		}
+	}
+	for _, o := range append([]*parsedOwner(nil), z.owners...) {
+		for _, g := range o.mail.generated {
+			if strings.HasPrefix(o.name, "*.") {
+				r.diags.add(g.pos, Error, "%s on the wildcard %s: the record would sit below the wildcard, where no query finds it; write it on each name", g.helper, o.name)
+				continue
+			}
+			if _, ok := dns.IsDomainName(g.name); !ok || len(g.name) > 255 {
+				r.diags.add(g.pos, Error, "%s: %s is too long for a domain name (255 octets, 63 per label)", g.helper, g.name)
+				continue
+			}
+			dst, ok := byName[g.name]
+			if !ok {
+				z.owners = append(z.owners, g)
+				byName[g.name] = g
+				continue
+			}
+			if dst.helper == "" {
+				if txt := firstOfType(dst.records, dns.TypeTXT); txt != nil {
+					r.diags.add(g.pos, Error, "%s: %s already has txt written at %s; publish it once, either with %s or as txt there",
+						g.helper, strings.TrimSuffix(g.name, "."), txt.pos, g.helper)
+					continue
+				}
+			}
+			dst.records = append(dst.records, g.records...)
+		}
+	}
+}
+
+func firstOfType(recs []parsedRecord, t uint16) *parsedRecord {
+	for i := range recs {
+		if recs[i].rr.Header().Rrtype == t {
+			return &recs[i]
+		}
+	}
+	return nil
+}
+
+func parseSPFHelper(r *reader, o *parsedOwner, _ string, v *yaml.Node) {
+	s, ok := r.scalar(v, "spf")
+	if !ok {
+		return
+	}
+	s = strings.Join(strings.Fields(s), " ")
+	if f := strings.Fields(s); len(f) > 0 && strings.EqualFold(f[0], "v=spf1") {
+		s = strings.Join(f[1:], " ")
+	}
+	if s == "" {
+		r.diags.add(r.keyPos(o, v), Error, `spf: want the mechanisms, e.g. "mx -all"`)
+		return
+	}
+	if _, err := parseSPF("v=spf1 " + s); err != nil {
+		r.diags.add(r.keyPos(o, v), Error, "spf %q: %v", v.Value, err)
+		return
+	}
+	rr := &dns.TXT{Hdr: header(o.name, dns.TypeTXT), Txt: txtStrings("v=spf1 " + s)}
+	o.records = append(o.records, parsedRecord{rr: rr, pos: r.keyPos(o, v)})
+}
+
+func parseNullMXHelper(r *reader, o *parsedOwner, _ string, v *yaml.Node) {
+	if !r.boolValue(v, "null_mx") {
+		return
+	}
+	p := r.keyPos(o, v)
+	o.mail.nullMX = &p
+	rr := &dns.MX{Hdr: header(o.name, dns.TypeMX), Preference: 0, Mx: "."}
+	o.records = append(o.records, parsedRecord{rr: rr, pos: p})
+}
+
+// boolValue reads true or false; anything else is reported as false.
+func (r *reader) boolValue(n *yaml.Node, what string) bool {
+	s, ok := r.scalar(n, what)
+	if !ok {
+		return false
+	}
+	switch s {
+	case "true":
+		return true
+	case "false":
+		return false
+	}
+	r.errorf(n, "%s %q: want true or false", what, s)
+	return false
+}
+
+// dmarcTags are the tags of RFC 7489 §6.3 in the order they are published
+// (v first, p second, as §6.4 requires; the rest fixed so output is stable).
+var dmarcTags = []string{"p", "sp", "adkim", "aspf", "pct", "fo", "rf", "ri", "rua", "ruf"}
+
+func parseDMARCHelper(r *reader, o *parsedOwner, _ string, v *yaml.Node) {
+	if n := deref(v); n.Kind == yaml.ScalarNode {
+		// The record as text, e.g. "p=reject; rua=mailto:d@example.com".
+		text := strings.TrimSpace(n.Value)
+		if !strings.HasPrefix(text, "v=DMARC1") {
+			text = "v=DMARC1; " + text
+		}
+		if err := checkDMARCRecord(text); err != nil {
+			r.diags.add(r.keyPos(o, v), Error, "dmarc %q: %v", n.Value, err)
+			return
+		}
+		o.generate("_dmarc", text, r.keyPos(o, v), "dmarc")
+		return
+	}
+	if !r.isMapping(r.keyPos(o, v), v, "dmarc", "{p: reject, rua: \"mailto:dmarc@example.com\"}") {
+		return
+	}
+	tags := make(map[string]string)
+	bad := false
+	for _, p := range r.pairs(v, "dmarc") {
+		val, ok := r.dmarcValue(p.v, p.key)
+		if !ok {
+			bad = true
+			continue
+		}
+		if err := checkDMARCTag(p.key, val); err != nil {
+			r.errorf(p.k, "dmarc: %v", err)
+			bad = true
+			continue
+		}
+		tags[p.key] = val
+	}
+	if bad {
+		return
+	}
+	if tags["p"] == "" {
+		r.diags.add(r.keyPos(o, v), Error, "dmarc: want p: none, quarantine or reject (RFC 7489 §6.3)")
+		return
+	}
+	o.generate("_dmarc", formatDMARC(tags), r.keyPos(o, v), "dmarc")
+}
+
+// dmarcValue reads a tag's value; rua and ruf may be lists.
+func (r *reader) dmarcValue(n *yaml.Node, tag string) (string, bool) {
+	if (tag == "rua" || tag == "ruf") && deref(n).Kind == yaml.SequenceNode {
+		return strings.Join(r.strings(n, "dmarc "+tag), ","), true
+	}
+	return r.scalar(n, "dmarc "+tag)
+}
+
+func formatDMARC(tags map[string]string) string {
+	parts := []string{"v=DMARC1"}
+	for _, t := range dmarcTags {
+		if v, ok := tags[t]; ok {
+			parts = append(parts, t+"="+v)
+		}
+	}
+	return strings.Join(parts, "; ")
+}
+
+// checkDMARCTag validates one tag of a DMARC record (RFC 7489 §6.3).
+func checkDMARCTag(tag, val string) error {
+	oneOf := func(words ...string) error {
+		for _, w := range words {
+			if val == w {
+				return nil
+			}
+		}
+		return fmt.Errorf("%s %q: want one of %s", tag, val, strings.Join(words, ", "))
+	}
+	switch tag {
+	case "p", "sp":
+		return oneOf("none", "quarantine", "reject")
+	case "adkim", "aspf":
+		return oneOf("r", "s")
+	case "pct":
+		if n, err := strconv.Atoi(val); err != nil || n < 0 || n > 100 {
+			return fmt.Errorf("pct %q: want a whole number from 0 to 100", val)
+		}
+	case "ri":
+		if _, err := strconv.ParseUint(val, 10, 32); err != nil {
+			return fmt.Errorf("ri %q: want a number of seconds", val)
+		}
+	case "fo":
+		for _, f := range strings.Split(val, ":") {
+			if f != "0" && f != "1" && f != "d" && f != "s" {
+				return fmt.Errorf("fo %q: want 0, 1, d or s, several joined by ':'", val)
+			}
+		}
+	case "rf":
+		if val != "afrf" {
+			return fmt.Errorf("rf %q: want afrf", val)
+		}
+	case "rua", "ruf":
+		for _, u := range strings.Split(val, ",") {
+			u = strings.TrimSpace(u)
+			if !strings.HasPrefix(u, "mailto:") && !strings.HasPrefix(u, "https:") {
+				if strings.Contains(u, "@") {
+					return fmt.Errorf("%s %q: want a URI, e.g. \"mailto:%s\"", tag, u, u)
+				}
+				return fmt.Errorf("%s %q: want a mailto: URI, e.g. \"mailto:dmarc@example.com\"", tag, u)
+			}
+		}
+	case "v":
+		return fmt.Errorf("v: leave it out, v=DMARC1 is written for you")
+	default:
+		return fmt.Errorf("unknown tag %q; DMARC knows %s (RFC 7489 §6.3)", tag, strings.Join(dmarcTags, ", "))
+	}
+	return nil
+}
+
+// checkDMARCRecord validates a DMARC record written by hand as txt.
+func checkDMARCRecord(text string) error {
+	parts := strings.Split(text, ";")
+	if strings.TrimSpace(parts[0]) != "v=DMARC1" {
+		return fmt.Errorf("want v=DMARC1 first")
+	}
+	hasP := false
+	for _, part := range parts[1:] {
+		part = strings.TrimSpace(part)
+		if part == "" {
+			continue
+		}
+		tag, val, ok := strings.Cut(part, "=")
+		if !ok {
+			return fmt.Errorf("%q: want tag=value", part)
+		}
+		tag, val = strings.TrimSpace(tag), strings.TrimSpace(val)
+		if tag == "p" {
+			hasP = true
+		}
+		if err := checkDMARCTag(tag, val); err != nil {
+			return err
+		}
+	}
+	if !hasP {
+		return fmt.Errorf("want p=none, quarantine or reject (RFC 7489 §6.3)")
+	}
+	return nil
+}
+
+func parseDKIMHelper(r *reader, o *parsedOwner, _ string, v *yaml.Node) {
+	items := []*yaml.Node{v}
+	if n := deref(v); n.Kind == yaml.SequenceNode {
+		items = n.Content
+	}
+	seen := make(map[string]at)
+	for _, item := range items {
+		if !r.isMapping(r.keyPos(o, item), item, "dkim", "{selector: s1, key: <base64 public key>}") {
+			continue
+		}
+		var selector, key, k, flags string
+		k = "rsa"
+		var selNode *yaml.Node
+		r.fields(item, "dkim", map[string]func(*yaml.Node){
+			"selector": func(v *yaml.Node) { selector, _ = r.scalar(v, "dkim selector"); selNode = v },
+			"key":      func(v *yaml.Node) { key, _ = r.scalar(v, "dkim key") },
+			"k":        func(v *yaml.Node) { k, _ = r.choice(v, "dkim k", "rsa", "ed25519") },
+			"t":        func(v *yaml.Node) { flags, _ = r.choice(v, "dkim t", "y", "s", "y:s") },
+		})
+		if selector == "" || key == "" {
+			r.diags.add(r.keyPos(o, item), Error, "dkim: want {selector: s1, key: <base64 public key>}")
+			continue
+		}
+		sel := strings.ToLower(selector)
+		if _, err := canonicalName(sel + ".x"); err != nil || strings.HasSuffix(sel, ".") {
+			r.errorf(selNode, "dkim selector %q: want a name such as s1 or 2026a", selector)
+			continue
+		}
+		if p, dup := seen[sel]; dup {
+			r.errorf(selNode, "dkim selector %q is written twice (first at %s); give each key its own selector", selector, p)
+			continue
+		}
+		seen[sel] = r.pos(selNode)
+		key = strings.Join(strings.Fields(key), "")
+		raw, err := base64.StdEncoding.DecodeString(key)
+		if err != nil || len(raw) == 0 {
+			r.diags.add(r.keyPos(o, item), Error, "dkim %s: key is not base64; paste the p= value of the public key (without the BEGIN/END lines)", selector)
+			continue
+		}
+		if k == "ed25519" && len(raw) != 32 {
+			r.diags.add(r.keyPos(o, item), Error, "dkim %s: an ed25519 key is 32 octets, this one is %d (RFC 8463)", selector, len(raw))
+			continue
+		}
+		text := "v=DKIM1; k=" + k + "; "
+		if flags != "" {
+			text += "t=" + flags + "; "
+		}
+		o.generate(sel+"._domainkey", text+"p="+key, r.keyPos(o, item), "dkim")
+	}
+}
+
+func parseMTASTSHelper(r *reader, o *parsedOwner, _ string, v *yaml.Node) {
+	var id string
+	if n := deref(v); n.Kind == yaml.ScalarNode {
+		id = n.Value // mta_sts: "20261123" is short for {id: "20261123"}
+	} else {
+		r.fields(v, "mta_sts", map[string]func(*yaml.Node){
+			"id": func(v *yaml.Node) { id, _ = r.scalar(v, "mta_sts id") },
+		})
+	}
+	if id == "" || len(id) > 32 || strings.IndexFunc(id, func(c rune) bool {
+		return !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9')
+	}) >= 0 {
+		r.diags.add(r.keyPos(o, v), Error, "mta_sts: want {id: ...} of 1 to 32 letters and digits, changed whenever the policy changes, e.g. id: \"20261123\" (RFC 8461 §3.1)")
+		return
+	}
+	p := r.keyPos(o, v)
+	o.mail.mtaSTS = &p
+	o.generate("_mta-sts", "v=STSv1; id="+id, p, "mta_sts")
+}
+
+func parseTLSRPTHelper(r *reader, o *parsedOwner, _ string, v *yaml.Node) {
+	uris := r.strings(v, "tls_rpt")
+	if len(uris) == 0 {
+		return
+	}
+	for _, u := range uris {
+		if !strings.HasPrefix(u, "mailto:") && !strings.HasPrefix(u, "https://") {
+			r.diags.add(r.keyPos(o, v), Error, "tls_rpt %q: want a mailto: or https:// URI, e.g. \"mailto:tlsrpt@example.com\" (RFC 8460 §3)", u)
+			return
+		}
+	}
+	o.generate("_smtp._tls", "v=TLSRPTv1; rua="+strings.Join(uris, ","), r.keyPos(o, v), "tls_rpt")
+}
+
+// isMapping reports whether n is a mapping, explaining the expected form
+// when it is not.
+func (r *reader) isMapping(pos at, n *yaml.Node, what, example string) bool {
+	if deref(n).Kind == yaml.MappingNode {
+		return true
+	}
+	r.diags.add(pos, Error, "%s: want a mapping such as %s, got %s", what, example, kindName(deref(n)))
+	return false
+}

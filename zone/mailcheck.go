@@ -1,0 +1,223 @@
+package zone
+
+import (
+	"fmt"
+	"math/bits"
+	"strings"
+
+	"github.com/miekg/dns"
+)
+
+// checkMail runs the checks that catch the mistakes mail hosting is bitten
+// by: broken SPF and DMARC, an apex that receives mail by accident, MX
+// sets that hang on one link, and backups nobody filters.
+func (s *Snapshot) checkMail(pz *parsedZone, diags *Diagnostics) {
+	for _, o := range pz.owners {
+		s.checkSPF(o, diags)
+		checkDMARCText(o, diags)
+		s.checkMXSet(pz, o, diags)
+		if o.mail.mtaSTS != nil {
+			host := "mta-sts." + o.name
+			if t, ok := s.resolveTarget(host); ok && (t.node == nil || !t.node.hasAddress() && t.node.set(dns.TypeCNAME) == nil) {
+				diags.add(*o.mail.mtaSTS, Warning, "mta_sts: %s has no address; senders fetch the policy from https://%s/.well-known/mta-sts.txt (RFC 8461 §3.2)", host, strings.TrimSuffix(host, "."))
+			}
+		}
+	}
+	if isReverse(pz.origin) {
+		return
+	}
+	for _, o := range pz.owners {
+		if o.name != pz.origin {
+			continue
+		}
+		hasAddr, hasMX := false, false
+		for _, rec := range o.records {
+			switch rec.rr.Header().Rrtype {
+			case dns.TypeA, dns.TypeAAAA:
+				hasAddr = true
+			case dns.TypeMX:
+				hasMX = true
+			}
+		}
+		if hasAddr && !hasMX {
+			diags.add(o.pos, Warning, "%s has an address but no mx: senders deliver its mail to that address (implicit MX, RFC 5321 §5.1); add mx, or null_mx: true if it takes no mail", o.name)
+		}
+	}
+}
+
+// spfText returns the SPF records among a name's records.
+func spfRecords(o *parsedOwner) []parsedRecord {
+	var out []parsedRecord
+	for _, rec := range o.records {
+		if txt, ok := rec.rr.(*dns.TXT); ok && isSPF(txtText(txt)) {
+			out = append(out, rec)
+		}
+	}
+	return out
+}
+
+// txtText is a TXT record's strings as one text, unescaped.
+func txtText(txt *dns.TXT) string {
+	return strings.ReplaceAll(strings.Join(txt.Txt, ""), `\\`, `\`)
+}
+
+func (s *Snapshot) checkSPF(o *parsedOwner, diags *Diagnostics) {
+	recs := spfRecords(o)
+	for i, rec := range recs {
+		if i > 0 {
+			diags.add(rec.pos, Error, "%s has more than one SPF record (first at %s); receivers then fail every check with permerror (RFC 7208 §4.5): merge them into one", o.name, recs[0].pos)
+			continue
+		}
+		terms, err := parseSPF(txtText(rec.rr.(*dns.TXT)))
+		if err != nil {
+			diags.add(rec.pos, Error, "spf: %v", err)
+			continue
+		}
+		for _, t := range terms {
+			if t.name == "ptr" {
+				diags.add(rec.pos, Warning, "spf: the ptr mechanism is slow and unreliable, and must not be used (RFC 7208 §5.5); list the addresses with ip4:/ip6: or a/mx")
+			}
+		}
+		n, err := s.spfLookups(terms, map[string]bool{o.name: true})
+		switch {
+		case err != nil:
+			diags.add(rec.pos, Error, "spf: %v", err)
+		case n > spfLookupLimit:
+			diags.add(rec.pos, Error, "spf: %d DNS-querying terms (include, a, mx, ptr, exists, redirect, counting through includes of names we serve); receivers give up after %d with permerror (RFC 7208 §4.6.4): replace some with ip4:/ip6:", n, spfLookupLimit)
+		}
+		if o.mail.nullMX != nil && !strings.HasSuffix(strings.ToLower(txtText(rec.rr.(*dns.TXT))), "-all") {
+			diags.add(rec.pos, Warning, "%s has null_mx but its SPF does not end in -all; a name that sends no mail should publish spf: \"-all\"", o.name)
+		}
+	}
+	if o.mail.nullMX != nil && len(recs) == 0 {
+		diags.add(*o.mail.nullMX, Warning, "%s takes no mail (null MX) but has no SPF; add spf: \"-all\" so that nobody can send as it either (RFC 7505 §4.2)", o.name)
+	}
+}
+
+// spfLookups counts the DNS-querying terms a receiver evaluates, following
+// include: and redirect= into the names we serve.
+func (s *Snapshot) spfLookups(terms []spfTerm, visiting map[string]bool) (int, error) {
+	n := 0
+	hasAll := false
+	for _, t := range terms {
+		hasAll = hasAll || t.name == "all"
+	}
+	for _, t := range terms {
+		if !t.lookups() || t.name == "redirect" && hasAll {
+			continue // redirect= is ignored when all is present (RFC 7208 §6.1)
+		}
+		n++
+		if t.name != "include" && t.name != "redirect" || strings.Contains(t.domain, "%") {
+			continue
+		}
+		d, err := canonicalName(t.domain)
+		if err != nil {
+			return 0, fmt.Errorf("%s %q: %v", t.name, t.domain, err)
+		}
+		target, ok := s.resolveTarget(d)
+		for hops := 0; ok && target.node != nil && target.node.set(dns.TypeCNAME) != nil && hops < 8; hops++ {
+			// Receivers follow a CNAME to the SPF record like any resolver.
+			target, ok = s.resolveTarget(target.node.set(dns.TypeCNAME).rrs[0].(*dns.CNAME).Target)
+		}
+		if !ok {
+			continue
+		}
+		if visiting[d] {
+			return 0, fmt.Errorf("%s %s leads back to itself; receivers fail with permerror", t.name, strings.TrimSuffix(d, "."))
+		}
+		text, found := spfAt(target.node)
+		if !found {
+			return 0, fmt.Errorf("%s %s: we serve that name and it has no SPF record; receivers fail with permerror (RFC 7208 §5.2)", t.name, strings.TrimSuffix(d, "."))
+		}
+		sub, err := parseSPF(text)
+		if err != nil {
+			continue // reported at its own record
+		}
+		visiting[d] = true
+		m, err := s.spfLookups(sub, visiting)
+		delete(visiting, d)
+		if err != nil {
+			return 0, err
+		}
+		n += m
+	}
+	return n, nil
+}
+
+func spfAt(n *node) (string, bool) {
+	if n == nil {
+		return "", false
+	}
+	set := n.set(dns.TypeTXT)
+	if set == nil {
+		return "", false
+	}
+	for _, rr := range set.rrs {
+		if text := txtText(rr.(*dns.TXT)); isSPF(text) {
+			return text, true
+		}
+	}
+	return "", false
+}
+
+// checkDMARCText validates DMARC records written by hand as txt.
+func checkDMARCText(o *parsedOwner, diags *Diagnostics) {
+	if !strings.HasPrefix(o.name, "_dmarc.") {
+		return
+	}
+	for _, rec := range o.records {
+		txt, ok := rec.rr.(*dns.TXT)
+		if !ok {
+			continue
+		}
+		text := txtText(txt)
+		if !strings.HasPrefix(strings.ToUpper(text), "V=DMARC1") {
+			continue
+		}
+		if err := checkDMARCRecord(text); err != nil {
+			diags.add(rec.pos, Error, "dmarc record: %v", err)
+			continue
+		}
+		if parts := strings.Split(text, ";"); len(parts) > 1 && !strings.HasPrefix(strings.TrimSpace(parts[1]), "p=") {
+			diags.add(rec.pos, Warning, "dmarc record: put p= right after v=DMARC1 (RFC 7489 §6.4); strict receivers ignore the record otherwise")
+		}
+	}
+}
+
+// checkMXSet warns about MX sets that look healthy but are fragile.
+func (s *Snapshot) checkMXSet(pz *parsedZone, o *parsedOwner, diags *Diagnostics) {
+	mxRec := firstOfType(o.records, dns.TypeMX)
+	if mxRec == nil {
+		return
+	}
+	z := s.zones[pz.origin]
+	n := z.nodes[o.name]
+	if n == nil || n.set(dns.TypeMX) == nil {
+		return
+	}
+	set := n.set(dns.TypeMX)
+	if len(set.rrs) == 0 || set.rrs[0].(*dns.MX).Mx == "." {
+		return
+	}
+	var links LinkSet
+	always := false
+	for _, h := range set.mxHealth {
+		always = always || h.always
+		links |= h.links
+	}
+	if !always && bits.OnesCount64(uint64(links)) == 1 {
+		name := s.settings.Links[bits.TrailingZeros64(uint64(links))].Name
+		diags.add(mxRec.pos, Warning, "every mx of %s is reachable only through link %s: while it is down no MX host answers and mail waits in senders' queues (single point of failure); give a host an address on another link", o.name, name)
+	}
+	primary := set.rrs[0].(*dns.MX).Preference
+	for _, rec := range o.records {
+		mx, ok := rec.rr.(*dns.MX)
+		if !ok || mx.Preference == primary || mx.Mx == "." {
+			continue
+		}
+		if inZone(mx.Mx, pz.origin) || s.findZone(mx.Mx) != nil {
+			continue
+		}
+		diags.add(rec.pos, Warning, "backup mx %s is in another domain: make sure it filters spam and knows your valid recipients like the primary does, or spammers will deliver through it", mx.Mx)
+	}
+}

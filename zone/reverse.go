@@ -1,0 +1,129 @@
+package zone
+
+import (
+	"fmt"
+	"net/netip"
+	"strconv"
+	"strings"
+
+	"github.com/miekg/dns"
+)
+
+// reverseOrigin turns a zone key written as a CIDR into its in-addr.arpa or
+// ip6.arpa origin. Only prefixes that end on a label boundary have a zone of
+// their own: octets for IPv4, nibbles for IPv6.
+func reverseOrigin(s string) (string, error) {
+	p, err := netip.ParsePrefix(s)
+	if err != nil {
+		return "", fmt.Errorf("want a network such as 192.0.2.0/24 or 2001:db8::/48")
+	}
+	bits, step := p.Bits(), 8
+	if p.Addr().Is6() {
+		step = 4
+	}
+	if bits == 0 || bits%step != 0 || p.Addr().Is4In6() {
+		if step == 4 {
+			return "", fmt.Errorf("an ip6.arpa zone needs a prefix length that is a multiple of 4 (a nibble, e.g. /32, /48, /56, /64); RFC 2317 classless delegation is for IPv4, so serve the enclosing nibble-aligned prefix")
+		}
+		if bits > 24 {
+			first := p.Masked().Addr().As4()
+			last := first[3] + byte(1<<(32-bits)-1)
+			parent := strings.Join(dns.SplitDomainName(reverseName(p.Addr()))[1:], ".")
+			return "", fmt.Errorf("an in-addr.arpa zone needs a prefix length of /8, /16 or /24; for a block smaller than a /24 ask your provider for RFC 2317 classless delegation and serve the zone under the name its CNAMEs point into (e.g. \"%d-%d.%s\")", first[3], last, parent)
+		}
+		return "", fmt.Errorf("an in-addr.arpa zone needs a prefix length of /8, /16 or /24 (RFC 2317 classless delegation is only for blocks smaller than a /24); serve each /%d within it as a zone of its own", (bits/8+1)*8)
+	}
+	if p.Masked() != p {
+		return "", fmt.Errorf("host bits are set; did you mean %s?", p.Masked())
+	}
+	full := reverseName(p.Addr())
+	labels := dns.SplitDomainName(full)
+	keep := bits / step
+	suffix := 2 // in-addr.arpa / ip6.arpa
+	return strings.Join(labels[len(labels)-suffix-keep:], ".") + ".", nil
+}
+
+// reverseName is the PTR owner of an address, lower case and absolute.
+func reverseName(a netip.Addr) string {
+	name, _ := dns.ReverseAddr(a.Unmap().String())
+	return strings.ToLower(name)
+}
+
+// isReverse reports whether origin is in the reverse trees.
+func isReverse(origin string) bool {
+	return dns.IsSubDomain("in-addr.arpa.", origin) || dns.IsSubDomain("ip6.arpa.", origin)
+}
+
+// addrFromReverse reads the address a full-length PTR owner name stands for.
+func addrFromReverse(name string) (netip.Addr, bool) {
+	labels := dns.SplitDomainName(strings.ToLower(name))
+	n := len(labels)
+	switch {
+	case n == 6 && labels[4] == "in-addr" && labels[5] == "arpa":
+		a, err := netip.ParseAddr(labels[3] + "." + labels[2] + "." + labels[1] + "." + labels[0])
+		return a, err == nil
+	case n == 7 && labels[5] == "in-addr" && labels[6] == "arpa":
+		// RFC 2317: host.<range>.c.b.a.in-addr.arpa
+		a, err := netip.ParseAddr(labels[4] + "." + labels[3] + "." + labels[2] + "." + labels[0])
+		return a, err == nil
+	case n == 34 && labels[32] == "ip6" && labels[33] == "arpa":
+		var b strings.Builder
+		for i := 31; i >= 0; i-- {
+			if len(labels[i]) != 1 {
+				return netip.Addr{}, false
+			}
+			b.WriteString(labels[i])
+			if i%4 == 0 && i > 0 {
+				b.WriteByte(':')
+			}
+		}
+		a, err := netip.ParseAddr(b.String())
+		return a, err == nil
+	}
+	return netip.Addr{}, false
+}
+
+// ptrOwner finds where a PTR for a lives in the zones we serve: its plain
+// reverse name, or, when we serve an RFC 2317 classless zone such as
+// 0-63.2.0.192.in-addr.arpa (or 0/26.2.0.192...) covering it, the name the
+// provider's CNAME points at inside that zone.
+func (s *Snapshot) ptrOwner(a netip.Addr) (string, *zoneData) {
+	rev := reverseName(a)
+	if z := s.findZone(rev); z != nil && isReverse(z.origin) {
+		return rev, z
+	}
+	if !a.Is4() {
+		return "", nil
+	}
+	parent := parentName(rev)
+	last := int(a.As4()[3])
+	for origin, z := range s.zones {
+		if parentName(origin) != parent {
+			continue
+		}
+		label, _, _ := strings.Cut(origin, ".")
+		if lo, hi, ok := classlessRange(label); ok && last >= lo && last <= hi {
+			return strconv.Itoa(last) + "." + origin, z
+		}
+	}
+	return "", nil
+}
+
+// classlessRange reads the first label of an RFC 2317 zone: "64-127" or
+// "64/26" (start and prefix length).
+func classlessRange(label string) (lo, hi int, ok bool) {
+	if a, b, found := strings.Cut(label, "-"); found {
+		lo, err1 := strconv.Atoi(a)
+		hi, err2 := strconv.Atoi(b)
+		return lo, hi, err1 == nil && err2 == nil && lo <= hi && hi < 256
+	}
+	if a, b, found := strings.Cut(label, "/"); found {
+		lo, err1 := strconv.Atoi(a)
+		bits, err2 := strconv.Atoi(b)
+		if err1 != nil || err2 != nil || bits < 25 || bits > 32 || lo > 255 {
+			return 0, 0, false
+		}
+		return lo, lo + 1<<(32-bits) - 1, true
+	}
+	return 0, 0, false
+}
