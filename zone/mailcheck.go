@@ -200,8 +200,9 @@ func (s *Snapshot) checkMXSet(pz *parsedZone, o *parsedOwner, diags *Diagnostics
 		return
 	}
 	var links LinkSet
-	always := false
-	for _, h := range set.mxHealth {
+	health := s.mxHealth[set] // nil: no target depends on a link
+	always := health == nil
+	for _, h := range health {
 		always = always || h.always
 		links |= h.links
 	}

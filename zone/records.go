@@ -44,9 +44,6 @@ var ownerKeys = map[string]func(r *reader, o *parsedOwner, origin string, v *yam
 	"cname": parseCNAME,
 }
 
-// ownerKeyList is the sorted list of ownerKeys, for error messages.
-var ownerKeyList = keyList(ownerKeys)
-
 // valueParser turns one written value into a record for owner, or explains
 // what was expected.
 type valueParser func(owner, origin, value string) (dns.RR, error)
@@ -94,7 +91,7 @@ func (r *reader) owner(origin string, k, v *yaml.Node) *parsedOwner {
 	for _, p := range r.pairs(v, what) {
 		fn, ok := ownerKeys[p.key]
 		if !ok {
-			r.errorf(p.k, "%s: unknown key %q; want one of %s", what, p.key, ownerKeyList)
+			r.errorf(p.k, "%s: unknown key %q; want one of %s", what, p.key, keyList(ownerKeys))
 			continue
 		}
 		fn(r, o, origin, p.v)
