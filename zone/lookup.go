@@ -38,6 +38,13 @@ func (s *Snapshot) Lookup(q dns.Question, c Client) Result {
 	if z == nil {
 		return Result{Rcode: dns.RcodeRefused}
 	}
+	if q.Qtype == dns.TypeDS && name == z.origin && name != "." {
+		// DS lives on the parent side of a cut (RFC 4035 §3.1.4.1): when
+		// the parent is served too, it answers.
+		if p := s.findZone(parentName(name)); p != nil {
+			z = p
+		}
+	}
 	l := &lookup{snap: s, zone: z, client: c, qtype: q.Qtype}
 	l.res.Authoritative = true
 	l.resolve(name, dns.Fqdn(q.Name))
@@ -160,7 +167,7 @@ func (l *lookup) answer(set *rrset, rrs []dns.RR, owner string) {
 		case *dns.SRV:
 			l.addAddresses(rr.Target, false)
 		case *dns.NS:
-			l.addAddresses(rr.Ns, false)
+			l.addAddresses(rr.Ns, true)
 		}
 	}
 }
