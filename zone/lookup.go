@@ -79,7 +79,7 @@ func (l *lookup) resolve(name, owner string) {
 			l.negative(dns.RcodeNameError)
 			return
 		}
-		if cname := n.set(dns.TypeCNAME); cname != nil && l.qtype != dns.TypeCNAME && l.qtype != dns.TypeANY {
+		if cname := n.set(dns.TypeCNAME); cname != nil && followsCNAME(l.qtype) {
 			l.answer(cname, cname.rrs, owner)
 			next := cname.rrs[0].(*dns.CNAME).Target
 			if !inZone(next, l.zone.origin) || contains(visited, next) || len(visited) > maxChain {
@@ -97,6 +97,19 @@ func (l *lookup) resolve(name, owner string) {
 		l.answer(set, l.records(set), owner)
 		return
 	}
+}
+
+// followsCNAME reports whether a query for qtype at a CNAME's name is
+// answered from the canonical name. Not for CNAME and ANY, which the CNAME
+// answers itself, nor for RRSIG and NSEC, which RFC 4035 §2.5 lets live
+// beside a CNAME, so that they are asked of the name itself (as Knot and
+// BIND do).
+func followsCNAME(qtype uint16) bool {
+	switch qtype {
+	case dns.TypeCNAME, dns.TypeANY, dns.TypeRRSIG, dns.TypeNSEC:
+		return false
+	}
+	return true
 }
 
 // pick chooses the set answering the question at n. ANY gets one set

@@ -15,6 +15,7 @@ zones:
     ns: [ns1, ns2.child]
     records:
       ns1: {a: 198.51.100.53}
+      www: {cname: ns1}
       child: {ns: [ns1.child, ns2.child]}
       ns1.child: {a: 198.51.100.54}
       ns2.child: {a: 198.51.100.55}
@@ -34,6 +35,12 @@ func TestLookupAgreesWithReference(t *testing.T) {
 	snap := mustSnapshot(t, parentChildConfig)
 	parentSOA := "parent.test. 60 IN SOA ns1.parent.test. hostmaster.parent.test. 7 3600 900 1209600 60"
 	runLookups(t, snap, []lookupCase{
+		// RFC 4035 §2.5: RRSIG and NSEC may live beside a CNAME, so a
+		// query for them is not redirected (unsigned here: NODATA).
+		{name: "rrsig at a cname's name is not followed", qname: "www.parent.test.", qtype: dns.TypeRRSIG,
+			ns: []string{parentSOA}},
+		{name: "nsec at a cname's name is not followed", qname: "www.parent.test.", qtype: dns.TypeNSEC,
+			ns: []string{parentSOA}},
 		// A resolver asking for the NS needs the addresses of those below
 		// a cut too: they are glue, and the only addresses we have.
 		{name: "ns answer carries glue of a server below a cut", qname: "parent.test.", qtype: dns.TypeNS,
