@@ -103,35 +103,52 @@ func startRef(ctx context.Context, kind, dir string, zones []zoneFile) (*refServ
 			return nil, fmt.Errorf("start %s: %w", kind, err)
 		}
 		go func() { r.done <- r.cmd.Wait(); logf.Close() }()
-		if err := r.waitReady(ctx, zones[0].origin); err == nil {
+		err = r.waitReady(ctx, zones)
+		if err == nil {
 			return r, nil
-		} else {
-			lastErr = err
 		}
 		r.stop()
+		lastErr = err
+		if !errors.Is(err, errExited) {
+			// Up but not serving every zone: another port will not help.
+			break
+		}
 	}
 	return nil, lastErr
 }
 
-// waitReady polls the SOA of origin until the server answers it with AA,
-// the process exits, or a deadline passes.
-func (r *refServer) waitReady(ctx context.Context, origin string) error {
+// errExited marks a reference server that stopped before it was ready.
+var errExited = errors.New("exited")
+
+// waitReady polls the SOA of every zone until the server answers each with
+// AA (a zone it refused to load never does), the process exits, or a
+// deadline passes.
+func (r *refServer) waitReady(ctx context.Context, zones []zoneFile) error {
 	ctx, cancel := context.WithTimeout(ctx, 15*time.Second)
 	defer cancel()
 	c := &dns.Client{Net: "udp", Timeout: 200 * time.Millisecond}
-	m := new(dns.Msg)
-	m.SetQuestion(origin, dns.TypeSOA)
 	tick := time.NewTicker(50 * time.Millisecond)
 	defer tick.Stop()
+	origin := zones[0].origin
 	for {
-		if resp, _, err := c.Exchange(m, r.addr); err == nil && resp.Authoritative && resp.Rcode == dns.RcodeSuccess {
+		for len(zones) > 0 {
+			origin = zones[0].origin
+			m := new(dns.Msg)
+			m.SetQuestion(origin, dns.TypeSOA)
+			resp, _, err := c.Exchange(m, r.addr)
+			if err != nil || !resp.Authoritative || resp.Rcode != dns.RcodeSuccess {
+				break
+			}
+			zones = zones[1:]
+		}
+		if len(zones) == 0 {
 			return nil
 		}
 		select {
 		case err := <-r.done:
 			r.done <- err
 			out, _ := os.ReadFile(r.log)
-			return fmt.Errorf("%s exited (%v):\n%s", r.name, err, out)
+			return fmt.Errorf("%s %w (%v), perhaps port %s was taken:\n%s", r.name, errExited, err, r.addr, out)
 		case <-ctx.Done():
 			out, _ := os.ReadFile(r.log)
 			return fmt.Errorf("%s did not answer %s SOA on %s: %w\n%s", r.name, origin, r.addr, ctx.Err(), out)
