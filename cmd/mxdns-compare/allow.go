@@ -55,8 +55,8 @@ var allowed = []allowance{
 		id:   "authority-ns",
 		refs: []string{"nsd"},
 		reason: "NSD (without minimal-responses, whose NSD form also drops the MX/SRV additional data) adds the zone's NS RRset " +
-			"to the authority section of positive answers, and their addresses to the additional section; RFC 1034 §4.3.2 " +
-			"step 3a puts only the answer in a positive reply, and RFC 2181 §9 makes the rest optional: mxdns and Knot leave it out",
+			"to the authority section of positive answers, and their addresses to the additional section; that is optional " +
+			"(RFC 1034 §6.2.1 shows a positive answer with empty authority and additional sections), and mxdns and Knot leave it out",
 		applies: func(c *check) bool {
 			got, want := c.got, c.want
 			if want.rcode != dns.RcodeSuccess || len(want.answer) == 0 || len(want.ns) == 0 || len(got.ns) != 0 {
