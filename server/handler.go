@@ -139,15 +139,12 @@ func clientSize(req *dns.Msg) int {
 	return dns.MinMsgSize
 }
 
-// fit makes resp fit its transport: the client's size over UDP (setting TC
-// when anything is cut), the 64 KiB frame limit over TCP.
+// fit makes resp fit its transport: the client's size over UDP, the
+// 64 KiB frame limit over TCP (see truncate for what is left out).
 func fit(resp, req *dns.Msg, udp bool) {
 	size := dns.MaxMsgSize
 	if udp {
 		size = clientSize(req)
 	}
-	resp.Truncate(size)
-	// Truncate turns compression off when the uncompressed form fits; keep
-	// it on anyway, it only ever makes the reply smaller.
-	resp.Compress = true
+	truncate(resp, size)
 }

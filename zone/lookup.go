@@ -46,6 +46,13 @@ func (s *Snapshot) Lookup(q dns.Question, c Client) Result {
 	if z == nil {
 		return Result{Rcode: dns.RcodeRefused}
 	}
+	if q.Qtype == dns.TypeDS && name == z.origin && name != "." {
+		// DS lives on the parent side of a cut (RFC 4035 §3.1.4.1): when
+		// the parent is served too, it answers.
+		if p := s.findZone(parentName(name)); p != nil {
+			z = p
+		}
+	}
 	l := &lookup{snap: s, zone: z, client: c, qtype: q.Qtype}
 	l.res.Authoritative = true
 	l.res.Rotations = 1
@@ -81,7 +88,7 @@ func (l *lookup) resolve(name, owner string) {
 			l.negative(dns.RcodeNameError)
 			return
 		}
-		if cname := n.set(dns.TypeCNAME); cname != nil && l.qtype != dns.TypeCNAME && l.qtype != dns.TypeANY {
+		if cname := n.set(dns.TypeCNAME); cname != nil && followsCNAME(l.qtype) {
 			l.answer(cname, cname.rrs, owner)
 			next := cname.rrs[0].(*dns.CNAME).Target
 			if !inZone(next, l.zone.origin) || contains(visited, next) || len(visited) > maxChain {
@@ -99,6 +106,19 @@ func (l *lookup) resolve(name, owner string) {
 		l.answer(set, l.records(set), owner)
 		return
 	}
+}
+
+// followsCNAME reports whether a query for qtype at a CNAME's name is
+// answered from the canonical name. Not for CNAME and ANY, which the CNAME
+// answers itself, nor for RRSIG and NSEC, which RFC 4035 §2.5 lets live
+// beside a CNAME, so that they are asked of the name itself (as Knot and
+// BIND do).
+func followsCNAME(qtype uint16) bool {
+	switch qtype {
+	case dns.TypeCNAME, dns.TypeANY, dns.TypeRRSIG, dns.TypeNSEC:
+		return false
+	}
+	return true
 }
 
 // pick chooses the set answering the question at n. ANY gets one set
@@ -169,7 +189,7 @@ func (l *lookup) answer(set *rrset, rrs []dns.RR, owner string) {
 		case *dns.SRV:
 			l.addAddresses(rr.Target, false)
 		case *dns.NS:
-			l.addAddresses(rr.Ns, false)
+			l.addAddresses(rr.Ns, true)
 		}
 	}
 }
