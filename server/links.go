@@ -1,6 +1,10 @@
 package server
 
-import "github.com/mxdns/mxdns/zone"
+import (
+	"time"
+
+	"github.com/mxdns/mxdns/zone"
+)
 
 // upLinks derives the up set from the links' manual states and the health
 // verdicts seen so far (by link name, so they survive a reload that
@@ -24,8 +28,8 @@ func upLinks(links []zone.Link, healthy map[string]bool) zone.LinkSet {
 	return up
 }
 
-// setLinkHealth records a health-check verdict and republishes the state
-// when it changes the up set. It is the hook the health checker will use.
+// setLinkHealth records a health verdict reached outside a checker (tests
+// use it) and republishes the state when it changes the up set.
 func (s *Server) setLinkHealth(name string, ok bool) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -34,7 +38,5 @@ func (s *Server) setLinkHealth(name string, ok bool) {
 	}
 	s.health[name] = ok
 	st := s.state.Load()
-	if up := upLinks(st.snap.Settings().Links, s.health); up != st.up {
-		s.state.Store(&state{snap: st.snap, up: up})
-	}
+	s.setUp(st.snap, upLinks(st.snap.Settings().Links, s.health), time.Now())
 }

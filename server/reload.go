@@ -1,6 +1,7 @@
 package server
 
 import (
+	"errors"
 	"fmt"
 	"time"
 
@@ -80,6 +81,10 @@ func (s *Server) reload() ReloadResult {
 	if err := s.syncListeners(snap.Settings()); err != nil {
 		res.Err = err
 		s.log.Error("reload: listeners", "err", err)
+	}
+	if err := s.syncAdmin(snap.Settings().Admin); err != nil {
+		res.Err = errors.Join(res.Err, err)
+		s.log.Error("reload: admin", "err", err)
 	}
 	s.status.Count++
 	s.status.LastSuccess = start
