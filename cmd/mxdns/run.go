@@ -13,6 +13,7 @@ const usage = `usage: mxdns <command> [flags]
 commands:
   serve   [-config FILE] [-log-format text|json]   answer DNS queries
   check   [-config FILE]                           validate a configuration
+  status  [-admin ADDR]                            show links, zones and reloads of a running server
   version                                          print the version
 `
 
@@ -31,6 +32,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return runServe(ctx, args, stderr)
 	case "check":
 		return runCheck(args, stdout, stderr)
+	case "status":
+		return runStatus(ctx, args, stdout, stderr)
 	case "version":
 		fs := newFlagSet("version", stderr)
 		if err := parse(fs, args); err != nil {
