@@ -24,7 +24,7 @@ type LinkStatus struct {
 	Manual    string       `json:"manual"` // the configured state: auto, up or down
 	Why       string       `json:"why"`
 	Since     time.Time    `json:"since"`
-	Check     string       `json:"check,omitempty"` // "tcp 127.0.0.1:2525", "http http://..."
+	Check     string       `json:"check,omitempty"` // "tcp 127.0.0.1:2525" or the http URL
 	LastCheck *CheckStatus `json:"last_check,omitempty"`
 }
 

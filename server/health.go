@@ -37,7 +37,7 @@ func describeCheck(c zone.Check) string {
 	if c.TCP != "" {
 		return "tcp " + c.TCP
 	}
-	return "http " + c.HTTP
+	return c.HTTP // the URL says it is http
 }
 
 // syncCheckers makes the running checkers match links: a link whose check
@@ -205,12 +205,12 @@ func httpProbe(spec zone.Check) func(context.Context) (bool, string) {
 	return func(ctx context.Context) (bool, string) {
 		req, err := http.NewRequestWithContext(ctx, http.MethodGet, spec.HTTP, nil)
 		if err != nil {
-			return false, fmt.Sprintf("http %s: %v", spec.HTTP, err)
+			return false, fmt.Sprintf("%s: %v", spec.HTTP, err)
 		}
 		req.Header.Set("User-Agent", "mxdns-health-check")
 		resp, err := client.Do(req)
 		if err != nil {
-			return false, fmt.Sprintf("http %s: %s", spec.HTTP, probeError(err, spec.Timeout))
+			return false, fmt.Sprintf("%s: %s", spec.HTTP, probeError(err, spec.Timeout))
 		}
 		io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10))
 		resp.Body.Close()

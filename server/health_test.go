@@ -65,7 +65,7 @@ func TestHTTPProbe(t *testing.T) {
 		{"/ok", true, "http 204"},
 		{"/sick", false, "http 503"},
 		{"/moved", false, "http 302"}, // a redirect is not a healthy answer
-		{"/hang", false, "http " + web.URL + "/hang: timeout after 50ms"},
+		{"/hang", false, web.URL + "/hang: timeout after 50ms"},
 	}
 	for _, tc := range tests {
 		probe := httpProbe(zone.Check{HTTP: web.URL + tc.path, Timeout: 50 * time.Millisecond})

@@ -68,7 +68,10 @@ func printStatus(w io.Writer, st server.Status, now time.Time) {
 				if c.OK {
 					verdict = "ok"
 				}
-				last = fmt.Sprintf("%s %s, %.1fms: %s", verdict, ago(now, c.Time), c.LatencyMS, c.Result)
+				last = fmt.Sprintf("%s %.1fms, %s", verdict, c.LatencyMS, ago(now, c.Time))
+				if c.Result != l.Why {
+					last += ": " + c.Result
+				}
 			}
 			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", l.Name, l.State, l.Manual, ago(now, l.Since), l.Why, check, last)
 		}
