@@ -58,7 +58,7 @@ func (s *Server) Status() Status {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	st := s.state.Load()
-	var out Status
+	out := Status{Links: []LinkStatus{}, Zones: []ZoneStatus{}} // [] rather than null in the JSON
 	for i, l := range st.snap.Settings().Links {
 		ls := LinkStatus{Name: l.Name, State: "down", Manual: l.State.String(), Why: s.linkWhy(l)}
 		if st.up.Has(i) {
