@@ -1,11 +1,15 @@
 package server
 
 import (
+	"bytes"
 	"context"
+	"log/slog"
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -128,5 +132,79 @@ zones:
 	s.mu.Unlock()
 	if n != 0 {
 		t.Errorf("%d checkers left after shutdown", n)
+	}
+}
+
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+// A link that stays down is logged down once, with its reason, however
+// many probes fail after that.
+func TestLinkDownLoggedOnce(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	target := ln.Addr().String()
+	ln.Close() // nothing listens: every probe is refused
+
+	config := `listen: ["127.0.0.1:0"]
+links:
+  wan1: {check: {tcp: "` + target + `", interval: 20ms, timeout: 20ms, rise: 1, fall: 1}}
+zones:
+  example.com:
+    ns: [ns1]
+    records:
+      ns1: {a: {wan1: 192.0.2.53}}
+`
+	path := filepath.Join(t.TempDir(), "config.yaml")
+	writeFile(t, path, config)
+	var logs syncBuffer
+	changes := make(chan LinkChange, 16)
+	fails := make(chan struct{}, 1024)
+	s, err := New(Options{Logger: slog.New(slog.NewTextHandler(&logs, nil)), ConfigPath: path,
+		OnLinkChange: func(c LinkChange) { changes <- c },
+		onCheck: func(_ string, ok bool) {
+			if !ok {
+				fails <- struct{}{}
+			}
+		}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Shutdown(context.Background())
+
+	deadline := time.After(5 * time.Second)
+	for n := 0; n < 6; {
+		select {
+		case <-fails:
+			n++
+		case <-deadline:
+			t.Fatal("fewer than 6 probes in 5s")
+		}
+	}
+	if c := <-changes; c.Link != "wan1" || c.Up || c.Why != "tcp "+target+": connection refused" {
+		t.Errorf("change %+v", c)
+	}
+	out := logs.String()
+	if n := strings.Count(out, `msg="link down"`); n != 1 {
+		t.Errorf("%d \"link down\" lines, want 1:\n%s", n, out)
+	}
+	if n := strings.Count(out, `answering every address" names="[ns1.example.com. A]"`); n != 1 {
+		t.Errorf("%d all-down lines naming ns1, want 1:\n%s", n, out)
 	}
 }
