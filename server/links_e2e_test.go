@@ -22,7 +22,7 @@ import (
 )
 
 const (
-	checkInterval = 50 * time.Millisecond
+	checkInterval = 100 * time.Millisecond
 	checkRise     = 2
 	checkFall     = 2
 	// The bounds: failure seen within interval × fall + 1s,
@@ -37,10 +37,10 @@ link_ttl: 30
 links:
   wan1:
     listen: ["127.0.0.1:0"]
-    check: {tcp: "%s", interval: 50ms, timeout: 40ms, rise: 2, fall: 2}
+    check: {tcp: "%s", interval: 100ms, timeout: 100ms, rise: 2, fall: 2}
   wan2:
     listen: ["127.0.0.2:0"]
-    check: {http: "%s", interval: 50ms, timeout: 40ms, rise: 2, fall: 2}
+    check: {http: "%s", interval: 100ms, timeout: 100ms, rise: 2, fall: 2}
 zones:
   example.com:
     ttl: 3600
@@ -374,13 +374,13 @@ func TestLinksManualOverride(t *testing.T) {
 	e.s.mu.Lock()
 	wan1Checker, wan2Checker := e.s.checkers["wan1"], e.s.checkers["wan2"]
 	e.s.mu.Unlock()
-	i := strings.LastIndex(e.config, "timeout: 40ms")
-	e.reload(e.config[:i] + "timeout: 30ms" + e.config[i+len("timeout: 40ms"):])
+	i := strings.LastIndex(e.config, "timeout: 100ms")
+	e.reload(e.config[:i] + "timeout: 90ms" + e.config[i+len("timeout: 100ms"):])
 	e.s.mu.Lock()
 	if e.s.checkers["wan1"] != wan1Checker {
 		t.Error("wan1's unchanged check was restarted")
 	}
-	if c := e.s.checkers["wan2"]; c == wan2Checker || c.spec.Timeout != 30*time.Millisecond {
+	if c := e.s.checkers["wan2"]; c == wan2Checker || c.spec.Timeout != 90*time.Millisecond {
 		t.Error("wan2's changed check was not restarted with its new spec")
 	}
 	e.s.mu.Unlock()
