@@ -15,7 +15,7 @@ type ReloadResult struct {
 	// Err is nil when the new configuration is served. It is a
 	// *zone.LoadError when the configuration has errors (the previous
 	// snapshot keeps being served), or the error of opening a new listen
-	// address (the new snapshot is served all the same).
+	// or admin address (the new snapshot is served all the same).
 	Err error
 	// Diags holds every diagnostic of the load, warnings included.
 	Diags zone.Diagnostics
