@@ -435,6 +435,24 @@ func TestAdminStatus(t *testing.T) {
 		t.Errorf("reload after failure %+v", st.Reload)
 	}
 	old := e.s.AdminAddr().String()
+
+	// An admin address that cannot be bound is an error of the reload; the
+	// old admin server keeps serving.
+	taken, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer taken.Close()
+	writeFile(t, e.path, strings.Replace(e.config, `admin: "127.0.0.1:0"`, `admin: "`+taken.Addr().String()+`"`, 1))
+	e.s.Reload()
+	if r := <-e.reloads; r.Err == nil || !strings.Contains(r.Err.Error(), "admin: listen tcp "+taken.Addr().String()) {
+		t.Errorf("reload onto a taken admin address: %v", r.Err)
+	}
+	if resp, err := http.Get("http://" + old + "/status"); err != nil {
+		t.Errorf("old admin server after a failed move: %v", err)
+	} else {
+		resp.Body.Close()
+	}
 	e.reload(strings.Replace(e.config, `admin: "127.0.0.1:0"`, `admin: "127.0.0.2:0"`, 1))
 	if a := e.s.AdminAddr(); a == nil || !strings.HasPrefix(a.String(), "127.0.0.2:") {
 		t.Fatalf("admin at %v after moving", a)
