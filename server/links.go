@@ -23,18 +23,3 @@ func upLinks(links []zone.Link, healthy map[string]bool) zone.LinkSet {
 	}
 	return up
 }
-
-// setLinkHealth records a health-check verdict and republishes the state
-// when it changes the up set. It is the hook the health checker will use.
-func (s *Server) setLinkHealth(name string, ok bool) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if prev, seen := s.health[name]; seen && prev == ok {
-		return
-	}
-	s.health[name] = ok
-	st := s.state.Load()
-	if up := upLinks(st.snap.Settings().Links, s.health); up != st.up {
-		s.state.Store(newState(st.snap, up))
-	}
-}

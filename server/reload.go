@@ -1,6 +1,7 @@
 package server
 
 import (
+	"errors"
 	"fmt"
 	"time"
 
@@ -14,7 +15,7 @@ type ReloadResult struct {
 	// Err is nil when the new configuration is served. It is a
 	// *zone.LoadError when the configuration has errors (the previous
 	// snapshot keeps being served), or the error of opening a new listen
-	// address (the new snapshot is served all the same).
+	// or admin address (the new snapshot is served all the same).
 	Err error
 	// Diags holds every diagnostic of the load, warnings included.
 	Diags zone.Diagnostics
@@ -80,6 +81,10 @@ func (s *Server) reload() ReloadResult {
 	if err := s.syncListeners(snap.Settings()); err != nil {
 		res.Err = err
 		s.log.Error("reload: listeners", "err", err)
+	}
+	if err := s.syncAdmin(snap.Settings().Admin); err != nil {
+		res.Err = errors.Join(res.Err, err)
+		s.log.Error("reload: admin", "err", err)
 	}
 	s.status.Count++
 	s.status.LastSuccess = start

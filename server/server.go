@@ -22,6 +22,13 @@ type Options struct {
 	// OnReload, when set, is called after every Reload attempt (tests wait
 	// on it instead of sleeping). It must not block for long.
 	OnReload func(ReloadResult)
+	// OnLinkChange, when set, is called whenever a link goes up or down in
+	// the answers, after the new state is served. It is called with the
+	// server's lock held: it must not block or call the Server.
+	OnLinkChange func(LinkChange)
+
+	// onCheck lets tests wait for probes that change nothing.
+	onCheck func(link string, ok bool)
 }
 
 // state is what a query needs, swapped as one value so that a query never
@@ -38,9 +45,11 @@ func newState(snap *zone.Snapshot, up zone.LinkSet) *state {
 
 // Server is an authoritative DNS server for the zones of one config file.
 type Server struct {
-	log      *slog.Logger
-	path     string
-	onReload func(ReloadResult)
+	log          *slog.Logger
+	path         string
+	onReload     func(ReloadResult)
+	onLinkChange func(LinkChange)
+	onCheck      func(link string, ok bool)
 
 	state  atomic.Pointer[state]
 	rotate atomic.Uint32
@@ -50,6 +59,13 @@ type Server struct {
 	mu        sync.Mutex
 	listeners map[string]*listener // by listen address as configured
 	health    map[string]bool      // health-check verdicts by link name
+	checkWhy  map[string]string    // by link name: the probe result behind the verdict
+	lastCheck map[string]checkResult
+	checkers  map[string]*checker
+	checkWG   sync.WaitGroup // every checker goroutine ever started
+	links     map[string]*linkInfo
+	stranded  []string // names answering every address, as last logged
+	admin     *adminServer
 	status    ReloadStatus
 	closed    bool
 
@@ -67,12 +83,18 @@ func New(opts Options) (*Server, error) {
 		log = slog.New(slog.DiscardHandler)
 	}
 	s := &Server{
-		log:       log,
-		path:      opts.ConfigPath,
-		onReload:  opts.OnReload,
-		listeners: make(map[string]*listener),
-		health:    make(map[string]bool),
-		swapped:   make(chan struct{}, 1),
+		log:          log,
+		path:         opts.ConfigPath,
+		onReload:     opts.OnReload,
+		onLinkChange: opts.OnLinkChange,
+		onCheck:      opts.onCheck,
+		listeners:    make(map[string]*listener),
+		health:       make(map[string]bool),
+		checkWhy:     make(map[string]string),
+		lastCheck:    make(map[string]checkResult),
+		checkers:     make(map[string]*checker),
+		links:        make(map[string]*linkInfo),
+		swapped:      make(chan struct{}, 1),
 	}
 
 	snap, diags := zone.Load(s.path, nil)
@@ -84,7 +106,15 @@ func New(opts Options) (*Server, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.publish(snap)
-	if err := s.syncListeners(snap.Settings()); err != nil {
+	err := s.syncListeners(snap.Settings())
+	if err == nil {
+		err = s.syncAdmin(snap.Settings().Admin)
+	}
+	if err != nil {
+		s.closed = true
+		for _, c := range s.checkers {
+			c.cancel() // they exit without reporting: the server is closed
+		}
 		s.closeListeners(context.Background(), s.allListeners())
 		return nil, err
 	}
@@ -99,20 +129,37 @@ func (s *Server) Snapshot() *zone.Snapshot { return s.state.Load().snap }
 // Up returns the set of links currently considered up.
 func (s *Server) Up() zone.LinkSet { return s.state.Load().up }
 
-// publish stores snap with the up set derived from it. Callers hold mu.
+// publish stores snap with the up set derived from it, and makes the
+// health checkers follow its links. Callers hold mu.
 func (s *Server) publish(snap *zone.Snapshot) {
-	s.state.Store(newState(snap, upLinks(snap.Settings().Links, s.health)))
+	links := snap.Settings().Links
+	s.syncCheckers(links)
+	s.setUp(snap, upLinks(links, s.health), time.Now())
 }
 
-// Shutdown stops every listener and waits for them, or for ctx.
+// Shutdown stops the health checkers, the admin server and every listener,
+// and waits for them, or for ctx.
 func (s *Server) Shutdown(ctx context.Context) error {
 	s.mu.Lock()
-	defer s.mu.Unlock()
 	if s.closed {
+		s.mu.Unlock()
 		return nil
 	}
 	s.closed = true
-	return s.closeListeners(ctx, s.allListeners())
+	admin := s.admin
+	s.admin = nil
+	s.mu.Unlock()
+
+	// Neither wait may hold mu: a checker reporting or a status request
+	// in flight may be waiting for it.
+	errs := []error{s.stopCheckers(ctx)}
+	if admin != nil {
+		errs = append(errs, admin.close(ctx))
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	errs = append(errs, s.closeListeners(ctx, s.allListeners()))
+	return errors.Join(errs...)
 }
 
 var errClosed = errors.New("server closed")

@@ -14,6 +14,7 @@ commands:
   serve   [-config FILE] [-log-format text|json]   answer DNS queries
   check   [-config FILE]                           validate a configuration
   route   DOMAIN [@SERVER[:PORT]] [-json]          show where mail for DOMAIN goes
+  status  [-admin ADDR]                            show links, zones and reloads of a running server
   version                                          print the version
 `
 
@@ -34,6 +35,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return runCheck(args, stdout, stderr)
 	case "route":
 		return runRoute(ctx, args, stdout, stderr)
+	case "status":
+		return runStatus(ctx, args, stdout, stderr)
 	case "version":
 		fs := newFlagSet("version", stderr)
 		if err := parse(fs, args); err != nil {

@@ -1,0 +1,107 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"text/tabwriter"
+	"time"
+
+	"github.com/mxdns/mxdns/server"
+)
+
+const defaultAdmin = "127.0.0.1:9153"
+
+// runStatus fetches the running server's /status and prints it as tables.
+func runStatus(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := newFlagSet("status", stderr)
+	admin := fs.String("admin", defaultAdmin, "admin `address` of the running server (its admin: setting)")
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	st, err := fetchStatus(ctx, *admin)
+	if err != nil {
+		return err
+	}
+	printStatus(stdout, st, time.Now())
+	return nil
+}
+
+func fetchStatus(ctx context.Context, admin string) (server.Status, error) {
+	var st server.Status
+	ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	defer cancel()
+	url := "http://" + admin + "/status"
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
+	if err != nil {
+		return st, fmt.Errorf("status: %w", err)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return st, fmt.Errorf("status: %w (is the server running with admin: %q in its config?)", err, admin)
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return st, fmt.Errorf("status: GET %s: %s", url, resp.Status)
+	}
+	if err := json.NewDecoder(resp.Body).Decode(&st); err != nil {
+		return st, fmt.Errorf("status: GET %s: bad reply: %w", url, err)
+	}
+	return st, nil
+}
+
+func printStatus(w io.Writer, st server.Status, now time.Time) {
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	if len(st.Links) == 0 {
+		fmt.Fprintln(tw, "no links")
+	} else {
+		fmt.Fprintln(tw, "LINK\tSTATE\tSET\tSINCE\tWHY\tCHECK\tLAST CHECK")
+		for _, l := range st.Links {
+			check, last := "-", "-"
+			if l.Check != "" {
+				check = l.Check
+			}
+			if c := l.LastCheck; c != nil {
+				verdict := "fail"
+				if c.OK {
+					verdict = "ok"
+				}
+				last = fmt.Sprintf("%s %.1fms, %s", verdict, c.LatencyMS, ago(now, c.Time))
+				if c.Result != l.Why {
+					last += ": " + c.Result
+				}
+			}
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", l.Name, l.State, l.Manual, ago(now, l.Since), l.Why, check, last)
+		}
+	}
+	fmt.Fprintln(tw)
+	fmt.Fprintln(tw, "ZONE\tSERIAL\tFILE")
+	for _, z := range st.Zones {
+		fmt.Fprintf(tw, "%s\t%d\t%s\n", z.Origin, z.Serial, z.File)
+	}
+	tw.Flush()
+
+	r := st.Reload
+	result := "ok"
+	if !r.OK {
+		result = "FAILED, previous configuration kept"
+	}
+	fmt.Fprintf(w, "\nlast reload: %s, %s (%d reloads, %d failed)\n", result, ago(now, r.LastTime), r.Count, r.Failures)
+	if r.LastError != "" {
+		fmt.Fprintf(w, "last reload error:\n%s\n", r.LastError)
+	}
+}
+
+// ago renders t as a clock time and how long ago it was.
+func ago(now, t time.Time) string {
+	if t.IsZero() {
+		return "-"
+	}
+	d := now.Sub(t).Round(time.Second)
+	if d < 0 {
+		d = 0
+	}
+	return fmt.Sprintf("%s (%s ago)", t.Local().Format("15:04:05"), d)
+}

@@ -1,0 +1,64 @@
+package main
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/mxdns/mxdns/server"
+)
+
+func TestStatus(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "config.yaml")
+	config := `listen: ["127.0.0.1:0"]
+admin: "127.0.0.1:0"
+links:
+  wan1: {listen: ["127.0.0.2:0"], state: down}
+  wan2: {}
+zones:
+  example.com:
+    soa: {serial: 2026112301}
+    ns: [ns1]
+    records:
+      ns1: {a: {wan1: 192.0.2.53, wan2: 198.51.100.53}}
+`
+	if err := os.WriteFile(path, []byte(config), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	s, err := server.New(server.Options{ConfigPath: path})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		s.Shutdown(ctx)
+	}()
+
+	out, stderr, code := runArgs(t, "status", "-admin", s.AdminAddr().String())
+	if code != 0 {
+		t.Fatalf("status %d: %s", code, stderr)
+	}
+	for _, want := range []string{
+		`(?m)^LINK +STATE +SET +SINCE +WHY +CHECK +LAST CHECK$`,
+		`(?m)^wan1 +down +down +\d\d:\d\d:\d\d \(\d+s ago\) +state: down in config +- +-$`,
+		`(?m)^wan2 +up +auto +\d\d:\d\d:\d\d \(\d+s ago\) +no health check +- +-$`,
+		`(?m)^example\.com\. +2026112301 +` + regexp.QuoteMeta(path) + `$`,
+		`(?m)^last reload: ok, \d\d:\d\d:\d\d \(\d+s ago\) \(0 reloads, 0 failed\)$`,
+	} {
+		if !regexp.MustCompile(want).MatchString(out) {
+			t.Errorf("output does not match %s:\n%s", want, out)
+		}
+	}
+}
+
+func TestStatusUnreachable(t *testing.T) {
+	err := run(context.Background(), []string{"status", "-admin", "127.0.0.1:1"}, new(strings.Builder), new(strings.Builder))
+	if err == nil || !strings.Contains(err.Error(), "connection refused") || !strings.Contains(err.Error(), `admin: "127.0.0.1:1"`) {
+		t.Errorf("err %v, want connection refused naming the admin setting", err)
+	}
+}

@@ -1,0 +1,215 @@
+package server
+
+import (
+	"bytes"
+	"context"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/mxdns/mxdns/zone"
+)
+
+func TestTCPProbe(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := ln.Addr().String()
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			c.Close()
+		}
+	}()
+	probe := tcpProbe(zone.Check{TCP: addr, Timeout: time.Second})
+	if ok, why := probe(context.Background()); !ok || why != "tcp "+addr+": connected" {
+		t.Errorf("listening target: %v %q", ok, why)
+	}
+	ln.Close()
+	if ok, why := probe(context.Background()); ok || why != "tcp "+addr+": connection refused" {
+		t.Errorf("closed target: %v %q", ok, why)
+	}
+}
+
+func TestHTTPProbe(t *testing.T) {
+	hang := make(chan struct{})
+	defer close(hang)
+	web := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		switch r.URL.Path {
+		case "/ok":
+			w.WriteHeader(http.StatusNoContent)
+		case "/moved":
+			http.Redirect(w, r, "/ok", http.StatusFound)
+		case "/hang":
+			select {
+			case <-hang:
+			case <-r.Context().Done():
+			}
+		default:
+			w.WriteHeader(http.StatusServiceUnavailable)
+		}
+	}))
+	defer web.Close()
+
+	tests := []struct {
+		path string
+		ok   bool
+		why  string
+	}{
+		{"/ok", true, "http 204"},
+		{"/sick", false, "http 503"},
+		{"/moved", false, "http 302"}, // a redirect is not a healthy answer
+		{"/hang", false, web.URL + "/hang: timeout after 50ms"},
+	}
+	for _, tc := range tests {
+		// Only /hang should ever reach the timeout, even on a loaded machine.
+		timeout := 5 * time.Second
+		if tc.path == "/hang" {
+			timeout = 50 * time.Millisecond
+		}
+		probe := httpProbe(zone.Check{HTTP: web.URL + tc.path, Timeout: timeout})
+		ctx, cancel := context.WithTimeout(context.Background(), timeout)
+		ok, why := probe(ctx)
+		cancel()
+		if ok != tc.ok || why != tc.why {
+			t.Errorf("%s: %v %q, want %v %q", tc.path, ok, why, tc.ok, tc.why)
+		}
+	}
+
+	web.Close()
+	probe := httpProbe(zone.Check{HTTP: web.URL + "/ok", Timeout: time.Second})
+	if ok, why := probe(context.Background()); ok || !strings.HasSuffix(why, ": connection refused") {
+		t.Errorf("closed server: %v %q", ok, why)
+	}
+}
+
+// A checker stuck in a probe must not hold up Shutdown: its context ends.
+func TestShutdownStopsCheckers(t *testing.T) {
+	hang := make(chan struct{})
+	probed := make(chan struct{}, 1)
+	web := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		select {
+		case probed <- struct{}{}:
+		default:
+		}
+		select {
+		case <-hang:
+		case <-r.Context().Done():
+		}
+	}))
+	defer web.Close()
+	defer close(hang)
+
+	config := `listen: ["127.0.0.1:0"]
+links:
+  wan1: {check: {http: "` + web.URL + `", interval: 30s, timeout: 20s}}
+zones:
+  example.com:
+    ns: [ns1]
+    records:
+      ns1: {a: 192.0.2.53}
+`
+	s, _, _ := startServer(t, config)
+	// The first probe comes within a second; it then hangs for its 20s
+	// timeout unless Shutdown cancels it.
+	select {
+	case <-probed:
+	case <-time.After(5 * time.Second):
+		t.Fatal("no probe")
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+	defer cancel()
+	if err := s.Shutdown(ctx); err != nil {
+		t.Fatalf("shutdown with a probe in flight: %v", err)
+	}
+	s.mu.Lock()
+	n := len(s.checkers)
+	s.mu.Unlock()
+	if n != 0 {
+		t.Errorf("%d checkers left after shutdown", n)
+	}
+}
+
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+// A link that stays down is logged down once, with its reason, however
+// many probes fail after that.
+func TestLinkDownLoggedOnce(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	target := ln.Addr().String()
+	ln.Close() // nothing listens: every probe is refused
+
+	config := `listen: ["127.0.0.1:0"]
+links:
+  wan1: {check: {tcp: "` + target + `", interval: 100ms, timeout: 100ms, rise: 1, fall: 1}}
+zones:
+  example.com:
+    ns: [ns1]
+    records:
+      ns1: {a: {wan1: 192.0.2.53}}
+`
+	path := filepath.Join(t.TempDir(), "config.yaml")
+	writeFile(t, path, config)
+	var logs syncBuffer
+	changes := make(chan LinkChange, 16)
+	fails := make(chan struct{}, 1024)
+	s, err := New(Options{Logger: slog.New(slog.NewTextHandler(&logs, nil)), ConfigPath: path,
+		OnLinkChange: func(c LinkChange) { changes <- c },
+		onCheck: func(_ string, ok bool) {
+			if !ok {
+				fails <- struct{}{}
+			}
+		}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Shutdown(context.Background())
+
+	deadline := time.After(5 * time.Second)
+	for n := 0; n < 6; {
+		select {
+		case <-fails:
+			n++
+		case <-deadline:
+			t.Fatal("fewer than 6 probes in 5s")
+		}
+	}
+	if c := <-changes; c.Link != "wan1" || c.Up || c.Why != "tcp "+target+": connection refused" {
+		t.Errorf("change %+v", c)
+	}
+	out := logs.String()
+	if n := strings.Count(out, `msg="link down"`); n != 1 {
+		t.Errorf("%d \"link down\" lines, want 1:\n%s", n, out)
+	}
+	if n := strings.Count(out, `answering every address" names="[ns1.example.com. A]"`); n != 1 {
+		t.Errorf("%d all-down lines naming ns1, want 1:\n%s", n, out)
+	}
+}

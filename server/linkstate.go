@@ -1,0 +1,89 @@
+package server
+
+import (
+	"slices"
+	"time"
+
+	"github.com/mxdns/mxdns/zone"
+)
+
+// LinkChange is one link going up or down as the answers see it: by its
+// health check, or by a manual state at a reload.
+type LinkChange struct {
+	Link string
+	Up   bool
+	Why  string // "tcp 127.0.0.1:2525: connection refused", "http 503", "state: down in config"
+	Time time.Time
+}
+
+// linkInfo is the served state of one link and why it is so.
+type linkInfo struct {
+	up    bool
+	why   string
+	since time.Time
+}
+
+// setUp publishes snap with the up set up, and logs, records and announces
+// every link whose served state changed. A change that leaves address sets
+// with every link down is logged with their names: they now answer every
+// address. Callers hold mu.
+func (s *Server) setUp(snap *zone.Snapshot, up zone.LinkSet, now time.Time) {
+	if st := s.state.Load(); st == nil || st.snap != snap || st.up != up {
+		s.state.Store(newState(snap, up))
+	}
+	links := snap.Settings().Links
+	names := make([]string, 0, len(links))
+	for i, l := range links {
+		names = append(names, l.Name)
+		isUp, why := up.Has(i), s.linkWhy(l)
+		info, known := s.links[l.Name]
+		if known && info.up == isUp {
+			info.why = why
+			continue
+		}
+		s.links[l.Name] = &linkInfo{up: isUp, why: why, since: now}
+		if !known && isUp {
+			continue // a new link starts up without fanfare
+		}
+		if isUp {
+			s.log.Info("link up", "link", l.Name, "why", why)
+		} else {
+			s.log.Warn("link down", "link", l.Name, "why", why)
+		}
+		if s.onLinkChange != nil {
+			s.onLinkChange(LinkChange{Link: l.Name, Up: isUp, Why: why, Time: now})
+		}
+	}
+	for name := range s.links {
+		if !slices.Contains(names, name) {
+			delete(s.links, name)
+		}
+	}
+	stranded := snap.Stranded(up)
+	slices.Sort(stranded)
+	if !slices.Equal(stranded, s.stranded) {
+		switch {
+		case len(stranded) > 0:
+			s.log.Warn("every link of these names is down: answering every address", "names", stranded)
+		case len(s.stranded) > 0:
+			s.log.Info("every linked name has an up link again")
+		}
+		s.stranded = stranded
+	}
+}
+
+// linkWhy says why a link is in the state upLinks gives it. Callers hold mu.
+func (s *Server) linkWhy(l zone.Link) string {
+	switch {
+	case l.State == zone.LinkDown:
+		return "state: down in config"
+	case l.State == zone.LinkUp:
+		return "state: up in config"
+	case l.Check == nil:
+		return "no health check"
+	}
+	if why, ok := s.checkWhy[l.Name]; ok {
+		return why
+	}
+	return "not checked yet"
+}
