@@ -40,6 +40,13 @@ type Server struct {
 	state  atomic.Pointer[state]
 	rotate atomic.Uint32
 
+	// Abuse limits (limits.go, rrl.go, recover.go), shared by listeners.
+	counters counters
+	rrl      *limiter
+	gate     *udpGate
+	conns    connLimit
+	panicLog atomic.Int64
+
 	// mu serialises every writer: reloads, link changes, listener changes
 	// and shutdown. Queries never take it.
 	mu        sync.Mutex
@@ -69,6 +76,7 @@ func New(opts Options) (*Server, error) {
 		health:    make(map[string]bool),
 		swapped:   make(chan struct{}, 1),
 	}
+	s.initLimits()
 
 	snap, diags := zone.Load(s.path, nil)
 	s.logWarnings(diags)
@@ -97,6 +105,9 @@ func (s *Server) Up() zone.LinkSet { return s.state.Load().up }
 // publish stores snap with the up set derived from it. Callers hold mu.
 func (s *Server) publish(snap *zone.Snapshot) {
 	s.state.Store(&state{snap: snap, up: upLinks(snap.Settings().Links, s.health)})
+	if n := snap.Settings().TCPMaxConns; n > 0 {
+		s.conns.max.Store(int64(n))
+	}
 }
 
 // Shutdown stops every listener and waits for them, or for ctx.

@@ -23,6 +23,10 @@ type Result struct {
 	Answer        []dns.RR
 	Ns            []dns.RR
 	Extra         []dns.RR
+	// Zone is the origin of the zone that answered ("" when none did) and
+	// Wildcard the owner of the wildcard that synthesised the answer: rate
+	// limiting counts answers by them, as BIND and NSD do.
+	Zone, Wildcard string
 }
 
 // maxChain bounds how many CNAMEs one answer follows.
@@ -40,6 +44,7 @@ func (s *Snapshot) Lookup(q dns.Question, c Client) Result {
 	}
 	l := &lookup{snap: s, zone: z, client: c, qtype: q.Qtype}
 	l.res.Authoritative = true
+	l.res.Zone = z.origin
 	l.resolve(name, dns.Fqdn(q.Name))
 	return l.res
 }
@@ -67,6 +72,9 @@ func (l *lookup) resolve(name, owner string) {
 		n := l.zone.nodes[name]
 		if n == nil {
 			n = l.zone.wildcardFor(name)
+			if n != nil && l.res.Wildcard == "" {
+				l.res.Wildcard = n.name
+			}
 		}
 		if n == nil {
 			l.negative(dns.RcodeNameError)
