@@ -24,9 +24,10 @@ const (
 	tcpReadTimeout  = 2 * time.Second
 	tcpIdleTimeout  = 10 * time.Second
 	tcpWriteTimeout = 2 * time.Second
-	// tcpMaxQueries per connection before it is closed (RFC 7766 allows
-	// many; a bound stops one connection from being held forever).
-	tcpMaxQueries = 1000
+	// tcpMaxQueries: unlimited, as in NSD and BIND. A busy connection is a
+	// cheap one (RFC 7766 6.2.1 asks servers to allow many queries per
+	// connection); an idle one is closed by tcpIdleTimeout.
+	tcpMaxQueries = -1
 )
 
 // udpGate hands out the worker slots.
