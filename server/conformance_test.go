@@ -334,3 +334,24 @@ func mustRR(t *testing.T, s string) dns.RR {
 	}
 	return rr
 }
+
+func TestRawUnparsableOverTCPIsFormErr(t *testing.T) {
+	s := conformanceServer(t)
+	conn, err := net.Dial("tcp", s.Addrs()[0].TCP.String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	conn.SetDeadline(time.Now().Add(3 * time.Second))
+	b := []byte{0xab, 0xcd, 0x01, 0x00, 0, 1, 0, 0, 0, 0, 0, 0, 7, 'e', 'x'}
+	if _, err := conn.Write(append([]byte{0, byte(len(b))}, b...)); err != nil {
+		t.Fatal(err)
+	}
+	r, err := (&dns.Conn{Conn: conn}).ReadMsg()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r.Id != 0xabcd || r.Rcode != dns.RcodeFormatError {
+		t.Fatalf("want FORMERR for id abcd, got\n%v", r)
+	}
+}

@@ -17,8 +17,9 @@ type RRL struct {
 	// real client behind a spoofed flood still gets told to use TCP. 0
 	// never slips, 1 slips every dropped reply.
 	Slip int
-	// Window is how far back a client's rate is averaged: the bucket holds
-	// at most ResponsesPerSecond*Window tokens of credit... and debt.
+	// Window bounds a flood's debt: a bucket goes at most Window seconds'
+	// worth of responses into the red, so a prefix that stops flooding is
+	// answered again within Window.
 	Window time.Duration
 	// Exempt prefixes are never limited (monitoring, own resolvers).
 	Exempt []netip.Prefix
@@ -30,7 +31,7 @@ func (r RRL) Enabled() bool { return r.ResponsesPerSecond > 0 }
 // DefaultRRL is BIND's and NSD's usual starting point.
 var DefaultRRL = RRL{ResponsesPerSecond: 200, Slip: 2, Window: 15 * time.Second}
 
-// DefaultTCPMaxConns caps concurrent TCP connections per listen address.
+// DefaultTCPMaxConns caps concurrent TCP connections, all listeners together.
 const DefaultTCPMaxConns = 150
 
 // rrl reads `rrl: off` or a mapping of its fields over the defaults.

@@ -16,7 +16,7 @@ type Settings struct {
 	Links []Link
 	// RRL is response rate limiting for UDP; the zero value is off.
 	RRL RRL
-	// TCPMaxConns caps concurrent TCP connections per listen address.
+	// TCPMaxConns caps concurrent TCP connections, all listeners together.
 	TCPMaxConns int
 }
 
