@@ -119,13 +119,15 @@ func TestRRLFloodIsCutOthersAnswered(t *testing.T) {
 	s, _, _ := startServer(t, rrlConfig)
 	same := func(int) string { return "example.com." }
 	start := time.Now()
-	full, tc := flood(t, s, "127.0.0.1", same, 200)
+	// 100 datagrams: well within the default socket buffers, which could
+	// otherwise lose some (uncounted) and stall the accounting.
+	full, tc := flood(t, s, "127.0.0.1", same, 100)
 	// 5 a second of credit, plus what the elapsed time earned.
 	if max := 5 + int(time.Since(start).Seconds()*5) + 1; full > max {
 		t.Errorf("flood: %d full answers, want at most %d", full, max)
 	}
-	if tc == 0 || tc > 200-full {
-		t.Errorf("flood: %d truncated replies, want about half of the %d limited", tc, 200-full)
+	if tc == 0 || tc > 100-full {
+		t.Errorf("flood: %d truncated replies, want about half of the %d limited", tc, 100-full)
 	}
 	// Random names under a wildcard share the wildcard's bucket.
 	full, _ = flood(t, s, "127.0.0.1", func(i int) string { return "r" + strings.Repeat("x", i%7) + itoa(i) + ".dyn.example.com." }, 100)
