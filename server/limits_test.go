@@ -289,3 +289,46 @@ func TestPanicIsServfail(t *testing.T) {
 		t.Errorf("panic log has no stack:\n%s", logs.String())
 	}
 }
+
+// scriptReader hands out datagrams from a list, then an error.
+type scriptReader struct {
+	dns.Reader
+	packets [][]byte
+}
+
+var errScriptDone = errors.New("script done")
+
+func (r *scriptReader) ReadUDP(*net.UDPConn, time.Duration) ([]byte, *dns.SessionUDP, error) {
+	if len(r.packets) == 0 {
+		return nil, nil, errScriptDone
+	}
+	p := r.packets[0]
+	r.packets = r.packets[1:]
+	return p, nil, nil
+}
+
+func TestUDPGate(t *testing.T) {
+	var c counters
+	g := newUDPGate(2, &c)
+	q, _ := query("example.com.", dns.TypeA).Pack()
+	resp := append([]byte(nil), q...)
+	resp[2] |= 0x80
+	r := g.decorate(&scriptReader{packets: [][]byte{{1, 2, 3}, resp, q, q, q, q}})
+	for i := range 2 {
+		if m, _, err := r.ReadUDP(nil, 0); err != nil || len(m) != len(q) {
+			t.Fatalf("read %d: %v", i, err)
+		}
+	}
+	// Both slots taken: the last two queries are dropped, then the script ends.
+	if _, _, err := r.ReadUDP(nil, 0); !errors.Is(err, errScriptDone) {
+		t.Fatalf("want the script's end, got %v", err)
+	}
+	if c.udpShort.Load() != 1 || c.udpResponse.Load() != 1 || c.udpBusy.Load() != 2 {
+		t.Fatalf("short %d response %d busy %d, want 1 1 2", c.udpShort.Load(), c.udpResponse.Load(), c.udpBusy.Load())
+	}
+	g.release()
+	r = g.decorate(&scriptReader{packets: [][]byte{q}})
+	if _, _, err := r.ReadUDP(nil, 0); err != nil {
+		t.Fatalf("a released slot is not reusable: %v", err)
+	}
+}
