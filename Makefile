@@ -1,7 +1,7 @@
 VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 LDFLAGS := -X main.version=$(VERSION)
 
-.PHONY: build run test check clean bench bench-dns bigzones scale
+.PHONY: build run test check clean fuzz soak bench bench-dns bigzones scale
 
 build:
 	go build -ldflags "$(LDFLAGS)" -o bin/mxdns ./cmd/mxdns
@@ -15,6 +15,20 @@ test:
 
 check: build
 	bin/mxdns check -config config.example.yaml
+
+# Each fuzz target for FUZZTIME (a minute by default), one after the other.
+FUZZTIME ?= 60s
+FUZZ_TARGETS := FuzzFromYAML:./zone FuzzPacket:./server
+fuzz:
+	@set -e; for t in $(FUZZ_TARGETS); do \
+		echo "fuzz $${t%%:*} for $(FUZZTIME)"; \
+		go test -run='^$$' -fuzz="^$${t%%:*}$$" -fuzztime=$(FUZZTIME) $${t#*:}; \
+	done
+
+# The reload-under-load test, longer: SOAK_REWRITES rewrites (default 5000).
+SOAK_REWRITES ?= 5000
+soak:
+	MXDNS_SOAK_REWRITES=$(SOAK_REWRITES) go test -race -count=1 -timeout=30m -run='^TestReloadUnderLoad$$' -v ./server
 
 clean:
 	rm -rf bin

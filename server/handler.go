@@ -34,15 +34,23 @@ func (h *handler) ServeDNS(w dns.ResponseWriter, req *dns.Msg) {
 	// One atomic load per query: the snapshot and the up set used below
 	// always belong together, whatever reloads or link changes happen.
 	st := h.srv.state.Load()
+	var res *zone.Result // what the zone said, for rate limiting
 	lookup := func(q dns.Question) zone.Result {
-		return st.snap.Lookup(q, zone.Client{
+		r := st.snap.Lookup(q, zone.Client{
 			Link:   st.snap.ListenLink(h.addr),
 			Up:     st.up,
 			Rotate: h.srv.rotate.Add(1),
 		})
+		res = &r
+		return r
 	}
 	resp := reply(req, lookup)
 	fit(resp, req, h.udp)
+	if h.udp {
+		if resp = h.srv.rateLimit(st.snap.Settings().RRL, w, resp, res); resp == nil {
+			return
+		}
+	}
 	if err := w.WriteMsg(resp); err != nil {
 		h.srv.log.Debug("write reply", "listen", h.addr, "client", w.RemoteAddr().String(), "err", err)
 	}
@@ -57,11 +65,15 @@ func reply(req *dns.Msg, lookup func(dns.Question) zone.Result) *dns.Msg {
 		m.Rcode = dns.RcodeNotImplemented
 		return withEDNS(m, req)
 	}
-	if len(req.Question) != 1 || countOPT(req) > 1 {
-		// RFC 6891 6.1.1: more than one OPT is a FORMERR too.
+	if n := countOPT(req); len(req.Question) != 1 || n > 1 {
+		// RFC 6891 6.1.1: more than one OPT is a FORMERR too, answered
+		// without one; with exactly one the reply carries ours.
 		m.Question = nil
 		m.Rcode = dns.RcodeFormatError
-		return m
+		if n > 1 {
+			return m
+		}
+		return withEDNS(m, req)
 	}
 	if opt := req.IsEdns0(); opt != nil && opt.Version() > 0 {
 		m.Rcode = dns.RcodeBadVers

@@ -9,6 +9,7 @@ import (
 	"slices"
 	"strconv"
 	"sync"
+	"time"
 
 	"github.com/miekg/dns"
 
@@ -136,15 +137,21 @@ func (s *Server) openListener(addr string) (*listener, error) {
 	}
 	l := &listener{addr: addr}
 	l.udp = &dns.Server{
-		PacketConn:    pc,
-		Handler:       &handler{srv: s, addr: addr, udp: true},
-		UDPSize:       ednsSize,
-		MsgAcceptFunc: acceptMsg,
+		PacketConn:     pc,
+		Handler:        guard{&handler{srv: s, addr: addr, udp: true}, &s.panicLog},
+		UDPSize:        ednsSize,
+		MsgAcceptFunc:  acceptMsg,
+		DecorateReader: s.gate.decorate,
+		MsgInvalidFunc: func([]byte, error) { s.gate.release() },
 	}
 	l.tcp = &dns.Server{
-		Listener:      ln,
-		Handler:       &handler{srv: s, addr: addr},
+		Listener:      limitListener{ln, &s.conns},
+		Handler:       guard{&handler{srv: s, addr: addr}, &s.panicLog},
 		MsgAcceptFunc: acceptMsg,
+		ReadTimeout:   tcpReadTimeout,
+		WriteTimeout:  tcpWriteTimeout,
+		IdleTimeout:   func() time.Duration { return tcpIdleTimeout },
+		MaxTCPQueries: tcpMaxQueries,
 	}
 	errc := make(chan error, 2)
 	for _, ds := range []*dns.Server{l.udp, l.tcp} {

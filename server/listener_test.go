@@ -21,6 +21,7 @@ func bareServer(t *testing.T) *Server {
 		health:    make(map[string]bool),
 		swapped:   make(chan struct{}, 1),
 	}
+	s.initLimits()
 	s.state.Store(&state{snap: &zone.Snapshot{}})
 	t.Cleanup(func() {
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)

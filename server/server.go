@@ -54,6 +54,13 @@ type Server struct {
 	state  atomic.Pointer[state]
 	rotate atomic.Uint32
 
+	// Abuse limits (limits.go, rrl.go, recover.go), shared by listeners.
+	counters counters
+	rrl      *limiter
+	gate     *udpGate
+	conns    connLimit
+	panicLog atomic.Int64
+
 	// mu serialises every writer: reloads, link changes, listener changes
 	// and shutdown. Queries never take it.
 	mu        sync.Mutex
@@ -96,6 +103,7 @@ func New(opts Options) (*Server, error) {
 		links:        make(map[string]*linkInfo),
 		swapped:      make(chan struct{}, 1),
 	}
+	s.initLimits()
 
 	snap, diags := zone.Load(s.path, nil)
 	s.logWarnings(diags)
@@ -135,6 +143,9 @@ func (s *Server) publish(snap *zone.Snapshot) {
 	links := snap.Settings().Links
 	s.syncCheckers(links)
 	s.setUp(snap, upLinks(links, s.health), time.Now())
+	if n := snap.Settings().TCPMaxConns; n > 0 {
+		s.conns.max.Store(int64(n))
+	}
 }
 
 // Shutdown stops the health checkers, the admin server and every listener,

@@ -33,16 +33,6 @@ type tcpServer struct {
 	wg    sync.WaitGroup
 }
 
-// TCP timeouts and limits: a client gets idleTimeout between queries and
-// readTimeout to finish sending one it has started, so a slow sender
-// cannot hold a connection slot for long (Slowloris).
-var (
-	tcpIdleTimeout    = 10 * time.Second
-	tcpReadTimeout    = 2 * time.Second
-	tcpWriteTimeout   = 5 * time.Second
-	tcpQueriesPerConn = 10000
-)
-
 func newTCPServer(srv *Server, addr string, ln net.Listener, h dns.Handler) *tcpServer {
 	return &tcpServer{srv: srv, addr: addr, ln: ln, handler: h, conns: make(map[net.Conn]struct{})}
 }
@@ -117,7 +107,7 @@ func (t *tcpServer) serveConn(conn net.Conn) {
 		msg    = make([]byte, 0, 512)
 		out    = make([]byte, 0, 4096)
 	)
-	for n := 0; n < tcpQueriesPerConn; n++ {
+	for {
 		if br.Buffered() == 0 {
 			// Nothing more has arrived: send what is answered, then wait.
 			if bw.Buffered() > 0 {
@@ -152,8 +142,6 @@ func (t *tcpServer) serveConn(conn net.Conn) {
 			return
 		}
 	}
-	conn.SetWriteDeadline(time.Now().Add(tcpWriteTimeout))
-	bw.Flush()
 }
 
 // answer replies to one query; false ends the connection.

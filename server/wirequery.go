@@ -27,7 +27,6 @@ const (
 )
 
 const (
-	headerLen = 12
 	keyMax    = 255 + 2 + 1 + 1
 	flagQR    = 0x80 // in byte 2
 	flagRD    = 0x01 // in byte 2

@@ -21,7 +21,7 @@ func build(cfg *parsedConfig, sources []source, prev *Snapshot, diags *Diagnosti
 		zones:      make(map[string]*zoneData),
 		listenLink: make(map[string]int),
 	}
-	s.settings = Settings{Listen: cfg.listen, Admin: cfg.admin, LinkTTL: cfg.linkTTL}
+	s.settings = Settings{Listen: cfg.listen, Admin: cfg.admin, LinkTTL: cfg.linkTTL, RRL: cfg.rrl, TCPMaxConns: cfg.tcpMax}
 	linkIndex := s.buildLinks(cfg, diags)
 
 	type defined struct {

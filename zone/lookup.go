@@ -27,6 +27,10 @@ type Result struct {
 	// the result for Rotate r equals the one for r % Rotations. It is 0
 	// when there are too many to enumerate.
 	Rotations uint32
+	// Zone is the origin of the zone that answered ("" when none did) and
+	// Wildcard the owner of the wildcard that synthesised the answer: rate
+	// limiting counts answers by them, as BIND and NSD do.
+	Zone, Wildcard string
 }
 
 // maxRotations bounds Result.Rotations; beyond it callers should not try
@@ -56,6 +60,7 @@ func (s *Snapshot) Lookup(q dns.Question, c Client) Result {
 	l := &lookup{snap: s, zone: z, client: c, qtype: q.Qtype}
 	l.res.Authoritative = true
 	l.res.Rotations = 1
+	l.res.Zone = z.origin
 	l.resolve(name, dns.Fqdn(q.Name))
 	return l.res
 }
@@ -83,6 +88,9 @@ func (l *lookup) resolve(name, owner string) {
 		n := l.zone.nodes[name]
 		if n == nil {
 			n = l.zone.wildcardFor(name)
+			if n != nil && l.res.Wildcard == "" {
+				l.res.Wildcard = n.name
+			}
 		}
 		if n == nil {
 			l.negative(dns.RcodeNameError)

@@ -20,6 +20,8 @@ type parsedConfig struct {
 	zoneFiles []globRef
 	links     []parsedLink
 	zones     []*parsedZone
+	rrl       RRL
+	tcpMax    int
 }
 
 type globRef struct {
@@ -104,7 +106,7 @@ const (
 // parseConfig reads the top-level configuration file.
 func parseConfig(file string, text []byte, diags *Diagnostics) *parsedConfig {
 	r := &reader{file: file, diags: diags}
-	cfg := &parsedConfig{linkTTL: defaultLinkTTL}
+	cfg := &parsedConfig{linkTTL: defaultLinkTTL, rrl: DefaultRRL, tcpMax: DefaultTCPMaxConns}
 	root := r.document(text)
 	if root == nil {
 		return cfg
@@ -134,6 +136,12 @@ func parseConfig(file string, text []byte, diags *Diagnostics) *parsedConfig {
 		},
 		"links": func(v *yaml.Node) { cfg.links = r.links(v) },
 		"zones": func(v *yaml.Node) { cfg.zones = r.zones(v) },
+		"rrl":   func(v *yaml.Node) { cfg.rrl = r.rrl(v) },
+		"tcp_max_conns": func(v *yaml.Node) {
+			if x, ok := r.uint32Value(v, "tcp_max_conns", 1, 65535); ok {
+				cfg.tcpMax = int(x)
+			}
+		},
 	})
 	if len(cfg.listen) == 0 {
 		cfg.listen = []string{defaultListen}

@@ -14,6 +14,10 @@ type Settings struct {
 	LinkTTL uint32
 	// Links are the declared WAN links in the order written.
 	Links []Link
+	// RRL is response rate limiting for UDP; the zero value is off.
+	RRL RRL
+	// TCPMaxConns caps concurrent TCP connections, all listeners together.
+	TCPMaxConns int
 }
 
 // Link is one internet link of the site (wan1, wan2, ...).

@@ -1,0 +1,357 @@
+package server
+
+// Conformance with RFC 8906 §8 and RFC 6891, one test per case, against
+// the real server over real sockets.
+
+import (
+	"fmt"
+	"net"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/miekg/dns"
+)
+
+// conformanceConfig adds a name whose TXT answer is far over 512 bytes.
+func conformanceConfig() string {
+	var txt []string
+	for i := range 20 {
+		txt = append(txt, fmt.Sprintf("%q", fmt.Sprintf("record %02d %s", i, strings.Repeat("x", 50))))
+	}
+	return testConfig + "      big: {txt: [" + strings.Join(txt, ", ") + "]}\n"
+}
+
+func conformanceServer(t *testing.T) *Server {
+	t.Helper()
+	s, _, _ := startServer(t, conformanceConfig())
+	return s
+}
+
+// ask sends m over network and returns the reply.
+func ask(t *testing.T, s *Server, network string, m *dns.Msg) *dns.Msg {
+	t.Helper()
+	a := s.Addrs()[0]
+	addr := a.UDP.String()
+	if network == "tcp" {
+		addr = a.TCP.String()
+	}
+	c := &dns.Client{Net: network, Timeout: 2 * time.Second, UDPSize: dns.MaxMsgSize}
+	r, _, err := c.Exchange(m, addr)
+	if err != nil {
+		t.Fatalf("%s %v: %v", network, m.Question, err)
+	}
+	if r.Id != m.Id {
+		t.Fatalf("reply id %d, query id %d", r.Id, m.Id)
+	}
+	return r
+}
+
+func edns(m *dns.Msg, size uint16) *dns.OPT {
+	m.SetEdns0(size, false)
+	return m.IsEdns0()
+}
+
+func wantAnswer(t *testing.T, r *dns.Msg) {
+	t.Helper()
+	wantRcode(t, r, dns.RcodeSuccess)
+	if !r.Authoritative || len(r.Answer) == 0 {
+		t.Fatalf("want an authoritative answer, got\n%v", r)
+	}
+}
+
+func TestConformancePlain(t *testing.T) {
+	s := conformanceServer(t)
+	r := ask(t, s, "udp", query("example.com.", dns.TypeSOA))
+	wantAnswer(t, r)
+	if r.IsEdns0() != nil {
+		t.Errorf("reply to a query without EDNS has an OPT:\n%v", r)
+	}
+}
+
+func TestConformanceEDNS0(t *testing.T) {
+	s := conformanceServer(t)
+	m := query("example.com.", dns.TypeSOA)
+	edns(m, 4096)
+	r := ask(t, s, "udp", m)
+	wantAnswer(t, r)
+	opt := r.IsEdns0()
+	if opt == nil || opt.Version() != 0 || opt.UDPSize() != ednsSize {
+		t.Fatalf("want OPT version 0 size %d, got\n%v", ednsSize, r)
+	}
+}
+
+func TestConformanceEDNSVersion1(t *testing.T) {
+	s := conformanceServer(t)
+	m := query("example.com.", dns.TypeSOA)
+	edns(m, 4096).SetVersion(1)
+	r := ask(t, s, "udp", m)
+	wantRcode(t, r, dns.RcodeBadVers)
+	opt := r.IsEdns0()
+	if opt == nil || opt.Version() != 0 {
+		t.Fatalf("BADVERS must carry OPT version 0 (RFC 6891 6.1.3), got\n%v", r)
+	}
+	if len(r.Answer) != 0 {
+		t.Errorf("BADVERS with answers:\n%v", r)
+	}
+}
+
+func TestConformanceUnknownOption(t *testing.T) {
+	s := conformanceServer(t)
+	m := query("example.com.", dns.TypeSOA)
+	opt := edns(m, 4096)
+	opt.Option = append(opt.Option, &dns.EDNS0_LOCAL{Code: 65001, Data: []byte{1, 2, 3}})
+	r := ask(t, s, "udp", m)
+	wantAnswer(t, r)
+	if o := r.IsEdns0(); o == nil || len(o.Option) != 0 {
+		t.Fatalf("unknown option must be ignored and not echoed, got\n%v", r)
+	}
+}
+
+func TestConformanceUnknownFlags(t *testing.T) {
+	s := conformanceServer(t)
+	m := query("example.com.", dns.TypeSOA)
+	opt := edns(m, 4096)
+	opt.Hdr.Ttl |= 0x4000 // the first bit after DO: unassigned
+	r := ask(t, s, "udp", m)
+	wantAnswer(t, r)
+	o := r.IsEdns0()
+	if o == nil || o.Hdr.Ttl&0xffff != 0 {
+		t.Fatalf("unknown EDNS flags must not be echoed, got\n%v", r)
+	}
+}
+
+func TestConformanceDO(t *testing.T) {
+	s := conformanceServer(t)
+	m := query("example.com.", dns.TypeSOA)
+	edns(m, 4096).SetDo()
+	r := ask(t, s, "udp", m)
+	wantAnswer(t, r)
+	if o := r.IsEdns0(); o == nil || !o.Do() || o.Hdr.Ttl&0x7fff != 0 {
+		t.Fatalf("want DO echoed and nothing else, got\n%v", r)
+	}
+}
+
+func TestConformanceTruncation(t *testing.T) {
+	s := conformanceServer(t)
+	m := query("big.example.com.", dns.TypeTXT)
+	edns(m, 512)
+	r := ask(t, s, "udp", m)
+	wantRcode(t, r, dns.RcodeSuccess)
+	if !r.Truncated {
+		t.Fatalf("a 1 KiB answer to a 512-byte buffer must set TC, got\n%v", r)
+	}
+	if n := packLen(t, r); n > 512 {
+		t.Errorf("truncated reply is %d bytes, over the client's 512", n)
+	}
+	if r.IsEdns0() == nil {
+		t.Errorf("truncated reply lost its OPT")
+	}
+	full := ask(t, s, "tcp", m)
+	if full.Truncated || len(full.Answer) != 20 {
+		t.Fatalf("over TCP want all 20 records untruncated, got TC=%v and %d", full.Truncated, len(full.Answer))
+	}
+}
+
+func TestConformanceOpcode15(t *testing.T) {
+	s := conformanceServer(t)
+	for _, rd := range []bool{false, true} {
+		m := query("example.com.", dns.TypeSOA)
+		m.Opcode = 15
+		m.RecursionDesired = rd
+		r := ask(t, s, "udp", m)
+		wantRcode(t, r, dns.RcodeNotImplemented)
+		if r.Opcode != 15 || r.RecursionDesired != rd || r.Authoritative || len(r.Answer) != 0 {
+			t.Errorf("RD=%v: want NOTIMP, opcode 15, RD echoed as sent, no AA, no data; got\n%v", rd, r)
+		}
+	}
+}
+
+func TestConformanceUnknownType(t *testing.T) {
+	s := conformanceServer(t)
+	r := ask(t, s, "udp", query("example.com.", 666))
+	wantRcode(t, r, dns.RcodeSuccess)
+	if !r.Authoritative || len(r.Answer) != 0 || len(r.Ns) != 1 || r.Ns[0].Header().Rrtype != dns.TypeSOA {
+		t.Fatalf("type 666 wants NODATA (AA, SOA in authority), got\n%v", r)
+	}
+}
+
+// TestConformanceHeaderFlags: AD, CD, RA and Z in a query do not change the
+// answer. CD is copied (RFC 4035 3.1.6, as BIND and NSD do); AD is not set
+// by a server that does not validate (RFC 6840 5.7 lets it reflect a
+// client's AD only for authenticated data, and nothing here is signed);
+// RA stays clear (no recursion); Z is zero (RFC 1035 4.1.1).
+func TestConformanceHeaderFlags(t *testing.T) {
+	s := conformanceServer(t)
+	m := query("example.com.", dns.TypeSOA)
+	m.AuthenticatedData = true
+	m.CheckingDisabled = true
+	m.RecursionAvailable = true
+	m.Zero = true
+	r := ask(t, s, "udp", m)
+	wantAnswer(t, r)
+	if r.AuthenticatedData || !r.CheckingDisabled || r.RecursionAvailable || r.Zero {
+		t.Fatalf("want AD=0 CD=1 RA=0 Z=0, got\n%v", r)
+	}
+}
+
+// TestConformanceTCP sends several queries on one connection before reading
+// any answer: RFC 7766 pipelining, answered in order.
+func TestConformanceTCP(t *testing.T) {
+	s := conformanceServer(t)
+	conn, err := dns.Dial("tcp", s.Addrs()[0].TCP.String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	conn.SetDeadline(time.Now().Add(5 * time.Second))
+	names := []string{"example.com.", "mx1.example.com.", "mx2.example.com.", "nope.example.com."}
+	var ids []uint16
+	for _, n := range names {
+		m := query(n, dns.TypeA)
+		ids = append(ids, m.Id)
+		if err := conn.WriteMsg(m); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for i, n := range names {
+		r, err := conn.ReadMsg()
+		if err != nil {
+			t.Fatalf("reply %d: %v", i, err)
+		}
+		if r.Id != ids[i] || !strings.EqualFold(r.Question[0].Name, n) {
+			t.Fatalf("reply %d is for %v (id %d), want %s (id %d)", i, r.Question, r.Id, n, ids[i])
+		}
+	}
+}
+
+// TestConformanceNSIDAndCookie: mxdns implements neither NSID (RFC 5001)
+// nor server cookies (RFC 7873); both options are ignored as the RFCs allow
+// (RFC 5001 3, RFC 7873 5.2): answered normally, nothing echoed.
+func TestConformanceNSIDAndCookie(t *testing.T) {
+	s := conformanceServer(t)
+	for _, o := range []dns.EDNS0{
+		&dns.EDNS0_NSID{Code: dns.EDNS0NSID},
+		&dns.EDNS0_COOKIE{Code: dns.EDNS0COOKIE, Cookie: "0102030405060708"},
+		&dns.EDNS0_COOKIE{Code: dns.EDNS0COOKIE, Cookie: "0102030405060708" + "1112131415161718"},
+	} {
+		for _, network := range []string{"udp", "tcp"} {
+			m := query("example.com.", dns.TypeSOA)
+			opt := edns(m, 4096)
+			opt.Option = append(opt.Option, o)
+			r := ask(t, s, network, m)
+			wantAnswer(t, r)
+			if ro := r.IsEdns0(); ro == nil || len(ro.Option) != 0 {
+				t.Fatalf("%s %v: want an OPT without options, got\n%v", network, o, r)
+			}
+		}
+	}
+}
+
+// rawUDP sends b and returns the reply, or nil when the server dropped
+// it, which the drop counter reports (no sleeping on silence).
+func rawUDP(t *testing.T, s *Server, b []byte, dropped func(RateLimitStats) uint64) []byte {
+	t.Helper()
+	conn, err := net.Dial("udp", s.Addrs()[0].UDP.String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	before := uint64(0)
+	if dropped != nil {
+		before = dropped(s.RateLimitStats())
+	}
+	if _, err := conn.Write(b); err != nil {
+		t.Fatal(err)
+	}
+	if dropped != nil {
+		deadline := time.Now().Add(5 * time.Second)
+		for dropped(s.RateLimitStats()) == before {
+			if time.Now().After(deadline) {
+				t.Fatalf("%x: neither dropped nor answered", b)
+			}
+			time.Sleep(time.Millisecond)
+		}
+		return nil
+	}
+	conn.SetReadDeadline(time.Now().Add(2 * time.Second))
+	buf := make([]byte, 65535)
+	n, err := conn.Read(buf)
+	if err != nil {
+		t.Fatalf("%x: no reply: %v", b, err)
+	}
+	return buf[:n]
+}
+
+func TestRawShortDatagramDropped(t *testing.T) {
+	s := conformanceServer(t)
+	rawUDP(t, s, []byte{0x12, 0x34, 0, 0, 0, 1}, func(st RateLimitStats) uint64 { return st.UDPShort })
+}
+
+func TestRawResponseDropped(t *testing.T) {
+	s := conformanceServer(t)
+	m := query("example.com.", dns.TypeSOA)
+	m.Response = true
+	b, _ := m.Pack()
+	rawUDP(t, s, b, func(st RateLimitStats) uint64 { return st.UDPResponse })
+}
+
+func TestRawUnparsableIsFormErr(t *testing.T) {
+	s := conformanceServer(t)
+	// A header announcing one question, followed by a name that runs off
+	// the end of the packet.
+	b := []byte{0xab, 0xcd, 0x01, 0x00, 0, 1, 0, 0, 0, 0, 0, 0, 7, 'e', 'x'}
+	out := rawUDP(t, s, b, nil)
+	r := new(dns.Msg)
+	if err := r.Unpack(out); err != nil {
+		t.Fatalf("reply does not unpack: %v", err)
+	}
+	if r.Id != 0xabcd || !r.Response || r.Rcode != dns.RcodeFormatError {
+		t.Fatalf("want FORMERR for id abcd, got\n%v", r)
+	}
+}
+
+func TestRawUpdateIsNotImp(t *testing.T) {
+	s := conformanceServer(t)
+	m := new(dns.Msg)
+	m.SetUpdate("example.com.")
+	m.Insert([]dns.RR{mustRR(t, "x.example.com. 60 IN A 192.0.2.1")})
+	b, _ := m.Pack()
+	r := new(dns.Msg)
+	if err := r.Unpack(rawUDP(t, s, b, nil)); err != nil {
+		t.Fatal(err)
+	}
+	if r.Id != m.Id || r.Rcode != dns.RcodeNotImplemented || r.Opcode != dns.OpcodeUpdate {
+		t.Fatalf("want NOTIMP for UPDATE, got\n%v", r)
+	}
+}
+
+func mustRR(t *testing.T, s string) dns.RR {
+	t.Helper()
+	rr, err := dns.NewRR(s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return rr
+}
+
+func TestRawUnparsableOverTCPIsFormErr(t *testing.T) {
+	s := conformanceServer(t)
+	conn, err := net.Dial("tcp", s.Addrs()[0].TCP.String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	conn.SetDeadline(time.Now().Add(3 * time.Second))
+	b := []byte{0xab, 0xcd, 0x01, 0x00, 0, 1, 0, 0, 0, 0, 0, 0, 7, 'e', 'x'}
+	if _, err := conn.Write(append([]byte{0, byte(len(b))}, b...)); err != nil {
+		t.Fatal(err)
+	}
+	r, err := (&dns.Conn{Conn: conn}).ReadMsg()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r.Id != 0xabcd || r.Rcode != dns.RcodeFormatError {
+		t.Fatalf("want FORMERR for id abcd, got\n%v", r)
+	}
+}

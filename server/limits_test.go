@@ -1,0 +1,314 @@
+package server
+
+import (
+	"errors"
+	"io"
+	"log/slog"
+	"net"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/miekg/dns"
+
+	"github.com/mxdns/mxdns/zone"
+)
+
+func TestLimiterBucket(t *testing.T) {
+	l := newLimiter()
+	now := time.Unix(1000, 0)
+	l.now = func() time.Time { return now }
+	cfg := zone.RRL{ResponsesPerSecond: 10, Slip: 2, Window: 3 * time.Second}
+	var got []rrlAction
+	for range 16 {
+		got = append(got, l.decide(42, cfg))
+	}
+	want := []rrlAction{0, 0, 0, 0, 0, 0, 0, 0, 0, 0, rrlDrop, rrlSlip, rrlDrop, rrlSlip, rrlDrop, rrlSlip}
+	if !slicesEqual(got, want) {
+		t.Fatalf("first second: got %v, want %v", got, want)
+	}
+	if a := l.decide(43, cfg); a != rrlSend {
+		t.Fatalf("another key is limited: %v", a)
+	}
+	// Keep flooding for long: the debt is capped at window*rate, so after
+	// the flood stops, window seconds of quiet restore service.
+	for range 1000 {
+		l.decide(42, cfg)
+	}
+	now = now.Add(3 * time.Second)
+	if a := l.decide(42, cfg); a == rrlSend {
+		t.Fatalf("answered right after a flood at its cap: window not honoured")
+	}
+	now = now.Add(time.Second + time.Millisecond)
+	if a := l.decide(42, cfg); a != rrlSend {
+		t.Fatalf("still limited after window+1s of quiet: %v", a)
+	}
+}
+
+func slicesEqual[T comparable](a, b []T) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		if a[i] != b[i] {
+			return false
+		}
+	}
+	return true
+}
+
+const rrlConfig = `listen: ["127.0.0.1:0"]
+rrl: {responses_per_second: 5, slip: 2, window: 5s, exempt: [127.0.2.0/24]}
+zones:
+  example.com:
+    ns: [ns1]
+    records:
+      "@": {a: 203.0.113.80}
+      ns1: {a: 203.0.113.53}
+      "*.dyn": {a: 203.0.113.99}
+`
+
+// flood sends n queries from source and waits until each is accounted
+// for: answered, truncated, or counted as dropped.
+func flood(t *testing.T, s *Server, source string, names func(i int) string, n int) (full, tc int) {
+	t.Helper()
+	laddr := &net.UDPAddr{IP: net.ParseIP(source)}
+	conn, err := net.DialUDP("udp", laddr, s.Addrs()[0].UDP.(*net.UDPAddr))
+	if err != nil {
+		t.Skipf("cannot send from %s: %v", source, err)
+	}
+	defer conn.Close()
+	before := s.RateLimitStats().RRLDropped
+	for i := range n {
+		m := query(names(i), dns.TypeA)
+		b, _ := m.Pack()
+		if _, err := conn.Write(b); err != nil {
+			t.Fatal(err)
+		}
+	}
+	buf := make([]byte, 1500)
+	deadline := time.Now().Add(5 * time.Second)
+	for full+tc+int(s.RateLimitStats().RRLDropped-before) < n {
+		conn.SetReadDeadline(time.Now().Add(50 * time.Millisecond))
+		k, err := conn.Read(buf)
+		if err != nil {
+			if time.Now().After(deadline) {
+				t.Fatalf("%s: %d answered, %d truncated, %d dropped of %d", source, full, tc, s.RateLimitStats().RRLDropped-before, n)
+			}
+			continue
+		}
+		r := new(dns.Msg)
+		if err := r.Unpack(buf[:k]); err != nil {
+			t.Fatal(err)
+		}
+		if r.Truncated {
+			if len(r.Answer)+len(r.Ns) != 0 {
+				t.Fatalf("slipped reply has records:\n%v", r)
+			}
+			tc++
+		} else {
+			full++
+		}
+	}
+	return full, tc
+}
+
+func TestRRLFloodIsCutOthersAnswered(t *testing.T) {
+	s, _, _ := startServer(t, rrlConfig)
+	same := func(int) string { return "example.com." }
+	start := time.Now()
+	// 100 datagrams: well within the default socket buffers, which could
+	// otherwise lose some (uncounted) and stall the accounting.
+	full, tc := flood(t, s, "127.0.0.1", same, 100)
+	// 5 a second of credit, plus what the elapsed time earned.
+	if max := 5 + int(time.Since(start).Seconds()*5) + 1; full > max {
+		t.Errorf("flood: %d full answers, want at most %d", full, max)
+	}
+	if tc == 0 || tc > 100-full {
+		t.Errorf("flood: %d truncated replies, want about half of the %d limited", tc, 100-full)
+	}
+	// Random names under a wildcard share the wildcard's bucket.
+	full, _ = flood(t, s, "127.0.0.1", func(i int) string { return "r" + strings.Repeat("x", i%7) + itoa(i) + ".dyn.example.com." }, 100)
+	if full > 10 {
+		t.Errorf("wildcard flood: %d full answers, want it limited like one name", full)
+	}
+	// Another /24 is answered in full, and so is an exempt one.
+	if full, _ := flood(t, s, "127.0.1.1", same, 5); full != 5 {
+		t.Errorf("other prefix: %d of 5 answered", full)
+	}
+	if full, _ := flood(t, s, "127.0.2.1", same, 50); full != 50 {
+		t.Errorf("exempt prefix: %d of 50 answered", full)
+	}
+	// TCP is never limited.
+	for range 10 {
+		wantAnswer(t, ask(t, s, "tcp", query("example.com.", dns.TypeA)))
+	}
+	if st := s.RateLimitStats(); st.RRLDropped == 0 || st.RRLSlipped == 0 {
+		t.Errorf("counters not kept: %+v", st)
+	}
+}
+
+func itoa(i int) string { return string(rune('a'+i%26)) + string(rune('a'+i/26%26)) }
+
+func TestRRLOff(t *testing.T) {
+	s, _, _ := startServer(t, strings.Replace(rrlConfig, "rrl: {responses_per_second: 5, slip: 2, window: 5s, exempt: [127.0.2.0/24]}", "rrl: off", 1))
+	if full, _ := flood(t, s, "127.0.0.1", func(int) string { return "example.com." }, 100); full != 100 {
+		t.Errorf("rrl off: %d of 100 answered", full)
+	}
+}
+
+const tcpLimitConfig = `listen: ["127.0.0.1:0"]
+tcp_max_conns: 2
+zones:
+  example.com:
+    ns: [ns1]
+    records:
+      ns1: {a: 203.0.113.53}
+`
+
+func dialTCP(t *testing.T, s *Server) *dns.Conn {
+	t.Helper()
+	c, err := dns.DialTimeout("tcp", s.Addrs()[0].TCP.String(), 2*time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { c.Close() })
+	return c
+}
+
+// tcpQuery asks one question on c and reports the error, if any.
+func tcpQuery(c *dns.Conn) error {
+	c.SetDeadline(time.Now().Add(3 * time.Second))
+	m := query("ns1.example.com.", dns.TypeA)
+	if err := c.WriteMsg(m); err != nil {
+		return err
+	}
+	r, err := c.ReadMsg()
+	if err != nil {
+		return err
+	}
+	if r.Id != m.Id || len(r.Answer) != 1 {
+		return errors.New("wrong answer: " + r.String())
+	}
+	return nil
+}
+
+func TestTCPMaxConns(t *testing.T) {
+	s, _, _ := startServer(t, tcpLimitConfig)
+	a, b := dialTCP(t, s), dialTCP(t, s)
+	for _, c := range []*dns.Conn{a, b} {
+		if err := tcpQuery(c); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := tcpQuery(dialTCP(t, s)); err == nil {
+		t.Fatal("a third connection was served with tcp_max_conns: 2")
+	}
+	if s.RateLimitStats().TCPRejected == 0 {
+		t.Error("rejected connection not counted")
+	}
+	// A slot freed is usable again (once the server has seen the close).
+	a.Close()
+	deadline := time.Now().Add(5 * time.Second)
+	for tcpQuery(dialTCP(t, s)) != nil {
+		if time.Now().After(deadline) {
+			t.Fatal("freed slot never reused")
+		}
+	}
+}
+
+// TestSlowlorisDoesNotBlock: a client that sends one byte of the length
+// prefix and stalls neither blocks other clients nor keeps its slot.
+func TestSlowlorisDoesNotBlock(t *testing.T) {
+	s, _, _ := startServer(t, tcpLimitConfig)
+	slow, err := net.Dial("tcp", s.Addrs()[0].TCP.String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer slow.Close()
+	if _, err := slow.Write([]byte{0}); err != nil {
+		t.Fatal(err)
+	}
+	if err := tcpQuery(dialTCP(t, s)); err != nil {
+		t.Fatalf("a fast client waits behind a slow one: %v", err)
+	}
+	slow.SetReadDeadline(time.Now().Add(tcpReadTimeout + 3*time.Second))
+	if _, err := slow.Read(make([]byte, 1)); !errors.Is(err, io.EOF) && !isReset(err) {
+		t.Fatalf("slow client not disconnected after the read timeout: %v", err)
+	}
+}
+
+func isReset(err error) bool { return err != nil && strings.Contains(err.Error(), "reset") }
+
+func TestPanicIsServfail(t *testing.T) {
+	s := bareServer(t)
+	var logs syncBuffer
+	s.log = slog.New(slog.NewTextHandler(&logs, nil))
+	s.mu.Lock()
+	err := s.syncListeners(zone.Settings{Listen: []string{"127.0.0.1:0"}})
+	s.mu.Unlock()
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.state.Store(&state{}) // no snapshot: the handler dereferences nil
+	for _, network := range []string{"udp", "tcp", "udp"} {
+		m := query("example.com.", dns.TypeA)
+		m.SetEdns0(1232, true)
+		r := ask(t, s, network, m)
+		if r.Rcode != dns.RcodeServerFailure || r.IsEdns0() == nil {
+			t.Fatalf("%s: want SERVFAIL with OPT, got\n%v", network, r)
+		}
+	}
+	if n := s.RateLimitStats().Panics; n != 3 {
+		t.Errorf("%d panics counted, want 3", n)
+	}
+	if n := strings.Count(logs.String(), "handler panic"); n != 1 {
+		t.Errorf("%d panic log lines, want 1:\n%s", n, logs.String())
+	}
+	if !strings.Contains(logs.String(), "goroutine") {
+		t.Errorf("panic log has no stack:\n%s", logs.String())
+	}
+}
+
+// scriptReader hands out datagrams from a list, then an error.
+type scriptReader struct {
+	dns.Reader
+	packets [][]byte
+}
+
+var errScriptDone = errors.New("script done")
+
+func (r *scriptReader) ReadUDP(*net.UDPConn, time.Duration) ([]byte, *dns.SessionUDP, error) {
+	if len(r.packets) == 0 {
+		return nil, nil, errScriptDone
+	}
+	p := r.packets[0]
+	r.packets = r.packets[1:]
+	return p, nil, nil
+}
+
+func TestUDPGate(t *testing.T) {
+	var c counters
+	g := newUDPGate(2, &c)
+	q, _ := query("example.com.", dns.TypeA).Pack()
+	resp := append([]byte(nil), q...)
+	resp[2] |= 0x80
+	r := g.decorate(&scriptReader{packets: [][]byte{{1, 2, 3}, resp, q, q, q, q}})
+	for i := range 2 {
+		if m, _, err := r.ReadUDP(nil, 0); err != nil || len(m) != len(q) {
+			t.Fatalf("read %d: %v", i, err)
+		}
+	}
+	// Both slots taken: the last two queries are dropped, then the script ends.
+	if _, _, err := r.ReadUDP(nil, 0); !errors.Is(err, errScriptDone) {
+		t.Fatalf("want the script's end, got %v", err)
+	}
+	if c.udpShort.Load() != 1 || c.udpResponse.Load() != 1 || c.udpBusy.Load() != 2 {
+		t.Fatalf("short %d response %d busy %d, want 1 1 2", c.udpShort.Load(), c.udpResponse.Load(), c.udpBusy.Load())
+	}
+	g.release()
+	r = g.decorate(&scriptReader{packets: [][]byte{q}})
+	if _, _, err := r.ReadUDP(nil, 0); err != nil {
+		t.Fatalf("a released slot is not reusable: %v", err)
+	}
+}

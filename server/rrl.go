@@ -1,0 +1,205 @@
+package server
+
+import (
+	"hash/maphash"
+	"net"
+	"net/netip"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/miekg/dns"
+
+	"github.com/mxdns/mxdns/zone"
+)
+
+// Response rate limiting with BIND's and NSD's semantics: replies are
+// counted per client prefix (/24 for IPv4, /56 for IPv6) and per kind of
+// answer, so a reflection attack aimed at one victim with one question is
+// cut to the configured rate while everybody else is answered as usual.
+// Only UDP is limited: over TCP the source address is proven.
+
+type rrlAction uint8
+
+const (
+	rrlSend rrlAction = iota
+	rrlDrop
+	rrlSlip // send an empty truncated reply: a real client retries over TCP
+)
+
+// rrlKind is the answer kind part of a bucket key.
+type rrlKind uint8
+
+const (
+	kindPositive rrlKind = iota // keyed by (qname or wildcard, qtype)
+	kindNXDomain                // keyed by zone
+	kindNoData                  // keyed by zone
+	kindReferral                // keyed by the delegation
+	kindError                   // keyed by nothing but the prefix
+)
+
+// rrlTableSize bounds the limiter's memory: a fixed table of buckets,
+// whatever the number of clients. A colliding key takes a bucket over; a
+// flood cannot grow the table, only churn it.
+const (
+	rrlTableSize = 1 << 16
+	rrlShards    = 64
+)
+
+type rrlBucket struct {
+	key     uint64
+	last    int64 // unix nanoseconds of the last update
+	balance int64 // responses of credit (negative: debt), in milli-responses
+	drops   uint32
+}
+
+type rrlShard struct {
+	mu      sync.Mutex
+	buckets [rrlTableSize / rrlShards]rrlBucket
+	_       [64]byte // keep shards' locks on separate cache lines
+}
+
+type limiter struct {
+	seed   maphash.Seed
+	shards [rrlShards]rrlShard
+	now    func() time.Time // tests drive the clock
+}
+
+func newLimiter() *limiter {
+	return &limiter{seed: maphash.MakeSeed(), now: time.Now}
+}
+
+// rrlKey hashes the client prefix and the answer kind of resp.
+func (l *limiter) key(client netip.Addr, resp *dns.Msg, res *zone.Result) uint64 {
+	var h maphash.Hash
+	h.SetSeed(l.seed)
+	bits := 24
+	if client.Is6() && !client.Is4In6() {
+		bits = 56
+	}
+	p, _ := client.Unmap().Prefix(bits)
+	b, _ := p.MarshalBinary()
+	h.Write(b)
+	kind, name, qtype := classify(resp, res)
+	h.WriteByte(byte(kind))
+	h.WriteString(strings.ToLower(name))
+	h.WriteByte(byte(qtype >> 8))
+	h.WriteByte(byte(qtype))
+	return h.Sum64()
+}
+
+// classify names the kind of answer resp is, as BIND does: positive
+// answers by the name that holds the data (the wildcard for synthesised
+// ones, so random names under a wildcard share one bucket), negative ones
+// and referrals by zone, errors all together.
+func classify(resp *dns.Msg, res *zone.Result) (rrlKind, string, uint16) {
+	zoneName := ""
+	if res != nil {
+		zoneName = res.Zone
+	}
+	switch {
+	case resp.Rcode == dns.RcodeNameError:
+		return kindNXDomain, zoneName, 0
+	case resp.Rcode != dns.RcodeSuccess:
+		return kindError, "", 0
+	case len(resp.Answer) > 0:
+		q := resp.Question[0]
+		if res != nil && res.Wildcard != "" {
+			return kindPositive, res.Wildcard, q.Qtype
+		}
+		return kindPositive, q.Name, q.Qtype
+	case !resp.Authoritative && len(resp.Ns) > 0:
+		return kindReferral, resp.Ns[0].Header().Name, 0
+	default:
+		return kindNoData, zoneName, 0
+	}
+}
+
+// decide debits the bucket of key and says what to do with the reply.
+// The balance earns rate responses a second up to rate; every reply,
+// sent or not, costs one; debt is capped at window*rate, so a flood stays
+// limited until it has kept under the rate for a while (BIND's window).
+func (l *limiter) decide(key uint64, cfg zone.RRL) rrlAction {
+	const milli = 1000
+	rate := int64(cfg.ResponsesPerSecond) * milli
+	floor := -rate * int64(cfg.Window/time.Second)
+	now := l.now().UnixNano()
+
+	sh := &l.shards[key%rrlShards]
+	sh.mu.Lock()
+	defer sh.mu.Unlock()
+	b := &sh.buckets[(key/rrlShards)%uint64(len(sh.buckets))]
+	if b.key != key || b.last == 0 {
+		*b = rrlBucket{key: key, last: now, balance: rate}
+	} else if elapsed := now - b.last; elapsed > 0 {
+		// Earned credit, in milli-responses: rate per second of elapsed time.
+		earned := int64(float64(rate) * float64(elapsed) / float64(time.Second))
+		b.balance = min(rate, b.balance+earned)
+		b.last = now
+	}
+	b.balance = max(floor, b.balance-milli)
+	if b.balance >= 0 {
+		b.drops = 0
+		return rrlSend
+	}
+	b.drops++
+	if cfg.Slip > 0 && b.drops%uint32(cfg.Slip) == 0 {
+		return rrlSlip
+	}
+	return rrlDrop
+}
+
+// exempt reports whether client is in one of the exempt prefixes.
+func exempt(client netip.Addr, list []netip.Prefix) bool {
+	client = client.Unmap()
+	for _, p := range list {
+		if p.Contains(client) {
+			return true
+		}
+	}
+	return false
+}
+
+// addrOf is the client address of a reply destination.
+func addrOf(a net.Addr) (netip.Addr, bool) {
+	if u, ok := a.(*net.UDPAddr); ok {
+		ip, ok := netip.AddrFromSlice(u.IP)
+		return ip.Unmap(), ok
+	}
+	return netip.Addr{}, false
+}
+
+// slipped is resp cut to its header, question and OPT, with TC set.
+func slipped(resp *dns.Msg) *dns.Msg {
+	m := *resp
+	m.Truncated = true
+	m.Answer, m.Ns = nil, nil
+	m.Extra = nil
+	for _, rr := range resp.Extra {
+		if rr.Header().Rrtype == dns.TypeOPT {
+			m.Extra = append(m.Extra, rr)
+		}
+	}
+	return &m
+}
+
+// rateLimit applies RRL to a UDP reply: it returns the reply to send, or
+// nil to send nothing.
+func (s *Server) rateLimit(cfg zone.RRL, w dns.ResponseWriter, resp *dns.Msg, res *zone.Result) *dns.Msg {
+	if !cfg.Enabled() || len(resp.Question) != 1 {
+		return resp
+	}
+	client, ok := addrOf(w.RemoteAddr())
+	if !ok || exempt(client, cfg.Exempt) {
+		return resp
+	}
+	switch s.rrl.decide(s.rrl.key(client, resp, res), cfg) {
+	case rrlDrop:
+		s.counters.rrlDropped.Add(1)
+		return nil
+	case rrlSlip:
+		s.counters.rrlSlipped.Add(1)
+		return slipped(resp)
+	}
+	return resp
+}
