@@ -1,6 +1,8 @@
 package server
 
 import (
+	"time"
+
 	"github.com/miekg/dns"
 
 	"github.com/mxdns/mxdns/zone"
@@ -34,6 +36,11 @@ func (h *handler) ServeDNS(w dns.ResponseWriter, req *dns.Msg) {
 	// One atomic load per query: the snapshot and the up set used below
 	// always belong together, whatever reloads or link changes happen.
 	st := h.srv.state.Load()
+	if isTransfer(req) {
+		h.serveTransfer(w, req, st)
+		return
+	}
+	start := time.Now()
 	lookup := func(q dns.Question) zone.Result {
 		return st.snap.Lookup(q, zone.Client{
 			Link:   st.snap.ListenLink(h.addr),
@@ -43,9 +50,11 @@ func (h *handler) ServeDNS(w dns.ResponseWriter, req *dns.Msg) {
 	}
 	resp := reply(req, lookup)
 	fit(resp, req, h.udp)
+	signReply(w, req, resp)
 	if err := w.WriteMsg(resp); err != nil {
 		h.srv.log.Debug("write reply", "listen", h.addr, "client", w.RemoteAddr().String(), "err", err)
 	}
+	h.observe(w, req, resp, st, time.Since(start))
 }
 
 // reply builds the response to req, asking lookup only for a well-formed

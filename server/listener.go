@@ -140,11 +140,13 @@ func (s *Server) openListener(addr string) (*listener, error) {
 		Handler:       &handler{srv: s, addr: addr, udp: true},
 		UDPSize:       ednsSize,
 		MsgAcceptFunc: acceptMsg,
+		TsigProvider:  keyring{s},
 	}
 	l.tcp = &dns.Server{
 		Listener:      ln,
 		Handler:       &handler{srv: s, addr: addr},
 		MsgAcceptFunc: acceptMsg,
+		TsigProvider:  keyring{s},
 	}
 	errc := make(chan error, 2)
 	for _, ds := range []*dns.Server{l.udp, l.tcp} {

@@ -40,6 +40,10 @@ type Server struct {
 	state  atomic.Pointer[state]
 	rotate atomic.Uint32
 
+	metrics  *metrics
+	notifier *notifier
+	xfrSlots chan struct{} // one token per running zone transfer
+
 	// mu serialises every writer: reloads, link changes, listener changes
 	// and shutdown. Queries never take it.
 	mu        sync.Mutex
@@ -68,7 +72,10 @@ func New(opts Options) (*Server, error) {
 		listeners: make(map[string]*listener),
 		health:    make(map[string]bool),
 		swapped:   make(chan struct{}, 1),
+		metrics:   newMetrics(),
+		xfrSlots:  make(chan struct{}, maxTransfers),
 	}
+	s.notifier = newNotifier(s)
 
 	snap, diags := zone.Load(s.path, nil)
 	s.logWarnings(diags)
@@ -107,6 +114,7 @@ func (s *Server) Shutdown(ctx context.Context) error {
 		return nil
 	}
 	s.closed = true
+	s.notifier.stop()
 	return s.closeListeners(ctx, s.allListeners())
 }
 

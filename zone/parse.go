@@ -20,6 +20,9 @@ type parsedConfig struct {
 	zoneFiles []globRef
 	links     []parsedLink
 	zones     []*parsedZone
+	tsigKeys  map[string]TSIGKey
+	transfer  *parsedTransfer
+	queryLog  bool
 }
 
 type globRef struct {
@@ -39,6 +42,8 @@ type parsedZone struct {
 	soa    parsedSOA
 	ns     []nameRef
 	owners []*parsedOwner
+	// transfer is nil when the zone follows the top-level transfer settings.
+	transfer *parsedTransfer
 }
 
 type parsedSOA struct {
@@ -129,8 +134,14 @@ func parseConfig(file string, text []byte, diags *Diagnostics) *parsedConfig {
 				cfg.zoneFiles = append(cfg.zoneFiles, globRef{n.Value, r.pos(n)})
 			}
 		},
-		"links": func(v *yaml.Node) { cfg.links = r.links(v) },
-		"zones": func(v *yaml.Node) { cfg.zones = r.zones(v) },
+		"links":     func(v *yaml.Node) { cfg.links = r.links(v) },
+		"zones":     func(v *yaml.Node) { cfg.zones = r.zones(v) },
+		"tsig_keys": func(v *yaml.Node) { cfg.tsigKeys = r.tsigKeys(v) },
+		"transfer":  func(v *yaml.Node) { cfg.transfer = r.transfer(v, "config") },
+		"query_log": func(v *yaml.Node) {
+			s, _ := r.choice(v, "query_log", "true", "false")
+			cfg.queryLog = s == "true"
+		},
 	})
 	if len(cfg.listen) == 0 {
 		cfg.listen = []string{defaultListen}
@@ -300,7 +311,8 @@ func (r *reader) zone(origin string, k, n *yaml.Node) *parsedZone {
 				}
 			}
 		},
-		"records": func(v *yaml.Node) { records = v },
+		"records":  func(v *yaml.Node) { records = v },
+		"transfer": func(v *yaml.Node) { z.transfer = r.transfer(v, what) },
 	})
 	if len(z.ns) == 0 {
 		r.errorf(k, "%s: ns: want at least one name server", what)

@@ -14,6 +14,13 @@ type Settings struct {
 	LinkTTL uint32
 	// Links are the declared WAN links in the order written.
 	Links []Link
+	// TSIGKeys are the keys of tsig_keys by canonical name.
+	TSIGKeys map[string]TSIGKey
+	// Transfer is the top-level transfer setting, used by every zone that
+	// has none of its own.
+	Transfer Transfer
+	// QueryLog asks for one log line per query.
+	QueryLog bool
 }
 
 // Link is one internet link of the site (wan1, wan2, ...).

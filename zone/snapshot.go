@@ -34,6 +34,7 @@ type zoneData struct {
 	wildcard bool // some name starts with "*."; skip the wildcard step otherwise
 	cuts     bool // some name below the apex has NS; skip the delegation step otherwise
 	hash     [32]byte
+	transfer *Transfer // nil: the top-level setting
 }
 
 // node is one owner name. A node with no sets is an empty non-terminal: the
