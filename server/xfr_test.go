@@ -83,9 +83,9 @@ func TestAXFRAllowedByPrefix(t *testing.T) {
 
 func TestAXFRRefused(t *testing.T) {
 	for name, allow := range map[string]string{
-		"other prefix":   `["192.0.2.0/24"]`,
-		"key, unsigned":  `["key:xfr-key"]`,
-		"no transfer":    ``,
+		"other prefix":  `["192.0.2.0/24"]`,
+		"key, unsigned": `["key:xfr-key"]`,
+		"no transfer":   ``,
 	} {
 		t.Run(name, func(t *testing.T) {
 			s, _, _ := startServer(t, xfrConfig(allow))
