@@ -13,6 +13,8 @@ const usage = `usage: mxdns <command> [flags]
 commands:
   serve   [-config FILE] [-log-format text|json]   answer DNS queries
   check   [-config FILE]                           validate a configuration
+  export  [-config FILE] [ZONE...]                 print zones as RFC 1035 master files
+  import  FILE.zone [-origin NAME] [-join-txt]     print a master file as mxdns YAML
   version                                          print the version
 `
 
@@ -31,6 +33,10 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return runServe(ctx, args, stderr)
 	case "check":
 		return runCheck(args, stdout, stderr)
+	case "export":
+		return runExport(args, stdout, stderr)
+	case "import":
+		return runImport(args, stdout, stderr)
 	case "version":
 		fs := newFlagSet("version", stderr)
 		if err := parse(fs, args); err != nil {
