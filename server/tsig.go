@@ -1,6 +1,8 @@
 package server
 
 import (
+	"errors"
+	"fmt"
 	"crypto/hmac"
 	"crypto/sha1"
 	"crypto/sha256"
@@ -87,20 +89,36 @@ const tsigFudge = 300
 
 // signReply makes resp answer a signed request in kind: signed with the
 // request's key when the request verified. A request whose TSIG failed
-// gets NOTAUTH and nothing else (RFC 8945 §5.2), unsigned since we could
-// not or must not use the key. It reports whether the request verified
-// (or was unsigned).
+// gets NOTAUTH and nothing else, with a TSIG RR carrying the TSIG error
+// (RFC 8945 §5.3.2): BADKEY or BADSIG unsigned, since we have no usable
+// key, BADTIME signed with our time. It reports whether the request
+// verified (or was unsigned).
 func signReply(w dns.ResponseWriter, req, resp *dns.Msg) bool {
 	t := req.IsTsig()
 	if t == nil {
 		return true
 	}
-	if w.TsigStatus() != nil {
-		notAuth(resp)
-		return false
+	err := w.TsigStatus()
+	if err == nil {
+		resp.SetTsig(t.Hdr.Name, t.Algorithm, tsigFudge, time.Now().Unix())
+		return true
 	}
+	notAuth(resp)
 	resp.SetTsig(t.Hdr.Name, t.Algorithm, tsigFudge, time.Now().Unix())
-	return true
+	rr := resp.IsTsig()
+	rr.OrigId = req.Id
+	switch {
+	case errors.Is(err, dns.ErrSecret), errors.Is(err, dns.ErrKeyAlg):
+		rr.Error = dns.RcodeBadKey
+	case errors.Is(err, dns.ErrTime):
+		rr.Error = dns.RcodeBadTime
+		now := uint64(time.Now().Unix())
+		rr.OtherLen = 6
+		rr.OtherData = fmt.Sprintf("%012x", now)
+	default:
+		rr.Error = dns.RcodeBadSig
+	}
+	return false
 }
 
 // notAuth empties resp into a NOTAUTH reply.

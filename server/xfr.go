@@ -149,9 +149,7 @@ func (h *handler) serveTransfer(w dns.ResponseWriter, req *dns.Msg, st *state) {
 // finishTransfer sends a one-message answer to a transfer request.
 func (h *handler) finishTransfer(w dns.ResponseWriter, req, m *dns.Msg, kind, result string) {
 	m = withEDNS(m, req)
-	if m.Rcode != dns.RcodeNotAuth {
-		signReply(w, req, m)
-	}
+	signReply(w, req, m)
 	if err := w.WriteMsg(m); err != nil {
 		h.srv.log.Debug("write reply", "listen", h.addr, "client", w.RemoteAddr().String(), "err", err)
 	}

@@ -115,24 +115,31 @@ func TestAXFRWithTSIG(t *testing.T) {
 	m := new(dns.Msg)
 	m.SetAxfr("example.com.")
 	m.SetTsig(testKey, dns.HmacSHA256, 300, time.Now().Unix())
-	r, _, err := c.Exchange(m, s.Addrs()[0].TCP.String())
-	if err != nil {
-		t.Fatal(err)
+	// The client cannot verify the unsigned error reply: r comes with an error.
+	r, _, _ := c.Exchange(m, s.Addrs()[0].TCP.String())
+	if r == nil {
+		t.Fatal("no reply")
 	}
 	wantRcode(t, r, dns.RcodeNotAuth)
 	if len(r.Answer) != 0 {
 		t.Errorf("NOTAUTH carries %v", r.Answer)
+	}
+	if ts := r.IsTsig(); ts == nil || ts.Error != dns.RcodeBadSig || ts.MAC != "" {
+		t.Errorf("want an unsigned TSIG with BADSIG, got %v", ts)
 	}
 
 	// An unknown key is NOTAUTH too, even from an address that would do.
 	s2, _, _ := startServer(t, xfrConfig(`["127.0.0.1", "key:xfr-key"]`))
 	c.TsigSecret = map[string]string{"other.": testSecret}
 	m.SetTsig("other.", dns.HmacSHA256, 300, time.Now().Unix())
-	r, _, err = c.Exchange(m, s2.Addrs()[0].TCP.String())
-	if err != nil {
-		t.Fatal(err)
+	r, _, _ = c.Exchange(m, s2.Addrs()[0].TCP.String())
+	if r == nil {
+		t.Fatal("no reply")
 	}
 	wantRcode(t, r, dns.RcodeNotAuth)
+	if ts := r.IsTsig(); ts == nil || ts.Error != dns.RcodeBadKey {
+		t.Errorf("want a TSIG with BADKEY, got %v", ts)
+	}
 }
 
 func TestSignedQueryGetsSignedReply(t *testing.T) {
@@ -146,6 +153,13 @@ func TestSignedQueryGetsSignedReply(t *testing.T) {
 	}
 	if r.IsTsig() == nil || len(r.Answer) != 1 {
 		t.Fatalf("reply not signed or no answer:\n%v", r)
+	}
+
+	c.TsigSecret = map[string]string{testKey: badSecret}
+	m.SetTsig(testKey, dns.HmacSHA256, 300, time.Now().Unix())
+	r, _, _ = c.Exchange(m, s.Addrs()[0].UDP.String())
+	if r == nil || r.Rcode != dns.RcodeNotAuth || len(r.Answer) != 0 {
+		t.Fatalf("bad signature: want NOTAUTH and no answer, got:\n%v", r)
 	}
 }
 
