@@ -1,14 +1,14 @@
 package server
 
 import (
-	"errors"
-	"fmt"
 	"crypto/hmac"
 	"crypto/sha1"
 	"crypto/sha256"
 	"crypto/sha512"
 	"encoding/base64"
 	"encoding/hex"
+	"errors"
+	"fmt"
 	"hash"
 	"time"
 
