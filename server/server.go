@@ -92,6 +92,9 @@ func New(opts Options) (*Server, error) {
 	}
 	now := time.Now()
 	s.status.LastTime, s.status.LastSuccess = now, now
+	// Zones may have changed while we were down: tell the secondaries now
+	// rather than at their next refresh, as BIND and Knot do on load.
+	s.notifier.zonesChanged(nil, snap)
 	return s, nil
 }
 

@@ -66,7 +66,8 @@ func addrOf(a net.Addr) netip.Addr {
 
 // serveTransfer answers AXFR and IXFR. Over TCP an allowed request gets
 // the whole zone (IXFR too: we keep no history, and RFC 1995 §4 lets a
-// server answer IXFR with a full transfer). Over UDP, AXFR is FORMERR
+// server answer IXFR with a full transfer), except an IXFR whose serial is
+// already current, which gets the SOA alone (RFC 1995 §2). Over UDP, AXFR is FORMERR
 // (RFC 1035 §4.2.1 and RFC 5936 §4.2: AXFR is not defined over UDP) and an
 // allowed IXFR gets the current SOA alone, which tells the client to retry
 // over TCP (RFC 1995 §2).
@@ -101,7 +102,7 @@ func (h *handler) serveTransfer(w dns.ResponseWriter, req *dns.Msg, st *state) {
 	}
 
 	rrs, _ := st.snap.Records(origin)
-	if h.udp {
+	if h.udp || q.Qtype == dns.TypeIXFR && upToDate(req, rrs[0].(*dns.SOA).Serial) {
 		m.Authoritative = true
 		m.Answer = rrs[:1]
 		h.finishTransfer(w, req, m, kind, "soa-only")
@@ -144,6 +145,16 @@ func (h *handler) serveTransfer(w dns.ResponseWriter, req *dns.Msg, st *state) {
 	}
 	h.srv.metrics.transfer(kind, "ok")
 	h.srv.log.Info("transfer", "client", client, "zone", origin, "type", kind, "serial", rrs[0].(*dns.SOA).Serial, "records", len(rrs)+1, "took", time.Since(start))
+}
+
+// upToDate reports whether an IXFR request already has serial or a newer
+// one (RFC 1982 arithmetic): RFC 1995 §2 answers it with the SOA alone.
+func upToDate(req *dns.Msg, serial uint32) bool {
+	if len(req.Ns) != 1 {
+		return false
+	}
+	soa, ok := req.Ns[0].(*dns.SOA)
+	return ok && (soa.Serial == serial || int32(soa.Serial-serial) > 0)
 }
 
 // finishTransfer sends a one-message answer to a transfer request.

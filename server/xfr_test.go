@@ -81,6 +81,23 @@ func TestAXFRAllowedByPrefix(t *testing.T) {
 	}
 }
 
+func TestIXFRUpToDate(t *testing.T) {
+	s, _, _ := startServer(t, xfrConfig(`["127.0.0.1"]`))
+	serial := s.Snapshot().Zones()[0].Serial
+	for _, theirs := range []uint32{serial, serial + 1} {
+		m := new(dns.Msg)
+		m.SetIxfr("example.com.", theirs, "ns1.example.com.", "hostmaster.example.com.")
+		c := &dns.Client{Net: "tcp", Timeout: 2 * time.Second}
+		r, _, err := c.Exchange(m, s.Addrs()[0].TCP.String())
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(r.Answer) != 1 || r.Answer[0].(*dns.SOA).Serial != serial {
+			t.Errorf("IXFR from serial %d (ours %d): want our SOA alone, got %v", theirs, serial, r.Answer)
+		}
+	}
+}
+
 func TestAXFRRefused(t *testing.T) {
 	for name, allow := range map[string]string{
 		"other prefix":  `["192.0.2.0/24"]`,
