@@ -2,8 +2,8 @@ package server
 
 import (
 	"context"
-	"slices"
 	"net"
+	"slices"
 	"strings"
 	"testing"
 	"time"
