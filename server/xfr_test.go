@@ -35,7 +35,7 @@ func axfr(t *testing.T, s *Server, qtype uint16, secret string) ([]dns.RR, int, 
 	if qtype == dns.TypeIXFR {
 		m.SetIxfr("example.com.", 1, "ns1.example.com.", "hostmaster.example.com.")
 	}
-	tr := &dns.Transfer{DialTimeout: 2 * time.Second, ReadTimeout: 2 * time.Second}
+	tr := &dns.Transfer{DialTimeout: 2 * time.Second, ReadTimeout: 10 * time.Second}
 	if secret != "" {
 		tr.TsigSecret = map[string]string{testKey: secret}
 		m.SetTsig(testKey, dns.HmacSHA256, 300, time.Now().Unix())
