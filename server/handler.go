@@ -1,6 +1,8 @@
 package server
 
 import (
+	"time"
+
 	"github.com/miekg/dns"
 
 	"github.com/mxdns/mxdns/zone"
@@ -35,6 +37,11 @@ func (h *handler) ServeDNS(w dns.ResponseWriter, req *dns.Msg) {
 	// always belong together, whatever reloads or link changes happen.
 	st := h.srv.state.Load()
 	var res *zone.Result // what the zone said, for rate limiting
+	if isTransfer(req) {
+		h.serveTransfer(w, req, st)
+		return
+	}
+	start := time.Now()
 	lookup := func(q dns.Question) zone.Result {
 		r := st.snap.Lookup(q, zone.Client{
 			Link:   st.snap.ListenLink(h.addr),
@@ -51,9 +58,11 @@ func (h *handler) ServeDNS(w dns.ResponseWriter, req *dns.Msg) {
 			return
 		}
 	}
+	signReply(w, req, resp)
 	if err := w.WriteMsg(resp); err != nil {
 		h.srv.log.Debug("write reply", "listen", h.addr, "client", w.RemoteAddr().String(), "err", err)
 	}
+	h.observe(w, req, resp, st, time.Since(start))
 }
 
 // reply builds the response to req, asking lookup only for a well-formed
@@ -86,7 +95,8 @@ func reply(req *dns.Msg, lookup func(dns.Question) zone.Result) *dns.Msg {
 		// CH (version.bind and friends), ANY and NONE are not served.
 		m.Rcode = dns.RcodeRefused
 	case q.Qtype == dns.TypeAXFR || q.Qtype == dns.TypeIXFR:
-		// Zone transfers are not offered (yet).
+		// ServeDNS hands transfers to serveTransfer (xfr.go) before
+		// reply; reply alone, without a connection, refuses them.
 		m.Rcode = dns.RcodeRefused
 	default:
 		r := lookup(q)

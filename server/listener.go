@@ -143,6 +143,7 @@ func (s *Server) openListener(addr string) (*listener, error) {
 		MsgAcceptFunc:  acceptMsg,
 		DecorateReader: s.gate.decorate,
 		MsgInvalidFunc: func([]byte, error) { s.gate.release() },
+		TsigProvider:   keyring{s},
 	}
 	l.tcp = &dns.Server{
 		Listener:      limitListener{ln, &s.conns},
@@ -152,6 +153,7 @@ func (s *Server) openListener(addr string) (*listener, error) {
 		WriteTimeout:  tcpWriteTimeout,
 		IdleTimeout:   func() time.Duration { return tcpIdleTimeout },
 		MaxTCPQueries: tcpMaxQueries,
+		TsigProvider:  keyring{s},
 	}
 	errc := make(chan error, 2)
 	for _, ds := range []*dns.Server{l.udp, l.tcp} {

@@ -60,13 +60,15 @@ func (s *Server) reload() ReloadResult {
 	}
 	s.status.LastTime = start
 
-	snap, diags := zone.Load(s.path, s.state.Load().snap)
+	prev := s.state.Load().snap
+	snap, diags := zone.Load(s.path, prev)
 	res.Diags = diags
 	res.Duration = time.Since(start)
 	s.logWarnings(diags)
 	if err := diags.Err(); err != nil {
 		res.Err = err
 		s.status.Failures++
+		s.metrics.reload(false)
 		s.status.LastError = err
 		for _, d := range diags.Errors() {
 			s.log.Error("config error", "at", position(d), "error", d.Msg)
@@ -87,6 +89,8 @@ func (s *Server) reload() ReloadResult {
 		s.log.Error("reload: admin", "err", err)
 	}
 	s.status.Count++
+	s.metrics.reload(true)
+	s.notifier.zonesChanged(prev, snap)
 	s.status.LastSuccess = start
 	select {
 	case s.swapped <- struct{}{}:

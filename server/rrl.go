@@ -160,13 +160,22 @@ func exempt(client netip.Addr, list []netip.Prefix) bool {
 	return false
 }
 
-// addrOf is the client address of a reply destination.
+// addrOf is the IP address of a client, unmapped from IPv4-in-IPv6.
 func addrOf(a net.Addr) (netip.Addr, bool) {
-	if u, ok := a.(*net.UDPAddr); ok {
-		ip, ok := netip.AddrFromSlice(u.IP)
-		return ip.Unmap(), ok
+	var ip net.IP
+	switch a := a.(type) {
+	case *net.UDPAddr:
+		ip = a.IP
+	case *net.TCPAddr:
+		ip = a.IP
+	default:
+		if ap, err := netip.ParseAddrPort(a.String()); err == nil {
+			return ap.Addr().Unmap(), true
+		}
+		return netip.Addr{}, false
 	}
-	return netip.Addr{}, false
+	addr, ok := netip.AddrFromSlice(ip)
+	return addr.Unmap(), ok
 }
 
 // slipped is resp cut to its header, question and OPT, with TC set.

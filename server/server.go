@@ -60,6 +60,9 @@ type Server struct {
 	gate     *udpGate
 	conns    connLimit
 	panicLog atomic.Int64
+	metrics  *metrics
+	notifier *notifier
+	xfrSlots chan struct{} // one token per running zone transfer
 
 	// mu serialises every writer: reloads, link changes, listener changes
 	// and shutdown. Queries never take it.
@@ -103,6 +106,9 @@ func New(opts Options) (*Server, error) {
 		links:        make(map[string]*linkInfo),
 		swapped:      make(chan struct{}, 1),
 	}
+	s.metrics = newMetrics()
+	s.xfrSlots = make(chan struct{}, maxTransfers)
+	s.notifier = newNotifier(s)
 	s.initLimits()
 
 	snap, diags := zone.Load(s.path, nil)
@@ -128,6 +134,9 @@ func New(opts Options) (*Server, error) {
 	}
 	now := time.Now()
 	s.status.LastTime, s.status.LastSuccess = now, now
+	// Zones may have changed while we were down: tell the secondaries now
+	// rather than at their next refresh, as BIND and Knot do on load.
+	s.notifier.zonesChanged(nil, snap)
 	return s, nil
 }
 
@@ -157,6 +166,7 @@ func (s *Server) Shutdown(ctx context.Context) error {
 		return nil
 	}
 	s.closed = true
+	s.notifier.stop()
 	admin := s.admin
 	s.admin = nil
 	s.mu.Unlock()

@@ -21,7 +21,11 @@ func build(cfg *parsedConfig, sources []source, prev *Snapshot, diags *Diagnosti
 		zones:      make(map[string]*zoneData),
 		listenLink: make(map[string]int),
 	}
-	s.settings = Settings{Listen: cfg.listen, Admin: cfg.admin, LinkTTL: cfg.linkTTL, RRL: cfg.rrl, TCPMaxConns: cfg.tcpMax}
+	s.settings = Settings{Listen: cfg.listen, Admin: cfg.admin, LinkTTL: cfg.linkTTL, RRL: cfg.rrl, TCPMaxConns: cfg.tcpMax,
+		TSIGKeys: cfg.tsigKeys, QueryLog: cfg.queryLog}
+	if t := resolveTransfer(cfg.transfer, cfg.tsigKeys, diags); t != nil {
+		s.settings.Transfer = *t
+	}
 	linkIndex := s.buildLinks(cfg, diags)
 
 	type defined struct {
@@ -45,6 +49,7 @@ func build(cfg *parsedConfig, sources []source, prev *Snapshot, diags *Diagnosti
 	for _, d := range all {
 		z := buildZone(d.pz, linkIndex, diags)
 		z.file = d.src.file
+		z.transfer = resolveTransfer(d.pz.transfer, cfg.tsigKeys, diags)
 		s.zones[z.origin] = z
 		s.maxLabels = max(s.maxLabels, dns.CountLabel(z.origin))
 	}

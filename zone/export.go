@@ -3,6 +3,7 @@ package zone
 import (
 	"fmt"
 	"io"
+	"slices"
 	"sort"
 
 	"github.com/miekg/dns"
@@ -62,16 +63,25 @@ func (s *Snapshot) Export(w io.Writer, origin string) error {
 
 // sortCanonical orders names as RFC 4034 §6.1 does: by labels compared
 // right to left, so that a name comes just before everything below it.
+// Each name is split once, not once per comparison: a transfer of a big
+// zone sorts tens of thousands of names.
 func sortCanonical(names []string) {
-	sort.Slice(names, func(i, j int) bool { return canonicalLess(names[i], names[j]) })
+	keys := make([][]string, len(names))
+	for i, n := range names {
+		keys[i] = dns.SplitDomainName(n)
+		slices.Reverse(keys[i])
+	}
+	sort.Sort(byLabels{names, keys})
 }
 
-func canonicalLess(a, b string) bool {
-	la, lb := dns.SplitDomainName(a), dns.SplitDomainName(b)
-	for i, j := len(la)-1, len(lb)-1; i >= 0 && j >= 0; i, j = i-1, j-1 {
-		if la[i] != lb[j] {
-			return la[i] < lb[j]
-		}
-	}
-	return len(la) < len(lb)
+type byLabels struct {
+	names []string
+	keys  [][]string
+}
+
+func (b byLabels) Len() int           { return len(b.names) }
+func (b byLabels) Less(i, j int) bool { return slices.Compare(b.keys[i], b.keys[j]) < 0 }
+func (b byLabels) Swap(i, j int) {
+	b.names[i], b.names[j] = b.names[j], b.names[i]
+	b.keys[i], b.keys[j] = b.keys[j], b.keys[i]
 }

@@ -22,6 +22,9 @@ type parsedConfig struct {
 	zones     []*parsedZone
 	rrl       RRL
 	tcpMax    int
+	tsigKeys  map[string]TSIGKey
+	transfer  *parsedTransfer
+	queryLog  bool
 }
 
 type globRef struct {
@@ -42,6 +45,8 @@ type parsedZone struct {
 	ns        []nameRef
 	owners    []*parsedOwner
 	noAutoPTR bool // auto_ptr: false
+	// transfer is nil when the zone follows the top-level transfer settings.
+	transfer *parsedTransfer
 }
 
 type parsedSOA struct {
@@ -141,6 +146,12 @@ func parseConfig(file string, text []byte, diags *Diagnostics) *parsedConfig {
 			if x, ok := r.uint32Value(v, "tcp_max_conns", 1, 65535); ok {
 				cfg.tcpMax = int(x)
 			}
+		},
+		"tsig_keys": func(v *yaml.Node) { cfg.tsigKeys = r.tsigKeys(v) },
+		"transfer":  func(v *yaml.Node) { cfg.transfer = r.transfer(v, "config") },
+		"query_log": func(v *yaml.Node) {
+			s, _ := r.choice(v, "query_log", "true", "false")
+			cfg.queryLog = s == "true"
 		},
 	})
 	if len(cfg.listen) == 0 {
@@ -321,6 +332,7 @@ func (r *reader) zone(origin string, k, n *yaml.Node) *parsedZone {
 		},
 		"records":  func(v *yaml.Node) { records = v },
 		"auto_ptr": func(v *yaml.Node) { z.noAutoPTR = !r.autoPTR(v, origin, what) },
+		"transfer": func(v *yaml.Node) { z.transfer = r.transfer(v, what) },
 	})
 	if len(z.ns) == 0 {
 		r.errorf(k, "%s: ns: want at least one name server", what)

@@ -18,6 +18,13 @@ type Settings struct {
 	RRL RRL
 	// TCPMaxConns caps concurrent TCP connections, all listeners together.
 	TCPMaxConns int
+	// TSIGKeys are the keys of tsig_keys by canonical name.
+	TSIGKeys map[string]TSIGKey
+	// Transfer is the top-level transfer setting, used by every zone that
+	// has none of its own.
+	Transfer Transfer
+	// QueryLog asks for one log line per query.
+	QueryLog bool
 }
 
 // Link is one internet link of the site (wan1, wan2, ...).

@@ -41,6 +41,7 @@ type zoneData struct {
 	cuts     bool     // some name below the apex has NS; skip the delegation step otherwise
 	mxSets   []*rrset // every MX set, for the passes that look across zones
 	hash     [32]byte
+	transfer *Transfer // nil: the top-level setting
 }
 
 // node is one owner name. A node with no sets is an empty non-terminal: the

@@ -15,6 +15,8 @@ commands:
   check   [-config FILE]                           validate a configuration
   route   DOMAIN [@SERVER[:PORT]] [-json]          show where mail for DOMAIN goes
   status  [-admin ADDR]                            show links, zones and reloads of a running server
+  export  [-config FILE] [ZONE...]                 print zones as RFC 1035 master files
+  import  FILE.zone [-origin NAME] [-join-txt]     print a master file as mxdns YAML
   version                                          print the version
 `
 
@@ -37,6 +39,10 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return runRoute(ctx, args, stdout, stderr)
 	case "status":
 		return runStatus(ctx, args, stdout, stderr)
+	case "export":
+		return runExport(args, stdout, stderr)
+	case "import":
+		return runImport(args, stdout, stderr)
 	case "version":
 		fs := newFlagSet("version", stderr)
 		if err := parse(fs, args); err != nil {

@@ -1,0 +1,66 @@
+package main
+
+import (
+	"bufio"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+
+	"github.com/mxdns/mxdns/zone"
+)
+
+// runExport writes zones as RFC 1035 master files, exactly as a secondary
+// would receive them by AXFR: all zones when none is named.
+func runExport(args []string, stdout, stderr io.Writer) error {
+	fs := newFlagSet("export", stderr)
+	config := fs.String("config", defaultConfig, "configuration `file`")
+	if err := fs.Parse(args); err != nil {
+		return flagError(err)
+	}
+	snap, diags := zone.Load(*config, nil)
+	if diags.Err() != nil {
+		for _, d := range diags.Errors() {
+			fmt.Fprintln(stderr, d.String())
+		}
+		return &exitError{code: 1}
+	}
+	origins := fs.Args()
+	if len(origins) == 0 {
+		for _, z := range snap.Zones() {
+			origins = append(origins, z.Origin)
+		}
+	}
+	w := bufio.NewWriter(stdout)
+	for i, origin := range origins {
+		if i > 0 {
+			fmt.Fprintln(w)
+		}
+		if err := snap.Export(w, origin); err != nil {
+			w.Flush()
+			fmt.Fprintf(stderr, "mxdns export: %v (served: %s)\n", err, zoneNames(snap))
+			return &exitError{code: 1}
+		}
+	}
+	return w.Flush()
+}
+
+func zoneNames(snap *zone.Snapshot) string {
+	s := ""
+	for i, z := range snap.Zones() {
+		if i > 0 {
+			s += ", "
+		}
+		s += z.Origin
+	}
+	return s
+}
+
+// flagError maps a flag parse error to the exit status: -h is success,
+// anything else bad usage (the flag package has already said why).
+func flagError(err error) error {
+	if errors.Is(err, flag.ErrHelp) {
+		return &exitError{code: 0}
+	}
+	return &exitError{code: 2}
+}

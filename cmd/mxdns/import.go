@@ -1,0 +1,43 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"os"
+
+	"github.com/mxdns/mxdns/zonefile"
+)
+
+// runImport converts a BIND-style master file to mxdns YAML on stdout.
+// Flags may come after the file name, as the usage shows.
+func runImport(args []string, stdout, stderr io.Writer) error {
+	fs := newFlagSet("import", stderr)
+	var opts zonefile.Options
+	fs.StringVar(&opts.Origin, "origin", "", "zone `name` (default: the owner of the file's SOA)")
+	fs.BoolVar(&opts.JoinTXT, "join-txt", false, "join TXT strings split other than every 255 octets (DKIM keys often are)")
+	var file string
+	if len(args) > 0 && len(args[0]) > 0 && args[0][0] != '-' {
+		file, args = args[0], args[1:]
+	}
+	if err := fs.Parse(args); err != nil {
+		return flagError(err)
+	}
+	if file == "" && fs.NArg() == 1 {
+		file = fs.Arg(0)
+	} else if fs.NArg() > 0 || file == "" {
+		fmt.Fprintln(stderr, "usage: mxdns import FILE.zone [-origin NAME] [-join-txt]")
+		return &exitError{code: 2}
+	}
+	text, err := os.ReadFile(file)
+	if err != nil {
+		fmt.Fprintf(stderr, "mxdns import: %v\n", err)
+		return &exitError{code: 1}
+	}
+	out, err := zonefile.Import(text, file, opts)
+	if err != nil {
+		fmt.Fprintln(stderr, err)
+		return &exitError{code: 1}
+	}
+	_, err = stdout.Write(out)
+	return err
+}

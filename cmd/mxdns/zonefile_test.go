@@ -1,0 +1,44 @@
+package main
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// TestImportExport runs both commands end to end: a master file imported,
+// served from the YAML, exported back.
+func TestImportExport(t *testing.T) {
+	dir := t.TempDir()
+	zoneFile := filepath.Join(dir, "example.net.zone")
+	os.WriteFile(zoneFile, []byte("$TTL 300\n@ IN SOA ns1 hostmaster 5 3600 900 1209600 300\n IN NS ns1\n IN MX 10 mx1\nns1 IN A 192.0.2.53\nmx1 IN A 192.0.2.25\n"), 0o644)
+
+	out, errs, code := runArgs(t, "import", zoneFile, "-origin", "example.net")
+	if code != 0 {
+		t.Fatalf("import: status %d: %s", code, errs)
+	}
+	if !strings.Contains(out, "10;mx1") {
+		t.Errorf("MX not written as pref;host:\n%s", out)
+	}
+	cfg := filepath.Join(dir, "config.yaml")
+	os.WriteFile(cfg, []byte(out), 0o644)
+
+	out, errs, code = runArgs(t, "export", "-config", cfg)
+	if code != 0 {
+		t.Fatalf("export: status %d: %s", code, errs)
+	}
+	for _, want := range []string{"$ORIGIN example.net.", "example.net.\t300\tIN\tSOA\tns1.example.net. hostmaster.example.net. 5 3600 900 1209600 300", "example.net.\t300\tIN\tMX\t10 mx1.example.net."} {
+		if !strings.Contains(out, want) {
+			t.Errorf("export lacks %q:\n%s", want, out)
+		}
+	}
+
+	if _, errs, code = runArgs(t, "export", "-config", cfg, "nope.example"); code != 1 || !strings.Contains(errs, `no zone "nope.example"`) {
+		t.Errorf("unknown zone: status %d, %q", code, errs)
+	}
+	os.WriteFile(zoneFile, []byte("$ORIGIN example.net.\n@ 300 IN SOA ns1 hostmaster 5 3600 900 1209600 300\n@ 300 IN NS ns1\nns1 300 IN HINFO PC Linux\n"), 0o644)
+	if _, errs, code = runArgs(t, "import", zoneFile); code != 1 || !strings.Contains(errs, "example.net.zone:4: ns1.example.net. HINFO") {
+		t.Errorf("HINFO: status %d, %q", code, errs)
+	}
+}

@@ -1,0 +1,163 @@
+package server
+
+import (
+	"net/http"
+	"sync"
+	"time"
+
+	"github.com/miekg/dns"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+)
+
+// metrics are the Prometheus series of one Server, in a registry of its
+// own so that several servers (tests) never share or collide. A nil
+// *metrics records nothing.
+type metrics struct {
+	reg *prometheus.Registry
+
+	queries    *prometheus.CounterVec // qtype, rcode, transport, link
+	latency    *prometheus.HistogramVec
+	reloads    prometheus.Counter
+	reloadFail prometheus.Counter
+	linkUp     *prometheus.GaugeVec
+	linkCheck  *prometheus.HistogramVec // link, result
+	transfers  *prometheus.CounterVec   // type, result
+	notifies   *prometheus.CounterVec   // zone, result
+
+	// Query counters are resolved once per label set and kept: a query
+	// then costs a read-locked map look-up and an atomic add.
+	mu      sync.RWMutex
+	byLabel map[queryLabels]prometheus.Counter
+	latUDP  prometheus.Observer
+	latTCP  prometheus.Observer
+}
+
+type queryLabels struct {
+	qtype string
+	rcode uint16
+	udp   bool
+	link  string
+}
+
+func newMetrics() *metrics {
+	m := &metrics{
+		reg: prometheus.NewRegistry(),
+		queries: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "mxdns_queries_total", Help: "DNS queries answered, by query type, response code, transport and arrival link.",
+		}, []string{"qtype", "rcode", "transport", "link"}),
+		latency: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name:    "mxdns_response_duration_seconds",
+			Help:    "Time from receiving a query to handing its reply to the socket.",
+			Buckets: []float64{.00005, .0001, .00025, .0005, .001, .0025, .005, .01, .05},
+		}, []string{"transport"}),
+		reloads:    prometheus.NewCounter(prometheus.CounterOpts{Name: "mxdns_reloads_total", Help: "Reloads that put a new configuration into service."}),
+		reloadFail: prometheus.NewCounter(prometheus.CounterOpts{Name: "mxdns_reload_failures_total", Help: "Reloads that kept the previous configuration."}),
+		linkUp: prometheus.NewGaugeVec(prometheus.GaugeOpts{
+			Name: "mxdns_link_up", Help: "1 when the link is considered up, 0 when down.",
+		}, []string{"link"}),
+		linkCheck: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name: "mxdns_link_check_duration_seconds", Help: "Duration of link health checks, by result.",
+			Buckets: []float64{.001, .005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5},
+		}, []string{"link", "result"}),
+		transfers: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "mxdns_transfers_total", Help: "Zone transfer requests by type (AXFR, IXFR) and result (ok, refused, notauth, formerr, soa-only, busy, aborted).",
+		}, []string{"type", "result"}),
+		notifies: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "mxdns_notifies_total", Help: "NOTIFY messages by result: ok (acknowledged), retry (attempt failed) or failed (gave up).",
+		}, []string{"result"}),
+		byLabel: make(map[queryLabels]prometheus.Counter),
+	}
+	m.latUDP = m.latency.WithLabelValues("udp")
+	m.latTCP = m.latency.WithLabelValues("tcp")
+	m.reg.MustRegister(m.queries, m.latency, m.reloads, m.reloadFail, m.linkUp, m.linkCheck, m.transfers, m.notifies,
+		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	return m
+}
+
+// MetricsHandler serves the server's metrics in the Prometheus text format.
+func (s *Server) MetricsHandler() http.Handler {
+	return promhttp.HandlerFor(s.metrics.reg, promhttp.HandlerOpts{Registry: s.metrics.reg})
+}
+
+// ObserveLinkCheck records one health check of link: whether it passed and
+// how long it took. The health checker calls it after every check.
+func (s *Server) ObserveLinkCheck(link string, ok bool, d time.Duration) {
+	result := "fail"
+	if ok {
+		result = "ok"
+	}
+	s.metrics.linkCheck.WithLabelValues(link, result).Observe(d.Seconds())
+}
+
+// SetLinkUp records the verdict on link.
+func (s *Server) SetLinkUp(link string, up bool) {
+	v := 0.0
+	if up {
+		v = 1
+	}
+	s.metrics.linkUp.WithLabelValues(link).Set(v)
+}
+
+// query counts one answered query.
+func (m *metrics) query(qtype, rcode uint16, udp bool, link string, d time.Duration) {
+	if m == nil {
+		return
+	}
+	k := queryLabels{typeName(qtype), rcode, udp, link}
+	m.mu.RLock()
+	c, ok := m.byLabel[k]
+	m.mu.RUnlock()
+	if !ok {
+		c = m.queries.WithLabelValues(k.qtype, dns.RcodeToString[int(rcode)], transport(udp), link)
+		m.mu.Lock()
+		m.byLabel[k] = c
+		m.mu.Unlock()
+	}
+	c.Inc()
+	if udp {
+		m.latUDP.Observe(d.Seconds())
+	} else {
+		m.latTCP.Observe(d.Seconds())
+	}
+}
+
+func (m *metrics) reload(ok bool) {
+	if m == nil {
+		return
+	}
+	if ok {
+		m.reloads.Inc()
+	} else {
+		m.reloadFail.Inc()
+	}
+}
+
+func (m *metrics) transfer(kind, result string) {
+	if m != nil {
+		m.transfers.WithLabelValues(kind, result).Inc()
+	}
+}
+
+func (m *metrics) notify(result string) {
+	if m != nil {
+		m.notifies.WithLabelValues(result).Inc()
+	}
+}
+
+// typeName keeps the label set bounded: a qtype we do not know by name is
+// "other", whatever number a client sends.
+func typeName(t uint16) string {
+	if s, ok := dns.TypeToString[t]; ok {
+		return s
+	}
+	return "other"
+}
+
+func transport(udp bool) string {
+	if udp {
+		return "udp"
+	}
+	return "tcp"
+}

@@ -1,0 +1,106 @@
+package server
+
+import (
+	"context"
+	"io"
+	"log/slog"
+	"net/http/httptest"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/miekg/dns"
+)
+
+func scrape(t *testing.T, s *Server) string {
+	t.Helper()
+	srv := httptest.NewServer(s.MetricsHandler())
+	defer srv.Close()
+	resp, err := srv.Client().Get(srv.URL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(resp.Body)
+	if resp.StatusCode != 200 {
+		t.Fatalf("status %d: %s", resp.StatusCode, body)
+	}
+	return string(body)
+}
+
+func TestMetrics(t *testing.T) {
+	s, path, reloads := startServer(t, xfrConfig(`["127.0.0.1"]`))
+	exchange(t, s, "udp", "mx1.example.com.", dns.TypeA)
+	exchange(t, s, "udp", "mx1.example.com.", dns.TypeA)
+	exchange(t, s, "tcp", "nope.example.com.", dns.TypeMX)
+	if _, _, err := axfr(t, s, dns.TypeAXFR, ""); err != nil {
+		t.Fatal(err)
+	}
+	s.Reload()
+	<-reloads
+	writeFile(t, path, "zones: [broken")
+	s.Reload()
+	<-reloads
+	s.SetLinkUp("wan1", true)
+	s.SetLinkUp("wan2", false)
+	s.ObserveLinkCheck("wan1", true, 3*time.Millisecond)
+
+	body := scrape(t, s)
+	for _, want := range []string{
+		`mxdns_queries_total{link="none",qtype="A",rcode="NOERROR",transport="udp"} 2`,
+		`mxdns_queries_total{link="none",qtype="MX",rcode="NXDOMAIN",transport="tcp"} 1`,
+		`mxdns_response_duration_seconds_count{transport="udp"} 2`,
+		`mxdns_reloads_total 1`,
+		`mxdns_reload_failures_total 1`,
+		`mxdns_transfers_total{result="ok",type="AXFR"} 1`,
+		`mxdns_link_up{link="wan1"} 1`,
+		`mxdns_link_up{link="wan2"} 0`,
+		`mxdns_link_check_duration_seconds_count{link="wan1",result="ok"} 1`,
+		`go_goroutines`,
+	} {
+		if !strings.Contains(body, want) {
+			t.Errorf("metrics lack %s", want)
+		}
+	}
+	if t.Failed() {
+		t.Log(body)
+	}
+}
+
+func TestQueryLog(t *testing.T) {
+	for _, on := range []bool{false, true} {
+		config := testConfig
+		if on {
+			config = "query_log: true\n" + config
+		}
+		path := filepath.Join(t.TempDir(), "config.yaml")
+		writeFile(t, path, config)
+		var logs syncBuffer
+		s, err := New(Options{Logger: slog.New(slog.NewTextHandler(&logs, nil)), ConfigPath: path})
+		if err != nil {
+			t.Fatal(err)
+		}
+		exchange(t, s, "udp", "mx1.example.com.", dns.TypeA)
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		s.Shutdown(ctx)
+		cancel()
+		got := strings.Contains(logs.String(), "msg=query client=127.0.0.1:")
+		if got != on {
+			t.Errorf("query_log %v: logged %v:\n%s", on, got, logs.String())
+		}
+		if on && !strings.Contains(logs.String(), "link=none qname=mx1.example.com. qtype=A rcode=NOERROR duration=") {
+			t.Errorf("query line lacks fields:\n%s", logs.String())
+		}
+	}
+}
+
+// BenchmarkQueryMetrics is the per-query cost of the metrics: a counter
+// resolved once and an observation.
+func BenchmarkQueryMetrics(b *testing.B) {
+	m := newMetrics()
+	b.ReportAllocs()
+	for i := 0; b.Loop(); i++ {
+		m.query(dns.TypeA, dns.RcodeSuccess, i%2 == 0, "wan1", time.Microsecond)
+	}
+}

@@ -1,0 +1,105 @@
+package server
+
+import (
+	"context"
+	"net"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/miekg/dns"
+)
+
+// notifyListener is a stand-in secondary on 127.0.0.1:0: it sends every
+// NOTIFY it gets to the returned channel, answering the ones numbered in
+// fail (from 1) with SERVFAIL and a bad TSIG with NOTAUTH.
+func notifyListener(t *testing.T, secret string, fail ...int) (string, <-chan *dns.Msg) {
+	t.Helper()
+	pc, err := net.ListenPacket("udp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := make(chan *dns.Msg, 16)
+	n := 0
+	srv := &dns.Server{PacketConn: pc, Handler: dns.HandlerFunc(func(w dns.ResponseWriter, req *dns.Msg) {
+		m := new(dns.Msg)
+		m.SetReply(req)
+		n++
+		if slices.Contains(fail, n) {
+			m.Rcode = dns.RcodeServerFailure
+		}
+		if t := req.IsTsig(); t != nil && w.TsigStatus() == nil {
+			m.SetTsig(t.Hdr.Name, t.Algorithm, 300, time.Now().Unix())
+		} else if t != nil {
+			m.Rcode = dns.RcodeNotAuth
+		}
+		got <- req // before the reply: once a sender has its answer, got holds the request
+		w.WriteMsg(m)
+	})}
+	if secret != "" {
+		srv.TsigSecret = map[string]string{testKey: secret}
+	}
+	started := make(chan struct{})
+	srv.NotifyStartedFunc = func() { close(started) }
+	go srv.ActivateAndServe()
+	<-started
+	t.Cleanup(func() { srv.Shutdown() })
+	return pc.LocalAddr().String(), got
+}
+
+func waitNotify(t *testing.T, got <-chan *dns.Msg) *dns.Msg {
+	t.Helper()
+	select {
+	case m := <-got:
+		return m
+	case <-time.After(5 * time.Second):
+		t.Fatal("no NOTIFY within 5 s")
+		return nil
+	}
+}
+
+func TestNotifyOnReload(t *testing.T) {
+	old := notifyBackoff
+	notifyBackoff = 10 * time.Millisecond
+	t.Cleanup(func() { notifyBackoff = old })
+
+	// The first NOTIFY after the one at startup fails: it must be retried.
+	target, got := notifyListener(t, testSecret, 2)
+	config := "tsig_keys:\n  xfr-key: {algorithm: hmac-sha256, secret: \"" + testSecret + "\"}\n" +
+		"transfer:\n  allow: [\"key:xfr-key\"]\n  notify: [\"" + target + "\"]\n" + testConfig
+	s, path, reloads := startServer(t, config)
+	if m := waitNotify(t, got); m.Opcode != dns.OpcodeNotify {
+		t.Fatalf("at startup: not a NOTIFY:\n%v", m)
+	}
+
+	// A reload that changes nothing sends nothing: it would be counted
+	// below as one message too many.
+	s.Reload()
+	<-reloads
+
+	writeFile(t, path, strings.Replace(config, "mx1: {a: 203.0.113.25}", "mx1: {a: 203.0.113.26}", 1))
+	if res := s.Reload(); res.Err != nil {
+		t.Fatal(res.Err)
+	}
+	<-reloads
+	for attempt := 1; attempt <= 2; attempt++ {
+		m := waitNotify(t, got)
+		if m.Opcode != dns.OpcodeNotify || len(m.Question) != 1 || m.Question[0].Name != "example.com." || m.Question[0].Qtype != dns.TypeSOA {
+			t.Fatalf("attempt %d: not a NOTIFY for example.com SOA:\n%v", attempt, m)
+		}
+		if m.IsTsig() == nil || m.IsTsig().Hdr.Name != testKey {
+			t.Errorf("attempt %d: NOTIFY not signed with %s", attempt, testKey)
+		}
+	}
+	// Acknowledged on the second attempt: no third. Shutdown waits for
+	// every NOTIFY goroutine, so anything sent is in got by then.
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if err := s.Shutdown(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != 0 {
+		t.Errorf("%d NOTIFY after acknowledgement, first:\n%v", len(got), <-got)
+	}
+}

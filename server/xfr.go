@@ -1,0 +1,180 @@
+package server
+
+import (
+	"net/netip"
+	"slices"
+	"time"
+
+	"github.com/miekg/dns"
+
+	"github.com/mxdns/mxdns/zone"
+)
+
+// maxTransfers bounds concurrent outgoing zone transfers; more are
+// refused so that transfers can never starve queries of CPU or sockets.
+const maxTransfers = 16
+
+// xfrChunk is about how many octets of records go into one message of a
+// transfer: well under the 64 KiB TCP frame, so big zones stream in
+// several messages (RFC 5936 §2.2) and no message ever has to be cut.
+const xfrChunk = 16 << 10
+
+// isTransfer reports whether req asks for AXFR or IXFR of class IN.
+func isTransfer(req *dns.Msg) bool {
+	if req.Opcode != dns.OpcodeQuery || len(req.Question) != 1 {
+		return false
+	}
+	q := req.Question[0]
+	return q.Qclass == dns.ClassINET && (q.Qtype == dns.TypeAXFR || q.Qtype == dns.TypeIXFR)
+}
+
+// transferVerdict is what a transfer request gets.
+type transferVerdict int
+
+const (
+	xfrAllow   transferVerdict = iota
+	xfrRefuse                  // not in the allow list, or no such zone
+	xfrNotAuth                 // TSIG present but bad
+)
+
+// mayTransfer decides a transfer request from its client address and TSIG:
+// a bad signature is NOTAUTH whatever the address; otherwise an address in
+// an allowed prefix, or a good signature with an allowed key, lets it in.
+func mayTransfer(t zone.Transfer, client netip.Addr, tsig *dns.TSIG, tsigErr error) transferVerdict {
+	if tsig != nil && tsigErr != nil {
+		return xfrNotAuth
+	}
+	if tsig != nil && slices.Contains(t.AllowKeys, dns.CanonicalName(tsig.Hdr.Name)) {
+		return xfrAllow
+	}
+	client = client.Unmap()
+	for _, p := range t.Allow {
+		if p.Contains(client) {
+			return xfrAllow
+		}
+	}
+	return xfrRefuse
+}
+
+// serveTransfer answers AXFR and IXFR. Over TCP an allowed request gets
+// the whole zone (IXFR too: we keep no history, and RFC 1995 §4 lets a
+// server answer IXFR with a full transfer), except an IXFR whose serial is
+// already current, which gets the SOA alone (RFC 1995 §2). Over UDP, AXFR is FORMERR
+// (RFC 1035 §4.2.1 and RFC 5936 §4.2: AXFR is not defined over UDP) and an
+// allowed IXFR gets the current SOA alone, which tells the client to retry
+// over TCP (RFC 1995 §2).
+func (h *handler) serveTransfer(w dns.ResponseWriter, req *dns.Msg, st *state) {
+	q := req.Question[0]
+	client := w.RemoteAddr().String()
+	m := header(req)
+	kind := dns.TypeToString[q.Qtype]
+
+	if h.udp && q.Qtype == dns.TypeAXFR {
+		m.Rcode = dns.RcodeFormatError
+		h.finishTransfer(w, req, m, kind, "formerr")
+		return
+	}
+	origin := dns.CanonicalName(q.Name)
+	t, ok := st.snap.Transfer(origin)
+	verdict := xfrRefuse
+	if ok {
+		client, _ := addrOf(w.RemoteAddr())
+		verdict = mayTransfer(t, client, req.IsTsig(), w.TsigStatus())
+	}
+	switch verdict {
+	case xfrNotAuth:
+		h.srv.log.Warn("transfer refused: bad TSIG", "client", client, "zone", origin, "type", kind, "key", req.IsTsig().Hdr.Name, "err", w.TsigStatus())
+		m.Rcode = dns.RcodeNotAuth
+		h.finishTransfer(w, req, m, kind, "notauth")
+		return
+	case xfrRefuse:
+		h.srv.log.Warn("transfer refused", "client", client, "zone", origin, "type", kind, "served", ok)
+		m.Rcode = dns.RcodeRefused
+		h.finishTransfer(w, req, m, kind, "refused")
+		return
+	}
+
+	rrs, _ := st.snap.Records(origin)
+	if h.udp || q.Qtype == dns.TypeIXFR && upToDate(req, rrs[0].(*dns.SOA).Serial) {
+		m.Authoritative = true
+		m.Answer = rrs[:1]
+		h.finishTransfer(w, req, m, kind, "soa-only")
+		return
+	}
+
+	select {
+	case h.srv.xfrSlots <- struct{}{}:
+		defer func() { <-h.srv.xfrSlots }()
+	default:
+		h.srv.log.Warn("transfer refused: too many running", "client", client, "zone", origin, "limit", maxTransfers)
+		m.Rcode = dns.RcodeRefused
+		h.finishTransfer(w, req, m, kind, "busy")
+		return
+	}
+
+	start := time.Now()
+	ch := make(chan *dns.Envelope)
+	done := make(chan struct{})
+	go func() {
+		defer close(ch)
+		// An AXFR answer ends with the SOA it starts with (RFC 5936 §2.2).
+		for _, env := range chunk(append(rrs, rrs[0])) {
+			select {
+			case ch <- env:
+			case <-done:
+				return
+			}
+		}
+	}()
+	tr := new(dns.Transfer)
+	err := tr.Out(w, req, ch)
+	close(done)
+	// The connection stays open: the client may ask more on it (RFC 5936
+	// §4.1) and closes it, or the server's idle timeout does.
+	if err != nil {
+		h.srv.log.Warn("transfer aborted", "client", client, "zone", origin, "type", kind, "err", err)
+		h.srv.metrics.transfer(kind, "aborted")
+		return
+	}
+	h.srv.metrics.transfer(kind, "ok")
+	h.srv.log.Info("transfer", "client", client, "zone", origin, "type", kind, "serial", rrs[0].(*dns.SOA).Serial, "records", len(rrs)+1, "took", time.Since(start))
+}
+
+// upToDate reports whether an IXFR request already has serial or a newer
+// one (RFC 1982 arithmetic): RFC 1995 §2 answers it with the SOA alone.
+func upToDate(req *dns.Msg, serial uint32) bool {
+	if len(req.Ns) != 1 {
+		return false
+	}
+	soa, ok := req.Ns[0].(*dns.SOA)
+	return ok && (soa.Serial == serial || int32(soa.Serial-serial) > 0)
+}
+
+// finishTransfer sends a one-message answer to a transfer request.
+func (h *handler) finishTransfer(w dns.ResponseWriter, req, m *dns.Msg, kind, result string) {
+	m = withEDNS(m, req)
+	signReply(w, req, m)
+	if err := w.WriteMsg(m); err != nil {
+		h.srv.log.Debug("write reply", "listen", h.addr, "client", w.RemoteAddr().String(), "err", err)
+	}
+	h.srv.metrics.transfer(kind, result)
+}
+
+// chunk splits rrs into envelopes of about xfrChunk octets each.
+func chunk(rrs []dns.RR) []*dns.Envelope {
+	var out []*dns.Envelope
+	cur, size := []dns.RR(nil), 0
+	for _, rr := range rrs {
+		n := dns.Len(rr)
+		if size+n > xfrChunk && len(cur) > 0 {
+			out = append(out, &dns.Envelope{RR: cur})
+			cur, size = nil, 0
+		}
+		cur = append(cur, rr)
+		size += n
+	}
+	if len(cur) > 0 {
+		out = append(out, &dns.Envelope{RR: cur})
+	}
+	return out
+}
