@@ -95,6 +95,7 @@ func (s *Server) Status() Status {
 func (s *Server) adminMux() *http.ServeMux {
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /status", s.serveStatus)
+	mux.Handle("GET /metrics", s.MetricsHandler())
 	return mux
 }
 

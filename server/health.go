@@ -155,6 +155,7 @@ func (s *Server) report(c *checker, res checkResult, up, flip bool) {
 		return
 	}
 	s.lastCheck[c.link] = res
+	s.ObserveLinkCheck(c.link, res.ok, res.latency)
 	if s.onCheck != nil {
 		s.onCheck(c.link, res.ok)
 	}

@@ -8,6 +8,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -477,4 +478,32 @@ func parseRRs(t *testing.T, owner string, short []string) []dns.RR {
 		out = append(out, rr)
 	}
 	return out
+}
+
+// TestAdminMetricsShowLinks scrapes /metrics on the admin address and
+// finds each link's state and its health-check latencies.
+func TestAdminMetricsShowLinks(t *testing.T) {
+	e := startLinks(t)
+	e.reload(strings.Replace(e.config, "  wan1:\n", "  wan1:\n    state: down\n", 1))
+	e.waitLink("wan1", false, time.Second)
+
+	resp, err := http.Get("http://" + e.s.AdminAddr().String() + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(resp.Body)
+	if err != nil || resp.StatusCode != 200 {
+		t.Fatalf("status %d, %v", resp.StatusCode, err)
+	}
+	for _, want := range []string{
+		`mxdns_link_up{link="wan1"} 0`,
+		`mxdns_link_up{link="wan2"} 1`,
+		`mxdns_link_check_duration_seconds_count{link="wan1",result="ok"}`,
+		`mxdns_link_check_duration_seconds_count{link="wan2",result="ok"}`,
+	} {
+		if !strings.Contains(string(body), want) {
+			t.Errorf("/metrics lacks %s", want)
+		}
+	}
 }

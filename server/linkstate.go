@@ -36,6 +36,7 @@ func (s *Server) setUp(snap *zone.Snapshot, up zone.LinkSet, now time.Time) {
 	for i, l := range links {
 		names = append(names, l.Name)
 		isUp, why := up.Has(i), s.linkWhy(l)
+		s.SetLinkUp(l.Name, isUp)
 		info, known := s.links[l.Name]
 		if known && info.up == isUp {
 			info.why = why
