@@ -59,7 +59,12 @@ func (w *Watcher) loop(ctx context.Context) {
 				return
 			}
 			// Every op counts: create/write/rename/remove/chmod all occur
-			// in some way of replacing a file.
+			// in some way of replacing a file. Other files in the same
+			// directories (a log written beside the config, an editor's
+			// swap file) must not trigger reloads.
+			if !w.srv.Snapshot().Concerns(ev.Name) {
+				continue
+			}
 			w.srv.log.Debug("watch event", "file", ev.Name, "op", ev.Op.String())
 			timer.Reset(debounce)
 		case err, ok := <-w.fs.Errors:

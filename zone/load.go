@@ -34,6 +34,7 @@ func load(path string, text []byte, mtime int64, prev *Snapshot, diags Diagnosti
 	cfg := parseConfig(path, text, &diags)
 	base := filepath.Dir(path)
 	dirs := []string{base}
+	var globs []string
 	files := []string{}
 	seen := map[string]bool{path: true}
 	for _, g := range cfg.zoneFiles {
@@ -42,6 +43,7 @@ func load(path string, text []byte, mtime int64, prev *Snapshot, diags Diagnosti
 			pattern = filepath.Join(base, pattern)
 		}
 		dirs = append(dirs, globDir(pattern))
+		globs = append(globs, pattern)
 		matches, err := filepath.Glob(pattern)
 		if err != nil {
 			diags.add(g.pos, Error, "zone_files %q: %v", g.pattern, err)
@@ -67,6 +69,7 @@ func load(path string, text []byte, mtime int64, prev *Snapshot, diags Diagnosti
 		s.files = append(s.files, src.file)
 	}
 	s.dirs = uniqueSorted(dirs)
+	s.globs = globs
 	return s, diags
 }
 

@@ -93,3 +93,30 @@ func TestMissingConfigIsAnError(t *testing.T) {
 		t.Fatalf("Load of a missing file gave %v, %v; want an error", snap, diags)
 	}
 }
+
+func TestConcernsOnlyFilesThatShapeTheSnapshot(t *testing.T) {
+	dir := t.TempDir()
+	cfg := filepath.Join(dir, "config.yaml")
+	if err := os.Mkdir(filepath.Join(dir, "zones"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	writeFile(t, cfg, "zone_files: [\"zones/*.yaml\"]\n", time.Now())
+	writeFile(t, filepath.Join(dir, "zones", "a.yaml"), "zones:\n  a.test: {ns: [ns.b.test.]}\n", time.Now())
+	snap, diags := Load(cfg, nil)
+	if err := diags.Err(); err != nil {
+		t.Fatal(err)
+	}
+	for path, want := range map[string]bool{
+		cfg:                                      true,
+		filepath.Join(dir, "zones", "a.yaml"):    true,
+		filepath.Join(dir, "zones", "new.yaml"):  true, // a file the glob will pick up
+		filepath.Join(dir, "..data"):             true, // Kubernetes ConfigMap swap
+		filepath.Join(dir, "server.log"):         false,
+		filepath.Join(dir, ".config.yaml.swp"):   false,
+		filepath.Join(dir, "zones", "notes.txt"): false,
+	} {
+		if got := snap.Concerns(path); got != want {
+			t.Errorf("Concerns(%s) = %v, want %v", path, got, want)
+		}
+	}
+}

@@ -1,7 +1,9 @@
 package zone
 
 import (
+	"path/filepath"
 	"sort"
+	"strings"
 
 	"github.com/miekg/dns"
 )
@@ -13,6 +15,7 @@ type Snapshot struct {
 	settings   Settings
 	files      []string
 	dirs       []string
+	globs      []string // zone_files patterns, absolute
 	zones      map[string]*zoneData
 	maxLabels  int // most labels of any origin: longer qnames are cut to this
 	listenLink map[string]int
@@ -91,6 +94,27 @@ func (s *Snapshot) Files() []string { return s.files }
 // WatchDirs lists the directories whose changes may change the snapshot:
 // the config's directory and the directory of every zone_files glob.
 func (s *Snapshot) WatchDirs() []string { return s.dirs }
+
+// Concerns reports whether a change to the file at path may change the
+// snapshot: it is one of its files, a file a zone_files pattern would
+// match, or Kubernetes' "..data" directory swap in a mounted ConfigMap.
+// A watcher uses it to ignore logs and editors' scratch files.
+func (s *Snapshot) Concerns(path string) bool {
+	if strings.HasPrefix(filepath.Base(path), "..") {
+		return true
+	}
+	for _, f := range s.files {
+		if f == path {
+			return true
+		}
+	}
+	for _, g := range s.globs {
+		if ok, _ := filepath.Match(g, path); ok {
+			return true
+		}
+	}
+	return false
+}
 
 // Zones lists the zones served, sorted by origin.
 func (s *Snapshot) Zones() []ZoneInfo {
