@@ -25,6 +25,10 @@ type answerCache struct {
 type cacheEntry struct {
 	key      []byte
 	variants [][]byte
+	// The answer's kind for rate limiting, as classify gives it.
+	kind  rrlKind
+	name  string
+	qtype uint16
 }
 
 const answerCacheSlots = 1 << 15

@@ -15,38 +15,23 @@ import (
 // the general path.
 
 // fastAnswer appends the reply to query to out[:0] when the cache holds
-// it. q is scratch space that, on a miss, tells fillCache what to add.
-func (st *state) fastAnswer(query []byte, link int, rotate uint32, udp bool, q *wireQuery, out []byte) ([]byte, bool) {
+// it, and returns the entry it came from (nil on a miss). q is scratch
+// space that, on a miss, tells fillCache what to add.
+func (st *state) fastAnswer(query []byte, link int, rotate uint32, udp bool, q *wireQuery, out []byte) ([]byte, *cacheEntry) {
 	if !parseWireQuery(query, link, q) {
-		return nil, false
+		return nil, nil
 	}
 	e := st.cache.get(q.key[:q.keyLen])
 	if e == nil {
-		return nil, false
+		return nil, nil
 	}
 	reply := e.variants[rotate%uint32(len(e.variants))]
 	if udp && len(reply) > q.udpSize {
-		return nil, false // the general path truncates
+		return nil, nil // the general path truncates
 	}
 	out = append(out[:0], reply...)
 	patchReply(out, query, q)
-	return out, true
-}
-
-// answer is the reply to a raw query: from the cache when it holds it,
-// else from the general path, which then fills the cache for the next
-// time. ok is false when the query is not a plain one (q.keyLen == 0 and
-// nothing cached): the caller then decides (the general path or a
-// handler).
-func (st *state) answer(query []byte, link int, rotate uint32, udp bool, q *wireQuery, out []byte) []byte {
-	if reply, ok := st.fastAnswer(query, link, rotate, udp, q, out); ok {
-		return reply
-	}
-	reply := st.generalAnswer(query, link, rotate, udp)
-	if q.keyLen > 0 && st.cache.get(q.key[:q.keyLen]) == nil {
-		st.fillCache(q, link)
-	}
-	return reply
+	return out, e
 }
 
 // fillCache makes and stores every rotation of the reply to the query
@@ -64,13 +49,14 @@ func (st *state) fillCache(q *wireQuery, link int) {
 	if q.edns != ednsNone {
 		req.Extra = []dns.RR{newOPT(q.edns == ednsDO)}
 	}
-	first, rotations := st.replyBytes(req, link, 0)
+	first, rotations, kind := st.replyBytes(req, link, 0)
 	if first == nil || rotations == 0 {
 		return // too many rotations to enumerate: always the general path
 	}
 	e := &cacheEntry{key: key, variants: [][]byte{first}}
+	e.kind, e.name, e.qtype = kind.kind, kind.name, kind.qtype
 	for r := uint32(1); r < rotations; r++ {
-		b, _ := st.replyBytes(req, link, r)
+		b, _, _ := st.replyBytes(req, link, r)
 		if b == nil {
 			return
 		}
@@ -79,49 +65,32 @@ func (st *state) fillCache(q *wireQuery, link int) {
 	st.cache.put(e)
 }
 
+// answerKind is how rate limiting classifies a reply.
+type answerKind struct {
+	kind  rrlKind
+	name  string
+	qtype uint16
+}
+
 // replyBytes is the general path for a canonical request: the full reply
-// (as over TCP) packed, with the rotation count the lookup reported.
-func (st *state) replyBytes(req *dns.Msg, link int, rotate uint32) ([]byte, uint32) {
+// (as over TCP) packed, the rotation count the lookup reported, and the
+// reply's kind for rate limiting.
+func (st *state) replyBytes(req *dns.Msg, link int, rotate uint32) ([]byte, uint32, answerKind) {
 	rotations := uint32(1)
+	var res *zone.Result
 	resp := reply(req, func(q dns.Question) zone.Result {
-		res := st.snap.Lookup(q, zone.Client{Link: link, Up: st.up, Rotate: rotate})
-		rotations = res.Rotations
-		return res
+		r := st.snap.Lookup(q, zone.Client{Link: link, Up: st.up, Rotate: rotate})
+		rotations, res = r.Rotations, &r
+		return r
 	})
 	fit(resp, req, false)
 	b, err := resp.Pack()
 	if err != nil {
-		return nil, 0
+		return nil, 0, answerKind{}
 	}
-	return b, rotations
-}
-
-// generalAnswer is the general path for a raw query: unpack, answer the
-// lower-cased question, fit the transport, pack, and give the question
-// back its letter case. nil means no reply (a response, or no header).
-func (st *state) generalAnswer(query []byte, link int, rotate uint32, udp bool) []byte {
-	req := new(dns.Msg)
-	if err := req.Unpack(query); err != nil {
-		return formErr(query)
-	}
-	if req.Response {
-		return nil
-	}
-	asked := ""
-	if len(req.Question) == 1 {
-		asked = req.Question[0].Name
-		req.Question[0].Name = lowerASCII(asked)
-	}
-	resp := reply(req, func(q dns.Question) zone.Result {
-		return st.snap.Lookup(q, zone.Client{Link: link, Up: st.up, Rotate: rotate})
-	})
-	fit(resp, req, udp)
-	b, err := resp.Pack()
-	if err != nil {
-		return nil
-	}
-	restoreQuestionCase(b, asked)
-	return b
+	var k answerKind
+	k.kind, k.name, k.qtype = classify(resp, res)
+	return b, rotations, k
 }
 
 // formErr answers a query whose header can be read but whose body cannot.

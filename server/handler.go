@@ -36,12 +36,17 @@ func (h *handler) ServeDNS(w dns.ResponseWriter, req *dns.Msg) {
 	// One atomic load per query: the snapshot and the up set used below
 	// always belong together, whatever reloads or link changes happen.
 	st := h.srv.state.Load()
-	var res *zone.Result // what the zone said, for rate limiting
 	if isTransfer(req) {
 		h.serveTransfer(w, req, st)
 		return
 	}
 	start := time.Now()
+	// The reply is made for the lower-cased question and the client's
+	// letters are put back into the packed question afterwards: answers
+	// owned by the question's name point at it, so they follow, and the
+	// bytes are exactly those the answer cache gives (fastpath.go).
+	asked := lowerQuestion(req)
+	var res *zone.Result // what the zone said, for rate limiting
 	lookup := func(q dns.Question) zone.Result {
 		r := st.snap.Lookup(q, zone.Client{
 			Link:   st.snap.ListenLink(h.addr),
@@ -58,11 +63,46 @@ func (h *handler) ServeDNS(w dns.ResponseWriter, req *dns.Msg) {
 			return
 		}
 	}
-	signReply(w, req, resp)
-	if err := w.WriteMsg(resp); err != nil {
+	setQuestionName(req, asked)
+	if err := h.write(w, req, resp, asked); err != nil {
 		h.srv.log.Debug("write reply", "listen", h.addr, "client", w.RemoteAddr().String(), "err", err)
 	}
 	h.observe(w, req, resp, st, time.Since(start))
+}
+
+// write sends resp. A signed exchange is packed by the ResponseWriter,
+// which signs it; any other reply is packed here with the question's
+// letters restored.
+func (h *handler) write(w dns.ResponseWriter, req, resp *dns.Msg, asked string) error {
+	if req.IsTsig() != nil {
+		setQuestionName(resp, asked)
+		signReply(w, req, resp)
+		return w.WriteMsg(resp)
+	}
+	b, err := resp.Pack()
+	if err != nil {
+		return err
+	}
+	restoreQuestionCase(b, asked)
+	_, err = w.Write(b)
+	return err
+}
+
+// lowerQuestion lower-cases the question's name and returns it as asked
+// ("" when there is not exactly one question).
+func lowerQuestion(m *dns.Msg) string {
+	if len(m.Question) != 1 {
+		return ""
+	}
+	asked := m.Question[0].Name
+	m.Question[0].Name = lowerASCII(asked)
+	return asked
+}
+
+func setQuestionName(m *dns.Msg, name string) {
+	if len(m.Question) == 1 && name != "" {
+		m.Question[0].Name = name
+	}
 }
 
 // reply builds the response to req, asking lookup only for a well-formed

@@ -270,45 +270,21 @@ func TestPanicIsServfail(t *testing.T) {
 	}
 }
 
-// scriptReader hands out datagrams from a list, then an error.
-type scriptReader struct {
-	dns.Reader
-	packets [][]byte
-}
-
-var errScriptDone = errors.New("script done")
-
-func (r *scriptReader) ReadUDP(*net.UDPConn, time.Duration) ([]byte, *dns.SessionUDP, error) {
-	if len(r.packets) == 0 {
-		return nil, nil, errScriptDone
-	}
-	p := r.packets[0]
-	r.packets = r.packets[1:]
-	return p, nil, nil
-}
-
-func TestUDPGate(t *testing.T) {
-	var c counters
-	g := newUDPGate(2, &c)
+func TestWorthAnswerDropsShortAndResponses(t *testing.T) {
+	s := &Server{}
 	q, _ := query("example.com.", dns.TypeA).Pack()
 	resp := append([]byte(nil), q...)
 	resp[2] |= 0x80
-	r := g.decorate(&scriptReader{packets: [][]byte{{1, 2, 3}, resp, q, q, q, q}})
-	for i := range 2 {
-		if m, _, err := r.ReadUDP(nil, 0); err != nil || len(m) != len(q) {
-			t.Fatalf("read %d: %v", i, err)
+	for _, c := range []struct {
+		name string
+		b    []byte
+		want bool
+	}{{"short", []byte{1, 2, 3}, false}, {"response", resp, false}, {"query", q, true}} {
+		if got := s.worthAnswer(c.b); got != c.want {
+			t.Errorf("%s: worthAnswer %v, want %v", c.name, got, c.want)
 		}
 	}
-	// Both slots taken: the last two queries are dropped, then the script ends.
-	if _, _, err := r.ReadUDP(nil, 0); !errors.Is(err, errScriptDone) {
-		t.Fatalf("want the script's end, got %v", err)
-	}
-	if c.udpShort.Load() != 1 || c.udpResponse.Load() != 1 || c.udpBusy.Load() != 2 {
-		t.Fatalf("short %d response %d busy %d, want 1 1 2", c.udpShort.Load(), c.udpResponse.Load(), c.udpBusy.Load())
-	}
-	g.release()
-	r = g.decorate(&scriptReader{packets: [][]byte{q}})
-	if _, _, err := r.ReadUDP(nil, 0); err != nil {
-		t.Fatalf("a released slot is not reusable: %v", err)
+	if s.counters.udpShort.Load() != 1 || s.counters.udpResponse.Load() != 1 {
+		t.Errorf("short %d response %d, want 1 1", s.counters.udpShort.Load(), s.counters.udpResponse.Load())
 	}
 }

@@ -6,21 +6,20 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"runtime"
 	"slices"
 	"strconv"
 	"sync"
-	"time"
-
-	"github.com/miekg/dns"
 
 	"github.com/mxdns/mxdns/zone"
 )
 
-// listener is the UDP socket and TCP listener of one listen address.
+// listener is the UDP sockets and TCP listener of one listen address.
 type listener struct {
-	addr     string // as written in the config
-	udp, tcp *dns.Server
-	wg       sync.WaitGroup // the two serve goroutines
+	addr string // as written in the config
+	udp  *udpGroup
+	tcp  *tcpServer
+	wg   sync.WaitGroup // the TCP accept loop
 }
 
 // Addr is where one configured listen address is actually bound.
@@ -37,7 +36,7 @@ func (s *Server) Addrs() []Addr {
 	defer s.mu.Unlock()
 	out := make([]Addr, 0, len(s.listeners))
 	for _, l := range s.listeners {
-		out = append(out, Addr{Listen: l.addr, UDP: l.udp.PacketConn.LocalAddr(), TCP: l.tcp.Listener.Addr()})
+		out = append(out, Addr{Listen: l.addr, UDP: l.udp.local, TCP: l.tcp.ln.Addr()})
 	}
 	slices.SortFunc(out, func(a, b Addr) int { return cmp.Compare(a.Listen, b.Listen) })
 	return out
@@ -79,7 +78,7 @@ func (s *Server) syncListeners(set zone.Settings) error {
 			continue
 		}
 		s.listeners[a] = l
-		s.log.Info("listening", "listen", a, "udp", l.udp.PacketConn.LocalAddr().String(), "tcp", l.tcp.Listener.Addr().String())
+		s.log.Info("listening", "listen", a, "udp", l.udp.local.String(), "tcp", l.tcp.ln.Addr().String())
 	}
 	var gone []*listener
 	for a, l := range s.listeners {
@@ -127,98 +126,77 @@ func (s *Server) closeListeners(ctx context.Context, ls []*listener) error {
 	return errors.Join(errs...)
 }
 
-// openListener binds addr over UDP and TCP and starts serving both. It
-// returns once both servers run, so a Shutdown right after cannot race
-// their start.
+// openListener binds addr over UDP (one reuse-port socket per core, see
+// udpbatch_linux.go) and TCP, and starts serving both.
 func (s *Server) openListener(addr string) (*listener, error) {
-	pc, ln, err := bindPair(addr)
+	udpHandler := guard{&handler{srv: s, addr: addr, udp: true}, &s.panicLog}
+	g, ln, err := bindPair(addr, func(a string) (*udpGroup, error) {
+		return listenUDPBatch(s, a, runtime.GOMAXPROCS(0), udpHandler)
+	})
 	if err != nil {
 		return nil, err
 	}
-	l := &listener{addr: addr}
-	l.udp = &dns.Server{
-		PacketConn:     pc,
-		Handler:        guard{&handler{srv: s, addr: addr, udp: true}, &s.panicLog},
-		UDPSize:        ednsSize,
-		MsgAcceptFunc:  acceptMsg,
-		DecorateReader: s.gate.decorate,
-		MsgInvalidFunc: func([]byte, error) { s.gate.release() },
-		TsigProvider:   keyring{s},
-	}
-	l.tcp = &dns.Server{
-		Listener:      limitListener{ln, &s.conns},
-		Handler:       guard{&handler{srv: s, addr: addr}, &s.panicLog},
-		MsgAcceptFunc: acceptMsg,
-		ReadTimeout:   tcpReadTimeout,
-		WriteTimeout:  tcpWriteTimeout,
-		IdleTimeout:   func() time.Duration { return tcpIdleTimeout },
-		MaxTCPQueries: tcpMaxQueries,
-		TsigProvider:  keyring{s},
-	}
-	errc := make(chan error, 2)
-	for _, ds := range []*dns.Server{l.udp, l.tcp} {
-		started := make(chan struct{})
-		ds.NotifyStartedFunc = func() { close(started) }
-		l.wg.Go(func() {
-			if err := ds.ActivateAndServe(); err != nil {
-				errc <- err
-			}
-		})
-		select {
-		case <-started:
-		case err := <-errc:
-			pc.Close()
-			ln.Close()
-			l.wg.Wait()
-			return nil, fmt.Errorf("serve %s: %w", addr, err)
+	l := &listener{addr: addr, udp: g}
+	l.tcp = newTCPServer(s, addr, limitListener{ln, &s.conns}, guard{&handler{srv: s, addr: addr}, &s.panicLog})
+	l.wg.Go(func() {
+		if err := l.tcp.serve(); err != nil {
+			s.log.Error("serve tcp", "listen", addr, "err", err)
 		}
-	}
-	go func() {
-		// A serve loop that ends on its own (not via close) is worth a log line.
-		for err := range errc {
-			s.log.Error("serve", "listen", addr, "err", err)
-		}
-	}()
-	go func() { l.wg.Wait(); close(errc) }()
+	})
 	return l, nil
 }
 
 func (l *listener) close(ctx context.Context) error {
-	err := errors.Join(l.udp.ShutdownContext(ctx), l.tcp.ShutdownContext(ctx))
-	done := make(chan struct{})
-	go func() { l.wg.Wait(); close(done) }()
+	done := make(chan error, 1)
+	go func() {
+		l.udp.close()
+		err := l.tcp.close()
+		l.wg.Wait()
+		done <- err
+	}()
 	select {
-	case <-done:
+	case err := <-done:
+		return err
 	case <-ctx.Done():
-		return errors.Join(err, ctx.Err())
+		return ctx.Err()
 	}
-	return err
 }
 
-// bindPair opens the UDP socket and TCP listener of addr. The net errors
-// already read "listen udp 127.0.0.1:53: bind: ...". For port 0 the TCP
-// listener takes the port the kernel gave UDP, retrying when it is taken.
-func bindPair(addr string) (net.PacketConn, net.Listener, error) {
+// bindPair opens the UDP sockets and the TCP listener of addr on one port.
+// With a fixed port TCP binds first: it takes no SO_REUSEPORT, so a second
+// server on the same port fails here instead of silently sharing the UDP
+// port with the first. With port 0 UDP picks the port and TCP follows,
+// retrying when that port is taken for TCP.
+func bindPair(addr string, listenUDP func(string) (*udpGroup, error)) (*udpGroup, net.Listener, error) {
 	host, port, err := net.SplitHostPort(addr)
 	if err != nil {
 		return nil, nil, fmt.Errorf("listen %s: %w", addr, err)
 	}
-	const tries = 10
-	for i := 0; ; i++ {
-		pc, err := net.ListenPacket("udp", addr)
+	if port != "0" {
+		ln, err := net.Listen("tcp", addr)
 		if err != nil {
 			return nil, nil, err
 		}
-		taddr := addr
-		if port == "0" {
-			taddr = net.JoinHostPort(host, strconv.Itoa(pc.LocalAddr().(*net.UDPAddr).Port))
+		g, err := listenUDP(addr)
+		if err != nil {
+			ln.Close()
+			return nil, nil, err
 		}
+		return g, ln, nil
+	}
+	const tries = 10
+	for i := 0; ; i++ {
+		g, err := listenUDP(addr)
+		if err != nil {
+			return nil, nil, err
+		}
+		taddr := net.JoinHostPort(host, strconv.Itoa(g.local.(*net.UDPAddr).Port))
 		ln, err := net.Listen("tcp", taddr)
 		if err == nil {
-			return pc, ln, nil
+			return g, ln, nil
 		}
-		pc.Close()
-		if port != "0" || i == tries-1 {
+		g.close()
+		if i == tries-1 {
 			return nil, nil, err
 		}
 	}

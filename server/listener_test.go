@@ -22,7 +22,7 @@ func bareServer(t *testing.T) *Server {
 		swapped:   make(chan struct{}, 1),
 	}
 	s.initLimits()
-	s.state.Store(&state{snap: &zone.Snapshot{}})
+	s.state.Store(newState(&zone.Snapshot{}, 0))
 	t.Cleanup(func() {
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		defer cancel()

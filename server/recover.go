@@ -1,8 +1,6 @@
 package server
 
 import (
-	"fmt"
-	"runtime/debug"
 	"sync/atomic"
 	"time"
 
@@ -23,21 +21,11 @@ type guard struct {
 
 func (g guard) ServeDNS(w dns.ResponseWriter, req *dns.Msg) {
 	s := g.h.srv
-	if g.h.udp {
-		defer s.gate.release()
-	}
 	defer func() {
-		v := recover()
-		if v == nil {
-			return
+		if v := recover(); v != nil {
+			s.notePanic(v, g.h.addr)
+			w.WriteMsg(servfail(req))
 		}
-		s.counters.panics.Add(1)
-		now := time.Now().UnixNano()
-		if last := g.lastLog.Load(); now-last >= int64(panicLogEvery) && g.lastLog.CompareAndSwap(last, now) {
-			s.log.Error("handler panic, answered SERVFAIL", "listen", g.h.addr, "panic", fmt.Sprint(v),
-				"panics", s.counters.panics.Load(), "stack", string(debug.Stack()))
-		}
-		w.WriteMsg(servfail(req))
 	}()
 	g.h.ServeDNS(w, req)
 }

@@ -71,6 +71,13 @@ func newLimiter() *limiter {
 
 // rrlKey hashes the client prefix and the answer kind of resp.
 func (l *limiter) key(client netip.Addr, resp *dns.Msg, res *zone.Result) uint64 {
+	kind, name, qtype := classify(resp, res)
+	return l.keyFor(client, kind, name, qtype)
+}
+
+// keyFor hashes the client prefix and an answer kind; it allocates
+// nothing, for the fast path.
+func (l *limiter) keyFor(client netip.Addr, kind rrlKind, name string, qtype uint16) uint64 {
 	var h maphash.Hash
 	h.SetSeed(l.seed)
 	bits := 24
@@ -78,9 +85,13 @@ func (l *limiter) key(client netip.Addr, resp *dns.Msg, res *zone.Result) uint64
 		bits = 56
 	}
 	p, _ := client.Unmap().Prefix(bits)
-	b, _ := p.MarshalBinary()
-	h.Write(b)
-	kind, name, qtype := classify(resp, res)
+	if a := p.Addr(); a.Is4() {
+		b := a.As4()
+		h.Write(b[:])
+	} else {
+		b := a.As16()
+		h.Write(b[:])
+	}
 	h.WriteByte(byte(kind))
 	h.WriteString(strings.ToLower(name))
 	h.WriteByte(byte(qtype >> 8))

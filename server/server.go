@@ -57,7 +57,6 @@ type Server struct {
 	// Abuse limits (limits.go, rrl.go, recover.go), shared by listeners.
 	counters counters
 	rrl      *limiter
-	gate     *udpGate
 	conns    connLimit
 	panicLog atomic.Int64
 	metrics  *metrics

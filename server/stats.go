@@ -4,9 +4,9 @@ import "sync/atomic"
 
 // counters are the hardening counters, bumped lock-free on the query path.
 type counters struct {
-	rrlDropped, rrlSlipped         atomic.Uint64
-	udpShort, udpResponse, udpBusy atomic.Uint64
-	tcpRejected, panics            atomic.Uint64
+	rrlDropped, rrlSlipped atomic.Uint64
+	udpShort, udpResponse  atomic.Uint64
+	tcpRejected, panics    atomic.Uint64
 }
 
 // RateLimitStats counts what the abuse limits did since the server started.
@@ -15,7 +15,6 @@ type RateLimitStats struct {
 	RRLSlipped  uint64 // rate-limited replies sent truncated (TC=1) instead
 	UDPShort    uint64 // datagrams shorter than a DNS header, dropped
 	UDPResponse uint64 // datagrams with QR set, dropped
-	UDPBusy     uint64 // queries dropped because every UDP worker was busy
 	TCPRejected uint64 // TCP connections closed at once: tcp_max_conns reached
 	Panics      uint64 // handler panics recovered and answered with SERVFAIL
 }
@@ -28,7 +27,6 @@ func (s *Server) RateLimitStats() RateLimitStats {
 		RRLSlipped:  c.rrlSlipped.Load(),
 		UDPShort:    c.udpShort.Load(),
 		UDPResponse: c.udpResponse.Load(),
-		UDPBusy:     c.udpBusy.Load(),
 		TCPRejected: c.tcpRejected.Load(),
 		Panics:      c.panics.Load(),
 	}

@@ -24,8 +24,7 @@ type tcpServer struct {
 	srv     *Server
 	addr    string // as configured: maps the arrival to a link
 	ln      net.Listener
-	handler dns.Handler // everything the fast and general paths leave
-	secrets func() map[string]string
+	handler dns.Handler // the general path: everything the cache does not answer
 
 	mu    sync.Mutex
 	conns map[net.Conn]struct{}
@@ -144,18 +143,29 @@ func (t *tcpServer) serveConn(conn net.Conn) {
 	}
 }
 
-// answer replies to one query; false ends the connection.
-func (t *tcpServer) answer(conn net.Conn, w *tcpWriter, query []byte, q *wireQuery, out *[]byte) bool {
-	st := t.srv.state.Load()
-	link := st.snap.ListenLink(t.addr)
-	rotate := t.srv.rotate.Add(1)
-	if parseWireQuery(query, link, q) {
-		// A plain query: the cache, else the general path.
-		reply := st.answer(query, link, rotate, false, q, *out)
-		if cap(reply) >= cap(*out) {
-			*out = reply[:0]
+// answer replies to one query; false ends the connection. Like a
+// datagram, a plain query is answered from the cache when it can be, and
+// everything else by the handler, which then fills the cache.
+func (t *tcpServer) answer(conn net.Conn, w *tcpWriter, query []byte, q *wireQuery, out *[]byte) (ok bool) {
+	defer func() {
+		if v := recover(); v != nil {
+			t.srv.notePanic(v, t.addr)
+			reply := servfailBytes(query)
+			ok = reply != nil && w.writeFrame(reply) == nil
 		}
-		return reply == nil || w.writeFrame(reply) == nil
+	}()
+	start := time.Now()
+	st := t.srv.state.Load()
+	if st == nil {
+		return false // nothing to serve yet
+	}
+	link := st.snap.ListenLink(t.addr)
+	if !st.snap.Settings().QueryLog {
+		if reply, e := st.fastAnswer(query, link, t.srv.rotate.Add(1), false, q, *out); e != nil {
+			*out = reply[:0]
+			t.srv.metrics.query(q.qtype, uint16(reply[3]&0x0F), false, linkName(st, link), time.Since(start))
+			return w.writeFrame(reply) == nil
+		}
 	}
 	req := new(dns.Msg)
 	if err := req.Unpack(query); err != nil {
@@ -167,43 +177,23 @@ func (t *tcpServer) answer(conn net.Conn, w *tcpWriter, query []byte, q *wireQue
 	if req.Response {
 		return true // never answer a response
 	}
-	w.prepare(req, query, t.secrets)
+	w.tsig.prepare(req, query, keyring{t.srv})
+	conn.SetWriteDeadline(time.Now().Add(tcpWriteTimeout))
 	t.handler.ServeDNS(w, req)
+	if q.keyLen > 0 && st.cache.get(q.key[:q.keyLen]) == nil {
+		st.fillCache(q, link)
+	}
 	return !w.closed
 }
 
 // tcpWriter is the dns.ResponseWriter of a connection for the queries the
-// handler answers itself. It signs replies with TSIG as miekg/dns does
-// when the query was signed.
+// handler answers. Replies are framed into the connection's buffer, which
+// is flushed when no query is left waiting.
 type tcpWriter struct {
-	conn net.Conn
-	bw   *bufio.Writer
-
-	tsigSecret     string
-	tsigStatus     error
-	tsigRequestMAC string
-	tsigTimersOnly bool
-	closed         bool
-}
-
-func (w *tcpWriter) prepare(req *dns.Msg, raw []byte, secrets func() map[string]string) {
-	w.tsigSecret, w.tsigStatus, w.tsigRequestMAC, w.tsigTimersOnly = "", nil, "", false
-	t := req.IsTsig()
-	if t == nil {
-		return
-	}
-	w.tsigRequestMAC = t.MAC
-	var keys map[string]string
-	if secrets != nil {
-		keys = secrets()
-	}
-	secret, ok := keys[t.Hdr.Name]
-	if !ok {
-		w.tsigStatus = dns.ErrSecret
-		return
-	}
-	w.tsigSecret = secret
-	w.tsigStatus = dns.TsigVerify(raw, secret, "", false)
+	conn   net.Conn
+	bw     *bufio.Writer
+	tsig   tsigSession
+	closed bool
 }
 
 func (w *tcpWriter) writeFrame(b []byte) error {
@@ -220,15 +210,7 @@ func (w *tcpWriter) writeFrame(b []byte) error {
 }
 
 func (w *tcpWriter) WriteMsg(m *dns.Msg) error {
-	var (
-		b   []byte
-		err error
-	)
-	if m.IsTsig() != nil && w.tsigSecret != "" {
-		b, w.tsigRequestMAC, err = dns.TsigGenerate(m, w.tsigSecret, w.tsigRequestMAC, w.tsigTimersOnly)
-	} else {
-		b, err = m.Pack()
-	}
+	b, err := w.tsig.pack(m)
 	if err != nil {
 		return err
 	}
@@ -240,7 +222,7 @@ func (w *tcpWriter) Write(b []byte) (int, error) { return len(b), w.writeFrame(b
 func (w *tcpWriter) LocalAddr() net.Addr   { return w.conn.LocalAddr() }
 func (w *tcpWriter) RemoteAddr() net.Addr  { return w.conn.RemoteAddr() }
 func (w *tcpWriter) Network() string       { return "tcp" }
-func (w *tcpWriter) TsigStatus() error     { return w.tsigStatus }
-func (w *tcpWriter) TsigTimersOnly(b bool) { w.tsigTimersOnly = b }
+func (w *tcpWriter) TsigStatus() error     { return w.tsig.status }
+func (w *tcpWriter) TsigTimersOnly(b bool) { w.tsig.timersOnly = b }
 func (w *tcpWriter) Hijack()               {}
 func (w *tcpWriter) Close() error          { w.closed = true; return w.bw.Flush() }

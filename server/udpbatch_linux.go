@@ -12,6 +12,7 @@ import (
 	"sync/atomic"
 	"unsafe"
 
+	"github.com/miekg/dns"
 	"golang.org/x/sys/unix"
 )
 
@@ -44,22 +45,27 @@ type udpGroup struct {
 }
 
 type udpReader struct {
-	fd   int
-	srv  *Server
-	addr string
-	stop atomic.Bool
+	fd      int
+	srv     *Server
+	addr    string
+	handler dns.Handler // the general path: everything the cache does not answer
+	local   net.Addr
+	stop    atomic.Bool
 }
 
 // listenUDPBatch opens n reuse-port sockets on addr (port 0 picks one port
 // for all) and starts a reader on each.
-func listenUDPBatch(srv *Server, addr string, n int) (*udpGroup, error) {
+func listenUDPBatch(srv *Server, addr string, n int, h dns.Handler) (*udpGroup, error) {
 	ap, err := netip.ParseAddrPort(addr)
 	if err != nil {
-		if host, port, err2 := net.SplitHostPort(addr); err2 == nil && host == "" {
-			ap, err = netip.ParseAddrPort(net.JoinHostPort("::", port))
+		// A host name, or no host at all (every address, both families).
+		ua, rerr := net.ResolveUDPAddr("udp", addr)
+		if rerr != nil {
+			return nil, fmt.Errorf("listen udp %s: %w", addr, rerr)
 		}
-		if err != nil {
-			return nil, fmt.Errorf("listen udp %s: %w", addr, err)
+		ap = ua.AddrPort()
+		if ua.IP == nil {
+			ap = netip.AddrPortFrom(netip.IPv6Unspecified(), ap.Port())
 		}
 	}
 	g := &udpGroup{addr: addr}
@@ -73,9 +79,10 @@ func listenUDPBatch(srv *Server, addr string, n int) (*udpGroup, error) {
 			ap = bound // the others join the port the first one got
 			g.local = net.UDPAddrFromAddrPort(bound)
 		}
-		g.readers = append(g.readers, &udpReader{fd: fd, srv: srv, addr: addr})
+		g.readers = append(g.readers, &udpReader{fd: fd, srv: srv, addr: addr, handler: h})
 	}
 	for _, r := range g.readers {
+		r.local = g.local
 		g.wg.Go(r.serve)
 	}
 	return g, nil
@@ -190,14 +197,21 @@ func (r *udpReader) serve() {
 			continue
 		}
 		st := r.srv.state.Load()
-		link := st.snap.ListenLink(r.addr)
+		if st == nil {
+			continue // nothing to serve yet
+		}
 		k := 0
 		for i := 0; i < int(n); i++ {
 			if b.in[i].hdr.Flags&unix.MSG_TRUNC != 0 {
 				continue
 			}
+			query := b.bufs[i][:b.in[i].len]
+			if !r.srv.worthAnswer(query) {
+				continue
+			}
 			rotate++
-			reply := st.answer(b.bufs[i][:b.in[i].len], link, rotate, true, &b.q, b.reply[k])
+			peer := datagramPeer{name: &b.names[i], len: b.in[i].hdr.Namelen, local: r.local}
+			reply := r.srv.answerDatagram(st, query, r.addr, rotate, peer, r.handler, &b.q, b.reply[k])
 			if len(reply) == 0 {
 				continue
 			}
@@ -223,4 +237,41 @@ func (r *udpReader) serve() {
 			sent += int(m)
 		}
 	}
+}
+
+// datagramPeer is where a datagram came from, as the kernel wrote it.
+type datagramPeer struct {
+	name  *unix.RawSockaddrAny
+	len   uint32
+	local net.Addr
+}
+
+func (p datagramPeer) localAddr() net.Addr { return p.local }
+
+// addr is the peer's IP address, without allocating.
+func (p datagramPeer) addr() netip.Addr {
+	switch p.name.Addr.Family {
+	case unix.AF_INET:
+		sa := (*unix.RawSockaddrInet4)(unsafe.Pointer(p.name))
+		return netip.AddrFrom4(sa.Addr)
+	case unix.AF_INET6:
+		sa := (*unix.RawSockaddrInet6)(unsafe.Pointer(p.name))
+		return netip.AddrFrom16(sa.Addr).Unmap()
+	}
+	return netip.Addr{}
+}
+
+// udpAddr is the peer as a net.Addr, for the general path.
+func (p datagramPeer) udpAddr() net.Addr {
+	var port *uint16 // in network byte order
+	switch p.name.Addr.Family {
+	case unix.AF_INET:
+		port = &(*unix.RawSockaddrInet4)(unsafe.Pointer(p.name)).Port
+	case unix.AF_INET6:
+		port = &(*unix.RawSockaddrInet6)(unsafe.Pointer(p.name)).Port
+	default:
+		return &net.UDPAddr{}
+	}
+	b := (*[2]byte)(unsafe.Pointer(port))
+	return net.UDPAddrFromAddrPort(netip.AddrPortFrom(p.addr(), uint16(b[0])<<8|uint16(b[1])))
 }

@@ -3,7 +3,6 @@
 package server
 
 import (
-	"log/slog"
 	"testing"
 
 	"github.com/miekg/dns"
@@ -19,9 +18,8 @@ func TestUDPBatchAnswersLikeTheGeneralPath(t *testing.T) {
 	if err := diags.Err(); err != nil {
 		t.Fatal(err)
 	}
-	srv := &Server{log: slog.New(slog.DiscardHandler)}
-	srv.state.Store(newState(snap, zone.AllLinks))
-	g, err := listenUDPBatch(srv, "127.0.0.1:0", 2)
+	srv := testServer(t, snap)
+	g, err := listenUDPBatch(srv, "127.0.0.1:0", 2, guard{&handler{srv: srv, addr: "127.0.0.1:0", udp: true}, &srv.panicLog})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -45,7 +43,7 @@ func TestUDPBatchAnswersLikeTheGeneralPath(t *testing.T) {
 			}
 			query, _ := m.Pack()
 			want := new(dns.Msg)
-			if err := want.Unpack(srv.state.Load().generalAnswer(query, zone.NoLink, 0, true)); err != nil {
+			if err := want.Unpack(handlerReply(t, srv, query, zone.NoLink, 1)); err != nil {
 				t.Fatal(err)
 			}
 			if r.Rcode != want.Rcode || len(r.Answer) != len(want.Answer) || len(r.Ns) != len(want.Ns) || len(r.Extra) != len(want.Extra) {

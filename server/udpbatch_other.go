@@ -4,9 +4,12 @@ package server
 
 import (
 	"net"
+	"net/netip"
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/miekg/dns"
 )
 
 // Without recvmmsg, each listen address gets one socket read through the
@@ -20,17 +23,29 @@ type udpGroup struct {
 	wg    sync.WaitGroup
 }
 
-func listenUDPBatch(srv *Server, addr string, _ int) (*udpGroup, error) {
+func listenUDPBatch(srv *Server, addr string, _ int, h dns.Handler) (*udpGroup, error) {
 	pc, err := net.ListenPacket("udp", addr)
 	if err != nil {
 		return nil, err
 	}
 	g := &udpGroup{addr: addr, local: pc.LocalAddr(), pc: pc}
-	g.wg.Go(func() { g.serve(srv) })
+	g.wg.Go(func() { g.serve(srv, h) })
 	return g, nil
 }
 
-func (g *udpGroup) serve(srv *Server) {
+type netPeer struct {
+	from  *net.UDPAddr
+	local net.Addr
+}
+
+func (p netPeer) addr() netip.Addr {
+	a, _ := netip.AddrFromSlice(p.from.IP)
+	return a.Unmap()
+}
+func (p netPeer) udpAddr() net.Addr   { return p.from }
+func (p netPeer) localAddr() net.Addr { return p.local }
+
+func (g *udpGroup) serve(srv *Server, h dns.Handler) {
 	buf := make([]byte, 4096)
 	out := make([]byte, 0, 4096)
 	var q wireQuery
@@ -38,13 +53,16 @@ func (g *udpGroup) serve(srv *Server) {
 	for !g.stop.Load() {
 		g.pc.SetReadDeadline(time.Now().Add(200 * time.Millisecond))
 		n, from, err := g.pc.ReadFrom(buf)
-		if err != nil {
+		if err != nil || !srv.worthAnswer(buf[:n]) {
 			continue
 		}
 		st := srv.state.Load()
-		link := st.snap.ListenLink(g.addr)
+		if st == nil {
+			continue // nothing to serve yet
+		}
 		rotate++
-		if reply := st.answer(buf[:n], link, rotate, true, &q, out); len(reply) > 0 {
+		p := netPeer{from: from.(*net.UDPAddr), local: g.local}
+		if reply := srv.answerDatagram(st, buf[:n], g.addr, rotate, p, h, &q, out); len(reply) > 0 {
 			g.pc.WriteTo(reply, from)
 		}
 	}

@@ -1,0 +1,191 @@
+package server
+
+import (
+	"encoding/binary"
+	"fmt"
+	"net"
+	"net/netip"
+	"runtime/debug"
+	"time"
+
+	"github.com/miekg/dns"
+)
+
+// peer is what the UDP readers know of a datagram's sender.
+type peer interface {
+	addr() netip.Addr  // without allocating, for rate limiting
+	udpAddr() net.Addr // for the general path's ResponseWriter
+	localAddr() net.Addr
+}
+
+// worthAnswer drops, and counts, datagrams that must get no reply: those
+// shorter than a header, and responses (answering them invites loops).
+func (s *Server) worthAnswer(query []byte) bool {
+	switch {
+	case len(query) < headerLen:
+		s.counters.udpShort.Add(1)
+		return false
+	case query[2]&flagQR != 0:
+		s.counters.udpResponse.Add(1)
+		return false
+	}
+	return true
+}
+
+// answerDatagram is the reply to one UDP query, or nil for none. A plain
+// query whose reply is cached costs a parse, a rate-limit check, a copy
+// and a patch; anything else goes to the handler, the general path,
+// which then fills the cache. A panic anywhere becomes no reply and a
+// count, never a dead reader.
+func (s *Server) answerDatagram(st *state, query []byte, listen string, rotate uint32, from peer, h dns.Handler, q *wireQuery, out []byte) (reply []byte) {
+	defer func() {
+		if v := recover(); v != nil {
+			s.notePanic(v, listen)
+			reply = servfailBytes(query)
+		}
+	}()
+	start := time.Now()
+	link := st.snap.ListenLink(listen)
+	set := st.snap.Settings()
+	if !set.QueryLog {
+		if reply, e := st.fastAnswer(query, link, rotate, true, q, out); e != nil {
+			if set.RRL.Enabled() {
+				if client := from.addr(); !exempt(client, set.RRL.Exempt) {
+					switch s.rrl.decide(s.rrl.keyFor(client, e.kind, e.name, e.qtype), set.RRL) {
+					case rrlDrop:
+						s.counters.rrlDropped.Add(1)
+						return nil
+					case rrlSlip:
+						s.counters.rrlSlipped.Add(1)
+						return slipReply(query, q, reply)
+					}
+				}
+			}
+			s.metrics.query(q.qtype, uint16(reply[3]&0x0F), true, linkName(st, link), time.Since(start))
+			return reply
+		}
+	}
+	req := new(dns.Msg)
+	if err := req.Unpack(query); err != nil {
+		return formErr(query)
+	}
+	w := &udpWriter{local: from.localAddr(), remote: from.udpAddr()}
+	w.tsig.prepare(req, query, keyring{s})
+	h.ServeDNS(w, req)
+	if q.keyLen > 0 && st.cache.get(q.key[:q.keyLen]) == nil {
+		st.fillCache(q, link)
+	}
+	return w.out
+}
+
+// notePanic counts a recovered panic and logs it, at most once a
+// minute, with its stack.
+func (s *Server) notePanic(v any, listen string) {
+	s.counters.panics.Add(1)
+	now := time.Now().UnixNano()
+	if last := s.panicLog.Load(); now-last >= int64(panicLogEvery) && s.panicLog.CompareAndSwap(last, now) {
+		s.log.Error("handler panic, answered SERVFAIL", "listen", listen, "panic", fmt.Sprint(v),
+			"panics", s.counters.panics.Load(), "stack", string(debug.Stack()))
+	}
+}
+
+// servfailBytes is SERVFAIL for a raw query whose answer could not be
+// built, or nil when even the query cannot be read.
+func servfailBytes(query []byte) []byte {
+	req := new(dns.Msg)
+	if err := req.Unpack(query); err != nil || req.Response {
+		return nil
+	}
+	b, err := servfail(req).Pack()
+	if err != nil {
+		return nil
+	}
+	return b
+}
+
+// slipReply is the rate limiter's "slip": the header and question with TC
+// set and no records but an OPT when the query had one, so that a real
+// client retries over TCP while a spoofed victim gets nothing worth
+// amplifying.
+func slipReply(query []byte, q *wireQuery, reply []byte) []byte {
+	out := append(reply[:0], query[:q.nameEnd+4]...)
+	const flagTC, flagAA = 0x02, 0x04
+	out[2] = query[2]&(opcodeBit|flagRD) | flagQR | flagTC | reply[2]&flagAA
+	out[3] = reply[3] // rcode and CD as answered
+	binary.BigEndian.PutUint16(out[6:], 0)
+	binary.BigEndian.PutUint16(out[8:], 0)
+	binary.BigEndian.PutUint16(out[10:], 0)
+	if q.edns != ednsNone {
+		binary.BigEndian.PutUint16(out[10:], 1)
+		opt := [11]byte{0, 0, 41, ednsSize >> 8, ednsSize & 0xFF}
+		if q.edns == ednsDO {
+			opt[7] = 0x80
+		}
+		out = append(out, opt[:]...)
+	}
+	return out
+}
+
+func linkName(st *state, link int) string {
+	if links := st.snap.Settings().Links; link >= 0 && link < len(links) {
+		return links[link].Name
+	}
+	return "none"
+}
+
+// udpWriter is the ResponseWriter the handler answers a datagram through:
+// it keeps the reply for the reader's next sendmmsg.
+type udpWriter struct {
+	local, remote net.Addr
+	tsig          tsigSession
+	out           []byte
+}
+
+func (w *udpWriter) WriteMsg(m *dns.Msg) error {
+	b, err := w.tsig.pack(m)
+	if err != nil {
+		return err
+	}
+	w.out = b
+	return nil
+}
+
+func (w *udpWriter) Write(b []byte) (int, error) {
+	w.out = append([]byte(nil), b...)
+	return len(b), nil
+}
+
+func (w *udpWriter) LocalAddr() net.Addr   { return w.local }
+func (w *udpWriter) RemoteAddr() net.Addr  { return w.remote }
+func (w *udpWriter) Network() string       { return "udp" }
+func (w *udpWriter) TsigStatus() error     { return w.tsig.status }
+func (w *udpWriter) TsigTimersOnly(b bool) { w.tsig.timersOnly = b }
+func (w *udpWriter) Hijack()               {}
+func (w *udpWriter) Close() error          { return nil }
+
+// tsigSession is the TSIG state of one exchange, kept by our
+// ResponseWriters the way miekg/dns keeps it: the request verified with
+// the server's keyring, replies signed with the request's MAC.
+type tsigSession struct {
+	provider   dns.TsigProvider
+	status     error
+	requestMAC string
+	timersOnly bool
+}
+
+func (t *tsigSession) prepare(req *dns.Msg, raw []byte, provider dns.TsigProvider) {
+	*t = tsigSession{provider: provider}
+	if rr := req.IsTsig(); rr != nil {
+		t.requestMAC = rr.MAC
+		t.status = dns.TsigVerifyWithProvider(raw, provider, "", false)
+	}
+}
+
+func (t *tsigSession) pack(m *dns.Msg) ([]byte, error) {
+	if m.IsTsig() == nil || t.provider == nil {
+		return m.Pack()
+	}
+	b, mac, err := dns.TsigGenerateWithProvider(m, t.provider, t.requestMAC, t.timersOnly)
+	t.requestMAC = mac
+	return b, err
+}
