@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -11,6 +12,7 @@ import (
 	"time"
 
 	"github.com/mxdns/mxdns/server"
+	"github.com/mxdns/mxdns/zone"
 )
 
 // shutdownGrace bounds how long in-flight TCP exchanges may finish.
@@ -45,8 +47,12 @@ func serve(ctx context.Context, log *slog.Logger, config string) error {
 	defer signal.Stop(hup)
 
 	srv, err := server.New(server.Options{Logger: log, ConfigPath: config})
-	if err != nil {
+	var loadErr *zone.LoadError
+	switch {
+	case errors.As(err, &loadErr):
 		return fmt.Errorf("load %s:\n%w", config, err)
+	case err != nil:
+		return fmt.Errorf("serve %s: %w", config, err)
 	}
 	w, err := srv.Watch(ctx)
 	if err != nil {
