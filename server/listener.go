@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"net"
-	"runtime"
 	"slices"
 	"strconv"
 	"sync"
@@ -131,7 +130,7 @@ func (s *Server) closeListeners(ctx context.Context, ls []*listener) error {
 func (s *Server) openListener(addr string) (*listener, error) {
 	udpHandler := guard{&handler{srv: s, addr: addr, udp: true}, &s.panicLog}
 	g, ln, err := bindPair(addr, func(a string) (*udpGroup, error) {
-		return listenUDPBatch(s, a, runtime.GOMAXPROCS(0), udpHandler)
+		return listenUDPBatch(s, a, udpReaderCount(), udpHandler)
 	})
 	if err != nil {
 		return nil, err

@@ -29,6 +29,36 @@ const (
 	udpReplyCap = 4096 // grows when a reply needs more
 )
 
+// A reader waits in the kernel holding its P (see serve), so every
+// reader brings a P of its own: GOMAXPROCS is the number of cores the
+// process may use plus the readers running, and the rest of the server
+// (TCP, health checks, the admin endpoint, the GC) keeps its cores.
+var procs struct {
+	sync.Mutex
+	cores, readers int
+}
+
+// udpReaderCount is how many reuse-port sockets, each with a reader,
+// every listen address gets: one per core.
+func udpReaderCount() int {
+	procs.Lock()
+	defer procs.Unlock()
+	if procs.cores == 0 {
+		procs.cores = runtime.GOMAXPROCS(0)
+	}
+	return procs.cores
+}
+
+func addReaders(n int) {
+	procs.Lock()
+	defer procs.Unlock()
+	if procs.cores == 0 {
+		procs.cores = runtime.GOMAXPROCS(0)
+	}
+	procs.readers += n
+	runtime.GOMAXPROCS(procs.cores + procs.readers)
+}
+
 // mmsghdr is struct mmsghdr from <sys/socket.h>.
 type mmsghdr struct {
 	hdr unix.Msghdr
@@ -81,6 +111,7 @@ func listenUDPBatch(srv *Server, addr string, n int, h dns.Handler) (*udpGroup, 
 		}
 		g.readers = append(g.readers, &udpReader{fd: fd, srv: srv, addr: addr, handler: h})
 	}
+	addReaders(len(g.readers))
 	for _, r := range g.readers {
 		r.local = g.local
 		g.wg.Go(r.serve)
@@ -107,8 +138,9 @@ func reusePortSocket(ap netip.AddrPort) (int, netip.AddrPort, error) {
 	// A deep receive queue absorbs bursts while a batch is being answered;
 	// the kernel caps it at net.core.rmem_max.
 	_ = unix.SetsockoptInt(fd, unix.SOL_SOCKET, unix.SO_RCVBUF, 4<<20)
-	// The reader wakes up at least this often to notice a shutdown.
-	tv := unix.Timeval{Usec: 200_000}
+	// The reader wakes up at least this often: to notice a shutdown, and
+	// to let a stop-the-world pause that caught it waiting go ahead.
+	tv := unix.Timeval{Usec: 20_000}
 	if err := unix.SetsockoptTimeval(fd, unix.SOL_SOCKET, unix.SO_RCVTIMEO, &tv); err != nil {
 		return fail(err)
 	}
@@ -143,6 +175,7 @@ func (g *udpGroup) close() {
 		r.stop.Store(true)
 	}
 	g.wg.Wait()
+	addReaders(-len(g.readers))
 	g.closeFDs()
 }
 
@@ -179,6 +212,12 @@ func newBatch() *batch {
 	return b
 }
 
+// serve reads and answers until stopped. recvmmsg and sendmmsg are raw
+// system calls: the runtime does not hand this thread's P to another
+// thread each time it waits, which (with sysmon waking to do so) cost
+// more than the DNS work itself. The wait is bounded by SO_RCVTIMEO, and
+// a preemption signal interrupts it (EINTR), so the GC never waits on a
+// reader for long.
 func (r *udpReader) serve() {
 	runtime.LockOSThread()
 	defer runtime.UnlockOSThread()
@@ -189,11 +228,16 @@ func (r *udpReader) serve() {
 			b.in[i].hdr.Namelen = unix.SizeofSockaddrAny
 			b.in[i].hdr.Flags = 0
 		}
-		n, _, errno := unix.Syscall6(unix.SYS_RECVMMSG, uintptr(r.fd), uintptr(unsafe.Pointer(&b.in[0])), udpBatch, unix.MSG_WAITFORONE, 0, 0)
+		n, _, errno := unix.RawSyscall6(unix.SYS_RECVMMSG, uintptr(r.fd), uintptr(unsafe.Pointer(&b.in[0])), udpBatch, unix.MSG_WAITFORONE, 0, 0)
 		if errno != 0 {
 			if errno != unix.EAGAIN && errno != unix.EINTR && !r.stop.Load() {
 				r.srv.log.Warn("udp receive", "listen", r.addr, "err", errno)
 			}
+			// Timed out, or interrupted: a preemption signal does that.
+			// Raw calls are invisible to the scheduler, so pass through
+			// an ordinary system call, which runs whatever the GC has
+			// asked of this P and yields to a stop-the-world.
+			unix.Syscall(unix.SYS_GETPID, 0, 0, 0)
 			continue
 		}
 		st := r.srv.state.Load()
@@ -225,7 +269,7 @@ func (r *udpReader) serve() {
 			k++
 		}
 		for sent := 0; sent < k; {
-			m, _, errno := unix.Syscall6(unix.SYS_SENDMMSG, uintptr(r.fd), uintptr(unsafe.Pointer(&b.out[sent])), uintptr(k-sent), 0, 0, 0)
+			m, _, errno := unix.RawSyscall6(unix.SYS_SENDMMSG, uintptr(r.fd), uintptr(unsafe.Pointer(&b.out[sent])), uintptr(k-sent), 0, 0, 0)
 			if errno == unix.EINTR {
 				continue
 			}

@@ -15,6 +15,8 @@ import (
 // Without recvmmsg, each listen address gets one socket read through the
 // netpoller, one datagram at a time, answered by the same code.
 
+func udpReaderCount() int { return 1 }
+
 type udpGroup struct {
 	addr  string
 	local net.Addr
