@@ -57,6 +57,7 @@ func build(cfg *parsedConfig, sources []source, prev *Snapshot, diags *Diagnosti
 	for i, d := range all {
 		pzs[i] = d.pz
 	}
+	s.indexClassless()
 	s.autoPTR(pzs, diags)
 	for _, d := range all {
 		s.checkTargets(d.pz, diags)

@@ -95,18 +95,36 @@ func (s *Snapshot) ptrOwner(a netip.Addr) (string, *zoneData) {
 	if !a.Is4() {
 		return "", nil
 	}
-	parent := parentName(rev)
 	last := int(a.As4()[3])
-	for origin, z := range s.zones {
-		if parentName(origin) != parent {
-			continue
-		}
-		label, _, _ := strings.Cut(origin, ".")
-		if lo, hi, ok := classlessRange(label); ok && last >= lo && last <= hi {
-			return strconv.Itoa(last) + "." + origin, z
+	for _, c := range s.classless[parentName(rev)] {
+		if last >= c.lo && last <= c.hi {
+			return strconv.Itoa(last) + "." + c.zone.origin, c.zone
 		}
 	}
 	return "", nil
+}
+
+// classlessZone is an RFC 2317 zone we serve and the addresses it covers.
+type classlessZone struct {
+	zone   *zoneData
+	lo, hi int
+}
+
+// indexClassless files every RFC 2317 zone under the /24 reverse name it
+// divides, so that finding one costs a map look-up, not a pass over every
+// zone.
+func (s *Snapshot) indexClassless() {
+	s.classless = make(map[string][]classlessZone)
+	for origin, z := range s.zones {
+		if !isReverse(origin) {
+			continue
+		}
+		label, _, _ := strings.Cut(origin, ".")
+		if lo, hi, ok := classlessRange(label); ok {
+			parent := parentName(origin)
+			s.classless[parent] = append(s.classless[parent], classlessZone{z, lo, hi})
+		}
+	}
 }
 
 // classlessRange reads the first label of an RFC 2317 zone: "64-127" or

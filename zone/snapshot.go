@@ -25,6 +25,8 @@ type Snapshot struct {
 	// lives here and not in the set: zones stay shareable between
 	// snapshots.
 	mxHealth map[*rrset][]mxHealth
+	// classless indexes RFC 2317 zones by the /24 reverse name they divide.
+	classless map[string][]classlessZone
 }
 
 // ZoneInfo is what the admin endpoint and logs show of a zone.
