@@ -501,6 +501,8 @@ func TestAdminMetricsShowLinks(t *testing.T) {
 		`mxdns_link_up{link="wan2"} 1`,
 		`mxdns_link_check_duration_seconds_count{link="wan1",result="ok"}`,
 		`mxdns_link_check_duration_seconds_count{link="wan2",result="ok"}`,
+		"mxdns_rrl_dropped_total 0",
+		"mxdns_tcp_rejected_total 0",
 	} {
 		if !strings.Contains(string(body), want) {
 			t.Errorf("/metrics lacks %s", want)

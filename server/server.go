@@ -106,6 +106,7 @@ func New(opts Options) (*Server, error) {
 		swapped:      make(chan struct{}, 1),
 	}
 	s.metrics = newMetrics()
+	s.exportLimits()
 	s.xfrSlots = make(chan struct{}, maxTransfers)
 	s.notifier = newNotifier(s)
 	s.initLimits()

@@ -1,6 +1,10 @@
 package server
 
-import "sync/atomic"
+import (
+	"sync/atomic"
+
+	"github.com/prometheus/client_golang/prometheus"
+)
 
 // counters are the hardening counters, bumped lock-free on the query path.
 type counters struct {
@@ -29,5 +33,26 @@ func (s *Server) RateLimitStats() RateLimitStats {
 		UDPResponse: c.udpResponse.Load(),
 		TCPRejected: c.tcpRejected.Load(),
 		Panics:      c.panics.Load(),
+	}
+}
+
+// exportLimits publishes the abuse-limit counters on /metrics, read at
+// scrape time so the query path keeps its lock-free counters.
+func (s *Server) exportLimits() {
+	c := &s.counters
+	for _, m := range []struct {
+		name, help string
+		v          *atomic.Uint64
+	}{
+		{"mxdns_rrl_dropped_total", "UDP replies not sent because of response rate limiting.", &c.rrlDropped},
+		{"mxdns_rrl_slipped_total", "Rate-limited UDP replies sent truncated (TC=1) instead.", &c.rrlSlipped},
+		{"mxdns_udp_short_total", "Datagrams shorter than a DNS header, dropped.", &c.udpShort},
+		{"mxdns_udp_response_total", "Datagrams with QR set, dropped.", &c.udpResponse},
+		{"mxdns_tcp_rejected_total", "TCP connections closed at once because tcp_max_conns was reached.", &c.tcpRejected},
+		{"mxdns_panics_total", "Panics while answering, recovered.", &c.panics},
+	} {
+		v := m.v
+		s.metrics.reg.MustRegister(prometheus.NewCounterFunc(prometheus.CounterOpts{Name: m.name, Help: m.help},
+			func() float64 { return float64(v.Load()) }))
 	}
 }

@@ -106,7 +106,10 @@ func (t *tcpServer) serveConn(conn net.Conn) {
 		msg    = make([]byte, 0, 512)
 		out    = make([]byte, 0, 4096)
 	)
-	for {
+	// The first query must arrive within the read timeout; later ones
+	// may keep the client waiting for the idle timeout.
+	wait := tcpReadTimeout
+	for ; ; wait = tcpIdleTimeout {
 		if br.Buffered() == 0 {
 			// Nothing more has arrived: send what is answered, then wait.
 			if bw.Buffered() > 0 {
@@ -115,7 +118,7 @@ func (t *tcpServer) serveConn(conn net.Conn) {
 					return
 				}
 			}
-			conn.SetReadDeadline(time.Now().Add(tcpIdleTimeout))
+			conn.SetReadDeadline(time.Now().Add(wait))
 			if _, err := br.Peek(1); err != nil {
 				return
 			}
