@@ -1,6 +1,9 @@
 package server
 
 import (
+	"bytes"
+	"net"
+	"net/netip"
 	"testing"
 
 	"github.com/miekg/dns"
@@ -8,57 +11,60 @@ import (
 	"github.com/mxdns/mxdns/zone"
 )
 
-// packetReply is the packet path as the listeners run it, without sockets:
-// what miekg/dns and the UDP gate drop gives no reply, what does not parse
-// is left to miekg/dns's FORMERR, everything else is answered by reply and
-// cut to the transport by fit.
-func packetReply(b []byte, udp bool, lookup func(dns.Question) zone.Result) *dns.Msg {
-	if len(b) < headerLen || b[2]&0x80 != 0 {
-		return nil
-	}
-	req := new(dns.Msg)
-	if err := req.Unpack(b); err != nil {
-		return nil
-	}
-	resp := reply(req, lookup)
-	fit(resp, req, udp)
-	return resp
-}
+// fuzzPeer is a fixed client for the datagram path.
+type fuzzPeer struct{}
 
-// FuzzPacket: any datagram gets no reply or one that packs within the
-// client's size, unpacks again and answers the query's id.
+func (fuzzPeer) addr() netip.Addr    { return netip.MustParseAddr("192.0.2.7") }
+func (fuzzPeer) udpAddr() net.Addr   { return &net.UDPAddr{IP: net.IPv4(192, 0, 2, 7), Port: 5300} }
+func (fuzzPeer) localAddr() net.Addr { return &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1), Port: 53} }
+
+// FuzzPacket sends any datagram through the path the UDP readers run:
+// the answer cache, else the handler (which then fills the cache). It
+// asks twice with the same rotation, so a plain query is answered once by
+// the handler and once from the cache. Every reply must unpack, fit the
+// client's size and answer the query's id, and both answers must be the
+// same bytes.
 func FuzzPacket(f *testing.F) {
-	snap, diags := zone.FromYAML("fuzz.yaml", []byte(conformanceConfig()), nil)
+	snap, diags := zone.FromYAML("fuzz.yaml", []byte("rrl: off\n"+conformanceConfig()), nil)
 	if err := diags.Err(); err != nil {
 		f.Fatal(err)
 	}
-	lookup := func(q dns.Question) zone.Result {
-		return snap.Lookup(q, zone.Client{Link: zone.NoLink, Up: zone.AllLinks})
-	}
+	s := testServer(f, snap)
+	h := guard{&handler{srv: s, addr: "fuzz", udp: true}, &s.panicLog}
 	for _, m := range seedQueries() {
 		b, err := m.Pack()
 		if err != nil {
 			f.Fatal(err)
 		}
-		f.Add(b, true)
+		f.Add(b, uint8(1))
 	}
-	f.Fuzz(func(t *testing.T, b []byte, udp bool) {
-		resp := packetReply(b, udp, lookup)
-		if resp == nil {
+	f.Fuzz(func(t *testing.T, b []byte, rotate uint8) {
+		st := s.state.Load()
+		if !s.worthAnswer(b) {
 			return
 		}
-		out, err := resp.Pack()
-		if err != nil {
-			t.Fatalf("reply does not pack: %v\n%v", err, resp)
+		var q wireQuery
+		first := s.answerDatagram(st, b, "fuzz", uint32(rotate)+1, fuzzPeer{}, h, &q, nil)
+		second := s.answerDatagram(st, b, "fuzz", uint32(rotate)+1, fuzzPeer{}, h, &q, nil)
+		if !bytes.Equal(first, second) {
+			t.Fatalf("the cache and the handler disagree:\nfirst:  %x\nsecond: %x", first, second)
 		}
-		req := new(dns.Msg)
-		req.Unpack(b)
-		if udp && len(out) > clientSize(req) {
-			t.Fatalf("UDP reply of %d bytes, client takes %d", len(out), clientSize(req))
+		if first == nil {
+			return
 		}
 		back := new(dns.Msg)
-		if err := back.Unpack(out); err != nil {
-			t.Fatalf("reply does not unpack: %v\n%v", err, resp)
+		if err := back.Unpack(first); err != nil {
+			t.Fatalf("reply does not unpack: %v\n%x", err, first)
+		}
+		req := new(dns.Msg)
+		if req.Unpack(b) != nil {
+			if back.Rcode != dns.RcodeFormatError {
+				t.Fatalf("unparsable query answered %s, want FORMERR", dns.RcodeToString[back.Rcode])
+			}
+			return
+		}
+		if len(first) > clientSize(req) {
+			t.Fatalf("UDP reply of %d bytes, client takes %d", len(first), clientSize(req))
 		}
 		if back.Id != req.Id || !back.Response || back.Opcode != req.Opcode {
 			t.Fatalf("reply header does not match the query:\n%v\n%v", req, back)

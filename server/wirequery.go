@@ -106,10 +106,11 @@ func parseWireQuery(b []byte, link int, q *wireQuery) bool {
 		}
 		do := b[off+7]&0x80 != 0
 		rdlen := int(binary.BigEndian.Uint16(b[off+9:]))
-		off += 11 + rdlen
-		if off > len(b) {
+		off += 11
+		if off+rdlen > len(b) || !plainOptions(b[off:off+rdlen]) {
 			return false
 		}
+		off += rdlen
 		q.edns = ednsPlain
 		if do {
 			q.edns = ednsDO
@@ -136,4 +137,22 @@ func patchReply(reply, query []byte, q *wireQuery) {
 	reply[2] = reply[2]&^flagRD | q.rdcd&flagRD
 	reply[3] = reply[3]&^flagCD | q.rdcd&flagCD
 	copy(reply[headerLen:q.nameEnd], query[headerLen:q.nameEnd])
+}
+
+// plainOptions reports whether EDNS options are well-formed and only of
+// kinds miekg/dns reads without judging their content (NSID, COOKIE,
+// PADDING: what resolvers send). Any other option may be refused by the
+// general path's unpacking, so the fast path must not answer it.
+func plainOptions(b []byte) bool {
+	for len(b) > 0 {
+		if len(b) < 4 {
+			return false
+		}
+		code, n := binary.BigEndian.Uint16(b), int(binary.BigEndian.Uint16(b[2:]))
+		if code != 3 && code != 10 && code != 12 || 4+n > len(b) {
+			return false
+		}
+		b = b[4+n:]
+	}
+	return true
 }

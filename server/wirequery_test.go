@@ -47,6 +47,10 @@ func TestParseWireQueryLeavesTheRestToTheGeneralPath(t *testing.T) {
 		return m
 	}
 	cases := map[string]func(m *dns.Msg){
+		"client subnet option": func(m *dns.Msg) {
+			m.SetEdns0(1232, false)
+			m.IsEdns0().Option = append(m.IsEdns0().Option, &dns.EDNS0_SUBNET{Code: dns.EDNS0SUBNET, Family: 1, SourceNetmask: 24, Address: []byte{192, 0, 2, 0}})
+		},
 		"response":      func(m *dns.Msg) { m.Response = true },
 		"notify":        func(m *dns.Msg) { m.Opcode = dns.OpcodeNotify },
 		"two questions": func(m *dns.Msg) { m.Question = append(m.Question, m.Question[0]) },
