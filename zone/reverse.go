@@ -90,6 +90,7 @@ func addrFromReverse(name string) (netip.Addr, bool) {
 func (s *Snapshot) ptrOwner(a netip.Addr) (string, *zoneData) {
 	rev := reverseName(a)
 	if z := s.findZone(rev); z != nil && isReverse(z.origin) {
+		s.tracked(z)
 		return rev, z
 	}
 	if !a.Is4() {
@@ -98,6 +99,7 @@ func (s *Snapshot) ptrOwner(a netip.Addr) (string, *zoneData) {
 	last := int(a.As4()[3])
 	for _, c := range s.classless[parentName(rev)] {
 		if last >= c.lo && last <= c.hi {
+			s.tracked(c.zone)
 			return strconv.Itoa(last) + "." + c.zone.origin, c.zone
 		}
 	}

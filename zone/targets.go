@@ -17,6 +17,7 @@ type target struct {
 // (where only the child zone is authoritative).
 func (s *Snapshot) resolveTarget(name string) (target, bool) {
 	z := s.findZone(name)
+	s.tracked(z)
 	if z == nil || z.cutAbove(name, true) != nil {
 		return target{}, false
 	}
@@ -117,4 +118,12 @@ func (s *Snapshot) targetHealth(name string) mxHealth {
 		}
 	}
 	return h
+}
+
+// tracked notes, while a zone's cross-zone checks run, that they looked
+// into z: the findings are redone when z is rebuilt.
+func (s *Snapshot) tracked(z *zoneData) {
+	if s.track != nil && z != nil {
+		s.track[z.origin] = true
+	}
 }

@@ -79,10 +79,18 @@ func run(args []string, out io.Writer) error {
 	defer cancel()
 	start = time.Now()
 	srv := exec.CommandContext(ctx, o.bin, "serve", "-config", config)
-	srv.Stdout, srv.Stderr = io.Discard, io.Discard
+	srv.Stdout = io.Discard
+	logs, err := srv.StderrPipe()
+	if err != nil {
+		return err
+	}
 	if err := srv.Start(); err != nil {
 		return err
 	}
+	// The watcher starts after the listeners: an edit made before the
+	// server logs "serving" could go unseen.
+	serving := make(chan struct{})
+	go followLog(logs, os.Getenv("MXDNS_SCALE_LOG"), serving)
 	defer func() { cancel(); _ = srv.Wait() }()
 	addr := net.JoinHostPort("127.0.0.1", strconv.Itoa(port))
 	target := zones[len(zones)/2]
@@ -91,6 +99,11 @@ func run(args []string, out io.Writer) error {
 		return fmt.Errorf("server did not come up: %w", err)
 	}
 	fmt.Fprintf(out, "cold start:   %v until the first answer (target < 10s)\n", time.Since(start).Round(time.Millisecond))
+	select {
+	case <-serving:
+	case <-time.After(60 * time.Second):
+		return errors.New("server did not log \"serving\"")
+	}
 	rss0, err := rssMiB(srv.Process.Pid)
 	if err != nil {
 		return err
@@ -179,6 +192,28 @@ func lookupCost(dir, config, origin string, out io.Writer) error {
 	fmt.Fprintf(out, "lookup:       %.0f ns with 1 zone, %.0f ns with %d zones: %+.1f%% (target within 10%%)\n",
 		best1, bestN, len(all.Zones()), (bestN/best1-1)*100)
 	return nil
+}
+
+// followLog reads the server's log, closing serving at the line that says
+// the watcher runs, and copies it to file when one is named (debugging).
+func followLog(r io.Reader, file string, serving chan struct{}) {
+	var w io.Writer = io.Discard
+	if file != "" {
+		if f, err := os.Create(file); err == nil {
+			defer f.Close()
+			w = f
+		}
+	}
+	sc := bufio.NewScanner(r)
+	sc.Buffer(nil, 1<<20)
+	for sc.Scan() {
+		fmt.Fprintln(w, sc.Text())
+		if serving != nil && strings.Contains(sc.Text(), "msg=serving") {
+			close(serving)
+			serving = nil
+		}
+	}
+	_, _ = io.Copy(io.Discard, r)
 }
 
 func originOf(file string) string {
