@@ -31,7 +31,7 @@ func build(cfg *parsedConfig, sources []source, prev *Snapshot, pc *buildCache, 
 	linkIndex := s.buildLinks(cfg, diags)
 
 	var all []defined
-	first := make(map[string]at)
+	first := make(map[string]at, len(sources))
 	for i := range sources {
 		src := &sources[i]
 		for _, pz := range src.zones {

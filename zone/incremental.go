@@ -86,6 +86,7 @@ func (c *buildCache) sameZones(all []defined) bool {
 func (s *Snapshot) buildZones(all []defined, linkIndex map[string]int, cfg *parsedConfig, prev *Snapshot, pc *buildCache, diags *Diagnostics) {
 	c := &buildCache{zones: make(map[string]*zoneCache, len(all))}
 	s.cache = c
+	s.zones = make(map[string]*zoneData, len(all))
 	order := make(map[string]int, len(all))
 	built := make(map[string]bool)
 	for i, d := range all {
@@ -94,8 +95,7 @@ func (s *Snapshot) buildZones(all []defined, linkIndex map[string]int, cfg *pars
 		s.maxLabels = max(s.maxLabels, dns.CountLabel(origin))
 		if pc != nil {
 			if old := pc.zones[origin]; old.pz == d.pz {
-				zc := *old
-				c.zones[origin] = &zc
+				c.zones[origin] = old // shared until written: see own
 				s.zones[origin] = old.z
 				continue
 			}
@@ -120,7 +120,7 @@ func (s *Snapshot) buildZones(all []defined, linkIndex map[string]int, cfg *pars
 		if !isReverse(o) || !built[o] && !rebuild[o] {
 			continue
 		}
-		zc := c.zones[o]
+		zc := c.own(pc, o)
 		if !built[o] {
 			zc.local = nil
 			zc.z = newZone(d, linkIndex, cfg, &zc.local)
@@ -145,12 +145,31 @@ func (s *Snapshot) buildZones(all []defined, linkIndex map[string]int, cfg *pars
 			s.zones[o].soa = makeSOA(d.pz, s.zones[o], d.src.mtime, prevZone)
 		}
 	}
-	s.linkMXHealth()
+	// A zone's findings across zones, and the health of its MX sets,
+	// stand while neither it nor a zone its checks looked into was
+	// rebuilt (its MX targets are among what they looked into).
+	recheck := make(map[string]bool, len(all))
 	for _, d := range all {
-		zc := c.zones[d.pz.origin]
-		if pc != nil && !built[d.pz.origin] && !anyIn(zc.deps, built) {
+		o := d.pz.origin
+		recheck[o] = pc == nil || built[o] || anyIn(c.zones[o].deps, built)
+	}
+	s.mxHealth = make(map[*rrset][]mxHealth, len(all))
+	for _, d := range all {
+		if z := s.zones[d.pz.origin]; recheck[d.pz.origin] {
+			s.linkMXHealth(z)
+		} else {
+			for _, set := range z.mxSets {
+				if h, ok := prev.mxHealth[set]; ok {
+					s.mxHealth[set] = h
+				}
+			}
+		}
+	}
+	for _, d := range all {
+		if !recheck[d.pz.origin] {
 			continue
 		}
+		zc := c.own(pc, d.pz.origin)
 		s.track = make(map[string]bool)
 		zc.cross = nil
 		s.checkTargets(d.pz, &zc.cross)
@@ -176,6 +195,19 @@ func (s *Snapshot) buildZones(all []defined, linkIndex map[string]int, cfg *pars
 			}
 		}
 	}
+}
+
+// own returns the zone's entry for writing: an entry taken over from the
+// previous build is copied first, since that build's cache is never written
+// (another load may start from it).
+func (c *buildCache) own(pc *buildCache, origin string) *zoneCache {
+	zc := c.zones[origin]
+	if pc != nil && pc.zones[origin] == zc {
+		cp := *zc
+		zc = &cp
+		c.zones[origin] = zc
+	}
+	return zc
 }
 
 // newZone builds a zone from its parsed form alone.

@@ -51,7 +51,14 @@ func reverseName(a netip.Addr) string {
 
 // isReverse reports whether origin is in the reverse trees.
 func isReverse(origin string) bool {
-	return dns.IsSubDomain("in-addr.arpa.", origin) || dns.IsSubDomain("ip6.arpa.", origin)
+	return hasLabelSuffix(origin, "in-addr.arpa.") || hasLabelSuffix(origin, "ip6.arpa.")
+}
+
+// hasLabelSuffix reports whether name (lower case, absolute) is suffix or
+// below it; cheaper than dns.IsSubDomain, which the passes over every zone
+// of a reload call often.
+func hasLabelSuffix(name, suffix string) bool {
+	return name == suffix || strings.HasSuffix(name, suffix) && name[len(name)-len(suffix)-1] == '.'
 }
 
 // addrFromReverse reads the address a full-length PTR owner name stands for.
