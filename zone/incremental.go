@@ -49,12 +49,14 @@ type zoneCache struct {
 	mxTargets []string
 }
 
-// fwdUse is an address a forward zone holds, and where its PTR would go.
+// fwdUse is an address a forward zone holds, and the reverse zone its PTR
+// would go in (the PTR's owner name is worked out again when that zone is
+// rebuilt: kept for every address it would cost tens of MiB).
 type fwdUse struct {
-	ptrZone, owner string
-	addr           netip.Addr
-	name           string
-	pos            at
+	ptrZone string
+	addr    netip.Addr
+	name    string
+	pos     at
 }
 
 // noPTRFinding is an MX host's address without a PTR, reported once per
@@ -364,11 +366,11 @@ func (s *Snapshot) addressUses(pz *parsedZone) []fwdUse {
 			if !ok {
 				continue
 			}
-			owner, z := s.ptrOwner(a)
+			_, z := s.ptrOwner(a)
 			if z == nil {
 				continue
 			}
-			out = append(out, fwdUse{ptrZone: z.origin, owner: owner, addr: a, name: o.name, pos: rec.pos})
+			out = append(out, fwdUse{ptrZone: z.origin, addr: a, name: o.name, pos: rec.pos})
 		}
 	}
 	return out

@@ -36,23 +36,28 @@ func (s *Snapshot) addPTRs(zc *zoneCache, contrib []string, c *buildCache, diags
 		addr netip.Addr
 		uses []addrUse
 	}
-	byOwner := make(map[string]*ptrAt)
-	var owners []string
+	byAddr := make(map[netip.Addr]*ptrAt)
 	for _, f := range contrib {
 		for _, u := range c.zones[f].uses {
 			if u.ptrZone != z.origin {
 				continue
 			}
-			p := byOwner[u.owner]
+			p := byAddr[u.addr]
 			if p == nil {
 				p = &ptrAt{addr: u.addr}
-				byOwner[u.owner] = p
-				owners = append(owners, u.owner)
+				byAddr[u.addr] = p
 			}
 			if !containsUse(p.uses, u.name) {
 				p.uses = append(p.uses, addrUse{u.name, u.pos, c.mxCount[u.name] > 0})
 			}
 		}
+	}
+	byOwner := make(map[string]*ptrAt, len(byAddr))
+	owners := make([]string, 0, len(byAddr))
+	for a, p := range byAddr {
+		owner, _ := s.ptrOwner(a)
+		byOwner[owner] = p
+		owners = append(owners, owner)
 	}
 	sort.Strings(owners)
 	ttl := zc.pz.ttl
