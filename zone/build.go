@@ -15,8 +15,10 @@ type source struct {
 }
 
 // build turns parsed files into a snapshot, adding every finding to diags.
-// It returns nil when any finding is an error.
-func build(cfg *parsedConfig, sources []source, prev *Snapshot, diags *Diagnostics) *Snapshot {
+// It returns nil when any finding is an error. pc, when not nil, is what
+// the build of prev kept, made from the same configuration: zones whose
+// inputs are unchanged are taken from it as they are.
+func build(cfg *parsedConfig, sources []source, prev *Snapshot, pc *buildCache, diags *Diagnostics) *Snapshot {
 	s := &Snapshot{
 		zones:      make(map[string]*zoneData),
 		listenLink: make(map[string]int),
@@ -28,12 +30,8 @@ func build(cfg *parsedConfig, sources []source, prev *Snapshot, diags *Diagnosti
 	}
 	linkIndex := s.buildLinks(cfg, diags)
 
-	type defined struct {
-		pz  *parsedZone
-		src *source
-	}
 	var all []defined
-	first := make(map[string]at)
+	first := make(map[string]at, len(sources))
 	for i := range sources {
 		src := &sources[i]
 		for _, pz := range src.zones {
@@ -45,37 +43,10 @@ func build(cfg *parsedConfig, sources []source, prev *Snapshot, diags *Diagnosti
 			all = append(all, defined{pz, src})
 		}
 	}
-
-	for _, d := range all {
-		z := buildZone(d.pz, linkIndex, diags)
-		z.file = d.src.file
-		z.transfer = resolveTransfer(d.pz.transfer, cfg.tsigKeys, diags)
-		s.zones[z.origin] = z
-		s.maxLabels = max(s.maxLabels, dns.CountLabel(z.origin))
+	if pc != nil && !pc.sameZones(all) {
+		pc = nil // a zone came or went: what other zones' names resolve to may change
 	}
-	pzs := make([]*parsedZone, len(all))
-	for i, d := range all {
-		pzs[i] = d.pz
-	}
-	s.indexClassless()
-	s.autoPTR(pzs, diags)
-	for _, d := range all {
-		s.checkTargets(d.pz, diags)
-	}
-	s.linkMXHealth()
-	reverseSeen := make(map[string]bool)
-	for _, d := range all {
-		s.checkMail(d.pz, diags)
-		s.checkReverse(d.pz, reverseSeen, diags)
-	}
-	for _, d := range all {
-		z := s.zones[d.pz.origin]
-		var prevZone *zoneData
-		if prev != nil {
-			prevZone = prev.zones[z.origin]
-		}
-		z.soa = makeSOA(d.pz, z, d.src.mtime, prevZone)
-	}
+	s.buildZones(all, linkIndex, cfg, prev, pc, diags)
 	if len(diags.Errors()) > 0 {
 		return nil
 	}
@@ -158,7 +129,6 @@ func (z *zoneData) addOwner(pz *parsedZone, o *parsedOwner, linkIndex map[string
 		if _, ok := byType[t]; !ok {
 			order = append(order, t)
 		}
-		rec.rr.Header().Ttl = ttl
 		byType[t] = append(byType[t], rec)
 	}
 	isApex := o.name == pz.origin

@@ -3,10 +3,8 @@ package zone
 import (
 	"os"
 	"path/filepath"
-	"runtime"
 	"sort"
 	"strings"
-	"sync"
 )
 
 // Load reads the configuration at path and every zone file it names, and
@@ -59,8 +57,20 @@ func load(path string, text []byte, mtime int64, prev *Snapshot, diags Diagnosti
 			}
 		}
 	}
-	sources := append([]source{{file: path, zones: cfg.zones, mtime: mtime}}, readZoneFiles(files, &diags)...)
-	s := build(cfg, sources, prev, &diags)
+	var prevFiles map[string]*parsedFile
+	var pc *buildCache
+	if prev != nil && prev.cache != nil {
+		prevFiles = prev.cache.files
+		if c := prev.cache; c.configText == string(text) && c.configMtime == mtime {
+			// The same configuration: its zones are the ones built
+			// before, so that they too can be reused.
+			cfg.zones = c.configZones
+			pc = c
+		}
+	}
+	parsed, parsedFiles := readZoneFiles(files, prevFiles, &diags)
+	sources := append([]source{{file: path, zones: cfg.zones, mtime: mtime}}, parsed...)
+	s := build(cfg, sources, prev, pc, &diags)
 	diags.sortByPosition()
 	if s == nil {
 		return nil, diags
@@ -70,6 +80,10 @@ func load(path string, text []byte, mtime int64, prev *Snapshot, diags Diagnosti
 	}
 	s.dirs = uniqueSorted(dirs)
 	s.globs = globs
+	s.cache.files = parsedFiles
+	s.cache.configText = string(text)
+	s.cache.configMtime = mtime
+	s.cache.configZones = cfg.zones
 	return s, diags
 }
 
@@ -93,40 +107,6 @@ func globDir(pattern string) string {
 		dir = filepath.Dir(dir)
 	}
 	return dir
-}
-
-// readZoneFiles reads and parses files on every core; the sources and
-// their findings come back in the order of files, whatever order the
-// workers finish in.
-func readZoneFiles(files []string, diags *Diagnostics) []source {
-	sources := make([]source, len(files))
-	found := make([]Diagnostics, len(files))
-	next := make(chan int)
-	var wg sync.WaitGroup
-	for range min(runtime.GOMAXPROCS(0), len(files)) {
-		wg.Go(func() {
-			for i := range next {
-				file := files[i]
-				sources[i].file = file
-				text, mtime, err := readFile(file)
-				if err != nil {
-					found[i].add(at{file: file}, Error, "read zone file: %v", err)
-					continue
-				}
-				sources[i].mtime = mtime
-				sources[i].zones = parseZoneFile(file, text, &found[i])
-			}
-		})
-	}
-	for i := range files {
-		next <- i
-	}
-	close(next)
-	wg.Wait()
-	for _, f := range found {
-		*diags = append(*diags, f...)
-	}
-	return sources
 }
 
 func uniqueSorted(list []string) []string {

@@ -345,7 +345,29 @@ func (r *reader) zone(origin string, k, n *yaml.Node) *parsedZone {
 		}
 		r.mergeGenerated(z)
 	}
+	setTTLs(z)
 	return z
+}
+
+// setTTLs stamps every record with its owner's TTL (or the zone's) once, at
+// parse time: the parsed form is shared by every build that reuses the file,
+// so building must never write to it. It also lets go of the YAML tree.
+func setTTLs(z *parsedZone) {
+	for _, o := range z.owners {
+		ttl := z.ttl
+		if o.ttl != nil {
+			ttl = *o.ttl
+		}
+		for _, rec := range o.records {
+			rec.rr.Header().Ttl = ttl
+		}
+		// The YAML tree was needed only to place helpers' findings;
+		// the parsed form outlives it in the snapshot.
+		o.mail.keys = nil
+		for _, g := range o.mail.generated {
+			g.mail.keys = nil
+		}
+	}
 }
 
 func (r *reader) soa(n *yaml.Node, origin, what string, soa *parsedSOA) {

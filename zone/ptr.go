@@ -26,72 +26,54 @@ type addrUse struct {
 	mxTarget bool
 }
 
-// autoPTR fills every reverse zone we serve with a PTR for each address of
-// our forward zones that falls inside it, unless the zone says auto_ptr:
-// false or a PTR (or CNAME, RFC 2317 style) is written at that name.
-func (s *Snapshot) autoPTR(pzs []*parsedZone, diags *Diagnostics) {
-	reverse := make(map[string]*parsedZone)
-	for _, pz := range pzs {
-		if isReverse(pz.origin) && !pz.noAutoPTR {
-			reverse[pz.origin] = pz
-		}
+// addPTRs fills a reverse zone with a PTR for each address of our forward
+// zones (contrib, in definition order) that falls inside it, unless a PTR
+// (or CNAME, RFC 2317 style) is written at that name. zc.z must be freshly
+// built: zones already published are never written.
+func (s *Snapshot) addPTRs(zc *zoneCache, contrib []string, c *buildCache, diags *Diagnostics) {
+	z := zc.z
+	type ptrAt struct {
+		addr netip.Addr
+		uses []addrUse
 	}
-	if len(reverse) == 0 {
-		return
-	}
-	mxTargets := make(map[string]bool)
-	for _, pz := range pzs {
-		for _, o := range pz.owners {
-			for _, rec := range o.records {
-				if mx, ok := rec.rr.(*dns.MX); ok {
-					mxTargets[mx.Mx] = true
-				}
+	byAddr := make(map[netip.Addr]*ptrAt)
+	for _, f := range contrib {
+		for _, u := range c.zones[f].uses {
+			if u.ptrZone != z.origin {
+				continue
+			}
+			p := byAddr[u.addr]
+			if p == nil {
+				p = &ptrAt{addr: u.addr}
+				byAddr[u.addr] = p
+			}
+			if !containsUse(p.uses, u.name) {
+				p.uses = append(p.uses, addrUse{u.name, u.pos, c.mxCount[u.name] > 0})
 			}
 		}
 	}
-	uses := make(map[string][]addrUse) // by reverse name
-	addrOf := make(map[string]netip.Addr)
-	for _, pz := range pzs {
-		if isReverse(pz.origin) {
-			continue
-		}
-		for _, o := range pz.owners {
-			if strings.HasPrefix(o.name, "*.") {
-				continue // a wildcard names no host a PTR could point at
-			}
-			for _, rec := range o.records {
-				a, ok := recordAddr(rec.rr)
-				if !ok {
-					continue
-				}
-				rev := reverseName(a)
-				if !containsUse(uses[rev], o.name) {
-					uses[rev] = append(uses[rev], addrUse{o.name, rec.pos, mxTargets[o.name]})
-					addrOf[rev] = a
-				}
-			}
-		}
+	byOwner := make(map[string]*ptrAt, len(byAddr))
+	owners := make([]string, 0, len(byAddr))
+	for a, p := range byAddr {
+		owner, _ := s.ptrOwner(a)
+		byOwner[owner] = p
+		owners = append(owners, owner)
 	}
-	revs := make([]string, 0, len(uses))
-	for rev := range uses {
-		revs = append(revs, rev)
-	}
-	sort.Strings(revs)
-	for _, rev := range revs {
-		owner, z := s.ptrOwner(addrOf[rev])
-		if z == nil || reverse[z.origin] == nil || z.cutAbove(owner, true) != nil {
+	sort.Strings(owners)
+	ttl := zc.pz.ttl
+	for _, owner := range owners {
+		if z.cutAbove(owner, true) != nil {
 			continue
 		}
 		if n := z.nodes[owner]; n != nil && (n.set(dns.TypePTR) != nil || n.set(dns.TypeCNAME) != nil) {
 			continue
 		}
-		u := uses[rev]
+		u := byOwner[owner].uses
 		sort.SliceStable(u, func(i, j int) bool { return preferForPTR(u[i], u[j]) })
 		if len(u) > 1 {
 			diags.add(u[1].pos, Warning, "address %s is held by %s; the generated PTR names %s (%s); write ptr at %s in zone %s to choose",
-				addrOf[rev], describeUses(u), u[0].name, whyChosen(u), owner, strings.TrimSuffix(z.origin, "."))
+				byOwner[owner].addr, describeUses(u), u[0].name, whyChosen(u), owner, strings.TrimSuffix(z.origin, "."))
 		}
-		ttl := reverse[z.origin].ttl
 		n := z.node(owner)
 		ptr := &dns.PTR{Hdr: dns.RR_Header{Name: owner, Rrtype: dns.TypePTR, Class: dns.ClassINET, Ttl: ttl}, Ptr: u[0].name}
 		n.sets = append(n.sets, &rrset{rtype: dns.TypePTR, ttl: ttl, rrs: []dns.RR{ptr}})
@@ -170,7 +152,9 @@ func nodeAddrs(n *node) []netip.Addr {
 // a PTR whose host does not have the address back (forward-confirmed
 // reverse DNS fails), and an MX host's address with no PTR. Only where we
 // serve both sides: another server's data is not ours to judge.
-func (s *Snapshot) checkReverse(pz *parsedZone, seen map[string]bool, diags *Diagnostics) {
+// The missing-PTR findings come back to be reported once across zones.
+func (s *Snapshot) checkReverse(pz *parsedZone, diags *Diagnostics) []noPTRFinding {
+	var out []noPTRFinding
 	for _, o := range pz.owners {
 		for _, rec := range o.records {
 			switch rr := rec.rr.(type) {
@@ -186,18 +170,19 @@ func (s *Snapshot) checkReverse(pz *parsedZone, seen map[string]bool, diags *Dia
 				}
 				for _, a := range nodeAddrs(t.node) {
 					rev, z := s.ptrOwner(a)
-					if z == nil || seen[rev+" "+rr.Mx] {
+					if z == nil {
 						continue
 					}
-					seen[rev+" "+rr.Mx] = true
 					if n := z.nodes[rev]; n == nil || n.set(dns.TypePTR) == nil {
-						diags.add(rec.pos, Warning, "mx target %s has address %s with no PTR in zone %s; many receivers refuse mail from an address without reverse DNS (turn auto_ptr on or write ptr at %s)",
-							rr.Mx, a, strings.TrimSuffix(z.origin, "."), rev)
+						out = append(out, noPTRFinding{key: rev + " " + rr.Mx, pos: rec.pos, msg: fmt.Sprintf(
+							"mx target %s has address %s with no PTR in zone %s; many receivers refuse mail from an address without reverse DNS (turn auto_ptr on or write ptr at %s)",
+							rr.Mx, a, strings.TrimSuffix(z.origin, "."), rev)})
 					}
 				}
 			}
 		}
 	}
+	return out
 }
 
 func (s *Snapshot) checkFCrDNS(owner, host string, pos at, diags *Diagnostics) {

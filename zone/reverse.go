@@ -51,7 +51,14 @@ func reverseName(a netip.Addr) string {
 
 // isReverse reports whether origin is in the reverse trees.
 func isReverse(origin string) bool {
-	return dns.IsSubDomain("in-addr.arpa.", origin) || dns.IsSubDomain("ip6.arpa.", origin)
+	return hasLabelSuffix(origin, "in-addr.arpa.") || hasLabelSuffix(origin, "ip6.arpa.")
+}
+
+// hasLabelSuffix reports whether name (lower case, absolute) is suffix or
+// below it; cheaper than dns.IsSubDomain, which the passes over every zone
+// of a reload call often.
+func hasLabelSuffix(name, suffix string) bool {
+	return name == suffix || strings.HasSuffix(name, suffix) && name[len(name)-len(suffix)-1] == '.'
 }
 
 // addrFromReverse reads the address a full-length PTR owner name stands for.
@@ -90,6 +97,7 @@ func addrFromReverse(name string) (netip.Addr, bool) {
 func (s *Snapshot) ptrOwner(a netip.Addr) (string, *zoneData) {
 	rev := reverseName(a)
 	if z := s.findZone(rev); z != nil && isReverse(z.origin) {
+		s.tracked(z)
 		return rev, z
 	}
 	if !a.Is4() {
@@ -98,6 +106,7 @@ func (s *Snapshot) ptrOwner(a netip.Addr) (string, *zoneData) {
 	last := int(a.As4()[3])
 	for _, c := range s.classless[parentName(rev)] {
 		if last >= c.lo && last <= c.hi {
+			s.tracked(c.zone)
 			return strconv.Itoa(last) + "." + c.zone.origin, c.zone
 		}
 	}

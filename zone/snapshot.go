@@ -27,6 +27,10 @@ type Snapshot struct {
 	mxHealth map[*rrset][]mxHealth
 	// classless indexes RFC 2317 zones by the /24 reverse name they divide.
 	classless map[string][]classlessZone
+	// cache is what the next load may reuse (incremental.go).
+	cache *buildCache
+	// track collects the zones a check looks into, only while building.
+	track map[string]bool
 }
 
 // ZoneInfo is what the admin endpoint and logs show of a zone.

@@ -17,6 +17,7 @@ type target struct {
 // (where only the child zone is authoritative).
 func (s *Snapshot) resolveTarget(name string) (target, bool) {
 	z := s.findZone(name)
+	s.tracked(z)
 	if z == nil || z.cutAbove(name, true) != nil {
 		return target{}, false
 	}
@@ -74,21 +75,18 @@ func (s *Snapshot) checkTarget(name, key string, pos at, diags *Diagnostics) {
 	}
 }
 
-// linkMXHealth records, for every MX set whose targets' reachability
+// linkMXHealth records, for every MX set of z whose targets' reachability
 // depends on links, which links keep each target reachable.
-func (s *Snapshot) linkMXHealth() {
-	s.mxHealth = make(map[*rrset][]mxHealth)
-	for _, z := range s.zones {
-		for _, set := range z.mxSets {
-			health := make([]mxHealth, len(set.rrs))
-			dependent := false
-			for i, rr := range set.rrs {
-				health[i] = s.targetHealth(rr.(*dns.MX).Mx)
-				dependent = dependent || !health[i].always
-			}
-			if dependent {
-				s.mxHealth[set] = health
-			}
+func (s *Snapshot) linkMXHealth(z *zoneData) {
+	for _, set := range z.mxSets {
+		health := make([]mxHealth, len(set.rrs))
+		dependent := false
+		for i, rr := range set.rrs {
+			health[i] = s.targetHealth(rr.(*dns.MX).Mx)
+			dependent = dependent || !health[i].always
+		}
+		if dependent {
+			s.mxHealth[set] = health
 		}
 	}
 }
@@ -117,4 +115,12 @@ func (s *Snapshot) targetHealth(name string) mxHealth {
 		}
 	}
 	return h
+}
+
+// tracked notes, while a zone's cross-zone checks run, that they looked
+// into z: the findings are redone when z is rebuilt.
+func (s *Snapshot) tracked(z *zoneData) {
+	if s.track != nil && z != nil {
+		s.track[z.origin] = true
+	}
 }

@@ -79,10 +79,18 @@ func run(args []string, out io.Writer) error {
 	defer cancel()
 	start = time.Now()
 	srv := exec.CommandContext(ctx, o.bin, "serve", "-config", config)
-	srv.Stdout, srv.Stderr = io.Discard, io.Discard
+	srv.Stdout = io.Discard
+	logs, err := srv.StderrPipe()
+	if err != nil {
+		return err
+	}
 	if err := srv.Start(); err != nil {
 		return err
 	}
+	// The watcher starts after the listeners: an edit made before the
+	// server logs "serving" could go unseen.
+	serving := make(chan struct{})
+	go followLog(logs, os.Getenv("MXDNS_SCALE_LOG"), serving)
 	defer func() { cancel(); _ = srv.Wait() }()
 	addr := net.JoinHostPort("127.0.0.1", strconv.Itoa(port))
 	target := zones[len(zones)/2]
@@ -91,6 +99,11 @@ func run(args []string, out io.Writer) error {
 		return fmt.Errorf("server did not come up: %w", err)
 	}
 	fmt.Fprintf(out, "cold start:   %v until the first answer (target < 10s)\n", time.Since(start).Round(time.Millisecond))
+	select {
+	case <-serving:
+	case <-time.After(60 * time.Second):
+		return errors.New("server did not log \"serving\"")
+	}
 	rss0, err := rssMiB(srv.Process.Pid)
 	if err != nil {
 		return err
@@ -181,6 +194,28 @@ func lookupCost(dir, config, origin string, out io.Writer) error {
 	return nil
 }
 
+// followLog reads the server's log, closing serving at the line that says
+// the watcher runs, and copies it to file when one is named (debugging).
+func followLog(r io.Reader, file string, serving chan struct{}) {
+	var w io.Writer = io.Discard
+	if file != "" {
+		if f, err := os.Create(file); err == nil {
+			defer f.Close()
+			w = f
+		}
+	}
+	sc := bufio.NewScanner(r)
+	sc.Buffer(nil, 1<<20)
+	for sc.Scan() {
+		fmt.Fprintln(w, sc.Text())
+		if serving != nil && strings.Contains(sc.Text(), "msg=serving") {
+			close(serving)
+			serving = nil
+		}
+	}
+	_, _ = io.Copy(io.Discard, r)
+}
+
 func originOf(file string) string {
 	base := strings.TrimSuffix(filepath.Base(file), ".yaml")
 	return "mail" + strings.TrimPrefix(base, "f") + ".test."
@@ -189,7 +224,10 @@ func originOf(file string) string {
 // waitAnswer asks for name's A record until it holds want (any answer when
 // want is empty), polling every millisecond until the deadline.
 func waitAnswer(addr, name, want string, limit time.Duration) (string, error) {
-	c := &dns.Client{Timeout: 200 * time.Millisecond}
+	// A query the busy server drops (its UDP gate sheds load while a
+	// reload takes the cores) is asked again after 20ms: a longer wait
+	// would be counted as reload latency.
+	c := &dns.Client{Timeout: 20 * time.Millisecond}
 	m := new(dns.Msg)
 	m.SetQuestion(name, dns.TypeA)
 	deadline := time.Now().Add(limit)

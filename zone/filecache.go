@@ -1,0 +1,88 @@
+package zone
+
+import (
+	"os"
+	"runtime"
+	"sync"
+)
+
+// fileKey tells one version of a file from another without reading it: a
+// save by rename changes the inode, an edit in place the size, the
+// modification or the change time.
+type fileKey struct {
+	size, mtime, ctime int64
+	ino                uint64
+}
+
+// parsedFile is a zone file as parsed, kept in the snapshot so that the
+// next load reads only the files that changed. It is never written after
+// parsing: builds share it.
+type parsedFile struct {
+	key   fileKey
+	src   source
+	diags Diagnostics // what parsing found
+}
+
+func statKey(file string) (fileKey, int64, error) {
+	fi, err := os.Stat(file)
+	if err != nil {
+		return fileKey{}, 0, err
+	}
+	k := fileKey{size: fi.Size(), mtime: fi.ModTime().UnixNano()}
+	k.ino, k.ctime = inodeCtime(fi)
+	return k, fi.ModTime().Unix(), nil
+}
+
+// readZoneFiles reads and parses files on every core, reusing what prev
+// parsed of a file whose key has not changed; the sources and their
+// findings come back in the order of files, whatever order the workers
+// finish in.
+func readZoneFiles(files []string, prev map[string]*parsedFile, diags *Diagnostics) ([]source, map[string]*parsedFile) {
+	out := make([]*parsedFile, len(files))
+	next := make(chan int)
+	var wg sync.WaitGroup
+	for range min(runtime.GOMAXPROCS(0), len(files)) {
+		wg.Go(func() {
+			for i := range next {
+				out[i] = readZoneFile(files[i], prev[files[i]])
+			}
+		})
+	}
+	for i := range files {
+		next <- i
+	}
+	close(next)
+	wg.Wait()
+	sources := make([]source, len(files))
+	cache := make(map[string]*parsedFile, len(files))
+	for i, f := range out {
+		sources[i] = f.src
+		*diags = append(*diags, f.diags...)
+		if f.key != (fileKey{}) {
+			cache[files[i]] = f
+		}
+	}
+	return sources, cache
+}
+
+// readZoneFile stats the file before reading it: a write racing the read
+// then shows as a new key at the next load, never as stale data kept.
+func readZoneFile(file string, prev *parsedFile) *parsedFile {
+	f := &parsedFile{src: source{file: file}}
+	key, mtime, err := statKey(file)
+	if err == nil && prev != nil && prev.key == key {
+		return prev
+	}
+	var text []byte
+	if err == nil {
+		text, err = os.ReadFile(file)
+	}
+	if err != nil {
+		f.diags.add(at{file: file}, Error, "read zone file: %v", err)
+		return f
+	}
+	f.key = key
+	f.src.mtime = mtime
+	f.src.zones = parseZoneFile(file, text, &f.diags)
+	return f
+}

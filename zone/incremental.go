@@ -1,0 +1,377 @@
+package zone
+
+import (
+	"net/netip"
+	"sort"
+	"strings"
+
+	"github.com/miekg/dns"
+)
+
+// Incremental build. A snapshot keeps what its build found (buildCache),
+// and the next load, from the same configuration and the same set of
+// zones, takes from it every zone whose file did not change and that
+// nothing it depends on changed: the zone's data as is (SOA included) and
+// its findings. What crosses zones is tracked so that only what an edit
+// can reach is redone:
+//   - auto PTR: each forward zone lists the addresses it holds by the
+//     reverse zone serving them; a reverse zone is rebuilt when a forward
+//     zone holding (or having held) an address in it changed, or when a
+//     name holding one became or stopped being an MX target;
+//   - checks that look into other zones record which zones they looked
+//     into, and run again when one of those was rebuilt.
+// When a zone comes or goes, or the configuration changes, everything is
+// built anew (still from the parsed files that did not change).
+
+// buildCache is what a snapshot keeps of its own build for the next load.
+// It holds only this generation: nothing in it leads to an older snapshot,
+// so replaced snapshots become garbage.
+type buildCache struct {
+	files       map[string]*parsedFile
+	configText  string
+	configMtime int64
+	configZones []*parsedZone
+	zones       map[string]*zoneCache // by origin
+	mxCount     map[string]int        // MX target → how many MX records name it
+	contrib     map[string][]string   // reverse zone → forward zones with addresses in it
+}
+
+// zoneCache is one zone as built, and what building it found.
+type zoneCache struct {
+	pz        *parsedZone
+	z         *zoneData
+	local     Diagnostics // the zone alone: buildZone, transfer
+	ptr       Diagnostics // a reverse zone's generated PTRs
+	cross     Diagnostics // checks that look into other zones
+	noPTR     []noPTRFinding
+	deps      []string // zones the cross-zone checks looked into
+	uses      []fwdUse // a forward zone's addresses that a reverse zone we serve covers
+	mxTargets []string
+}
+
+// fwdUse is an address a forward zone holds, and the reverse zone its PTR
+// would go in (the PTR's owner name is worked out again when that zone is
+// rebuilt: kept for every address it would cost tens of MiB).
+type fwdUse struct {
+	ptrZone string
+	addr    netip.Addr
+	name    string
+	pos     at
+}
+
+// noPTRFinding is an MX host's address without a PTR, reported once per
+// address and host across all zones (the first zone naming it reports).
+type noPTRFinding struct {
+	key string
+	pos at
+	msg string
+}
+
+type defined struct {
+	pz  *parsedZone
+	src *source
+}
+
+// sameZones reports whether all defines exactly the zones c was built with.
+func (c *buildCache) sameZones(all []defined) bool {
+	if len(all) != len(c.zones) {
+		return false
+	}
+	for _, d := range all {
+		if c.zones[d.pz.origin] == nil {
+			return false
+		}
+	}
+	return true
+}
+
+func (s *Snapshot) buildZones(all []defined, linkIndex map[string]int, cfg *parsedConfig, prev *Snapshot, pc *buildCache, diags *Diagnostics) {
+	c := &buildCache{zones: make(map[string]*zoneCache, len(all))}
+	s.cache = c
+	s.zones = make(map[string]*zoneData, len(all))
+	order := make(map[string]int, len(all))
+	built := make(map[string]bool)
+	for i, d := range all {
+		origin := d.pz.origin
+		order[origin] = i
+		s.maxLabels = max(s.maxLabels, dns.CountLabel(origin))
+		if pc != nil {
+			if old := pc.zones[origin]; old.pz == d.pz {
+				c.zones[origin] = old // shared until written: see own
+				s.zones[origin] = old.z
+				continue
+			}
+		}
+		zc := &zoneCache{pz: d.pz, mxTargets: mxTargetsOf(d.pz)}
+		zc.z = newZone(d, linkIndex, cfg, &zc.local)
+		c.zones[origin] = zc
+		s.zones[origin] = zc.z
+		built[origin] = true
+	}
+	s.indexClassless()
+	for _, d := range all {
+		if o := d.pz.origin; built[o] && !isReverse(o) {
+			c.zones[o].uses = s.addressUses(d.pz)
+		}
+	}
+
+	rebuild := c.trackMXTargets(pc, all, built)
+	c.indexContrib(pc, all, built, rebuild)
+	for _, d := range all {
+		o := d.pz.origin
+		if !isReverse(o) || !built[o] && !rebuild[o] {
+			continue
+		}
+		zc := c.own(pc, o)
+		if !built[o] {
+			zc.local = nil
+			zc.z = newZone(d, linkIndex, cfg, &zc.local)
+			s.zones[o] = zc.z
+			built[o] = true
+		}
+		zc.ptr = nil
+		if !d.pz.noAutoPTR {
+			contrib := append([]string(nil), c.contrib[o]...)
+			sort.Slice(contrib, func(i, j int) bool { return order[contrib[i]] < order[contrib[j]] })
+			s.addPTRs(zc, contrib, c, &zc.ptr)
+		}
+	}
+	s.indexClassless() // rebuilt reverse zones are new values
+
+	for _, d := range all {
+		if o := d.pz.origin; built[o] {
+			var prevZone *zoneData
+			if prev != nil {
+				prevZone = prev.zones[o]
+			}
+			s.zones[o].soa = makeSOA(d.pz, s.zones[o], d.src.mtime, prevZone)
+		}
+	}
+	// A zone's findings across zones, and the health of its MX sets,
+	// stand while neither it nor a zone its checks looked into was
+	// rebuilt (its MX targets are among what they looked into).
+	recheck := make(map[string]bool, len(all))
+	for _, d := range all {
+		o := d.pz.origin
+		recheck[o] = pc == nil || built[o] || anyIn(c.zones[o].deps, built)
+	}
+	s.mxHealth = make(map[*rrset][]mxHealth, len(all))
+	for _, d := range all {
+		if z := s.zones[d.pz.origin]; recheck[d.pz.origin] {
+			s.linkMXHealth(z)
+		} else {
+			for _, set := range z.mxSets {
+				if h, ok := prev.mxHealth[set]; ok {
+					s.mxHealth[set] = h
+				}
+			}
+		}
+	}
+	for _, d := range all {
+		if !recheck[d.pz.origin] {
+			continue
+		}
+		zc := c.own(pc, d.pz.origin)
+		s.track = make(map[string]bool)
+		zc.cross = nil
+		s.checkTargets(d.pz, &zc.cross)
+		s.checkMail(d.pz, &zc.cross)
+		zc.noPTR = s.checkReverse(d.pz, &zc.cross)
+		zc.deps = zc.deps[:0:0]
+		for o := range s.track {
+			zc.deps = append(zc.deps, o)
+		}
+		s.track = nil
+	}
+
+	seen := make(map[string]bool)
+	for _, d := range all {
+		zc := c.zones[d.pz.origin]
+		*diags = append(*diags, zc.local...)
+		*diags = append(*diags, zc.ptr...)
+		*diags = append(*diags, zc.cross...)
+		for _, f := range zc.noPTR {
+			if !seen[f.key] {
+				seen[f.key] = true
+				diags.add(f.pos, Warning, "%s", f.msg)
+			}
+		}
+	}
+}
+
+// own returns the zone's entry for writing: an entry taken over from the
+// previous build is copied first, since that build's cache is never written
+// (another load may start from it).
+func (c *buildCache) own(pc *buildCache, origin string) *zoneCache {
+	zc := c.zones[origin]
+	if pc != nil && pc.zones[origin] == zc {
+		cp := *zc
+		zc = &cp
+		c.zones[origin] = zc
+	}
+	return zc
+}
+
+// newZone builds a zone from its parsed form alone.
+func newZone(d defined, linkIndex map[string]int, cfg *parsedConfig, diags *Diagnostics) *zoneData {
+	z := buildZone(d.pz, linkIndex, diags)
+	z.file = d.src.file
+	z.transfer = resolveTransfer(d.pz.transfer, cfg.tsigKeys, diags)
+	return z
+}
+
+func anyIn(list []string, set map[string]bool) bool {
+	for _, x := range list {
+		if set[x] {
+			return true
+		}
+	}
+	return false
+}
+
+func mxTargetsOf(pz *parsedZone) []string {
+	var out []string
+	for _, o := range pz.owners {
+		for _, rec := range o.records {
+			if mx, ok := rec.rr.(*dns.MX); ok {
+				out = append(out, mx.Mx)
+			}
+		}
+	}
+	return out
+}
+
+// trackMXTargets counts the names MX records point at and returns the
+// reverse zones whose generated PTRs an MX target that came or went may
+// change: a mail host is preferred as the name of a shared address.
+func (c *buildCache) trackMXTargets(pc *buildCache, all []defined, built map[string]bool) map[string]bool {
+	rebuild := make(map[string]bool)
+	if pc == nil {
+		c.mxCount = make(map[string]int)
+		for _, d := range all {
+			for _, t := range c.zones[d.pz.origin].mxTargets {
+				c.mxCount[t]++
+			}
+		}
+		return rebuild
+	}
+	c.mxCount = make(map[string]int, len(pc.mxCount))
+	for k, v := range pc.mxCount {
+		c.mxCount[k] = v
+	}
+	var touched []string
+	for o := range built {
+		for _, t := range pc.zones[o].mxTargets {
+			c.mxCount[t]--
+			touched = append(touched, t)
+		}
+		for _, t := range c.zones[o].mxTargets {
+			c.mxCount[t]++
+			touched = append(touched, t)
+		}
+	}
+	for _, name := range touched {
+		if c.mxCount[name] == 0 {
+			delete(c.mxCount, name)
+		}
+		if (pc.mxCount[name] > 0) == (c.mxCount[name] > 0) {
+			continue
+		}
+		// Every zone that may hold the name: those whose origin is a
+		// suffix of it.
+		for off, end := 0, false; !end; off, end = dns.NextLabel(name, off) {
+			c.markUses(name[off:], name, rebuild)
+		}
+		c.markUses(".", name, rebuild)
+	}
+	return rebuild
+}
+
+func (c *buildCache) markUses(origin, name string, rebuild map[string]bool) {
+	zc := c.zones[origin]
+	if zc == nil {
+		return
+	}
+	for _, u := range zc.uses {
+		if u.name == name {
+			rebuild[u.ptrZone] = true
+		}
+	}
+}
+
+// indexContrib files each forward zone under the reverse zones its
+// addresses fall in, and marks for rebuilding those a changed forward zone
+// had or has addresses in.
+func (c *buildCache) indexContrib(pc *buildCache, all []defined, built, rebuild map[string]bool) {
+	c.contrib = make(map[string][]string)
+	if pc == nil {
+		for _, d := range all {
+			for _, u := range c.zones[d.pz.origin].uses {
+				list := c.contrib[u.ptrZone]
+				if len(list) == 0 || list[len(list)-1] != d.pz.origin {
+					c.contrib[u.ptrZone] = append(list, d.pz.origin)
+				}
+			}
+		}
+		return
+	}
+	for k, v := range pc.contrib {
+		c.contrib[k] = v // shared until changed: copied before any edit
+	}
+	for o := range built {
+		if isReverse(o) {
+			continue
+		}
+		for _, u := range pc.zones[o].uses {
+			rebuild[u.ptrZone] = true
+			c.contrib[u.ptrZone] = without(c.contrib[u.ptrZone], o)
+		}
+	}
+	for o := range built {
+		if isReverse(o) {
+			continue
+		}
+		for _, u := range c.zones[o].uses {
+			rebuild[u.ptrZone] = true
+			if list := c.contrib[u.ptrZone]; !contains(list, o) {
+				c.contrib[u.ptrZone] = append(list[:len(list):len(list)], o)
+			}
+		}
+	}
+}
+
+func without(list []string, x string) []string {
+	if !contains(list, x) {
+		return list
+	}
+	out := make([]string, 0, len(list))
+	for _, y := range list {
+		if y != x {
+			out = append(out, y)
+		}
+	}
+	return out
+}
+
+// addressUses lists the addresses of a forward zone that a reverse zone we
+// serve covers, with where their PTR would go.
+func (s *Snapshot) addressUses(pz *parsedZone) []fwdUse {
+	var out []fwdUse
+	for _, o := range pz.owners {
+		if strings.HasPrefix(o.name, "*.") {
+			continue // a wildcard names no host a PTR could point at
+		}
+		for _, rec := range o.records {
+			a, ok := recordAddr(rec.rr)
+			if !ok {
+				continue
+			}
+			_, z := s.ptrOwner(a)
+			if z == nil {
+				continue
+			}
+			out = append(out, fwdUse{ptrZone: z.origin, addr: a, name: o.name, pos: rec.pos})
+		}
+	}
+	return out
+}
