@@ -12,18 +12,6 @@ import (
 // 2020 value, small enough to avoid IP fragmentation on common paths.
 const ednsSize = 1232
 
-// acceptMsg replaces miekg's default accept function, which would answer
-// FORMERR and NOTIMP itself before the handler sees the message.
-// Only responses are dropped (answering them invites reflection loops);
-// everything else reaches the handler so the rcode logic lives in one place.
-func acceptMsg(dh dns.Header) dns.MsgAcceptAction {
-	const qr = 1 << 15
-	if dh.Bits&qr != 0 {
-		return dns.MsgIgnore
-	}
-	return dns.MsgAccept
-}
-
 // handler serves one listener. It knows the listen address as written in
 // the config, because that string is what maps a query to its link.
 type handler struct {

@@ -252,14 +252,3 @@ func wantRcode(t *testing.T, r *dns.Msg, rcode int) {
 		t.Errorf("rcode %s, want %s", dns.RcodeToString[r.Rcode], dns.RcodeToString[rcode])
 	}
 }
-
-func TestAcceptDropsResponses(t *testing.T) {
-	if got := acceptMsg(dns.Header{Bits: 1 << 15, Qdcount: 1}); got != dns.MsgIgnore {
-		t.Errorf("response: %v, want ignore", got)
-	}
-	for _, h := range []dns.Header{{Qdcount: 2}, {Bits: 5 << 11, Qdcount: 1, Nscount: 3}, {Qdcount: 0}} {
-		if got := acceptMsg(h); got != dns.MsgAccept {
-			t.Errorf("%+v: %v, want accept", h, got)
-		}
-	}
-}

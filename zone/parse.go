@@ -50,12 +50,12 @@ type parsedZone struct {
 }
 
 type parsedSOA struct {
-	mname, rname        *nameRef
-	serial              uint32
-	autoSerial          bool
-	refresh, retry      uint32
-	expire, minimum     uint32
-	rnamePos, serialPos at
+	mname, rname    *nameRef
+	serial          uint32
+	autoSerial      bool
+	refresh, retry  uint32
+	expire, minimum uint32
+	serialPos       at
 }
 
 type nameRef struct {

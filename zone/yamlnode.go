@@ -66,9 +66,8 @@ func kindName(n *yaml.Node) string {
 
 // pair is one key and value of a mapping, with the key already a string.
 type pair struct {
-	key   string
-	k, v  *yaml.Node
-	first bool
+	key  string
+	k, v *yaml.Node
 }
 
 // pairs returns the entries of a mapping in the order written, reporting a
