@@ -95,7 +95,7 @@ func parseSPFTerm(f string) (spfTerm, error) {
 		} else if hasArg {
 			d = strings.TrimPrefix(d, ":")
 			if d == "" {
-				return t, fmt.Errorf("empty domain after %s:", t.name)
+				return t, fmt.Errorf("%q has no domain after its colon", t.name+":")
 			}
 		}
 		if strings.Contains(arg, "/") && !validDualCIDR(cidr) {
