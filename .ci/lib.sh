@@ -30,12 +30,24 @@ trap cleanup EXIT
 if [ -d zones ]; then cp -r zones "$work/zones"; fi
 
 # start_server tries random high ports until one binds and answers.
+# pick_port: a random port below the kernel's ephemeral range (where the
+# client sockets of earlier steps live) that no socket uses now.
+pick_port() {
+	local lo hi p
+	read -r lo hi </proc/sys/net/ipv4/ip_local_port_range 2>/dev/null || lo=32768
+	for _ in $(seq 50); do
+		p=$((10000 + RANDOM % (lo - 10000)))
+		[ -z "$(ss -Hantu "sport = :$p" 2>/dev/null)" ] && break
+	done
+	echo "$p"
+}
+
 # start_server [CONFIG]: serves CONFIG (default config.example.yaml) with
 # 127.0.0.1:5353 rewritten to a free port; sets $port and $pid.
 start_server() {
 	local try deadline config=${1:-config.example.yaml}
 	for try in 1 2 3 4 5; do
-		port=$((20000 + RANDOM % 40000))
+		port=$(pick_port)
 		sed "s/127\.0\.0\.1:5353/127.0.0.1:$port/" "$config" >"$work/config.yaml"
 		bin/mxdns serve -config "$work/config.yaml" >"$work/server.log" 2>&1 &
 		pid=$!

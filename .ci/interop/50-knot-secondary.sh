@@ -17,7 +17,7 @@ zones="example.com example.org 2.0.192.in-addr.arpa"
 # Knot's port is chosen first, free of any UDP or TCP socket: mxdns must
 # know where to send NOTIFY before Knot can start.
 while :; do
-	kport=$((20000 + RANDOM % 40000))
+	kport=$(pick_port)
 	[ -z "$(ss -Hantu "sport = :$kport")" ] && break
 done
 knot_pid=""
