@@ -46,12 +46,11 @@ func (s *Server) answerDatagram(st *state, query []byte, listen string, rotate u
 	}()
 	start := time.Now()
 	link := st.snap.ListenLink(listen)
-	set := st.snap.Settings()
-	if !set.QueryLog {
+	if !st.queryLog {
 		if reply, e := st.fastAnswer(query, link, rotate, true, q, out); e != nil {
-			if set.RRL.Enabled() {
-				if client := from.addr(); !exempt(client, set.RRL.Exempt) {
-					switch s.rrl.decide(s.rrl.keyFor(client, e.kind, e.name, e.qtype), set.RRL) {
+			if st.rrl.Enabled() {
+				if client := from.addr(); !exempt(client, st.rrl.Exempt) {
+					switch s.rrl.decide(s.rrl.keyFor(client, e.kind, e.name, e.qtype), st.rrl) {
 					case rrlDrop:
 						s.counters.rrlDropped.Add(1)
 						return nil
@@ -61,7 +60,7 @@ func (s *Server) answerDatagram(st *state, query []byte, listen string, rotate u
 					}
 				}
 			}
-			s.metrics.query(q.qtype, uint16(reply[3]&0x0F), true, linkName(st, link), time.Since(start))
+			s.metrics.query(q.qtype, uint16(reply[3]&0x0F), true, st.linkName(link), time.Since(start))
 			return reply
 		}
 	}
@@ -72,9 +71,7 @@ func (s *Server) answerDatagram(st *state, query []byte, listen string, rotate u
 	w := &udpWriter{local: from.localAddr(), remote: from.udpAddr()}
 	w.tsig.prepare(req, query, keyring{s})
 	h.ServeDNS(w, req)
-	if q.keyLen > 0 && st.cache.get(q.key[:q.keyLen]) == nil {
-		st.fillCache(q, link)
-	}
+	st.fillAfterMiss(q, link)
 	return w.out
 }
 
@@ -124,13 +121,6 @@ func slipReply(query []byte, q *wireQuery, reply []byte) []byte {
 		out = append(out, opt[:]...)
 	}
 	return out
-}
-
-func linkName(st *state, link int) string {
-	if links := st.snap.Settings().Links; link >= 0 && link < len(links) {
-		return links[link].Name
-	}
-	return "none"
 }
 
 // udpWriter is the ResponseWriter the handler answers a datagram through:

@@ -9,8 +9,8 @@ import (
 // The fast path answers a query datagram from the state's answer cache
 // without unpacking it: parse the header and question, find the packed
 // reply, copy it, patch id, RD/CD and the question's letter case. Every
-// cached reply was made by the general path (reply, then packCanonical)
-// for the lower-cased question, so both paths give the same bytes; a
+// cached reply was made by the general path (reply and fit, packed for
+// the lower-cased question), so both paths give the same bytes; a
 // query of any unusual shape, or a reply too large for the client, takes
 // the general path.
 
@@ -32,6 +32,15 @@ func (st *state) fastAnswer(query []byte, link int, rotate uint32, udp bool, q *
 	out = append(out[:0], reply...)
 	patchReply(out, query, q)
 	return out, e
+}
+
+// fillAfterMiss fills the cache for a plain query (one parseWireQuery
+// accepted) that the general path has just answered, unless another
+// reader filled it meanwhile.
+func (st *state) fillAfterMiss(q *wireQuery, link int) {
+	if q.keyLen > 0 && st.cache.get(q.key[:q.keyLen]) == nil {
+		st.fillCache(q, link)
+	}
 }
 
 // fillCache makes and stores every rotation of the reply to the query

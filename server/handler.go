@@ -47,7 +47,7 @@ func (h *handler) ServeDNS(w dns.ResponseWriter, req *dns.Msg) {
 	resp := reply(req, lookup)
 	fit(resp, req, h.udp)
 	if h.udp {
-		if resp = h.srv.rateLimit(st.snap.Settings().RRL, w, resp, res); resp == nil {
+		if resp = h.srv.rateLimit(st.rrl, w, resp, res); resp == nil {
 			return
 		}
 	}

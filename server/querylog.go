@@ -8,18 +8,14 @@ import (
 
 // observe counts an answered query and, with query_log on, logs it.
 func (h *handler) observe(w dns.ResponseWriter, req, resp *dns.Msg, st *state, d time.Duration) {
-	set := st.snap.Settings()
-	link := "none"
-	if i := st.snap.ListenLink(h.addr); i >= 0 {
-		link = set.Links[i].Name
-	}
+	link := st.linkName(st.snap.ListenLink(h.addr))
 	var qtype uint16
 	qname := ""
 	if len(req.Question) == 1 {
 		qtype, qname = req.Question[0].Qtype, req.Question[0].Name
 	}
 	h.srv.metrics.query(qtype, uint16(resp.Rcode), h.udp, link, d)
-	if set.QueryLog {
+	if st.queryLog {
 		h.srv.log.Info("query", "client", w.RemoteAddr().String(), "transport", transport(h.udp), "link", link,
 			"qname", qname, "qtype", typeName(qtype), "rcode", dns.RcodeToString[resp.Rcode], "duration", d)
 	}

@@ -37,10 +37,29 @@ type state struct {
 	snap  *zone.Snapshot
 	up    zone.LinkSet
 	cache *answerCache // packed replies made from exactly this snap and up
+
+	// What every query asks of the settings, taken out once here rather
+	// than copying the snapshot's Settings on each query.
+	queryLog  bool
+	rrl       zone.RRL
+	linkNames []string // by link index, for metrics and the query log
 }
 
 func newState(snap *zone.Snapshot, up zone.LinkSet) *state {
-	return &state{snap: snap, up: up, cache: newAnswerCache(answerCacheSlots)}
+	set := snap.Settings()
+	st := &state{snap: snap, up: up, cache: newAnswerCache(answerCacheSlots), queryLog: set.QueryLog, rrl: set.RRL}
+	for _, l := range set.Links {
+		st.linkNames = append(st.linkNames, l.Name)
+	}
+	return st
+}
+
+// linkName names a link index for metrics and logs ("none" for no link).
+func (st *state) linkName(link int) string {
+	if link >= 0 && link < len(st.linkNames) {
+		return st.linkNames[link]
+	}
+	return "none"
 }
 
 // Server is an authoritative DNS server for the zones of one config file.

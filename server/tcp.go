@@ -163,10 +163,10 @@ func (t *tcpServer) answer(conn net.Conn, w *tcpWriter, query []byte, q *wireQue
 		return false // nothing to serve yet
 	}
 	link := st.snap.ListenLink(t.addr)
-	if !st.snap.Settings().QueryLog {
+	if !st.queryLog {
 		if reply, e := st.fastAnswer(query, link, t.srv.rotate.Add(1), false, q, *out); e != nil {
 			*out = reply[:0]
-			t.srv.metrics.query(q.qtype, uint16(reply[3]&0x0F), false, linkName(st, link), time.Since(start))
+			t.srv.metrics.query(q.qtype, uint16(reply[3]&0x0F), false, st.linkName(link), time.Since(start))
 			return w.writeFrame(reply) == nil
 		}
 	}
@@ -183,9 +183,7 @@ func (t *tcpServer) answer(conn net.Conn, w *tcpWriter, query []byte, q *wireQue
 	w.tsig.prepare(req, query, keyring{t.srv})
 	conn.SetWriteDeadline(time.Now().Add(tcpWriteTimeout))
 	t.handler.ServeDNS(w, req)
-	if q.keyLen > 0 && st.cache.get(q.key[:q.keyLen]) == nil {
-		st.fillCache(q, link)
-	}
+	st.fillAfterMiss(q, link)
 	return !w.closed
 }
 
