@@ -79,14 +79,7 @@ expect() {
 	want=$(sort)
 	# shellcheck disable=SC2086
 	got=$(dig @127.0.0.1 -p "$port" +time=2 +tries=1 $args 2>&1 | sort) || true
-	if [ "$got" = "$want" ]; then
-		passed=$((passed + 1))
-		echo "ok   $name"
-	else
-		failed=$((failed + 1))
-		echo "FAIL $name: dig $args"
-		diff -u <(echo "$want") <(echo "$got") | sed 's/^/    /' || true
-	fi
+	tally "$name" "$args" "$want" "$got"
 }
 
 # expect_header NAME "DIG ARGS" "status=S flags=F": checks the reply header.
@@ -95,16 +88,20 @@ expect_header() {
 	# shellcheck disable=SC2086
 	out=$(dig @127.0.0.1 -p "$port" +time=2 +tries=1 $args 2>&1) || true
 	got="status=$(sed -n "s/.*status: \([A-Z]*\),.*/\1/p" <<<"$out") flags=$(sed -n "s/^;; flags: \([a-z ]*\);.*/\1/p" <<<"$out")"
-	if [ "$got" = "$want" ]; then
-		passed=$((passed + 1))
-		echo "ok   $name"
-	else
-		failed=$((failed + 1))
-		echo "FAIL $name: dig $args"
-		diff -u <(echo "$want") <(echo "$got") | sed "s/^/    /" || true
-	fi
+	tally "$name" "$args" "$want" "$got"
 }
 
+# tally NAME "DIG ARGS" WANT GOT: counts a check, with the diff on mismatch.
+tally() {
+	if [ "$4" = "$3" ]; then
+		passed=$((passed + 1))
+		echo "ok   $1"
+	else
+		failed=$((failed + 1))
+		echo "FAIL $1: dig $2"
+		diff -u <(echo "$3") <(echo "$4") | sed 's/^/    /' || true
+	fi
+}
 
 # finish: prints the step's tally and fails it on any mismatch.
 finish() {
