@@ -163,6 +163,9 @@ func (z *zoneData) addOwner(pz *parsedZone, o *parsedOwner, linkIndex map[string
 		set := &rrset{rtype: t, ttl: ttl, mode: o.linkMode, publish: o.mxPublish}
 		if t == dns.TypeA || t == dns.TypeAAAA {
 			set.addAddresses(recs, linkIndex, diags)
+			if len(set.links) > 0 {
+				z.linked = append(z.linked, linkedSet{owner: o.name, set: set})
+			}
 		} else {
 			for _, rec := range recs {
 				set.rrs = append(set.rrs, rec.rr)

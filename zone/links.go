@@ -97,26 +97,29 @@ func (l *lookup) rotateGroups(rrs []dns.RR) []dns.RR {
 // Stranded lists the link-mapped address sets none of whose links is in
 // up: they answer every address until a link returns. The server logs
 // these when link state changes.
+// It looks only at the link-mapped sets each zone listed when it was
+// built, not at every name: it runs on every reload and link change.
 func (s *Snapshot) Stranded(up LinkSet) []string {
 	var out []string
 	for _, z := range s.zones {
-		for _, n := range z.nodes {
-			for _, set := range n.sets {
-				if len(set.links) == 0 {
-					continue
+		for _, ls := range z.linked {
+			stranded := true
+			for _, la := range ls.set.links {
+				if up.Has(la.link) {
+					stranded = false
+					break
 				}
-				stranded := true
-				for _, la := range set.links {
-					if up.Has(la.link) {
-						stranded = false
-						break
-					}
-				}
-				if stranded {
-					out = append(out, n.name+" "+strings.ToUpper(dns.TypeToString[set.rtype]))
-				}
+			}
+			if stranded {
+				out = append(out, ls.owner+" "+strings.ToUpper(dns.TypeToString[ls.set.rtype]))
 			}
 		}
 	}
 	return out
+}
+
+// linkedSet is a link-mapped address set and the name that holds it.
+type linkedSet struct {
+	owner string
+	set   *rrset
 }

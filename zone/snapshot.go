@@ -46,9 +46,10 @@ type zoneData struct {
 	file     string
 	soa      *dns.SOA
 	nodes    map[string]*node
-	wildcard bool     // some name starts with "*."; skip the wildcard step otherwise
-	cuts     bool     // some name below the apex has NS; skip the delegation step otherwise
-	mxSets   []*rrset // every MX set, for the passes that look across zones
+	wildcard bool        // some name starts with "*."; skip the wildcard step otherwise
+	cuts     bool        // some name below the apex has NS; skip the delegation step otherwise
+	mxSets   []*rrset    // every MX set, for the passes that look across zones
+	linked   []linkedSet // every link-mapped address set, for Stranded
 	hash     [32]byte
 	transfer *Transfer // nil: the top-level setting
 }
