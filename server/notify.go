@@ -44,15 +44,11 @@ func newNotifier(s *Server) *notifier {
 // changedZones lists the zones of next whose serial differs from prev's,
 // new zones included.
 func changedZones(prev, next *zone.Snapshot) []zone.ZoneInfo {
-	old := make(map[string]uint32)
-	if prev != nil {
-		for _, z := range prev.Zones() {
-			old[z.Origin] = z.Serial
-		}
-	}
 	var out []zone.ZoneInfo
 	for _, z := range next.Zones() {
-		if serial, ok := old[z.Origin]; !ok || serial != z.Serial {
+		if prev == nil {
+			out = append(out, z)
+		} else if serial, ok := prev.Serial(z.Origin); !ok || serial != z.Serial {
 			out = append(out, z)
 		}
 	}

@@ -96,7 +96,7 @@ func (s *Server) reload() ReloadResult {
 	case s.swapped <- struct{}{}:
 	default:
 	}
-	s.log.Info("reloaded", "config", s.path, "zones", len(snap.Zones()), "warnings", len(diags.Warnings()), "took", res.Duration)
+	s.log.Info("reloaded", "config", s.path, "zones", snap.ZoneCount(), "warnings", len(diags.Warnings()), "took", res.Duration)
 	return res
 }
 

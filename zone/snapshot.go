@@ -123,6 +123,18 @@ func (s *Snapshot) Concerns(path string) bool {
 	return false
 }
 
+// ZoneCount is how many zones are served.
+func (s *Snapshot) ZoneCount() int { return len(s.zones) }
+
+// Serial returns the serial of the zone with the given canonical origin.
+func (s *Snapshot) Serial(origin string) (uint32, bool) {
+	z, ok := s.zones[origin]
+	if !ok {
+		return 0, false
+	}
+	return z.soa.Serial, true
+}
+
 // Zones lists the zones served, sorted by origin.
 func (s *Snapshot) Zones() []ZoneInfo {
 	out := make([]ZoneInfo, 0, len(s.zones))

@@ -25,7 +25,7 @@ func runCheck(args []string, stdout, stderr io.Writer) error {
 		fmt.Fprintf(stdout, "%s: %s, %s\n", *config, plural(nerr, "error"), plural(nwarn, "warning"))
 		return &exitError{code: 1}
 	}
-	fmt.Fprintf(stdout, "%s: ok, %s, %s\n", *config, plural(len(snap.Zones()), "zone"), plural(nwarn, "warning"))
+	fmt.Fprintf(stdout, "%s: ok, %s, %s\n", *config, plural(snap.ZoneCount(), "zone"), plural(nwarn, "warning"))
 	return nil
 }
 
