@@ -195,7 +195,10 @@ type batch struct {
 	names  [udpBatch]unix.RawSockaddrAny
 	bufs   [udpBatch][]byte
 	reply  [udpBatch][]byte
-	q      wireQuery
+	// peers are passed to the answer path by pointer: a datagramPeer
+	// value put in the peer interface would cost an allocation a query.
+	peers [udpBatch]datagramPeer
+	q     wireQuery
 }
 
 func newBatch() *batch {
@@ -244,30 +247,7 @@ func (r *udpReader) serve() {
 		if st == nil {
 			continue // nothing to serve yet
 		}
-		k := 0
-		for i := 0; i < int(n); i++ {
-			if b.in[i].hdr.Flags&unix.MSG_TRUNC != 0 {
-				continue
-			}
-			query := b.bufs[i][:b.in[i].len]
-			if !r.srv.worthAnswer(query) {
-				continue
-			}
-			rotate++
-			peer := datagramPeer{name: &b.names[i], len: b.in[i].hdr.Namelen, local: r.local}
-			reply := r.srv.answerDatagram(st, query, r.addr, rotate, peer, r.handler, &b.q, b.reply[k])
-			if len(reply) == 0 {
-				continue
-			}
-			if cap(reply) > cap(b.reply[k]) {
-				b.reply[k] = reply[:0]
-			}
-			b.iovOut[k].Base = &reply[0]
-			b.iovOut[k].SetLen(len(reply))
-			b.out[k].hdr = unix.Msghdr{Name: b.in[i].hdr.Name, Namelen: b.in[i].hdr.Namelen, Iov: &b.iovOut[k]}
-			b.out[k].hdr.SetIovlen(1)
-			k++
-		}
+		k := r.answerBatch(st, b, int(n), &rotate)
 		for sent := 0; sent < k; {
 			m, _, errno := unix.RawSyscall6(unix.SYS_SENDMMSG, uintptr(r.fd), uintptr(unsafe.Pointer(&b.out[sent])), uintptr(k-sent), 0, 0, 0)
 			if errno == unix.EINTR {
@@ -283,6 +263,38 @@ func (r *udpReader) serve() {
 	}
 }
 
+// answerBatch answers the n datagrams read into b, leaving the replies
+// ready in b.out, and returns how many there are. It allocates nothing
+// for a query the answer cache holds (udpbatch_linux_test.go).
+func (r *udpReader) answerBatch(st *state, b *batch, n int, rotate *uint32) int {
+	k := 0
+	for i := 0; i < n; i++ {
+		if b.in[i].hdr.Flags&unix.MSG_TRUNC != 0 {
+			continue
+		}
+		query := b.bufs[i][:b.in[i].len]
+		if !r.srv.worthAnswer(query) {
+			continue
+		}
+		*rotate++
+		peer := &b.peers[i]
+		*peer = datagramPeer{name: &b.names[i], len: b.in[i].hdr.Namelen, local: r.local}
+		reply := r.srv.answerDatagram(st, query, r.addr, *rotate, peer, r.handler, &b.q, b.reply[k])
+		if len(reply) == 0 {
+			continue
+		}
+		if cap(reply) > cap(b.reply[k]) {
+			b.reply[k] = reply[:0]
+		}
+		b.iovOut[k].Base = &reply[0]
+		b.iovOut[k].SetLen(len(reply))
+		b.out[k].hdr = unix.Msghdr{Name: b.in[i].hdr.Name, Namelen: b.in[i].hdr.Namelen, Iov: &b.iovOut[k]}
+		b.out[k].hdr.SetIovlen(1)
+		k++
+	}
+	return k
+}
+
 // datagramPeer is where a datagram came from, as the kernel wrote it.
 type datagramPeer struct {
 	name  *unix.RawSockaddrAny
@@ -290,10 +302,10 @@ type datagramPeer struct {
 	local net.Addr
 }
 
-func (p datagramPeer) localAddr() net.Addr { return p.local }
+func (p *datagramPeer) localAddr() net.Addr { return p.local }
 
 // addr is the peer's IP address, without allocating.
-func (p datagramPeer) addr() netip.Addr {
+func (p *datagramPeer) addr() netip.Addr {
 	switch p.name.Addr.Family {
 	case unix.AF_INET:
 		sa := (*unix.RawSockaddrInet4)(unsafe.Pointer(p.name))
@@ -306,7 +318,7 @@ func (p datagramPeer) addr() netip.Addr {
 }
 
 // udpAddr is the peer as a net.Addr, for the general path.
-func (p datagramPeer) udpAddr() net.Addr {
+func (p *datagramPeer) udpAddr() net.Addr {
 	var port *uint16 // in network byte order
 	switch p.name.Addr.Family {
 	case unix.AF_INET:
