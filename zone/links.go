@@ -44,7 +44,7 @@ func (l *lookup) linkAddresses(set *rrset) []dns.RR {
 // published. Equal preferences are rotated so senders share them.
 func (l *lookup) mxRecords(set *rrset) []dns.RR {
 	chosen := set.rrs
-	if health := l.snap.mxHealth[set]; set.publish != publishAll && health != nil {
+	if health := l.healthOf(set); set.publish != publishAll && health != nil {
 		chosen = nil
 		for i, rr := range set.rrs {
 			if !health[i].healthy(l.client.Up) {

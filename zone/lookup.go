@@ -16,7 +16,8 @@ type Client struct {
 // NoLink is the Client.Link of a query that arrived on no link's address.
 const NoLink = -1
 
-// Result is an answer before it is put into a message.
+// Result is an answer before it is put into a message. Its records may
+// be the snapshot's own: they are read only.
 type Result struct {
 	Rcode         int
 	Authoritative bool
@@ -74,6 +75,19 @@ type lookup struct {
 	res    Result
 	// extraDone holds targets whose addresses are already in Extra.
 	extraDone []string
+	// mxSet and mxSetHealth remember the last MX set's health: the TTL
+	// and the choice of records both ask for it.
+	mxSet       *rrset
+	mxSetHealth []mxHealth
+}
+
+// healthOf is the link health of an MX set's targets, nil when none
+// depends on a link.
+func (l *lookup) healthOf(set *rrset) []mxHealth {
+	if set != l.mxSet {
+		l.mxSet, l.mxSetHealth = set, l.snap.mxHealth[set]
+	}
+	return l.mxSetHealth
 }
 
 // resolve answers for name, writing owner (the name as asked) in records
@@ -186,10 +200,11 @@ func (l *lookup) negative(rcode int) {
 // TTL, and adds the addresses of the hosts they name.
 func (l *lookup) answer(set *rrset, rrs []dns.RR, owner string) {
 	ttl := l.ttl(set)
+	if l.res.Answer == nil {
+		l.res.Answer = make([]dns.RR, 0, len(rrs))
+	}
 	for _, rr := range rrs {
-		rr = dns.Copy(rr)
-		hdr := rr.Header()
-		hdr.Name, hdr.Ttl = owner, ttl
+		rr = withHeader(rr, owner, ttl)
 		l.res.Answer = append(l.res.Answer, rr)
 		switch rr := rr.(type) {
 		case *dns.MX:
@@ -205,7 +220,7 @@ func (l *lookup) answer(set *rrset, rrs []dns.RR, owner string) {
 // ttl is the set's TTL, capped at link_ttl when the answer depends on
 // link state, so that resolvers notice a failover soon.
 func (l *lookup) ttl(set *rrset) uint32 {
-	if set.linkDependent || set.rtype == dns.TypeMX && l.snap.mxHealth[set] != nil {
+	if set.linkDependent || set.rtype == dns.TypeMX && l.healthOf(set) != nil {
 		return min(set.ttl, l.snap.settings.LinkTTL)
 	}
 	return set.ttl
@@ -230,9 +245,7 @@ func (l *lookup) addAddresses(host string, glue bool) {
 		if set := n.set(t); set != nil {
 			ttl := l.ttl(set)
 			for _, rr := range l.records(set) {
-				rr = dns.Copy(rr)
-				rr.Header().Ttl = ttl
-				l.res.Extra = append(l.res.Extra, rr)
+				l.res.Extra = append(l.res.Extra, withHeader(rr, rr.Header().Name, ttl))
 			}
 		}
 	}
@@ -251,6 +264,19 @@ func (l *lookup) records(set *rrset) []dns.RR {
 	default:
 		return set.rrs
 	}
+}
+
+// withHeader is rr owned by owner with ttl: rr itself when it already
+// is, which is the common case, else a copy. Records in a Result may
+// thus be the snapshot's own, and are read only.
+func withHeader(rr dns.RR, owner string, ttl uint32) dns.RR {
+	if hdr := rr.Header(); hdr.Name == owner && hdr.Ttl == ttl {
+		return rr
+	}
+	rr = dns.Copy(rr)
+	hdr := rr.Header()
+	hdr.Name, hdr.Ttl = owner, ttl
+	return rr
 }
 
 // rotate starts rrs at the client's rotation, and notes the rotation's
