@@ -4,6 +4,7 @@ import (
 	"os"
 	"runtime"
 	"sync"
+	"sync/atomic"
 )
 
 // fileKey tells one version of a file from another without reading it: a
@@ -39,19 +40,18 @@ func statKey(file string) (fileKey, int64, error) {
 // finish in.
 func readZoneFiles(files []string, prev map[string]*parsedFile, diags *Diagnostics) ([]source, map[string]*parsedFile) {
 	out := make([]*parsedFile, len(files))
-	next := make(chan int)
+	// Workers take the next file from a counter: on a reload nearly every
+	// file is only stat'ed, and a channel hand-off per file cost more
+	// than the stat.
+	var next atomic.Int64
 	var wg sync.WaitGroup
 	for range min(runtime.GOMAXPROCS(0), len(files)) {
 		wg.Go(func() {
-			for i := range next {
+			for i := int(next.Add(1) - 1); i < len(files); i = int(next.Add(1) - 1) {
 				out[i] = readZoneFile(files[i], prev[files[i]])
 			}
 		})
 	}
-	for i := range files {
-		next <- i
-	}
-	close(next)
 	wg.Wait()
 	sources := make([]source, len(files))
 	cache := make(map[string]*parsedFile, len(files))
