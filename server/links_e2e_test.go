@@ -5,7 +5,6 @@ package server
 // and an HTTP one that the test opens, fails and restores itself.
 
 import (
-	"context"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -143,13 +142,7 @@ func startLinks(t *testing.T) *linkEnv {
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		defer cancel()
-		if err := s.Shutdown(ctx); err != nil {
-			t.Errorf("shutdown: %v", err)
-		}
-	})
+	stopAtCleanup(t, s)
 	e.s = s
 	e.addr = map[string]string{}
 	for _, a := range s.Addrs() {

@@ -1,7 +1,6 @@
 package server
 
 import (
-	"context"
 	"net"
 	"testing"
 	"time"
@@ -23,13 +22,7 @@ func bareServer(t *testing.T) *Server {
 	}
 	s.initLimits()
 	s.state.Store(newState(&zone.Snapshot{}, 0))
-	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		defer cancel()
-		if err := s.Shutdown(ctx); err != nil {
-			t.Errorf("shutdown: %v", err)
-		}
-	})
+	stopAtCleanup(t, s)
 	return s
 }
 

@@ -53,6 +53,13 @@ func startServer(t *testing.T, config string) (*Server, string, <-chan ReloadRes
 	if err != nil {
 		t.Fatal(err)
 	}
+	stopAtCleanup(t, s)
+	return s, path, reloads
+}
+
+// stopAtCleanup shuts s down when the test ends, failing it if the
+// shutdown does not finish in time.
+func stopAtCleanup(t testing.TB, s *Server) {
 	t.Cleanup(func() {
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		defer cancel()
@@ -60,7 +67,6 @@ func startServer(t *testing.T, config string) (*Server, string, <-chan ReloadRes
 			t.Errorf("shutdown: %v", err)
 		}
 	})
-	return s, path, reloads
 }
 
 func exchange(t *testing.T, s *Server, network, name string, qtype uint16) *dns.Msg {

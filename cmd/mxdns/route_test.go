@@ -1,17 +1,10 @@
 package main
 
 import (
-	"context"
 	"encoding/json"
-	"io"
-	"log/slog"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
-	"time"
-
-	"github.com/mxdns/mxdns/server"
 )
 
 func TestRouteCommand(t *testing.T) {
@@ -27,18 +20,7 @@ zones:
   192.0.2.0/24:
     ns: [ns1.example.com.]
 `
-	if err := os.WriteFile(path, []byte(config), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	s, err := server.New(server.Options{Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), ConfigPath: path})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		defer cancel()
-		s.Shutdown(ctx)
-	}()
+	s := serveConfig(t, path, config)
 	addr := s.Addrs()[0].UDP.String()
 
 	out, errOut, code := runArgs(t, "route", "-json", "example.com", "@"+addr)

@@ -4,11 +4,15 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/mxdns/mxdns/server"
 )
 
 func runArgs(t *testing.T, args ...string) (stdout, stderr string, code int) {
@@ -91,4 +95,22 @@ func TestServeStopsOnCancel(t *testing.T) {
 	if !strings.Contains(stderr.String(), `"msg":"shutting down"`) {
 		t.Errorf("log:\n%s", stderr.String())
 	}
+}
+
+// serveConfig writes config to path and serves it until the test ends.
+func serveConfig(t *testing.T, path, config string) *server.Server {
+	t.Helper()
+	if err := os.WriteFile(path, []byte(config), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	s, err := server.New(server.Options{Logger: slog.New(slog.DiscardHandler), ConfigPath: path})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		s.Shutdown(ctx)
+	})
+	return s
 }

@@ -2,14 +2,10 @@ package main
 
 import (
 	"context"
-	"os"
 	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
-	"time"
-
-	"github.com/mxdns/mxdns/server"
 )
 
 func TestStatus(t *testing.T) {
@@ -26,18 +22,7 @@ zones:
     records:
       ns1: {a: {wan1: 192.0.2.53, wan2: 198.51.100.53}}
 `
-	if err := os.WriteFile(path, []byte(config), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	s, err := server.New(server.Options{ConfigPath: path})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		defer cancel()
-		s.Shutdown(ctx)
-	}()
+	s := serveConfig(t, path, config)
 
 	out, stderr, code := runArgs(t, "status", "-admin", s.AdminAddr().String())
 	if code != 0 {
