@@ -133,10 +133,10 @@ func (t *tcpServer) serveConn(conn net.Conn) {
 		if br.Buffered() < size {
 			conn.SetReadDeadline(time.Now().Add(tcpReadTimeout))
 		}
-		msg = msg[:size]
 		if size > cap(msg) {
 			msg = make([]byte, size)
 		}
+		msg = msg[:size]
 		if _, err := io.ReadFull(br, msg); err != nil {
 			return
 		}

@@ -126,3 +126,22 @@ func TestTCPSlowClientDoesNotBlockOthers(t *testing.T) {
 		t.Fatal("slow client still connected after 5s, want it closed after the read timeout")
 	}
 }
+
+// TestTCPQueryLargerThanTheFirstBuffer sends a query of 700 bytes (EDNS
+// padding) and expects an answer: the read buffer starts smaller.
+func TestTCPQueryLargerThanTheFirstBuffer(t *testing.T) {
+	_, addr := startTCP(t)
+	m := new(dns.Msg)
+	m.SetQuestion("example.com.", dns.TypeMX)
+	m.SetEdns0(1232, false)
+	opt := m.IsEdns0()
+	opt.Option = append(opt.Option, &dns.EDNS0_PADDING{Padding: make([]byte, 640)})
+	c := &dns.Client{Net: "tcp", Timeout: 5 * time.Second}
+	r, _, err := c.Exchange(m, addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r.Id != m.Id || r.Rcode != dns.RcodeSuccess || len(r.Answer) == 0 {
+		t.Fatalf("reply: %v", r)
+	}
+}
