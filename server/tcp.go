@@ -98,7 +98,7 @@ func (t *tcpServer) close() error {
 
 func (t *tcpServer) serveConn(conn net.Conn) {
 	br := bufio.NewReaderSize(conn, 16<<10)
-	bw := bufio.NewWriterSize(conn, 16<<10)
+	bw := bufio.NewWriterSize(deadlineWriter{conn}, 16<<10)
 	w := &tcpWriter{conn: conn, bw: bw}
 	var (
 		q      wireQuery
@@ -112,11 +112,8 @@ func (t *tcpServer) serveConn(conn net.Conn) {
 	for ; ; wait = tcpIdleTimeout {
 		if br.Buffered() == 0 {
 			// Nothing more has arrived: send what is answered, then wait.
-			if bw.Buffered() > 0 {
-				conn.SetWriteDeadline(time.Now().Add(tcpWriteTimeout))
-				if bw.Flush() != nil {
-					return
-				}
+			if bw.Buffered() > 0 && bw.Flush() != nil {
+				return
 			}
 			conn.SetReadDeadline(time.Now().Add(wait))
 			if _, err := br.Peek(1); err != nil {
@@ -140,7 +137,7 @@ func (t *tcpServer) serveConn(conn net.Conn) {
 		if _, err := io.ReadFull(br, msg); err != nil {
 			return
 		}
-		if !t.answer(conn, w, msg, &q, &out) {
+		if !t.answer(w, msg, &q, &out) {
 			return
 		}
 	}
@@ -149,7 +146,7 @@ func (t *tcpServer) serveConn(conn net.Conn) {
 // answer replies to one query; false ends the connection. Like a
 // datagram, a plain query is answered from the cache when it can be, and
 // everything else by the handler, which then fills the cache.
-func (t *tcpServer) answer(conn net.Conn, w *tcpWriter, query []byte, q *wireQuery, out *[]byte) (ok bool) {
+func (t *tcpServer) answer(w *tcpWriter, query []byte, q *wireQuery, out *[]byte) (ok bool) {
 	defer func() {
 		if v := recover(); v != nil {
 			t.srv.notePanic(v, t.addr)
@@ -181,10 +178,20 @@ func (t *tcpServer) answer(conn net.Conn, w *tcpWriter, query []byte, q *wireQue
 		return true // never answer a response
 	}
 	w.tsig.prepare(req, query, keyring{t.srv})
-	conn.SetWriteDeadline(time.Now().Add(tcpWriteTimeout))
 	t.handler.ServeDNS(w, req)
 	st.fillAfterMiss(q, link)
 	return !w.closed
+}
+
+// deadlineWriter gives each socket write its own tcpWriteTimeout. A
+// deadline set once before a flush is not enough: the buffered writer
+// also writes by itself when full (mid-batch, mid-transfer), and a
+// transfer may rightly take far longer in all than any one write should.
+type deadlineWriter struct{ conn net.Conn }
+
+func (d deadlineWriter) Write(b []byte) (int, error) {
+	d.conn.SetWriteDeadline(time.Now().Add(tcpWriteTimeout))
+	return d.conn.Write(b)
 }
 
 // tcpWriter is the dns.ResponseWriter of a connection for the queries the
