@@ -137,11 +137,7 @@ func (s *Server) openListener(addr string) (*listener, error) {
 	}
 	l := &listener{addr: addr, udp: g}
 	l.tcp = newTCPServer(s, addr, limitListener{ln, &s.conns}, guard{&handler{srv: s, addr: addr}, &s.panicLog})
-	l.wg.Go(func() {
-		if err := l.tcp.serve(); err != nil {
-			s.log.Error("serve tcp", "listen", addr, "err", err)
-		}
-	})
+	l.wg.Go(l.tcp.serve)
 	return l, nil
 }
 

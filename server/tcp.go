@@ -36,22 +36,30 @@ func newTCPServer(srv *Server, addr string, ln net.Listener, h dns.Handler) *tcp
 	return &tcpServer{srv: srv, addr: addr, ln: ln, handler: h, conns: make(map[net.Conn]struct{})}
 }
 
-func (t *tcpServer) serve() error {
+// serve accepts connections until close. A failed accept (out of file
+// descriptors, say) is retried after a growing pause, as net/http does:
+// giving up would end TCP service for good while UDP goes on.
+func (t *tcpServer) serve() {
+	var delay time.Duration
 	for {
 		conn, err := t.ln.Accept()
 		if err != nil {
 			if t.closing() {
-				return nil
+				return
 			}
-			var ne net.Error
-			if errors.As(err, &ne) && ne.Timeout() {
-				continue
+			if delay == 0 {
+				delay = 5 * time.Millisecond
+				t.srv.log.Warn("accept failed, retrying", "listen", t.addr, "err", err)
+			} else {
+				delay = min(2*delay, time.Second)
 			}
-			return err
+			time.Sleep(delay)
+			continue
 		}
+		delay = 0
 		if !t.track(conn) {
 			conn.Close()
-			return nil
+			return
 		}
 		t.wg.Go(func() {
 			defer t.untrack(conn)

@@ -3,8 +3,11 @@ package server
 import (
 	"bufio"
 	"encoding/binary"
+	"errors"
 	"io"
+	"log/slog"
 	"net"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -38,13 +41,14 @@ func testConfigServer(t *testing.T) *Server {
 func serveTCP(t *testing.T, srv *Server, ln net.Listener, h dns.Handler) *tcpServer {
 	t.Helper()
 	ts := newTCPServer(srv, "127.0.0.1:0", ln, h)
-	done := make(chan error, 1)
-	go func() { done <- ts.serve() }()
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		ts.serve()
+	}()
 	t.Cleanup(func() {
 		ts.close()
-		if err := <-done; err != nil {
-			t.Errorf("serve: %v", err)
-		}
+		<-done
 	})
 	return ts
 }
@@ -301,5 +305,33 @@ func TestTCPLongAnswerOutlivesTheWriteTimeout(t *testing.T) {
 		if _, err := io.ReadFull(br, make([]byte, binary.BigEndian.Uint16(l[:]))); err != nil {
 			t.Fatalf("message %d of %d: %v", i+1, frames, err)
 		}
+	}
+}
+
+// TestTCPAcceptErrorIsRetried fails a few accepts, as when out of file
+// descriptors: the server must keep accepting, and log the trouble once.
+func TestTCPAcceptErrorIsRetried(t *testing.T) {
+	srv := testConfigServer(t)
+	var logs syncBuffer
+	srv.log = slog.New(slog.NewTextHandler(&logs, nil))
+	emfile := &net.OpError{Op: "accept", Net: "tcp", Err: errors.New("too many open files")}
+	ln := newPipeListener(emfile, emfile, emfile)
+	serveTCP(t, srv, ln, guard{&handler{srv: srv, addr: "127.0.0.1:0"}, &srv.panicLog})
+	conn := ln.dial(t)
+	conn.SetDeadline(time.Now().Add(5 * time.Second))
+	m := new(dns.Msg)
+	m.SetQuestion("example.com.", dns.TypeMX)
+	if err := (&dns.Conn{Conn: conn}).WriteMsg(m); err != nil {
+		t.Fatal(err)
+	}
+	r, err := (&dns.Conn{Conn: conn}).ReadMsg()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r.Id != m.Id || len(r.Answer) == 0 {
+		t.Fatalf("reply: %v", r)
+	}
+	if n := strings.Count(logs.String(), "accept failed"); n != 1 {
+		t.Errorf("%d accept failures logged, want 1:\n%s", n, logs.String())
 	}
 }
