@@ -30,7 +30,7 @@ func FuzzPacket(f *testing.F) {
 		f.Fatal(err)
 	}
 	s := testServer(f, snap)
-	h := guard{&handler{srv: s, addr: "fuzz", udp: true}, &s.panicLog}
+	h := &handler{srv: s, addr: "fuzz", udp: true}
 	for _, m := range seedQueries() {
 		b, err := m.Pack()
 		if err != nil {

@@ -128,7 +128,7 @@ func (s *Server) closeListeners(ctx context.Context, ls []*listener) error {
 // openListener binds addr over UDP (one reuse-port socket per core, see
 // udpbatch_linux.go) and TCP, and starts serving both.
 func (s *Server) openListener(addr string) (*listener, error) {
-	udpHandler := guard{&handler{srv: s, addr: addr, udp: true}, &s.panicLog}
+	udpHandler := &handler{srv: s, addr: addr, udp: true}
 	g, ln, err := bindPair(addr, func(a string) (*udpGroup, error) {
 		return listenUDPBatch(s, a, udpReaderCount(), udpHandler)
 	})
@@ -136,7 +136,7 @@ func (s *Server) openListener(addr string) (*listener, error) {
 		return nil, err
 	}
 	l := &listener{addr: addr, udp: g}
-	l.tcp = newTCPServer(s, addr, limitListener{ln, &s.conns}, guard{&handler{srv: s, addr: addr}, &s.panicLog})
+	l.tcp = newTCPServer(s, addr, limitListener{ln, &s.conns}, &handler{srv: s, addr: addr})
 	l.wg.Go(l.tcp.serve)
 	return l, nil
 }

@@ -25,7 +25,7 @@ func startTCP(t *testing.T) (*tcpServer, string) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return serveTCP(t, srv, ln, guard{&handler{srv: srv, addr: "127.0.0.1:0"}, &srv.panicLog}), ln.Addr().String()
+	return serveTCP(t, srv, ln, &handler{srv: srv, addr: "127.0.0.1:0"}), ln.Addr().String()
 }
 
 func testConfigServer(t *testing.T) *Server {
@@ -224,7 +224,7 @@ func TestTCPClientThatNeverReadsIsDisconnected(t *testing.T) {
 	t.Cleanup(func() { tcpWriteTimeout = old })
 	srv := testConfigServer(t)
 	ln := newPipeListener()
-	serveTCP(t, srv, ln, guard{&handler{srv: srv, addr: "127.0.0.1:0"}, &srv.panicLog})
+	serveTCP(t, srv, ln, &handler{srv: srv, addr: "127.0.0.1:0"})
 	m := new(dns.Msg)
 	m.SetQuestion("example.com.", dns.TypeMX)
 	q, _ := m.Pack()
@@ -316,7 +316,7 @@ func TestTCPAcceptErrorIsRetried(t *testing.T) {
 	srv.log = slog.New(slog.NewTextHandler(&logs, nil))
 	emfile := &net.OpError{Op: "accept", Net: "tcp", Err: errors.New("too many open files")}
 	ln := newPipeListener(emfile, emfile, emfile)
-	serveTCP(t, srv, ln, guard{&handler{srv: srv, addr: "127.0.0.1:0"}, &srv.panicLog})
+	serveTCP(t, srv, ln, &handler{srv: srv, addr: "127.0.0.1:0"})
 	conn := ln.dial(t)
 	conn.SetDeadline(time.Now().Add(5 * time.Second))
 	m := new(dns.Msg)

@@ -23,7 +23,7 @@ func TestUDPBatchAnswersLikeTheGeneralPath(t *testing.T) {
 		t.Fatal(err)
 	}
 	srv := testServer(t, snap)
-	g, err := listenUDPBatch(srv, "127.0.0.1:0", 2, guard{&handler{srv: srv, addr: "127.0.0.1:0", udp: true}, &srv.panicLog})
+	g, err := listenUDPBatch(srv, "127.0.0.1:0", 2, &handler{srv: srv, addr: "127.0.0.1:0", udp: true})
 	if err != nil {
 		t.Fatal(err)
 	}
