@@ -164,9 +164,6 @@ func (t *tcpServer) answer(w *tcpWriter, query []byte, q *wireQuery, out *[]byte
 	}()
 	start := time.Now()
 	st := t.srv.state.Load()
-	if st == nil {
-		return false // nothing to serve yet
-	}
 	link := st.snap.ListenLink(t.addr)
 	if !st.queryLog {
 		if reply, e := st.fastAnswer(query, link, t.srv.rotate.Add(1), false, q, *out); e != nil {

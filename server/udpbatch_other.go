@@ -59,9 +59,6 @@ func (g *udpGroup) serve(srv *Server, h dns.Handler) {
 			continue
 		}
 		st := srv.state.Load()
-		if st == nil {
-			continue // nothing to serve yet
-		}
 		rotate++
 		p := netPeer{from: from.(*net.UDPAddr), local: g.local}
 		if reply := srv.answerDatagram(st, buf[:n], g.addr, rotate, p, h, &q, out); len(reply) > 0 {
