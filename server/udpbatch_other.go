@@ -3,11 +3,10 @@
 package server
 
 import (
+	"errors"
 	"net"
 	"net/netip"
 	"sync"
-	"sync/atomic"
-	"time"
 
 	"github.com/miekg/dns"
 )
@@ -21,7 +20,6 @@ type udpGroup struct {
 	addr  string
 	local net.Addr
 	pc    net.PacketConn
-	stop  atomic.Bool
 	wg    sync.WaitGroup
 }
 
@@ -52,9 +50,11 @@ func (g *udpGroup) serve(srv *Server, h dns.Handler) {
 	out := make([]byte, 0, 4096)
 	var q wireQuery
 	var rotate uint32
-	for !g.stop.Load() {
-		g.pc.SetReadDeadline(time.Now().Add(200 * time.Millisecond))
+	for {
 		n, from, err := g.pc.ReadFrom(buf)
+		if errors.Is(err, net.ErrClosed) {
+			return // by close
+		}
 		if err != nil || !srv.worthAnswer(buf[:n]) {
 			continue
 		}
@@ -67,8 +67,8 @@ func (g *udpGroup) serve(srv *Server, h dns.Handler) {
 	}
 }
 
+// close ends the reader by closing its socket: its read fails at once.
 func (g *udpGroup) close() {
-	g.stop.Store(true)
-	g.wg.Wait()
 	g.pc.Close()
+	g.wg.Wait()
 }
