@@ -105,10 +105,12 @@ func servfailBytes(query []byte) []byte {
 // client retries over TCP while a spoofed victim gets nothing worth
 // amplifying.
 func slipReply(query []byte, q *wireQuery, reply []byte) []byte {
-	out := append(reply[:0], query[:q.nameEnd+4]...)
 	const flagTC, flagAA = 0x02, 0x04
-	out[2] = query[2]&(opcodeBit|flagRD) | flagQR | flagTC | reply[2]&flagAA
-	out[3] = reply[3] // rcode and CD as answered
+	// out overwrites reply: read its flags first.
+	aa, rcodeCD := reply[2]&flagAA, reply[3]
+	out := append(reply[:0], query[:q.nameEnd+4]...)
+	out[2] = query[2]&(opcodeBit|flagRD) | flagQR | flagTC | aa
+	out[3] = rcodeCD // rcode and CD as answered
 	binary.BigEndian.PutUint16(out[6:], 0)
 	binary.BigEndian.PutUint16(out[8:], 0)
 	binary.BigEndian.PutUint16(out[10:], 0)
