@@ -46,23 +46,21 @@ func (s *Server) answerDatagram(st *state, query []byte, listen string, rotate u
 	}()
 	start := time.Now()
 	link := st.snap.ListenLink(listen)
-	if !st.queryLog {
-		if reply, e := st.fastAnswer(query, link, rotate, true, q, out); e != nil {
-			if st.rrl.Enabled() {
-				if client := from.addr(); !exempt(client, st.rrl.Exempt) {
-					switch s.rrl.decide(s.rrl.keyFor(client, e.kind, e.name, e.qtype), st.rrl) {
-					case rrlDrop:
-						s.counters.rrlDropped.Add(1)
-						return nil
-					case rrlSlip:
-						s.counters.rrlSlipped.Add(1)
-						return slipReply(query, q, reply)
-					}
+	if reply, e := st.fastAnswer(query, link, rotate, true, q, out); e != nil {
+		if st.rrl.Enabled() {
+			if client := from.addr(); !exempt(client, st.rrl.Exempt) {
+				switch s.rrl.decide(s.rrl.keyFor(client, e.kind, e.name, e.qtype), st.rrl) {
+				case rrlDrop:
+					s.counters.rrlDropped.Add(1)
+					return nil
+				case rrlSlip:
+					s.counters.rrlSlipped.Add(1)
+					return slipReply(query, q, reply)
 				}
 			}
-			s.metrics.query(q.qtype, uint16(reply[3]&0x0F), true, st.linkName(link), time.Since(start))
-			return reply
 		}
+		s.metrics.query(q.qtype, uint16(reply[3]&0x0F), true, st.linkName(link), time.Since(start))
+		return reply
 	}
 	req := new(dns.Msg)
 	if err := req.Unpack(query); err != nil {

@@ -15,10 +15,11 @@ import (
 // the general path.
 
 // fastAnswer appends the reply to query to out[:0] when the cache holds
-// it, and returns the entry it came from (nil on a miss). q is scratch
-// space that, on a miss, tells fillCache what to add.
+// it, and returns the entry it came from (nil on a miss, and always
+// without a cache). q is scratch space that, on a miss, tells fillCache
+// what to add.
 func (st *state) fastAnswer(query []byte, link int, rotate uint32, udp bool, q *wireQuery, out []byte) ([]byte, *cacheEntry) {
-	if !parseWireQuery(query, link, q) {
+	if st.cache == nil || !parseWireQuery(query, link, q) {
 		return nil, nil
 	}
 	e := st.cache.get(q.key[:q.keyLen])
@@ -36,9 +37,10 @@ func (st *state) fastAnswer(query []byte, link int, rotate uint32, udp bool, q *
 
 // fillAfterMiss fills the cache for a plain query (one parseWireQuery
 // accepted) that the general path has just answered, unless another
-// reader filled it meanwhile.
+// reader filled it meanwhile. Without a cache fastAnswer did not parse
+// the query, so q may still hold an earlier one: nothing is filled.
 func (st *state) fillAfterMiss(q *wireQuery, link int) {
-	if q.keyLen > 0 && st.cache.get(q.key[:q.keyLen]) == nil {
+	if st.cache != nil && q.keyLen > 0 && st.cache.get(q.key[:q.keyLen]) == nil {
 		st.fillCache(q, link)
 	}
 }
