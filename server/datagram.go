@@ -37,7 +37,7 @@ func (s *Server) worthAnswer(query []byte) bool {
 // and a patch; anything else goes to the handler, the general path,
 // which then fills the cache. A panic anywhere becomes no reply and a
 // count, never a dead reader.
-func (s *Server) answerDatagram(st *state, query []byte, listen string, rotate uint32, from peer, h dns.Handler, q *wireQuery, out []byte) (reply []byte) {
+func (s *Server) answerDatagram(st *state, query []byte, listen string, rotate uint32, from peer, q *wireQuery, out []byte) (reply []byte) {
 	defer func() {
 		if v := recover(); v != nil {
 			s.notePanic(v, listen)
@@ -68,7 +68,8 @@ func (s *Server) answerDatagram(st *state, query []byte, listen string, rotate u
 	}
 	w := &udpWriter{local: from.localAddr(), remote: from.udpAddr()}
 	w.tsig.prepare(req, query, keyring{s})
-	h.ServeDNS(w, req)
+	h := handler{srv: s, addr: listen, udp: true}
+	h.serve(w, req, st, link, rotate, start)
 	st.fillAfterMiss(q, link)
 	return w.out
 }

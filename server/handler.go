@@ -20,15 +20,23 @@ type handler struct {
 	udp  bool
 }
 
+// ServeDNS answers a query that comes through a dns.ResponseWriter, the
+// TCP path's. Datagrams come through answerDatagram, which has done this
+// work already and calls serve itself.
 func (h *handler) ServeDNS(w dns.ResponseWriter, req *dns.Msg) {
 	// One atomic load per query: the snapshot and the up set used below
 	// always belong together, whatever reloads or link changes happen.
 	st := h.srv.state.Load()
+	h.serve(w, req, st, st.snap.ListenLink(h.addr), h.srv.rotate.Add(1), time.Now())
+}
+
+// serve answers req from st, for a query that arrived on link at start;
+// rotate picks the order of rotated answers.
+func (h *handler) serve(w dns.ResponseWriter, req *dns.Msg, st *state, link int, rotate uint32, start time.Time) {
 	if isTransfer(req) {
 		h.serveTransfer(w, req, st)
 		return
 	}
-	start := time.Now()
 	// The reply is made for the lower-cased question and the client's
 	// letters are put back into the packed question afterwards: answers
 	// owned by the question's name point at it, so they follow, and the
@@ -36,11 +44,7 @@ func (h *handler) ServeDNS(w dns.ResponseWriter, req *dns.Msg) {
 	asked := lowerQuestion(req)
 	var res *zone.Result // what the zone said, for rate limiting
 	lookup := func(q dns.Question) zone.Result {
-		r := st.snap.Lookup(q, zone.Client{
-			Link:   st.snap.ListenLink(h.addr),
-			Up:     st.up,
-			Rotate: h.srv.rotate.Add(1),
-		})
+		r := st.snap.Lookup(q, zone.Client{Link: link, Up: st.up, Rotate: rotate})
 		res = &r
 		return r
 	}
@@ -55,7 +59,7 @@ func (h *handler) ServeDNS(w dns.ResponseWriter, req *dns.Msg) {
 	if err := h.write(w, req, resp, asked); err != nil {
 		h.srv.log.Debug("write reply", "listen", h.addr, "client", w.RemoteAddr().String(), "err", err)
 	}
-	h.observe(w, req, resp, st, time.Since(start))
+	h.observe(w, req, resp, st, link, time.Since(start))
 }
 
 // write sends resp. A signed exchange is packed by the ResponseWriter,

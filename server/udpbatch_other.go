@@ -25,13 +25,13 @@ type udpGroup struct {
 	wg    sync.WaitGroup
 }
 
-func listenUDPBatch(srv *Server, addr string, _ int, h dns.Handler) (*udpGroup, error) {
+func listenUDPBatch(srv *Server, addr string, _ int, _ dns.Handler) (*udpGroup, error) {
 	pc, err := net.ListenPacket("udp", addr)
 	if err != nil {
 		return nil, err
 	}
 	g := &udpGroup{addr: addr, local: pc.LocalAddr(), pc: pc}
-	g.wg.Go(func() { g.serve(srv, h) })
+	g.wg.Go(func() { g.serve(srv) })
 	return g, nil
 }
 
@@ -47,7 +47,7 @@ func (p netPeer) addr() netip.Addr {
 func (p netPeer) udpAddr() net.Addr   { return p.from }
 func (p netPeer) localAddr() net.Addr { return p.local }
 
-func (g *udpGroup) serve(srv *Server, h dns.Handler) {
+func (g *udpGroup) serve(srv *Server) {
 	buf := make([]byte, 4096)
 	out := make([]byte, 0, 4096)
 	var q wireQuery
@@ -64,7 +64,7 @@ func (g *udpGroup) serve(srv *Server, h dns.Handler) {
 		}
 		rotate++
 		p := netPeer{from: from.(*net.UDPAddr), local: g.local}
-		if reply := srv.answerDatagram(st, buf[:n], g.addr, rotate, p, h, &q, out); len(reply) > 0 {
+		if reply := srv.answerDatagram(st, buf[:n], g.addr, rotate, p, &q, out); len(reply) > 0 {
 			g.pc.WriteTo(reply, from)
 		}
 	}
