@@ -64,8 +64,7 @@ func (st *state) fillCache(q *wireQuery, link int) {
 	if first == nil || rotations == 0 {
 		return // too many rotations to enumerate: always the general path
 	}
-	e := &cacheEntry{key: key, variants: [][]byte{first}}
-	e.kind, e.name, e.qtype = kind.kind, kind.name, kind.qtype
+	e := &cacheEntry{key: key, variants: [][]byte{first}, kind: kind}
 	for r := uint32(1); r < rotations; r++ {
 		b, _, _ := st.replyBytes(req, link, r)
 		if b == nil {
@@ -74,13 +73,6 @@ func (st *state) fillCache(q *wireQuery, link int) {
 		e.variants = append(e.variants, b)
 	}
 	st.cache.put(e)
-}
-
-// answerKind is how rate limiting classifies a reply.
-type answerKind struct {
-	kind  rrlKind
-	name  string
-	qtype uint16
 }
 
 // replyBytes is the general path for a canonical request: the full reply
@@ -99,9 +91,7 @@ func (st *state) replyBytes(req *dns.Msg, link int, rotate uint32) ([]byte, uint
 	if err != nil {
 		return nil, 0, answerKind{}
 	}
-	var k answerKind
-	k.kind, k.name, k.qtype = classify(resp, res)
-	return b, rotations, k
+	return b, rotations, classify(resp, res)
 }
 
 // formErr answers a query whose header can be read but whose body cannot.

@@ -22,20 +22,26 @@ type handler struct {
 
 // ServeDNS answers a query that comes through a dns.ResponseWriter, the
 // TCP path's. Datagrams come through answerDatagram, which has done this
-// work already and calls serve itself.
+// work already, calls serve itself, and rate-limits before it observes.
 func (h *handler) ServeDNS(w dns.ResponseWriter, req *dns.Msg) {
 	// One atomic load per query: the snapshot and the up set used below
 	// always belong together, whatever reloads or link changes happen.
 	st := h.srv.state.Load()
-	h.serve(w, req, st, st.snap.ListenLink(h.addr), h.srv.rotate.Add(1), time.Now())
+	start := time.Now()
+	link := st.snap.ListenLink(h.addr)
+	if resp, _ := h.serve(w, req, st, link, h.srv.rotate.Add(1)); resp != nil {
+		h.observe(w, req, resp, st, link, time.Since(start))
+	}
 }
 
-// serve answers req from st, for a query that arrived on link at start;
-// rotate picks the order of rotated answers.
-func (h *handler) serve(w dns.ResponseWriter, req *dns.Msg, st *state, link int, rotate uint32, start time.Time) {
+// serve answers req from st, for a query that arrived on link; rotate
+// picks the order of rotated answers. It returns the reply, for the
+// caller to observe, and its kind for rate limiting; a transfer, which
+// serveTransfer answers and counts, returns nil.
+func (h *handler) serve(w dns.ResponseWriter, req *dns.Msg, st *state, link int, rotate uint32) (*dns.Msg, answerKind) {
 	if isTransfer(req) {
 		h.serveTransfer(w, req, st)
-		return
+		return nil, answerKind{}
 	}
 	// The reply is made for the lower-cased question and the client's
 	// letters are put back into the packed question afterwards: answers
@@ -50,16 +56,12 @@ func (h *handler) serve(w dns.ResponseWriter, req *dns.Msg, st *state, link int,
 	}
 	resp := reply(req, lookup)
 	fit(resp, req, h.udp)
-	if h.udp {
-		if resp = h.srv.rateLimit(st.rrl, w, resp, res); resp == nil {
-			return
-		}
-	}
+	kind := classify(resp, res) // before write puts the client's letters back
 	setQuestionName(req, asked)
 	if err := h.write(w, req, resp, asked); err != nil {
 		h.srv.log.Debug("write reply", "listen", h.addr, "client", w.RemoteAddr().String(), "err", err)
 	}
-	h.observe(w, req, resp, st, link, time.Since(start))
+	return resp, kind
 }
 
 // write sends resp. A signed exchange is packed by the ResponseWriter,

@@ -2,6 +2,7 @@ package server
 
 import (
 	"bytes"
+	"strings"
 	"testing"
 	"time"
 
@@ -65,5 +66,56 @@ func TestSlipIsTheSameOnBothPaths(t *testing.T) {
 		if !bytes.Equal(fast, general) {
 			t.Errorf("%s: the slips differ:\nanswer cache: %x\nhandler:      %x", c.name, fast, general)
 		}
+	}
+	if n := s.RateLimitStats().RRLSlipped; n != 4 {
+		t.Errorf("%d slips counted, want 4", n)
+	}
+	// A slip is a reply sent, counted by either path with its rcode.
+	body := scrape(t, s)
+	for _, rcode := range []string{"NOERROR", "NXDOMAIN"} {
+		if want := `mxdns_queries_total{link="none",qtype="A",rcode="` + rcode + `",transport="udp"} 3`; !strings.Contains(body, want) {
+			t.Errorf("metrics lack %s", want)
+		}
+	}
+}
+
+// TestSlipKeepsHeaderQuestionAndOPT cuts a packed reply with records in
+// every section and its OPT among the additional ones.
+func TestSlipKeepsHeaderQuestionAndOPT(t *testing.T) {
+	rr := func(s string) dns.RR {
+		r, err := dns.NewRR(s)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return r
+	}
+	m := query("Www.Example.COM.", dns.TypeA)
+	m.Response, m.Authoritative, m.Compress = true, true, true
+	m.Answer = []dns.RR{rr("www.example.com. 300 IN CNAME host.example.com."), rr("host.example.com. 300 IN A 192.0.2.1")}
+	m.Ns = []dns.RR{rr("example.com. 300 IN NS ns1.example.com.")}
+	m.SetEdns0(1232, true)
+	m.Extra = []dns.RR{rr("ns1.example.com. 300 IN A 192.0.2.53"), m.Extra[0], rr("ns1.example.com. 300 IN AAAA 2001:db8::53")}
+	m.Rcode = dns.RcodeBadVers // extended: its upper bits are in the OPT
+	b, err := m.Pack()
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := m.Copy()
+	want.Truncated = true
+	want.Answer, want.Ns, want.Extra = nil, nil, []dns.RR{want.IsEdns0()}
+	wb, err := want.Pack()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := slip(b); !bytes.Equal(got, wb) {
+		t.Errorf("slip:\ngot  %x\nwant %x", got, wb)
+	}
+
+	m.SetTsig("key.", dns.HmacSHA256, 300, 0)
+	if b, err = m.Pack(); err != nil {
+		t.Fatal(err)
+	}
+	if got := slip(b); got != nil {
+		t.Errorf("a signed reply was cut: %x", got)
 	}
 }
