@@ -119,18 +119,3 @@ func restoreQuestionCase(reply []byte, asked string) {
 	}
 	copy(reply[headerLen:headerLen+n], buf[:n])
 }
-
-func lowerASCII(s string) string {
-	for i := 0; i < len(s); i++ {
-		if 'A' <= s[i] && s[i] <= 'Z' {
-			b := []byte(s)
-			for j := i; j < len(b); j++ {
-				if 'A' <= b[j] && b[j] <= 'Z' {
-					b[j] += 'a' - 'A'
-				}
-			}
-			return string(b)
-		}
-	}
-	return s
-}

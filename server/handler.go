@@ -1,6 +1,7 @@
 package server
 
 import (
+	"strings"
 	"time"
 
 	"github.com/miekg/dns"
@@ -89,7 +90,9 @@ func lowerQuestion(m *dns.Msg) string {
 		return ""
 	}
 	asked := m.Question[0].Name
-	m.Question[0].Name = lowerASCII(asked)
+	// Unpacked names are ASCII (miekg/dns escapes other octets as \DDD),
+	// so this lowers exactly the letters the wire form's lower-casing does.
+	m.Question[0].Name = strings.ToLower(asked)
 	return asked
 }
 
@@ -141,8 +144,9 @@ func reply(req *dns.Msg, lookup func(dns.Question) zone.Result) *dns.Msg {
 	return withEDNS(m, req)
 }
 
-// header starts a response: same id, opcode, RD and CD, the question as the
-// client wrote it (case kept, for 0x20 clients), RA never set.
+// header starts a response: same id, opcode, RD and CD, req's question
+// (which serve has lower-cased: the client's letters are put back when
+// the reply is packed, for 0x20 clients), RA never set.
 func header(req *dns.Msg) *dns.Msg {
 	m := new(dns.Msg)
 	m.Id = req.Id
