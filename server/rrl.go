@@ -5,7 +5,6 @@ import (
 	"hash/maphash"
 	"net"
 	"net/netip"
-	"strings"
 	"sync"
 	"time"
 
@@ -70,7 +69,10 @@ func newLimiter() *limiter {
 	return &limiter{seed: maphash.MakeSeed(), now: time.Now}
 }
 
-// answerKind is how rate limiting classifies a reply.
+// answerKind is how rate limiting classifies a reply. Its name is lower
+// case: the question's, lowered before the lookup (lowerQuestion, or the
+// cache key), or a zone, wildcard or delegation name of the model, which
+// keeps every name that way.
 type answerKind struct {
 	kind  rrlKind
 	name  string
@@ -95,7 +97,7 @@ func (l *limiter) key(client netip.Addr, k answerKind) uint64 {
 		h.Write(b[:])
 	}
 	h.WriteByte(byte(k.kind))
-	h.WriteString(strings.ToLower(k.name))
+	h.WriteString(k.name)
 	h.WriteByte(byte(k.qtype >> 8))
 	h.WriteByte(byte(k.qtype))
 	return h.Sum64()
