@@ -86,8 +86,7 @@ func (st *state) replyBytes(req *dns.Msg, link int, rotate uint32) ([]byte, uint
 		rotations, res = r.Rotations, &r
 		return r
 	})
-	fit(resp, req, false)
-	b, err := resp.Pack()
+	b, err := fit(resp, req, false)
 	if err != nil {
 		return nil, 0, answerKind{}
 	}

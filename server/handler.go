@@ -56,30 +56,29 @@ func (h *handler) serve(w dns.ResponseWriter, req *dns.Msg, st *state, link int,
 		return r
 	}
 	resp := reply(req, lookup)
-	fit(resp, req, h.udp)
+	b, err := fit(resp, req, h.udp)
 	kind := classify(resp, res) // before write puts the client's letters back
 	setQuestionName(req, asked)
-	if err := h.write(w, req, resp, asked); err != nil {
+	if err == nil {
+		err = h.write(w, req, resp, b, asked)
+	}
+	if err != nil {
 		h.srv.log.Debug("write reply", "listen", h.addr, "client", w.RemoteAddr().String(), "err", err)
 	}
 	return resp, kind
 }
 
-// write sends resp. A signed exchange is packed by the ResponseWriter,
-// which signs it; any other reply is packed here with the question's
-// letters restored.
-func (h *handler) write(w dns.ResponseWriter, req, resp *dns.Msg, asked string) error {
+// write sends resp, which fit packed as b. A signed exchange is packed
+// again by the ResponseWriter, which signs it; any other reply is b with
+// the question's letters restored.
+func (h *handler) write(w dns.ResponseWriter, req, resp *dns.Msg, b []byte, asked string) error {
 	if req.IsTsig() != nil {
 		setQuestionName(resp, asked)
 		signReply(w, req, resp)
 		return w.WriteMsg(resp)
 	}
-	b, err := resp.Pack()
-	if err != nil {
-		return err
-	}
 	restoreQuestionCase(b, asked)
-	_, err = w.Write(b)
+	_, err := w.Write(b)
 	return err
 }
 
@@ -200,11 +199,12 @@ func clientSize(req *dns.Msg) int {
 }
 
 // fit makes resp fit its transport: the client's size over UDP, the
-// 64 KiB frame limit over TCP (see truncate for what is left out).
-func fit(resp, req *dns.Msg, udp bool) {
+// 64 KiB frame limit over TCP (see truncate for what is left out), and
+// returns it packed.
+func fit(resp, req *dns.Msg, udp bool) ([]byte, error) {
 	size := dns.MaxMsgSize
 	if udp {
 		size = clientSize(req)
 	}
-	truncate(resp, size)
+	return truncate(resp, size)
 }
