@@ -25,10 +25,7 @@ type answerCache struct {
 type cacheEntry struct {
 	key      []byte
 	variants [][]byte
-	// The answer's kind for rate limiting, as classify gives it.
-	kind  rrlKind
-	name  string
-	qtype uint16
+	kind     answerKind // for rate limiting
 }
 
 const answerCacheSlots = 1 << 15

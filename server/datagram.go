@@ -1,7 +1,6 @@
 package server
 
 import (
-	"encoding/binary"
 	"fmt"
 	"net"
 	"net/netip"
@@ -33,11 +32,11 @@ func (s *Server) worthAnswer(query []byte) bool {
 }
 
 // answerDatagram is the reply to one UDP query, or nil for none. A plain
-// query whose reply is cached costs a parse, a rate-limit check, a copy
-// and a patch; anything else goes to the handler, the general path,
-// which then fills the cache. A panic anywhere becomes no reply and a
-// count, never a dead reader.
-func (s *Server) answerDatagram(st *state, query []byte, listen string, rotate uint32, from peer, h dns.Handler, q *wireQuery, out []byte) (reply []byte) {
+// query whose reply is cached costs a parse, a copy and a patch; anything
+// else goes to the handler, the general path, which then fills the
+// cache. Either reply is then rate-limited, here and only here. A panic
+// anywhere becomes no reply and a count, never a dead reader.
+func (s *Server) answerDatagram(st *state, query []byte, listen string, rotate uint32, from peer, q *wireQuery, out []byte) (reply []byte) {
 	defer func() {
 		if v := recover(); v != nil {
 			s.notePanic(v, listen)
@@ -46,23 +45,11 @@ func (s *Server) answerDatagram(st *state, query []byte, listen string, rotate u
 	}()
 	start := time.Now()
 	link := st.snap.ListenLink(listen)
-	if !st.queryLog {
-		if reply, e := st.fastAnswer(query, link, rotate, true, q, out); e != nil {
-			if st.rrl.Enabled() {
-				if client := from.addr(); !exempt(client, st.rrl.Exempt) {
-					switch s.rrl.decide(s.rrl.keyFor(client, e.kind, e.name, e.qtype), st.rrl) {
-					case rrlDrop:
-						s.counters.rrlDropped.Add(1)
-						return nil
-					case rrlSlip:
-						s.counters.rrlSlipped.Add(1)
-						return slipReply(query, q, reply)
-					}
-				}
-			}
+	if reply, e := st.fastAnswer(query, link, rotate, true, q, out); e != nil {
+		if reply = s.limit(st.rrl, from.addr(), e.kind, reply); reply != nil {
 			s.metrics.query(q.qtype, uint16(reply[3]&0x0F), true, st.linkName(link), time.Since(start))
-			return reply
 		}
+		return reply
 	}
 	req := new(dns.Msg)
 	if err := req.Unpack(query); err != nil {
@@ -70,8 +57,20 @@ func (s *Server) answerDatagram(st *state, query []byte, listen string, rotate u
 	}
 	w := &udpWriter{local: from.localAddr(), remote: from.udpAddr()}
 	w.tsig.prepare(req, query, keyring{s})
-	h.ServeDNS(w, req)
+	h := handler{srv: s, addr: listen, udp: true}
+	resp, kind := h.serve(w, req, st, link, rotate)
 	st.fillAfterMiss(q, link)
+	if resp == nil {
+		return w.out // a transfer: never rate-limited
+	}
+	// A FORMERR without a question is not limited: it is no larger than
+	// the query, nothing to amplify.
+	if len(resp.Question) == 1 && len(w.out) > 0 {
+		if w.out = s.limit(st.rrl, from.addr(), kind, w.out); w.out == nil {
+			return nil
+		}
+	}
+	h.observe(w, req, resp, st, link, time.Since(start))
 	return w.out
 }
 
@@ -98,29 +97,6 @@ func servfailBytes(query []byte) []byte {
 		return nil
 	}
 	return b
-}
-
-// slipReply is the rate limiter's "slip": the header and question with TC
-// set and no records but an OPT when the query had one, so that a real
-// client retries over TCP while a spoofed victim gets nothing worth
-// amplifying.
-func slipReply(query []byte, q *wireQuery, reply []byte) []byte {
-	out := append(reply[:0], query[:q.nameEnd+4]...)
-	const flagTC, flagAA = 0x02, 0x04
-	out[2] = query[2]&(opcodeBit|flagRD) | flagQR | flagTC | reply[2]&flagAA
-	out[3] = reply[3] // rcode and CD as answered
-	binary.BigEndian.PutUint16(out[6:], 0)
-	binary.BigEndian.PutUint16(out[8:], 0)
-	binary.BigEndian.PutUint16(out[10:], 0)
-	if q.edns != ednsNone {
-		binary.BigEndian.PutUint16(out[10:], 1)
-		opt := [11]byte{0, 0, 41, ednsSize >> 8, ednsSize & 0xFF}
-		if q.edns == ednsDO {
-			opt[7] = 0x80
-		}
-		out = append(out, opt[:]...)
-	}
-	return out
 }
 
 // udpWriter is the ResponseWriter the handler answers a datagram through:

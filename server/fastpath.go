@@ -15,10 +15,11 @@ import (
 // the general path.
 
 // fastAnswer appends the reply to query to out[:0] when the cache holds
-// it, and returns the entry it came from (nil on a miss). q is scratch
-// space that, on a miss, tells fillCache what to add.
+// it, and returns the entry it came from (nil on a miss, and always
+// without a cache). q is scratch space that, on a miss, tells fillCache
+// what to add.
 func (st *state) fastAnswer(query []byte, link int, rotate uint32, udp bool, q *wireQuery, out []byte) ([]byte, *cacheEntry) {
-	if !parseWireQuery(query, link, q) {
+	if st.cache == nil || !parseWireQuery(query, link, q) {
 		return nil, nil
 	}
 	e := st.cache.get(q.key[:q.keyLen])
@@ -36,9 +37,10 @@ func (st *state) fastAnswer(query []byte, link int, rotate uint32, udp bool, q *
 
 // fillAfterMiss fills the cache for a plain query (one parseWireQuery
 // accepted) that the general path has just answered, unless another
-// reader filled it meanwhile.
+// reader filled it meanwhile. Without a cache fastAnswer did not parse
+// the query, so q may still hold an earlier one: nothing is filled.
 func (st *state) fillAfterMiss(q *wireQuery, link int) {
-	if q.keyLen > 0 && st.cache.get(q.key[:q.keyLen]) == nil {
+	if st.cache != nil && q.keyLen > 0 && st.cache.get(q.key[:q.keyLen]) == nil {
 		st.fillCache(q, link)
 	}
 }
@@ -62,8 +64,7 @@ func (st *state) fillCache(q *wireQuery, link int) {
 	if first == nil || rotations == 0 {
 		return // too many rotations to enumerate: always the general path
 	}
-	e := &cacheEntry{key: key, variants: [][]byte{first}}
-	e.kind, e.name, e.qtype = kind.kind, kind.name, kind.qtype
+	e := &cacheEntry{key: key, variants: [][]byte{first}, kind: kind}
 	for r := uint32(1); r < rotations; r++ {
 		b, _, _ := st.replyBytes(req, link, r)
 		if b == nil {
@@ -72,13 +73,6 @@ func (st *state) fillCache(q *wireQuery, link int) {
 		e.variants = append(e.variants, b)
 	}
 	st.cache.put(e)
-}
-
-// answerKind is how rate limiting classifies a reply.
-type answerKind struct {
-	kind  rrlKind
-	name  string
-	qtype uint16
 }
 
 // replyBytes is the general path for a canonical request: the full reply
@@ -92,14 +86,11 @@ func (st *state) replyBytes(req *dns.Msg, link int, rotate uint32) ([]byte, uint
 		rotations, res = r.Rotations, &r
 		return r
 	})
-	fit(resp, req, false)
-	b, err := resp.Pack()
+	b, err := fit(resp, req, false)
 	if err != nil {
 		return nil, 0, answerKind{}
 	}
-	var k answerKind
-	k.kind, k.name, k.qtype = classify(resp, res)
-	return b, rotations, k
+	return b, rotations, classify(resp, res)
 }
 
 // formErr answers a query whose header can be read but whose body cannot.
@@ -126,19 +117,4 @@ func restoreQuestionCase(reply []byte, asked string) {
 		return
 	}
 	copy(reply[headerLen:headerLen+n], buf[:n])
-}
-
-func lowerASCII(s string) string {
-	for i := 0; i < len(s); i++ {
-		if 'A' <= s[i] && s[i] <= 'Z' {
-			b := []byte(s)
-			for j := i; j < len(b); j++ {
-				if 'A' <= b[j] && b[j] <= 'Z' {
-					b[j] += 'a' - 'A'
-				}
-			}
-			return string(b)
-		}
-	}
-	return s
 }

@@ -197,3 +197,35 @@ func TestFastPathAllocatesNothing(t *testing.T) {
 		t.Errorf("fast path allocates %.1f times per query, want 0", allocs)
 	}
 }
+
+// TestQueryLogStateCachesNothing: with query_log on every query goes to
+// the handler, which logs it, and the fast path never parses it. The
+// reader's wireQuery then still holds an earlier query, here one parsed
+// before a reload turned the log on; answering must not cache for it.
+func TestQueryLogStateCachesNothing(t *testing.T) {
+	snap, diags := zone.FromYAML("t.yaml", []byte("query_log: true\n"+testConfig), nil)
+	if err := diags.Err(); err != nil {
+		t.Fatal(err)
+	}
+	s := testServer(t, snap)
+	st := s.state.Load()
+	if st.cache != nil {
+		t.Error("a state with the query log on has an answer cache, which nothing reads")
+	}
+	var q wireQuery
+	if !parseWireQuery(packQuery(t, query("mx1.example.com.", dns.TypeA)), zone.NoLink, &q) {
+		t.Fatal("earlier query not parsed")
+	}
+	earlier := append([]byte(nil), q.key[:q.keyLen]...)
+
+	reply := new(dns.Msg)
+	if err := reply.Unpack(s.answerDatagram(st, packQuery(t, query("example.com.", dns.TypeMX)), "no-link", 1, fuzzPeer{}, &q, nil)); err != nil {
+		t.Fatal(err)
+	}
+	if len(reply.Answer) != 2 || reply.Question[0].Name != "example.com." {
+		t.Fatalf("example.com. MX answered:\n%v", reply)
+	}
+	if st.cache != nil && st.cache.get(earlier) != nil {
+		t.Error("answering example.com. MX cached a reply for the earlier query, mx1.example.com. A")
+	}
+}

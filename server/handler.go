@@ -1,6 +1,7 @@
 package server
 
 import (
+	"strings"
 	"time"
 
 	"github.com/miekg/dns"
@@ -20,15 +21,29 @@ type handler struct {
 	udp  bool
 }
 
+// ServeDNS answers a query that comes through a dns.ResponseWriter, the
+// TCP path's. Datagrams come through answerDatagram, which has done this
+// work already, calls serve itself, and rate-limits before it observes.
 func (h *handler) ServeDNS(w dns.ResponseWriter, req *dns.Msg) {
 	// One atomic load per query: the snapshot and the up set used below
 	// always belong together, whatever reloads or link changes happen.
 	st := h.srv.state.Load()
+	start := time.Now()
+	link := st.snap.ListenLink(h.addr)
+	if resp, _ := h.serve(w, req, st, link, h.srv.rotate.Add(1)); resp != nil {
+		h.observe(w, req, resp, st, link, time.Since(start))
+	}
+}
+
+// serve answers req from st, for a query that arrived on link; rotate
+// picks the order of rotated answers. It returns the reply, for the
+// caller to observe, and its kind for rate limiting; a transfer, which
+// serveTransfer answers and counts, returns nil.
+func (h *handler) serve(w dns.ResponseWriter, req *dns.Msg, st *state, link int, rotate uint32) (*dns.Msg, answerKind) {
 	if isTransfer(req) {
 		h.serveTransfer(w, req, st)
-		return
+		return nil, answerKind{}
 	}
-	start := time.Now()
 	// The reply is made for the lower-cased question and the client's
 	// letters are put back into the packed question afterwards: answers
 	// owned by the question's name point at it, so they follow, and the
@@ -36,43 +51,34 @@ func (h *handler) ServeDNS(w dns.ResponseWriter, req *dns.Msg) {
 	asked := lowerQuestion(req)
 	var res *zone.Result // what the zone said, for rate limiting
 	lookup := func(q dns.Question) zone.Result {
-		r := st.snap.Lookup(q, zone.Client{
-			Link:   st.snap.ListenLink(h.addr),
-			Up:     st.up,
-			Rotate: h.srv.rotate.Add(1),
-		})
+		r := st.snap.Lookup(q, zone.Client{Link: link, Up: st.up, Rotate: rotate})
 		res = &r
 		return r
 	}
 	resp := reply(req, lookup)
-	fit(resp, req, h.udp)
-	if h.udp {
-		if resp = h.srv.rateLimit(st.rrl, w, resp, res); resp == nil {
-			return
-		}
-	}
+	b, err := fit(resp, req, h.udp)
+	kind := classify(resp, res) // before write puts the client's letters back
 	setQuestionName(req, asked)
-	if err := h.write(w, req, resp, asked); err != nil {
+	if err == nil {
+		err = h.write(w, req, resp, b, asked)
+	}
+	if err != nil {
 		h.srv.log.Debug("write reply", "listen", h.addr, "client", w.RemoteAddr().String(), "err", err)
 	}
-	h.observe(w, req, resp, st, time.Since(start))
+	return resp, kind
 }
 
-// write sends resp. A signed exchange is packed by the ResponseWriter,
-// which signs it; any other reply is packed here with the question's
-// letters restored.
-func (h *handler) write(w dns.ResponseWriter, req, resp *dns.Msg, asked string) error {
+// write sends resp, which fit packed as b. A signed exchange is packed
+// again by the ResponseWriter, which signs it; any other reply is b with
+// the question's letters restored.
+func (h *handler) write(w dns.ResponseWriter, req, resp *dns.Msg, b []byte, asked string) error {
 	if req.IsTsig() != nil {
 		setQuestionName(resp, asked)
 		signReply(w, req, resp)
 		return w.WriteMsg(resp)
 	}
-	b, err := resp.Pack()
-	if err != nil {
-		return err
-	}
 	restoreQuestionCase(b, asked)
-	_, err = w.Write(b)
+	_, err := w.Write(b)
 	return err
 }
 
@@ -83,7 +89,9 @@ func lowerQuestion(m *dns.Msg) string {
 		return ""
 	}
 	asked := m.Question[0].Name
-	m.Question[0].Name = lowerASCII(asked)
+	// Unpacked names are ASCII (miekg/dns escapes other octets as \DDD),
+	// so this lowers exactly the letters the wire form's lower-casing does.
+	m.Question[0].Name = strings.ToLower(asked)
 	return asked
 }
 
@@ -135,8 +143,9 @@ func reply(req *dns.Msg, lookup func(dns.Question) zone.Result) *dns.Msg {
 	return withEDNS(m, req)
 }
 
-// header starts a response: same id, opcode, RD and CD, the question as the
-// client wrote it (case kept, for 0x20 clients), RA never set.
+// header starts a response: same id, opcode, RD and CD, req's question
+// (which serve has lower-cased: the client's letters are put back when
+// the reply is packed, for 0x20 clients), RA never set.
 func header(req *dns.Msg) *dns.Msg {
 	m := new(dns.Msg)
 	m.Id = req.Id
@@ -190,11 +199,12 @@ func clientSize(req *dns.Msg) int {
 }
 
 // fit makes resp fit its transport: the client's size over UDP, the
-// 64 KiB frame limit over TCP (see truncate for what is left out).
-func fit(resp, req *dns.Msg, udp bool) {
+// 64 KiB frame limit over TCP (see truncate for what is left out), and
+// returns it packed.
+func fit(resp, req *dns.Msg, udp bool) ([]byte, error) {
 	size := dns.MaxMsgSize
 	if udp {
 		size = clientSize(req)
 	}
-	truncate(resp, size)
+	return truncate(resp, size)
 }

@@ -128,9 +128,8 @@ func (s *Server) closeListeners(ctx context.Context, ls []*listener) error {
 // openListener binds addr over UDP (one reuse-port socket per core, see
 // udpbatch_linux.go) and TCP, and starts serving both.
 func (s *Server) openListener(addr string) (*listener, error) {
-	udpHandler := &handler{srv: s, addr: addr, udp: true}
 	g, ln, err := bindPair(addr, func(a string) (*udpGroup, error) {
-		return listenUDPBatch(s, a, udpReaderCount(), udpHandler)
+		return listenUDPBatch(s, a, udpReaderCount())
 	})
 	if err != nil {
 		return nil, err

@@ -7,8 +7,8 @@ import (
 )
 
 // observe counts an answered query and, with query_log on, logs it.
-func (h *handler) observe(w dns.ResponseWriter, req, resp *dns.Msg, st *state, d time.Duration) {
-	link := st.linkName(st.snap.ListenLink(h.addr))
+func (h *handler) observe(w dns.ResponseWriter, req, resp *dns.Msg, st *state, arrival int, d time.Duration) {
+	link := st.linkName(arrival)
 	var qtype uint16
 	qname := ""
 	if len(req.Question) == 1 {

@@ -1,10 +1,10 @@
 package server
 
 import (
+	"encoding/binary"
 	"hash/maphash"
 	"net"
 	"net/netip"
-	"strings"
 	"sync"
 	"time"
 
@@ -69,15 +69,19 @@ func newLimiter() *limiter {
 	return &limiter{seed: maphash.MakeSeed(), now: time.Now}
 }
 
-// rrlKey hashes the client prefix and the answer kind of resp.
-func (l *limiter) key(client netip.Addr, resp *dns.Msg, res *zone.Result) uint64 {
-	kind, name, qtype := classify(resp, res)
-	return l.keyFor(client, kind, name, qtype)
+// answerKind is how rate limiting classifies a reply. Its name is lower
+// case: the question's, lowered before the lookup (lowerQuestion, or the
+// cache key), or a zone, wildcard or delegation name of the model, which
+// keeps every name that way.
+type answerKind struct {
+	kind  rrlKind
+	name  string
+	qtype uint16
 }
 
-// keyFor hashes the client prefix and an answer kind; it allocates
-// nothing, for the fast path.
-func (l *limiter) keyFor(client netip.Addr, kind rrlKind, name string, qtype uint16) uint64 {
+// key hashes the client prefix and an answer kind; it allocates nothing,
+// for the fast path.
+func (l *limiter) key(client netip.Addr, k answerKind) uint64 {
 	var h maphash.Hash
 	h.SetSeed(l.seed)
 	bits := 24
@@ -92,10 +96,10 @@ func (l *limiter) keyFor(client netip.Addr, kind rrlKind, name string, qtype uin
 		b := a.As16()
 		h.Write(b[:])
 	}
-	h.WriteByte(byte(kind))
-	h.WriteString(strings.ToLower(name))
-	h.WriteByte(byte(qtype >> 8))
-	h.WriteByte(byte(qtype))
+	h.WriteByte(byte(k.kind))
+	h.WriteString(k.name)
+	h.WriteByte(byte(k.qtype >> 8))
+	h.WriteByte(byte(k.qtype))
 	return h.Sum64()
 }
 
@@ -103,26 +107,26 @@ func (l *limiter) keyFor(client netip.Addr, kind rrlKind, name string, qtype uin
 // answers by the name that holds the data (the wildcard for synthesised
 // ones, so random names under a wildcard share one bucket), negative ones
 // and referrals by zone, errors all together.
-func classify(resp *dns.Msg, res *zone.Result) (rrlKind, string, uint16) {
+func classify(resp *dns.Msg, res *zone.Result) answerKind {
 	zoneName := ""
 	if res != nil {
 		zoneName = res.Zone
 	}
 	switch {
 	case resp.Rcode == dns.RcodeNameError:
-		return kindNXDomain, zoneName, 0
+		return answerKind{kindNXDomain, zoneName, 0}
 	case resp.Rcode != dns.RcodeSuccess:
-		return kindError, "", 0
+		return answerKind{kindError, "", 0}
 	case len(resp.Answer) > 0:
 		q := resp.Question[0]
 		if res != nil && res.Wildcard != "" {
-			return kindPositive, res.Wildcard, q.Qtype
+			return answerKind{kindPositive, res.Wildcard, q.Qtype}
 		}
-		return kindPositive, q.Name, q.Qtype
+		return answerKind{kindPositive, q.Name, q.Qtype}
 	case !resp.Authoritative && len(resp.Ns) > 0:
-		return kindReferral, resp.Ns[0].Header().Name, 0
+		return answerKind{kindReferral, resp.Ns[0].Header().Name, 0}
 	default:
-		return kindNoData, zoneName, 0
+		return answerKind{kindNoData, zoneName, 0}
 	}
 }
 
@@ -189,37 +193,89 @@ func addrOf(a net.Addr) (netip.Addr, bool) {
 	return addr.Unmap(), ok
 }
 
-// slipped is resp cut to its header, question and OPT, with TC set.
-func slipped(resp *dns.Msg) *dns.Msg {
-	m := *resp
-	m.Truncated = true
-	m.Answer, m.Ns = nil, nil
-	m.Extra = nil
-	for _, rr := range resp.Extra {
-		if rr.Header().Rrtype == dns.TypeOPT {
-			m.Extra = append(m.Extra, rr)
-		}
+// limit applies RRL to reply, an answer of kind k to client over UDP,
+// and counts what it did: it returns reply, or reply cut to a slip in
+// place, or nil to send nothing.
+func (s *Server) limit(cfg zone.RRL, client netip.Addr, k answerKind, reply []byte) []byte {
+	if !cfg.Enabled() || !client.IsValid() || exempt(client, cfg.Exempt) {
+		return reply
 	}
-	return &m
-}
-
-// rateLimit applies RRL to a UDP reply: it returns the reply to send, or
-// nil to send nothing.
-func (s *Server) rateLimit(cfg zone.RRL, w dns.ResponseWriter, resp *dns.Msg, res *zone.Result) *dns.Msg {
-	if !cfg.Enabled() || len(resp.Question) != 1 {
-		return resp
-	}
-	client, ok := addrOf(w.RemoteAddr())
-	if !ok || exempt(client, cfg.Exempt) {
-		return resp
-	}
-	switch s.rrl.decide(s.rrl.key(client, resp, res), cfg) {
+	switch s.rrl.decide(s.rrl.key(client, k), cfg) {
 	case rrlDrop:
 		s.counters.rrlDropped.Add(1)
 		return nil
 	case rrlSlip:
+		if reply = slip(reply); reply == nil {
+			s.counters.rrlDropped.Add(1)
+			return nil
+		}
 		s.counters.rrlSlipped.Add(1)
-		return slipped(resp)
 	}
-	return resp
+	return reply
+}
+
+// slip cuts reply, in place, to the rate limiter's "slip": its header
+// with TC set, its question and its OPT, so that a real client retries
+// over TCP while a spoofed victim gets nothing worth amplifying. A signed
+// reply gives nil, to be dropped instead: cutting it would void its MAC,
+// and a client that signed its query discards a reply that does not
+// verify. So does a reply that does not parse, which we never make.
+func slip(reply []byte) []byte {
+	if len(reply) < headerLen {
+		return nil
+	}
+	off := headerLen
+	for range binary.BigEndian.Uint16(reply[4:]) {
+		if off = skipName(reply, off); off < 0 || off+4 > len(reply) {
+			return nil
+		}
+		off += 4
+	}
+	end := off // of the question
+	var opt []byte
+	records := int(binary.BigEndian.Uint16(reply[6:])) + int(binary.BigEndian.Uint16(reply[8:])) + int(binary.BigEndian.Uint16(reply[10:]))
+	for range records {
+		start := off
+		if off = skipName(reply, off); off < 0 || off+10 > len(reply) {
+			return nil
+		}
+		rrtype := binary.BigEndian.Uint16(reply[off:])
+		if off += 10 + int(binary.BigEndian.Uint16(reply[off+8:])); off > len(reply) {
+			return nil
+		}
+		switch rrtype {
+		case dns.TypeOPT:
+			opt = reply[start:off]
+		case dns.TypeTSIG:
+			return nil
+		}
+	}
+	const flagTC = 0x02
+	reply[2] |= flagTC
+	binary.BigEndian.PutUint16(reply[6:], 0)
+	binary.BigEndian.PutUint16(reply[8:], 0)
+	binary.BigEndian.PutUint16(reply[10:], 0)
+	if opt != nil {
+		binary.BigEndian.PutUint16(reply[10:], 1)
+	}
+	return reply[:end+copy(reply[end:], opt)]
+}
+
+// skipName is the offset just past the name at off in msg, or -1 when
+// the name runs past the end.
+func skipName(msg []byte, off int) int {
+	for off < len(msg) {
+		switch l := int(msg[off]); {
+		case l == 0:
+			return off + 1
+		case l&0xC0 == 0xC0:
+			if off+2 > len(msg) {
+				return -1
+			}
+			return off + 2
+		default:
+			off += 1 + l
+		}
+	}
+	return -1
 }

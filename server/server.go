@@ -34,9 +34,12 @@ type Options struct {
 // state is what a query needs, swapped as one value so that a query never
 // sees a snapshot paired with the link states of another.
 type state struct {
-	snap  *zone.Snapshot
-	up    zone.LinkSet
-	cache *answerCache // packed replies made from exactly this snap and up
+	snap *zone.Snapshot
+	up   zone.LinkSet
+	// cache holds packed replies made from exactly this snap and up. It is
+	// nil with the query log on: every query then goes to the handler,
+	// which logs it, and nothing would ever read the cache.
+	cache *answerCache
 
 	// What every query asks of the settings, taken out once here rather
 	// than copying the snapshot's Settings on each query.
@@ -47,7 +50,10 @@ type state struct {
 
 func newState(snap *zone.Snapshot, up zone.LinkSet) *state {
 	set := snap.Settings()
-	st := &state{snap: snap, up: up, cache: newAnswerCache(answerCacheSlots), queryLog: set.QueryLog, rrl: set.RRL}
+	st := &state{snap: snap, up: up, queryLog: set.QueryLog, rrl: set.RRL}
+	if !set.QueryLog {
+		st.cache = newAnswerCache(answerCacheSlots)
+	}
 	for _, l := range set.Links {
 		st.linkNames = append(st.linkNames, l.Name)
 	}

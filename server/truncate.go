@@ -14,10 +14,13 @@ import (
 // for caching; the client retries over TCP. A referral whose glue inside
 // the delegated zone does not all fit keeps what fits and sets TC, as
 // RFC 9471 §3 requires: a resolver may not reach the child without it.
-func truncate(resp *dns.Msg, size int) {
+// It returns resp packed: only packing tells whether resp fits (Msg.Len
+// can overestimate), so the bytes of that first pack are the reply
+// unless they are too large.
+func truncate(resp *dns.Msg, size int) ([]byte, error) {
 	resp.Compress = true
-	if resp.Len() <= size || packedLen(resp) <= size {
-		return
+	if b, err := resp.Pack(); err == nil && len(b) <= size {
+		return b, nil
 	}
 	var opt *dns.OPT
 	extra := make([]dns.RR, 0, len(resp.Extra))
@@ -39,7 +42,7 @@ func truncate(resp *dns.Msg, size int) {
 		resp.Truncated = true
 		resp.Answer, resp.Ns = nil, nil
 		resp.Extra = withOPT(nil, opt)
-		return
+		return resp.Pack()
 	}
 	kept, dropped := append([]dns.RR(nil), extra[:keep]...), []dns.RR(nil)
 	resp.Extra = withOPT(kept, opt)
@@ -59,6 +62,7 @@ func truncate(resp *dns.Msg, size int) {
 	}
 	resp.Truncated = referralGlueCut(resp, dropped)
 	resp.Extra = withOPT(kept, opt)
+	return resp.Pack()
 }
 
 // minRRLen is the smallest record the additional section carries: an A

@@ -12,7 +12,6 @@ import (
 	"sync/atomic"
 	"unsafe"
 
-	"github.com/miekg/dns"
 	"golang.org/x/sys/unix"
 )
 
@@ -75,17 +74,16 @@ type udpGroup struct {
 }
 
 type udpReader struct {
-	fd      int
-	srv     *Server
-	addr    string
-	handler dns.Handler // the general path: everything the cache does not answer
-	local   net.Addr
-	stop    atomic.Bool
+	fd    int
+	srv   *Server
+	addr  string
+	local net.Addr
+	stop  atomic.Bool
 }
 
 // listenUDPBatch opens n reuse-port sockets on addr (port 0 picks one port
 // for all) and starts a reader on each.
-func listenUDPBatch(srv *Server, addr string, n int, h dns.Handler) (*udpGroup, error) {
+func listenUDPBatch(srv *Server, addr string, n int) (*udpGroup, error) {
 	ap, err := netip.ParseAddrPort(addr)
 	if err != nil {
 		// A host name, or no host at all (every address, both families).
@@ -109,7 +107,7 @@ func listenUDPBatch(srv *Server, addr string, n int, h dns.Handler) (*udpGroup, 
 			ap = bound // the others join the port the first one got
 			g.local = net.UDPAddrFromAddrPort(bound)
 		}
-		g.readers = append(g.readers, &udpReader{fd: fd, srv: srv, addr: addr, handler: h})
+		g.readers = append(g.readers, &udpReader{fd: fd, srv: srv, addr: addr})
 	}
 	addReaders(len(g.readers))
 	for _, r := range g.readers {
@@ -279,7 +277,7 @@ func (r *udpReader) answerBatch(st *state, b *batch, n int, rotate *uint32) int 
 		*rotate++
 		peer := &b.peers[i]
 		*peer = datagramPeer{name: &b.names[i], len: b.in[i].hdr.Namelen, local: r.local}
-		reply := r.srv.answerDatagram(st, query, r.addr, *rotate, peer, r.handler, &b.q, b.reply[k])
+		reply := r.srv.answerDatagram(st, query, r.addr, *rotate, peer, &b.q, b.reply[k])
 		if len(reply) == 0 {
 			continue
 		}

@@ -23,7 +23,7 @@ func TestUDPBatchAnswersLikeTheGeneralPath(t *testing.T) {
 		t.Fatal(err)
 	}
 	srv := testServer(t, snap)
-	g, err := listenUDPBatch(srv, "127.0.0.1:0", 2, &handler{srv: srv, addr: "127.0.0.1:0", udp: true})
+	g, err := listenUDPBatch(srv, "127.0.0.1:0", 2)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -66,7 +66,7 @@ func TestUDPBatchAllocatesNothingOnAHit(t *testing.T) {
 		t.Fatal(err)
 	}
 	srv := testServer(t, snap)
-	r := &udpReader{srv: srv, addr: "127.0.0.1:53", handler: &handler{srv: srv, addr: "127.0.0.1:53", udp: true}}
+	r := &udpReader{srv: srv, addr: "127.0.0.1:53"}
 	m := new(dns.Msg)
 	m.SetQuestion("example.com.", dns.TypeMX)
 	m.SetEdns0(1232, false)

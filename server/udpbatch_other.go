@@ -7,8 +7,6 @@ import (
 	"net"
 	"net/netip"
 	"sync"
-
-	"github.com/miekg/dns"
 )
 
 // Without recvmmsg, each listen address gets one socket read through the
@@ -23,13 +21,13 @@ type udpGroup struct {
 	wg    sync.WaitGroup
 }
 
-func listenUDPBatch(srv *Server, addr string, _ int, h dns.Handler) (*udpGroup, error) {
+func listenUDPBatch(srv *Server, addr string, _ int) (*udpGroup, error) {
 	pc, err := net.ListenPacket("udp", addr)
 	if err != nil {
 		return nil, err
 	}
 	g := &udpGroup{addr: addr, local: pc.LocalAddr(), pc: pc}
-	g.wg.Go(func() { g.serve(srv, h) })
+	g.wg.Go(func() { g.serve(srv) })
 	return g, nil
 }
 
@@ -45,7 +43,7 @@ func (p netPeer) addr() netip.Addr {
 func (p netPeer) udpAddr() net.Addr   { return p.from }
 func (p netPeer) localAddr() net.Addr { return p.local }
 
-func (g *udpGroup) serve(srv *Server, h dns.Handler) {
+func (g *udpGroup) serve(srv *Server) {
 	buf := make([]byte, 4096)
 	out := make([]byte, 0, 4096)
 	var q wireQuery
@@ -61,7 +59,7 @@ func (g *udpGroup) serve(srv *Server, h dns.Handler) {
 		st := srv.state.Load()
 		rotate++
 		p := netPeer{from: from.(*net.UDPAddr), local: g.local}
-		if reply := srv.answerDatagram(st, buf[:n], g.addr, rotate, p, h, &q, out); len(reply) > 0 {
+		if reply := srv.answerDatagram(st, buf[:n], g.addr, rotate, p, &q, out); len(reply) > 0 {
 			g.pc.WriteTo(reply, from)
 		}
 	}

@@ -1,0 +1,121 @@
+package server
+
+import (
+	"bytes"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/miekg/dns"
+
+	"github.com/mxdns/mxdns/zone"
+)
+
+// slipConfig limits every answer to one a second and slips every reply
+// over that, so the second reply to a question is always a slip.
+const slipConfig = "rrl: {responses_per_second: 1, slip: 1, window: 1s}\n" + testConfig
+
+// TestSlipIsTheSameOnBothPaths: a rate-limited reply is slipped from the
+// answer cache (a hit) and from the handler (a miss) alike: TC set, no
+// records, and the AA bit and rcode of the answer it stands for.
+func TestSlipIsTheSameOnBothPaths(t *testing.T) {
+	snap, diags := zone.FromYAML("t.yaml", []byte(slipConfig), nil)
+	if err := diags.Err(); err != nil {
+		t.Fatal(err)
+	}
+	s := testServer(t, snap)
+	now := time.Unix(1000, 0)
+	s.rrl.now = func() time.Time { return now } // no credit earned between queries
+	for _, c := range []struct {
+		name  string
+		rcode int
+	}{{"Example.COM.", dns.RcodeSuccess}, {"Nope.Example.COM.", dns.RcodeNameError}} {
+		m := query(c.name, dns.TypeA)
+		m.RecursionDesired = true
+		m.AuthenticatedData = true // dig's default; a reply never echoes it
+		m.SetEdns0(1232, true)
+		b := packQuery(t, m)
+		ask := func() []byte {
+			var q wireQuery
+			return s.answerDatagram(s.state.Load(), b, "127.0.0.1:0", 1, fuzzPeer{}, &q, nil)
+		}
+		full := ask() // a miss: answered in full, and cached
+		fast := ask() // a hit, over the rate
+		// A new state has an empty cache: the handler answers, over the rate.
+		s.state.Store(newState(snap, zone.AllLinks))
+		general := ask()
+
+		want := new(dns.Msg)
+		if err := want.Unpack(full); err != nil {
+			t.Fatal(err)
+		}
+		if want.Truncated || want.Rcode != c.rcode || !want.Authoritative {
+			t.Fatalf("%s: first reply is not the full answer:\n%v", c.name, want)
+		}
+		for path, b := range map[string][]byte{"answer cache": fast, "handler": general} {
+			r := new(dns.Msg)
+			if err := r.Unpack(b); err != nil {
+				t.Fatalf("%s from the %s: %v", c.name, path, err)
+			}
+			if !r.Truncated || len(r.Answer)+len(r.Ns) != 0 || r.Rcode != c.rcode || !r.Authoritative ||
+				r.AuthenticatedData || r.Id != m.Id || r.IsEdns0() == nil || !r.IsEdns0().Do() ||
+				len(r.Question) != 1 || r.Question[0].Name != c.name {
+				t.Errorf("%s: slip from the %s is not the answer cut short:\n%v", c.name, path, r)
+			}
+		}
+		if !bytes.Equal(fast, general) {
+			t.Errorf("%s: the slips differ:\nanswer cache: %x\nhandler:      %x", c.name, fast, general)
+		}
+	}
+	if n := s.RateLimitStats().RRLSlipped; n != 4 {
+		t.Errorf("%d slips counted, want 4", n)
+	}
+	// A slip is a reply sent, counted by either path with its rcode.
+	body := scrape(t, s)
+	for _, rcode := range []string{"NOERROR", "NXDOMAIN"} {
+		if want := `mxdns_queries_total{link="none",qtype="A",rcode="` + rcode + `",transport="udp"} 3`; !strings.Contains(body, want) {
+			t.Errorf("metrics lack %s", want)
+		}
+	}
+}
+
+// TestSlipKeepsHeaderQuestionAndOPT cuts a packed reply with records in
+// every section and its OPT among the additional ones.
+func TestSlipKeepsHeaderQuestionAndOPT(t *testing.T) {
+	rr := func(s string) dns.RR {
+		r, err := dns.NewRR(s)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return r
+	}
+	m := query("Www.Example.COM.", dns.TypeA)
+	m.Response, m.Authoritative, m.Compress = true, true, true
+	m.Answer = []dns.RR{rr("www.example.com. 300 IN CNAME host.example.com."), rr("host.example.com. 300 IN A 192.0.2.1")}
+	m.Ns = []dns.RR{rr("example.com. 300 IN NS ns1.example.com.")}
+	m.SetEdns0(1232, true)
+	m.Extra = []dns.RR{rr("ns1.example.com. 300 IN A 192.0.2.53"), m.Extra[0], rr("ns1.example.com. 300 IN AAAA 2001:db8::53")}
+	m.Rcode = dns.RcodeBadVers // extended: its upper bits are in the OPT
+	b, err := m.Pack()
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := m.Copy()
+	want.Truncated = true
+	want.Answer, want.Ns, want.Extra = nil, nil, []dns.RR{want.IsEdns0()}
+	wb, err := want.Pack()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := slip(b); !bytes.Equal(got, wb) {
+		t.Errorf("slip:\ngot  %x\nwant %x", got, wb)
+	}
+
+	m.SetTsig("key.", dns.HmacSHA256, 300, 0)
+	if b, err = m.Pack(); err != nil {
+		t.Fatal(err)
+	}
+	if got := slip(b); got != nil {
+		t.Errorf("a signed reply was cut: %x", got)
+	}
+}
