@@ -2,6 +2,7 @@ package server
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"slices"
 	"time"
@@ -72,6 +73,13 @@ func (w *Watcher) loop(ctx context.Context) {
 		case err, ok := <-w.fs.Errors:
 			if !ok {
 				return
+			}
+			if errors.Is(err, fsnotify.ErrEventOverflow) {
+				// The kernel dropped events, possibly for files we serve:
+				// reload rather than wait for some later edit.
+				w.srv.log.Warn("watch: events lost, reloading", "err", err)
+				timer.Reset(debounce)
+				continue
 			}
 			w.srv.log.Warn("watch", "err", err)
 		case <-timer.C:
