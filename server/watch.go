@@ -83,10 +83,11 @@ func (w *Watcher) loop(ctx context.Context) {
 			}
 			w.srv.log.Warn("watch", "err", err)
 		case <-timer.C:
+			// A successful reload signals swapped, which re-syncs below.
 			w.srv.Reload()
-			w.sync()
 		case <-w.srv.swapped:
-			// A reload from elsewhere (SIGHUP) may have changed WatchDirs.
+			// Any successful reload, this watcher's or another's (SIGHUP),
+			// may have changed WatchDirs.
 			w.sync()
 		}
 	}
