@@ -59,6 +59,7 @@ func (s *Server) syncCheckers(links []zone.Link) {
 			delete(s.checkers, name)
 			if !ok {
 				delete(s.health, name)
+				delete(s.checkWhy, name)
 				delete(s.lastCheck, name)
 			}
 		}
