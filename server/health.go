@@ -163,9 +163,7 @@ func (s *Server) report(c *checker, res checkResult, up, flip bool) {
 	if !flip {
 		if _, seen := s.checkWhy[c.link]; !seen {
 			// The first result explains the verdict the link started with.
-			s.health[c.link] = up
 			s.checkWhy[c.link] = res.result
-			s.setUp(s.state.Load().snap, s.state.Load().up, res.time)
 		}
 		return
 	}
