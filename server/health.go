@@ -61,6 +61,7 @@ func (s *Server) syncCheckers(links []zone.Link) {
 				delete(s.health, name)
 				delete(s.checkWhy, name)
 				delete(s.lastCheck, name)
+				s.metrics.forgetCheck(name)
 			}
 		}
 	}

@@ -57,6 +57,7 @@ func (s *Server) setUp(snap *zone.Snapshot, up zone.LinkSet, now time.Time) {
 	for name := range s.links {
 		if !slices.Contains(names, name) {
 			delete(s.links, name)
+			s.metrics.forgetLink(name)
 		}
 	}
 	stranded := snap.Stranded(up)
