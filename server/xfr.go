@@ -94,10 +94,13 @@ func (h *handler) serveTransfer(w dns.ResponseWriter, req *dns.Msg, st *state) {
 		return
 	}
 
-	rrs, _ := st.snap.Records(origin)
-	if h.udp || q.Qtype == dns.TypeIXFR && upToDate(req, rrs[0].(*dns.SOA).Serial) {
+	// Records copies and sorts the whole zone: a reply of the SOA alone,
+	// or one refused for want of a slot, must not pay for that.
+	serial, _ := st.snap.Serial(origin)
+	if h.udp || q.Qtype == dns.TypeIXFR && upToDate(req, serial) {
+		soa := dns.Question{Name: origin, Qtype: dns.TypeSOA, Qclass: dns.ClassINET}
 		m.Authoritative = true
-		m.Answer = rrs[:1]
+		m.Answer = st.snap.Lookup(soa, zone.Client{Link: zone.NoLink}).Answer
 		h.finishTransfer(w, req, m, kind, "soa-only")
 		return
 	}
@@ -113,6 +116,7 @@ func (h *handler) serveTransfer(w dns.ResponseWriter, req *dns.Msg, st *state) {
 	}
 
 	start := time.Now()
+	rrs, _ := st.snap.Records(origin)
 	ch := make(chan *dns.Envelope)
 	done := make(chan struct{})
 	go func() {

@@ -84,6 +84,7 @@ func TestAXFRAllowedByPrefix(t *testing.T) {
 func TestIXFRUpToDate(t *testing.T) {
 	s, _, _ := startServer(t, xfrConfig(`["127.0.0.1"]`))
 	serial := s.Snapshot().Zones()[0].Serial
+	zoneRRs, _ := s.Snapshot().Records("example.com")
 	for _, theirs := range []uint32{serial, serial + 1} {
 		m := new(dns.Msg)
 		m.SetIxfr("example.com.", theirs, "ns1.example.com.", "hostmaster.example.com.")
@@ -94,6 +95,8 @@ func TestIXFRUpToDate(t *testing.T) {
 		}
 		if len(r.Answer) != 1 || r.Answer[0].(*dns.SOA).Serial != serial {
 			t.Errorf("IXFR from serial %d (ours %d): want our SOA alone, got %v", theirs, serial, r.Answer)
+		} else if got, want := r.Answer[0].String(), zoneRRs[0].String(); got != want {
+			t.Errorf("IXFR from serial %d: SOA %s, want the one AXFR sends, %s", theirs, got, want)
 		}
 	}
 }
