@@ -117,22 +117,14 @@ func (h *handler) serveTransfer(w dns.ResponseWriter, req *dns.Msg, st *state) {
 
 	start := time.Now()
 	rrs, _ := st.snap.Records(origin)
-	ch := make(chan *dns.Envelope)
-	done := make(chan struct{})
-	go func() {
-		defer close(ch)
-		// An AXFR answer ends with the SOA it starts with (RFC 5936 §2.2).
-		for _, env := range chunk(append(rrs, rrs[0])) {
-			select {
-			case ch <- env:
-			case <-done:
-				return
-			}
-		}
-	}()
-	tr := new(dns.Transfer)
-	err := tr.Out(w, req, ch)
-	close(done)
+	// An AXFR answer ends with the SOA it starts with (RFC 5936 §2.2).
+	envs := chunk(append(rrs, rrs[0]))
+	ch := make(chan *dns.Envelope, len(envs))
+	for _, env := range envs {
+		ch <- env
+	}
+	close(ch)
+	err := new(dns.Transfer).Out(w, req, ch)
 	// The connection stays open: the client may ask more on it (RFC 5936
 	// §4.1) and closes it, or the server's idle timeout does.
 	if err != nil {
