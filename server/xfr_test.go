@@ -2,14 +2,11 @@ package server
 
 import (
 	"fmt"
-	"net/netip"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/miekg/dns"
-
-	"github.com/mxdns/mxdns/zone"
 )
 
 const (
@@ -222,14 +219,53 @@ func TestAXFRStreamsLargeZones(t *testing.T) {
 }
 
 func TestMayTransfer(t *testing.T) {
-	// Covered through the sockets above; this pins the NOTAUTH-first rule.
-	if v := mayTransfer(zoneTransferAll(), mustAddr("127.0.0.1"), &dns.TSIG{Hdr: dns.RR_Header{Name: testKey}}, dns.ErrSig); v != xfrNotAuth {
-		t.Errorf("bad TSIG from an allowed address: %v, want NOTAUTH", v)
+	// A bad signature is NOTAUTH even from an address the allow list lets in.
+	s, _, _ := startServer(t, xfrConfig(`["127.0.0.1"]`))
+	c := &dns.Client{Net: "tcp", Timeout: 2 * time.Second, TsigSecret: map[string]string{testKey: badSecret}}
+	m := new(dns.Msg)
+	m.SetAxfr("example.com.")
+	m.SetTsig(testKey, dns.HmacSHA256, 300, time.Now().Unix())
+	r, _, _ := c.Exchange(m, s.Addrs()[0].TCP.String())
+	if r == nil {
+		t.Fatal("no reply")
+	}
+	if r.Rcode != dns.RcodeNotAuth {
+		t.Errorf("bad TSIG from an allowed address: %s, want NOTAUTH", dns.RcodeToString[r.Rcode])
 	}
 }
 
-func zoneTransferAll() zone.Transfer {
-	return zone.Transfer{Allow: []netip.Prefix{netip.MustParsePrefix("0.0.0.0/0")}}
+// Every transfer request with a bad TSIG gets NOTAUTH, and is logged and
+// counted as such, whether or not the zone is served or the transport
+// could carry a transfer.
+func TestBadTSIGTransferCountedNotAuth(t *testing.T) {
+	s, _, _ := startServer(t, xfrConfig(`["127.0.0.1"]`))
+	for _, tc := range []struct{ net, zone string }{
+		{"tcp", "example.net."}, // not served
+		{"udp", "example.com."}, // AXFR over UDP
+	} {
+		c := &dns.Client{Net: tc.net, Timeout: 2 * time.Second, TsigSecret: map[string]string{testKey: badSecret}}
+		m := new(dns.Msg)
+		m.SetAxfr(tc.zone)
+		m.SetTsig(testKey, dns.HmacSHA256, 300, time.Now().Unix())
+		addr := s.Addrs()[0].TCP.String()
+		if tc.net == "udp" {
+			addr = s.Addrs()[0].UDP.String()
+		}
+		r, _, _ := c.Exchange(m, addr)
+		if r == nil {
+			t.Fatalf("%s %s: no reply", tc.net, tc.zone)
+		}
+		if r.Rcode != dns.RcodeNotAuth {
+			t.Errorf("%s %s: %s, want NOTAUTH", tc.net, tc.zone, dns.RcodeToString[r.Rcode])
+		}
+	}
+	body := scrape(t, s)
+	if want := `mxdns_transfers_total{result="notauth",type="AXFR"} 2`; !strings.Contains(body, want) {
+		t.Errorf("metrics lack %s", want)
+	}
+	for _, not := range []string{`result="refused"`, `result="formerr"`} {
+		if strings.Contains(body, not) {
+			t.Errorf("NOTAUTH replies counted as %s", not)
+		}
+	}
 }
-
-func mustAddr(s string) netip.Addr { return netip.MustParseAddr(s) }
