@@ -30,12 +30,11 @@ func isTransfer(req *dns.Msg) bool {
 
 // mayTransfer decides a transfer request whose TSIG, if any, verified: an
 // address in an allowed prefix, or a signature with an allowed key, lets
-// it in.
+// it in. client is unmapped, as addrOf returns it.
 func mayTransfer(t zone.Transfer, client netip.Addr, tsig *dns.TSIG) bool {
 	if tsig != nil && slices.Contains(t.AllowKeys, dns.CanonicalName(tsig.Hdr.Name)) {
 		return true
 	}
-	client = client.Unmap()
 	for _, p := range t.Allow {
 		if p.Contains(client) {
 			return true

@@ -141,8 +141,8 @@ func TestAXFRWithTSIG(t *testing.T) {
 	if len(r.Answer) != 0 {
 		t.Errorf("NOTAUTH carries %v", r.Answer)
 	}
-	if ts := r.IsTsig(); ts == nil || ts.Error != dns.RcodeBadSig || ts.MAC != "" {
-		t.Errorf("want an unsigned TSIG with BADSIG, got %v", ts)
+	if ts := r.IsTsig(); ts == nil || ts.Error != dns.RcodeBadSig || ts.MAC != "" || ts.OrigId != m.Id {
+		t.Errorf("want an unsigned TSIG with BADSIG and the request's id %d, got %v", m.Id, ts)
 	}
 
 	// An unknown key is NOTAUTH too, even from an address that would do.
