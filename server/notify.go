@@ -2,6 +2,7 @@ package server
 
 import (
 	"context"
+	"math/rand/v2"
 	"sync"
 	"time"
 
@@ -133,8 +134,10 @@ func (n *notifier) send(ctx context.Context, job notifyJob, serial uint32, key *
 		}
 		n.srv.metrics.notify("retry")
 		log.Debug("notify attempt failed", "attempt", attempt, "err", err)
+		// Jitter, half to one and a half times wait, spreads the retries of
+		// NOTIFYs that failed together (a secondary restarting) apart.
 		select {
-		case <-time.After(wait):
+		case <-time.After(wait/2 + rand.N(wait+1)):
 		case <-ctx.Done():
 			return
 		}
