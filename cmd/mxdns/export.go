@@ -2,8 +2,6 @@ package main
 
 import (
 	"bufio"
-	"errors"
-	"flag"
 	"fmt"
 	"io"
 
@@ -54,13 +52,4 @@ func zoneNames(snap *zone.Snapshot) string {
 		s += z.Origin
 	}
 	return s
-}
-
-// flagError maps a flag parse error to the exit status: -h is success,
-// anything else bad usage (the flag package has already said why).
-func flagError(err error) error {
-	if errors.Is(err, flag.ErrHelp) {
-		return &exitError{code: 0}
-	}
-	return &exitError{code: 2}
 }
