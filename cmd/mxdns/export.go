@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"fmt"
 	"io"
+	"strings"
 
 	"github.com/mxdns/mxdns/zone"
 )
@@ -25,9 +26,7 @@ func runExport(args []string, stdout, stderr io.Writer) error {
 	}
 	origins := fs.Args()
 	if len(origins) == 0 {
-		for _, z := range snap.Zones() {
-			origins = append(origins, z.Origin)
-		}
+		origins = zoneNames(snap)
 	}
 	w := bufio.NewWriter(stdout)
 	for i, origin := range origins {
@@ -36,20 +35,18 @@ func runExport(args []string, stdout, stderr io.Writer) error {
 		}
 		if err := snap.Export(w, origin); err != nil {
 			w.Flush()
-			fmt.Fprintf(stderr, "mxdns export: %v (served: %s)\n", err, zoneNames(snap))
+			fmt.Fprintf(stderr, "mxdns export: %v (served: %s)\n", err, strings.Join(zoneNames(snap), ", "))
 			return &exitError{code: 1}
 		}
 	}
 	return w.Flush()
 }
 
-func zoneNames(snap *zone.Snapshot) string {
-	s := ""
-	for i, z := range snap.Zones() {
-		if i > 0 {
-			s += ", "
-		}
-		s += z.Origin
+// zoneNames lists the origins of the zones snap serves, sorted.
+func zoneNames(snap *zone.Snapshot) []string {
+	var out []string
+	for _, z := range snap.Zones() {
+		out = append(out, z.Origin)
 	}
-	return s
+	return out
 }
