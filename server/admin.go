@@ -152,23 +152,26 @@ func (s *Server) syncAdmin(addr string) error {
 	}
 	s.admin = next
 	if old != nil {
-		// Close, not Shutdown: a status request in flight may be waiting for
-		// mu, which we hold; it fails on its closed connection instead.
-		if err := old.close(context.Background()); err != nil {
+		// Close, not close's Shutdown: a status request in flight may be
+		// waiting for mu, which we hold; it fails on its closed connection
+		// instead.
+		if err := old.http.Close(); err != nil {
 			s.log.Warn("admin: close", "listen", old.addr, "err", err)
 		}
+		<-old.done
 		s.log.Info("admin stopped", "listen", old.addr)
 	}
 	return nil
 }
 
-// close stops the server and waits for its serve loop, or for ctx.
+// close stops the server, letting requests in flight finish unless ctx
+// ends first, when they are cut. Callers must not hold mu: a status
+// request in flight may be waiting for it.
 func (a *adminServer) close(ctx context.Context) error {
-	err := a.http.Close()
-	select {
-	case <-a.done:
-		return err
-	case <-ctx.Done():
-		return errors.Join(err, ctx.Err())
+	err := a.http.Shutdown(ctx)
+	if err != nil {
+		err = errors.Join(err, a.http.Close())
 	}
+	<-a.done // Serve returns as soon as its listener is closed
+	return err
 }

@@ -59,7 +59,9 @@ func (s *Server) syncCheckers(links []zone.Link) {
 			delete(s.checkers, name)
 			if !ok {
 				delete(s.health, name)
+				delete(s.checkWhy, name)
 				delete(s.lastCheck, name)
+				s.metrics.forgetCheck(name)
 			}
 		}
 	}
@@ -162,9 +164,7 @@ func (s *Server) report(c *checker, res checkResult, up, flip bool) {
 	if !flip {
 		if _, seen := s.checkWhy[c.link]; !seen {
 			// The first result explains the verdict the link started with.
-			s.health[c.link] = up
 			s.checkWhy[c.link] = res.result
-			s.setUp(s.state.Load().snap, s.state.Load().up, res.time)
 		}
 		return
 	}

@@ -194,3 +194,94 @@ zones:
 		t.Errorf("%d all-down lines naming ns1, want 1:\n%s", n, out)
 	}
 }
+
+// A link removed and added again starts afresh: the reason shown is that
+// of its new check, not the one it had before the removal.
+func TestReaddedLinkFreshReason(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			c.Close()
+		}
+	}()
+	good := ln.Addr().String()
+	closed, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	bad := closed.Addr().String()
+	closed.Close() // nothing listens: every probe is refused
+
+	config := func(links string) string {
+		return `listen: ["127.0.0.1:0"]
+` + links + `zones:
+  example.com:
+    ns: [ns1]
+    records:
+      ns1: {a: 192.0.2.53}
+`
+	}
+	withCheck := func(target string) string {
+		return config("links:\n  wan1: {check: {tcp: \"" + target + "\", interval: 100ms, timeout: 100ms, rise: 1, fall: 1}}\n")
+	}
+	path := filepath.Join(t.TempDir(), "config.yaml")
+	writeFile(t, path, withCheck(bad))
+	checks := make(chan bool, 1024)
+	s, err := New(Options{Logger: testLogger(t), ConfigPath: path,
+		onCheck: func(_ string, ok bool) { checks <- ok }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	stopAtCleanup(t, s)
+	waitCheck := func(want bool) {
+		t.Helper()
+		deadline := time.After(5 * time.Second)
+		for {
+			select {
+			case ok := <-checks:
+				if ok == want {
+					return
+				}
+			case <-deadline:
+				t.Fatalf("no check with ok=%v within 5s", want)
+			}
+		}
+	}
+	why := func() string {
+		t.Helper()
+		for _, l := range s.Status().Links {
+			if l.Name == "wan1" {
+				return l.Why
+			}
+		}
+		t.Fatal("wan1 not in status")
+		return ""
+	}
+
+	waitCheck(false)
+	// Refused, or on a loaded machine perhaps timed out: a failure either way.
+	if got, want := why(), "tcp "+bad+": "; !strings.HasPrefix(got, want) {
+		t.Fatalf("why %q, want %q...", got, want)
+	}
+
+	writeFile(t, path, config(""))
+	if res := s.Reload(); res.Err != nil {
+		t.Fatal(res.Err)
+	}
+	writeFile(t, path, withCheck(good))
+	if res := s.Reload(); res.Err != nil {
+		t.Fatal(res.Err)
+	}
+	waitCheck(true)
+	if got, want := why(), "tcp "+good+": connected"; got != want {
+		t.Errorf("re-added link: why %q, want %q", got, want)
+	}
+}

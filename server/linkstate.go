@@ -16,10 +16,9 @@ type LinkChange struct {
 	Time time.Time
 }
 
-// linkInfo is the served state of one link and why it is so.
+// linkInfo is the served state of one link and since when.
 type linkInfo struct {
 	up    bool
-	why   string
 	since time.Time
 }
 
@@ -35,17 +34,17 @@ func (s *Server) setUp(snap *zone.Snapshot, up zone.LinkSet, now time.Time) {
 	names := make([]string, 0, len(links))
 	for i, l := range links {
 		names = append(names, l.Name)
-		isUp, why := up.Has(i), s.linkWhy(l)
+		isUp := up.Has(i)
 		s.SetLinkUp(l.Name, isUp)
 		info, known := s.links[l.Name]
 		if known && info.up == isUp {
-			info.why = why
 			continue
 		}
-		s.links[l.Name] = &linkInfo{up: isUp, why: why, since: now}
+		s.links[l.Name] = &linkInfo{up: isUp, since: now}
 		if !known && isUp {
 			continue // a new link starts up without fanfare
 		}
+		why := s.linkWhy(l)
 		if isUp {
 			s.log.Info("link up", "link", l.Name, "why", why)
 		} else {
@@ -58,6 +57,7 @@ func (s *Server) setUp(snap *zone.Snapshot, up zone.LinkSet, now time.Time) {
 	for name := range s.links {
 		if !slices.Contains(names, name) {
 			delete(s.links, name)
+			s.metrics.forgetLink(name)
 		}
 	}
 	stranded := snap.Stranded(up)

@@ -100,6 +100,22 @@ func (s *Server) SetLinkUp(link string, up bool) {
 	s.metrics.linkUp.WithLabelValues(link).Set(v)
 }
 
+// forgetLink drops the up gauge of a link no longer configured, which
+// would otherwise stay on /metrics with its last value for good.
+func (m *metrics) forgetLink(link string) {
+	if m != nil {
+		m.linkUp.DeleteLabelValues(link)
+	}
+}
+
+// forgetCheck drops the check durations of a link whose check is gone,
+// the link itself included.
+func (m *metrics) forgetCheck(link string) {
+	if m != nil {
+		m.linkCheck.DeletePartialMatch(prometheus.Labels{"link": link})
+	}
+}
+
 // query counts one answered query.
 func (m *metrics) query(qtype, rcode uint16, udp bool, link string, d time.Duration) {
 	if m == nil {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"io"
 	"log/slog"
+	"net"
 	"net/http/httptest"
 	"path/filepath"
 	"strings"
@@ -102,5 +103,61 @@ func BenchmarkQueryMetrics(b *testing.B) {
 	b.ReportAllocs()
 	for i := 0; b.Loop(); i++ {
 		m.query(dns.TypeA, dns.RcodeSuccess, i%2 == 0, "wan1", time.Microsecond)
+	}
+}
+
+// A link removed from the config takes its series with it; the links
+// that stay keep theirs.
+func TestMetricsForgetRemovedLink(t *testing.T) {
+	closed, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	target := closed.Addr().String()
+	closed.Close() // refused probes are results all the same
+
+	config := func(wan1 string) string {
+		return `listen: ["127.0.0.1:0"]
+links:
+` + wan1 + `  wan2: {}
+zones:
+  example.com:
+    ns: [ns1]
+    records:
+      ns1: {a: 192.0.2.53}
+`
+	}
+	path := filepath.Join(t.TempDir(), "config.yaml")
+	writeFile(t, path, config(`  wan1: {check: {tcp: "`+target+`", interval: 100ms, timeout: 100ms}}
+`))
+	checked := make(chan struct{}, 1024)
+	s, err := New(Options{Logger: testLogger(t), ConfigPath: path,
+		onCheck: func(string, bool) { checked <- struct{}{} }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	stopAtCleanup(t, s)
+	select {
+	case <-checked:
+	case <-time.After(5 * time.Second):
+		t.Fatal("wan1 not checked within 5s")
+	}
+	body := scrape(t, s)
+	for _, want := range []string{`mxdns_link_up{link="wan1"}`, `mxdns_link_check_duration_seconds_count{link="wan1"`, `mxdns_link_up{link="wan2"}`} {
+		if !strings.Contains(body, want) {
+			t.Errorf("before removal, metrics lack %s", want)
+		}
+	}
+
+	writeFile(t, path, config(""))
+	if res := s.Reload(); res.Err != nil {
+		t.Fatal(res.Err)
+	}
+	body = scrape(t, s)
+	if strings.Contains(body, `link="wan1"`) {
+		t.Errorf("removed link wan1 still has series:\n%s", body)
+	}
+	if !strings.Contains(body, `mxdns_link_up{link="wan2"}`) {
+		t.Error("wan2, still configured, lost its series")
 	}
 }

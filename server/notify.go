@@ -2,6 +2,7 @@ package server
 
 import (
 	"context"
+	"math/rand/v2"
 	"sync"
 	"time"
 
@@ -24,11 +25,17 @@ var (
 	notifyBackoff  = 2 * time.Second
 )
 
+// notifyInFlight bounds the NOTIFY exchanges, each with its own socket,
+// under way at once: at start-up every zone × target is due together,
+// tens of thousands with 10,000 zones.
+const notifyInFlight = 16
+
 type notifier struct {
 	srv    *Server
 	ctx    context.Context
 	cancel context.CancelFunc
 	wg     sync.WaitGroup
+	slots  chan struct{} // one token per NOTIFY exchange under way
 
 	mu      sync.Mutex
 	running map[notifyJob]context.CancelFunc
@@ -38,7 +45,8 @@ type notifyJob struct{ zone, target string }
 
 func newNotifier(s *Server) *notifier {
 	ctx, cancel := context.WithCancel(context.Background())
-	return &notifier{srv: s, ctx: ctx, cancel: cancel, running: make(map[notifyJob]context.CancelFunc)}
+	return &notifier{srv: s, ctx: ctx, cancel: cancel, slots: make(chan struct{}, notifyInFlight),
+		running: make(map[notifyJob]context.CancelFunc)}
 }
 
 // changedZones lists the zones of next whose serial differs from prev's,
@@ -102,7 +110,15 @@ func (n *notifier) send(ctx context.Context, job notifyJob, serial uint32, key *
 	log := n.srv.log.With("zone", job.zone, "target", job.target, "serial", serial)
 	wait := notifyBackoff
 	for attempt := 1; ; attempt++ {
+		// The slot is held for the exchange only: a target that is gone
+		// must not keep others waiting through its backoff.
+		select {
+		case n.slots <- struct{}{}:
+		case <-ctx.Done():
+			return
+		}
 		err := notifyOnce(ctx, job, key)
+		<-n.slots
 		if err == nil {
 			n.srv.metrics.notify("ok")
 			log.Info("notify acknowledged", "attempt", attempt)
@@ -118,8 +134,10 @@ func (n *notifier) send(ctx context.Context, job notifyJob, serial uint32, key *
 		}
 		n.srv.metrics.notify("retry")
 		log.Debug("notify attempt failed", "attempt", attempt, "err", err)
+		// Jitter, half to one and a half times wait, spreads the retries of
+		// NOTIFYs that failed together (a secondary restarting) apart.
 		select {
-		case <-time.After(wait):
+		case <-time.After(wait/2 + rand.N(wait+1)):
 		case <-ctx.Done():
 			return
 		}

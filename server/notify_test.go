@@ -2,6 +2,7 @@ package server
 
 import (
 	"context"
+	"fmt"
 	"net"
 	"slices"
 	"strings"
@@ -102,4 +103,68 @@ func TestNotifyOnReload(t *testing.T) {
 	if len(got) != 0 {
 		t.Errorf("%d NOTIFY after acknowledgement, first:\n%v", len(got), <-got)
 	}
+}
+
+// At start-up every zone is due a NOTIFY at once: only notifyInFlight of
+// them may be under way together, the rest wait for a slot.
+func TestNotifyInFlightBounded(t *testing.T) {
+	old := notifyTimeout
+	notifyTimeout = 30 * time.Second // held exchanges must not free their slots by timing out
+	t.Cleanup(func() { notifyTimeout = old })
+
+	pc, err := net.ListenPacket("udp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := make(chan string, 256)
+	release := make(chan struct{})
+	srv := &dns.Server{PacketConn: pc, Handler: dns.HandlerFunc(func(w dns.ResponseWriter, req *dns.Msg) {
+		got <- req.Question[0].Name
+		<-release
+		m := new(dns.Msg)
+		m.SetReply(req)
+		w.WriteMsg(m)
+	})}
+	started := make(chan struct{})
+	srv.NotifyStartedFunc = func() { close(started) }
+	go srv.ActivateAndServe()
+	<-started
+	t.Cleanup(func() { srv.Shutdown() })
+
+	const zones = 3 * notifyInFlight
+	var b strings.Builder
+	b.WriteString("listen: [\"127.0.0.1:0\"]\ntransfer:\n  notify: [\"" + pc.LocalAddr().String() + "\"]\nzones:\n")
+	for i := range zones {
+		fmt.Fprintf(&b, "  z%d.example:\n    ns: [ns1]\n    records:\n      ns1: {a: 192.0.2.53}\n", i)
+	}
+	startServer(t, b.String())
+	// Cleanups run last first: on failure, answer the held NOTIFYs before
+	// the server's shutdown waits for them.
+	released := false
+	t.Cleanup(func() {
+		if !released {
+			close(release)
+		}
+	})
+
+	recv := func(n int) {
+		t.Helper()
+		deadline := time.After(5 * time.Second)
+		for range n {
+			select {
+			case <-got:
+			case <-deadline:
+				t.Fatalf("fewer than %d NOTIFYs within 5s", n)
+			}
+		}
+	}
+	recv(notifyInFlight)
+	select {
+	case name := <-got:
+		t.Fatalf("NOTIFY for %s while %d were unanswered", name, notifyInFlight)
+	case <-time.After(200 * time.Millisecond):
+	}
+	close(release)
+	released = true
+	recv(zones - notifyInFlight)
 }

@@ -99,14 +99,15 @@ func signReply(w dns.ResponseWriter, req, resp *dns.Msg) bool {
 		return true
 	}
 	err := w.TsigStatus()
+	if err != nil {
+		notAuth(resp)
+	}
+	// SetTsig takes OrigId from resp, which carries the request's id.
+	resp.SetTsig(t.Hdr.Name, t.Algorithm, tsigFudge, time.Now().Unix())
 	if err == nil {
-		resp.SetTsig(t.Hdr.Name, t.Algorithm, tsigFudge, time.Now().Unix())
 		return true
 	}
-	notAuth(resp)
-	resp.SetTsig(t.Hdr.Name, t.Algorithm, tsigFudge, time.Now().Unix())
 	rr := resp.IsTsig()
-	rr.OrigId = req.Id
 	switch {
 	case errors.Is(err, dns.ErrSecret), errors.Is(err, dns.ErrKeyAlg):
 		rr.Error = dns.RcodeBadKey

@@ -2,6 +2,7 @@ package server
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"slices"
 	"time"
@@ -73,12 +74,20 @@ func (w *Watcher) loop(ctx context.Context) {
 			if !ok {
 				return
 			}
+			if errors.Is(err, fsnotify.ErrEventOverflow) {
+				// The kernel dropped events, possibly for files we serve:
+				// reload rather than wait for some later edit.
+				w.srv.log.Warn("watch: events lost, reloading", "err", err)
+				timer.Reset(debounce)
+				continue
+			}
 			w.srv.log.Warn("watch", "err", err)
 		case <-timer.C:
+			// A successful reload signals swapped, which re-syncs below.
 			w.srv.Reload()
-			w.sync()
 		case <-w.srv.swapped:
-			// A reload from elsewhere (SIGHUP) may have changed WatchDirs.
+			// Any successful reload, this watcher's or another's (SIGHUP),
+			// may have changed WatchDirs.
 			w.sync()
 		}
 	}

@@ -28,32 +28,19 @@ func isTransfer(req *dns.Msg) bool {
 	return q.Qclass == dns.ClassINET && (q.Qtype == dns.TypeAXFR || q.Qtype == dns.TypeIXFR)
 }
 
-// transferVerdict is what a transfer request gets.
-type transferVerdict int
-
-const (
-	xfrAllow   transferVerdict = iota
-	xfrRefuse                  // not in the allow list, or no such zone
-	xfrNotAuth                 // TSIG present but bad
-)
-
-// mayTransfer decides a transfer request from its client address and TSIG:
-// a bad signature is NOTAUTH whatever the address; otherwise an address in
-// an allowed prefix, or a good signature with an allowed key, lets it in.
-func mayTransfer(t zone.Transfer, client netip.Addr, tsig *dns.TSIG, tsigErr error) transferVerdict {
-	if tsig != nil && tsigErr != nil {
-		return xfrNotAuth
-	}
+// mayTransfer decides a transfer request whose TSIG, if any, verified: an
+// address in an allowed prefix, or a signature with an allowed key, lets
+// it in. client is unmapped, as addrOf returns it.
+func mayTransfer(t zone.Transfer, client netip.Addr, tsig *dns.TSIG) bool {
 	if tsig != nil && slices.Contains(t.AllowKeys, dns.CanonicalName(tsig.Hdr.Name)) {
-		return xfrAllow
+		return true
 	}
-	client = client.Unmap()
 	for _, p := range t.Allow {
 		if p.Contains(client) {
-			return xfrAllow
+			return true
 		}
 	}
-	return xfrRefuse
+	return false
 }
 
 // serveTransfer answers AXFR and IXFR. Over TCP an allowed request gets
@@ -69,35 +56,36 @@ func (h *handler) serveTransfer(w dns.ResponseWriter, req *dns.Msg, st *state) {
 	m := header(req)
 	kind := dns.TypeToString[q.Qtype]
 
+	origin := dns.CanonicalName(q.Name)
+	if tsig := req.IsTsig(); tsig != nil && w.TsigStatus() != nil {
+		// signReply turns any reply to a badly signed request into NOTAUTH
+		// (RFC 8945 §5.3.2), whatever the zone, transport or allow list:
+		// say so here, before any other verdict is logged or counted.
+		h.srv.log.Warn("transfer refused: bad TSIG", "client", client, "zone", origin, "type", kind, "key", tsig.Hdr.Name, "err", w.TsigStatus())
+		h.finishTransfer(w, req, m, kind, "notauth")
+		return
+	}
 	if h.udp && q.Qtype == dns.TypeAXFR {
 		m.Rcode = dns.RcodeFormatError
 		h.finishTransfer(w, req, m, kind, "formerr")
 		return
 	}
-	origin := dns.CanonicalName(q.Name)
 	t, ok := st.snap.Transfer(origin)
-	verdict := xfrRefuse
-	if ok {
-		client, _ := addrOf(w.RemoteAddr())
-		verdict = mayTransfer(t, client, req.IsTsig(), w.TsigStatus())
-	}
-	switch verdict {
-	case xfrNotAuth:
-		h.srv.log.Warn("transfer refused: bad TSIG", "client", client, "zone", origin, "type", kind, "key", req.IsTsig().Hdr.Name, "err", w.TsigStatus())
-		m.Rcode = dns.RcodeNotAuth
-		h.finishTransfer(w, req, m, kind, "notauth")
-		return
-	case xfrRefuse:
+	addr, _ := addrOf(w.RemoteAddr())
+	if !ok || !mayTransfer(t, addr, req.IsTsig()) {
 		h.srv.log.Warn("transfer refused", "client", client, "zone", origin, "type", kind, "served", ok)
 		m.Rcode = dns.RcodeRefused
 		h.finishTransfer(w, req, m, kind, "refused")
 		return
 	}
 
-	rrs, _ := st.snap.Records(origin)
-	if h.udp || q.Qtype == dns.TypeIXFR && upToDate(req, rrs[0].(*dns.SOA).Serial) {
+	// Records copies and sorts the whole zone: a reply of the SOA alone,
+	// or one refused for want of a slot, must not pay for that.
+	serial, _ := st.snap.Serial(origin)
+	if h.udp || q.Qtype == dns.TypeIXFR && upToDate(req, serial) {
+		soa := dns.Question{Name: origin, Qtype: dns.TypeSOA, Qclass: dns.ClassINET}
 		m.Authoritative = true
-		m.Answer = rrs[:1]
+		m.Answer = st.snap.Lookup(soa, zone.Client{Link: zone.NoLink}).Answer
 		h.finishTransfer(w, req, m, kind, "soa-only")
 		return
 	}
@@ -113,22 +101,15 @@ func (h *handler) serveTransfer(w dns.ResponseWriter, req *dns.Msg, st *state) {
 	}
 
 	start := time.Now()
-	ch := make(chan *dns.Envelope)
-	done := make(chan struct{})
-	go func() {
-		defer close(ch)
-		// An AXFR answer ends with the SOA it starts with (RFC 5936 §2.2).
-		for _, env := range chunk(append(rrs, rrs[0])) {
-			select {
-			case ch <- env:
-			case <-done:
-				return
-			}
-		}
-	}()
-	tr := new(dns.Transfer)
-	err := tr.Out(w, req, ch)
-	close(done)
+	rrs, _ := st.snap.Records(origin)
+	// An AXFR answer ends with the SOA it starts with (RFC 5936 §2.2).
+	envs := chunk(append(rrs, rrs[0]))
+	ch := make(chan *dns.Envelope, len(envs))
+	for _, env := range envs {
+		ch <- env
+	}
+	close(ch)
+	err := new(dns.Transfer).Out(w, req, ch)
 	// The connection stays open: the client may ask more on it (RFC 5936
 	// §4.1) and closes it, or the server's idle timeout does.
 	if err != nil {

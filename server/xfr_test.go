@@ -2,14 +2,11 @@ package server
 
 import (
 	"fmt"
-	"net/netip"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/miekg/dns"
-
-	"github.com/mxdns/mxdns/zone"
 )
 
 const (
@@ -84,6 +81,7 @@ func TestAXFRAllowedByPrefix(t *testing.T) {
 func TestIXFRUpToDate(t *testing.T) {
 	s, _, _ := startServer(t, xfrConfig(`["127.0.0.1"]`))
 	serial := s.Snapshot().Zones()[0].Serial
+	zoneRRs, _ := s.Snapshot().Records("example.com")
 	for _, theirs := range []uint32{serial, serial + 1} {
 		m := new(dns.Msg)
 		m.SetIxfr("example.com.", theirs, "ns1.example.com.", "hostmaster.example.com.")
@@ -94,6 +92,8 @@ func TestIXFRUpToDate(t *testing.T) {
 		}
 		if len(r.Answer) != 1 || r.Answer[0].(*dns.SOA).Serial != serial {
 			t.Errorf("IXFR from serial %d (ours %d): want our SOA alone, got %v", theirs, serial, r.Answer)
+		} else if got, want := r.Answer[0].String(), zoneRRs[0].String(); got != want {
+			t.Errorf("IXFR from serial %d: SOA %s, want the one AXFR sends, %s", theirs, got, want)
 		}
 	}
 }
@@ -141,8 +141,8 @@ func TestAXFRWithTSIG(t *testing.T) {
 	if len(r.Answer) != 0 {
 		t.Errorf("NOTAUTH carries %v", r.Answer)
 	}
-	if ts := r.IsTsig(); ts == nil || ts.Error != dns.RcodeBadSig || ts.MAC != "" {
-		t.Errorf("want an unsigned TSIG with BADSIG, got %v", ts)
+	if ts := r.IsTsig(); ts == nil || ts.Error != dns.RcodeBadSig || ts.MAC != "" || ts.OrigId != m.Id {
+		t.Errorf("want an unsigned TSIG with BADSIG and the request's id %d, got %v", m.Id, ts)
 	}
 
 	// An unknown key is NOTAUTH too, even from an address that would do.
@@ -219,14 +219,53 @@ func TestAXFRStreamsLargeZones(t *testing.T) {
 }
 
 func TestMayTransfer(t *testing.T) {
-	// Covered through the sockets above; this pins the NOTAUTH-first rule.
-	if v := mayTransfer(zoneTransferAll(), mustAddr("127.0.0.1"), &dns.TSIG{Hdr: dns.RR_Header{Name: testKey}}, dns.ErrSig); v != xfrNotAuth {
-		t.Errorf("bad TSIG from an allowed address: %v, want NOTAUTH", v)
+	// A bad signature is NOTAUTH even from an address the allow list lets in.
+	s, _, _ := startServer(t, xfrConfig(`["127.0.0.1"]`))
+	c := &dns.Client{Net: "tcp", Timeout: 2 * time.Second, TsigSecret: map[string]string{testKey: badSecret}}
+	m := new(dns.Msg)
+	m.SetAxfr("example.com.")
+	m.SetTsig(testKey, dns.HmacSHA256, 300, time.Now().Unix())
+	r, _, _ := c.Exchange(m, s.Addrs()[0].TCP.String())
+	if r == nil {
+		t.Fatal("no reply")
+	}
+	if r.Rcode != dns.RcodeNotAuth {
+		t.Errorf("bad TSIG from an allowed address: %s, want NOTAUTH", dns.RcodeToString[r.Rcode])
 	}
 }
 
-func zoneTransferAll() zone.Transfer {
-	return zone.Transfer{Allow: []netip.Prefix{netip.MustParsePrefix("0.0.0.0/0")}}
+// Every transfer request with a bad TSIG gets NOTAUTH, and is logged and
+// counted as such, whether or not the zone is served or the transport
+// could carry a transfer.
+func TestBadTSIGTransferCountedNotAuth(t *testing.T) {
+	s, _, _ := startServer(t, xfrConfig(`["127.0.0.1"]`))
+	for _, tc := range []struct{ net, zone string }{
+		{"tcp", "example.net."}, // not served
+		{"udp", "example.com."}, // AXFR over UDP
+	} {
+		c := &dns.Client{Net: tc.net, Timeout: 2 * time.Second, TsigSecret: map[string]string{testKey: badSecret}}
+		m := new(dns.Msg)
+		m.SetAxfr(tc.zone)
+		m.SetTsig(testKey, dns.HmacSHA256, 300, time.Now().Unix())
+		addr := s.Addrs()[0].TCP.String()
+		if tc.net == "udp" {
+			addr = s.Addrs()[0].UDP.String()
+		}
+		r, _, _ := c.Exchange(m, addr)
+		if r == nil {
+			t.Fatalf("%s %s: no reply", tc.net, tc.zone)
+		}
+		if r.Rcode != dns.RcodeNotAuth {
+			t.Errorf("%s %s: %s, want NOTAUTH", tc.net, tc.zone, dns.RcodeToString[r.Rcode])
+		}
+	}
+	body := scrape(t, s)
+	if want := `mxdns_transfers_total{result="notauth",type="AXFR"} 2`; !strings.Contains(body, want) {
+		t.Errorf("metrics lack %s", want)
+	}
+	for _, not := range []string{`result="refused"`, `result="formerr"`} {
+		if strings.Contains(body, not) {
+			t.Errorf("NOTAUTH replies counted as %s", not)
+		}
+	}
 }
-
-func mustAddr(s string) netip.Addr { return netip.MustParseAddr(s) }

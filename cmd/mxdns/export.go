@@ -2,10 +2,9 @@ package main
 
 import (
 	"bufio"
-	"errors"
-	"flag"
 	"fmt"
 	"io"
+	"strings"
 
 	"github.com/mxdns/mxdns/zone"
 )
@@ -27,9 +26,7 @@ func runExport(args []string, stdout, stderr io.Writer) error {
 	}
 	origins := fs.Args()
 	if len(origins) == 0 {
-		for _, z := range snap.Zones() {
-			origins = append(origins, z.Origin)
-		}
+		origins = zoneNames(snap)
 	}
 	w := bufio.NewWriter(stdout)
 	for i, origin := range origins {
@@ -38,29 +35,18 @@ func runExport(args []string, stdout, stderr io.Writer) error {
 		}
 		if err := snap.Export(w, origin); err != nil {
 			w.Flush()
-			fmt.Fprintf(stderr, "mxdns export: %v (served: %s)\n", err, zoneNames(snap))
+			fmt.Fprintf(stderr, "mxdns export: %v (served: %s)\n", err, strings.Join(zoneNames(snap), ", "))
 			return &exitError{code: 1}
 		}
 	}
 	return w.Flush()
 }
 
-func zoneNames(snap *zone.Snapshot) string {
-	s := ""
-	for i, z := range snap.Zones() {
-		if i > 0 {
-			s += ", "
-		}
-		s += z.Origin
+// zoneNames lists the origins of the zones snap serves, sorted.
+func zoneNames(snap *zone.Snapshot) []string {
+	var out []string
+	for _, z := range snap.Zones() {
+		out = append(out, z.Origin)
 	}
-	return s
-}
-
-// flagError maps a flag parse error to the exit status: -h is success,
-// anything else bad usage (the flag package has already said why).
-func flagError(err error) error {
-	if errors.Is(err, flag.ErrHelp) {
-		return &exitError{code: 0}
-	}
-	return &exitError{code: 2}
+	return out
 }

@@ -65,18 +65,24 @@ func newFlagSet(name string, stderr io.Writer) *flag.FlagSet {
 	return fs
 }
 
-// parse parses flags, mapping -h to success and bad usage to status 2
-// (the flag package has already printed why).
+// parse parses flags of a command that takes no arguments, mapping
+// errors to exit statuses as flagError does.
 func parse(fs *flag.FlagSet, args []string) error {
-	err := fs.Parse(args)
-	switch {
-	case errors.Is(err, flag.ErrHelp):
-		return &exitError{code: 0}
-	case err != nil:
-		return &exitError{code: 2}
-	case fs.NArg() > 0:
+	if err := fs.Parse(args); err != nil {
+		return flagError(err)
+	}
+	if fs.NArg() > 0 {
 		fmt.Fprintf(fs.Output(), "%s: unexpected argument %q\n", fs.Name(), fs.Arg(0))
 		return &exitError{code: 2}
 	}
 	return nil
+}
+
+// flagError maps a flag parse error to the exit status: -h is success,
+// anything else bad usage (the flag package has already said why).
+func flagError(err error) error {
+	if errors.Is(err, flag.ErrHelp) {
+		return &exitError{code: 0}
+	}
+	return &exitError{code: 2}
 }
