@@ -72,7 +72,7 @@ func (o *parsedOwner) generate(prefix string, text string, pos at, helper string
 			return
 		}
 	}
-	g := &parsedOwner{name: name, pos: pos, ttl: o.ttl, helper: helper}
+	g := &parsedOwner{name: name, pos: pos, helper: helper}
 	g.records = append(g.records, parsedRecord{rr: &dns.TXT{Hdr: header(name, dns.TypeTXT), Txt: txtStrings(text)}, pos: pos})
 	o.mail.generated = append(o.mail.generated, g)
 }
@@ -87,6 +87,8 @@ func (r *reader) mergeGenerated(z *parsedZone) {
 	}
 	for _, o := range append([]*parsedOwner(nil), z.owners...) {
 		for _, g := range o.mail.generated {
+			// Only now is every key of o read: ttl may follow the helper.
+			g.ttl = o.ttl
 			if strings.HasPrefix(o.name, "*.") {
 				r.diags.add(g.pos, Error, "%s on the wildcard %s: the record would sit below the wildcard, where no query finds it; write it on each name", g.helper, o.name)
 				continue

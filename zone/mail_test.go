@@ -257,3 +257,25 @@ zones:
 			answer: []string{`_mta-sts.example.com. 3600 IN TXT "v=STSv1; id=20261124"`}},
 	})
 }
+
+// TestHelperTakesOwnerTTL: the records a helper makes at another name take
+// the owner's ttl wherever ttl is written among the owner's keys.
+func TestHelperTakesOwnerTTL(t *testing.T) {
+	for _, owner := range []string{
+		`{ttl: 60, dmarc: {p: reject}}`,
+		`{dmarc: {p: reject}, ttl: 60}`,
+	} {
+		snap := mustSnapshot(t, `
+zones:
+  example.com:
+    ns: [ns1]
+    records:
+      "@": `+owner+`
+      ns1: {a: 192.0.2.1}
+`)
+		runLookups(t, snap, []lookupCase{
+			{name: owner, qname: "_dmarc.example.com.", qtype: dns.TypeTXT,
+				answer: []string{`_dmarc.example.com. 60 IN TXT "v=DMARC1; p=reject"`}},
+		})
+	}
+}
