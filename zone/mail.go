@@ -329,12 +329,17 @@ func parseDKIMHelper(r *reader, o *parsedOwner, _ string, v *yaml.Node) {
 		var selector, key, k, flags string
 		k = "rsa"
 		var selNode *yaml.Node
+		ok := true // false once a value was reported: one mistake, one finding
+		read := func(v string, good bool) string { ok = ok && good; return v }
 		r.fields(item, "dkim", map[string]func(*yaml.Node){
-			"selector": func(v *yaml.Node) { selector, _ = r.scalar(v, "dkim selector"); selNode = v },
-			"key":      func(v *yaml.Node) { key, _ = r.scalar(v, "dkim key") },
-			"k":        func(v *yaml.Node) { k, _ = r.choice(v, "dkim k", "rsa", "ed25519") },
-			"t":        func(v *yaml.Node) { flags, _ = r.choice(v, "dkim t", "y", "s", "y:s") },
+			"selector": func(v *yaml.Node) { selector = read(r.scalar(v, "dkim selector")); selNode = v },
+			"key":      func(v *yaml.Node) { key = read(r.scalar(v, "dkim key")) },
+			"k":        func(v *yaml.Node) { k = read(r.choice(v, "dkim k", "rsa", "ed25519")) },
+			"t":        func(v *yaml.Node) { flags = read(r.choice(v, "dkim t", "y", "s", "y:s")) },
 		})
+		if !ok {
+			continue
+		}
 		if selector == "" || key == "" {
 			r.diags.add(r.keyPos(o, item), Error, "dkim: want {selector: s1, key: <base64 public key>}")
 			continue
@@ -372,9 +377,13 @@ func parseMTASTSHelper(r *reader, o *parsedOwner, _ string, v *yaml.Node) {
 	if n := deref(v); n.Kind == yaml.ScalarNode {
 		id = n.Value // mta_sts: "20261123" is short for {id: "20261123"}
 	} else {
+		ok := deref(v).Kind == yaml.MappingNode // fields reports anything else
 		r.fields(v, "mta_sts", map[string]func(*yaml.Node){
-			"id": func(v *yaml.Node) { id, _ = r.scalar(v, "mta_sts id") },
+			"id": func(v *yaml.Node) { id, ok = r.scalar(v, "mta_sts id") },
 		})
+		if !ok {
+			return // reported where it was written
+		}
 	}
 	if id == "" || len(id) > 32 || strings.IndexFunc(id, func(c rune) bool {
 		return !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9')

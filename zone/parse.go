@@ -249,13 +249,16 @@ func validLinkName(s string) bool {
 
 func (r *reader) check(n *yaml.Node, what string) *Check {
 	c := &Check{Interval: defaultCheckInterval, Timeout: defaultCheckTimeout, Rise: 2, Fall: 2}
+	written := false // a tcp or http written wrong was reported where it was written
 	r.fields(n, what, map[string]func(*yaml.Node){
 		"tcp": func(v *yaml.Node) {
+			written = true
 			if s, ok := r.scalar(v, what+" tcp"); ok && r.hostPort(v, what+" tcp", s) {
 				c.TCP = s
 			}
 		},
 		"http": func(v *yaml.Node) {
+			written = true
 			if s, ok := r.scalar(v, what+" http"); ok {
 				if !strings.HasPrefix(s, "http://") && !strings.HasPrefix(s, "https://") {
 					r.errorf(v, "%s http %q: want an http:// or https:// URL", what, s)
@@ -270,7 +273,7 @@ func (r *reader) check(n *yaml.Node, what string) *Check {
 		"fall":     func(v *yaml.Node) { c.Fall = int(must(r.uint32Value(v, what+" fall", 1, 100))) },
 	})
 	switch {
-	case c.TCP == "" && c.HTTP == "":
+	case !written && deref(n).Kind == yaml.MappingNode:
 		r.errorf(n, "%s: want tcp: host:port or http: URL", what)
 	case c.TCP != "" && c.HTTP != "":
 		r.errorf(n, "%s: want tcp or http, not both", what)
@@ -318,10 +321,12 @@ func (r *reader) zone(origin string, k, n *yaml.Node) *parsedZone {
 	z.soa = parsedSOA{autoSerial: true, refresh: 3600, retry: 900, expire: 1209600, minimum: 300}
 	what := "zone " + strings.TrimSuffix(origin, ".")
 	var records *yaml.Node
+	nsWritten := false
 	r.fields(n, what, map[string]func(*yaml.Node){
 		"ttl": func(v *yaml.Node) { z.ttl = must(r.uint32Value(v, what+" ttl", 0, maxTTL)) },
 		"soa": func(v *yaml.Node) { r.soa(v, origin, what, &z.soa) },
 		"ns": func(v *yaml.Node) {
+			nsWritten = true
 			for _, item := range r.list(v, what+" ns") {
 				if name, ok := r.target(item, origin, "ns"); ok && name != "." {
 					z.ns = append(z.ns, nameRef{name, r.pos(item)})
@@ -334,7 +339,9 @@ func (r *reader) zone(origin string, k, n *yaml.Node) *parsedZone {
 		"auto_ptr": func(v *yaml.Node) { z.noAutoPTR = !r.autoPTR(v, origin, what) },
 		"transfer": func(v *yaml.Node) { z.transfer = r.transfer(v, what) },
 	})
-	if len(z.ns) == 0 {
+	// An ns written with no valid name, or a zone that is not a mapping,
+	// was reported where it was written.
+	if !nsWritten && deref(n).Kind == yaml.MappingNode {
 		r.errorf(k, "%s: ns: want at least one name server", what)
 	}
 	if records != nil {
@@ -394,7 +401,11 @@ func (r *reader) soa(n *yaml.Node, origin, what string, soa *parsedSOA) {
 			}
 		},
 		"serial": func(v *yaml.Node) {
-			if s, ok := r.scalar(v, what+" serial"); ok && s == "auto" {
+			s, ok := r.scalar(v, what+" serial (or auto)")
+			if !ok {
+				return
+			}
+			if s == "auto" {
 				soa.autoSerial = true
 				return
 			}
