@@ -227,25 +227,36 @@ func txtStrings(s string) []string {
 
 func parseCAA(owner, _, s string) (dns.RR, error) {
 	const want = `want "flags tag value", e.g. '0 issue "letsencrypt.org"'`
-	f := strings.SplitN(strings.TrimSpace(s), " ", 3)
-	if len(f) != 3 {
+	flags, rest := cutField(s)
+	tag, rest := cutField(rest)
+	value := strings.TrimSpace(rest)
+	if value == "" {
 		return nil, fmt.Errorf("%s", want)
 	}
-	flag, err := strconv.ParseUint(f[0], 10, 8)
+	flag, err := strconv.ParseUint(flags, 10, 8)
 	if err != nil {
-		return nil, fmt.Errorf("flags %q: want 0 to 255; %s", f[0], want)
+		return nil, fmt.Errorf("flags %q: want 0 to 255; %s", flags, want)
 	}
-	tag := f[1]
-	for _, c := range tag {
-		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9') {
-			return nil, fmt.Errorf("tag %q: want letters and digits (issue, issuewild, iodef)", tag)
-		}
+	// RFC 8659 §4.1: letters and digits only, its length in one octet.
+	if len(tag) > 255 || strings.IndexFunc(tag, func(c rune) bool {
+		return !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9')
+	}) >= 0 {
+		return nil, fmt.Errorf("tag %q: want up to 255 letters and digits (issue, issuewild, iodef)", tag)
 	}
-	value := strings.TrimSpace(f[2])
 	if len(value) >= 2 && value[0] == '"' && value[len(value)-1] == '"' {
 		value = value[1 : len(value)-1]
 	}
 	return &dns.CAA{Hdr: header(owner, dns.TypeCAA), Flag: uint8(flag), Tag: tag, Value: value}, nil
+}
+
+// cutField splits off the first blank-separated field of s, however many
+// blanks precede it, and returns the rest as written.
+func cutField(s string) (field, rest string) {
+	s = strings.TrimLeft(s, " \t")
+	if i := strings.IndexAny(s, " \t"); i >= 0 {
+		return s[:i], s[i:]
+	}
+	return s, ""
 }
 
 func parseTLSA(owner, _, s string) (dns.RR, error) {
