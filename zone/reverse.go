@@ -148,10 +148,11 @@ func classlessRange(label string) (lo, hi int, ok bool) {
 	if a, b, found := strings.Cut(label, "/"); found {
 		lo, err1 := strconv.Atoi(a)
 		bits, err2 := strconv.Atoi(b)
-		if err1 != nil || err2 != nil || bits < 25 || bits > 32 || lo > 255 {
+		if err1 != nil || err2 != nil || bits < 25 || bits > 32 {
 			return 0, 0, false
 		}
-		return lo, lo + 1<<(32-bits) - 1, true
+		hi := lo + 1<<(32-bits) - 1
+		return lo, hi, hi < 256
 	}
 	return 0, 0, false
 }

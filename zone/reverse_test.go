@@ -44,3 +44,29 @@ zones:
 			answer: []string{"100.2.0.192.in-addr.arpa. 3600 IN PTR far.example.com."}},
 	})
 }
+
+// TestClasslessRange: a block named start/length never reaches past the
+// last address of its /24.
+func TestClasslessRange(t *testing.T) {
+	for _, tc := range []struct {
+		label  string
+		lo, hi int
+		ok     bool
+	}{
+		{"0-63", 0, 63, true},
+		{"64/26", 64, 127, true},
+		{"128/25", 128, 255, true},
+		{"255/32", 255, 255, true},
+		{"255/25", 0, 0, false},
+		{"192/25", 0, 0, false},
+		{"64-300", 0, 0, false},
+		{"0/24", 0, 0, false},
+		{"x/26", 0, 0, false},
+		{"www", 0, 0, false},
+	} {
+		lo, hi, ok := classlessRange(tc.label)
+		if ok != tc.ok || ok && (lo != tc.lo || hi != tc.hi) {
+			t.Errorf("classlessRange(%q) = %d, %d, %v; want %d, %d, %v", tc.label, lo, hi, ok, tc.lo, tc.hi, tc.ok)
+		}
+	}
+}
