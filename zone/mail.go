@@ -345,8 +345,8 @@ func parseDKIMHelper(r *reader, o *parsedOwner, _ string, v *yaml.Node) {
 			continue
 		}
 		sel := strings.ToLower(selector)
-		if _, err := canonicalName(sel + ".x"); err != nil || strings.HasSuffix(sel, ".") {
-			r.errorf(selNode, "dkim selector %q: want a name such as s1 or 2026a", selector)
+		if !validSelector(sel) {
+			r.errorf(selNode, "dkim selector %q: want a name such as s1 or 2026a: letters, digits and inner '-', parts joined by '.' (RFC 6376 §3.1)", selector)
 			continue
 		}
 		if p, dup := seen[sel]; dup {
@@ -370,6 +370,23 @@ func parseDKIMHelper(r *reader, o *parsedOwner, _ string, v *yaml.Node) {
 		}
 		o.generate(sel+"._domainkey", text+"p="+key, r.keyPos(o, item), "dkim")
 	}
+}
+
+// validSelector reports whether s (lower case) is a DKIM selector:
+// sub-domains of RFC 5321 §4.1.2 joined by dots (RFC 6376 §3.1). Anything
+// wider would publish more than a key: "*" a wildcard under _domainkey.
+func validSelector(s string) bool {
+	for _, l := range strings.Split(s, ".") {
+		if l == "" || len(l) > 63 || l[0] == '-' || l[len(l)-1] == '-' {
+			return false
+		}
+		for _, c := range l {
+			if !(c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '-') {
+				return false
+			}
+		}
+	}
+	return true
 }
 
 func parseMTASTSHelper(r *reader, o *parsedOwner, _ string, v *yaml.Node) {

@@ -279,3 +279,24 @@ zones:
 		})
 	}
 }
+
+// TestDKIMSelector: a selector is sub-domains of letters, digits and inner
+// hyphens (RFC 6376 §3.1); "*" would publish a wildcard below _domainkey.
+func TestDKIMSelector(t *testing.T) {
+	for sel, ok := range map[string]bool{
+		"s1": true, "Ed": true, "2026a": true, "s1.eu": true, "dkim-1": true,
+		"*": false, "*.s1": false, "a_b": false, "-a": false, "a-": false,
+		"a..b": false, "s1.": false, `a\.b`: false, strings.Repeat("a", 64): false,
+	} {
+		_, diags := FromYAML("c.yaml", []byte(`
+zones:
+  example.com:
+    ns: [ns1.example.net.]
+    records:
+      "@": {dkim: {selector: "`+strings.ReplaceAll(sel, `\`, `\\`)+`", key: "AAAA"}}
+`), nil)
+		if err := diags.Err(); (err == nil) != ok || err != nil && !strings.Contains(err.Error(), "dkim selector") {
+			t.Errorf("selector %q: got %v, want accepted %v", sel, err, ok)
+		}
+	}
+}
