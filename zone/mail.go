@@ -179,7 +179,7 @@ func parseDMARCHelper(r *reader, o *parsedOwner, _ string, v *yaml.Node) {
 	if n := deref(v); n.Kind == yaml.ScalarNode {
 		// The record as text, e.g. "p=reject; rua=mailto:d@example.com".
 		text := strings.TrimSpace(n.Value)
-		if !strings.HasPrefix(text, "v=DMARC1") {
+		if tag, _, _ := dmarcTag(strings.Split(text, ";")[0]); tag != "v" {
 			text = "v=DMARC1; " + text
 		}
 		if err := checkDMARCRecord(text); err != nil {
@@ -239,7 +239,7 @@ func formatDMARC(tags map[string]string) string {
 func checkDMARCTag(tag, val string) error {
 	oneOf := func(words ...string) error {
 		for _, w := range words {
-			if val == w {
+			if strings.EqualFold(val, w) { // ABNF literals, RFC 7489 §6.4
 				return nil
 			}
 		}
@@ -259,13 +259,13 @@ func checkDMARCTag(tag, val string) error {
 			return fmt.Errorf("ri %q: want a number of seconds", val)
 		}
 	case "fo":
-		for _, f := range strings.Split(val, ":") {
+		for _, f := range strings.Split(strings.ToLower(val), ":") {
 			if f != "0" && f != "1" && f != "d" && f != "s" {
 				return fmt.Errorf("fo %q: want 0, 1, d or s, several joined by ':'", val)
 			}
 		}
 	case "rf":
-		if val != "afrf" {
+		if !strings.EqualFold(val, "afrf") {
 			return fmt.Errorf("rf %q: want afrf", val)
 		}
 	case "rua", "ruf":
@@ -286,23 +286,30 @@ func checkDMARCTag(tag, val string) error {
 	return nil
 }
 
+// dmarcTag splits one "tag=value" of a DMARC record. The tag comes back
+// lower case: tag names are ABNF literals, which match in any case (RFC
+// 7489 §6.4, RFC 5234 §2.3), and blanks may surround the "=".
+func dmarcTag(part string) (tag, val string, ok bool) {
+	tag, val, ok = strings.Cut(part, "=")
+	return strings.ToLower(strings.TrimSpace(tag)), strings.TrimSpace(val), ok
+}
+
 // checkDMARCRecord validates a DMARC record written by hand as txt.
 func checkDMARCRecord(text string) error {
 	parts := strings.Split(text, ";")
-	if strings.TrimSpace(parts[0]) != "v=DMARC1" {
+	// The version's value is spelled in octets: DMARC1 in capitals only.
+	if tag, val, _ := dmarcTag(parts[0]); tag != "v" || val != "DMARC1" {
 		return fmt.Errorf("want v=DMARC1 first")
 	}
 	hasP := false
 	for _, part := range parts[1:] {
-		part = strings.TrimSpace(part)
-		if part == "" {
+		if strings.TrimSpace(part) == "" {
 			continue
 		}
-		tag, val, ok := strings.Cut(part, "=")
+		tag, val, ok := dmarcTag(part)
 		if !ok {
-			return fmt.Errorf("%q: want tag=value", part)
+			return fmt.Errorf("%q: want tag=value", strings.TrimSpace(part))
 		}
-		tag, val = strings.TrimSpace(tag), strings.TrimSpace(val)
 		if tag == "p" {
 			hasP = true
 		}

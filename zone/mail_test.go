@@ -300,3 +300,37 @@ zones:
 		}
 	}
 }
+
+// TestDMARCCase: tag names and keyword values are ABNF literals and match
+// in any case, blanks may surround "=", but the version value is spelled
+// in octets and must be DMARC1 (RFC 7489 §6.4, RFC 5234 §2.3).
+func TestDMARCCase(t *testing.T) {
+	for text, want := range map[string]string{
+		"V=DMARC1; P=reject":                 "",
+		"v = DMARC1 ; p = none":              "",
+		"v=DMARC1; p=Reject; ADKIM=S; Fo=D":  "",
+		"v=DMARC1; p=none; RUA=mailto:d@x.y": "",
+		"v=dmarc1; p=none":                   "want v=DMARC1 first",
+		"v=DMARC1 p=none":                    "want v=DMARC1 first",
+	} {
+		err := checkDMARCRecord(text)
+		if want == "" && err != nil || want != "" && (err == nil || !strings.Contains(err.Error(), want)) {
+			t.Errorf("%q: error %v, want %q", text, err, want)
+		}
+	}
+	snap, diags := FromYAML("test.yaml", []byte(`
+zones:
+  example.com:
+    ns: [ns1.example.net.]
+    records:
+      _dmarc: {txt: "V=DMARC1; P=reject"}
+      sub: {dmarc: "V=DMARC1; p=quarantine"}
+`), nil)
+	if len(diags) > 0 {
+		t.Fatalf("want no findings, got:\n%v", diags)
+	}
+	runLookups(t, snap, []lookupCase{
+		{name: "helper text with its own version tag", qname: "_dmarc.sub.example.com.", qtype: dns.TypeTXT,
+			answer: []string{`_dmarc.sub.example.com. 3600 IN TXT "V=DMARC1; p=quarantine"`}},
+	})
+}

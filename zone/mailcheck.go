@@ -171,14 +171,16 @@ func checkDMARCText(o *parsedOwner, diags *Diagnostics) {
 			continue
 		}
 		text := txtText(txt)
-		if !strings.HasPrefix(strings.ToUpper(text), "V=DMARC1") {
+		parts := strings.Split(text, ";")
+		if tag, val, _ := dmarcTag(parts[0]); tag != "v" || !strings.HasPrefix(strings.ToUpper(val), "DMARC1") {
 			continue
 		}
 		if err := checkDMARCRecord(text); err != nil {
 			diags.add(rec.pos, Error, "dmarc record: %v", err)
 			continue
 		}
-		if parts := strings.Split(text, ";"); len(parts) > 1 && !strings.HasPrefix(strings.TrimSpace(parts[1]), "p=") {
+		// checkDMARCRecord found p, so a second part exists.
+		if tag, _, _ := dmarcTag(parts[1]); tag != "p" {
 			diags.add(rec.pos, Warning, "dmarc record: put p= right after v=DMARC1 (RFC 7489 §6.4); strict receivers ignore the record otherwise")
 		}
 	}
