@@ -157,18 +157,8 @@ func parseNullMXHelper(r *reader, o *parsedOwner, _ string, v *yaml.Node) {
 
 // boolValue reads true or false; anything else is reported as false.
 func (r *reader) boolValue(n *yaml.Node, what string) bool {
-	s, ok := r.scalar(n, what)
-	if !ok {
-		return false
-	}
-	switch s {
-	case "true":
-		return true
-	case "false":
-		return false
-	}
-	r.errorf(n, "%s %q: want true or false", what, s)
-	return false
+	s, _ := r.choice(n, what, "true", "false")
+	return s == "true"
 }
 
 // dmarcTags are the tags of RFC 7489 §6.3 in the order they are published

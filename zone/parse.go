@@ -149,10 +149,7 @@ func parseConfig(file string, text []byte, diags *Diagnostics) *parsedConfig {
 		},
 		"tsig_keys": func(v *yaml.Node) { cfg.tsigKeys = r.tsigKeys(v) },
 		"transfer":  func(v *yaml.Node) { cfg.transfer = r.transfer(v, "config") },
-		"query_log": func(v *yaml.Node) {
-			s, _ := r.choice(v, "query_log", "true", "false")
-			cfg.queryLog = s == "true"
-		},
+		"query_log": func(v *yaml.Node) { cfg.queryLog = r.boolValue(v, "query_log") },
 	})
 	if len(cfg.listen) == 0 {
 		cfg.listen = []string{defaultListen}
