@@ -325,11 +325,12 @@ func (r *reader) zone(origin string, k, n *yaml.Node) *parsedZone {
 		"ns": func(v *yaml.Node) {
 			nsWritten = true
 			for _, item := range r.list(v, what+" ns") {
-				if name, ok := r.target(item, origin, "ns"); ok && name != "." {
-					z.ns = append(z.ns, nameRef{name, r.pos(item)})
-				} else if ok {
-					r.errorf(item, "ns %q: want a name server's host name", item.Value)
+				name, err := hostName(item.Value, origin)
+				if err != nil {
+					r.errorf(item, "ns %q: %v", item.Value, err)
+					continue
 				}
+				z.ns = append(z.ns, nameRef{name, r.pos(item)})
 			}
 		},
 		"records":  func(v *yaml.Node) { records = v },

@@ -20,7 +20,7 @@ func TestOneMistakeOneFinding(t *testing.T) {
 		{owner + "{mta_sts: [1]}\n", "c.yaml:5:22: mta_sts: want a mapping, got a list"},
 		{owner + "{mta_sts: {}}\n", "c.yaml:5:13: mta_sts: want {id: ...}"},
 		{"zones:\n  example.com:\n    ns: [\"bad name\"]\n", `c.yaml:3:10: ns "bad name": want a domain name`},
-		{"zones:\n  example.com:\n    ns: .\n", `c.yaml:3:9: ns ".": want a name server's host name`},
+		{"zones:\n  example.com:\n    ns: .\n", `c.yaml:3:9: ns ".": want a host name, not the root`},
 		{"zones:\n  example.com:\n", "c.yaml:2:15: zone example.com: want a mapping, got nothing"},
 		{"zones:\n  example.com: {ttl: 5}\n", "c.yaml:2:3: zone example.com: ns: want at least one name server"},
 		{"links:\n  wan1: {check: {tcp: nope}}\n", `c.yaml:2:23: link wan1 check tcp "nope": want host:port`},

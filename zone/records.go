@@ -2,6 +2,7 @@ package zone
 
 import (
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"net"
 	"strconv"
@@ -32,16 +33,22 @@ var ownerKeys = map[string]func(r *reader, o *parsedOwner, origin string, v *yam
 			o.mxPublish = publishPrimary
 		}
 	},
-	"a":     func(r *reader, o *parsedOwner, _ string, v *yaml.Node) { r.addresses(o, v, dns.TypeA) },
-	"aaaa":  func(r *reader, o *parsedOwner, _ string, v *yaml.Node) { r.addresses(o, v, dns.TypeAAAA) },
-	"mx":    eachValue("mx", parseMX),
-	"srv":   eachValue("srv", parseSRV),
-	"ptr":   eachValue("ptr", parsePTR),
-	"txt":   eachValue("txt", parseTXT),
-	"ns":    eachValue("ns", parseNS),
-	"caa":   eachValue("caa", parseCAA),
-	"tlsa":  eachValue("tlsa", parseTLSA),
-	"cname": parseCNAME,
+	"a":    func(r *reader, o *parsedOwner, _ string, v *yaml.Node) { r.addresses(o, v, dns.TypeA) },
+	"aaaa": func(r *reader, o *parsedOwner, _ string, v *yaml.Node) { r.addresses(o, v, dns.TypeAAAA) },
+	"mx":   eachValue("mx", parseMX),
+	"srv":  eachValue("srv", parseSRV),
+	"ptr":  eachValue("ptr", parsePTR),
+	"txt":  eachValue("txt", parseTXT),
+	"ns":   eachValue("ns", parseNS),
+	"caa":  eachValue("caa", parseCAA),
+	"tlsa": eachValue("tlsa", parseTLSA),
+	"cname": func(r *reader, o *parsedOwner, origin string, v *yaml.Node) {
+		if n := deref(v); n.Kind == yaml.SequenceNode && len(n.Content) > 1 {
+			r.errorf(v, "cname: a name has at most one CNAME (RFC 2181 §10.1)")
+			return
+		}
+		eachValue("cname", parseCNAME)(r, o, origin, v)
+	},
 }
 
 // valueParser turns one written value into a record for owner, or explains
@@ -187,20 +194,37 @@ func parseSRV(owner, origin, s string) (dns.RR, error) {
 	return &dns.SRV{Hdr: header(owner, dns.TypeSRV), Priority: n[0], Weight: n[1], Port: n[2], Target: target}, nil
 }
 
+// hostName resolves a value that names a host: any name but the root.
+func hostName(s, origin string) (string, error) {
+	name, err := resolveName(s, origin)
+	if err == nil && name == "." {
+		return "", errors.New("want a host name, not the root")
+	}
+	return name, err
+}
+
 func parsePTR(owner, origin, s string) (dns.RR, error) {
-	target, err := resolveName(s, origin)
-	if err != nil || target == "." {
-		return nil, fmt.Errorf("want a host name")
+	target, err := hostName(s, origin)
+	if err != nil {
+		return nil, err
 	}
 	return &dns.PTR{Hdr: header(owner, dns.TypePTR), Ptr: target}, nil
 }
 
 func parseNS(owner, origin, s string) (dns.RR, error) {
-	target, err := resolveName(s, origin)
-	if err != nil || target == "." {
-		return nil, fmt.Errorf("want a name server's host name")
+	target, err := hostName(s, origin)
+	if err != nil {
+		return nil, err
 	}
 	return &dns.NS{Hdr: header(owner, dns.TypeNS), Ns: target}, nil
+}
+
+func parseCNAME(owner, origin, s string) (dns.RR, error) {
+	target, err := hostName(s, origin)
+	if err != nil {
+		return nil, err
+	}
+	return &dns.CNAME{Hdr: header(owner, dns.TypeCNAME), Target: target}, nil
 }
 
 // parseTXT never rejects a long value: it is split into character-strings
@@ -283,25 +307,4 @@ func parseTLSA(owner, _, s string) (dns.RR, error) {
 		return nil, fmt.Errorf("matching type %d wants %d octets of digest, got %d", n[2], wantLen, len(raw))
 	}
 	return &dns.TLSA{Hdr: header(owner, dns.TypeTLSA), Usage: n[0], Selector: n[1], MatchingType: n[2], Certificate: data}, nil
-}
-
-func parseCNAME(r *reader, o *parsedOwner, origin string, v *yaml.Node) {
-	n := deref(v)
-	if n.Kind == yaml.SequenceNode {
-		if len(n.Content) != 1 {
-			r.errorf(v, "cname: a name has at most one CNAME (RFC 2181 §10.1)")
-			return
-		}
-		n = deref(n.Content[0])
-	}
-	target, ok := r.target(n, origin, "cname")
-	if !ok {
-		return
-	}
-	if target == "." {
-		r.errorf(n, "cname %q: want a host name", n.Value)
-		return
-	}
-	rr := &dns.CNAME{Hdr: header(o.name, dns.TypeCNAME), Target: target}
-	o.records = append(o.records, parsedRecord{rr: rr, pos: r.pos(n)})
 }

@@ -38,3 +38,23 @@ func TestParseCAA(t *testing.T) {
 		}
 	}
 }
+
+// TestHostNameValues: every value that names a host refuses the root with
+// the same finding, and says why any other name is refused.
+func TestHostNameValues(t *testing.T) {
+	const head = "zones:\n  example.com:\n    ns: [ns1.example.net.]\n    records:\n      x: "
+	for _, tc := range []struct{ yaml, want string }{
+		{head + "{ptr: .}\n", `c.yaml:5:16: ptr ".": want a host name, not the root`},
+		{head + "{ns: .}\n", `c.yaml:5:15: ns ".": want a host name, not the root`},
+		{head + "{cname: .}\n", `c.yaml:5:18: cname ".": want a host name, not the root`},
+		{head + "{cname: [a, b]}\n", `c.yaml:5:18: cname: a name has at most one CNAME`},
+		{head + "{ptr: \"a b\"}\n", `c.yaml:5:16: ptr "a b": want a domain name`},
+		{"zones:\n  example.com:\n    ns: [.]\n", `c.yaml:3:10: ns ".": want a host name, not the root`},
+	} {
+		_, diags := FromYAML("c.yaml", []byte(tc.yaml), nil)
+		errs := diags.Errors()
+		if len(errs) != 1 || !strings.HasPrefix(errs[0].String(), tc.want) {
+			t.Errorf("%q:\n got %v\nwant %s", tc.yaml, errs, tc.want)
+		}
+	}
+}
