@@ -21,37 +21,13 @@ import (
 
 // mailOwner is what the helpers of one name wrote.
 type mailOwner struct {
-	generated []*parsedOwner            // records at other names
-	mtaSTS    *at                       // where mta_sts was written
-	nullMX    *at                       // where null_mx: true was written
-	keys      map[*yaml.Node]*yaml.Node // the key of each value written at the name
-}
-
-// valueKeys maps each value of a name's mapping to its key, so that a
-// helper's findings point at the helper's key, where the reader looks.
-func valueKeys(n *yaml.Node) map[*yaml.Node]*yaml.Node {
-	n = deref(n)
-	if n.Kind != yaml.MappingNode {
-		return nil
-	}
-	m := make(map[*yaml.Node]*yaml.Node, len(n.Content)/2)
-	for i := 0; i+1 < len(n.Content); i += 2 {
-		m[deref(n.Content[i+1])] = n.Content[i]
-	}
-	return m
-}
-
-// keyPos is where the helper whose value is v was written: its key, or v
-// itself for an item of a list.
-func (r *reader) keyPos(o *parsedOwner, v *yaml.Node) at {
-	if k, ok := o.mail.keys[v]; ok {
-		return r.pos(k)
-	}
-	return r.pos(v)
+	generated []*parsedOwner // records at other names
+	mtaSTS    *at            // where mta_sts was written
+	nullMX    *at            // where null_mx: true was written
 }
 
 func init() {
-	for key, fn := range map[string]func(*reader, *parsedOwner, string, *yaml.Node){
+	for key, fn := range map[string]keyReader{
 		"spf":     parseSPFHelper,
 		"dmarc":   parseDMARCHelper,
 		"dkim":    parseDKIMHelper,
@@ -124,7 +100,7 @@ func firstOfType(recs []parsedRecord, t uint16) *parsedRecord {
 	return nil
 }
 
-func parseSPFHelper(r *reader, o *parsedOwner, _ string, v *yaml.Node) {
+func parseSPFHelper(r *reader, o *parsedOwner, _ string, k, v *yaml.Node) {
 	s, ok := r.scalar(v, "spf")
 	if !ok {
 		return
@@ -134,22 +110,22 @@ func parseSPFHelper(r *reader, o *parsedOwner, _ string, v *yaml.Node) {
 		s = strings.Join(f[1:], " ")
 	}
 	if s == "" {
-		r.diags.add(r.keyPos(o, v), Error, `spf: want the mechanisms, e.g. "mx -all"`)
+		r.diags.add(r.pos(k), Error, `spf: want the mechanisms, e.g. "mx -all"`)
 		return
 	}
 	if _, err := parseSPF("v=spf1 " + s); err != nil {
-		r.diags.add(r.keyPos(o, v), Error, "spf %q: %v", v.Value, err)
+		r.diags.add(r.pos(k), Error, "spf %q: %v", v.Value, err)
 		return
 	}
 	rr := &dns.TXT{Hdr: header(o.name, dns.TypeTXT), Txt: txtStrings("v=spf1 " + s)}
-	o.records = append(o.records, parsedRecord{rr: rr, pos: r.keyPos(o, v)})
+	o.records = append(o.records, parsedRecord{rr: rr, pos: r.pos(k)})
 }
 
-func parseNullMXHelper(r *reader, o *parsedOwner, _ string, v *yaml.Node) {
+func parseNullMXHelper(r *reader, o *parsedOwner, _ string, k, v *yaml.Node) {
 	if !r.boolValue(v, "null_mx") {
 		return
 	}
-	p := r.keyPos(o, v)
+	p := r.pos(k)
 	o.mail.nullMX = &p
 	rr := &dns.MX{Hdr: header(o.name, dns.TypeMX), Preference: 0, Mx: "."}
 	o.records = append(o.records, parsedRecord{rr: rr, pos: p})
@@ -165,7 +141,7 @@ func (r *reader) boolValue(n *yaml.Node, what string) bool {
 // (v first, p second, as §6.4 requires; the rest fixed so output is stable).
 var dmarcTags = []string{"p", "sp", "adkim", "aspf", "pct", "fo", "rf", "ri", "rua", "ruf"}
 
-func parseDMARCHelper(r *reader, o *parsedOwner, _ string, v *yaml.Node) {
+func parseDMARCHelper(r *reader, o *parsedOwner, _ string, k, v *yaml.Node) {
 	if n := deref(v); n.Kind == yaml.ScalarNode {
 		// The record as text, e.g. "p=reject; rua=mailto:d@example.com".
 		text := strings.TrimSpace(n.Value)
@@ -173,13 +149,13 @@ func parseDMARCHelper(r *reader, o *parsedOwner, _ string, v *yaml.Node) {
 			text = "v=DMARC1; " + text
 		}
 		if err := checkDMARCRecord(text); err != nil {
-			r.diags.add(r.keyPos(o, v), Error, "dmarc %q: %v", n.Value, err)
+			r.diags.add(r.pos(k), Error, "dmarc %q: %v", n.Value, err)
 			return
 		}
-		o.generate("_dmarc", text, r.keyPos(o, v), "dmarc")
+		o.generate("_dmarc", text, r.pos(k), "dmarc")
 		return
 	}
-	if !r.isMapping(r.keyPos(o, v), v, "dmarc", "{p: reject, rua: \"mailto:dmarc@example.com\"}") {
+	if !r.isMapping(r.pos(k), v, "dmarc", "{p: reject, rua: \"mailto:dmarc@example.com\"}") {
 		return
 	}
 	tags := make(map[string]string)
@@ -201,10 +177,10 @@ func parseDMARCHelper(r *reader, o *parsedOwner, _ string, v *yaml.Node) {
 		return
 	}
 	if tags["p"] == "" {
-		r.diags.add(r.keyPos(o, v), Error, "dmarc: want p: none, quarantine or reject (RFC 7489 §6.3)")
+		r.diags.add(r.pos(k), Error, "dmarc: want p: none, quarantine or reject (RFC 7489 §6.3)")
 		return
 	}
-	o.generate("_dmarc", formatDMARC(tags), r.keyPos(o, v), "dmarc")
+	o.generate("_dmarc", formatDMARC(tags), r.pos(k), "dmarc")
 }
 
 // dmarcValue reads a tag's value; rua and ruf may be lists.
@@ -313,14 +289,20 @@ func checkDMARCRecord(text string) error {
 	return nil
 }
 
-func parseDKIMHelper(r *reader, o *parsedOwner, _ string, v *yaml.Node) {
+func parseDKIMHelper(r *reader, o *parsedOwner, _ string, k, v *yaml.Node) {
 	items := []*yaml.Node{v}
-	if n := deref(v); n.Kind == yaml.SequenceNode {
-		items = n.Content
+	list := deref(v).Kind == yaml.SequenceNode
+	if list {
+		items = deref(v).Content
 	}
 	seen := make(map[string]at)
 	for _, item := range items {
-		if !r.isMapping(r.keyPos(o, item), item, "dkim", "{selector: s1, key: <base64 public key>}") {
+		// A finding about one key of a list points at that item.
+		pos := r.pos(k)
+		if list {
+			pos = r.pos(item)
+		}
+		if !r.isMapping(pos, item, "dkim", "{selector: s1, key: <base64 public key>}") {
 			continue
 		}
 		var selector, key, k, flags string
@@ -338,7 +320,7 @@ func parseDKIMHelper(r *reader, o *parsedOwner, _ string, v *yaml.Node) {
 			continue
 		}
 		if selector == "" || key == "" {
-			r.diags.add(r.keyPos(o, item), Error, "dkim: want {selector: s1, key: <base64 public key>}")
+			r.diags.add(pos, Error, "dkim: want {selector: s1, key: <base64 public key>}")
 			continue
 		}
 		sel := strings.ToLower(selector)
@@ -354,18 +336,18 @@ func parseDKIMHelper(r *reader, o *parsedOwner, _ string, v *yaml.Node) {
 		key = strings.Join(strings.Fields(key), "")
 		raw, err := base64.StdEncoding.DecodeString(key)
 		if err != nil || len(raw) == 0 {
-			r.diags.add(r.keyPos(o, item), Error, "dkim %s: key is not base64; paste the p= value of the public key (without the BEGIN/END lines)", selector)
+			r.diags.add(pos, Error, "dkim %s: key is not base64; paste the p= value of the public key (without the BEGIN/END lines)", selector)
 			continue
 		}
 		if k == "ed25519" && len(raw) != 32 {
-			r.diags.add(r.keyPos(o, item), Error, "dkim %s: an ed25519 key is 32 octets, this one is %d (RFC 8463)", selector, len(raw))
+			r.diags.add(pos, Error, "dkim %s: an ed25519 key is 32 octets, this one is %d (RFC 8463)", selector, len(raw))
 			continue
 		}
 		text := "v=DKIM1; k=" + k + "; "
 		if flags != "" {
 			text += "t=" + flags + "; "
 		}
-		o.generate(sel+"._domainkey", text+"p="+key, r.keyPos(o, item), "dkim")
+		o.generate(sel+"._domainkey", text+"p="+key, pos, "dkim")
 	}
 }
 
@@ -386,7 +368,7 @@ func validSelector(s string) bool {
 	return true
 }
 
-func parseMTASTSHelper(r *reader, o *parsedOwner, _ string, v *yaml.Node) {
+func parseMTASTSHelper(r *reader, o *parsedOwner, _ string, k, v *yaml.Node) {
 	var id string
 	if n := deref(v); n.Kind == yaml.ScalarNode {
 		id = n.Value // mta_sts: "20261123" is short for {id: "20261123"}
@@ -402,26 +384,26 @@ func parseMTASTSHelper(r *reader, o *parsedOwner, _ string, v *yaml.Node) {
 	if id == "" || len(id) > 32 || strings.IndexFunc(id, func(c rune) bool {
 		return !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9')
 	}) >= 0 {
-		r.diags.add(r.keyPos(o, v), Error, "mta_sts: want {id: ...} of 1 to 32 letters and digits, changed whenever the policy changes, e.g. id: \"20261123\" (RFC 8461 §3.1)")
+		r.diags.add(r.pos(k), Error, "mta_sts: want {id: ...} of 1 to 32 letters and digits, changed whenever the policy changes, e.g. id: \"20261123\" (RFC 8461 §3.1)")
 		return
 	}
-	p := r.keyPos(o, v)
+	p := r.pos(k)
 	o.mail.mtaSTS = &p
 	o.generate("_mta-sts", "v=STSv1; id="+id, p, "mta_sts")
 }
 
-func parseTLSRPTHelper(r *reader, o *parsedOwner, _ string, v *yaml.Node) {
+func parseTLSRPTHelper(r *reader, o *parsedOwner, _ string, k, v *yaml.Node) {
 	uris := r.strings(v, "tls_rpt")
 	if len(uris) == 0 {
 		return
 	}
 	for _, u := range uris {
 		if !strings.HasPrefix(u, "mailto:") && !strings.HasPrefix(u, "https://") {
-			r.diags.add(r.keyPos(o, v), Error, "tls_rpt %q: want a mailto: or https:// URI, e.g. \"mailto:tlsrpt@example.com\" (RFC 8460 §3)", u)
+			r.diags.add(r.pos(k), Error, "tls_rpt %q: want a mailto: or https:// URI, e.g. \"mailto:tlsrpt@example.com\" (RFC 8460 §3)", u)
 			return
 		}
 	}
-	o.generate("_smtp._tls", "v=TLSRPTv1; rua="+strings.Join(uris, ","), r.keyPos(o, v), "tls_rpt")
+	o.generate("_smtp._tls", "v=TLSRPTv1; rua="+strings.Join(uris, ","), r.pos(k), "tls_rpt")
 }
 
 // isMapping reports whether n is a mapping, explaining the expected form

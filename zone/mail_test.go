@@ -334,3 +334,18 @@ zones:
 			answer: []string{`_dmarc.sub.example.com. 3600 IN TXT "V=DMARC1; p=quarantine"`}},
 	})
 }
+
+// TestHelperFindingAtItsKey: a helper's finding points at its own key,
+// even when its value is an alias shared with another key.
+func TestHelperFindingAtItsKey(t *testing.T) {
+	_, diags := FromYAML("c.yaml", []byte(`zones:
+  example.com:
+    ns: [ns1.example.net.]
+    records:
+      "@": {spf: &x "", tls_rpt: *x}
+`), nil)
+	errs := diags.Errors()
+	if len(errs) != 2 || !strings.HasPrefix(errs[0].String(), "c.yaml:5:13: spf:") || !strings.HasPrefix(errs[1].String(), "c.yaml:5:25: tls_rpt") {
+		t.Errorf("got %v, want spf at 5:13 and tls_rpt at 5:25", errs)
+	}
+}

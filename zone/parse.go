@@ -356,7 +356,7 @@ func (r *reader) zone(origin string, k, n *yaml.Node) *parsedZone {
 
 // setTTLs stamps every record with its owner's TTL (or the zone's) once, at
 // parse time: the parsed form is shared by every build that reuses the file,
-// so building must never write to it. It also lets go of the YAML tree.
+// so building must never write to it.
 func setTTLs(z *parsedZone) {
 	for _, o := range z.owners {
 		ttl := z.ttl
@@ -365,12 +365,6 @@ func setTTLs(z *parsedZone) {
 		}
 		for _, rec := range o.records {
 			rec.rr.Header().Ttl = ttl
-		}
-		// The YAML tree was needed only to place helpers' findings;
-		// the parsed form outlives it in the snapshot.
-		o.mail.keys = nil
-		for _, g := range o.mail.generated {
-			g.mail.keys = nil
 		}
 	}
 }

@@ -12,20 +12,24 @@ import (
 	"gopkg.in/yaml.v3"
 )
 
+// keyReader reads the value v of key k into the owner. Findings about the
+// value as a whole point at k, where the reader looks for a helper.
+type keyReader func(r *reader, o *parsedOwner, origin string, k, v *yaml.Node)
+
 // ownerKeys are the keys a name's mapping may hold; each reads its value
 // into the owner. Helpers that expand to standard records add theirs here.
-var ownerKeys = map[string]func(r *reader, o *parsedOwner, origin string, v *yaml.Node){
-	"ttl": func(r *reader, o *parsedOwner, _ string, v *yaml.Node) {
+var ownerKeys = map[string]keyReader{
+	"ttl": func(r *reader, o *parsedOwner, _ string, _, v *yaml.Node) {
 		if t, ok := r.uint32Value(v, "ttl", 0, maxTTL); ok {
 			o.ttl = &t
 		}
 	},
-	"link_mode": func(r *reader, o *parsedOwner, _ string, v *yaml.Node) {
+	"link_mode": func(r *reader, o *parsedOwner, _ string, _, v *yaml.Node) {
 		if s, _ := r.choice(v, "link_mode", "balance", "failover"); s == "failover" {
 			o.linkMode = linkFailover
 		}
 	},
-	"mx_publish": func(r *reader, o *parsedOwner, _ string, v *yaml.Node) {
+	"mx_publish": func(r *reader, o *parsedOwner, _ string, _, v *yaml.Node) {
 		switch s, _ := r.choice(v, "mx_publish", "all", "healthy", "primary"); s {
 		case "all":
 			o.mxPublish = publishAll
@@ -33,8 +37,8 @@ var ownerKeys = map[string]func(r *reader, o *parsedOwner, origin string, v *yam
 			o.mxPublish = publishPrimary
 		}
 	},
-	"a":    func(r *reader, o *parsedOwner, _ string, v *yaml.Node) { r.addresses(o, v, dns.TypeA) },
-	"aaaa": func(r *reader, o *parsedOwner, _ string, v *yaml.Node) { r.addresses(o, v, dns.TypeAAAA) },
+	"a":    func(r *reader, o *parsedOwner, _ string, _, v *yaml.Node) { r.addresses(o, v, dns.TypeA) },
+	"aaaa": func(r *reader, o *parsedOwner, _ string, _, v *yaml.Node) { r.addresses(o, v, dns.TypeAAAA) },
 	"mx":   eachValue("mx", parseMX),
 	"srv":  eachValue("srv", parseSRV),
 	"ptr":  eachValue("ptr", parsePTR),
@@ -42,12 +46,12 @@ var ownerKeys = map[string]func(r *reader, o *parsedOwner, origin string, v *yam
 	"ns":   eachValue("ns", parseNS),
 	"caa":  eachValue("caa", parseCAA),
 	"tlsa": eachValue("tlsa", parseTLSA),
-	"cname": func(r *reader, o *parsedOwner, origin string, v *yaml.Node) {
+	"cname": func(r *reader, o *parsedOwner, origin string, k, v *yaml.Node) {
 		if n := deref(v); n.Kind == yaml.SequenceNode && len(n.Content) > 1 {
 			r.errorf(v, "cname: a name has at most one CNAME (RFC 2181 §10.1)")
 			return
 		}
-		eachValue("cname", parseCNAME)(r, o, origin, v)
+		eachValue("cname", parseCNAME)(r, o, origin, k, v)
 	},
 }
 
@@ -55,8 +59,8 @@ var ownerKeys = map[string]func(r *reader, o *parsedOwner, origin string, v *yam
 // what was expected.
 type valueParser func(owner, origin, value string) (dns.RR, error)
 
-func eachValue(key string, parse valueParser) func(*reader, *parsedOwner, string, *yaml.Node) {
-	return func(r *reader, o *parsedOwner, origin string, v *yaml.Node) {
+func eachValue(key string, parse valueParser) keyReader {
+	return func(r *reader, o *parsedOwner, origin string, _, v *yaml.Node) {
 		for _, item := range r.list(v, key) {
 			rr, err := parse(o.name, origin, item.Value)
 			if err != nil {
@@ -86,7 +90,6 @@ func (r *reader) owner(origin string, k, v *yaml.Node) *parsedOwner {
 		}
 	}
 	o := &parsedOwner{name: name, pos: r.pos(k)}
-	o.mail.keys = valueKeys(v)
 	what := "name " + k.Value
 	if n := deref(v); n.Kind == yaml.ScalarNode {
 		r.errorf(v, "%s: want a mapping of record keys such as {a: 192.0.2.1}, got %s", what, kindName(n))
@@ -101,7 +104,7 @@ func (r *reader) owner(origin string, k, v *yaml.Node) *parsedOwner {
 			r.errorf(p.k, "%s: unknown key %q; want one of %s", what, p.key, keyList(ownerKeys))
 			continue
 		}
-		fn(r, o, origin, p.v)
+		fn(r, o, origin, p.k, p.v)
 	}
 	return o
 }
