@@ -302,11 +302,12 @@ func parseTLSA(owner, _, s string) (dns.RR, error) {
 		n[i] = uint8(v)
 	}
 	data := strings.ToLower(strings.Join(f[3:], ""))
-	raw, err := hex.DecodeString(data)
-	if err != nil || len(raw) == 0 {
+	raw, err := hex.DecodeString(data) // data is not empty: f[3] is a field
+	if err != nil {
 		return nil, fmt.Errorf("certificate data is not hexadecimal; %s", want)
 	}
-	if wantLen := map[uint8]int{1: 32, 2: 64}[n[2]]; wantLen != 0 && len(raw) != wantLen {
+	// Matching types 1 and 2 are SHA-256 and SHA-512 digests (RFC 6698 §2.1.3).
+	if wantLen := [3]int{0, 32, 64}[n[2]]; wantLen != 0 && len(raw) != wantLen {
 		return nil, fmt.Errorf("matching type %d wants %d octets of digest, got %d", n[2], wantLen, len(raw))
 	}
 	return &dns.TLSA{Hdr: header(owner, dns.TypeTLSA), Usage: n[0], Selector: n[1], MatchingType: n[2], Certificate: data}, nil
