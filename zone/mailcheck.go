@@ -12,6 +12,7 @@ import (
 // by: broken SPF and DMARC, an apex that receives mail by accident, MX
 // sets that hang on one link, and backups nobody filters.
 func (s *Snapshot) checkMail(pz *parsedZone, diags *Diagnostics) {
+	apex := s.zones[pz.origin].nodes[pz.origin]
 	for _, o := range pz.owners {
 		s.checkSPF(o, diags)
 		checkDMARCText(o, diags)
@@ -22,24 +23,7 @@ func (s *Snapshot) checkMail(pz *parsedZone, diags *Diagnostics) {
 				diags.add(*o.mail.mtaSTS, Warning, "mta_sts: %s has no address; senders fetch the policy from https://%s/.well-known/mta-sts.txt (RFC 8461 §3.2)", host, strings.TrimSuffix(host, "."))
 			}
 		}
-	}
-	if isReverse(pz.origin) {
-		return
-	}
-	for _, o := range pz.owners {
-		if o.name != pz.origin {
-			continue
-		}
-		hasAddr, hasMX := false, false
-		for _, rec := range o.records {
-			switch rec.rr.Header().Rrtype {
-			case dns.TypeA, dns.TypeAAAA:
-				hasAddr = true
-			case dns.TypeMX:
-				hasMX = true
-			}
-		}
-		if hasAddr && !hasMX {
+		if o.name == pz.origin && !isReverse(pz.origin) && apex != nil && apex.hasAddress() && apex.set(dns.TypeMX) == nil {
 			diags.add(o.pos, Warning, "%s has an address but no mx: senders deliver its mail to that address (implicit MX, RFC 5321 §5.1); add mx, or null_mx: true if it takes no mail", o.name)
 		}
 	}
@@ -218,7 +202,7 @@ func (s *Snapshot) checkMXSet(pz *parsedZone, o *parsedOwner, diags *Diagnostics
 		if !ok || mx.Preference == primary || mx.Mx == "." {
 			continue
 		}
-		if inZone(mx.Mx, pz.origin) || s.findZone(mx.Mx) != nil {
+		if s.findZone(mx.Mx) != nil { // ours, this zone's included
 			continue
 		}
 		diags.add(rec.pos, Warning, "backup mx %s is in another domain: make sure it filters spam and knows your valid recipients like the primary does, or spammers will deliver through it", mx.Mx)
