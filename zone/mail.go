@@ -22,8 +22,6 @@ import (
 // mailOwner is what the helpers of one name wrote.
 type mailOwner struct {
 	generated []*parsedOwner // records at other names
-	mtaSTS    *at            // where mta_sts was written
-	nullMX    *at            // where null_mx: true was written
 }
 
 func init() {
@@ -125,10 +123,8 @@ func parseNullMXHelper(r *reader, o *parsedOwner, _ string, k, v *yaml.Node) {
 	if !r.boolValue(v, "null_mx") {
 		return
 	}
-	p := r.pos(k)
-	o.mail.nullMX = &p
 	rr := &dns.MX{Hdr: header(o.name, dns.TypeMX), Preference: 0, Mx: "."}
-	o.records = append(o.records, parsedRecord{rr: rr, pos: p})
+	o.records = append(o.records, parsedRecord{rr: rr, pos: r.pos(k)})
 }
 
 // boolValue reads true or false; anything else is reported as false.
@@ -387,9 +383,7 @@ func parseMTASTSHelper(r *reader, o *parsedOwner, _ string, k, v *yaml.Node) {
 		r.diags.add(r.pos(k), Error, "mta_sts: want {id: ...} of 1 to 32 letters and digits, changed whenever the policy changes, e.g. id: \"20261123\" (RFC 8461 §3.1)")
 		return
 	}
-	p := r.pos(k)
-	o.mail.mtaSTS = &p
-	o.generate("_mta-sts", "v=STSv1; id="+id, p, "mta_sts")
+	o.generate("_mta-sts", "v=STSv1; id="+id, r.pos(k), "mta_sts")
 }
 
 func parseTLSRPTHelper(r *reader, o *parsedOwner, _ string, k, v *yaml.Node) {

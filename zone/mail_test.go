@@ -349,3 +349,34 @@ func TestHelperFindingAtItsKey(t *testing.T) {
 		t.Errorf("got %v, want spf at 5:13 and tls_rpt at 5:25", errs)
 	}
 }
+
+// TestMailChecksReadRecords: the null MX and MTA-STS checks look at the
+// records, so what is written by hand is checked like what helpers make,
+// and "-all" is read as an SPF term, not as the text's last characters.
+func TestMailChecksReadRecords(t *testing.T) {
+	_, diags := FromYAML("c.yaml", []byte(`zones:
+  example.com:
+    ns: [ns1.example.net.]
+    records:
+      byhand: {mx: "0;."}
+      byhand2: {mx: "0;.", txt: "v=spf1 ~all"}
+      helper: {null_mx: true, spf: "-all exp=why.example.com"}
+      _mta-sts: {txt: "v=STSv1; id=1"}
+`), nil)
+	if err := diags.Err(); err != nil {
+		t.Fatal(err)
+	}
+	want := []string{
+		"c.yaml:5:20: warning: byhand.example.com. takes no mail (null MX) but has no SPF",
+		"c.yaml:6:33: warning: byhand2.example.com. has a null MX but its SPF does not end in -all",
+		"c.yaml:8:23: warning: mta_sts: mta-sts.example.com. has no address",
+	}
+	if len(diags) != len(want) {
+		t.Fatalf("got %d findings %v, want %d", len(diags), diags, len(want))
+	}
+	for i, w := range want {
+		if !strings.HasPrefix(diags[i].String(), w) {
+			t.Errorf("finding %d = %q, want prefix %q", i, diags[i], w)
+		}
+	}
+}
