@@ -66,16 +66,12 @@ func (r *reader) rrl(n *yaml.Node) RRL {
 		},
 		"exempt": func(v *yaml.Node) {
 			for _, item := range r.list(v, "rrl exempt") {
-				p, err := netip.ParsePrefix(item.Value)
-				if err != nil {
-					a, aerr := netip.ParseAddr(item.Value)
-					if aerr != nil {
-						r.errorf(item, "rrl exempt %q: want an address or CIDR prefix such as 192.0.2.0/24", item.Value)
-						continue
-					}
-					p = netip.PrefixFrom(a, a.BitLen())
+				p, ok := parsePrefix(item.Value)
+				if !ok {
+					r.errorf(item, "rrl exempt %q: want an address or CIDR prefix such as 192.0.2.0/24", item.Value)
+					continue
 				}
-				out.Exempt = append(out.Exempt, p.Masked())
+				out.Exempt = append(out.Exempt, p)
 			}
 		},
 	})

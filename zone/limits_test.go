@@ -55,3 +55,41 @@ func TestLimitSettingErrors(t *testing.T) {
 		}
 	}
 }
+
+// TestParsePrefixUnmaps: clients are compared unmapped, so an IPv4-mapped
+// address or prefix written in rrl exempt or transfer allow must come out
+// in its IPv4 form, or it never matches.
+func TestParsePrefixUnmaps(t *testing.T) {
+	for in, want := range map[string]string{
+		"192.0.2.1":               "192.0.2.1/32",
+		"192.0.2.1/24":            "192.0.2.0/24",
+		"2001:db8::1":             "2001:db8::1/128",
+		"::ffff:192.0.2.1":        "192.0.2.1/32",
+		"::ffff:192.0.2.1/128":    "192.0.2.1/32",
+		"::ffff:198.51.100.0/120": "198.51.100.0/24",
+		"::ffff:0:0/96":           "0.0.0.0/0",
+	} {
+		got, ok := parsePrefix(in)
+		if !ok || got != netip.MustParsePrefix(want) {
+			t.Errorf("parsePrefix(%q) = %v, %v; want %s", in, got, ok, want)
+		}
+	}
+	for _, in := range []string{"nope", "192.0.2.1/33", ""} {
+		if p, ok := parsePrefix(in); ok {
+			t.Errorf("parsePrefix(%q) = %v, want an error", in, p)
+		}
+	}
+	snap, diags := FromYAML("c.yaml", []byte("rrl: {exempt: [\"::ffff:192.0.2.1\", \"::ffff:198.51.100.0/120\"]}\n"), nil)
+	if err := diags.Err(); err != nil {
+		t.Fatal(err)
+	}
+	for _, client := range []string{"192.0.2.1", "198.51.100.7"} {
+		found := false
+		for _, p := range snap.Settings().RRL.Exempt {
+			found = found || p.Contains(netip.MustParseAddr(client))
+		}
+		if !found {
+			t.Errorf("client %s is not exempt: %v", client, snap.Settings().RRL.Exempt)
+		}
+	}
+}

@@ -21,37 +21,11 @@ import (
 
 // mailOwner is what the helpers of one name wrote.
 type mailOwner struct {
-	generated []*parsedOwner            // records at other names
-	mtaSTS    *at                       // where mta_sts was written
-	nullMX    *at                       // where null_mx: true was written
-	keys      map[*yaml.Node]*yaml.Node // the key of each value written at the name
-}
-
-// valueKeys maps each value of a name's mapping to its key, so that a
-// helper's findings point at the helper's key, where the reader looks.
-func valueKeys(n *yaml.Node) map[*yaml.Node]*yaml.Node {
-	n = deref(n)
-	if n.Kind != yaml.MappingNode {
-		return nil
-	}
-	m := make(map[*yaml.Node]*yaml.Node, len(n.Content)/2)
-	for i := 0; i+1 < len(n.Content); i += 2 {
-		m[deref(n.Content[i+1])] = n.Content[i]
-	}
-	return m
-}
-
-// keyPos is where the helper whose value is v was written: its key, or v
-// itself for an item of a list.
-func (r *reader) keyPos(o *parsedOwner, v *yaml.Node) at {
-	if k, ok := o.mail.keys[v]; ok {
-		return r.pos(k)
-	}
-	return r.pos(v)
+	generated []*parsedOwner // records at other names
 }
 
 func init() {
-	for key, fn := range map[string]func(*reader, *parsedOwner, string, *yaml.Node){
+	for key, fn := range map[string]keyReader{
 		"spf":     parseSPFHelper,
 		"dmarc":   parseDMARCHelper,
 		"dkim":    parseDKIMHelper,
@@ -72,7 +46,7 @@ func (o *parsedOwner) generate(prefix string, text string, pos at, helper string
 			return
 		}
 	}
-	g := &parsedOwner{name: name, pos: pos, ttl: o.ttl, helper: helper}
+	g := &parsedOwner{name: name, pos: pos, helper: helper}
 	g.records = append(g.records, parsedRecord{rr: &dns.TXT{Hdr: header(name, dns.TypeTXT), Txt: txtStrings(text)}, pos: pos})
 	o.mail.generated = append(o.mail.generated, g)
 }
@@ -87,6 +61,8 @@ func (r *reader) mergeGenerated(z *parsedZone) {
 	}
 	for _, o := range append([]*parsedOwner(nil), z.owners...) {
 		for _, g := range o.mail.generated {
+			// Only now is every key of o read: ttl may follow the helper.
+			g.ttl = o.ttl
 			if strings.HasPrefix(o.name, "*.") {
 				r.diags.add(g.pos, Error, "%s on the wildcard %s: the record would sit below the wildcard, where no query finds it; write it on each name", g.helper, o.name)
 				continue
@@ -122,7 +98,7 @@ func firstOfType(recs []parsedRecord, t uint16) *parsedRecord {
 	return nil
 }
 
-func parseSPFHelper(r *reader, o *parsedOwner, _ string, v *yaml.Node) {
+func parseSPFHelper(r *reader, o *parsedOwner, _ string, k, v *yaml.Node) {
 	s, ok := r.scalar(v, "spf")
 	if !ok {
 		return
@@ -132,62 +108,50 @@ func parseSPFHelper(r *reader, o *parsedOwner, _ string, v *yaml.Node) {
 		s = strings.Join(f[1:], " ")
 	}
 	if s == "" {
-		r.diags.add(r.keyPos(o, v), Error, `spf: want the mechanisms, e.g. "mx -all"`)
+		r.diags.add(r.pos(k), Error, `spf: want the mechanisms, e.g. "mx -all"`)
 		return
 	}
 	if _, err := parseSPF("v=spf1 " + s); err != nil {
-		r.diags.add(r.keyPos(o, v), Error, "spf %q: %v", v.Value, err)
+		r.diags.add(r.pos(k), Error, "spf %q: %v", v.Value, err)
 		return
 	}
 	rr := &dns.TXT{Hdr: header(o.name, dns.TypeTXT), Txt: txtStrings("v=spf1 " + s)}
-	o.records = append(o.records, parsedRecord{rr: rr, pos: r.keyPos(o, v)})
+	o.records = append(o.records, parsedRecord{rr: rr, pos: r.pos(k)})
 }
 
-func parseNullMXHelper(r *reader, o *parsedOwner, _ string, v *yaml.Node) {
+func parseNullMXHelper(r *reader, o *parsedOwner, _ string, k, v *yaml.Node) {
 	if !r.boolValue(v, "null_mx") {
 		return
 	}
-	p := r.keyPos(o, v)
-	o.mail.nullMX = &p
 	rr := &dns.MX{Hdr: header(o.name, dns.TypeMX), Preference: 0, Mx: "."}
-	o.records = append(o.records, parsedRecord{rr: rr, pos: p})
+	o.records = append(o.records, parsedRecord{rr: rr, pos: r.pos(k)})
 }
 
 // boolValue reads true or false; anything else is reported as false.
 func (r *reader) boolValue(n *yaml.Node, what string) bool {
-	s, ok := r.scalar(n, what)
-	if !ok {
-		return false
-	}
-	switch s {
-	case "true":
-		return true
-	case "false":
-		return false
-	}
-	r.errorf(n, "%s %q: want true or false", what, s)
-	return false
+	s, _ := r.choice(n, what, "true", "false")
+	return s == "true"
 }
 
 // dmarcTags are the tags of RFC 7489 §6.3 in the order they are published
 // (v first, p second, as §6.4 requires; the rest fixed so output is stable).
 var dmarcTags = []string{"p", "sp", "adkim", "aspf", "pct", "fo", "rf", "ri", "rua", "ruf"}
 
-func parseDMARCHelper(r *reader, o *parsedOwner, _ string, v *yaml.Node) {
+func parseDMARCHelper(r *reader, o *parsedOwner, _ string, k, v *yaml.Node) {
 	if n := deref(v); n.Kind == yaml.ScalarNode {
 		// The record as text, e.g. "p=reject; rua=mailto:d@example.com".
 		text := strings.TrimSpace(n.Value)
-		if !strings.HasPrefix(text, "v=DMARC1") {
+		if tag, _, _ := dmarcTag(strings.Split(text, ";")[0]); tag != "v" {
 			text = "v=DMARC1; " + text
 		}
 		if err := checkDMARCRecord(text); err != nil {
-			r.diags.add(r.keyPos(o, v), Error, "dmarc %q: %v", n.Value, err)
+			r.diags.add(r.pos(k), Error, "dmarc %q: %v", n.Value, err)
 			return
 		}
-		o.generate("_dmarc", text, r.keyPos(o, v), "dmarc")
+		o.generate("_dmarc", text, r.pos(k), "dmarc")
 		return
 	}
-	if !r.isMapping(r.keyPos(o, v), v, "dmarc", "{p: reject, rua: \"mailto:dmarc@example.com\"}") {
+	if !r.isMapping(r.pos(k), v, "dmarc", "{p: reject, rua: \"mailto:dmarc@example.com\"}") {
 		return
 	}
 	tags := make(map[string]string)
@@ -209,10 +173,10 @@ func parseDMARCHelper(r *reader, o *parsedOwner, _ string, v *yaml.Node) {
 		return
 	}
 	if tags["p"] == "" {
-		r.diags.add(r.keyPos(o, v), Error, "dmarc: want p: none, quarantine or reject (RFC 7489 §6.3)")
+		r.diags.add(r.pos(k), Error, "dmarc: want p: none, quarantine or reject (RFC 7489 §6.3)")
 		return
 	}
-	o.generate("_dmarc", formatDMARC(tags), r.keyPos(o, v), "dmarc")
+	o.generate("_dmarc", formatDMARC(tags), r.pos(k), "dmarc")
 }
 
 // dmarcValue reads a tag's value; rua and ruf may be lists.
@@ -237,7 +201,7 @@ func formatDMARC(tags map[string]string) string {
 func checkDMARCTag(tag, val string) error {
 	oneOf := func(words ...string) error {
 		for _, w := range words {
-			if val == w {
+			if strings.EqualFold(val, w) { // ABNF literals, RFC 7489 §6.4
 				return nil
 			}
 		}
@@ -257,13 +221,13 @@ func checkDMARCTag(tag, val string) error {
 			return fmt.Errorf("ri %q: want a number of seconds", val)
 		}
 	case "fo":
-		for _, f := range strings.Split(val, ":") {
+		for _, f := range strings.Split(strings.ToLower(val), ":") {
 			if f != "0" && f != "1" && f != "d" && f != "s" {
 				return fmt.Errorf("fo %q: want 0, 1, d or s, several joined by ':'", val)
 			}
 		}
 	case "rf":
-		if val != "afrf" {
+		if !strings.EqualFold(val, "afrf") {
 			return fmt.Errorf("rf %q: want afrf", val)
 		}
 	case "rua", "ruf":
@@ -284,23 +248,30 @@ func checkDMARCTag(tag, val string) error {
 	return nil
 }
 
+// dmarcTag splits one "tag=value" of a DMARC record. The tag comes back
+// lower case: tag names are ABNF literals, which match in any case (RFC
+// 7489 §6.4, RFC 5234 §2.3), and blanks may surround the "=".
+func dmarcTag(part string) (tag, val string, ok bool) {
+	tag, val, ok = strings.Cut(part, "=")
+	return strings.ToLower(strings.TrimSpace(tag)), strings.TrimSpace(val), ok
+}
+
 // checkDMARCRecord validates a DMARC record written by hand as txt.
 func checkDMARCRecord(text string) error {
 	parts := strings.Split(text, ";")
-	if strings.TrimSpace(parts[0]) != "v=DMARC1" {
+	// The version's value is spelled in octets: DMARC1 in capitals only.
+	if tag, val, _ := dmarcTag(parts[0]); tag != "v" || val != "DMARC1" {
 		return fmt.Errorf("want v=DMARC1 first")
 	}
 	hasP := false
 	for _, part := range parts[1:] {
-		part = strings.TrimSpace(part)
-		if part == "" {
+		if strings.TrimSpace(part) == "" {
 			continue
 		}
-		tag, val, ok := strings.Cut(part, "=")
+		tag, val, ok := dmarcTag(part)
 		if !ok {
-			return fmt.Errorf("%q: want tag=value", part)
+			return fmt.Errorf("%q: want tag=value", strings.TrimSpace(part))
 		}
-		tag, val = strings.TrimSpace(tag), strings.TrimSpace(val)
 		if tag == "p" {
 			hasP = true
 		}
@@ -314,32 +285,43 @@ func checkDMARCRecord(text string) error {
 	return nil
 }
 
-func parseDKIMHelper(r *reader, o *parsedOwner, _ string, v *yaml.Node) {
+func parseDKIMHelper(r *reader, o *parsedOwner, _ string, k, v *yaml.Node) {
 	items := []*yaml.Node{v}
-	if n := deref(v); n.Kind == yaml.SequenceNode {
-		items = n.Content
+	list := deref(v).Kind == yaml.SequenceNode
+	if list {
+		items = deref(v).Content
 	}
 	seen := make(map[string]at)
 	for _, item := range items {
-		if !r.isMapping(r.keyPos(o, item), item, "dkim", "{selector: s1, key: <base64 public key>}") {
+		// A finding about one key of a list points at that item.
+		pos := r.pos(k)
+		if list {
+			pos = r.pos(item)
+		}
+		if !r.isMapping(pos, item, "dkim", "{selector: s1, key: <base64 public key>}") {
 			continue
 		}
 		var selector, key, k, flags string
 		k = "rsa"
 		var selNode *yaml.Node
+		ok := true // false once a value was reported: one mistake, one finding
+		read := func(v string, good bool) string { ok = ok && good; return v }
 		r.fields(item, "dkim", map[string]func(*yaml.Node){
-			"selector": func(v *yaml.Node) { selector, _ = r.scalar(v, "dkim selector"); selNode = v },
-			"key":      func(v *yaml.Node) { key, _ = r.scalar(v, "dkim key") },
-			"k":        func(v *yaml.Node) { k, _ = r.choice(v, "dkim k", "rsa", "ed25519") },
-			"t":        func(v *yaml.Node) { flags, _ = r.choice(v, "dkim t", "y", "s", "y:s") },
+			"selector": func(v *yaml.Node) { selector = read(r.scalar(v, "dkim selector")); selNode = v },
+			"key":      func(v *yaml.Node) { key = read(r.scalar(v, "dkim key")) },
+			"k":        func(v *yaml.Node) { k = read(r.choice(v, "dkim k", "rsa", "ed25519")) },
+			"t":        func(v *yaml.Node) { flags = read(r.choice(v, "dkim t", "y", "s", "y:s")) },
 		})
+		if !ok {
+			continue
+		}
 		if selector == "" || key == "" {
-			r.diags.add(r.keyPos(o, item), Error, "dkim: want {selector: s1, key: <base64 public key>}")
+			r.diags.add(pos, Error, "dkim: want {selector: s1, key: <base64 public key>}")
 			continue
 		}
 		sel := strings.ToLower(selector)
-		if _, err := canonicalName(sel + ".x"); err != nil || strings.HasSuffix(sel, ".") {
-			r.errorf(selNode, "dkim selector %q: want a name such as s1 or 2026a", selector)
+		if !validSelector(sel) {
+			r.errorf(selNode, "dkim selector %q: want a name such as s1 or 2026a: letters, digits and inner '-', parts joined by '.' (RFC 6376 §3.1)", selector)
 			continue
 		}
 		if p, dup := seen[sel]; dup {
@@ -350,53 +332,72 @@ func parseDKIMHelper(r *reader, o *parsedOwner, _ string, v *yaml.Node) {
 		key = strings.Join(strings.Fields(key), "")
 		raw, err := base64.StdEncoding.DecodeString(key)
 		if err != nil || len(raw) == 0 {
-			r.diags.add(r.keyPos(o, item), Error, "dkim %s: key is not base64; paste the p= value of the public key (without the BEGIN/END lines)", selector)
+			r.diags.add(pos, Error, "dkim %s: key is not base64; paste the p= value of the public key (without the BEGIN/END lines)", selector)
 			continue
 		}
 		if k == "ed25519" && len(raw) != 32 {
-			r.diags.add(r.keyPos(o, item), Error, "dkim %s: an ed25519 key is 32 octets, this one is %d (RFC 8463)", selector, len(raw))
+			r.diags.add(pos, Error, "dkim %s: an ed25519 key is 32 octets, this one is %d (RFC 8463)", selector, len(raw))
 			continue
 		}
 		text := "v=DKIM1; k=" + k + "; "
 		if flags != "" {
 			text += "t=" + flags + "; "
 		}
-		o.generate(sel+"._domainkey", text+"p="+key, r.keyPos(o, item), "dkim")
+		o.generate(sel+"._domainkey", text+"p="+key, pos, "dkim")
 	}
 }
 
-func parseMTASTSHelper(r *reader, o *parsedOwner, _ string, v *yaml.Node) {
+// validSelector reports whether s (lower case) is a DKIM selector:
+// sub-domains of RFC 5321 §4.1.2 joined by dots (RFC 6376 §3.1). Anything
+// wider would publish more than a key: "*" a wildcard under _domainkey.
+func validSelector(s string) bool {
+	for _, l := range strings.Split(s, ".") {
+		if l == "" || len(l) > 63 || l[0] == '-' || l[len(l)-1] == '-' {
+			return false
+		}
+		for _, c := range l {
+			if !(c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '-') {
+				return false
+			}
+		}
+	}
+	return true
+}
+
+func parseMTASTSHelper(r *reader, o *parsedOwner, _ string, k, v *yaml.Node) {
 	var id string
 	if n := deref(v); n.Kind == yaml.ScalarNode {
 		id = n.Value // mta_sts: "20261123" is short for {id: "20261123"}
 	} else {
+		ok := deref(v).Kind == yaml.MappingNode // fields reports anything else
 		r.fields(v, "mta_sts", map[string]func(*yaml.Node){
-			"id": func(v *yaml.Node) { id, _ = r.scalar(v, "mta_sts id") },
+			"id": func(v *yaml.Node) { id, ok = r.scalar(v, "mta_sts id") },
 		})
+		if !ok {
+			return // reported where it was written
+		}
 	}
 	if id == "" || len(id) > 32 || strings.IndexFunc(id, func(c rune) bool {
 		return !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9')
 	}) >= 0 {
-		r.diags.add(r.keyPos(o, v), Error, "mta_sts: want {id: ...} of 1 to 32 letters and digits, changed whenever the policy changes, e.g. id: \"20261123\" (RFC 8461 §3.1)")
+		r.diags.add(r.pos(k), Error, "mta_sts: want {id: ...} of 1 to 32 letters and digits, changed whenever the policy changes, e.g. id: \"20261123\" (RFC 8461 §3.1)")
 		return
 	}
-	p := r.keyPos(o, v)
-	o.mail.mtaSTS = &p
-	o.generate("_mta-sts", "v=STSv1; id="+id, p, "mta_sts")
+	o.generate("_mta-sts", "v=STSv1; id="+id, r.pos(k), "mta_sts")
 }
 
-func parseTLSRPTHelper(r *reader, o *parsedOwner, _ string, v *yaml.Node) {
+func parseTLSRPTHelper(r *reader, o *parsedOwner, _ string, k, v *yaml.Node) {
 	uris := r.strings(v, "tls_rpt")
 	if len(uris) == 0 {
 		return
 	}
 	for _, u := range uris {
 		if !strings.HasPrefix(u, "mailto:") && !strings.HasPrefix(u, "https://") {
-			r.diags.add(r.keyPos(o, v), Error, "tls_rpt %q: want a mailto: or https:// URI, e.g. \"mailto:tlsrpt@example.com\" (RFC 8460 §3)", u)
+			r.diags.add(r.pos(k), Error, "tls_rpt %q: want a mailto: or https:// URI, e.g. \"mailto:tlsrpt@example.com\" (RFC 8460 §3)", u)
 			return
 		}
 	}
-	o.generate("_smtp._tls", "v=TLSRPTv1; rua="+strings.Join(uris, ","), r.keyPos(o, v), "tls_rpt")
+	o.generate("_smtp._tls", "v=TLSRPTv1; rua="+strings.Join(uris, ","), r.pos(k), "tls_rpt")
 }
 
 // isMapping reports whether n is a mapping, explaining the expected form

@@ -257,3 +257,126 @@ zones:
 			answer: []string{`_mta-sts.example.com. 3600 IN TXT "v=STSv1; id=20261124"`}},
 	})
 }
+
+// TestHelperTakesOwnerTTL: the records a helper makes at another name take
+// the owner's ttl wherever ttl is written among the owner's keys.
+func TestHelperTakesOwnerTTL(t *testing.T) {
+	for _, owner := range []string{
+		`{ttl: 60, dmarc: {p: reject}}`,
+		`{dmarc: {p: reject}, ttl: 60}`,
+	} {
+		snap := mustSnapshot(t, `
+zones:
+  example.com:
+    ns: [ns1]
+    records:
+      "@": `+owner+`
+      ns1: {a: 192.0.2.1}
+`)
+		runLookups(t, snap, []lookupCase{
+			{name: owner, qname: "_dmarc.example.com.", qtype: dns.TypeTXT,
+				answer: []string{`_dmarc.example.com. 60 IN TXT "v=DMARC1; p=reject"`}},
+		})
+	}
+}
+
+// TestDKIMSelector: a selector is sub-domains of letters, digits and inner
+// hyphens (RFC 6376 §3.1); "*" would publish a wildcard below _domainkey.
+func TestDKIMSelector(t *testing.T) {
+	for sel, ok := range map[string]bool{
+		"s1": true, "Ed": true, "2026a": true, "s1.eu": true, "dkim-1": true,
+		"*": false, "*.s1": false, "a_b": false, "-a": false, "a-": false,
+		"a..b": false, "s1.": false, `a\.b`: false, strings.Repeat("a", 64): false,
+	} {
+		_, diags := FromYAML("c.yaml", []byte(`
+zones:
+  example.com:
+    ns: [ns1.example.net.]
+    records:
+      "@": {dkim: {selector: "`+strings.ReplaceAll(sel, `\`, `\\`)+`", key: "AAAA"}}
+`), nil)
+		if err := diags.Err(); (err == nil) != ok || err != nil && !strings.Contains(err.Error(), "dkim selector") {
+			t.Errorf("selector %q: got %v, want accepted %v", sel, err, ok)
+		}
+	}
+}
+
+// TestDMARCCase: tag names and keyword values are ABNF literals and match
+// in any case, blanks may surround "=", but the version value is spelled
+// in octets and must be DMARC1 (RFC 7489 §6.4, RFC 5234 §2.3).
+func TestDMARCCase(t *testing.T) {
+	for text, want := range map[string]string{
+		"V=DMARC1; P=reject":                 "",
+		"v = DMARC1 ; p = none":              "",
+		"v=DMARC1; p=Reject; ADKIM=S; Fo=D":  "",
+		"v=DMARC1; p=none; RUA=mailto:d@x.y": "",
+		"v=dmarc1; p=none":                   "want v=DMARC1 first",
+		"v=DMARC1 p=none":                    "want v=DMARC1 first",
+	} {
+		err := checkDMARCRecord(text)
+		if want == "" && err != nil || want != "" && (err == nil || !strings.Contains(err.Error(), want)) {
+			t.Errorf("%q: error %v, want %q", text, err, want)
+		}
+	}
+	snap, diags := FromYAML("test.yaml", []byte(`
+zones:
+  example.com:
+    ns: [ns1.example.net.]
+    records:
+      _dmarc: {txt: "V=DMARC1; P=reject"}
+      sub: {dmarc: "V=DMARC1; p=quarantine"}
+`), nil)
+	if len(diags) > 0 {
+		t.Fatalf("want no findings, got:\n%v", diags)
+	}
+	runLookups(t, snap, []lookupCase{
+		{name: "helper text with its own version tag", qname: "_dmarc.sub.example.com.", qtype: dns.TypeTXT,
+			answer: []string{`_dmarc.sub.example.com. 3600 IN TXT "V=DMARC1; p=quarantine"`}},
+	})
+}
+
+// TestHelperFindingAtItsKey: a helper's finding points at its own key,
+// even when its value is an alias shared with another key.
+func TestHelperFindingAtItsKey(t *testing.T) {
+	_, diags := FromYAML("c.yaml", []byte(`zones:
+  example.com:
+    ns: [ns1.example.net.]
+    records:
+      "@": {spf: &x "", tls_rpt: *x}
+`), nil)
+	errs := diags.Errors()
+	if len(errs) != 2 || !strings.HasPrefix(errs[0].String(), "c.yaml:5:13: spf:") || !strings.HasPrefix(errs[1].String(), "c.yaml:5:25: tls_rpt") {
+		t.Errorf("got %v, want spf at 5:13 and tls_rpt at 5:25", errs)
+	}
+}
+
+// TestMailChecksReadRecords: the null MX and MTA-STS checks look at the
+// records, so what is written by hand is checked like what helpers make,
+// and "-all" is read as an SPF term, not as the text's last characters.
+func TestMailChecksReadRecords(t *testing.T) {
+	_, diags := FromYAML("c.yaml", []byte(`zones:
+  example.com:
+    ns: [ns1.example.net.]
+    records:
+      byhand: {mx: "0;."}
+      byhand2: {mx: "0;.", txt: "v=spf1 ~all"}
+      helper: {null_mx: true, spf: "-all exp=why.example.com"}
+      _mta-sts: {txt: "v=STSv1; id=1"}
+`), nil)
+	if err := diags.Err(); err != nil {
+		t.Fatal(err)
+	}
+	want := []string{
+		"c.yaml:5:20: warning: byhand.example.com. takes no mail (null MX) but has no SPF",
+		"c.yaml:6:33: warning: byhand2.example.com. has a null MX but its SPF does not end in -all",
+		"c.yaml:8:23: warning: mta_sts: mta-sts.example.com. has no address",
+	}
+	if len(diags) != len(want) {
+		t.Fatalf("got %d findings %v, want %d", len(diags), diags, len(want))
+	}
+	for i, w := range want {
+		if !strings.HasPrefix(diags[i].String(), w) {
+			t.Errorf("finding %d = %q, want prefix %q", i, diags[i], w)
+		}
+	}
+}

@@ -12,37 +12,62 @@ import (
 // by: broken SPF and DMARC, an apex that receives mail by accident, MX
 // sets that hang on one link, and backups nobody filters.
 func (s *Snapshot) checkMail(pz *parsedZone, diags *Diagnostics) {
+	apex := s.zones[pz.origin].nodes[pz.origin]
 	for _, o := range pz.owners {
 		s.checkSPF(o, diags)
 		checkDMARCText(o, diags)
 		s.checkMXSet(pz, o, diags)
-		if o.mail.mtaSTS != nil {
-			host := "mta-sts." + o.name
-			if t, ok := s.resolveTarget(host); ok && (t.node == nil || !t.node.hasAddress() && t.node.set(dns.TypeCNAME) == nil) {
-				diags.add(*o.mail.mtaSTS, Warning, "mta_sts: %s has no address; senders fetch the policy from https://%s/.well-known/mta-sts.txt (RFC 8461 §3.2)", host, strings.TrimSuffix(host, "."))
-			}
-		}
-	}
-	if isReverse(pz.origin) {
-		return
-	}
-	for _, o := range pz.owners {
-		if o.name != pz.origin {
-			continue
-		}
-		hasAddr, hasMX := false, false
-		for _, rec := range o.records {
-			switch rec.rr.Header().Rrtype {
-			case dns.TypeA, dns.TypeAAAA:
-				hasAddr = true
-			case dns.TypeMX:
-				hasMX = true
-			}
-		}
-		if hasAddr && !hasMX {
+		s.checkMTASTS(o, diags)
+		if o.name == pz.origin && !isReverse(pz.origin) && apex != nil && apex.hasAddress() && apex.set(dns.TypeMX) == nil {
 			diags.add(o.pos, Warning, "%s has an address but no mx: senders deliver its mail to that address (implicit MX, RFC 5321 §5.1); add mx, or null_mx: true if it takes no mail", o.name)
 		}
 	}
+}
+
+// checkMTASTS warns when a name publishes an MTA-STS record, by hand or
+// with mta_sts, but the policy host has no address to fetch it from.
+func (s *Snapshot) checkMTASTS(o *parsedOwner, diags *Diagnostics) {
+	domain, ok := strings.CutPrefix(o.name, "_mta-sts.")
+	if !ok {
+		return
+	}
+	for _, rec := range o.records {
+		if txt, isTXT := rec.rr.(*dns.TXT); !isTXT || !strings.HasPrefix(txtText(txt), "v=STSv1") {
+			continue
+		}
+		host := "mta-sts." + domain
+		if t, ok := s.resolveTarget(host); ok && (t.node == nil || !t.node.hasAddress() && t.node.set(dns.TypeCNAME) == nil) {
+			diags.add(rec.pos, Warning, "mta_sts: %s has no address; senders fetch the policy from https://%s/.well-known/mta-sts.txt (RFC 8461 §3.2)", host, strings.TrimSuffix(host, "."))
+		}
+		return
+	}
+}
+
+// nullMX returns a name's null MX (RFC 7505), written by hand or with
+// null_mx: its only MX, naming the root. A null MX beside others is an
+// error of its own, reported when the zone is built.
+func nullMX(o *parsedOwner) *parsedRecord {
+	var found *parsedRecord
+	for i, rec := range o.records {
+		if mx, ok := rec.rr.(*dns.MX); ok {
+			if found != nil || mx.Mx != "." {
+				return nil
+			}
+			found = &o.records[i]
+		}
+	}
+	return found
+}
+
+// failsAll reports whether an SPF record's all, the first one as receivers
+// read it, is -all.
+func failsAll(terms []spfTerm) bool {
+	for _, t := range terms {
+		if t.name == "all" {
+			return t.qualifier == '-'
+		}
+	}
+	return false
 }
 
 // spfText returns the SPF records among a name's records.
@@ -62,6 +87,7 @@ func txtText(txt *dns.TXT) string {
 }
 
 func (s *Snapshot) checkSPF(o *parsedOwner, diags *Diagnostics) {
+	null := nullMX(o)
 	recs := spfRecords(o)
 	for i, rec := range recs {
 		if i > 0 {
@@ -85,12 +111,12 @@ func (s *Snapshot) checkSPF(o *parsedOwner, diags *Diagnostics) {
 		case n > spfLookupLimit:
 			diags.add(rec.pos, Error, "spf: %d DNS-querying terms (include, a, mx, ptr, exists, redirect, counting through includes of names we serve); receivers give up after %d with permerror (RFC 7208 §4.6.4): replace some with ip4:/ip6:", n, spfLookupLimit)
 		}
-		if o.mail.nullMX != nil && !strings.HasSuffix(strings.ToLower(txtText(rec.rr.(*dns.TXT))), "-all") {
-			diags.add(rec.pos, Warning, "%s has null_mx but its SPF does not end in -all; a name that sends no mail should publish spf: \"-all\"", o.name)
+		if null != nil && !failsAll(terms) {
+			diags.add(rec.pos, Warning, "%s has a null MX but its SPF does not end in -all; a name that sends no mail should publish spf: \"-all\"", o.name)
 		}
 	}
-	if o.mail.nullMX != nil && len(recs) == 0 {
-		diags.add(*o.mail.nullMX, Warning, "%s takes no mail (null MX) but has no SPF; add spf: \"-all\" so that nobody can send as it either (RFC 7505 §4.2)", o.name)
+	if null != nil && len(recs) == 0 {
+		diags.add(null.pos, Warning, "%s takes no mail (null MX) but has no SPF; add spf: \"-all\" so that nobody can send as it either (RFC 7505 §4.2)", o.name)
 	}
 }
 
@@ -171,14 +197,16 @@ func checkDMARCText(o *parsedOwner, diags *Diagnostics) {
 			continue
 		}
 		text := txtText(txt)
-		if !strings.HasPrefix(strings.ToUpper(text), "V=DMARC1") {
+		parts := strings.Split(text, ";")
+		if tag, val, _ := dmarcTag(parts[0]); tag != "v" || !strings.HasPrefix(strings.ToUpper(val), "DMARC1") {
 			continue
 		}
 		if err := checkDMARCRecord(text); err != nil {
 			diags.add(rec.pos, Error, "dmarc record: %v", err)
 			continue
 		}
-		if parts := strings.Split(text, ";"); len(parts) > 1 && !strings.HasPrefix(strings.TrimSpace(parts[1]), "p=") {
+		// checkDMARCRecord found p, so a second part exists.
+		if tag, _, _ := dmarcTag(parts[1]); tag != "p" {
 			diags.add(rec.pos, Warning, "dmarc record: put p= right after v=DMARC1 (RFC 7489 §6.4); strict receivers ignore the record otherwise")
 		}
 	}
@@ -216,7 +244,7 @@ func (s *Snapshot) checkMXSet(pz *parsedZone, o *parsedOwner, diags *Diagnostics
 		if !ok || mx.Preference == primary || mx.Mx == "." {
 			continue
 		}
-		if inZone(mx.Mx, pz.origin) || s.findZone(mx.Mx) != nil {
+		if s.findZone(mx.Mx) != nil { // ours, this zone's included
 			continue
 		}
 		diags.add(rec.pos, Warning, "backup mx %s is in another domain: make sure it filters spam and knows your valid recipients like the primary does, or spammers will deliver through it", mx.Mx)

@@ -13,12 +13,11 @@ func canonicalName(s string) (string, error) {
 	if s == "" || strings.ContainsAny(s, " \t\r\n;") {
 		return "", errors.New("want a domain name")
 	}
-	name := strings.ToLower(dns.Fqdn(s))
+	// Only ASCII letters fold (RFC 4343 §3); IsDomainName also refuses an
+	// empty label, without mistaking an escaped dot ("a\..b") for one.
+	name := dns.CanonicalName(s)
 	if _, ok := dns.IsDomainName(name); !ok {
-		return "", errors.New("want a domain name (labels of at most 63 octets, 255 in all)")
-	}
-	if strings.Contains(name, "..") {
-		return "", errors.New("empty label in domain name")
+		return "", errors.New("want a domain name (no empty label, labels of at most 63 octets, 255 in all)")
 	}
 	return name, nil
 }

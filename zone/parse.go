@@ -149,10 +149,7 @@ func parseConfig(file string, text []byte, diags *Diagnostics) *parsedConfig {
 		},
 		"tsig_keys": func(v *yaml.Node) { cfg.tsigKeys = r.tsigKeys(v) },
 		"transfer":  func(v *yaml.Node) { cfg.transfer = r.transfer(v, "config") },
-		"query_log": func(v *yaml.Node) {
-			s, _ := r.choice(v, "query_log", "true", "false")
-			cfg.queryLog = s == "true"
-		},
+		"query_log": func(v *yaml.Node) { cfg.queryLog = r.boolValue(v, "query_log") },
 	})
 	if len(cfg.listen) == 0 {
 		cfg.listen = []string{defaultListen}
@@ -249,13 +246,16 @@ func validLinkName(s string) bool {
 
 func (r *reader) check(n *yaml.Node, what string) *Check {
 	c := &Check{Interval: defaultCheckInterval, Timeout: defaultCheckTimeout, Rise: 2, Fall: 2}
+	written := false // a tcp or http written wrong was reported where it was written
 	r.fields(n, what, map[string]func(*yaml.Node){
 		"tcp": func(v *yaml.Node) {
+			written = true
 			if s, ok := r.scalar(v, what+" tcp"); ok && r.hostPort(v, what+" tcp", s) {
 				c.TCP = s
 			}
 		},
 		"http": func(v *yaml.Node) {
+			written = true
 			if s, ok := r.scalar(v, what+" http"); ok {
 				if !strings.HasPrefix(s, "http://") && !strings.HasPrefix(s, "https://") {
 					r.errorf(v, "%s http %q: want an http:// or https:// URL", what, s)
@@ -270,7 +270,7 @@ func (r *reader) check(n *yaml.Node, what string) *Check {
 		"fall":     func(v *yaml.Node) { c.Fall = int(must(r.uint32Value(v, what+" fall", 1, 100))) },
 	})
 	switch {
-	case c.TCP == "" && c.HTTP == "":
+	case !written && deref(n).Kind == yaml.MappingNode:
 		r.errorf(n, "%s: want tcp: host:port or http: URL", what)
 	case c.TCP != "" && c.HTTP != "":
 		r.errorf(n, "%s: want tcp or http, not both", what)
@@ -318,23 +318,28 @@ func (r *reader) zone(origin string, k, n *yaml.Node) *parsedZone {
 	z.soa = parsedSOA{autoSerial: true, refresh: 3600, retry: 900, expire: 1209600, minimum: 300}
 	what := "zone " + strings.TrimSuffix(origin, ".")
 	var records *yaml.Node
+	nsWritten := false
 	r.fields(n, what, map[string]func(*yaml.Node){
 		"ttl": func(v *yaml.Node) { z.ttl = must(r.uint32Value(v, what+" ttl", 0, maxTTL)) },
 		"soa": func(v *yaml.Node) { r.soa(v, origin, what, &z.soa) },
 		"ns": func(v *yaml.Node) {
+			nsWritten = true
 			for _, item := range r.list(v, what+" ns") {
-				if name, ok := r.target(item, origin, "ns"); ok && name != "." {
-					z.ns = append(z.ns, nameRef{name, r.pos(item)})
-				} else if ok {
-					r.errorf(item, "ns %q: want a name server's host name", item.Value)
+				name, err := hostName(item.Value, origin)
+				if err != nil {
+					r.errorf(item, "ns %q: %v", item.Value, err)
+					continue
 				}
+				z.ns = append(z.ns, nameRef{name, r.pos(item)})
 			}
 		},
 		"records":  func(v *yaml.Node) { records = v },
 		"auto_ptr": func(v *yaml.Node) { z.noAutoPTR = !r.autoPTR(v, origin, what) },
 		"transfer": func(v *yaml.Node) { z.transfer = r.transfer(v, what) },
 	})
-	if len(z.ns) == 0 {
+	// An ns written with no valid name, or a zone that is not a mapping,
+	// was reported where it was written.
+	if !nsWritten && deref(n).Kind == yaml.MappingNode {
 		r.errorf(k, "%s: ns: want at least one name server", what)
 	}
 	if records != nil {
@@ -351,7 +356,7 @@ func (r *reader) zone(origin string, k, n *yaml.Node) *parsedZone {
 
 // setTTLs stamps every record with its owner's TTL (or the zone's) once, at
 // parse time: the parsed form is shared by every build that reuses the file,
-// so building must never write to it. It also lets go of the YAML tree.
+// so building must never write to it.
 func setTTLs(z *parsedZone) {
 	for _, o := range z.owners {
 		ttl := z.ttl
@@ -360,12 +365,6 @@ func setTTLs(z *parsedZone) {
 		}
 		for _, rec := range o.records {
 			rec.rr.Header().Ttl = ttl
-		}
-		// The YAML tree was needed only to place helpers' findings;
-		// the parsed form outlives it in the snapshot.
-		o.mail.keys = nil
-		for _, g := range o.mail.generated {
-			g.mail.keys = nil
 		}
 	}
 }
@@ -394,7 +393,11 @@ func (r *reader) soa(n *yaml.Node, origin, what string, soa *parsedSOA) {
 			}
 		},
 		"serial": func(v *yaml.Node) {
-			if s, ok := r.scalar(v, what+" serial"); ok && s == "auto" {
+			s, ok := r.scalar(v, what+" serial (or auto)")
+			if !ok {
+				return
+			}
+			if s == "auto" {
 				soa.autoSerial = true
 				return
 			}

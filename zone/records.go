@@ -2,6 +2,7 @@ package zone
 
 import (
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"net"
 	"strconv"
@@ -11,20 +12,24 @@ import (
 	"gopkg.in/yaml.v3"
 )
 
+// keyReader reads the value v of key k into the owner. Findings about the
+// value as a whole point at k, where the reader looks for a helper.
+type keyReader func(r *reader, o *parsedOwner, origin string, k, v *yaml.Node)
+
 // ownerKeys are the keys a name's mapping may hold; each reads its value
 // into the owner. Helpers that expand to standard records add theirs here.
-var ownerKeys = map[string]func(r *reader, o *parsedOwner, origin string, v *yaml.Node){
-	"ttl": func(r *reader, o *parsedOwner, _ string, v *yaml.Node) {
+var ownerKeys = map[string]keyReader{
+	"ttl": func(r *reader, o *parsedOwner, _ string, _, v *yaml.Node) {
 		if t, ok := r.uint32Value(v, "ttl", 0, maxTTL); ok {
 			o.ttl = &t
 		}
 	},
-	"link_mode": func(r *reader, o *parsedOwner, _ string, v *yaml.Node) {
+	"link_mode": func(r *reader, o *parsedOwner, _ string, _, v *yaml.Node) {
 		if s, _ := r.choice(v, "link_mode", "balance", "failover"); s == "failover" {
 			o.linkMode = linkFailover
 		}
 	},
-	"mx_publish": func(r *reader, o *parsedOwner, _ string, v *yaml.Node) {
+	"mx_publish": func(r *reader, o *parsedOwner, _ string, _, v *yaml.Node) {
 		switch s, _ := r.choice(v, "mx_publish", "all", "healthy", "primary"); s {
 		case "all":
 			o.mxPublish = publishAll
@@ -32,24 +37,30 @@ var ownerKeys = map[string]func(r *reader, o *parsedOwner, origin string, v *yam
 			o.mxPublish = publishPrimary
 		}
 	},
-	"a":     func(r *reader, o *parsedOwner, _ string, v *yaml.Node) { r.addresses(o, v, dns.TypeA) },
-	"aaaa":  func(r *reader, o *parsedOwner, _ string, v *yaml.Node) { r.addresses(o, v, dns.TypeAAAA) },
-	"mx":    eachValue("mx", parseMX),
-	"srv":   eachValue("srv", parseSRV),
-	"ptr":   eachValue("ptr", parsePTR),
-	"txt":   eachValue("txt", parseTXT),
-	"ns":    eachValue("ns", parseNS),
-	"caa":   eachValue("caa", parseCAA),
-	"tlsa":  eachValue("tlsa", parseTLSA),
-	"cname": parseCNAME,
+	"a":    func(r *reader, o *parsedOwner, _ string, _, v *yaml.Node) { r.addresses(o, v, dns.TypeA) },
+	"aaaa": func(r *reader, o *parsedOwner, _ string, _, v *yaml.Node) { r.addresses(o, v, dns.TypeAAAA) },
+	"mx":   eachValue("mx", parseMX),
+	"srv":  eachValue("srv", parseSRV),
+	"ptr":  eachValue("ptr", parsePTR),
+	"txt":  eachValue("txt", parseTXT),
+	"ns":   eachValue("ns", parseNS),
+	"caa":  eachValue("caa", parseCAA),
+	"tlsa": eachValue("tlsa", parseTLSA),
+	"cname": func(r *reader, o *parsedOwner, origin string, k, v *yaml.Node) {
+		if n := deref(v); n.Kind == yaml.SequenceNode && len(n.Content) > 1 {
+			r.errorf(v, "cname: a name has at most one CNAME (RFC 2181 §10.1)")
+			return
+		}
+		eachValue("cname", parseCNAME)(r, o, origin, k, v)
+	},
 }
 
 // valueParser turns one written value into a record for owner, or explains
 // what was expected.
 type valueParser func(owner, origin, value string) (dns.RR, error)
 
-func eachValue(key string, parse valueParser) func(*reader, *parsedOwner, string, *yaml.Node) {
-	return func(r *reader, o *parsedOwner, origin string, v *yaml.Node) {
+func eachValue(key string, parse valueParser) keyReader {
+	return func(r *reader, o *parsedOwner, origin string, _, v *yaml.Node) {
 		for _, item := range r.list(v, key) {
 			rr, err := parse(o.name, origin, item.Value)
 			if err != nil {
@@ -79,7 +90,6 @@ func (r *reader) owner(origin string, k, v *yaml.Node) *parsedOwner {
 		}
 	}
 	o := &parsedOwner{name: name, pos: r.pos(k)}
-	o.mail.keys = valueKeys(v)
 	what := "name " + k.Value
 	if n := deref(v); n.Kind == yaml.ScalarNode {
 		r.errorf(v, "%s: want a mapping of record keys such as {a: 192.0.2.1}, got %s", what, kindName(n))
@@ -94,7 +104,7 @@ func (r *reader) owner(origin string, k, v *yaml.Node) *parsedOwner {
 			r.errorf(p.k, "%s: unknown key %q; want one of %s", what, p.key, keyList(ownerKeys))
 			continue
 		}
-		fn(r, o, origin, p.v)
+		fn(r, o, origin, p.k, p.v)
 	}
 	return o
 }
@@ -187,20 +197,37 @@ func parseSRV(owner, origin, s string) (dns.RR, error) {
 	return &dns.SRV{Hdr: header(owner, dns.TypeSRV), Priority: n[0], Weight: n[1], Port: n[2], Target: target}, nil
 }
 
+// hostName resolves a value that names a host: any name but the root.
+func hostName(s, origin string) (string, error) {
+	name, err := resolveName(s, origin)
+	if err == nil && name == "." {
+		return "", errors.New("want a host name, not the root")
+	}
+	return name, err
+}
+
 func parsePTR(owner, origin, s string) (dns.RR, error) {
-	target, err := resolveName(s, origin)
-	if err != nil || target == "." {
-		return nil, fmt.Errorf("want a host name")
+	target, err := hostName(s, origin)
+	if err != nil {
+		return nil, err
 	}
 	return &dns.PTR{Hdr: header(owner, dns.TypePTR), Ptr: target}, nil
 }
 
 func parseNS(owner, origin, s string) (dns.RR, error) {
-	target, err := resolveName(s, origin)
-	if err != nil || target == "." {
-		return nil, fmt.Errorf("want a name server's host name")
+	target, err := hostName(s, origin)
+	if err != nil {
+		return nil, err
 	}
 	return &dns.NS{Hdr: header(owner, dns.TypeNS), Ns: target}, nil
+}
+
+func parseCNAME(owner, origin, s string) (dns.RR, error) {
+	target, err := hostName(s, origin)
+	if err != nil {
+		return nil, err
+	}
+	return &dns.CNAME{Hdr: header(owner, dns.TypeCNAME), Target: target}, nil
 }
 
 // parseTXT never rejects a long value: it is split into character-strings
@@ -227,25 +254,36 @@ func txtStrings(s string) []string {
 
 func parseCAA(owner, _, s string) (dns.RR, error) {
 	const want = `want "flags tag value", e.g. '0 issue "letsencrypt.org"'`
-	f := strings.SplitN(strings.TrimSpace(s), " ", 3)
-	if len(f) != 3 {
+	flags, rest := cutField(s)
+	tag, rest := cutField(rest)
+	value := strings.TrimSpace(rest)
+	if value == "" {
 		return nil, fmt.Errorf("%s", want)
 	}
-	flag, err := strconv.ParseUint(f[0], 10, 8)
+	flag, err := strconv.ParseUint(flags, 10, 8)
 	if err != nil {
-		return nil, fmt.Errorf("flags %q: want 0 to 255; %s", f[0], want)
+		return nil, fmt.Errorf("flags %q: want 0 to 255; %s", flags, want)
 	}
-	tag := f[1]
-	for _, c := range tag {
-		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9') {
-			return nil, fmt.Errorf("tag %q: want letters and digits (issue, issuewild, iodef)", tag)
-		}
+	// RFC 8659 §4.1: letters and digits only, its length in one octet.
+	if len(tag) > 255 || strings.IndexFunc(tag, func(c rune) bool {
+		return !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9')
+	}) >= 0 {
+		return nil, fmt.Errorf("tag %q: want up to 255 letters and digits (issue, issuewild, iodef)", tag)
 	}
-	value := strings.TrimSpace(f[2])
 	if len(value) >= 2 && value[0] == '"' && value[len(value)-1] == '"' {
 		value = value[1 : len(value)-1]
 	}
 	return &dns.CAA{Hdr: header(owner, dns.TypeCAA), Flag: uint8(flag), Tag: tag, Value: value}, nil
+}
+
+// cutField splits off the first blank-separated field of s, however many
+// blanks precede it, and returns the rest as written.
+func cutField(s string) (field, rest string) {
+	s = strings.TrimLeft(s, " \t")
+	if i := strings.IndexAny(s, " \t"); i >= 0 {
+		return s[:i], s[i:]
+	}
+	return s, ""
 }
 
 func parseTLSA(owner, _, s string) (dns.RR, error) {
@@ -264,33 +302,13 @@ func parseTLSA(owner, _, s string) (dns.RR, error) {
 		n[i] = uint8(v)
 	}
 	data := strings.ToLower(strings.Join(f[3:], ""))
-	raw, err := hex.DecodeString(data)
-	if err != nil || len(raw) == 0 {
+	raw, err := hex.DecodeString(data) // data is not empty: f[3] is a field
+	if err != nil {
 		return nil, fmt.Errorf("certificate data is not hexadecimal; %s", want)
 	}
-	if wantLen := map[uint8]int{1: 32, 2: 64}[n[2]]; wantLen != 0 && len(raw) != wantLen {
+	// Matching types 1 and 2 are SHA-256 and SHA-512 digests (RFC 6698 §2.1.3).
+	if wantLen := [3]int{0, 32, 64}[n[2]]; wantLen != 0 && len(raw) != wantLen {
 		return nil, fmt.Errorf("matching type %d wants %d octets of digest, got %d", n[2], wantLen, len(raw))
 	}
 	return &dns.TLSA{Hdr: header(owner, dns.TypeTLSA), Usage: n[0], Selector: n[1], MatchingType: n[2], Certificate: data}, nil
-}
-
-func parseCNAME(r *reader, o *parsedOwner, origin string, v *yaml.Node) {
-	n := deref(v)
-	if n.Kind == yaml.SequenceNode {
-		if len(n.Content) != 1 {
-			r.errorf(v, "cname: a name has at most one CNAME (RFC 2181 §10.1)")
-			return
-		}
-		n = deref(n.Content[0])
-	}
-	target, ok := r.target(n, origin, "cname")
-	if !ok {
-		return
-	}
-	if target == "." {
-		r.errorf(n, "cname %q: want a host name", n.Value)
-		return
-	}
-	rr := &dns.CNAME{Hdr: header(o.name, dns.TypeCNAME), Target: target}
-	o.records = append(o.records, parsedRecord{rr: rr, pos: r.pos(n)})
 }

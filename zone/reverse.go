@@ -90,25 +90,26 @@ func addrFromReverse(name string) (netip.Addr, bool) {
 	return netip.Addr{}, false
 }
 
-// ptrOwner finds where a PTR for a lives in the zones we serve: its plain
-// reverse name, or, when we serve an RFC 2317 classless zone such as
-// 0-63.2.0.192.in-addr.arpa (or 0/26.2.0.192...) covering it, the name the
-// provider's CNAME points at inside that zone.
+// ptrOwner finds where a PTR for a lives in the zones we serve: when we
+// serve an RFC 2317 classless zone such as 0-63.2.0.192.in-addr.arpa (or
+// 0/26.2.0.192...) covering it, the name the /24's CNAME points at inside
+// that zone; otherwise its plain reverse name. The classless zone is looked
+// for first: the /24 it divides is often served too, holding the CNAMEs,
+// and a PTR there would sit where the CNAME already is.
 func (s *Snapshot) ptrOwner(a netip.Addr) (string, *zoneData) {
 	rev := reverseName(a)
+	if a.Is4() {
+		last := int(a.As4()[3])
+		for _, c := range s.classless[parentName(rev)] {
+			if last >= c.lo && last <= c.hi {
+				s.tracked(c.zone)
+				return strconv.Itoa(last) + "." + c.zone.origin, c.zone
+			}
+		}
+	}
 	if z := s.findZone(rev); z != nil && isReverse(z.origin) {
 		s.tracked(z)
 		return rev, z
-	}
-	if !a.Is4() {
-		return "", nil
-	}
-	last := int(a.As4()[3])
-	for _, c := range s.classless[parentName(rev)] {
-		if last >= c.lo && last <= c.hi {
-			s.tracked(c.zone)
-			return strconv.Itoa(last) + "." + c.zone.origin, c.zone
-		}
 	}
 	return "", nil
 }
@@ -147,10 +148,11 @@ func classlessRange(label string) (lo, hi int, ok bool) {
 	if a, b, found := strings.Cut(label, "/"); found {
 		lo, err1 := strconv.Atoi(a)
 		bits, err2 := strconv.Atoi(b)
-		if err1 != nil || err2 != nil || bits < 25 || bits > 32 || lo > 255 {
+		if err1 != nil || err2 != nil || bits < 25 || bits > 32 {
 			return 0, 0, false
 		}
-		return lo, lo + 1<<(32-bits) - 1, true
+		hi := lo + 1<<(32-bits) - 1
+		return lo, hi, hi < 256
 	}
 	return 0, 0, false
 }

@@ -160,16 +160,26 @@ func (r *reader) transfer(n *yaml.Node, what string) *parsedTransfer {
 	return t
 }
 
+// parsePrefix reads an address or a prefix. An IPv4-mapped IPv6 form
+// (::ffff:192.0.2.0/120) is turned into its IPv4 form, because client
+// addresses are compared unmapped: the mapped form would never match.
 func parsePrefix(s string) (netip.Prefix, bool) {
-	if strings.Contains(s, "/") {
-		p, err := netip.ParsePrefix(s)
-		return p.Masked(), err == nil
+	if !strings.Contains(s, "/") {
+		a, err := netip.ParseAddr(s)
+		if err != nil {
+			return netip.Prefix{}, false
+		}
+		return netip.PrefixFrom(a.Unmap(), a.Unmap().BitLen()), true
 	}
-	a, err := netip.ParseAddr(s)
+	p, err := netip.ParsePrefix(s)
 	if err != nil {
 		return netip.Prefix{}, false
 	}
-	return netip.PrefixFrom(a.Unmap(), a.Unmap().BitLen()), true
+	p = p.Masked()
+	if p.Addr().Is4In6() && p.Bits() >= 96 {
+		p = netip.PrefixFrom(p.Addr().Unmap(), p.Bits()-96)
+	}
+	return p, true
 }
 
 // notifyTarget accepts ip or ip:port (port 53 by default), never a host

@@ -1,7 +1,9 @@
 package zone
 
 import (
+	"bytes"
 	"fmt"
+	"io"
 	"sort"
 	"strconv"
 	"strings"
@@ -211,24 +213,50 @@ func (r *reader) choice(n *yaml.Node, what string, words ...string) (string, boo
 }
 
 // document parses YAML text into its root mapping node. A syntax error is
-// reported at its line; yaml.v3 does not say the column.
+// reported at its line; yaml.v3 does not say the column. Only one document
+// is read, so a further one is reported rather than silently ignored.
 func (r *reader) document(text []byte) *yaml.Node {
+	dec := yaml.NewDecoder(bytes.NewReader(text))
 	var doc yaml.Node
-	if err := yaml.Unmarshal(text, &doc); err != nil {
-		line := 1
-		msg := strings.TrimPrefix(err.Error(), "yaml: ")
-		if rest, ok := strings.CutPrefix(msg, "line "); ok {
-			if num, tail, ok := strings.Cut(rest, ": "); ok {
-				if l, err := strconv.Atoi(num); err == nil {
-					line, msg = l, tail
-				}
-			}
+	if err := dec.Decode(&doc); err != nil {
+		if err != io.EOF { // io.EOF: an empty file holds nothing, which is allowed
+			r.yamlError(err)
 		}
-		r.diags.add(at{r.file, line, 1}, Error, "invalid YAML: %s", msg)
 		return nil
 	}
+	// The first document is still returned after a finding about the rest,
+	// so that its own findings are reported in the same pass.
+	for {
+		var next yaml.Node
+		err := dec.Decode(&next)
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			r.yamlError(err)
+			break
+		}
+		// A trailing "---" with nothing after it drops nothing.
+		if len(next.Content) > 0 && next.Content[0].Tag != "!!null" {
+			r.errorf(&next, "a second YAML document (after ---) is not read; put everything in one document")
+			break
+		}
+	}
 	if len(doc.Content) == 0 {
-		return nil // an empty file holds nothing, which is allowed
+		return nil
 	}
 	return doc.Content[0]
+}
+
+func (r *reader) yamlError(err error) {
+	line := 1
+	msg := strings.TrimPrefix(err.Error(), "yaml: ")
+	if rest, ok := strings.CutPrefix(msg, "line "); ok {
+		if num, tail, ok := strings.Cut(rest, ": "); ok {
+			if l, err := strconv.Atoi(num); err == nil {
+				line, msg = l, tail
+			}
+		}
+	}
+	r.diags.add(at{r.file, line, 1}, Error, "invalid YAML: %s", msg)
 }
