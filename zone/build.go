@@ -1,6 +1,7 @@
 package zone
 
 import (
+	"slices"
 	"sort"
 	"strings"
 
@@ -186,13 +187,17 @@ func (z *zoneData) addOwner(pz *parsedZone, o *parsedOwner, linkIndex map[string
 }
 
 // addAddresses fills an A or AAAA set, keeping link-mapped addresses by link.
+// Each link's list holds the very records of set.rrs, the union, so that an
+// answer joining several links can drop repeats by identity.
 func (set *rrset) addAddresses(recs []parsedRecord, linkIndex map[string]int, diags *Diagnostics) {
-	mapped := recs[0].link != ""
-	for _, rec := range recs {
-		if !mapped {
+	if recs[0].link == "" {
+		for _, rec := range recs {
 			set.rrs = append(set.rrs, rec.rr)
-			continue
 		}
+		set.rrs = dedupe(set.rrs, recs, diags)
+		return
+	}
+	for _, rec := range recs {
 		i, ok := linkIndex[rec.link]
 		if !ok {
 			declared := keyList(linkIndex)
@@ -206,20 +211,19 @@ func (set *rrset) addAddresses(recs []parsedRecord, linkIndex map[string]int, di
 			set.links = append(set.links, linkAddrs{link: i})
 		}
 		la := &set.links[len(set.links)-1]
-		la.rrs = append(la.rrs, rec.rr)
-	}
-	if !mapped {
-		set.rrs = dedupe(set.rrs, recs, diags)
-		return
+		if containsRR(la.rrs, rec.rr) {
+			warnTwice(rec, diags)
+			continue
+		}
+		rr := rec.rr
+		if k := slices.IndexFunc(set.rrs, func(x dns.RR) bool { return dns.IsDuplicate(x, rr) }); k >= 0 {
+			rr = set.rrs[k]
+		} else {
+			set.rrs = append(set.rrs, rr)
+		}
+		la.rrs = append(la.rrs, rr)
 	}
 	set.linkDependent = true
-	for _, la := range set.links {
-		for _, rr := range la.rrs {
-			if !containsRR(set.rrs, rr) {
-				set.rrs = append(set.rrs, rr)
-			}
-		}
-	}
 }
 
 // dedupe drops records written twice (an RRset is a set, RFC 2181 §5),
@@ -229,13 +233,17 @@ func dedupe(rrs []dns.RR, recs []parsedRecord, diags *Diagnostics) []dns.RR {
 	for i, rr := range rrs {
 		if containsRR(out, rr) {
 			if recs != nil {
-				diags.add(recs[i].pos, Warning, "%s is written twice; it is served once", strings.ToLower(dns.TypeToString[rr.Header().Rrtype]))
+				warnTwice(recs[i], diags)
 			}
 			continue
 		}
 		out = append(out, rr)
 	}
 	return out
+}
+
+func warnTwice(rec parsedRecord, diags *Diagnostics) {
+	diags.add(rec.pos, Warning, "%s is written twice; it is served once", strings.ToLower(dns.TypeToString[rec.rr.Header().Rrtype]))
 }
 
 func containsRR(rrs []dns.RR, rr dns.RR) bool {

@@ -1,6 +1,7 @@
 package zone
 
 import (
+	"slices"
 	"strings"
 
 	"github.com/miekg/dns"
@@ -30,7 +31,19 @@ func (l *lookup) linkAddresses(set *rrset) []dns.RR {
 		if set.mode == linkFailover {
 			return la.rrs
 		}
-		out = append(out, la.rrs...)
+		if out == nil {
+			// Clipped, so that a first append copies rather than
+			// writing into the link's own list.
+			out = slices.Clip(la.rrs)
+			continue
+		}
+		for _, rr := range la.rrs {
+			// Links share the union's records (addAddresses): an
+			// address on two links is the same value in both lists.
+			if !slices.Contains(out, rr) {
+				out = append(out, rr)
+			}
+		}
 	}
 	if out == nil {
 		return set.rrs
