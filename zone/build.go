@@ -47,7 +47,11 @@ func build(cfg *parsedConfig, sources []source, prev *Snapshot, pc *buildCache, 
 	if pc != nil && !pc.sameZones(all) {
 		pc = nil // a zone came or went: what other zones' names resolve to may change
 	}
-	s.buildZones(all, linkIndex, cfg, prev, pc, diags)
+	var newest int64
+	for _, src := range sources {
+		newest = max(newest, src.mtime)
+	}
+	s.buildZones(all, linkIndex, cfg, prev, pc, newest, diags)
 	if len(diags.Errors()) > 0 {
 		return nil
 	}

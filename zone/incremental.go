@@ -85,7 +85,9 @@ func (c *buildCache) sameZones(all []defined) bool {
 	return true
 }
 
-func (s *Snapshot) buildZones(all []defined, linkIndex map[string]int, cfg *parsedConfig, prev *Snapshot, pc *buildCache, diags *Diagnostics) {
+// newest is the latest modification time of any source, the base of the
+// automatic serial of reverse zones filled by auto PTR (see makeSOA).
+func (s *Snapshot) buildZones(all []defined, linkIndex map[string]int, cfg *parsedConfig, prev *Snapshot, pc *buildCache, newest int64, diags *Diagnostics) {
 	c := &buildCache{zones: make(map[string]*zoneCache, len(all))}
 	s.cache = c
 	s.zones = make(map[string]*zoneData, len(all))
@@ -144,7 +146,11 @@ func (s *Snapshot) buildZones(all []defined, linkIndex map[string]int, cfg *pars
 			if prev != nil {
 				prevZone = prev.zones[o]
 			}
-			s.zones[o].soa = makeSOA(d.pz, s.zones[o], d.src.mtime, prevZone)
+			mtime := d.src.mtime
+			if isReverse(o) && !d.pz.noAutoPTR {
+				mtime = newest
+			}
+			s.zones[o].soa = makeSOA(d.pz, s.zones[o], mtime, prevZone)
 		}
 	}
 	// A zone's findings across zones, and the health of its MX sets,

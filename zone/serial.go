@@ -10,8 +10,12 @@ import (
 
 // makeSOA builds the zone's SOA and places it at the apex. With "serial:
 // auto" the serial only moves when the content does, and only upward: it is
-// the defining file's modification time (so a restart with unchanged files
-// keeps it), or one more than the serial served before, whichever is larger.
+// mtime (so a restart with unchanged files keeps it), or one more than the
+// serial served before, whichever is larger. mtime is the defining file's
+// modification time, except for a reverse zone filled by auto PTR, whose
+// content comes from other files too: there it is the newest of every
+// source, so that a restart after an edit of a forward zone cannot serve a
+// lower serial than the edit did.
 func makeSOA(pz *parsedZone, z *zoneData, mtime int64, prev *zoneData) *dns.SOA {
 	soa := &dns.SOA{
 		Hdr:     dns.RR_Header{Name: pz.origin, Rrtype: dns.TypeSOA, Class: dns.ClassINET, Ttl: pz.ttl},
