@@ -77,8 +77,8 @@ func (s *Snapshot) buildLinks(cfg *parsedConfig, diags *Diagnostics) map[string]
 }
 
 // buildZone assembles one zone's nodes and runs the checks that need only
-// the zone itself.
-func buildZone(pz *parsedZone, linkIndex map[string]int, diags *Diagnostics) *zoneData {
+// the zone itself. linkTTL caps the TTL link-mapped addresses answer with.
+func buildZone(pz *parsedZone, linkIndex map[string]int, linkTTL uint32, diags *Diagnostics) *zoneData {
 	z := &zoneData{origin: pz.origin, nodes: make(map[string]*node)}
 	apex := z.node(pz.origin)
 
@@ -96,7 +96,7 @@ func buildZone(pz *parsedZone, linkIndex map[string]int, diags *Diagnostics) *zo
 			continue
 		}
 		seen[o.name] = o.pos
-		z.addOwner(pz, o, linkIndex, diags)
+		z.addOwner(pz, o, linkIndex, linkTTL, diags)
 	}
 	for _, n := range z.nodes {
 		sort.Slice(n.sets, func(i, j int) bool { return n.sets[i].rtype < n.sets[j].rtype })
@@ -122,7 +122,7 @@ func (z *zoneData) node(name string) *node {
 	return n
 }
 
-func (z *zoneData) addOwner(pz *parsedZone, o *parsedOwner, linkIndex map[string]int, diags *Diagnostics) {
+func (z *zoneData) addOwner(pz *parsedZone, o *parsedOwner, linkIndex map[string]int, linkTTL uint32, diags *Diagnostics) {
 	ttl := pz.ttl
 	if o.ttl != nil {
 		ttl = *o.ttl
@@ -167,7 +167,7 @@ func (z *zoneData) addOwner(pz *parsedZone, o *parsedOwner, linkIndex map[string
 		}
 		set := &rrset{rtype: t, ttl: ttl, mode: o.linkMode, publish: o.mxPublish}
 		if t == dns.TypeA || t == dns.TypeAAAA {
-			set.addAddresses(recs, linkIndex, diags)
+			set.addAddresses(recs, linkIndex, linkTTL, diags)
 			if len(set.links) > 0 {
 				z.linked = append(z.linked, linkedSet{owner: o.name, set: set})
 			}
@@ -193,7 +193,11 @@ func (z *zoneData) addOwner(pz *parsedZone, o *parsedOwner, linkIndex map[string
 // addAddresses fills an A or AAAA set, keeping link-mapped addresses by link.
 // Each link's list holds the very records of set.rrs, the union, so that an
 // answer joining several links can drop repeats by identity.
-func (set *rrset) addAddresses(recs []parsedRecord, linkIndex map[string]int, diags *Diagnostics) {
+// Link-mapped records carry the set's TTL capped at linkTTL, so that
+// resolvers notice a failover soon; capping here rather than per answer
+// spares a copy of every record in every answer. set.ttl stays as
+// written: a secondary receives that (Records).
+func (set *rrset) addAddresses(recs []parsedRecord, linkIndex map[string]int, linkTTL uint32, diags *Diagnostics) {
 	if recs[0].link == "" {
 		for _, rec := range recs {
 			set.rrs = append(set.rrs, rec.rr)
@@ -223,11 +227,22 @@ func (set *rrset) addAddresses(recs []parsedRecord, linkIndex map[string]int, di
 		if k := slices.IndexFunc(set.rrs, func(x dns.RR) bool { return dns.IsDuplicate(x, rr) }); k >= 0 {
 			rr = set.rrs[k]
 		} else {
+			rr = withTTL(rr, min(set.ttl, linkTTL))
 			set.rrs = append(set.rrs, rr)
 		}
 		la.rrs = append(la.rrs, rr)
 	}
-	set.linkDependent = true
+}
+
+// withTTL is rr with ttl: rr itself when it has it, else a copy, since
+// parsed records are shared between builds and never written.
+func withTTL(rr dns.RR, ttl uint32) dns.RR {
+	if rr.Header().Ttl == ttl {
+		return rr
+	}
+	rr = dns.Copy(rr)
+	rr.Header().Ttl = ttl
+	return rr
 }
 
 // dedupe drops records written twice (an RRset is a set, RFC 2181 §5),

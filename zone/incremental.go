@@ -162,6 +162,7 @@ func (s *Snapshot) buildZones(all []defined, linkIndex map[string]int, cfg *pars
 		recheck[o] = pc == nil || built[o] || anyIn(c.zones[o].deps, built)
 	}
 	s.mxHealth = make(map[*rrset][]mxHealth, len(all))
+	s.mxCapped = make(map[*rrset][]dns.RR, len(all))
 	for _, d := range all {
 		if z := s.zones[d.pz.origin]; recheck[d.pz.origin] {
 			s.linkMXHealth(z)
@@ -169,6 +170,7 @@ func (s *Snapshot) buildZones(all []defined, linkIndex map[string]int, cfg *pars
 			for _, set := range z.mxSets {
 				if h, ok := prev.mxHealth[set]; ok {
 					s.mxHealth[set] = h
+					s.mxCapped[set] = prev.mxCapped[set]
 				}
 			}
 		}
@@ -220,7 +222,7 @@ func (c *buildCache) own(pc *buildCache, origin string) *zoneCache {
 
 // newZone builds a zone from its parsed form alone.
 func newZone(d defined, linkIndex map[string]int, cfg *parsedConfig, diags *Diagnostics) *zoneData {
-	z := buildZone(d.pz, linkIndex, diags)
+	z := buildZone(d.pz, linkIndex, cfg.linkTTL, diags)
 	z.file = d.src.file
 	z.transfer = resolveTransfer(d.pz.transfer, cfg.tsigKeys, diags)
 	return z

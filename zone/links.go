@@ -56,10 +56,14 @@ func (l *lookup) linkAddresses(set *rrset) []dns.RR {
 // ones of the lowest preference. When none is reachable every MX is
 // published. Equal preferences are rotated so senders share them.
 func (l *lookup) mxRecords(set *rrset) []dns.RR {
-	chosen := set.rrs
-	if health := l.healthOf(set); set.publish != publishAll && health != nil {
+	rrs, health := set.rrs, l.snap.mxHealth[set]
+	if health != nil {
+		rrs = l.snap.mxCapped[set]
+	}
+	chosen := rrs
+	if set.publish != publishAll && health != nil {
 		chosen = nil
-		for i, rr := range set.rrs {
+		for i, rr := range rrs {
 			if !health[i].healthy(l.client.Up) {
 				continue
 			}
@@ -70,7 +74,7 @@ func (l *lookup) mxRecords(set *rrset) []dns.RR {
 			chosen = append(chosen, rr)
 		}
 		if chosen == nil {
-			chosen = set.rrs
+			chosen = rrs
 		}
 	} else if set.publish == publishPrimary {
 		chosen = nil
