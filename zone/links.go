@@ -60,30 +60,23 @@ func (l *lookup) mxRecords(set *rrset) []dns.RR {
 	if health != nil {
 		rrs = l.snap.mxCapped[set]
 	}
-	chosen := rrs
-	if set.publish != publishAll && health != nil {
-		chosen = nil
-		for i, rr := range rrs {
-			if !health[i].healthy(l.client.Up) {
-				continue
-			}
-			if set.publish == publishPrimary && len(chosen) > 0 &&
-				rr.(*dns.MX).Preference != chosen[0].(*dns.MX).Preference {
-				break
-			}
-			chosen = append(chosen, rr)
+	if set.publish == publishAll || set.publish == publishHealthy && health == nil {
+		return l.rotateGroups(rrs)
+	}
+	ok := func(i int) bool { return health == nil || health[i].healthy(l.client.Up) }
+	var chosen []dns.RR
+	for i, rr := range rrs {
+		if !ok(i) {
+			continue
 		}
-		if chosen == nil {
-			chosen = rrs
+		if set.publish == publishPrimary && len(chosen) > 0 &&
+			rr.(*dns.MX).Preference != chosen[0].(*dns.MX).Preference {
+			break
 		}
-	} else if set.publish == publishPrimary {
-		chosen = nil
-		for _, rr := range set.rrs {
-			if len(chosen) > 0 && rr.(*dns.MX).Preference != chosen[0].(*dns.MX).Preference {
-				break
-			}
-			chosen = append(chosen, rr)
-		}
+		chosen = append(chosen, rr)
+	}
+	if chosen == nil {
+		chosen = rrs
 	}
 	return l.rotateGroups(chosen)
 }
