@@ -47,16 +47,20 @@ const maxChain = 8
 // or answer negatively. Names in no zone served give REFUSED without AA.
 func (s *Snapshot) Lookup(q dns.Question, c Client) Result {
 	name := strings.ToLower(dns.Fqdn(q.Name))
-	z := s.findZone(name)
+	var z *zoneData
+	if q.Qtype == dns.TypeDS && name != "." {
+		// DS lives on the parent side of a cut (RFC 4035 §3.1.4.1): the
+		// zone holding the parent name answers, which for a name below
+		// an apex is the zone holding the name. When no zone holds the
+		// parent, only a zone whose apex is name can hold name.
+		if z = s.findZone(parentName(name)); z == nil {
+			z = s.zones[name]
+		}
+	} else {
+		z = s.findZone(name)
+	}
 	if z == nil {
 		return Result{Rcode: dns.RcodeRefused}
-	}
-	if q.Qtype == dns.TypeDS && name == z.origin && name != "." {
-		// DS lives on the parent side of a cut (RFC 4035 §3.1.4.1): when
-		// the parent is served too, it answers.
-		if p := s.findZone(parentName(name)); p != nil {
-			z = p
-		}
 	}
 	l := &lookup{snap: s, zone: z, client: c, qtype: q.Qtype}
 	l.res.Authoritative = true
@@ -149,11 +153,9 @@ func (z *zoneData) wildcardFor(name string) *node {
 		return nil
 	}
 	for ce := parentName(name); ce != ""; ce = parentName(ce) {
+		// The apex always has a node: the walk ends there at the latest.
 		if _, ok := z.nodes[ce]; ok {
 			return z.nodes["*."+ce]
-		}
-		if ce == z.origin {
-			return nil
 		}
 	}
 	return nil
