@@ -219,7 +219,7 @@ func (set *rrset) addAddresses(recs []parsedRecord, linkIndex map[string]int, li
 			set.links = append(set.links, linkAddrs{link: i})
 		}
 		la := &set.links[len(set.links)-1]
-		if containsRR(la.rrs, rec.rr) {
+		if slices.ContainsFunc(la.rrs, func(x dns.RR) bool { return dns.IsDuplicate(x, rec.rr) }) {
 			warnTwice(rec, diags)
 			continue
 		}
@@ -250,7 +250,7 @@ func withTTL(rr dns.RR, ttl uint32) dns.RR {
 func dedupe(rrs []dns.RR, recs []parsedRecord, diags *Diagnostics) []dns.RR {
 	out := rrs[:0]
 	for i, rr := range rrs {
-		if containsRR(out, rr) {
+		if slices.ContainsFunc(out, func(x dns.RR) bool { return dns.IsDuplicate(x, rr) }) {
 			if recs != nil {
 				warnTwice(recs[i], diags)
 			}
@@ -263,15 +263,6 @@ func dedupe(rrs []dns.RR, recs []parsedRecord, diags *Diagnostics) []dns.RR {
 
 func warnTwice(rec parsedRecord, diags *Diagnostics) {
 	diags.add(rec.pos, Warning, "%s is written twice; it is served once", strings.ToLower(dns.TypeToString[rec.rr.Header().Rrtype]))
-}
-
-func containsRR(rrs []dns.RR, rr dns.RR) bool {
-	for _, x := range rrs {
-		if dns.IsDuplicate(x, rr) {
-			return true
-		}
-	}
-	return false
 }
 
 // sortMX orders MX records lowest preference first, keeping the written

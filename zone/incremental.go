@@ -2,6 +2,7 @@ package zone
 
 import (
 	"net/netip"
+	"slices"
 	"sort"
 	"strings"
 
@@ -159,7 +160,7 @@ func (s *Snapshot) buildZones(all []defined, linkIndex map[string]int, cfg *pars
 	recheck := make(map[string]bool, len(all))
 	for _, d := range all {
 		o := d.pz.origin
-		recheck[o] = pc == nil || built[o] || anyIn(c.zones[o].deps, built)
+		recheck[o] = pc == nil || built[o] || slices.ContainsFunc(c.zones[o].deps, func(d string) bool { return built[d] })
 	}
 	s.mxHealth = make(map[*rrset][]mxHealth, len(all))
 	s.mxCapped = make(map[*rrset][]dns.RR, len(all))
@@ -226,15 +227,6 @@ func newZone(d defined, linkIndex map[string]int, cfg *parsedConfig, diags *Diag
 	z.file = d.src.file
 	z.transfer = resolveTransfer(d.pz.transfer, cfg.tsigKeys, diags)
 	return z
-}
-
-func anyIn(list []string, set map[string]bool) bool {
-	for _, x := range list {
-		if set[x] {
-			return true
-		}
-	}
-	return false
 }
 
 func mxTargetsOf(pz *parsedZone) []string {
@@ -332,7 +324,9 @@ func (c *buildCache) indexContrib(pc *buildCache, all []defined, built, rebuild 
 		}
 		for _, u := range pc.zones[o].uses {
 			rebuild[u.ptrZone] = true
-			c.contrib[u.ptrZone] = without(c.contrib[u.ptrZone], o)
+			if list := c.contrib[u.ptrZone]; slices.Contains(list, o) {
+				c.contrib[u.ptrZone] = slices.DeleteFunc(slices.Clone(list), func(x string) bool { return x == o })
+			}
 		}
 	}
 	for o := range built {
@@ -341,24 +335,11 @@ func (c *buildCache) indexContrib(pc *buildCache, all []defined, built, rebuild 
 		}
 		for _, u := range c.zones[o].uses {
 			rebuild[u.ptrZone] = true
-			if list := c.contrib[u.ptrZone]; !contains(list, o) {
+			if list := c.contrib[u.ptrZone]; !slices.Contains(list, o) {
 				c.contrib[u.ptrZone] = append(list[:len(list):len(list)], o)
 			}
 		}
 	}
-}
-
-func without(list []string, x string) []string {
-	if !contains(list, x) {
-		return list
-	}
-	out := make([]string, 0, len(list))
-	for _, y := range list {
-		if y != x {
-			out = append(out, y)
-		}
-	}
-	return out
 }
 
 // addressUses lists the addresses of a forward zone that a reverse zone we

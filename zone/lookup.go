@@ -1,6 +1,7 @@
 package zone
 
 import (
+	"slices"
 	"strings"
 
 	"github.com/miekg/dns"
@@ -104,7 +105,7 @@ func (l *lookup) resolve(name, owner string) {
 		if cname := n.set(dns.TypeCNAME); cname != nil && followsCNAME(l.qtype) {
 			l.answer(cname.rrs, owner)
 			next := cname.rrs[0].(*dns.CNAME).Target
-			if !inZone(next, l.zone.origin) || contains(visited, next) || len(visited) > maxChain {
+			if !inZone(next, l.zone.origin) || slices.Contains(visited, next) || len(visited) > maxChain {
 				return // the client resolves the rest itself
 			}
 			visited = append(visited, next)
@@ -206,7 +207,7 @@ func (l *lookup) answer(rrs []dns.RR, owner string) {
 // when host is in this zone. Glue (below a cut) is used only for referrals
 // and NS answers.
 func (l *lookup) addAddresses(host string, glue bool) {
-	if host == "." || !inZone(host, l.zone.origin) || contains(l.extraDone, host) {
+	if host == "." || !inZone(host, l.zone.origin) || slices.Contains(l.extraDone, host) {
 		return
 	}
 	l.extraDone = append(l.extraDone, host)
@@ -264,15 +265,6 @@ func (l *lookup) rotate(rrs []dns.RR) []dns.RR {
 	}
 	out := make([]dns.RR, 0, len(rrs))
 	return append(append(out, rrs[k:]...), rrs[:k]...)
-}
-
-func contains(list []string, s string) bool {
-	for _, x := range list {
-		if x == s {
-			return true
-		}
-	}
-	return false
 }
 
 // lcmBounded is the least common multiple of a and b, or 0 (unbounded)

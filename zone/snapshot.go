@@ -2,6 +2,7 @@ package zone
 
 import (
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 
@@ -108,13 +109,8 @@ func (s *Snapshot) WatchDirs() []string { return s.dirs }
 // match, or Kubernetes' "..data" directory swap in a mounted ConfigMap.
 // A watcher uses it to ignore logs and editors' scratch files.
 func (s *Snapshot) Concerns(path string) bool {
-	if strings.HasPrefix(filepath.Base(path), "..") {
+	if strings.HasPrefix(filepath.Base(path), "..") || slices.Contains(s.files, path) {
 		return true
-	}
-	for _, f := range s.files {
-		if f == path {
-			return true
-		}
 	}
 	for _, g := range s.globs {
 		if ok, _ := filepath.Match(g, path); ok {
