@@ -1,6 +1,7 @@
 package zone
 
 import (
+	"maps"
 	"net/netip"
 	"slices"
 	"sort"
@@ -33,8 +34,10 @@ type buildCache struct {
 	configMtime int64
 	configZones []*parsedZone
 	zones       map[string]*zoneCache // by origin
-	mxCount     map[string]int        // MX target → how many MX records name it
-	contrib     map[string][]string   // reverse zone → forward zones with addresses in it
+	// mxCount and contrib may be the previous build's, when an edit left
+	// them as they were: neither is written once built.
+	mxCount map[string]int      // MX target → how many MX records name it
+	contrib map[string][]string // reverse zone → forward zones with addresses in it
 }
 
 // zoneCache is one zone as built, and what building it found.
@@ -111,7 +114,11 @@ func (s *Snapshot) buildZones(all []defined, linkIndex map[string]int, cfg *pars
 		s.zones[origin] = zc.z
 		built[origin] = true
 	}
-	s.indexClassless()
+	if pc != nil {
+		s.reindexClassless(prev.classless)
+	} else {
+		s.indexClassless()
+	}
 	for _, d := range all {
 		if o := d.pz.origin; built[o] && !isReverse(o) {
 			c.zones[o].uses = s.addressUses(d.pz)
@@ -139,7 +146,7 @@ func (s *Snapshot) buildZones(all []defined, linkIndex map[string]int, cfg *pars
 			s.addPTRs(zc, contrib, c, &zc.ptr)
 		}
 	}
-	s.indexClassless() // rebuilt reverse zones are new values
+	s.reindexClassless(s.classless) // rebuilt reverse zones are new values
 
 	for _, d := range all {
 		if o := d.pz.origin; built[o] {
@@ -255,10 +262,17 @@ func (c *buildCache) trackMXTargets(pc *buildCache, all []defined, built map[str
 		}
 		return rebuild
 	}
-	c.mxCount = make(map[string]int, len(pc.mxCount))
-	for k, v := range pc.mxCount {
-		c.mxCount[k] = v
+	same := true
+	for o := range built {
+		same = same && slices.Equal(pc.zones[o].mxTargets, c.zones[o].mxTargets)
 	}
+	if same {
+		// Most edits touch no MX: the counts stand, and are never
+		// written once built.
+		c.mxCount = pc.mxCount
+		return rebuild
+	}
+	c.mxCount = maps.Clone(pc.mxCount)
 	var touched []string
 	for o := range built {
 		for _, t := range pc.zones[o].mxTargets {
@@ -303,8 +317,8 @@ func (c *buildCache) markUses(origin, name string, rebuild map[string]bool) {
 // addresses fall in, and marks for rebuilding those a changed forward zone
 // had or has addresses in.
 func (c *buildCache) indexContrib(pc *buildCache, all []defined, built, rebuild map[string]bool) {
-	c.contrib = make(map[string][]string)
 	if pc == nil {
+		c.contrib = make(map[string][]string)
 		for _, d := range all {
 			for _, u := range c.zones[d.pz.origin].uses {
 				list := c.contrib[u.ptrZone]
@@ -315,29 +329,38 @@ func (c *buildCache) indexContrib(pc *buildCache, all []defined, built, rebuild 
 		}
 		return
 	}
-	for k, v := range pc.contrib {
-		c.contrib[k] = v // shared until changed: copied before any edit
+	// The map and its lists are the previous build's until one changes:
+	// most edits move no address into or out of a reverse zone.
+	c.contrib = pc.contrib
+	owned := false
+	set := func(ptrZone string, list []string) {
+		if !owned {
+			c.contrib, owned = maps.Clone(pc.contrib), true
+		}
+		c.contrib[ptrZone] = list
 	}
 	for o := range built {
 		if isReverse(o) {
 			continue
+		}
+		// done holds the reverse zones whose list is already right for o:
+		// a zone has many addresses in one reverse zone.
+		done := make(map[string]bool)
+		for _, u := range c.zones[o].uses {
+			if done[u.ptrZone] {
+				continue
+			}
+			done[u.ptrZone], rebuild[u.ptrZone] = true, true
+			if list := c.contrib[u.ptrZone]; !slices.Contains(list, o) {
+				set(u.ptrZone, append(list[:len(list):len(list)], o))
+			}
 		}
 		for _, u := range pc.zones[o].uses {
-			rebuild[u.ptrZone] = true
-			if list := c.contrib[u.ptrZone]; slices.Contains(list, o) {
-				c.contrib[u.ptrZone] = slices.DeleteFunc(slices.Clone(list), func(x string) bool { return x == o })
+			if done[u.ptrZone] {
+				continue
 			}
-		}
-	}
-	for o := range built {
-		if isReverse(o) {
-			continue
-		}
-		for _, u := range c.zones[o].uses {
-			rebuild[u.ptrZone] = true
-			if list := c.contrib[u.ptrZone]; !slices.Contains(list, o) {
-				c.contrib[u.ptrZone] = append(list[:len(list):len(list)], o)
-			}
+			done[u.ptrZone], rebuild[u.ptrZone] = true, true
+			set(u.ptrZone, slices.DeleteFunc(slices.Clone(c.contrib[u.ptrZone]), func(x string) bool { return x == o }))
 		}
 	}
 }
@@ -363,4 +386,19 @@ func (s *Snapshot) addressUses(pz *parsedZone) []fwdUse {
 		}
 	}
 	return out
+}
+
+// reindexClassless is the classless index idx, made for the same zones,
+// pointing at this snapshot's values of them: it costs the classless
+// zones, where indexClassless looks at every zone.
+func (s *Snapshot) reindexClassless(idx map[string][]classlessZone) {
+	s.classless = make(map[string][]classlessZone, len(idx))
+	for parent, list := range idx {
+		cur := make([]classlessZone, len(list))
+		for i, c := range list {
+			c.zone = s.zones[c.zone.origin]
+			cur[i] = c
+		}
+		s.classless[parent] = cur
+	}
 }
