@@ -212,11 +212,7 @@ func (r *resolver) follow(name string, qtype uint16) (answer, error) {
 
 // ask sends one question; answers other than NOERROR and NXDOMAIN are errors.
 func (r *resolver) ask(name string, qtype uint16) (*dns.Msg, error) {
-	q := new(dns.Msg)
-	q.SetQuestion(name, qtype)
-	q.RecursionDesired = true // harmless to an authoritative server, needed by a resolver
-	q.SetEdns0(1232, false)
-	resp, err := r.ex(r.ctx, q)
+	resp, err := r.ex(r.ctx, query(name, qtype))
 	if err != nil {
 		return nil, fmt.Errorf("%s %s: %w", strings.TrimSuffix(name, "."), dns.TypeToString[qtype], err)
 	}
@@ -297,7 +293,7 @@ func (r *resolver) address(host string, ip netip.Addr, isMX bool) (Address, erro
 	if err != nil {
 		return a, err
 	}
-	resp, err := r.ex(r.ctx, ptrQuery(rev))
+	resp, err := r.ex(r.ctx, query(rev, dns.TypePTR))
 	if err != nil {
 		return a, fmt.Errorf("PTR %s: %w", ip, err)
 	}
@@ -318,22 +314,20 @@ func (r *resolver) address(host string, ip netip.Addr, isMX bool) (Address, erro
 	return a, nil
 }
 
-// confirms reports whether some PTR name has ip among its addresses, or
-// whether that cannot be known from this server.
+// confirms reports whether some PTR name has ip among its addresses,
+// following CNAMEs as a receiver's resolver does, or whether that cannot
+// be known from this server.
 func (r *resolver) confirms(names []string, ip netip.Addr) bool {
 	t := dns.TypeA
 	if ip.Is6() {
 		t = dns.TypeAAAA
 	}
 	for _, n := range names {
-		q := new(dns.Msg)
-		q.SetQuestion(n, t)
-		q.RecursionDesired = true
-		resp, err := r.ex(r.ctx, q)
-		if err != nil || resp.Rcode == dns.RcodeRefused || resp.Rcode == dns.RcodeServerFailure {
+		a, err := r.follow(n, t)
+		if err != nil {
 			return true
 		}
-		for _, rr := range resp.Answer {
+		for _, rr := range a.rrs {
 			switch rr := rr.(type) {
 			case *dns.A:
 				if netip.AddrFrom4([4]byte(rr.A.To4())) == ip {
@@ -349,10 +343,12 @@ func (r *resolver) confirms(names []string, ip netip.Addr) bool {
 	return false
 }
 
-func ptrQuery(rev string) *dns.Msg {
+// query is the question as a sending MTA's resolver would put it.
+func query(name string, qtype uint16) *dns.Msg {
 	q := new(dns.Msg)
-	q.SetQuestion(rev, dns.TypePTR)
-	q.RecursionDesired = true
+	q.SetQuestion(name, qtype)
+	q.RecursionDesired = true // harmless to an authoritative server, needed by a resolver
+	q.SetEdns0(1232, false)
 	return q
 }
 

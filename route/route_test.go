@@ -221,3 +221,35 @@ func TestRouteWarnings(t *testing.T) {
 		})
 	}
 }
+
+// A PTR may name a CNAME into another zone, which an authoritative server
+// leaves the client to follow: forward-confirmed reverse DNS follows it as
+// receivers' resolvers do, rather than warning that it fails.
+func TestConfirmFollowsCNAME(t *testing.T) {
+	addr := startServer(t, `listen: ["127.0.0.1:0"]
+zones:
+  example.com:
+    ns: [ns1]
+    records:
+      "@": {mx: "10;mx1"}
+      mx1: {a: 192.0.2.25}
+      alias: {cname: mail.example.net.}
+      ns1: {a: 192.0.2.1}
+  example.net:
+    ns: [ns1.example.com.]
+    records:
+      mail: {a: 192.0.2.25}
+  192.0.2.0/24:
+    ns: [ns1.example.com.]
+    auto_ptr: false
+    records:
+      "25": {ptr: alias.example.com.}
+`)
+	p, err := Resolve(context.Background(), Client(addr, 2*time.Second), "example.com")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(p.Warnings) > 0 {
+		t.Errorf("warnings %q, want none", p.Warnings)
+	}
+}

@@ -1,6 +1,7 @@
 package zone
 
 import (
+	"slices"
 	"sort"
 	"strings"
 
@@ -46,7 +47,11 @@ func build(cfg *parsedConfig, sources []source, prev *Snapshot, pc *buildCache, 
 	if pc != nil && !pc.sameZones(all) {
 		pc = nil // a zone came or went: what other zones' names resolve to may change
 	}
-	s.buildZones(all, linkIndex, cfg, prev, pc, diags)
+	var newest int64
+	for _, src := range sources {
+		newest = max(newest, src.mtime)
+	}
+	s.buildZones(all, linkIndex, cfg, prev, pc, newest, diags)
 	if len(diags.Errors()) > 0 {
 		return nil
 	}
@@ -72,8 +77,8 @@ func (s *Snapshot) buildLinks(cfg *parsedConfig, diags *Diagnostics) map[string]
 }
 
 // buildZone assembles one zone's nodes and runs the checks that need only
-// the zone itself.
-func buildZone(pz *parsedZone, linkIndex map[string]int, diags *Diagnostics) *zoneData {
+// the zone itself. linkTTL caps the TTL link-mapped addresses answer with.
+func buildZone(pz *parsedZone, linkIndex map[string]int, linkTTL uint32, diags *Diagnostics) *zoneData {
 	z := &zoneData{origin: pz.origin, nodes: make(map[string]*node)}
 	apex := z.node(pz.origin)
 
@@ -91,7 +96,7 @@ func buildZone(pz *parsedZone, linkIndex map[string]int, diags *Diagnostics) *zo
 			continue
 		}
 		seen[o.name] = o.pos
-		z.addOwner(pz, o, linkIndex, diags)
+		z.addOwner(pz, o, linkIndex, linkTTL, diags)
 	}
 	for _, n := range z.nodes {
 		sort.Slice(n.sets, func(i, j int) bool { return n.sets[i].rtype < n.sets[j].rtype })
@@ -117,7 +122,7 @@ func (z *zoneData) node(name string) *node {
 	return n
 }
 
-func (z *zoneData) addOwner(pz *parsedZone, o *parsedOwner, linkIndex map[string]int, diags *Diagnostics) {
+func (z *zoneData) addOwner(pz *parsedZone, o *parsedOwner, linkIndex map[string]int, linkTTL uint32, diags *Diagnostics) {
 	ttl := pz.ttl
 	if o.ttl != nil {
 		ttl = *o.ttl
@@ -162,7 +167,7 @@ func (z *zoneData) addOwner(pz *parsedZone, o *parsedOwner, linkIndex map[string
 		}
 		set := &rrset{rtype: t, ttl: ttl, mode: o.linkMode, publish: o.mxPublish}
 		if t == dns.TypeA || t == dns.TypeAAAA {
-			set.addAddresses(recs, linkIndex, diags)
+			set.addAddresses(recs, linkIndex, linkTTL, diags)
 			if len(set.links) > 0 {
 				z.linked = append(z.linked, linkedSet{owner: o.name, set: set})
 			}
@@ -186,13 +191,21 @@ func (z *zoneData) addOwner(pz *parsedZone, o *parsedOwner, linkIndex map[string
 }
 
 // addAddresses fills an A or AAAA set, keeping link-mapped addresses by link.
-func (set *rrset) addAddresses(recs []parsedRecord, linkIndex map[string]int, diags *Diagnostics) {
-	mapped := recs[0].link != ""
-	for _, rec := range recs {
-		if !mapped {
+// Each link's list holds the very records of set.rrs, the union, so that an
+// answer joining several links can drop repeats by identity.
+// Link-mapped records carry the set's TTL capped at linkTTL, so that
+// resolvers notice a failover soon; capping here rather than per answer
+// spares a copy of every record in every answer. set.ttl stays as
+// written: a secondary receives that (Records).
+func (set *rrset) addAddresses(recs []parsedRecord, linkIndex map[string]int, linkTTL uint32, diags *Diagnostics) {
+	if recs[0].link == "" {
+		for _, rec := range recs {
 			set.rrs = append(set.rrs, rec.rr)
-			continue
 		}
+		set.rrs = dedupe(set.rrs, recs, diags)
+		return
+	}
+	for _, rec := range recs {
 		i, ok := linkIndex[rec.link]
 		if !ok {
 			declared := keyList(linkIndex)
@@ -206,20 +219,30 @@ func (set *rrset) addAddresses(recs []parsedRecord, linkIndex map[string]int, di
 			set.links = append(set.links, linkAddrs{link: i})
 		}
 		la := &set.links[len(set.links)-1]
-		la.rrs = append(la.rrs, rec.rr)
-	}
-	if !mapped {
-		set.rrs = dedupe(set.rrs, recs, diags)
-		return
-	}
-	set.linkDependent = true
-	for _, la := range set.links {
-		for _, rr := range la.rrs {
-			if !containsRR(set.rrs, rr) {
-				set.rrs = append(set.rrs, rr)
-			}
+		if slices.ContainsFunc(la.rrs, func(x dns.RR) bool { return dns.IsDuplicate(x, rec.rr) }) {
+			warnTwice(rec, diags)
+			continue
 		}
+		rr := rec.rr
+		if k := slices.IndexFunc(set.rrs, func(x dns.RR) bool { return dns.IsDuplicate(x, rr) }); k >= 0 {
+			rr = set.rrs[k]
+		} else {
+			rr = withTTL(rr, min(set.ttl, linkTTL))
+			set.rrs = append(set.rrs, rr)
+		}
+		la.rrs = append(la.rrs, rr)
 	}
+}
+
+// withTTL is rr with ttl: rr itself when it has it, else a copy, since
+// parsed records are shared between builds and never written.
+func withTTL(rr dns.RR, ttl uint32) dns.RR {
+	if rr.Header().Ttl == ttl {
+		return rr
+	}
+	rr = dns.Copy(rr)
+	rr.Header().Ttl = ttl
+	return rr
 }
 
 // dedupe drops records written twice (an RRset is a set, RFC 2181 §5),
@@ -227,9 +250,9 @@ func (set *rrset) addAddresses(recs []parsedRecord, linkIndex map[string]int, di
 func dedupe(rrs []dns.RR, recs []parsedRecord, diags *Diagnostics) []dns.RR {
 	out := rrs[:0]
 	for i, rr := range rrs {
-		if containsRR(out, rr) {
+		if slices.ContainsFunc(out, func(x dns.RR) bool { return dns.IsDuplicate(x, rr) }) {
 			if recs != nil {
-				diags.add(recs[i].pos, Warning, "%s is written twice; it is served once", strings.ToLower(dns.TypeToString[rr.Header().Rrtype]))
+				warnTwice(recs[i], diags)
 			}
 			continue
 		}
@@ -238,13 +261,8 @@ func dedupe(rrs []dns.RR, recs []parsedRecord, diags *Diagnostics) []dns.RR {
 	return out
 }
 
-func containsRR(rrs []dns.RR, rr dns.RR) bool {
-	for _, x := range rrs {
-		if dns.IsDuplicate(x, rr) {
-			return true
-		}
-	}
-	return false
+func warnTwice(rec parsedRecord, diags *Diagnostics) {
+	diags.add(rec.pos, Warning, "%s is written twice; it is served once", strings.ToLower(dns.TypeToString[rec.rr.Header().Rrtype]))
 }
 
 // sortMX orders MX records lowest preference first, keeping the written

@@ -1,7 +1,9 @@
 package zone
 
 import (
+	"maps"
 	"net/netip"
+	"slices"
 	"sort"
 	"strings"
 
@@ -32,8 +34,10 @@ type buildCache struct {
 	configMtime int64
 	configZones []*parsedZone
 	zones       map[string]*zoneCache // by origin
-	mxCount     map[string]int        // MX target → how many MX records name it
-	contrib     map[string][]string   // reverse zone → forward zones with addresses in it
+	// mxCount and contrib may be the previous build's, when an edit left
+	// them as they were: neither is written once built.
+	mxCount map[string]int      // MX target → how many MX records name it
+	contrib map[string][]string // reverse zone → forward zones with addresses in it
 }
 
 // zoneCache is one zone as built, and what building it found.
@@ -85,7 +89,9 @@ func (c *buildCache) sameZones(all []defined) bool {
 	return true
 }
 
-func (s *Snapshot) buildZones(all []defined, linkIndex map[string]int, cfg *parsedConfig, prev *Snapshot, pc *buildCache, diags *Diagnostics) {
+// newest is the latest modification time of any source, the base of the
+// automatic serial of reverse zones filled by auto PTR (see makeSOA).
+func (s *Snapshot) buildZones(all []defined, linkIndex map[string]int, cfg *parsedConfig, prev *Snapshot, pc *buildCache, newest int64, diags *Diagnostics) {
 	c := &buildCache{zones: make(map[string]*zoneCache, len(all))}
 	s.cache = c
 	s.zones = make(map[string]*zoneData, len(all))
@@ -108,7 +114,11 @@ func (s *Snapshot) buildZones(all []defined, linkIndex map[string]int, cfg *pars
 		s.zones[origin] = zc.z
 		built[origin] = true
 	}
-	s.indexClassless()
+	if pc != nil {
+		s.reindexClassless(prev.classless)
+	} else {
+		s.indexClassless()
+	}
 	for _, d := range all {
 		if o := d.pz.origin; built[o] && !isReverse(o) {
 			c.zones[o].uses = s.addressUses(d.pz)
@@ -136,7 +146,7 @@ func (s *Snapshot) buildZones(all []defined, linkIndex map[string]int, cfg *pars
 			s.addPTRs(zc, contrib, c, &zc.ptr)
 		}
 	}
-	s.indexClassless() // rebuilt reverse zones are new values
+	s.reindexClassless(s.classless) // rebuilt reverse zones are new values
 
 	for _, d := range all {
 		if o := d.pz.origin; built[o] {
@@ -144,7 +154,11 @@ func (s *Snapshot) buildZones(all []defined, linkIndex map[string]int, cfg *pars
 			if prev != nil {
 				prevZone = prev.zones[o]
 			}
-			s.zones[o].soa = makeSOA(d.pz, s.zones[o], d.src.mtime, prevZone)
+			mtime := d.src.mtime
+			if isReverse(o) && !d.pz.noAutoPTR {
+				mtime = newest
+			}
+			s.zones[o].soa = makeSOA(d.pz, s.zones[o], mtime, prevZone)
 		}
 	}
 	// A zone's findings across zones, and the health of its MX sets,
@@ -153,9 +167,10 @@ func (s *Snapshot) buildZones(all []defined, linkIndex map[string]int, cfg *pars
 	recheck := make(map[string]bool, len(all))
 	for _, d := range all {
 		o := d.pz.origin
-		recheck[o] = pc == nil || built[o] || anyIn(c.zones[o].deps, built)
+		recheck[o] = pc == nil || built[o] || slices.ContainsFunc(c.zones[o].deps, func(d string) bool { return built[d] })
 	}
 	s.mxHealth = make(map[*rrset][]mxHealth, len(all))
+	s.mxCapped = make(map[*rrset][]dns.RR, len(all))
 	for _, d := range all {
 		if z := s.zones[d.pz.origin]; recheck[d.pz.origin] {
 			s.linkMXHealth(z)
@@ -163,6 +178,7 @@ func (s *Snapshot) buildZones(all []defined, linkIndex map[string]int, cfg *pars
 			for _, set := range z.mxSets {
 				if h, ok := prev.mxHealth[set]; ok {
 					s.mxHealth[set] = h
+					s.mxCapped[set] = prev.mxCapped[set]
 				}
 			}
 		}
@@ -214,19 +230,10 @@ func (c *buildCache) own(pc *buildCache, origin string) *zoneCache {
 
 // newZone builds a zone from its parsed form alone.
 func newZone(d defined, linkIndex map[string]int, cfg *parsedConfig, diags *Diagnostics) *zoneData {
-	z := buildZone(d.pz, linkIndex, diags)
+	z := buildZone(d.pz, linkIndex, cfg.linkTTL, diags)
 	z.file = d.src.file
 	z.transfer = resolveTransfer(d.pz.transfer, cfg.tsigKeys, diags)
 	return z
-}
-
-func anyIn(list []string, set map[string]bool) bool {
-	for _, x := range list {
-		if set[x] {
-			return true
-		}
-	}
-	return false
 }
 
 func mxTargetsOf(pz *parsedZone) []string {
@@ -255,10 +262,17 @@ func (c *buildCache) trackMXTargets(pc *buildCache, all []defined, built map[str
 		}
 		return rebuild
 	}
-	c.mxCount = make(map[string]int, len(pc.mxCount))
-	for k, v := range pc.mxCount {
-		c.mxCount[k] = v
+	same := true
+	for o := range built {
+		same = same && slices.Equal(pc.zones[o].mxTargets, c.zones[o].mxTargets)
 	}
+	if same {
+		// Most edits touch no MX: the counts stand, and are never
+		// written once built.
+		c.mxCount = pc.mxCount
+		return rebuild
+	}
+	c.mxCount = maps.Clone(pc.mxCount)
 	var touched []string
 	for o := range built {
 		for _, t := range pc.zones[o].mxTargets {
@@ -303,8 +317,8 @@ func (c *buildCache) markUses(origin, name string, rebuild map[string]bool) {
 // addresses fall in, and marks for rebuilding those a changed forward zone
 // had or has addresses in.
 func (c *buildCache) indexContrib(pc *buildCache, all []defined, built, rebuild map[string]bool) {
-	c.contrib = make(map[string][]string)
 	if pc == nil {
+		c.contrib = make(map[string][]string)
 		for _, d := range all {
 			for _, u := range c.zones[d.pz.origin].uses {
 				list := c.contrib[u.ptrZone]
@@ -315,42 +329,40 @@ func (c *buildCache) indexContrib(pc *buildCache, all []defined, built, rebuild 
 		}
 		return
 	}
-	for k, v := range pc.contrib {
-		c.contrib[k] = v // shared until changed: copied before any edit
+	// The map and its lists are the previous build's until one changes:
+	// most edits move no address into or out of a reverse zone.
+	c.contrib = pc.contrib
+	owned := false
+	set := func(ptrZone string, list []string) {
+		if !owned {
+			c.contrib, owned = maps.Clone(pc.contrib), true
+		}
+		c.contrib[ptrZone] = list
 	}
 	for o := range built {
 		if isReverse(o) {
 			continue
 		}
-		for _, u := range pc.zones[o].uses {
-			rebuild[u.ptrZone] = true
-			c.contrib[u.ptrZone] = without(c.contrib[u.ptrZone], o)
-		}
-	}
-	for o := range built {
-		if isReverse(o) {
-			continue
-		}
+		// done holds the reverse zones whose list is already right for o:
+		// a zone has many addresses in one reverse zone.
+		done := make(map[string]bool)
 		for _, u := range c.zones[o].uses {
-			rebuild[u.ptrZone] = true
-			if list := c.contrib[u.ptrZone]; !contains(list, o) {
-				c.contrib[u.ptrZone] = append(list[:len(list):len(list)], o)
+			if done[u.ptrZone] {
+				continue
+			}
+			done[u.ptrZone], rebuild[u.ptrZone] = true, true
+			if list := c.contrib[u.ptrZone]; !slices.Contains(list, o) {
+				set(u.ptrZone, append(list[:len(list):len(list)], o))
 			}
 		}
-	}
-}
-
-func without(list []string, x string) []string {
-	if !contains(list, x) {
-		return list
-	}
-	out := make([]string, 0, len(list))
-	for _, y := range list {
-		if y != x {
-			out = append(out, y)
+		for _, u := range pc.zones[o].uses {
+			if done[u.ptrZone] {
+				continue
+			}
+			done[u.ptrZone], rebuild[u.ptrZone] = true, true
+			set(u.ptrZone, slices.DeleteFunc(slices.Clone(c.contrib[u.ptrZone]), func(x string) bool { return x == o }))
 		}
 	}
-	return out
 }
 
 // addressUses lists the addresses of a forward zone that a reverse zone we
@@ -374,4 +386,19 @@ func (s *Snapshot) addressUses(pz *parsedZone) []fwdUse {
 		}
 	}
 	return out
+}
+
+// reindexClassless is the classless index idx, made for the same zones,
+// pointing at this snapshot's values of them: it costs the classless
+// zones, where indexClassless looks at every zone.
+func (s *Snapshot) reindexClassless(idx map[string][]classlessZone) {
+	s.classless = make(map[string][]classlessZone, len(idx))
+	for parent, list := range idx {
+		cur := make([]classlessZone, len(list))
+		for i, c := range list {
+			c.zone = s.zones[c.zone.origin]
+			cur[i] = c
+		}
+		s.classless[parent] = cur
+	}
 }

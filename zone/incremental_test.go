@@ -9,6 +9,7 @@ import (
 	"sort"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/miekg/dns"
 )
@@ -379,4 +380,32 @@ func resultString(r Result) string {
 		b.WriteString("--\n")
 	}
 	return b.String()
+}
+
+// An RFC 2317 zone rebuilt for a forward edit is a new value: the checks
+// that run after it must find its PTRs there, not in the zone it replaced.
+func TestIncrementalClasslessSeesRebuiltZone(t *testing.T) {
+	dir := t.TempDir()
+	cfg := filepath.Join(dir, "config.yaml")
+	if err := os.Mkdir(filepath.Join(dir, "zones"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	fwd := filepath.Join(dir, "zones", "fwd.yaml")
+	writeFile(t, cfg, "zone_files: [\"zones/*.yaml\"]\n", time.Unix(1000, 0))
+	writeFile(t, filepath.Join(dir, "zones", "rev.yaml"), "zones:\n  0-15.3.0.10.in-addr.arpa: {ns: [ns1.example.com.]}\n", time.Unix(1000, 0))
+	fwdText := "zones:\n  example.com: {ns: [ns1], records: {\"@\": {mx: \"10;mx1\"}, mx1: {a: ADDR}, ns1: {a: 192.0.2.1}}}\n"
+	writeFile(t, fwd, strings.Replace(fwdText, "ADDR", "10.0.3.5", 1), time.Unix(1000, 0))
+	prev, diags := Load(cfg, nil)
+	if err := diags.Err(); err != nil {
+		t.Fatal(err)
+	}
+	writeFile(t, fwd, strings.Replace(fwdText, "ADDR", "10.0.3.6", 1), time.Unix(2000, 0))
+	inc, incDiags := Load(cfg, prev)
+	full, fullDiags := Load(cfg, withoutCache(prev))
+	if d := diffDiags(incDiags, fullDiags); d != "" {
+		t.Errorf("findings differ:\n%s", d)
+	}
+	if d := diffSnapshots(inc, full); d != "" {
+		t.Errorf("answers differ:\n%s", d)
+	}
 }

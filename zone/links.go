@@ -1,6 +1,7 @@
 package zone
 
 import (
+	"slices"
 	"strings"
 
 	"github.com/miekg/dns"
@@ -30,7 +31,19 @@ func (l *lookup) linkAddresses(set *rrset) []dns.RR {
 		if set.mode == linkFailover {
 			return la.rrs
 		}
-		out = append(out, la.rrs...)
+		if out == nil {
+			// Clipped, so that a first append copies rather than
+			// writing into the link's own list.
+			out = slices.Clip(la.rrs)
+			continue
+		}
+		for _, rr := range la.rrs {
+			// Links share the union's records (addAddresses): an
+			// address on two links is the same value in both lists.
+			if !slices.Contains(out, rr) {
+				out = append(out, rr)
+			}
+		}
 	}
 	if out == nil {
 		return set.rrs
@@ -43,30 +56,27 @@ func (l *lookup) linkAddresses(set *rrset) []dns.RR {
 // ones of the lowest preference. When none is reachable every MX is
 // published. Equal preferences are rotated so senders share them.
 func (l *lookup) mxRecords(set *rrset) []dns.RR {
-	chosen := set.rrs
-	if health := l.healthOf(set); set.publish != publishAll && health != nil {
-		chosen = nil
-		for i, rr := range set.rrs {
-			if !health[i].healthy(l.client.Up) {
-				continue
-			}
-			if set.publish == publishPrimary && len(chosen) > 0 &&
-				rr.(*dns.MX).Preference != chosen[0].(*dns.MX).Preference {
-				break
-			}
-			chosen = append(chosen, rr)
+	rrs, health := set.rrs, l.snap.mxHealth[set]
+	if health != nil {
+		rrs = l.snap.mxCapped[set]
+	}
+	if set.publish == publishAll || set.publish == publishHealthy && health == nil {
+		return l.rotateGroups(rrs)
+	}
+	ok := func(i int) bool { return health == nil || health[i].healthy(l.client.Up) }
+	var chosen []dns.RR
+	for i, rr := range rrs {
+		if !ok(i) {
+			continue
 		}
-		if chosen == nil {
-			chosen = set.rrs
+		if set.publish == publishPrimary && len(chosen) > 0 &&
+			rr.(*dns.MX).Preference != chosen[0].(*dns.MX).Preference {
+			break
 		}
-	} else if set.publish == publishPrimary {
-		chosen = nil
-		for _, rr := range set.rrs {
-			if len(chosen) > 0 && rr.(*dns.MX).Preference != chosen[0].(*dns.MX).Preference {
-				break
-			}
-			chosen = append(chosen, rr)
-		}
+		chosen = append(chosen, rr)
+	}
+	if chosen == nil {
+		chosen = rrs
 	}
 	return l.rotateGroups(chosen)
 }

@@ -66,3 +66,41 @@ zones:
 		t.Errorf("diagnostics %+v", errs)
 	}
 }
+
+// An RRset is a set (RFC 2181 §5): an address written twice under one link,
+// or under several links that are up together, is answered once.
+func TestLinkAddressesAnsweredOnce(t *testing.T) {
+	snap, diags := FromYAML("links.yaml", []byte(`
+link_ttl: 60
+links:
+  wan1: {}
+  wan2: {}
+zones:
+  example.com:
+    ns: [ns1]
+    records:
+      ns1: {a: 192.0.2.53}
+      www: {a: {wan1: [192.0.2.1, 192.0.2.1], wan2: [192.0.2.1, 192.0.2.2]}}
+`), nil)
+	if err := diags.Err(); err != nil {
+		t.Fatal(err)
+	}
+	var warned []string
+	for _, d := range diags {
+		warned = append(warned, d.String())
+	}
+	if len(diags) != 1 || diags[0].Line != 11 || diags[0].Msg != "a is written twice; it is served once" {
+		t.Errorf("diagnostics %q, want one warning that a is written twice, on line 11", warned)
+	}
+	runLookups(t, snap, []lookupCase{
+		{name: "both links up", qname: "www.example.com.", qtype: dns.TypeA,
+			client: Client{Link: NoLink, Up: bothUp},
+			answer: []string{"www.example.com. 60 IN A 192.0.2.1", "www.example.com. 60 IN A 192.0.2.2"}},
+		{name: "arrival link's own list", qname: "www.example.com.", qtype: dns.TypeA,
+			client: Client{Link: wan1, Up: bothUp},
+			answer: []string{"www.example.com. 60 IN A 192.0.2.1"}},
+		{name: "no link up", qname: "www.example.com.", qtype: dns.TypeA,
+			client: Client{Link: NoLink, Up: noneUp},
+			answer: []string{"www.example.com. 60 IN A 192.0.2.1", "www.example.com. 60 IN A 192.0.2.2"}},
+	})
+}

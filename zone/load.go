@@ -3,7 +3,7 @@ package zone
 import (
 	"os"
 	"path/filepath"
-	"sort"
+	"slices"
 	"strings"
 )
 
@@ -78,7 +78,8 @@ func load(path string, text []byte, mtime int64, prev *Snapshot, diags Diagnosti
 	for _, src := range sources {
 		s.files = append(s.files, src.file)
 	}
-	s.dirs = uniqueSorted(dirs)
+	slices.Sort(dirs)
+	s.dirs = slices.Compact(dirs)
 	s.globs = globs
 	s.cache.files = parsedFiles
 	s.cache.configText = string(text)
@@ -107,15 +108,4 @@ func globDir(pattern string) string {
 		dir = filepath.Dir(dir)
 	}
 	return dir
-}
-
-func uniqueSorted(list []string) []string {
-	sort.Strings(list)
-	out := list[:0]
-	for i, s := range list {
-		if i == 0 || s != list[i-1] {
-			out = append(out, s)
-		}
-	}
-	return out
 }

@@ -120,3 +120,43 @@ func TestConcernsOnlyFilesThatShapeTheSnapshot(t *testing.T) {
 		}
 	}
 }
+
+// A reverse zone's generated PTRs come from forward zone files, so its
+// automatic serial must follow them too: a restart after a forward edit
+// must not serve a lower serial than before it, or secondaries ignore the
+// zone until the serial passes the one they hold.
+func TestAutoPTRSerialSurvivesRestart(t *testing.T) {
+	dir := t.TempDir()
+	cfg := filepath.Join(dir, "config.yaml")
+	zones := filepath.Join(dir, "zones")
+	if err := os.Mkdir(zones, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	writeFile(t, cfg, "zone_files: [\"zones/*.yaml\"]\n", time.Unix(1000, 0))
+	fwd := filepath.Join(zones, "fwd.yaml")
+	rev := filepath.Join(zones, "rev.yaml")
+	writeFile(t, rev, "zones:\n  2.0.192.in-addr.arpa: {ns: [ns1.example.com.]}\n", time.Unix(1_800_000_000, 0))
+	writeFile(t, fwd, "zones:\n  example.com: {ns: [ns1], records: {ns1: {a: 192.0.2.1}}}\n", time.Unix(1_800_000_000, 0))
+	const origin = "2.0.192.in-addr.arpa."
+
+	first, diags := Load(cfg, nil)
+	if err := diags.Err(); err != nil {
+		t.Fatal(err)
+	}
+	writeFile(t, fwd, "zones:\n  example.com: {ns: [ns1], records: {ns1: {a: 192.0.2.1}, www: {a: 192.0.2.80}}}\n", time.Unix(1_800_000_500, 0))
+	second, diags := Load(cfg, first)
+	if err := diags.Err(); err != nil {
+		t.Fatal(err)
+	}
+	before, after := serialOf(t, first, origin), serialOf(t, second, origin)
+	if !serialAfter(after, before) {
+		t.Fatalf("serial after a new PTR = %d, want above %d", after, before)
+	}
+	restarted, diags := Load(cfg, nil)
+	if err := diags.Err(); err != nil {
+		t.Fatal(err)
+	}
+	if got := serialOf(t, restarted, origin); serialAfter(after, got) {
+		t.Errorf("serial after a restart = %d, below the %d served before it", got, after)
+	}
+}

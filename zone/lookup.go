@@ -1,6 +1,7 @@
 package zone
 
 import (
+	"slices"
 	"strings"
 
 	"github.com/miekg/dns"
@@ -47,16 +48,20 @@ const maxChain = 8
 // or answer negatively. Names in no zone served give REFUSED without AA.
 func (s *Snapshot) Lookup(q dns.Question, c Client) Result {
 	name := strings.ToLower(dns.Fqdn(q.Name))
-	z := s.findZone(name)
+	var z *zoneData
+	if q.Qtype == dns.TypeDS && name != "." {
+		// DS lives on the parent side of a cut (RFC 4035 §3.1.4.1): the
+		// zone holding the parent name answers, which for a name below
+		// an apex is the zone holding the name. When no zone holds the
+		// parent, only a zone whose apex is name can hold name.
+		if z = s.findZone(parentName(name)); z == nil {
+			z = s.zones[name]
+		}
+	} else {
+		z = s.findZone(name)
+	}
 	if z == nil {
 		return Result{Rcode: dns.RcodeRefused}
-	}
-	if q.Qtype == dns.TypeDS && name == z.origin && name != "." {
-		// DS lives on the parent side of a cut (RFC 4035 §3.1.4.1): when
-		// the parent is served too, it answers.
-		if p := s.findZone(parentName(name)); p != nil {
-			z = p
-		}
 	}
 	l := &lookup{snap: s, zone: z, client: c, qtype: q.Qtype}
 	l.res.Authoritative = true
@@ -75,19 +80,6 @@ type lookup struct {
 	res    Result
 	// extraDone holds targets whose addresses are already in Extra.
 	extraDone []string
-	// mxSet and mxSetHealth remember the last MX set's health: the TTL
-	// and the choice of records both ask for it.
-	mxSet       *rrset
-	mxSetHealth []mxHealth
-}
-
-// healthOf is the link health of an MX set's targets, nil when none
-// depends on a link.
-func (l *lookup) healthOf(set *rrset) []mxHealth {
-	if set != l.mxSet {
-		l.mxSet, l.mxSetHealth = set, l.snap.mxHealth[set]
-	}
-	return l.mxSetHealth
 }
 
 // resolve answers for name, writing owner (the name as asked) in records
@@ -111,9 +103,9 @@ func (l *lookup) resolve(name, owner string) {
 			return
 		}
 		if cname := n.set(dns.TypeCNAME); cname != nil && followsCNAME(l.qtype) {
-			l.answer(cname, cname.rrs, owner)
+			l.answer(cname.rrs, owner)
 			next := cname.rrs[0].(*dns.CNAME).Target
-			if !inZone(next, l.zone.origin) || contains(visited, next) || len(visited) > maxChain {
+			if !inZone(next, l.zone.origin) || slices.Contains(visited, next) || len(visited) > maxChain {
 				return // the client resolves the rest itself
 			}
 			visited = append(visited, next)
@@ -125,7 +117,7 @@ func (l *lookup) resolve(name, owner string) {
 			l.negative(dns.RcodeSuccess)
 			return
 		}
-		l.answer(set, l.records(set), owner)
+		l.answer(l.records(set), owner)
 		return
 	}
 }
@@ -162,11 +154,9 @@ func (z *zoneData) wildcardFor(name string) *node {
 		return nil
 	}
 	for ce := parentName(name); ce != ""; ce = parentName(ce) {
+		// The apex always has a node: the walk ends there at the latest.
 		if _, ok := z.nodes[ce]; ok {
 			return z.nodes["*."+ce]
-		}
-		if ce == z.origin {
-			return nil
 		}
 	}
 	return nil
@@ -186,25 +176,21 @@ func (l *lookup) referral(cut *node) {
 	}
 }
 
-// negative answers NXDOMAIN or NODATA with the SOA in authority, its TTL
-// the lesser of the SOA's own and its minimum (RFC 2308 §3).
+// negative answers NXDOMAIN or NODATA with the SOA in authority.
 func (l *lookup) negative(rcode int) {
 	l.res.Rcode = rcode
-	soa := l.zone.soa
-	neg := *soa
-	neg.Hdr.Ttl = min(soa.Hdr.Ttl, soa.Minttl)
-	l.res.Ns = append(l.res.Ns, &neg)
+	l.res.Ns = append(l.res.Ns, l.zone.negSOA)
 }
 
-// answer copies rrs into the answer section under owner, with the set's
-// TTL, and adds the addresses of the hosts they name.
-func (l *lookup) answer(set *rrset, rrs []dns.RR, owner string) {
-	ttl := l.ttl(set)
+// answer puts rrs into the answer section under owner, and adds the
+// addresses of the hosts they name. Their TTLs are already those to
+// answer with: link-dependent records are capped at build.
+func (l *lookup) answer(rrs []dns.RR, owner string) {
 	if l.res.Answer == nil {
 		l.res.Answer = make([]dns.RR, 0, len(rrs))
 	}
 	for _, rr := range rrs {
-		rr = withHeader(rr, owner, ttl)
+		rr = withOwner(rr, owner)
 		l.res.Answer = append(l.res.Answer, rr)
 		switch rr := rr.(type) {
 		case *dns.MX:
@@ -217,20 +203,11 @@ func (l *lookup) answer(set *rrset, rrs []dns.RR, owner string) {
 	}
 }
 
-// ttl is the set's TTL, capped at link_ttl when the answer depends on
-// link state, so that resolvers notice a failover soon.
-func (l *lookup) ttl(set *rrset) uint32 {
-	if set.linkDependent || set.rtype == dns.TypeMX && l.healthOf(set) != nil {
-		return min(set.ttl, l.snap.settings.LinkTTL)
-	}
-	return set.ttl
-}
-
 // addAddresses puts the A and AAAA of host into the additional section
 // when host is in this zone. Glue (below a cut) is used only for referrals
 // and NS answers.
 func (l *lookup) addAddresses(host string, glue bool) {
-	if host == "." || !inZone(host, l.zone.origin) || contains(l.extraDone, host) {
+	if host == "." || !inZone(host, l.zone.origin) || slices.Contains(l.extraDone, host) {
 		return
 	}
 	l.extraDone = append(l.extraDone, host)
@@ -243,10 +220,7 @@ func (l *lookup) addAddresses(host string, glue bool) {
 	}
 	for _, t := range []uint16{dns.TypeA, dns.TypeAAAA} {
 		if set := n.set(t); set != nil {
-			ttl := l.ttl(set)
-			for _, rr := range l.records(set) {
-				l.res.Extra = append(l.res.Extra, withHeader(rr, rr.Header().Name, ttl))
-			}
+			l.res.Extra = append(l.res.Extra, l.records(set)...)
 		}
 	}
 }
@@ -266,16 +240,15 @@ func (l *lookup) records(set *rrset) []dns.RR {
 	}
 }
 
-// withHeader is rr owned by owner with ttl: rr itself when it already
-// is, which is the common case, else a copy. Records in a Result may
-// thus be the snapshot's own, and are read only.
-func withHeader(rr dns.RR, owner string, ttl uint32) dns.RR {
-	if hdr := rr.Header(); hdr.Name == owner && hdr.Ttl == ttl {
+// withOwner is rr owned by owner: rr itself when it already is, which is
+// the common case (not for a wildcard), else a copy. Records in a Result
+// may thus be the snapshot's own, and are read only.
+func withOwner(rr dns.RR, owner string) dns.RR {
+	if rr.Header().Name == owner {
 		return rr
 	}
 	rr = dns.Copy(rr)
-	hdr := rr.Header()
-	hdr.Name, hdr.Ttl = owner, ttl
+	rr.Header().Name = owner
 	return rr
 }
 
@@ -292,15 +265,6 @@ func (l *lookup) rotate(rrs []dns.RR) []dns.RR {
 	}
 	out := make([]dns.RR, 0, len(rrs))
 	return append(append(out, rrs[k:]...), rrs[:k]...)
-}
-
-func contains(list []string, s string) bool {
-	for _, x := range list {
-		if x == s {
-			return true
-		}
-	}
-	return false
 }
 
 // lcmBounded is the least common multiple of a and b, or 0 (unbounded)

@@ -3,6 +3,7 @@ package zone
 import (
 	"fmt"
 	"net/netip"
+	"slices"
 	"sort"
 	"strings"
 
@@ -47,7 +48,7 @@ func (s *Snapshot) addPTRs(zc *zoneCache, contrib []string, c *buildCache, diags
 				p = &ptrAt{addr: u.addr}
 				byAddr[u.addr] = p
 			}
-			if !containsUse(p.uses, u.name) {
+			if !slices.ContainsFunc(p.uses, func(x addrUse) bool { return x.name == u.name }) {
 				p.uses = append(p.uses, addrUse{u.name, u.pos, c.mxCount[u.name] > 0})
 			}
 		}
@@ -110,15 +111,6 @@ func describeUses(u []addrUse) string {
 		parts[i] = fmt.Sprintf("%s (%s)", x.name, x.pos)
 	}
 	return strings.Join(parts, ", ")
-}
-
-func containsUse(u []addrUse, name string) bool {
-	for _, x := range u {
-		if x.name == name {
-			return true
-		}
-	}
-	return false
 }
 
 func recordAddr(rr dns.RR) (netip.Addr, bool) {
@@ -194,12 +186,8 @@ func (s *Snapshot) checkFCrDNS(owner, host string, pos at, diags *Diagnostics) {
 	if !ok {
 		return
 	}
-	if t.node != nil {
-		for _, x := range nodeAddrs(t.node) {
-			if x == a {
-				return
-			}
-		}
+	if t.node != nil && slices.Contains(nodeAddrs(t.node), a) {
+		return
 	}
 	diags.add(pos, Warning, "ptr %s for %s: %s does not have address %s, so forward-confirmed reverse DNS fails and receivers may treat mail from it as spam; add the address to %s or fix the ptr",
 		host, a, host, a, host)

@@ -8,10 +8,16 @@ import (
 	"github.com/miekg/dns"
 )
 
-// makeSOA builds the zone's SOA and places it at the apex. With "serial:
+// makeSOA builds the zone's SOA, places it at the apex, and makes the copy
+// negative answers carry, its TTL the lesser of its own and its minimum
+// (RFC 2308 §3). With "serial:
 // auto" the serial only moves when the content does, and only upward: it is
-// the defining file's modification time (so a restart with unchanged files
-// keeps it), or one more than the serial served before, whichever is larger.
+// mtime (so a restart with unchanged files keeps it), or one more than the
+// serial served before, whichever is larger. mtime is the defining file's
+// modification time, except for a reverse zone filled by auto PTR, whose
+// content comes from other files too: there it is the newest of every
+// source, so that a restart after an edit of a forward zone cannot serve a
+// lower serial than the edit did.
 func makeSOA(pz *parsedZone, z *zoneData, mtime int64, prev *zoneData) *dns.SOA {
 	soa := &dns.SOA{
 		Hdr:     dns.RR_Header{Name: pz.origin, Rrtype: dns.TypeSOA, Class: dns.ClassINET, Ttl: pz.ttl},
@@ -42,6 +48,9 @@ func makeSOA(pz *parsedZone, z *zoneData, mtime int64, prev *zoneData) *dns.SOA 
 			soa.Serial = prev.soa.Serial + 1
 		}
 	}
+	neg := *soa
+	neg.Hdr.Ttl = min(soa.Hdr.Ttl, soa.Minttl)
+	z.negSOA = &neg
 	apex := z.nodes[pz.origin]
 	apex.sets = append(apex.sets, &rrset{rtype: dns.TypeSOA, ttl: pz.ttl, rrs: []dns.RR{soa}})
 	sort.Slice(apex.sets, func(i, j int) bool { return apex.sets[i].rtype < apex.sets[j].rtype })

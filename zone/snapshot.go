@@ -2,6 +2,7 @@ package zone
 
 import (
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 
@@ -25,6 +26,10 @@ type Snapshot struct {
 	// lives here and not in the set: zones stay shareable between
 	// snapshots.
 	mxHealth map[*rrset][]mxHealth
+	// mxCapped holds, for each set in mxHealth, its records with their
+	// TTL capped at link_ttl: what such a set answers changes with link
+	// state, and capping once here spares a copy per answer.
+	mxCapped map[*rrset][]dns.RR
 	// classless indexes RFC 2317 zones by the /24 reverse name they divide.
 	classless map[string][]classlessZone
 	// cache is what the next load may reuse (incremental.go).
@@ -45,6 +50,7 @@ type zoneData struct {
 	origin   string
 	file     string
 	soa      *dns.SOA
+	negSOA   *dns.SOA // what negative answers carry (RFC 2308 §3)
 	nodes    map[string]*node
 	wildcard bool        // some name starts with "*."; skip the wildcard step otherwise
 	cuts     bool        // some name below the apex has NS; skip the delegation step otherwise
@@ -66,16 +72,12 @@ type node struct {
 // link keep their addresses by link and are resolved per query.
 type rrset struct {
 	rtype uint16
-	ttl   uint32
+	ttl   uint32   // as written; a link-mapped set's records carry it capped at link_ttl
 	rrs   []dns.RR // all records; for a link-mapped set, every address on every link
 
 	links   []linkAddrs // link-mapped addresses, in the order the links were written
 	mode    linkMode
 	publish mxPublish // MX: which records to publish
-	// linkDependent is true for link-mapped address sets: what they
-	// answer changes with link state, so their TTL is capped at link_ttl.
-	// (MX sets are capped when Snapshot.mxHealth holds them.)
-	linkDependent bool
 }
 
 type linkAddrs struct {
@@ -107,13 +109,8 @@ func (s *Snapshot) WatchDirs() []string { return s.dirs }
 // match, or Kubernetes' "..data" directory swap in a mounted ConfigMap.
 // A watcher uses it to ignore logs and editors' scratch files.
 func (s *Snapshot) Concerns(path string) bool {
-	if strings.HasPrefix(filepath.Base(path), "..") {
+	if strings.HasPrefix(filepath.Base(path), "..") || slices.Contains(s.files, path) {
 		return true
-	}
-	for _, f := range s.files {
-		if f == path {
-			return true
-		}
 	}
 	for _, g := range s.globs {
 		if ok, _ := filepath.Match(g, path); ok {

@@ -76,7 +76,8 @@ func (s *Snapshot) checkTarget(name, key string, pos at, diags *Diagnostics) {
 }
 
 // linkMXHealth records, for every MX set of z whose targets' reachability
-// depends on links, which links keep each target reachable.
+// depends on links, which links keep each target reachable, and the set's
+// records with their TTL capped at link_ttl.
 func (s *Snapshot) linkMXHealth(z *zoneData) {
 	for _, set := range z.mxSets {
 		health := make([]mxHealth, len(set.rrs))
@@ -85,9 +86,18 @@ func (s *Snapshot) linkMXHealth(z *zoneData) {
 			health[i] = s.targetHealth(rr.(*dns.MX).Mx)
 			dependent = dependent || !health[i].always
 		}
-		if dependent {
-			s.mxHealth[set] = health
+		if !dependent {
+			continue
 		}
+		s.mxHealth[set] = health
+		capped := set.rrs
+		if ttl := min(set.ttl, s.settings.LinkTTL); ttl != set.ttl {
+			capped = make([]dns.RR, len(set.rrs))
+			for i, rr := range set.rrs {
+				capped[i] = withTTL(rr, ttl)
+			}
+		}
+		s.mxCapped[set] = capped
 	}
 }
 

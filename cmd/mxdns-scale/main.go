@@ -82,7 +82,7 @@ func run(args []string, out io.Writer) error {
 	// The server is stopped by now: on two cores its idle work and the
 	// reload of the restored file would land on one side of the
 	// comparison or the other.
-	return lookupCost(o.dir, config, originOf(target), out)
+	return lookupCost(o.dir, config, target, out)
 }
 
 // serverFigures starts the real server on config and prints its cold
@@ -167,22 +167,22 @@ func serverFigures(o options, config string, port int, target string, out io.Wri
 	return nil
 }
 
-// lookupCost compares a lookup's cost in a snapshot of one zone with the
-// same lookup in the snapshot of every zone.
-func lookupCost(dir, config, origin string, out io.Writer) error {
+// lookupCost compares a lookup's cost in a snapshot of the zone file
+// target alone with the same lookup in the snapshot of every zone.
+func lookupCost(dir, config, target string, out io.Writer) error {
 	all, diags := zone.Load(config, nil)
 	if err := diags.Err(); err != nil {
 		return err
 	}
 	single := filepath.Join(dir, "single-config.yaml")
-	file := filepath.Join(dir, "zones", "f"+strings.TrimPrefix(strings.TrimSuffix(origin, ".test."), "mail")+".yaml")
-	if err := os.WriteFile(single, []byte("links:\n  wan1: {}\n  wan2: {}\nzone_files: [\""+file+"\"]\n"), 0o644); err != nil {
+	if err := os.WriteFile(single, []byte("links:\n  wan1: {}\n  wan2: {}\nzone_files: [\""+target+"\"]\n"), 0o644); err != nil {
 		return err
 	}
 	one, diags := zone.Load(single, nil)
 	if err := diags.Err(); err != nil {
 		return err
 	}
+	origin := originOf(target)
 	qs := []dns.Question{
 		{Name: "h4." + origin, Qtype: dns.TypeA, Qclass: dns.ClassINET},
 		{Name: origin, Qtype: dns.TypeMX, Qclass: dns.ClassINET},
