@@ -83,8 +83,12 @@ func (w *Watcher) loop(ctx context.Context) {
 			}
 			w.srv.log.Warn("watch", "err", err)
 		case <-timer.C:
-			// A successful reload signals swapped, which re-syncs below.
-			w.srv.Reload()
+			// A served reload signals swapped, which re-syncs below; after
+			// a failed one, retry the directories that could not be
+			// watched yet.
+			if w.srv.Reload().Err != nil {
+				w.sync()
+			}
 		case <-w.srv.swapped:
 			// Any successful reload, this watcher's or another's (SIGHUP),
 			// may have changed WatchDirs.
