@@ -63,9 +63,11 @@ func (s *Server) answerDatagram(st *state, query []byte, listen string, rotate u
 	if resp == nil {
 		return w.out // a transfer: never rate-limited
 	}
-	// A FORMERR without a question is not limited: it is no larger than
-	// the query, nothing to amplify.
-	if len(resp.Question) == 1 && len(w.out) > 0 {
+	// Not limited: a FORMERR without a question, no larger than the query
+	// and so nothing to amplify; and the reply to a request whose TSIG
+	// verified, which no spoofer can send.
+	signed := req.IsTsig() != nil && w.tsig.status == nil
+	if len(resp.Question) == 1 && len(w.out) > 0 && !signed {
 		if w.out = s.limit(st.rrl, from.addr(), kind, w.out); w.out == nil {
 			return nil
 		}

@@ -119,3 +119,38 @@ func TestSlipKeepsHeaderQuestionAndOPT(t *testing.T) {
 		t.Errorf("a signed reply was cut: %x", got)
 	}
 }
+
+// TestSignedRequestsAreNotRateLimited: a request whose TSIG verifies
+// cannot come from a spoofed address, which is what rate limiting is
+// for, so every one gets its full signed reply however many are asked.
+func TestSignedRequestsAreNotRateLimited(t *testing.T) {
+	config := "tsig_keys:\n  xfr-key: {algorithm: hmac-sha256, secret: \"" + testSecret + "\"}\n" + slipConfig
+	snap, diags := zone.FromYAML("t.yaml", []byte(config), nil)
+	if err := diags.Err(); err != nil {
+		t.Fatal(err)
+	}
+	s := testServer(t, snap)
+	now := time.Unix(1000, 0)
+	s.rrl.now = func() time.Time { return now } // no credit earned between queries
+	for i := range 5 {
+		m := query("example.com.", dns.TypeMX)
+		m.SetEdns0(1232, false)
+		m.SetTsig(testKey, dns.HmacSHA256, 300, time.Now().Unix())
+		b, _, err := dns.TsigGenerate(m, testSecret, "", false)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var q wireQuery
+		reply := s.answerDatagram(s.state.Load(), b, "127.0.0.1:0", 1, fuzzPeer{}, &q, nil)
+		r := new(dns.Msg)
+		if err := r.Unpack(reply); err != nil {
+			t.Fatalf("query %d: %v", i, err)
+		}
+		if r.Truncated || len(r.Answer) == 0 || r.IsTsig() == nil {
+			t.Fatalf("query %d: want a full signed answer, got\n%v", i, r)
+		}
+	}
+	if st := s.RateLimitStats(); st.RRLDropped != 0 || st.RRLSlipped != 0 {
+		t.Errorf("signed requests limited: %+v", st)
+	}
+}
