@@ -165,12 +165,10 @@ func (t *tcpServer) answer(w *tcpWriter, query []byte, q *wireQuery, out *[]byte
 	start := time.Now()
 	st := t.srv.state.Load()
 	link := st.snap.ListenLink(t.addr)
-	if !st.queryLog {
-		if reply, e := st.fastAnswer(query, link, t.srv.rotate.Add(1), false, q, *out); e != nil {
-			*out = reply[:0]
-			t.srv.metrics.query(q.qtype, uint16(reply[3]&0x0F), false, st.linkName(link), time.Since(start))
-			return w.writeFrame(reply) == nil
-		}
+	if reply, e := st.fastAnswer(query, link, t.srv.rotate.Add(1), false, q, *out); e != nil {
+		*out = reply[:0]
+		t.srv.metrics.query(q.qtype, uint16(reply[3]&0x0F), false, st.linkName(link), time.Since(start))
+		return w.writeFrame(reply) == nil
 	}
 	req := new(dns.Msg)
 	if err := req.Unpack(query); err != nil {

@@ -241,11 +241,7 @@ func (r *udpReader) serve() {
 			unix.Syscall(unix.SYS_GETPID, 0, 0, 0)
 			continue
 		}
-		st := r.srv.state.Load()
-		if st == nil {
-			continue // nothing to serve yet
-		}
-		k := r.answerBatch(st, b, int(n), &rotate)
+		k := r.answerBatch(r.srv.state.Load(), b, int(n), &rotate)
 		for sent := 0; sent < k; {
 			m, _, errno := unix.RawSyscall6(unix.SYS_SENDMMSG, uintptr(r.fd), uintptr(unsafe.Pointer(&b.out[sent])), uintptr(k-sent), 0, 0, 0)
 			if errno == unix.EINTR {
