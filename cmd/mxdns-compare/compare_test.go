@@ -121,7 +121,7 @@ func TestRewriteConfig(t *testing.T) {
 		t.Fatal(err)
 	}
 	out, _ := os.ReadFile(dst)
-	if !strings.Contains(string(out), "127.0.0.1:0") || strings.Contains(string(out), "5353") ||
+	if !strings.Contains(string(out), "127.0.0.1:0") || strings.Contains(string(out), "127.0.0.1:5353") ||
 		!strings.Contains(string(out), filepath.Join(dir, "zones/*.yaml")) {
 		t.Errorf("rewritten config:\n%s", out)
 	}
