@@ -169,16 +169,14 @@ func (s *Snapshot) buildZones(all []defined, linkIndex map[string]int, cfg *pars
 		o := d.pz.origin
 		recheck[o] = pc == nil || built[o] || slices.ContainsFunc(c.zones[o].deps, func(d string) bool { return built[d] })
 	}
-	s.mxHealth = make(map[*rrset][]mxHealth, len(all))
-	s.mxCapped = make(map[*rrset][]dns.RR, len(all))
+	s.mxLinked = make(map[*rrset]linkedMX, len(all))
 	for _, d := range all {
 		if z := s.zones[d.pz.origin]; recheck[d.pz.origin] {
 			s.linkMXHealth(z)
 		} else {
 			for _, set := range z.mxSets {
-				if h, ok := prev.mxHealth[set]; ok {
-					s.mxHealth[set] = h
-					s.mxCapped[set] = prev.mxCapped[set]
+				if linked, ok := prev.mxLinked[set]; ok {
+					s.mxLinked[set] = linked
 				}
 			}
 		}

@@ -56,9 +56,9 @@ func (l *lookup) linkAddresses(set *rrset) []dns.RR {
 // ones of the lowest preference. When none is reachable every MX is
 // published. Equal preferences are rotated so senders share them.
 func (l *lookup) mxRecords(set *rrset) []dns.RR {
-	rrs, health := set.rrs, l.snap.mxHealth[set]
-	if health != nil {
-		rrs = l.snap.mxCapped[set]
+	rrs, health := set.rrs, []mxHealth(nil)
+	if linked, ok := l.snap.mxLinked[set]; ok {
+		rrs, health = linked.rrs, linked.health
 	}
 	if set.publish == publishAll || set.publish == publishHealthy && health == nil {
 		return l.rotateGroups(rrs)

@@ -228,7 +228,7 @@ func (s *Snapshot) checkMXSet(pz *parsedZone, o *parsedOwner, diags *Diagnostics
 		return
 	}
 	var links LinkSet
-	health := s.mxHealth[set] // nil: no target depends on a link
+	health := s.mxLinked[set].health // nil: no target depends on a link
 	always := health == nil
 	for _, h := range health {
 		always = always || h.always

@@ -20,16 +20,10 @@ type Snapshot struct {
 	zones      map[string]*zoneData
 	maxLabels  int // most labels of any origin: longer qnames are cut to this
 	listenLink map[string]int
-	// mxHealth holds, for each MX set with a target whose reachability
-	// depends on links, which links keep each record's target reachable
-	// (parallel to the set's records). It depends on other zones, so it
-	// lives here and not in the set: zones stay shareable between
-	// snapshots.
-	mxHealth map[*rrset][]mxHealth
-	// mxCapped holds, for each set in mxHealth, its records with their
-	// TTL capped at link_ttl: what such a set answers changes with link
-	// state, and capping once here spares a copy per answer.
-	mxCapped map[*rrset][]dns.RR
+	// mxLinked holds the MX sets with a target whose reachability
+	// depends on links. It depends on other zones, so it lives here and
+	// not in the set: zones stay shareable between snapshots.
+	mxLinked map[*rrset]linkedMX
 	// classless indexes RFC 2317 zones by the /24 reverse name they divide.
 	classless map[string][]classlessZone
 	// cache is what the next load may reuse (incremental.go).
@@ -93,6 +87,12 @@ type mxHealth struct {
 }
 
 func (h mxHealth) healthy(up LinkSet) bool { return h.always || h.links&up != 0 }
+
+// linkedMX is an MX set whose answer changes with link state.
+type linkedMX struct {
+	health []mxHealth // which links keep each record's target reachable, parallel to rrs
+	rrs    []dns.RR   // the set's records, their TTL capped at link_ttl once here, not per answer
+}
 
 // Settings returns the server-wide settings.
 func (s *Snapshot) Settings() Settings { return s.settings }

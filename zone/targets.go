@@ -89,7 +89,6 @@ func (s *Snapshot) linkMXHealth(z *zoneData) {
 		if !dependent {
 			continue
 		}
-		s.mxHealth[set] = health
 		capped := set.rrs
 		if ttl := min(set.ttl, s.settings.LinkTTL); ttl != set.ttl {
 			capped = make([]dns.RR, len(set.rrs))
@@ -97,7 +96,7 @@ func (s *Snapshot) linkMXHealth(z *zoneData) {
 				capped[i] = withTTL(rr, ttl)
 			}
 		}
-		s.mxCapped[set] = capped
+		s.mxLinked[set] = linkedMX{health: health, rrs: capped}
 	}
 }
 
