@@ -31,16 +31,16 @@ func build(cfg *parsedConfig, sources []source, prev *Snapshot, pc *buildCache, 
 	}
 	linkIndex := s.buildLinks(cfg, diags)
 
-	var all []defined
-	first := make(map[string]at, len(sources))
+	all := make([]defined, 0, len(sources))
+	order := make(map[string]int, len(sources)) // origin → index in all
 	for i := range sources {
 		src := &sources[i]
 		for _, pz := range src.zones {
-			if p, dup := first[pz.origin]; dup {
-				diags.add(pz.pos, Error, "zone %s is defined twice: here and at %s", strings.TrimSuffix(pz.origin, "."), p)
+			if j, dup := order[pz.origin]; dup {
+				diags.add(pz.pos, Error, "zone %s is defined twice: here and at %s", strings.TrimSuffix(pz.origin, "."), all[j].pz.pos)
 				continue
 			}
-			first[pz.origin] = pz.pos
+			order[pz.origin] = len(all)
 			all = append(all, defined{pz, src})
 		}
 	}
@@ -51,7 +51,7 @@ func build(cfg *parsedConfig, sources []source, prev *Snapshot, pc *buildCache, 
 	for _, src := range sources {
 		newest = max(newest, src.mtime)
 	}
-	s.buildZones(all, linkIndex, cfg, prev, pc, newest, diags)
+	s.buildZones(all, order, linkIndex, cfg, prev, pc, newest, diags)
 	if len(diags.Errors()) > 0 {
 		return nil
 	}

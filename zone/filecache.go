@@ -1,6 +1,7 @@
 package zone
 
 import (
+	"maps"
 	"os"
 	"runtime"
 	"sync"
@@ -22,6 +23,9 @@ type parsedFile struct {
 	key   fileKey
 	src   source
 	diags Diagnostics // what parsing found
+	// symlink: the path was a symbolic link when parsed. Its target may
+	// live in a directory nobody watches, so it is stat'ed at every load.
+	symlink bool
 }
 
 func statKey(file string) (fileKey, int64, error) {
@@ -37,8 +41,10 @@ func statKey(file string) (fileKey, int64, error) {
 // readZoneFiles reads and parses files on every core, reusing what prev
 // parsed of a file whose key has not changed; the sources and their
 // findings come back in the order of files, whatever order the workers
-// finish in.
-func readZoneFiles(files []string, prev map[string]*parsedFile, diags *Diagnostics) ([]source, map[string]*parsedFile) {
+// finish in. unchanged, when not nil, names the files a watcher saw no
+// event for: their parse in prev is taken without a stat. sameFiles says
+// files are the ones prev was read from.
+func readZoneFiles(files []string, prev map[string]*parsedFile, unchanged func(string) bool, sameFiles bool, diags *Diagnostics) ([]source, map[string]*parsedFile) {
 	out := make([]*parsedFile, len(files))
 	// Workers take the next file from a counter: on a reload nearly every
 	// file is only stat'ed, and a channel hand-off per file cost more
@@ -48,18 +54,32 @@ func readZoneFiles(files []string, prev map[string]*parsedFile, diags *Diagnosti
 	for range min(runtime.GOMAXPROCS(0), len(files)) {
 		wg.Go(func() {
 			for i := int(next.Add(1) - 1); i < len(files); i = int(next.Add(1) - 1) {
-				out[i] = readZoneFile(files[i], prev[files[i]])
+				p := prev[files[i]]
+				if p != nil && !p.symlink && unchanged != nil && unchanged(files[i]) {
+					out[i] = p
+					continue
+				}
+				out[i] = readZoneFile(files[i], p)
 			}
 		})
 	}
 	wg.Wait()
 	sources := make([]source, len(files))
-	cache := make(map[string]*parsedFile, len(files))
+	var cache map[string]*parsedFile
+	if sameFiles {
+		cache = maps.Clone(prev) // then patched: see buildZones
+	} else {
+		cache = make(map[string]*parsedFile, len(files))
+	}
 	for i, f := range out {
 		sources[i] = f.src
 		*diags = append(*diags, f.diags...)
-		if f.key != (fileKey{}) {
+		switch {
+		case sameFiles && f == prev[files[i]]:
+		case f.key != (fileKey{}):
 			cache[files[i]] = f
+		default:
+			delete(cache, files[i])
 		}
 	}
 	return sources, cache
@@ -83,6 +103,9 @@ func readZoneFile(file string, prev *parsedFile) *parsedFile {
 	}
 	f.key = key
 	f.src.mtime = mtime
+	if fi, err := os.Lstat(file); err == nil && fi.Mode()&os.ModeSymlink != 0 {
+		f.symlink = true
+	}
 	f.src.zones = parseZoneFile(file, text, &f.diags)
 	return f
 }

@@ -89,24 +89,31 @@ func (c *buildCache) sameZones(all []defined) bool {
 	return true
 }
 
-// newest is the latest modification time of any source, the base of the
-// automatic serial of reverse zones filled by auto PTR (see makeSOA).
-func (s *Snapshot) buildZones(all []defined, linkIndex map[string]int, cfg *parsedConfig, prev *Snapshot, pc *buildCache, newest int64, diags *Diagnostics) {
-	c := &buildCache{zones: make(map[string]*zoneCache, len(all))}
+// order gives each origin's index in all; newest is the latest
+// modification time of any source, the base of the automatic serial of
+// reverse zones filled by auto PTR (see makeSOA).
+func (s *Snapshot) buildZones(all []defined, order map[string]int, linkIndex map[string]int, cfg *parsedConfig, prev *Snapshot, pc *buildCache, newest int64, diags *Diagnostics) {
+	c := &buildCache{}
 	s.cache = c
-	s.zones = make(map[string]*zoneData, len(all))
-	order := make(map[string]int, len(all))
+	if pc != nil {
+		// The same zones as before: start from the previous maps and
+		// replace what is rebuilt. A clone copies memory, where ten
+		// thousand inserts would hash every origin again.
+		c.zones = maps.Clone(pc.zones)
+		s.zones = maps.Clone(prev.zones)
+		s.depths = prev.depths
+	} else {
+		c.zones = make(map[string]*zoneCache, len(all))
+		s.zones = make(map[string]*zoneData, len(all))
+		for _, d := range all {
+			s.depths.add(dns.CountLabel(d.pz.origin))
+		}
+	}
 	built := make(map[string]bool)
-	for i, d := range all {
+	for _, d := range all {
 		origin := d.pz.origin
-		order[origin] = i
-		s.maxLabels = max(s.maxLabels, dns.CountLabel(origin))
-		if pc != nil {
-			if old := pc.zones[origin]; old.pz == d.pz {
-				c.zones[origin] = old // shared until written: see own
-				s.zones[origin] = old.z
-				continue
-			}
+		if pc != nil && pc.zones[origin].pz == d.pz {
+			continue // shared until written: see own
 		}
 		zc := &zoneCache{pz: d.pz, mxTargets: mxTargetsOf(d.pz)}
 		zc.z = newZone(d, linkIndex, cfg, &zc.local)
@@ -164,25 +171,29 @@ func (s *Snapshot) buildZones(all []defined, linkIndex map[string]int, cfg *pars
 	// A zone's findings across zones, and the health of its MX sets,
 	// stand while neither it nor a zone its checks looked into was
 	// rebuilt (its MX targets are among what they looked into).
-	recheck := make(map[string]bool, len(all))
-	for _, d := range all {
+	recheck := make([]bool, len(all)) // by index in all
+	for i, d := range all {
 		o := d.pz.origin
-		recheck[o] = pc == nil || built[o] || slices.ContainsFunc(c.zones[o].deps, func(d string) bool { return built[d] })
+		recheck[i] = pc == nil || built[o] || slices.ContainsFunc(c.zones[o].deps, func(d string) bool { return built[d] })
 	}
-	s.mxLinked = make(map[*rrset]linkedMX, len(all))
-	for _, d := range all {
-		if z := s.zones[d.pz.origin]; recheck[d.pz.origin] {
-			s.linkMXHealth(z)
-		} else {
-			for _, set := range z.mxSets {
-				if linked, ok := prev.mxLinked[set]; ok {
-					s.mxLinked[set] = linked
-				}
+	if pc != nil {
+		s.mxLinked = maps.Clone(prev.mxLinked)
+	} else {
+		s.mxLinked = make(map[*rrset]linkedMX)
+	}
+	for i, d := range all {
+		if !recheck[i] {
+			continue
+		}
+		if pc != nil {
+			for _, set := range prev.zones[d.pz.origin].mxSets {
+				delete(s.mxLinked, set)
 			}
 		}
+		s.linkMXHealth(s.zones[d.pz.origin])
 	}
-	for _, d := range all {
-		if !recheck[d.pz.origin] {
+	for i, d := range all {
+		if !recheck[i] {
 			continue
 		}
 		zc := c.own(pc, d.pz.origin)

@@ -270,9 +270,13 @@ func TestIncrementalEqualsFull(t *testing.T) {
 	if prev == nil {
 		t.Fatalf("initial load: %v", diags.Errors())
 	}
+	// The incremental load is told the changed files the way the watcher
+	// tells it: every file edited since the last load that succeeded.
+	var changed []string
 	for step := range steps {
 		what := w.edit(t)
-		inc, incDiags := Load(cfg, prev)
+		changed = append(changed, filepath.Join(w.dir, what[strings.LastIndex(what, " ")+1:]))
+		inc, incDiags := Reload(cfg, prev, changed)
 		full, fullDiags := Load(cfg, withoutCache(prev))
 		if d := diffDiags(incDiags, fullDiags); d != "" {
 			t.Fatalf("step %d (%s): findings differ:\n%s", step, what, d)
@@ -286,7 +290,7 @@ func TestIncrementalEqualsFull(t *testing.T) {
 		if d := diffSnapshots(inc, full); d != "" {
 			t.Fatalf("step %d (%s): answers differ:\n%s", step, what, d)
 		}
-		prev = inc
+		prev, changed = inc, nil
 	}
 }
 
@@ -407,5 +411,75 @@ func TestIncrementalClasslessSeesRebuiltZone(t *testing.T) {
 	}
 	if d := diffSnapshots(inc, full); d != "" {
 		t.Errorf("answers differ:\n%s", d)
+	}
+}
+
+// Reload takes the watcher's word for which files changed, except for a
+// symbolic link, whose target may change where nobody watches, and a path
+// it does not know, which sends it back to checking every file.
+func TestReloadTrustsChangedFiles(t *testing.T) {
+	dir := t.TempDir()
+	cfg := filepath.Join(dir, "config.yaml")
+	if err := os.Mkdir(filepath.Join(dir, "zones"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	writeFile(t, cfg, "zone_files: [\"zones/*.yaml\"]\n", time.Unix(1000, 0))
+	zoneText := func(name, addr string) string {
+		return "zones:\n  " + name + ": {ns: [ns1.example.net.], records: {www: {a: " + addr + "}}}\n"
+	}
+	a, b := filepath.Join(dir, "zones", "a.yaml"), filepath.Join(dir, "zones", "b.yaml")
+	linked := filepath.Join(dir, "elsewhere.yaml")
+	writeFile(t, a, zoneText("a.test", "192.0.2.1"), time.Unix(1000, 0))
+	writeFile(t, b, zoneText("b.test", "192.0.2.1"), time.Unix(1000, 0))
+	writeFile(t, linked, zoneText("c.test", "192.0.2.1"), time.Unix(1000, 0))
+	if err := os.Symlink(linked, filepath.Join(dir, "zones", "c.yaml")); err != nil {
+		t.Fatal(err)
+	}
+	snap, diags := Load(cfg, nil)
+	if err := diags.Err(); err != nil {
+		t.Fatal(err)
+	}
+	www := func(s *Snapshot, zone string) string {
+		r := s.Lookup(dns.Question{Name: "www." + zone + ".", Qtype: dns.TypeA, Qclass: dns.ClassINET}, Client{Link: NoLink})
+		if len(r.Answer) != 1 {
+			t.Fatalf("www.%s: %v", zone, r.Answer)
+		}
+		return r.Answer[0].(*dns.A).A.String()
+	}
+
+	writeFile(t, a, zoneText("a.test", "192.0.2.2"), time.Unix(2000, 0))
+	writeFile(t, b, zoneText("b.test", "192.0.2.2"), time.Unix(2000, 0))
+	writeFile(t, linked, zoneText("c.test", "192.0.2.2"), time.Unix(2000, 0))
+	next, diags := Reload(cfg, snap, []string{a})
+	if err := diags.Err(); err != nil {
+		t.Fatal(err)
+	}
+	if got := www(next, "a.test"); got != "192.0.2.2" {
+		t.Errorf("changed file a: %s, want the new 192.0.2.2", got)
+	}
+	if got := www(next, "b.test"); got != "192.0.2.1" {
+		t.Errorf("file b, not reported changed: %s, want the parse taken from before, 192.0.2.1", got)
+	}
+	if got := www(next, "c.test"); got != "192.0.2.2" {
+		t.Errorf("symlinked file c: %s, want the new 192.0.2.2", got)
+	}
+
+	full, diags := Reload(cfg, next, []string{filepath.Join(dir, "zones", "..data")})
+	if err := diags.Err(); err != nil {
+		t.Fatal(err)
+	}
+	if got := www(full, "b.test"); got != "192.0.2.2" {
+		t.Errorf("after an unknown path changed, file b: %s, want the new 192.0.2.2", got)
+	}
+
+	if err := os.Remove(b); err != nil {
+		t.Fatal(err)
+	}
+	gone, diags := Reload(cfg, full, []string{b})
+	if err := diags.Err(); err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := gone.Serial("b.test."); ok || slices.Contains(gone.Files(), b) {
+		t.Errorf("removed file b still served: files %q", gone.Files())
 	}
 }

@@ -14,11 +14,9 @@ import (
 // a query that loaded it once sees one consistent configuration throughout.
 type Snapshot struct {
 	settings   Settings
-	files      []string
-	dirs       []string
-	globs      []string // zone_files patterns, absolute
+	match      *fileMatch
 	zones      map[string]*zoneData
-	maxLabels  int // most labels of any origin: longer qnames are cut to this
+	depths     labelCounts // how many labels the origins have: findZone probes only these
 	listenLink map[string]int
 	// mxLinked holds the MX sets with a target whose reachability
 	// depends on links. It depends on other zones, so it lives here and
@@ -98,21 +96,21 @@ type linkedMX struct {
 func (s *Snapshot) Settings() Settings { return s.settings }
 
 // Files lists every file read to build the snapshot (the config first).
-func (s *Snapshot) Files() []string { return s.files }
+func (s *Snapshot) Files() []string { return s.match.files }
 
 // WatchDirs lists the directories whose changes may change the snapshot:
 // the config's directory and the directory of every zone_files glob.
-func (s *Snapshot) WatchDirs() []string { return s.dirs }
+func (s *Snapshot) WatchDirs() []string { return s.match.dirs }
 
 // Concerns reports whether a change to the file at path may change the
 // snapshot: it is one of its files, a file a zone_files pattern would
 // match, or Kubernetes' "..data" directory swap in a mounted ConfigMap.
 // A watcher uses it to ignore logs and editors' scratch files.
 func (s *Snapshot) Concerns(path string) bool {
-	if strings.HasPrefix(filepath.Base(path), "..") || slices.Contains(s.files, path) {
+	if strings.HasPrefix(filepath.Base(path), "..") || slices.Contains(s.match.files, path) {
 		return true
 	}
-	for _, g := range s.globs {
+	for _, g := range s.match.globs {
 		if ok, _ := filepath.Match(g, path); ok {
 			return true
 		}
@@ -165,25 +163,29 @@ func (s *Snapshot) LinkIndex(name string) int {
 // with the longest origin that is a suffix of it. It costs one map look-up
 // per label, however many zones there are.
 func (s *Snapshot) findZone(name string) *zoneData {
-	labels := dns.CountLabel(name)
+	// Of name and its parents, only those with as many labels as some
+	// origin has can be one: a name three labels deep among forward zones
+	// of two and reverse zones of six costs one map probe, not two.
 	off := 0
-	for skip := labels - s.maxLabels; skip > 0; skip-- {
-		off, _ = dns.NextLabel(name, off)
-	}
-	for {
-		if z, ok := s.zones[name[off:]]; ok {
-			return z
-		}
-		next, end := dns.NextLabel(name, off)
-		if end {
-			if z, ok := s.zones["."]; ok {
+	for labels := dns.CountLabel(name); labels > 0; labels-- {
+		if s.depths.has(labels) {
+			if z, ok := s.zones[name[off:]]; ok {
 				return z
 			}
-			return nil
 		}
-		off = next
+		off, _ = dns.NextLabel(name, off)
 	}
+	if s.depths.has(0) {
+		return s.zones["."]
+	}
+	return nil
 }
+
+// labelCounts is a set of label counts; a name has at most 127 labels.
+type labelCounts [2]uint64
+
+func (c *labelCounts) add(n int)     { c[n>>6&1] |= 1 << (n & 63) }
+func (c labelCounts) has(n int) bool { return c[n>>6&1]&(1<<(n&63)) != 0 }
 
 func (n *node) set(t uint16) *rrset {
 	for _, s := range n.sets {
