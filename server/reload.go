@@ -41,14 +41,20 @@ func (s *Server) ReloadStatus() ReloadStatus {
 // from the next query on. With errors the current snapshot stays in
 // service and each error is logged once, here.
 func (s *Server) Reload() ReloadResult {
-	res := s.reload()
+	return s.reloadChanged(nil)
+}
+
+// reloadChanged is Reload told which files changed since the snapshot
+// served was loaded (nil: not known, check them all).
+func (s *Server) reloadChanged(changed []string) ReloadResult {
+	res := s.reload(changed)
 	if s.onReload != nil {
 		s.onReload(res)
 	}
 	return res
 }
 
-func (s *Server) reload() ReloadResult {
+func (s *Server) reload(changed []string) ReloadResult {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 
@@ -61,7 +67,7 @@ func (s *Server) reload() ReloadResult {
 	s.status.LastTime = start
 
 	prev := s.state.Load().snap
-	snap, diags := zone.Load(s.path, prev)
+	snap, diags := zone.Reload(s.path, prev, changed)
 	res.Diags = diags
 	res.Duration = time.Since(start)
 	s.logWarnings(diags)

@@ -46,7 +46,13 @@ func writeFile(t *testing.T, path, text string) {
 // returned channel receives every reload result.
 func startServer(t *testing.T, config string) (*Server, string, <-chan ReloadResult) {
 	t.Helper()
-	path := filepath.Join(t.TempDir(), "config.yaml")
+	return startServerIn(t, t.TempDir(), config)
+}
+
+// startServerIn is startServer with the configuration written in dir.
+func startServerIn(t *testing.T, dir, config string) (*Server, string, <-chan ReloadResult) {
+	t.Helper()
+	path := filepath.Join(dir, "config.yaml")
 	writeFile(t, path, config)
 	reloads := make(chan ReloadResult, 16)
 	s, err := New(Options{Logger: testLogger(t), ConfigPath: path, OnReload: func(r ReloadResult) { reloads <- r }})

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"slices"
 	"time"
 
@@ -52,6 +53,11 @@ func (w *Watcher) loop(ctx context.Context) {
 	defer close(w.done)
 	timer := time.NewTimer(debounce)
 	timer.Stop()
+	// changed holds every path an event named since the last reload that
+	// was served; lost events make it nil, meaning check every file. A
+	// failed reload leaves it as it is: the file that broke it is still
+	// to be read, whatever is saved next.
+	changed := map[string]bool{}
 	for {
 		select {
 		case <-ctx.Done():
@@ -69,6 +75,9 @@ func (w *Watcher) loop(ctx context.Context) {
 				continue
 			}
 			w.srv.log.Debug("watch event", "file", ev.Name, "op", ev.Op.String())
+			if changed != nil {
+				changed[ev.Name] = true
+			}
 			timer.Reset(debounce)
 		case err, ok := <-w.fs.Errors:
 			if !ok {
@@ -78,6 +87,7 @@ func (w *Watcher) loop(ctx context.Context) {
 				// The kernel dropped events, possibly for files we serve:
 				// reload rather than wait for some later edit.
 				w.srv.log.Warn("watch: events lost, reloading", "err", err)
+				changed = nil
 				timer.Reset(debounce)
 				continue
 			}
@@ -86,7 +96,15 @@ func (w *Watcher) loop(ctx context.Context) {
 			// A served reload signals swapped, which re-syncs below; after
 			// a failed one, retry the directories that could not be
 			// watched yet.
-			if w.srv.Reload().Err != nil {
+			var paths []string
+			if changed != nil {
+				paths = slices.Collect(maps.Keys(changed))
+			}
+			res := w.srv.reloadChanged(paths)
+			if res.Diags.Err() == nil {
+				changed = map[string]bool{} // served, even if a listener failed
+			}
+			if res.Err != nil {
 				w.sync()
 			}
 		case <-w.srv.swapped:

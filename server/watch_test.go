@@ -2,9 +2,13 @@ package server
 
 import (
 	"context"
+	"os"
+	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/fsnotify/fsnotify"
+	"github.com/miekg/dns"
 )
 
 // An overflow means events were dropped, possibly for a served file: the
@@ -24,4 +28,52 @@ func TestWatchOverflowReloads(t *testing.T) {
 		}
 		return true
 	})
+}
+
+// A reload told only what changed must not forget a file whose save broke
+// the previous reload: a good save of another file is not served while
+// the broken one is still on disk, and the error still names it.
+func TestWatchKeepsBrokenFileAcrossSaves(t *testing.T) {
+	dir := t.TempDir()
+	if err := os.Mkdir(filepath.Join(dir, "zones"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	zoneText := func(name, addr string) string {
+		return "zones:\n  " + name + ":\n    ns: [ns1.example.net.]\n    records:\n      mx1: {a: " + addr + "}\n"
+	}
+	a, b := filepath.Join(dir, "zones", "a.yaml"), filepath.Join(dir, "zones", "b.yaml")
+	writeFile(t, a, zoneText("a.test", "192.0.2.1"))
+	writeFile(t, b, zoneText("b.test", "192.0.2.1"))
+	s, _, reloads := startServerIn(t, dir, "listen: [\"127.0.0.1:0\"]\nzone_files: [\"zones/*.yaml\"]\n")
+	w, err := s.Watch(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer w.Close()
+	mx1 := func(zone string) string {
+		got := rdata(exchange(t, s, "udp", "mx1."+zone+".", dns.TypeA))
+		if len(got) != 1 {
+			t.Fatalf("mx1.%s: %q", zone, got)
+		}
+		return got[0]
+	}
+
+	writeFile(t, a, zoneText("a.test", "not-an-address"))
+	waitReload(t, reloads, func(res ReloadResult) bool { return res.Err != nil })
+	writeFile(t, b, zoneText("b.test", "192.0.2.2"))
+	waitReload(t, reloads, func(res ReloadResult) bool {
+		if res.Err == nil || !strings.Contains(res.Err.Error(), a) {
+			t.Fatalf("reload after saving b with a still broken: %v, want a's error", res.Err)
+		}
+		return true
+	})
+	if got := mx1("b.test"); got != "A 192.0.2.1" {
+		t.Errorf("b served %s while a is broken, want the previous A 192.0.2.1", got)
+	}
+
+	writeFile(t, a, zoneText("a.test", "192.0.2.2"))
+	waitReload(t, reloads, func(res ReloadResult) bool { return res.Err == nil })
+	if got, got2 := mx1("a.test"), mx1("b.test"); got != "A 192.0.2.2" || got2 != "A 192.0.2.2" {
+		t.Errorf("after the fix: a %s, b %s, want both A 192.0.2.2", got, got2)
+	}
 }
