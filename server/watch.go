@@ -12,10 +12,12 @@ import (
 )
 
 // debounce lets a burst of events (an editor's write+rename, a Kubernetes
-// ..data symlink swap) settle into one reload. Each event restarts it, so
-// a longer burst still makes one reload; it is short because it adds to
-// every save-to-served time (the target is 200ms with 10,000 zones).
-const debounce = 25 * time.Millisecond
+// ..data symlink swap, each well within a millisecond) settle into one
+// reload. Each event restarts it, so a longer burst still makes one
+// reload; it is short because it adds to every save-to-served time (the
+// target is 200ms with 10,000 zones), and a reload that catches a save
+// half done fails, keeps what is served, and is followed by another.
+const debounce = 10 * time.Millisecond
 
 // Watcher reloads the server when a file in one of the snapshot's
 // WatchDirs changes. Directories, not files, are watched: editors replace
