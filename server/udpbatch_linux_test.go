@@ -3,9 +3,9 @@
 package server
 
 import (
-	"unsafe"
-
 	"testing"
+	"time"
+	"unsafe"
 
 	"golang.org/x/sys/unix"
 
@@ -91,5 +91,28 @@ func TestUDPBatchAllocatesNothingOnAHit(t *testing.T) {
 	})
 	if allocs != 0 {
 		t.Errorf("a cached UDP query allocates %.1f times, want 0", allocs)
+	}
+}
+
+// A reader waits before its next read only when queries arrive faster
+// than one per wake-up and are not already queued past a full batch: a
+// lone query must never wait, a flood must never be slowed.
+func TestUDPCoalescesOnlyUnderLoad(t *testing.T) {
+	for _, tc := range []struct {
+		n    int
+		wait bool
+	}{
+		{0, false}, // timed out: nothing read
+		{1, false}, // a lone query: answered at once, next one too
+		{2, true},
+		{udpBatch - 1, true},
+		{udpBatch, false}, // a full batch: more are waiting already
+	} {
+		if got := waitAfter(tc.n) > 0; got != tc.wait {
+			t.Errorf("after a batch of %d: wait %v, want %v", tc.n, got, tc.wait)
+		}
+	}
+	if coalesceWait > time.Millisecond {
+		t.Errorf("coalesceWait %v: a stop-the-world may wait that long on a reader", coalesceWait)
 	}
 }
