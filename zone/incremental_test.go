@@ -389,14 +389,9 @@ func resultString(r Result) string {
 // An RFC 2317 zone rebuilt for a forward edit is a new value: the checks
 // that run after it must find its PTRs there, not in the zone it replaced.
 func TestIncrementalClasslessSeesRebuiltZone(t *testing.T) {
-	dir := t.TempDir()
-	cfg := filepath.Join(dir, "config.yaml")
-	if err := os.Mkdir(filepath.Join(dir, "zones"), 0o755); err != nil {
-		t.Fatal(err)
-	}
-	fwd := filepath.Join(dir, "zones", "fwd.yaml")
-	writeFile(t, cfg, "zone_files: [\"zones/*.yaml\"]\n", time.Unix(1000, 0))
-	writeFile(t, filepath.Join(dir, "zones", "rev.yaml"), "zones:\n  0-15.3.0.10.in-addr.arpa: {ns: [ns1.example.com.]}\n", time.Unix(1000, 0))
+	cfg, zones := zoneFilesConfig(t)
+	fwd := filepath.Join(zones, "fwd.yaml")
+	writeFile(t, filepath.Join(zones, "rev.yaml"), "zones:\n  0-15.3.0.10.in-addr.arpa: {ns: [ns1.example.com.]}\n", time.Unix(1000, 0))
 	fwdText := "zones:\n  example.com: {ns: [ns1], records: {\"@\": {mx: \"10;mx1\"}, mx1: {a: ADDR}, ns1: {a: 192.0.2.1}}}\n"
 	writeFile(t, fwd, strings.Replace(fwdText, "ADDR", "10.0.3.5", 1), time.Unix(1000, 0))
 	prev, diags := Load(cfg, nil)
@@ -418,21 +413,16 @@ func TestIncrementalClasslessSeesRebuiltZone(t *testing.T) {
 // symbolic link, whose target may change where nobody watches, and a path
 // it does not know, which sends it back to checking every file.
 func TestReloadTrustsChangedFiles(t *testing.T) {
-	dir := t.TempDir()
-	cfg := filepath.Join(dir, "config.yaml")
-	if err := os.Mkdir(filepath.Join(dir, "zones"), 0o755); err != nil {
-		t.Fatal(err)
-	}
-	writeFile(t, cfg, "zone_files: [\"zones/*.yaml\"]\n", time.Unix(1000, 0))
+	cfg, zones := zoneFilesConfig(t)
 	zoneText := func(name, addr string) string {
 		return "zones:\n  " + name + ": {ns: [ns1.example.net.], records: {www: {a: " + addr + "}}}\n"
 	}
-	a, b := filepath.Join(dir, "zones", "a.yaml"), filepath.Join(dir, "zones", "b.yaml")
-	linked := filepath.Join(dir, "elsewhere.yaml")
+	a, b := filepath.Join(zones, "a.yaml"), filepath.Join(zones, "b.yaml")
+	linked := filepath.Join(filepath.Dir(cfg), "elsewhere.yaml")
 	writeFile(t, a, zoneText("a.test", "192.0.2.1"), time.Unix(1000, 0))
 	writeFile(t, b, zoneText("b.test", "192.0.2.1"), time.Unix(1000, 0))
 	writeFile(t, linked, zoneText("c.test", "192.0.2.1"), time.Unix(1000, 0))
-	if err := os.Symlink(linked, filepath.Join(dir, "zones", "c.yaml")); err != nil {
+	if err := os.Symlink(linked, filepath.Join(zones, "c.yaml")); err != nil {
 		t.Fatal(err)
 	}
 	snap, diags := Load(cfg, nil)
@@ -464,7 +454,7 @@ func TestReloadTrustsChangedFiles(t *testing.T) {
 		t.Errorf("symlinked file c: %s, want the new 192.0.2.2", got)
 	}
 
-	full, diags := Reload(cfg, next, []string{filepath.Join(dir, "zones", "..data")})
+	full, diags := Reload(cfg, next, []string{filepath.Join(zones, "..data")})
 	if err := diags.Err(); err != nil {
 		t.Fatal(err)
 	}

@@ -20,6 +20,19 @@ func serialOf(t *testing.T, s *Snapshot, origin string) uint32 {
 	return 0
 }
 
+// zoneFilesConfig writes, in a new directory, a configuration whose zones
+// are the files of its zones directory, and returns the paths of both.
+func zoneFilesConfig(t *testing.T) (cfg, zones string) {
+	t.Helper()
+	dir := t.TempDir()
+	cfg, zones = filepath.Join(dir, "config.yaml"), filepath.Join(dir, "zones")
+	if err := os.Mkdir(zones, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	writeFile(t, cfg, "zone_files: [\"zones/*.yaml\"]\n", time.Unix(1000, 0))
+	return cfg, zones
+}
+
 func writeFile(t *testing.T, path, text string, mtime time.Time) {
 	t.Helper()
 	if err := os.WriteFile(path, []byte(text), 0o644); err != nil {
@@ -31,13 +44,7 @@ func writeFile(t *testing.T, path, text string, mtime time.Time) {
 }
 
 func TestAutoSerialMovesOnlyWithContent(t *testing.T) {
-	dir := t.TempDir()
-	cfg := filepath.Join(dir, "config.yaml")
-	zones := filepath.Join(dir, "zones")
-	if err := os.Mkdir(zones, 0o755); err != nil {
-		t.Fatal(err)
-	}
-	writeFile(t, cfg, "zone_files: [\"zones/*.yaml\"]\n", time.Unix(1000, 0))
+	cfg, zones := zoneFilesConfig(t)
 	a := filepath.Join(zones, "a.yaml")
 	b := filepath.Join(zones, "b.yaml")
 	writeFile(t, a, "zones:\n  a.test: {ns: [ns.b.test.]}\n", time.Unix(1_800_000_000, 0))
@@ -53,8 +60,8 @@ func TestAutoSerialMovesOnlyWithContent(t *testing.T) {
 	if got, want := first.Files(), []string{cfg, a, b}; len(got) != 3 || got[1] != want[1] || got[2] != want[2] {
 		t.Errorf("Files() = %v, want %v", got, want)
 	}
-	if got := first.WatchDirs(); len(got) != 2 || got[0] != dir || got[1] != zones {
-		t.Errorf("WatchDirs() = %v, want [%s %s]", got, dir, zones)
+	if got := first.WatchDirs(); len(got) != 2 || got[0] != filepath.Dir(cfg) || got[1] != zones {
+		t.Errorf("WatchDirs() = %v, want [%s %s]", got, filepath.Dir(cfg), zones)
 	}
 
 	// Touched but unchanged: the serial stays.
@@ -95,25 +102,21 @@ func TestMissingConfigIsAnError(t *testing.T) {
 }
 
 func TestConcernsOnlyFilesThatShapeTheSnapshot(t *testing.T) {
-	dir := t.TempDir()
-	cfg := filepath.Join(dir, "config.yaml")
-	if err := os.Mkdir(filepath.Join(dir, "zones"), 0o755); err != nil {
-		t.Fatal(err)
-	}
-	writeFile(t, cfg, "zone_files: [\"zones/*.yaml\"]\n", time.Now())
-	writeFile(t, filepath.Join(dir, "zones", "a.yaml"), "zones:\n  a.test: {ns: [ns.b.test.]}\n", time.Now())
+	cfg, zones := zoneFilesConfig(t)
+	dir := filepath.Dir(cfg)
+	writeFile(t, filepath.Join(zones, "a.yaml"), "zones:\n  a.test: {ns: [ns.b.test.]}\n", time.Now())
 	snap, diags := Load(cfg, nil)
 	if err := diags.Err(); err != nil {
 		t.Fatal(err)
 	}
 	for path, want := range map[string]bool{
 		cfg:                                      true,
-		filepath.Join(dir, "zones", "a.yaml"):    true,
-		filepath.Join(dir, "zones", "new.yaml"):  true, // a file the glob will pick up
+		filepath.Join(zones, "a.yaml"):    true,
+		filepath.Join(zones, "new.yaml"):  true, // a file the glob will pick up
 		filepath.Join(dir, "..data"):             true, // Kubernetes ConfigMap swap
 		filepath.Join(dir, "server.log"):         false,
 		filepath.Join(dir, ".config.yaml.swp"):   false,
-		filepath.Join(dir, "zones", "notes.txt"): false,
+		filepath.Join(zones, "notes.txt"): false,
 	} {
 		if got := snap.Concerns(path); got != want {
 			t.Errorf("Concerns(%s) = %v, want %v", path, got, want)
@@ -126,13 +129,7 @@ func TestConcernsOnlyFilesThatShapeTheSnapshot(t *testing.T) {
 // must not serve a lower serial than before it, or secondaries ignore the
 // zone until the serial passes the one they hold.
 func TestAutoPTRSerialSurvivesRestart(t *testing.T) {
-	dir := t.TempDir()
-	cfg := filepath.Join(dir, "config.yaml")
-	zones := filepath.Join(dir, "zones")
-	if err := os.Mkdir(zones, 0o755); err != nil {
-		t.Fatal(err)
-	}
-	writeFile(t, cfg, "zone_files: [\"zones/*.yaml\"]\n", time.Unix(1000, 0))
+	cfg, zones := zoneFilesConfig(t)
 	fwd := filepath.Join(zones, "fwd.yaml")
 	rev := filepath.Join(zones, "rev.yaml")
 	writeFile(t, rev, "zones:\n  2.0.192.in-addr.arpa: {ns: [ns1.example.com.]}\n", time.Unix(1_800_000_000, 0))
