@@ -15,25 +15,13 @@ import (
 )
 
 func TestTCPProbe(t *testing.T) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr := ln.Addr().String()
-	go func() {
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			c.Close()
-		}
-	}()
+	target := newTCPTarget(t)
+	addr := target.addr
 	probe := tcpProbe(zone.Check{TCP: addr, Timeout: time.Second})
 	if ok, why := probe(context.Background()); !ok || why != "tcp "+addr+": connected" {
 		t.Errorf("listening target: %v %q", ok, why)
 	}
-	ln.Close()
+	target.down()
 	if ok, why := probe(context.Background()); ok || why != "tcp "+addr+": connection refused" {
 		t.Errorf("closed target: %v %q", ok, why)
 	}
@@ -198,21 +186,7 @@ zones:
 // A link removed and added again starts afresh: the reason shown is that
 // of its new check, not the one it had before the removal.
 func TestReaddedLinkFreshReason(t *testing.T) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	go func() {
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			c.Close()
-		}
-	}()
-	good := ln.Addr().String()
+	good := newTCPTarget(t).addr
 	closed, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)

@@ -15,17 +15,25 @@ import (
 // over that, so the second reply to a question is always a slip.
 const slipConfig = "rrl: {responses_per_second: 1, slip: 1, window: 1s}\n" + testConfig
 
-// TestSlipIsTheSameOnBothPaths: a rate-limited reply is slipped from the
-// answer cache (a hit) and from the handler (a miss) alike: TC set, no
-// records, and the AA bit and rcode of the answer it stands for.
-func TestSlipIsTheSameOnBothPaths(t *testing.T) {
-	snap, diags := zone.FromYAML("t.yaml", []byte(slipConfig), nil)
+// frozenRRLServer serves config with the rate limiter's clock stopped, so
+// no credit is earned between queries.
+func frozenRRLServer(t *testing.T, config string) *Server {
+	t.Helper()
+	snap, diags := zone.FromYAML("t.yaml", []byte(config), nil)
 	if err := diags.Err(); err != nil {
 		t.Fatal(err)
 	}
 	s := testServer(t, snap)
 	now := time.Unix(1000, 0)
-	s.rrl.now = func() time.Time { return now } // no credit earned between queries
+	s.rrl.now = func() time.Time { return now }
+	return s
+}
+
+// TestSlipIsTheSameOnBothPaths: a rate-limited reply is slipped from the
+// answer cache (a hit) and from the handler (a miss) alike: TC set, no
+// records, and the AA bit and rcode of the answer it stands for.
+func TestSlipIsTheSameOnBothPaths(t *testing.T) {
+	s := frozenRRLServer(t, slipConfig)
 	for _, c := range []struct {
 		name  string
 		rcode int
@@ -42,7 +50,7 @@ func TestSlipIsTheSameOnBothPaths(t *testing.T) {
 		full := ask() // a miss: answered in full, and cached
 		fast := ask() // a hit, over the rate
 		// A new state has an empty cache: the handler answers, over the rate.
-		s.state.Store(newState(snap, zone.AllLinks))
+		s.state.Store(newState(s.state.Load().snap, zone.AllLinks))
 		general := ask()
 
 		want := new(dns.Msg)
@@ -125,13 +133,7 @@ func TestSlipKeepsHeaderQuestionAndOPT(t *testing.T) {
 // for, so every one gets its full signed reply however many are asked.
 func TestSignedRequestsAreNotRateLimited(t *testing.T) {
 	config := "tsig_keys:\n  xfr-key: {algorithm: hmac-sha256, secret: \"" + testSecret + "\"}\n" + slipConfig
-	snap, diags := zone.FromYAML("t.yaml", []byte(config), nil)
-	if err := diags.Err(); err != nil {
-		t.Fatal(err)
-	}
-	s := testServer(t, snap)
-	now := time.Unix(1000, 0)
-	s.rrl.now = func() time.Time { return now } // no credit earned between queries
+	s := frozenRRLServer(t, config)
 	for i := range 5 {
 		m := query("example.com.", dns.TypeMX)
 		m.SetEdns0(1232, false)

@@ -128,15 +128,7 @@ func TestAXFRWithTSIG(t *testing.T) {
 	wantZone(t, s, rrs)
 
 	// A wrong secret: NOTAUTH, nothing else.
-	c := &dns.Client{Net: "tcp", Timeout: 2 * time.Second, TsigSecret: map[string]string{testKey: badSecret}}
-	m := new(dns.Msg)
-	m.SetAxfr("example.com.")
-	m.SetTsig(testKey, dns.HmacSHA256, 300, time.Now().Unix())
-	// The client cannot verify the unsigned error reply: r comes with an error.
-	r, _, _ := c.Exchange(m, s.Addrs()[0].TCP.String())
-	if r == nil {
-		t.Fatal("no reply")
-	}
+	m, r := signedAXFR(t, s.Addrs()[0].TCP.String(), testKey, badSecret)
 	wantRcode(t, r, dns.RcodeNotAuth)
 	if len(r.Answer) != 0 {
 		t.Errorf("NOTAUTH carries %v", r.Answer)
@@ -147,12 +139,7 @@ func TestAXFRWithTSIG(t *testing.T) {
 
 	// An unknown key is NOTAUTH too, even from an address that would do.
 	s2, _, _ := startServer(t, xfrConfig(`["127.0.0.1", "key:xfr-key"]`))
-	c.TsigSecret = map[string]string{"other.": testSecret}
-	m.SetTsig("other.", dns.HmacSHA256, 300, time.Now().Unix())
-	r, _, _ = c.Exchange(m, s2.Addrs()[0].TCP.String())
-	if r == nil {
-		t.Fatal("no reply")
-	}
+	_, r = signedAXFR(t, s2.Addrs()[0].TCP.String(), "other.", testSecret)
 	wantRcode(t, r, dns.RcodeNotAuth)
 	if ts := r.IsTsig(); ts == nil || ts.Error != dns.RcodeBadKey {
 		t.Errorf("want a TSIG with BADKEY, got %v", ts)
@@ -221,14 +208,7 @@ func TestAXFRStreamsLargeZones(t *testing.T) {
 func TestMayTransfer(t *testing.T) {
 	// A bad signature is NOTAUTH even from an address the allow list lets in.
 	s, _, _ := startServer(t, xfrConfig(`["127.0.0.1"]`))
-	c := &dns.Client{Net: "tcp", Timeout: 2 * time.Second, TsigSecret: map[string]string{testKey: badSecret}}
-	m := new(dns.Msg)
-	m.SetAxfr("example.com.")
-	m.SetTsig(testKey, dns.HmacSHA256, 300, time.Now().Unix())
-	r, _, _ := c.Exchange(m, s.Addrs()[0].TCP.String())
-	if r == nil {
-		t.Fatal("no reply")
-	}
+	_, r := signedAXFR(t, s.Addrs()[0].TCP.String(), testKey, badSecret)
 	if r.Rcode != dns.RcodeNotAuth {
 		t.Errorf("bad TSIG from an allowed address: %s, want NOTAUTH", dns.RcodeToString[r.Rcode])
 	}
@@ -268,4 +248,20 @@ func TestBadTSIGTransferCountedNotAuth(t *testing.T) {
 			t.Errorf("NOTAUTH replies counted as %s", not)
 		}
 	}
+}
+
+// signedAXFR asks addr for example.com's AXFR signed with key and secret,
+// and returns the request and the reply. A reply the client cannot verify
+// (an unsigned error) comes back with an error, ignored here.
+func signedAXFR(t *testing.T, addr, key, secret string) (req, reply *dns.Msg) {
+	t.Helper()
+	c := &dns.Client{Net: "tcp", Timeout: 2 * time.Second, TsigSecret: map[string]string{key: secret}}
+	m := new(dns.Msg)
+	m.SetAxfr("example.com.")
+	m.SetTsig(key, dns.HmacSHA256, 300, time.Now().Unix())
+	r, _, _ := c.Exchange(m, addr)
+	if r == nil {
+		t.Fatal("no reply")
+	}
+	return m, r
 }
