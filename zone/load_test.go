@@ -110,13 +110,13 @@ func TestConcernsOnlyFilesThatShapeTheSnapshot(t *testing.T) {
 		t.Fatal(err)
 	}
 	for path, want := range map[string]bool{
-		cfg:                                      true,
-		filepath.Join(zones, "a.yaml"):    true,
-		filepath.Join(zones, "new.yaml"):  true, // a file the glob will pick up
-		filepath.Join(dir, "..data"):             true, // Kubernetes ConfigMap swap
-		filepath.Join(dir, "server.log"):         false,
-		filepath.Join(dir, ".config.yaml.swp"):   false,
-		filepath.Join(zones, "notes.txt"): false,
+		cfg:                                    true,
+		filepath.Join(zones, "a.yaml"):         true,
+		filepath.Join(zones, "new.yaml"):       true, // a file the glob will pick up
+		filepath.Join(dir, "..data"):           true, // Kubernetes ConfigMap swap
+		filepath.Join(dir, "server.log"):       false,
+		filepath.Join(dir, ".config.yaml.swp"): false,
+		filepath.Join(zones, "notes.txt"):      false,
 	} {
 		if got := snap.Concerns(path); got != want {
 			t.Errorf("Concerns(%s) = %v, want %v", path, got, want)
