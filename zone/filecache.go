@@ -28,23 +28,28 @@ type parsedFile struct {
 	symlink bool
 }
 
-func statKey(file string) (fileKey, int64, error) {
-	fi, err := os.Stat(file)
-	if err != nil {
-		return fileKey{}, 0, err
+// statKey stats file once, following it only when it is a symbolic link.
+func statKey(file string) (key fileKey, mtime int64, symlink bool, err error) {
+	fi, err := os.Lstat(file)
+	if err == nil && fi.Mode()&os.ModeSymlink != 0 {
+		symlink = true
+		fi, err = os.Stat(file)
 	}
-	k := fileKey{size: fi.Size(), mtime: fi.ModTime().UnixNano()}
-	k.ino, k.ctime = inodeCtime(fi)
-	return k, fi.ModTime().Unix(), nil
+	if err != nil {
+		return fileKey{}, 0, symlink, err
+	}
+	key = fileKey{size: fi.Size(), mtime: fi.ModTime().UnixNano()}
+	key.ino, key.ctime = inodeCtime(fi)
+	return key, fi.ModTime().Unix(), symlink, nil
 }
 
 // readZoneFiles reads and parses files on every core, reusing what prev
 // parsed of a file whose key has not changed; the sources and their
 // findings come back in the order of files, whatever order the workers
-// finish in. unchanged, when not nil, names the files a watcher saw no
-// event for: their parse in prev is taken without a stat. sameFiles says
-// files are the ones prev was read from.
-func readZoneFiles(files []string, prev map[string]*parsedFile, unchanged func(string) bool, sameFiles bool, diags *Diagnostics) ([]source, map[string]*parsedFile) {
+// finish in. changed, when not nil, holds every file a watcher saw an
+// event for: of the others, the parse in prev is taken without a stat.
+// sameFiles says files are the ones prev was read from.
+func readZoneFiles(files []string, prev map[string]*parsedFile, changed map[string]bool, sameFiles bool, diags *Diagnostics) ([]source, map[string]*parsedFile) {
 	out := make([]*parsedFile, len(files))
 	// Workers take the next file from a counter: on a reload nearly every
 	// file is only stat'ed, and a channel hand-off per file cost more
@@ -55,7 +60,7 @@ func readZoneFiles(files []string, prev map[string]*parsedFile, unchanged func(s
 		wg.Go(func() {
 			for i := int(next.Add(1) - 1); i < len(files); i = int(next.Add(1) - 1) {
 				p := prev[files[i]]
-				if p != nil && !p.symlink && unchanged != nil && unchanged(files[i]) {
+				if p != nil && !p.symlink && changed != nil && !changed[files[i]] {
 					out[i] = p
 					continue
 				}
@@ -67,7 +72,7 @@ func readZoneFiles(files []string, prev map[string]*parsedFile, unchanged func(s
 	sources := make([]source, len(files))
 	var cache map[string]*parsedFile
 	if sameFiles {
-		cache = maps.Clone(prev) // then patched: see buildZones
+		cache = maps.Clone(prev) // then patched below
 	} else {
 		cache = make(map[string]*parsedFile, len(files))
 	}
@@ -89,7 +94,7 @@ func readZoneFiles(files []string, prev map[string]*parsedFile, unchanged func(s
 // then shows as a new key at the next load, never as stale data kept.
 func readZoneFile(file string, prev *parsedFile) *parsedFile {
 	f := &parsedFile{src: source{file: file}}
-	key, mtime, err := statKey(file)
+	key, mtime, symlink, err := statKey(file)
 	if err == nil && prev != nil && prev.key == key {
 		return prev
 	}
@@ -101,11 +106,7 @@ func readZoneFile(file string, prev *parsedFile) *parsedFile {
 		f.diags.add(at{file: file}, Error, "read zone file: %v", err)
 		return f
 	}
-	f.key = key
-	f.src.mtime = mtime
-	if fi, err := os.Lstat(file); err == nil && fi.Mode()&os.ModeSymlink != 0 {
-		f.symlink = true
-	}
+	f.key, f.src.mtime, f.symlink = key, mtime, symlink
 	f.src.zones = parseZoneFile(file, text, &f.diags)
 	return f
 }

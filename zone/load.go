@@ -52,9 +52,9 @@ func load(path string, text []byte, mtime int64, prev *Snapshot, changed []strin
 			pc = c
 		}
 	}
-	unchanged := unchangedExcept(changed, prevFiles)
+	set := changedSet(changed, prevFiles)
 	var m *fileMatch
-	sameFiles := pc != nil && unchanged != nil && allExist(changed)
+	sameFiles := pc != nil && set != nil && allExist(changed)
 	if sameFiles {
 		// The same patterns, and no file came or went (it would have
 		// been reported): they match what they matched. Listing a
@@ -64,7 +64,7 @@ func load(path string, text []byte, mtime int64, prev *Snapshot, changed []strin
 		m = matchZoneFiles(path, cfg)
 	}
 	diags = append(diags, m.diags...)
-	parsed, parsedFiles := readZoneFiles(m.files[1:], prevFiles, unchanged, sameFiles, &diags)
+	parsed, parsedFiles := readZoneFiles(m.files[1:], prevFiles, set, sameFiles, &diags)
 	sources := make([]source, 0, len(m.files))
 	sources = append(sources, source{file: path, zones: cfg.zones, mtime: mtime})
 	sources = append(sources, parsed...)
@@ -131,10 +131,10 @@ func allExist(paths []string) bool {
 	return true
 }
 
-// unchangedExcept tells which of prev's files a reload may take as they
-// were, given the paths a watcher reported: all but those, or, when one of
-// them is not a zone file prev parsed, none (nil).
-func unchangedExcept(changed []string, prev map[string]*parsedFile) func(string) bool {
+// changedSet is the paths a watcher reported, as a set, when every one is
+// a zone file prev parsed; nil, meaning check every file, when changed is
+// nil or names anything else.
+func changedSet(changed []string, prev map[string]*parsedFile) map[string]bool {
 	if changed == nil {
 		return nil
 	}
@@ -145,7 +145,7 @@ func unchangedExcept(changed []string, prev map[string]*parsedFile) func(string)
 		}
 		set[f] = true
 	}
-	return func(file string) bool { return !set[file] }
+	return set
 }
 
 func readFile(path string) ([]byte, int64, error) {
