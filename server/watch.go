@@ -15,8 +15,10 @@ import (
 // ..data symlink swap, each well within a millisecond) settle into one
 // reload. Each event restarts it, so a longer burst still makes one
 // reload; it is short because it adds to every save-to-served time (the
-// target is 200ms with 10,000 zones), and a reload that catches a save
-// half done fails, keeps what is served, and is followed by another.
+// target is 200ms with 10,000 zones). A file written in place over a
+// longer time (cat >, scp) can be read half written: if that half parses,
+// it is served until the rest of the write's events bring the next
+// reload. Saving by rename, as editors do, never shows half a file.
 const debounce = 10 * time.Millisecond
 
 // Watcher reloads the server when a file in one of the snapshot's
@@ -56,10 +58,14 @@ func (w *Watcher) loop(ctx context.Context) {
 	timer := time.NewTimer(debounce)
 	timer.Stop()
 	// changed holds every path an event named since the last reload that
-	// was served; lost events make it nil, meaning check every file. A
+	// was served; nil means check every file (lost events, start). A
 	// failed reload leaves it as it is: the file that broke it is still
 	// to be read, whatever is saved next.
-	changed := map[string]bool{}
+	// The first reload checks every file: one saved while the server was
+	// loading (seconds, with thousands of zones) or before the
+	// directories were watched made no event here.
+	var changed map[string]bool
+	timer.Reset(debounce)
 	for {
 		select {
 		case <-ctx.Done():

@@ -77,3 +77,22 @@ func TestWatchKeepsBrokenFileAcrossSaves(t *testing.T) {
 		t.Errorf("after the fix: a %s, b %s, want both A 192.0.2.2", got, got2)
 	}
 }
+
+// A save made while the server was loading, before its directories were
+// watched, made no event: the watcher's first reload still serves it.
+func TestWatchCatchesSavesBeforeItStarted(t *testing.T) {
+	s, path, reloads := startServer(t, testConfig)
+	writeFile(t, path, strings.Replace(testConfig, "mx1: {a: 203.0.113.25}", "mx1: {a: 203.0.113.28}", 1))
+	w, err := s.Watch(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer w.Close()
+	waitReload(t, reloads, func(res ReloadResult) bool {
+		if res.Err != nil {
+			t.Fatalf("reload: %v", res.Err)
+		}
+		got := rdata(exchange(t, s, "udp", "mx1.example.com.", dns.TypeA))
+		return len(got) == 1 && got[0] == "A 203.0.113.28"
+	})
+}
