@@ -20,6 +20,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -92,7 +93,7 @@ func serverFigures(o options, config string, port int, target string, out io.Wri
 	start := time.Now()
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	srv := exec.CommandContext(ctx, o.bin, "serve", "-config", config)
+	srv := exec.CommandContext(ctx, o.bin, "serve", "-config", config, "-log-format", "text")
 	srv.Stdout = io.Discard
 	logs, err := srv.StderrPipe()
 	if err != nil {
@@ -104,8 +105,14 @@ func serverFigures(o options, config string, port int, target string, out io.Wri
 	// The watcher starts after the listeners: an edit made before the
 	// server logs "serving" could go unseen.
 	serving := make(chan struct{})
-	go followLog(logs, os.Getenv("MXDNS_SCALE_LOG"), serving)
-	defer func() { cancel(); _ = srv.Wait() }()
+	logDone := make(chan struct{})
+	go func() {
+		followLog(logs, os.Getenv("MXDNS_SCALE_LOG"), serving)
+		close(logDone)
+	}()
+	// Wait only once the log is read to its end, as os/exec asks of a
+	// StderrPipe: the server's exit closes it.
+	defer func() { cancel(); <-logDone; _ = srv.Wait() }()
 	addr := net.JoinHostPort("127.0.0.1", strconv.Itoa(port))
 	host, origin := "h4", originOf(target)
 	if _, err := waitAnswer(addr, host+"."+origin, "", 60*time.Second); err != nil {
@@ -158,7 +165,7 @@ func serverFigures(o options, config string, port int, target string, out io.Wri
 	if err := os.WriteFile(target, text, 0o644); err != nil {
 		return err
 	}
-	sort.Slice(lat, func(a, b int) bool { return lat[a] < lat[b] })
+	slices.Sort(lat)
 	pct := func(p float64) time.Duration { return lat[int(p*float64(len(lat)-1))].Round(time.Millisecond) }
 	slow := len(lat) - sort.Search(len(lat), func(i int) bool { return lat[i] >= 200*time.Millisecond })
 	fmt.Fprintf(out, "reload:       save to served, %d single-file edits: median %v, p90 %v, p99 %v, max %v, %d at or over 200ms (target < 200ms)\n",

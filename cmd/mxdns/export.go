@@ -35,7 +35,7 @@ func runExport(args []string, stdout, stderr io.Writer) error {
 		}
 		if err := snap.Export(w, origin); err != nil {
 			w.Flush()
-			fmt.Fprintf(stderr, "mxdns export: %v (served: %s)\n", err, strings.Join(zoneNames(snap), ", "))
+			fmt.Fprintf(stderr, "mxdns export: %v (%s)\n", err, servedZones(snap))
 			return &exitError{code: 1}
 		}
 	}
@@ -43,6 +43,16 @@ func runExport(args []string, stdout, stderr io.Writer) error {
 }
 
 // zoneNames lists the origins of the zones snap serves, sorted.
+// servedZones names the zones served for an error message: all of a few,
+// and only how many of a hosting provider's thousands.
+func servedZones(snap *zone.Snapshot) string {
+	names := zoneNames(snap)
+	if len(names) > 10 {
+		return fmt.Sprintf("%d zones served", len(names))
+	}
+	return "served: " + strings.Join(names, ", ")
+}
+
 func zoneNames(snap *zone.Snapshot) []string {
 	var out []string
 	for _, z := range snap.Zones() {
