@@ -96,16 +96,19 @@ func (z *zoneData) contentHash(soa *dns.SOA) [32]byte {
 		names = append(names, name)
 	}
 	sort.Strings(names)
-	var num [4]byte
+	var num [8]byte
 	for _, name := range names {
 		h.Write([]byte(name))
 		for _, set := range z.nodes[name].sets {
-			binary.BigEndian.PutUint32(num[:], uint32(set.rtype)<<16|uint32(set.mode)<<8|uint32(set.publish))
+			// set.ttl too: a link-mapped set's records carry it capped
+			// at link_ttl, but a secondary receives it as written.
+			binary.BigEndian.PutUint32(num[:4], uint32(set.rtype)<<16|uint32(set.mode)<<8|uint32(set.publish))
+			binary.BigEndian.PutUint32(num[4:], set.ttl)
 			h.Write(num[:])
 			records(set.rrs...)
 			for _, la := range set.links {
-				binary.BigEndian.PutUint32(num[:], uint32(la.link))
-				h.Write(num[:])
+				binary.BigEndian.PutUint32(num[:4], uint32(la.link))
+				h.Write(num[:4])
 				records(la.rrs...)
 			}
 		}

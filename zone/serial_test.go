@@ -3,6 +3,7 @@ package zone
 import (
 	"fmt"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -60,4 +61,38 @@ func TestReloadLeavesServedRecordsAlone(t *testing.T) {
 	}
 	close(done)
 	wg.Wait()
+}
+
+// A secondary receives a link-mapped set with the TTL as written (Records),
+// while the records themselves carry it capped at link_ttl: a change above
+// the cap is a change of the zone all the same.
+func TestAutoSerialSeesLinkMappedTTL(t *testing.T) {
+	config := func(ttl int) []byte {
+		return fmt.Appendf(nil, `link_ttl: 60
+links:
+  wan1: {listen: ["127.0.0.1:5353"]}
+zones:
+  example.com:
+    ns: [ns1]
+    records:
+      ns1: {a: 192.0.2.53}
+      www: {a: {wan1: 192.0.2.1}, ttl: %d}
+`, ttl)
+	}
+	file := filepath.Join(t.TempDir(), "config.yaml")
+	first, diags := FromYAML(file, config(600), nil)
+	if err := diags.Err(); err != nil {
+		t.Fatal(err)
+	}
+	next, diags := FromYAML(file, config(900), first)
+	if err := diags.Err(); err != nil {
+		t.Fatal(err)
+	}
+	rrs, _ := next.Records("example.com")
+	if !slices.ContainsFunc(rrs, func(rr dns.RR) bool { return rr.Header().Name == "www.example.com." && rr.Header().Ttl == 900 }) {
+		t.Fatalf("www is not transferred with TTL 900: %v", rrs)
+	}
+	if a, b := serialOf(t, first, "example.com."), serialOf(t, next, "example.com."); a == b {
+		t.Errorf("serial stayed %d when the TTL of a link-mapped set went from 600 to 900", a)
+	}
 }
