@@ -30,6 +30,7 @@ import (
 // so replaced snapshots become garbage.
 type buildCache struct {
 	files       map[string]*parsedFile
+	configPath  string
 	configText  string
 	configMtime int64
 	configZones []*parsedZone
