@@ -44,7 +44,6 @@ type buildCache struct {
 // zoneCache is one zone as built, and what building it found.
 type zoneCache struct {
 	pz        *parsedZone
-	z         *zoneData
 	local     Diagnostics // the zone alone: buildZone, transfer
 	ptr       Diagnostics // a reverse zone's generated PTRs
 	cross     Diagnostics // checks that look into other zones
@@ -117,9 +116,8 @@ func (s *Snapshot) buildZones(all []defined, order map[string]int, linkIndex map
 			continue // shared until written: see own
 		}
 		zc := &zoneCache{pz: d.pz, mxTargets: mxTargetsOf(d.pz)}
-		zc.z = newZone(d, linkIndex, cfg, &zc.local)
 		c.zones[origin] = zc
-		s.zones[origin] = zc.z
+		s.zones[origin] = newZone(d, linkIndex, cfg, &zc.local)
 		built[origin] = true
 	}
 	if pc != nil {
@@ -143,15 +141,14 @@ func (s *Snapshot) buildZones(all []defined, order map[string]int, linkIndex map
 		zc := c.own(pc, o)
 		if !built[o] {
 			zc.local = nil
-			zc.z = newZone(d, linkIndex, cfg, &zc.local)
-			s.zones[o] = zc.z
+			s.zones[o] = newZone(d, linkIndex, cfg, &zc.local)
 			built[o] = true
 		}
 		zc.ptr = nil
 		if !d.pz.noAutoPTR {
 			contrib := append([]string(nil), c.contrib[o]...)
 			sort.Slice(contrib, func(i, j int) bool { return order[contrib[i]] < order[contrib[j]] })
-			s.addPTRs(zc, contrib, c, &zc.ptr)
+			zc.ptr = s.addPTRs(s.zones[o], d.pz, contrib, c)
 		}
 	}
 	s.reindexClassless(s.classless) // rebuilt reverse zones are new values

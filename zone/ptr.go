@@ -29,10 +29,10 @@ type addrUse struct {
 
 // addPTRs fills a reverse zone with a PTR for each address of our forward
 // zones (contrib, in definition order) that falls inside it, unless a PTR
-// (or CNAME, RFC 2317 style) is written at that name. zc.z must be freshly
-// built: zones already published are never written.
-func (s *Snapshot) addPTRs(zc *zoneCache, contrib []string, c *buildCache, diags *Diagnostics) {
-	z := zc.z
+// (or CNAME, RFC 2317 style) is written at that name, and returns what it
+// found. z, built from pz, must be fresh: zones already published are
+// never written.
+func (s *Snapshot) addPTRs(z *zoneData, pz *parsedZone, contrib []string, c *buildCache) Diagnostics {
 	type ptrAt struct {
 		addr netip.Addr
 		uses []addrUse
@@ -61,7 +61,8 @@ func (s *Snapshot) addPTRs(zc *zoneCache, contrib []string, c *buildCache, diags
 		owners = append(owners, owner)
 	}
 	sort.Strings(owners)
-	ttl := zc.pz.ttl
+	var diags Diagnostics
+	ttl := pz.ttl
 	for _, owner := range owners {
 		if z.cutAbove(owner, true) != nil {
 			continue
@@ -80,6 +81,7 @@ func (s *Snapshot) addPTRs(zc *zoneCache, contrib []string, c *buildCache, diags
 		n.sets = append(n.sets, &rrset{rtype: dns.TypePTR, ttl: ttl, rrs: []dns.RR{ptr}})
 		sort.Slice(n.sets, func(i, j int) bool { return n.sets[i].rtype < n.sets[j].rtype })
 	}
+	return diags
 }
 
 // preferForPTR orders the names sharing an address: a mail host first
