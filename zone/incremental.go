@@ -101,13 +101,17 @@ func (s *Snapshot) buildZones(all []defined, order map[string]int, linkIndex map
 		// thousand inserts would hash every origin again.
 		c.zones = maps.Clone(pc.zones)
 		s.zones = maps.Clone(prev.zones)
+		// Both depend only on which zones there are, and are never
+		// written once built.
 		s.depths = prev.depths
+		s.classless = prev.classless
 	} else {
 		c.zones = make(map[string]*zoneCache, len(all))
 		s.zones = make(map[string]*zoneData, len(all))
 		for _, d := range all {
 			s.depths.add(dns.CountLabel(d.pz.origin))
 		}
+		s.indexClassless(all)
 	}
 	built := make(map[string]bool)
 	for _, d := range all {
@@ -119,11 +123,6 @@ func (s *Snapshot) buildZones(all []defined, order map[string]int, linkIndex map
 		c.zones[origin] = zc
 		s.zones[origin] = newZone(d, linkIndex, cfg, &zc.local)
 		built[origin] = true
-	}
-	if pc != nil {
-		s.reindexClassless(prev.classless)
-	} else {
-		s.indexClassless()
 	}
 	for _, d := range all {
 		if o := d.pz.origin; built[o] && !isReverse(o) {
@@ -151,7 +150,6 @@ func (s *Snapshot) buildZones(all []defined, order map[string]int, linkIndex map
 			zc.ptr = s.addPTRs(s.zones[o], d.pz, contrib, c)
 		}
 	}
-	s.reindexClassless(s.classless) // rebuilt reverse zones are new values
 
 	for _, d := range all {
 		if o := d.pz.origin; built[o] {
@@ -393,19 +391,4 @@ func (s *Snapshot) addressUses(pz *parsedZone) []fwdUse {
 		}
 	}
 	return out
-}
-
-// reindexClassless is the classless index idx, made for the same zones,
-// pointing at this snapshot's values of them: it costs the classless
-// zones, where indexClassless looks at every zone.
-func (s *Snapshot) reindexClassless(idx map[string][]classlessZone) {
-	s.classless = make(map[string][]classlessZone, len(idx))
-	for parent, list := range idx {
-		cur := make([]classlessZone, len(list))
-		for i, c := range list {
-			c.zone = s.zones[c.zone.origin]
-			cur[i] = c
-		}
-		s.classless[parent] = cur
-	}
 }

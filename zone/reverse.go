@@ -102,8 +102,9 @@ func (s *Snapshot) ptrOwner(a netip.Addr) (string, *zoneData) {
 		last := int(a.As4()[3])
 		for _, c := range s.classless[parentName(rev)] {
 			if last >= c.lo && last <= c.hi {
-				s.tracked(c.zone)
-				return strconv.Itoa(last) + "." + c.zone.origin, c.zone
+				z := s.zones[c.origin]
+				s.tracked(z)
+				return strconv.Itoa(last) + "." + c.origin, z
 			}
 		}
 	}
@@ -115,24 +116,27 @@ func (s *Snapshot) ptrOwner(a netip.Addr) (string, *zoneData) {
 }
 
 // classlessZone is an RFC 2317 zone we serve and the addresses it covers.
+// It names the zone rather than pointing at it, so that the index holds
+// for every build with the same zones, however many of them are rebuilt.
 type classlessZone struct {
-	zone   *zoneData
+	origin string
 	lo, hi int
 }
 
 // indexClassless files every RFC 2317 zone under the /24 reverse name it
 // divides, so that finding one costs a map look-up, not a pass over every
-// zone.
-func (s *Snapshot) indexClassless() {
+// zone. It needs only the origins: zones need not be built yet.
+func (s *Snapshot) indexClassless(all []defined) {
 	s.classless = make(map[string][]classlessZone)
-	for origin, z := range s.zones {
+	for _, d := range all {
+		origin := d.pz.origin
 		if !isReverse(origin) {
 			continue
 		}
 		label, _, _ := strings.Cut(origin, ".")
 		if lo, hi, ok := classlessRange(label); ok {
 			parent := parentName(origin)
-			s.classless[parent] = append(s.classless[parent], classlessZone{z, lo, hi})
+			s.classless[parent] = append(s.classless[parent], classlessZone{origin, lo, hi})
 		}
 	}
 }
