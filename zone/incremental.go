@@ -188,22 +188,20 @@ func (s *Snapshot) buildZones(all []defined, order map[string]int, linkIndex map
 		}
 		s.linkMXHealth(s.zones[d.pz.origin])
 	}
+	s.track = make(map[string]bool)
 	for i, d := range all {
 		if !recheck[i] {
 			continue
 		}
 		zc := c.own(pc, d.pz.origin)
-		s.track = make(map[string]bool)
+		clear(s.track)
 		zc.cross = nil
 		s.checkTargets(d.pz, &zc.cross)
 		s.checkMail(d.pz, &zc.cross)
 		zc.noPTR = s.checkReverse(d.pz, &zc.cross)
-		zc.deps = zc.deps[:0:0]
-		for o := range s.track {
-			zc.deps = append(zc.deps, o)
-		}
-		s.track = nil
+		zc.deps = slices.Collect(maps.Keys(s.track))
 	}
+	s.track = nil
 
 	seen := make(map[string]bool)
 	for _, d := range all {
