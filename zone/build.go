@@ -120,10 +120,7 @@ func (z *zoneData) node(name string) *node {
 }
 
 func (z *zoneData) addOwner(pz *parsedZone, o *parsedOwner, linkIndex map[string]int, linkTTL uint32, diags *Diagnostics) {
-	ttl := pz.ttl
-	if o.ttl != nil {
-		ttl = *o.ttl
-	}
+	ttl := pz.ownerTTL(o)
 	byType := make(map[uint16][]parsedRecord)
 	var order []uint16
 	for _, rec := range o.records {
