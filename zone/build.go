@@ -20,10 +20,7 @@ type source struct {
 // the build of prev kept, made from the same configuration: zones whose
 // inputs are unchanged are taken from it as they are.
 func build(cfg *parsedConfig, sources []source, prev *Snapshot, pc *buildCache, diags *Diagnostics) *Snapshot {
-	s := &Snapshot{
-		zones:      make(map[string]*zoneData),
-		listenLink: make(map[string]int),
-	}
+	s := &Snapshot{listenLink: make(map[string]int)}
 	s.settings = Settings{Listen: cfg.listen, Admin: cfg.admin, LinkTTL: cfg.linkTTL, RRL: cfg.rrl, TCPMaxConns: cfg.tcpMax,
 		TSIGKeys: cfg.tsigKeys, QueryLog: cfg.queryLog}
 	if t := resolveTransfer(cfg.transfer, cfg.tsigKeys, diags); t != nil {
@@ -123,10 +120,7 @@ func (z *zoneData) node(name string) *node {
 }
 
 func (z *zoneData) addOwner(pz *parsedZone, o *parsedOwner, linkIndex map[string]int, linkTTL uint32, diags *Diagnostics) {
-	ttl := pz.ttl
-	if o.ttl != nil {
-		ttl = *o.ttl
-	}
+	ttl := pz.ownerTTL(o)
 	byType := make(map[uint16][]parsedRecord)
 	var order []uint16
 	for _, rec := range o.records {

@@ -76,15 +76,13 @@ func readZoneFiles(files []string, prev map[string]*parsedFile, changed map[stri
 	} else {
 		cache = make(map[string]*parsedFile, len(files))
 	}
+	// A file that could not be read is cached too: that is an error, and
+	// no snapshot, so no later load, keeps this cache.
 	for i, f := range out {
 		sources[i] = f.src
 		*diags = append(*diags, f.diags...)
-		switch {
-		case sameFiles && f == prev[files[i]]:
-		case f.key != (fileKey{}):
+		if !sameFiles || f != prev[files[i]] {
 			cache[files[i]] = f
-		default:
-			delete(cache, files[i])
 		}
 	}
 	return sources, cache

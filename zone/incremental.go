@@ -20,6 +20,10 @@ import (
 //     reverse zone serving them; a reverse zone is rebuilt when a forward
 //     zone holding (or having held) an address in it changed, or when a
 //     name holding one became or stopped being an MX target;
+//   - where a PTR goes follows the CNAMEs and delegations of reverse
+//     zones (ptrOwner): when an edit changes those of one, every forward
+//     zone's addresses are placed again, and the reverse zones they
+//     leave, enter or move within are rebuilt;
 //   - checks that look into other zones record which zones they looked
 //     into, and run again when one of those was rebuilt.
 // When a zone comes or goes, or the configuration changes, everything is
@@ -30,6 +34,7 @@ import (
 // so replaced snapshots become garbage.
 type buildCache struct {
 	files       map[string]*parsedFile
+	configPath  string
 	configText  string
 	configMtime int64
 	configZones []*parsedZone
@@ -43,7 +48,6 @@ type buildCache struct {
 // zoneCache is one zone as built, and what building it found.
 type zoneCache struct {
 	pz        *parsedZone
-	z         *zoneData
 	local     Diagnostics // the zone alone: buildZone, transfer
 	ptr       Diagnostics // a reverse zone's generated PTRs
 	cross     Diagnostics // checks that look into other zones
@@ -51,6 +55,13 @@ type zoneCache struct {
 	deps      []string // zones the cross-zone checks looked into
 	uses      []fwdUse // a forward zone's addresses that a reverse zone we serve covers
 	mxTargets []string
+	redirects []redirect // a reverse zone's: what ptrOwner follows
+}
+
+// redirect is a CNAME (name to target) or a delegation (name, no target)
+// in a reverse zone.
+type redirect struct {
+	name, target string
 }
 
 // fwdUse is an address a forward zone holds, and the reverse zone its PTR
@@ -101,13 +112,17 @@ func (s *Snapshot) buildZones(all []defined, order map[string]int, linkIndex map
 		// thousand inserts would hash every origin again.
 		c.zones = maps.Clone(pc.zones)
 		s.zones = maps.Clone(prev.zones)
+		// Both depend only on which zones there are, and are never
+		// written once built.
 		s.depths = prev.depths
+		s.classless = prev.classless
 	} else {
 		c.zones = make(map[string]*zoneCache, len(all))
 		s.zones = make(map[string]*zoneData, len(all))
 		for _, d := range all {
 			s.depths.add(dns.CountLabel(d.pz.origin))
 		}
+		s.indexClassless(all)
 	}
 	built := make(map[string]bool)
 	for _, d := range all {
@@ -116,24 +131,25 @@ func (s *Snapshot) buildZones(all []defined, order map[string]int, linkIndex map
 			continue // shared until written: see own
 		}
 		zc := &zoneCache{pz: d.pz, mxTargets: mxTargetsOf(d.pz)}
-		zc.z = newZone(d, linkIndex, cfg, &zc.local)
+		if isReverse(origin) {
+			zc.redirects = redirectsOf(d.pz)
+		}
 		c.zones[origin] = zc
-		s.zones[origin] = zc.z
+		s.zones[origin] = newZone(d, linkIndex, cfg, &zc.local)
 		built[origin] = true
-	}
-	if pc != nil {
-		s.reindexClassless(prev.classless)
-	} else {
-		s.indexClassless()
 	}
 	for _, d := range all {
 		if o := d.pz.origin; built[o] && !isReverse(o) {
 			c.zones[o].uses = s.addressUses(d.pz)
 		}
 	}
+	relisted, moved := c.rerouteUses(s, pc, all, built)
 
 	rebuild := c.trackMXTargets(pc, all, built)
-	c.indexContrib(pc, all, built, rebuild)
+	for _, o := range moved {
+		rebuild[o] = true
+	}
+	c.indexContrib(pc, all, relisted, rebuild)
 	for _, d := range all {
 		o := d.pz.origin
 		if !isReverse(o) || !built[o] && !rebuild[o] {
@@ -142,18 +158,16 @@ func (s *Snapshot) buildZones(all []defined, order map[string]int, linkIndex map
 		zc := c.own(pc, o)
 		if !built[o] {
 			zc.local = nil
-			zc.z = newZone(d, linkIndex, cfg, &zc.local)
-			s.zones[o] = zc.z
+			s.zones[o] = newZone(d, linkIndex, cfg, &zc.local)
 			built[o] = true
 		}
 		zc.ptr = nil
 		if !d.pz.noAutoPTR {
 			contrib := append([]string(nil), c.contrib[o]...)
 			sort.Slice(contrib, func(i, j int) bool { return order[contrib[i]] < order[contrib[j]] })
-			s.addPTRs(zc, contrib, c, &zc.ptr)
+			zc.ptr = s.addPTRs(s.zones[o], d.pz, contrib, c)
 		}
 	}
-	s.reindexClassless(s.classless) // rebuilt reverse zones are new values
 
 	for _, d := range all {
 		if o := d.pz.origin; built[o] {
@@ -192,22 +206,20 @@ func (s *Snapshot) buildZones(all []defined, order map[string]int, linkIndex map
 		}
 		s.linkMXHealth(s.zones[d.pz.origin])
 	}
+	s.track = make(map[string]bool)
 	for i, d := range all {
 		if !recheck[i] {
 			continue
 		}
 		zc := c.own(pc, d.pz.origin)
-		s.track = make(map[string]bool)
+		clear(s.track)
 		zc.cross = nil
 		s.checkTargets(d.pz, &zc.cross)
 		s.checkMail(d.pz, &zc.cross)
 		zc.noPTR = s.checkReverse(d.pz, &zc.cross)
-		zc.deps = zc.deps[:0:0]
-		for o := range s.track {
-			zc.deps = append(zc.deps, o)
-		}
-		s.track = nil
+		zc.deps = slices.Collect(maps.Keys(s.track))
 	}
+	s.track = nil
 
 	seen := make(map[string]bool)
 	for _, d := range all {
@@ -322,10 +334,69 @@ func (c *buildCache) markUses(origin, name string, rebuild map[string]bool) {
 	}
 }
 
+// rerouteUses places the addresses of every forward zone not rebuilt
+// again when a rebuilt reverse zone's CNAMEs or delegations changed. It
+// returns the forward zones whose list was worked out again (those built
+// included), and the reverse zones holding the target of such a CNAME,
+// before or after: there a PTR may move from one name to another without
+// leaving the zone.
+func (c *buildCache) rerouteUses(s *Snapshot, pc *buildCache, all []defined, built map[string]bool) (relisted map[string]bool, moved []string) {
+	if pc == nil {
+		return built, nil
+	}
+	for o := range built {
+		if !isReverse(o) || slices.Equal(pc.zones[o].redirects, c.zones[o].redirects) {
+			continue
+		}
+		for _, r := range slices.Concat(pc.zones[o].redirects, c.zones[o].redirects) {
+			if r.target == "" {
+				continue
+			}
+			if z := s.findZone(r.target); z != nil && isReverse(z.origin) {
+				moved = append(moved, z.origin)
+			}
+		}
+		if relisted == nil {
+			relisted = maps.Clone(built)
+		}
+	}
+	if relisted == nil {
+		return built, nil
+	}
+	for _, d := range all {
+		o := d.pz.origin
+		if built[o] || isReverse(o) {
+			continue
+		}
+		if uses := s.addressUses(d.pz); !slices.Equal(uses, pc.zones[o].uses) {
+			c.own(pc, o).uses = uses
+			relisted[o] = true
+		}
+	}
+	return relisted, moved
+}
+
+func redirectsOf(pz *parsedZone) []redirect {
+	var out []redirect
+	for _, o := range pz.owners {
+		for _, rec := range o.records {
+			switch rr := rec.rr.(type) {
+			case *dns.CNAME:
+				out = append(out, redirect{o.name, rr.Target})
+			case *dns.NS:
+				if o.name != pz.origin {
+					out = append(out, redirect{name: o.name})
+				}
+			}
+		}
+	}
+	return out
+}
+
 // indexContrib files each forward zone under the reverse zones its
-// addresses fall in, and marks for rebuilding those a changed forward zone
-// had or has addresses in.
-func (c *buildCache) indexContrib(pc *buildCache, all []defined, built, rebuild map[string]bool) {
+// addresses fall in, and marks for rebuilding those a forward zone whose
+// list was worked out again (relisted) had or has addresses in.
+func (c *buildCache) indexContrib(pc *buildCache, all []defined, relisted, rebuild map[string]bool) {
 	if pc == nil {
 		c.contrib = make(map[string][]string)
 		for _, d := range all {
@@ -348,7 +419,7 @@ func (c *buildCache) indexContrib(pc *buildCache, all []defined, built, rebuild 
 		}
 		c.contrib[ptrZone] = list
 	}
-	for o := range built {
+	for o := range relisted {
 		if isReverse(o) {
 			continue
 		}
@@ -395,19 +466,4 @@ func (s *Snapshot) addressUses(pz *parsedZone) []fwdUse {
 		}
 	}
 	return out
-}
-
-// reindexClassless is the classless index idx, made for the same zones,
-// pointing at this snapshot's values of them: it costs the classless
-// zones, where indexClassless looks at every zone.
-func (s *Snapshot) reindexClassless(idx map[string][]classlessZone) {
-	s.classless = make(map[string][]classlessZone, len(idx))
-	for parent, list := range idx {
-		cur := make([]classlessZone, len(list))
-		for i, c := range list {
-			c.zone = s.zones[c.zone.origin]
-			cur[i] = c
-		}
-		s.classless[parent] = cur
-	}
 }

@@ -17,7 +17,8 @@ import (
 // world is a set of zone files with relations across zones: MX targets
 // and SPF includes in other zones, addresses shared between zones (so
 // generated PTRs must choose), link-mapped MX hosts, CNAMEs, wildcards,
-// reverse zones (one RFC 2317) filled by auto PTR.
+// reverse zones (one RFC 2317, and the /24 it divides, with CNAMEs into
+// it) filled by auto PTR, with CNAMEs and delegations that move PTRs.
 type world struct {
 	dir    string
 	rng    *rand.Rand
@@ -39,7 +40,7 @@ type fwdZone struct {
 type revZone struct {
 	name    string
 	noAuto  bool
-	written map[string]string // PTRs written by hand
+	written map[string]string // records written by hand, by name: "ptr: host."
 }
 
 func (w *world) addr() string {
@@ -69,8 +70,11 @@ func newWorld(t *testing.T, zones int) *world {
 		}
 		w.fwd = append(w.fwd, z)
 	}
-	for _, name := range []string{"0.0.10.in-addr.arpa", "1.0.10.in-addr.arpa", "2.0.10.in-addr.arpa", "0-15.3.0.10.in-addr.arpa", "2001:db8::/48"} {
+	for _, name := range []string{"0.0.10.in-addr.arpa", "1.0.10.in-addr.arpa", "2.0.10.in-addr.arpa", "0-15.3.0.10.in-addr.arpa", "2001:db8::/48", "3.0.10.in-addr.arpa"} {
 		w.rev = append(w.rev, &revZone{name: name, written: map[string]string{}})
+	}
+	for x := 1; x <= 8; x++ {
+		w.rev[5].written[fmt.Sprint(x)] = fmt.Sprintf("cname: %d.0-15.3.0.10.in-addr.arpa.", x)
 	}
 	w.writeConfig(t)
 	for i := range w.fwd {
@@ -160,7 +164,7 @@ func (w *world) writeRev(t *testing.T, i int) {
 		}
 		sort.Strings(names)
 		for _, n := range names {
-			fmt.Fprintf(&b, "      %q: {ptr: %s}\n", n, r.written[n])
+			fmt.Fprintf(&b, "      %q: {%s}\n", n, r.written[n])
 		}
 	}
 	w.write(t, fmt.Sprintf("zones/r%d.yaml", i), b.String())
@@ -225,22 +229,25 @@ func (w *world) edit(t *testing.T) string {
 		w.write(t, w.broken, "zones:\n  d000.test: [broken\n")
 		return "break " + w.broken
 	case op < 90:
-		r := w.rev[w.rng.IntN(3)]
-		k := w.rng.IntN(4)
-		switch {
+		j := w.rng.IntN(len(w.rev))
+		r := w.rev[j]
+		x := w.rng.IntN(24) + 1
+		switch k := w.rng.IntN(6); {
 		case k == 0:
 			r.noAuto = !r.noAuto
 		case k == 1 && len(r.written) > 0:
 			clear(r.written)
+		case k == 2 && j != 3:
+			// Into the classless zone, RFC 2317 style or not: a name
+			// may lead past its block, or where another leads.
+			r.written[fmt.Sprint(x)] = fmt.Sprintf("cname: %d.0-15.3.0.10.in-addr.arpa.", w.rng.IntN(24)+1)
+		case k == 3:
+			r.written[fmt.Sprint(x)] = "ns: [ns1.d000.test.]"
 		default:
-			r.written[fmt.Sprintf("%d", w.rng.IntN(24)+1)] = fmt.Sprintf("mx1.d%03d.test.", w.rng.IntN(len(w.fwd)))
+			r.written[fmt.Sprint(x)] = fmt.Sprintf("ptr: mx1.d%03d.test.", w.rng.IntN(len(w.fwd)))
 		}
-		for j := range w.rev {
-			if w.rev[j] == r {
-				w.writeRev(t, j)
-				return fmt.Sprintf("edit zones/r%d.yaml", j)
-			}
-		}
+		w.writeRev(t, j)
+		return fmt.Sprintf("edit zones/r%d.yaml", j)
 	case op < 95:
 		z.star = w.addr()
 	default:
@@ -471,5 +478,50 @@ func TestReloadTrustsChangedFiles(t *testing.T) {
 	}
 	if _, ok := gone.Serial("b.test."); ok || slices.Contains(gone.Files(), b) {
 		t.Errorf("removed file b still served: files %q", gone.Files())
+	}
+}
+
+// Where a PTR goes follows the CNAMEs and delegations of the reverse zones
+// (ptrOwner): an edit of those alone must move the PTRs of forward zones
+// that did not change, into another zone or within one, and redo the
+// findings about missing PTRs (the /24 makes none), as a full build would.
+func TestIncrementalFollowsReverseCNAMEs(t *testing.T) {
+	cfg, zones := zoneFilesConfig(t)
+	rev := filepath.Join(zones, "rev.yaml")
+	writeFile(t, filepath.Join(zones, "fwd.yaml"), `zones:
+  example.com: {ns: [ns1], records: {"@": {mx: "10;mx1"}, mx1: {a: 10.0.3.5}, www: {a: 10.0.3.6}, ns1: {a: 192.0.2.1}}}
+`, time.Unix(1000, 0))
+	// Its one address takes it into no reverse zone but through the /24.
+	writeFile(t, filepath.Join(zones, "org.yaml"), `zones:
+  example.org: {ns: [ns1.example.com.], records: {"@": {mx: "10;mx"}, mx: {a: 10.0.3.20}}}
+`, time.Unix(1000, 0))
+	writeFile(t, filepath.Join(zones, "cls.yaml"), "zones:\n  0-15.3.0.10.in-addr.arpa: {ns: [ns1.example.com.]}\n", time.Unix(1000, 0))
+	const slash24 = "zones:\n  3.0.10.in-addr.arpa: {ns: [ns1.example.com.], auto_ptr: false, records: {%s}}\n"
+	writeFile(t, rev, fmt.Sprintf(slash24, ""), time.Unix(1000, 0))
+	prev, diags := Load(cfg, nil)
+	if err := diags.Err(); err != nil {
+		t.Fatal(err)
+	}
+	for i, records := range []string{
+		`"5": {cname: 5.0-15.3.0.10.in-addr.arpa.}`,
+		`"5": {cname: 105.0-15.3.0.10.in-addr.arpa.}`, // moves within the zone
+		`"5": {ns: [ns.example.net.]}, "20": {ns: [ns.example.net.]}`,
+		`"5": {ns: [ns.example.net.]}`, // example.org's checks looked into the /24
+		`"5": {cname: 5.elsewhere.example.net.}, "6": {cname: 6.0-15.3.0.10.in-addr.arpa.}`,
+		``,
+	} {
+		writeFile(t, rev, fmt.Sprintf(slash24, records), time.Unix(int64(2000+i), 0))
+		inc, incDiags := Reload(cfg, prev, []string{rev})
+		full, fullDiags := Load(cfg, withoutCache(prev))
+		if err := fullDiags.Err(); err != nil {
+			t.Fatalf("%s: %v", records, err)
+		}
+		if d := diffDiags(incDiags, fullDiags); d != "" {
+			t.Errorf("%s: findings differ:\n%s", records, d)
+		}
+		if d := diffSnapshots(inc, full); d != "" {
+			t.Errorf("%s: answers differ:\n%s", records, d)
+		}
+		prev = inc
 	}
 }

@@ -45,9 +45,10 @@ func load(path string, text []byte, mtime int64, prev *Snapshot, changed []strin
 	var pc *buildCache
 	if prev != nil && prev.cache != nil {
 		prevFiles = prev.cache.files
-		if c := prev.cache; c.configText == string(text) && c.configMtime == mtime {
+		if c := prev.cache; c.configPath == path && c.configText == string(text) && c.configMtime == mtime {
 			// The same configuration: its zones are the ones built
-			// before, so that they too can be reused.
+			// before, so that they too can be reused. The same text
+			// elsewhere is not: positions and zone_files name the path.
 			cfg.zones = c.configZones
 			pc = c
 		}
@@ -75,6 +76,7 @@ func load(path string, text []byte, mtime int64, prev *Snapshot, changed []strin
 	}
 	s.match = m
 	s.cache.files = parsedFiles
+	s.cache.configPath = path
 	s.cache.configText = string(text)
 	s.cache.configMtime = mtime
 	s.cache.configZones = cfg.zones

@@ -157,3 +157,31 @@ func TestAutoPTRSerialSurvivesRestart(t *testing.T) {
 		t.Errorf("serial after a restart = %d, below the %d served before it", got, after)
 	}
 }
+
+// The same configuration text at another path is another configuration:
+// its zones are defined, and their findings placed, at the new path.
+func TestSameConfigTextElsewhere(t *testing.T) {
+	const text = "zones:\n  example.com: {ns: [ns1.example.net.], records: {www: {txt: hi, mx_publish: all}}}\n"
+	first, second := filepath.Join(t.TempDir(), "config.yaml"), filepath.Join(t.TempDir(), "config.yaml")
+	writeFile(t, first, text, time.Unix(1000, 0))
+	writeFile(t, second, text, time.Unix(1000, 0))
+	snap, diags := Load(first, nil)
+	if err := diags.Err(); err != nil {
+		t.Fatal(err)
+	}
+	snap, diags = Load(second, snap)
+	if err := diags.Err(); err != nil {
+		t.Fatal(err)
+	}
+	if z := snap.Zones(); len(z) != 1 || z[0].File != second {
+		t.Errorf("zones %+v, want example.com defined in %s", z, second)
+	}
+	if len(diags) == 0 {
+		t.Fatal("no warning about mx_publish without mx")
+	}
+	for _, d := range diags {
+		if d.File != second {
+			t.Errorf("finding placed in %s, want %s: %s", d.File, second, d)
+		}
+	}
+}

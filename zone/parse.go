@@ -359,14 +359,19 @@ func (r *reader) zone(origin string, k, n *yaml.Node) *parsedZone {
 // so building must never write to it.
 func setTTLs(z *parsedZone) {
 	for _, o := range z.owners {
-		ttl := z.ttl
-		if o.ttl != nil {
-			ttl = *o.ttl
-		}
+		ttl := z.ownerTTL(o)
 		for _, rec := range o.records {
 			rec.rr.Header().Ttl = ttl
 		}
 	}
+}
+
+// ownerTTL is the TTL of o's records: its own when written, else the zone's.
+func (z *parsedZone) ownerTTL(o *parsedOwner) uint32 {
+	if o.ttl != nil {
+		return *o.ttl
+	}
+	return z.ttl
 }
 
 func (r *reader) soa(n *yaml.Node, origin, what string, soa *parsedSOA) {

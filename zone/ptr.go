@@ -2,6 +2,7 @@ package zone
 
 import (
 	"fmt"
+	"maps"
 	"net/netip"
 	"slices"
 	"sort"
@@ -29,13 +30,13 @@ type addrUse struct {
 
 // addPTRs fills a reverse zone with a PTR for each address of our forward
 // zones (contrib, in definition order) that falls inside it, unless a PTR
-// (or CNAME, RFC 2317 style) is written at that name. zc.z must be freshly
-// built: zones already published are never written.
-func (s *Snapshot) addPTRs(zc *zoneCache, contrib []string, c *buildCache, diags *Diagnostics) {
-	z := zc.z
+// (or CNAME, RFC 2317 style) is written at that name, and returns what it
+// found. z, built from pz, must be fresh: zones already published are
+// never written.
+func (s *Snapshot) addPTRs(z *zoneData, pz *parsedZone, contrib []string, c *buildCache) Diagnostics {
 	type ptrAt struct {
-		addr netip.Addr
-		uses []addrUse
+		addrs []netip.Addr
+		uses  []addrUse
 	}
 	byAddr := make(map[netip.Addr]*ptrAt)
 	for _, f := range contrib {
@@ -45,7 +46,7 @@ func (s *Snapshot) addPTRs(zc *zoneCache, contrib []string, c *buildCache, diags
 			}
 			p := byAddr[u.addr]
 			if p == nil {
-				p = &ptrAt{addr: u.addr}
+				p = &ptrAt{addrs: []netip.Addr{u.addr}}
 				byAddr[u.addr] = p
 			}
 			if !slices.ContainsFunc(p.uses, func(x addrUse) bool { return x.name == u.name }) {
@@ -53,33 +54,46 @@ func (s *Snapshot) addPTRs(zc *zoneCache, contrib []string, c *buildCache, diags
 			}
 		}
 	}
+	// In address order, so that whichever name is chosen where CNAMEs
+	// lead two addresses to one name, the choice is the same every build.
 	byOwner := make(map[string]*ptrAt, len(byAddr))
 	owners := make([]string, 0, len(byAddr))
-	for a, p := range byAddr {
+	for _, a := range slices.SortedFunc(maps.Keys(byAddr), netip.Addr.Compare) {
+		p := byAddr[a]
 		owner, _ := s.ptrOwner(a)
-		byOwner[owner] = p
-		owners = append(owners, owner)
-	}
-	sort.Strings(owners)
-	ttl := zc.pz.ttl
-	for _, owner := range owners {
-		if z.cutAbove(owner, true) != nil {
+		q := byOwner[owner]
+		if q == nil {
+			byOwner[owner] = p
+			owners = append(owners, owner)
 			continue
 		}
+		// One PTR answers for both: its name is chosen among all theirs.
+		q.addrs = append(q.addrs, a)
+		for _, u := range p.uses {
+			if !slices.ContainsFunc(q.uses, func(x addrUse) bool { return x.name == u.name }) {
+				q.uses = append(q.uses, u)
+			}
+		}
+	}
+	sort.Strings(owners)
+	var diags Diagnostics
+	ttl := pz.ttl
+	for _, owner := range owners {
 		if n := z.nodes[owner]; n != nil && (n.set(dns.TypePTR) != nil || n.set(dns.TypeCNAME) != nil) {
 			continue
 		}
 		u := byOwner[owner].uses
 		sort.SliceStable(u, func(i, j int) bool { return preferForPTR(u[i], u[j]) })
 		if len(u) > 1 {
-			diags.add(u[1].pos, Warning, "address %s is held by %s; the generated PTR names %s (%s); write ptr at %s in zone %s to choose",
-				byOwner[owner].addr, describeUses(u), u[0].name, whyChosen(u), owner, strings.TrimSuffix(z.origin, "."))
+			diags.add(u[1].pos, Warning, "%s held by %s; the generated PTR names %s (%s); write ptr at %s in zone %s to choose",
+				describeAddrs(byOwner[owner].addrs), describeUses(u), u[0].name, whyChosen(u), owner, strings.TrimSuffix(z.origin, "."))
 		}
 		n := z.node(owner)
 		ptr := &dns.PTR{Hdr: dns.RR_Header{Name: owner, Rrtype: dns.TypePTR, Class: dns.ClassINET, Ttl: ttl}, Ptr: u[0].name}
 		n.sets = append(n.sets, &rrset{rtype: dns.TypePTR, ttl: ttl, rrs: []dns.RR{ptr}})
 		sort.Slice(n.sets, func(i, j int) bool { return n.sets[i].rtype < n.sets[j].rtype })
 	}
+	return diags
 }
 
 // preferForPTR orders the names sharing an address: a mail host first
@@ -103,6 +117,17 @@ func whyChosen(u []addrUse) string {
 		return "the shortest name"
 	}
 	return "first alphabetically"
+}
+
+func describeAddrs(addrs []netip.Addr) string {
+	if len(addrs) == 1 {
+		return "address " + addrs[0].String() + " is"
+	}
+	parts := make([]string, len(addrs))
+	for i, a := range addrs {
+		parts[i] = a.String()
+	}
+	return "addresses " + strings.Join(parts, ", ") + " (their reverse names lead to one) are"
 }
 
 func describeUses(u []addrUse) string {

@@ -90,49 +90,81 @@ func addrFromReverse(name string) (netip.Addr, bool) {
 	return netip.Addr{}, false
 }
 
-// ptrOwner finds where a PTR for a lives in the zones we serve: when we
-// serve an RFC 2317 classless zone such as 0-63.2.0.192.in-addr.arpa (or
-// 0/26.2.0.192...) covering it, the name the /24's CNAME points at inside
-// that zone; otherwise its plain reverse name. The classless zone is looked
-// for first: the /24 it divides is often served too, holding the CNAMEs,
-// and a PTR there would sit where the CNAME already is.
+// ptrOwner finds where a resolver asking for a's PTR lands in the zones we
+// serve, which is where a generated PTR must go: a's plain reverse name,
+// or, when the zone answering for that name holds a CNAME there (RFC 2317:
+// the /24 leading into the zone of a smaller block), the CNAME's target.
+// When no zone of ours answers for the plain name, the /24 and its CNAMEs
+// are served elsewhere: an RFC 2317 zone we serve covering a gets the PTR
+// at the name those CNAMEs conventionally lead to. It returns no zone when
+// the way leads out of our zones, or below a delegation.
 func (s *Snapshot) ptrOwner(a netip.Addr) (string, *zoneData) {
 	rev := reverseName(a)
+	if z := s.reverseZoneFor(rev); z != nil {
+		n := z.nodes[rev]
+		if n == nil || n.set(dns.TypeCNAME) == nil {
+			return rev, z
+		}
+		// One step, as RFC 2317 takes: a PTR behind a longer chain is
+		// not ours to place.
+		target := n.set(dns.TypeCNAME).rrs[0].(*dns.CNAME).Target
+		if t := s.reverseZoneFor(target); t != nil {
+			return target, t
+		}
+		return "", nil
+	}
 	if a.Is4() {
 		last := int(a.As4()[3])
 		for _, c := range s.classless[parentName(rev)] {
 			if last >= c.lo && last <= c.hi {
-				s.tracked(c.zone)
-				return strconv.Itoa(last) + "." + c.zone.origin, c.zone
+				owner := strconv.Itoa(last) + "." + c.origin
+				if z := s.reverseZoneFor(owner); z != nil {
+					return owner, z
+				}
+				return "", nil
 			}
 		}
-	}
-	if z := s.findZone(rev); z != nil && isReverse(z.origin) {
-		s.tracked(z)
-		return rev, z
 	}
 	return "", nil
 }
 
+// reverseZoneFor is the reverse zone that answers for name with its own
+// data: nil when none holds it, or it lies below a delegation (the child
+// answers there).
+func (s *Snapshot) reverseZoneFor(name string) *zoneData {
+	z := s.findZone(name)
+	if z == nil || !isReverse(z.origin) {
+		return nil
+	}
+	s.tracked(z) // even below a delegation: its going makes the name ours
+	if z.cutAbove(name, true) != nil {
+		return nil
+	}
+	return z
+}
+
 // classlessZone is an RFC 2317 zone we serve and the addresses it covers.
+// It names the zone rather than pointing at it, so that the index holds
+// for every build with the same zones, however many of them are rebuilt.
 type classlessZone struct {
-	zone   *zoneData
+	origin string
 	lo, hi int
 }
 
 // indexClassless files every RFC 2317 zone under the /24 reverse name it
 // divides, so that finding one costs a map look-up, not a pass over every
-// zone.
-func (s *Snapshot) indexClassless() {
+// zone. It needs only the origins: zones need not be built yet.
+func (s *Snapshot) indexClassless(all []defined) {
 	s.classless = make(map[string][]classlessZone)
-	for origin, z := range s.zones {
+	for _, d := range all {
+		origin := d.pz.origin
 		if !isReverse(origin) {
 			continue
 		}
 		label, _, _ := strings.Cut(origin, ".")
 		if lo, hi, ok := classlessRange(label); ok {
 			parent := parentName(origin)
-			s.classless[parent] = append(s.classless[parent], classlessZone{z, lo, hi})
+			s.classless[parent] = append(s.classless[parent], classlessZone{origin, lo, hi})
 		}
 	}
 }

@@ -70,3 +70,128 @@ func TestClasslessRange(t *testing.T) {
 		}
 	}
 }
+
+// Where the /24 is served and holds no CNAME at an address's name, a
+// resolver asking for the PTR stays in the /24, whatever RFC 2317 zone
+// covers the address: the PTR goes there, and one written there by hand
+// counts, with the classless zone's auto_ptr off.
+func TestPTRStaysInSlash24WithoutCNAME(t *testing.T) {
+	const config = `
+zones:
+  example.com:
+    ns: [ns1]
+    records:
+      "@": {mx: ["10;mx1", "20;mx2"]}
+      mx1: {a: 192.0.2.25}
+      mx2: {a: 192.0.2.26}
+      ns1: {a: 192.0.2.1}
+  192.0.2.0/24:
+    ns: [ns1.example.com.]
+    records:
+      "1": {cname: 1.0-63.2.0.192.in-addr.arpa.}
+      "26": {ptr: mx2.example.com.}
+  0-63.2.0.192.in-addr.arpa:
+    ns: [ns1.example.com.]
+    auto_ptr: AUTO
+`
+	snap, diags := FromYAML("test.yaml", []byte(strings.Replace(config, "AUTO", "true", 1)), nil)
+	if err := diags.Err(); err != nil {
+		t.Fatal(err)
+	}
+	runLookups(t, snap, []lookupCase{
+		{name: "generated in the /24", qname: "25.2.0.192.in-addr.arpa.", qtype: dns.TypePTR,
+			answer: []string{"25.2.0.192.in-addr.arpa. 3600 IN PTR mx1.example.com."}},
+		{name: "where the CNAME leads", qname: "1.0-63.2.0.192.in-addr.arpa.", qtype: dns.TypePTR,
+			answer: []string{"1.0-63.2.0.192.in-addr.arpa. 3600 IN PTR ns1.example.com."}},
+	})
+
+	rrs, _ := snap.Records("0-63.2.0.192.in-addr.arpa")
+	for _, rr := range rrs {
+		if rr.Header().Name == "25.0-63.2.0.192.in-addr.arpa." {
+			t.Errorf("PTR where no CNAME leads: %s", rr)
+		}
+	}
+
+	_, diags = FromYAML("test.yaml", []byte(strings.Replace(config, "AUTO", "false", 1)), nil)
+	if err := diags.Err(); err != nil {
+		t.Fatal(err)
+	}
+	for _, d := range diags {
+		if strings.Contains(d.Msg, "mx2") && strings.Contains(d.Msg, "no PTR") {
+			t.Errorf("PTR written in the /24 not seen: %s", d)
+		}
+	}
+}
+
+// A CNAME leads the PTR wherever it points among our reverse zones; a
+// name delegated away, or a CNAME leading out of our zones, is another
+// server's to answer: no PTR is made, and none is asked for.
+func TestPTRFollowsReverseData(t *testing.T) {
+	snap, diags := FromYAML("test.yaml", []byte(`
+zones:
+  example.com:
+    ns: [ns1]
+    records:
+      "@": {mx: ["10;mx1", "20;mx2", "30;mx3"]}
+      mx1: {a: 192.0.2.25}
+      mx2: {a: 192.0.2.26}
+      mx3: {a: 192.0.2.27}
+      ns1: {a: 198.51.100.1}
+  192.0.2.0/24:
+    ns: [ns1.example.com.]
+    records:
+      "25": {cname: 25.hosts.2.0.192.in-addr.arpa.}
+      "26": {ns: [ns.example.net.]}
+      "27": {cname: 27.rev.example.net.}
+`), nil)
+	if err := diags.Err(); err != nil {
+		t.Fatal(err)
+	}
+	for _, d := range diags {
+		if strings.Contains(d.Msg, "no PTR") {
+			t.Errorf("unexpected finding: %s", d)
+		}
+	}
+	runLookups(t, snap, []lookupCase{
+		{name: "at the CNAME's target", qname: "25.hosts.2.0.192.in-addr.arpa.", qtype: dns.TypePTR,
+			answer: []string{"25.hosts.2.0.192.in-addr.arpa. 3600 IN PTR mx1.example.com."}},
+	})
+	rrs, _ := snap.Records("2.0.192.in-addr.arpa")
+	for _, rr := range rrs {
+		if rr.Header().Rrtype == dns.TypePTR && rr.Header().Name != "25.hosts.2.0.192.in-addr.arpa." {
+			t.Errorf("PTR where no resolver reaches it: %s", rr)
+		}
+	}
+}
+
+// When CNAMEs lead two addresses to one name, one PTR answers for both: its
+// name is chosen among all the names holding either, the same every build.
+func TestPTRForAddressesSharingAName(t *testing.T) {
+	const config = `
+zones:
+  example.com:
+    ns: [ns1]
+    records:
+      long-name: {a: 192.0.2.25}
+      b: {a: 192.0.2.26}
+      ns1: {a: 198.51.100.1}
+  192.0.2.0/24:
+    ns: [ns1.example.com.]
+    records:
+      "25": {cname: shared.2.0.192.in-addr.arpa.}
+      "26": {cname: shared.2.0.192.in-addr.arpa.}
+`
+	for range 20 {
+		snap, diags := FromYAML("test.yaml", []byte(config), nil)
+		if err := diags.Err(); err != nil {
+			t.Fatal(err)
+		}
+		runLookups(t, snap, []lookupCase{
+			{name: "the shorter name", qname: "shared.2.0.192.in-addr.arpa.", qtype: dns.TypePTR,
+				answer: []string{"shared.2.0.192.in-addr.arpa. 3600 IN PTR b.example.com."}},
+		})
+		if len(diags) != 1 || !strings.Contains(diags[0].Msg, "addresses 192.0.2.25, 192.0.2.26") {
+			t.Fatalf("want one finding naming both addresses, got %v", diags)
+		}
+	}
+}

@@ -64,42 +64,52 @@ func serialAfter(a, b uint32) bool {
 
 // contentHash digests everything a client could see of the zone except the
 // serial itself, so that "serial: auto" notices real changes only. Records
-// are hashed in wire form: cheaper than text, and just as exact.
+// are hashed in wire form: cheaper than text, and just as exact. They are
+// packed as a message, not with dns.PackRR, which writes the record's
+// Rdlength: records come from parsed files shared with the snapshot being
+// served, and queries and transfers read them meanwhile.
 func (z *zoneData) contentHash(soa *dns.SOA) [32]byte {
 	h := sha256.New()
-	buf := make([]byte, 0, 1024)
-	record := func(rr dns.RR) {
-		b := buf[:cap(buf)]
-		n, err := dns.PackRR(rr, b, 0, nil, false)
-		for err == dns.ErrBuf {
-			b = make([]byte, 2*len(b))
-			n, err = dns.PackRR(rr, b, 0, nil, false)
+	buf := make([]byte, 1024)
+	var msg dns.Msg
+	records := func(rrs ...dns.RR) {
+		if len(rrs) == 0 {
+			return
 		}
-		h.Write(b[:n])
+		msg.Answer = rrs
+		wire, err := msg.PackBuffer(buf)
+		if err != nil {
+			// Not seen with records that parsed; the text is as exact.
+			for _, rr := range rrs {
+				h.Write([]byte(rr.String()))
+			}
+			return
+		}
+		h.Write(wire)
+		buf = wire[:cap(wire)]
 	}
 	noSerial := *soa
 	noSerial.Serial = 0
-	record(&noSerial)
+	records(&noSerial)
 	names := make([]string, 0, len(z.nodes))
 	for name := range z.nodes {
 		names = append(names, name)
 	}
 	sort.Strings(names)
-	var num [4]byte
+	var num [8]byte
 	for _, name := range names {
 		h.Write([]byte(name))
 		for _, set := range z.nodes[name].sets {
-			binary.BigEndian.PutUint32(num[:], uint32(set.rtype)<<16|uint32(set.mode)<<8|uint32(set.publish))
+			// set.ttl too: a link-mapped set's records carry it capped
+			// at link_ttl, but a secondary receives it as written.
+			binary.BigEndian.PutUint32(num[:4], uint32(set.rtype)<<16|uint32(set.mode)<<8|uint32(set.publish))
+			binary.BigEndian.PutUint32(num[4:], set.ttl)
 			h.Write(num[:])
-			for _, rr := range set.rrs {
-				record(rr)
-			}
+			records(set.rrs...)
 			for _, la := range set.links {
-				binary.BigEndian.PutUint32(num[:], uint32(la.link))
-				h.Write(num[:])
-				for _, rr := range la.rrs {
-					record(rr)
-				}
+				binary.BigEndian.PutUint32(num[:4], uint32(la.link))
+				h.Write(num[:4])
+				records(la.rrs...)
 			}
 		}
 	}
