@@ -366,16 +366,17 @@ func validSelector(s string) bool {
 
 func parseMTASTSHelper(r *reader, o *parsedOwner, _ string, k, v *yaml.Node) {
 	var id string
-	if n := deref(v); n.Kind == yaml.ScalarNode {
-		id = n.Value // mta_sts: "20261123" is short for {id: "20261123"}
+	var ok bool
+	if deref(v).Kind == yaml.ScalarNode {
+		id, ok = r.mtaSTSID(v, "mta_sts") // mta_sts: "20261123" is short for {id: "20261123"}
 	} else {
-		ok := deref(v).Kind == yaml.MappingNode // fields reports anything else
+		ok = deref(v).Kind == yaml.MappingNode // fields reports anything else
 		r.fields(v, "mta_sts", map[string]func(*yaml.Node){
-			"id": func(v *yaml.Node) { id, ok = r.scalar(v, "mta_sts id") },
+			"id": func(v *yaml.Node) { id, ok = r.mtaSTSID(v, "mta_sts id") },
 		})
-		if !ok {
-			return // reported where it was written
-		}
+	}
+	if !ok {
+		return // reported where it was written
 	}
 	if id == "" || len(id) > 32 || strings.IndexFunc(id, func(c rune) bool {
 		return !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9')
@@ -384,6 +385,18 @@ func parseMTASTSHelper(r *reader, o *parsedOwner, _ string, k, v *yaml.Node) {
 		return
 	}
 	o.generate("_mta-sts", "v=STSv1; id="+id, r.pos(k), "mta_sts")
+}
+
+// mtaSTSID reads a policy id. The id is text, but YAML reads a bare true
+// or false as a yes/no, whose spelling would be published as the id
+// without anyone having meant it: refuse it, as scalar refuses null.
+func (r *reader) mtaSTSID(n *yaml.Node, what string) (string, bool) {
+	s, ok := r.scalar(n, what)
+	if ok && deref(n).Tag == "!!bool" {
+		r.errorf(n, "%s: want the policy id, e.g. \"20261123\", got the yes/no value %s (quote it if it is the id)", what, s)
+		return "", false
+	}
+	return s, ok
 }
 
 func parseTLSRPTHelper(r *reader, o *parsedOwner, _ string, k, v *yaml.Node) {
