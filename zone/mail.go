@@ -40,15 +40,14 @@ func init() {
 // generate adds a TXT record at prefix.owner on behalf of helper.
 func (o *parsedOwner) generate(prefix string, text string, pos at, helper string) {
 	name := prefix + "." + o.name
+	rec := parsedRecord{rr: &dns.TXT{Hdr: header(name, dns.TypeTXT), Txt: txtStrings(text)}, pos: pos}
 	for _, g := range o.mail.generated {
 		if g.name == name {
-			g.records = append(g.records, parsedRecord{rr: &dns.TXT{Hdr: header(name, dns.TypeTXT), Txt: txtStrings(text)}, pos: pos})
+			g.records = append(g.records, rec)
 			return
 		}
 	}
-	g := &parsedOwner{name: name, pos: pos, helper: helper}
-	g.records = append(g.records, parsedRecord{rr: &dns.TXT{Hdr: header(name, dns.TypeTXT), Txt: txtStrings(text)}, pos: pos})
-	o.mail.generated = append(o.mail.generated, g)
+	o.mail.generated = append(o.mail.generated, &parsedOwner{name: name, pos: pos, helper: helper, records: []parsedRecord{rec}})
 }
 
 // mergeGenerated adds the helpers' records to the zone's names.
@@ -59,7 +58,9 @@ func (r *reader) mergeGenerated(z *parsedZone) {
 			byName[o.name] = o
 		}
 	}
-	for _, o := range append([]*parsedOwner(nil), z.owners...) {
+	// range reads z.owners once: the names appended below are not visited,
+	// and need not be, as a generated name holds no helpers of its own.
+	for _, o := range z.owners {
 		for _, g := range o.mail.generated {
 			// Only now is every key of o read: ttl may follow the helper.
 			g.ttl = o.ttl
@@ -301,15 +302,15 @@ func parseDKIMHelper(r *reader, o *parsedOwner, _ string, k, v *yaml.Node) {
 		if !r.isMapping(pos, item, "dkim", "{selector: s1, key: <base64 public key>}") {
 			continue
 		}
-		var selector, key, k, flags string
-		k = "rsa"
+		var selector, key, flags string
+		alg := "rsa"
 		var selNode *yaml.Node
 		ok := true // false once a value was reported: one mistake, one finding
 		read := func(v string, good bool) string { ok = ok && good; return v }
 		r.fields(item, "dkim", map[string]func(*yaml.Node){
 			"selector": func(v *yaml.Node) { selector = read(r.scalar(v, "dkim selector")); selNode = v },
 			"key":      func(v *yaml.Node) { key = read(r.scalar(v, "dkim key")) },
-			"k":        func(v *yaml.Node) { k = read(r.choice(v, "dkim k", "rsa", "ed25519")) },
+			"k":        func(v *yaml.Node) { alg = read(r.choice(v, "dkim k", "rsa", "ed25519")) },
 			"t":        func(v *yaml.Node) { flags = read(r.choice(v, "dkim t", "y", "s", "y:s")) },
 		})
 		if !ok {
@@ -335,11 +336,11 @@ func parseDKIMHelper(r *reader, o *parsedOwner, _ string, k, v *yaml.Node) {
 			r.diags.add(pos, Error, "dkim %s: key is not base64; paste the p= value of the public key (without the BEGIN/END lines)", selector)
 			continue
 		}
-		if k == "ed25519" && len(raw) != 32 {
+		if alg == "ed25519" && len(raw) != 32 {
 			r.diags.add(pos, Error, "dkim %s: an ed25519 key is 32 octets, this one is %d (RFC 8463)", selector, len(raw))
 			continue
 		}
-		text := "v=DKIM1; k=" + k + "; "
+		text := "v=DKIM1; k=" + alg + "; "
 		if flags != "" {
 			text += "t=" + flags + "; "
 		}
