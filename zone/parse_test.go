@@ -32,10 +32,16 @@ func TestOneMistakeOneFinding(t *testing.T) {
 		{"links:\n  wan1: {check: nope}\n", `c.yaml:2:17: link wan1 check: want a mapping, got "nope"`},
 		{"links:\n  wan1: {check: {rise: 3}}\n", "c.yaml:2:17: link wan1 check: want tcp: host:port or http: URL"},
 	} {
-		_, diags := FromYAML("c.yaml", []byte(tc.yaml), nil)
-		errs := diags.Errors()
-		if len(errs) != 1 || !strings.HasPrefix(errs[0].String(), tc.want) {
-			t.Errorf("%q:\n got %d errors: %v\nwant one: %s", tc.yaml, len(errs), errs, tc.want)
-		}
+		wantOneError(t, tc.yaml, tc.want)
+	}
+}
+
+// wantOneError checks that config, read as c.yaml, gives exactly one error
+// and that the error, with its position, begins with want.
+func wantOneError(t *testing.T, config, want string) {
+	t.Helper()
+	_, diags := FromYAML("c.yaml", []byte(config), nil)
+	if errs := diags.Errors(); len(errs) != 1 || !strings.HasPrefix(errs[0].String(), want) {
+		t.Errorf("%q:\n got %d errors: %v\nwant one: %s", config, len(errs), errs, want)
 	}
 }
