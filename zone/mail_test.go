@@ -210,16 +210,7 @@ func mustAddr(s string) netip.Addr { return netip.MustParseAddr(s) }
 // provider's CNAME (25.2.0.192.in-addr.arpa → 25.0-63.2.0.192...) leads.
 func TestClasslessAutoPTR(t *testing.T) {
 	for _, origin := range []string{"0-63.2.0.192.in-addr.arpa", "0/26.2.0.192.in-addr.arpa"} {
-		snap := mustSnapshot(t, `
-zones:
-  example.com:
-    ns: [ns1]
-    records:
-      "@": {mx: "10;mx1"}
-      mx1: {a: 192.0.2.25}
-      far: {a: 192.0.2.100}
-      ns1: {a: 192.0.2.1}
-  `+origin+`:
+		snap := mustSnapshot(t, classlessForward+"  "+origin+`:
     ns: [ns1.example.com.]
     records:
       "1": {ptr: ns1.example.com.}
