@@ -100,20 +100,21 @@ func firstOfType(recs []parsedRecord, t uint16) *parsedRecord {
 }
 
 func parseSPFHelper(r *reader, o *parsedOwner, _ string, k, v *yaml.Node) {
-	s, ok := r.scalar(v, "spf")
+	written, ok := r.scalar(v, "spf")
 	if !ok {
 		return
 	}
-	s = strings.Join(strings.Fields(s), " ")
-	if f := strings.Fields(s); len(f) > 0 && strings.EqualFold(f[0], "v=spf1") {
-		s = strings.Join(f[1:], " ")
+	f := strings.Fields(written)
+	if len(f) > 0 && strings.EqualFold(f[0], "v=spf1") {
+		f = f[1:]
 	}
+	s := strings.Join(f, " ")
 	if s == "" {
 		r.diags.add(r.pos(k), Error, `spf: want the mechanisms, e.g. "mx -all"`)
 		return
 	}
 	if _, err := parseSPF("v=spf1 " + s); err != nil {
-		r.diags.add(r.pos(k), Error, "spf %q: %v", v.Value, err)
+		r.diags.add(r.pos(k), Error, "spf %q: %v", written, err)
 		return
 	}
 	rr := &dns.TXT{Hdr: header(o.name, dns.TypeTXT), Txt: txtStrings("v=spf1 " + s)}
