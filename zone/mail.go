@@ -143,10 +143,11 @@ func parseDMARCHelper(r *reader, o *parsedOwner, _ string, k, v *yaml.Node) {
 	if n := deref(v); n.Kind == yaml.ScalarNode {
 		// The record as text, e.g. "p=reject; rua=mailto:d@example.com".
 		text := strings.TrimSpace(n.Value)
-		if tag, _, _ := dmarcTag(strings.Split(text, ";")[0]); tag != "v" {
+		first, _, _ := strings.Cut(text, ";")
+		if tag, _, _ := dmarcTag(first); tag != "v" {
 			text = "v=DMARC1; " + text
 		}
-		if err := checkDMARCRecord(text); err != nil {
+		if err := checkDMARCRecord(strings.Split(text, ";")); err != nil {
 			r.diags.add(r.pos(k), Error, "dmarc %q: %v", n.Value, err)
 			return
 		}
@@ -258,9 +259,10 @@ func dmarcTag(part string) (tag, val string, ok bool) {
 	return strings.ToLower(strings.TrimSpace(tag)), strings.TrimSpace(val), ok
 }
 
-// checkDMARCRecord validates a DMARC record written by hand as txt.
-func checkDMARCRecord(text string) error {
-	parts := strings.Split(text, ";")
+// checkDMARCRecord validates a DMARC record written as text, by hand as txt
+// or in the dmarc helper's short form. It takes the record split at ';' so
+// that checkDMARCText, which reads the parts too, splits only once.
+func checkDMARCRecord(parts []string) error {
 	// The version's value is spelled in octets: DMARC1 in capitals only.
 	if tag, val, _ := dmarcTag(parts[0]); tag != "v" || val != "DMARC1" {
 		return fmt.Errorf("want v=DMARC1 first")

@@ -188,7 +188,7 @@ func TestDMARCRecord(t *testing.T) {
 		{text: "v=DMARC1", err: "want p="},
 	}
 	for _, tc := range tests {
-		err := checkDMARCRecord(tc.text)
+		err := checkDMARCRecord(strings.Split(tc.text, ";"))
 		if tc.err == "" && err != nil || tc.err != "" && (err == nil || !strings.Contains(err.Error(), tc.err)) {
 			t.Errorf("%q: error %v, want %q", tc.text, err, tc.err)
 		}
@@ -304,7 +304,7 @@ func TestDMARCCase(t *testing.T) {
 		"v=dmarc1; p=none":                   "want v=DMARC1 first",
 		"v=DMARC1 p=none":                    "want v=DMARC1 first",
 	} {
-		err := checkDMARCRecord(text)
+		err := checkDMARCRecord(strings.Split(text, ";"))
 		if want == "" && err != nil || want != "" && (err == nil || !strings.Contains(err.Error(), want)) {
 			t.Errorf("%q: error %v, want %q", text, err, want)
 		}

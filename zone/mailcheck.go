@@ -201,7 +201,7 @@ func checkDMARCText(o *parsedOwner, diags *Diagnostics) {
 		if tag, val, _ := dmarcTag(parts[0]); tag != "v" || !strings.HasPrefix(strings.ToUpper(val), "DMARC1") {
 			continue
 		}
-		if err := checkDMARCRecord(text); err != nil {
+		if err := checkDMARCRecord(parts); err != nil {
 			diags.add(rec.pos, Error, "dmarc record: %v", err)
 			continue
 		}
