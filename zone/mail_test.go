@@ -371,3 +371,37 @@ func TestMailChecksReadRecords(t *testing.T) {
 		}
 	}
 }
+
+// TestImplicitMX: only the apex of a forward zone that has an address and
+// no mx is warned about; other names, an apex with mx and a reverse zone
+// are not.
+func TestImplicitMX(t *testing.T) {
+	_, diags := FromYAML("c.yaml", []byte(`zones:
+  example.com:
+    ns: [ns1.example.net.]
+    records:
+      "@": {a: 192.0.2.1}
+      www: {a: 192.0.2.1}
+  example.org:
+    ns: [ns1.example.net.]
+    records:
+      "@": {a: 192.0.2.1, mx: "10;mx.example.net."}
+  2.0.192.in-addr.arpa:
+    ns: [ns1.example.net.]
+    records:
+      "@": {a: 192.0.2.1}
+`), nil)
+	if err := diags.Err(); err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, d := range diags {
+		if strings.Contains(d.Msg, "implicit MX") {
+			got = append(got, d.String())
+		}
+	}
+	want := "c.yaml:5:7: warning: example.com. has an address but no mx"
+	if len(got) != 1 || !strings.HasPrefix(got[0], want) {
+		t.Errorf("got %v, want one finding %q", got, want)
+	}
+}
