@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"net/netip"
+	"slices"
 	"sort"
 	"strings"
 
@@ -257,11 +258,8 @@ func (r *resolver) host(name string, isMX bool) (Host, error) {
 		exists = exists || a.rcode != dns.RcodeNameError
 		var addrs []netip.Addr
 		for _, rr := range a.rrs {
-			switch rr := rr.(type) {
-			case *dns.A:
-				addrs = append(addrs, netip.AddrFrom4([4]byte(rr.A.To4())))
-			case *dns.AAAA:
-				addrs = append(addrs, netip.AddrFrom16([16]byte(rr.AAAA.To16())))
+			if ip := addrOf(rr); ip.IsValid() {
+				addrs = append(addrs, ip)
 			}
 		}
 		sort.Slice(addrs, func(i, j int) bool { return addrs[i].Less(addrs[j]) })
@@ -327,20 +325,30 @@ func (r *resolver) confirms(names []string, ip netip.Addr) bool {
 		if err != nil {
 			return true
 		}
-		for _, rr := range a.rrs {
-			switch rr := rr.(type) {
-			case *dns.A:
-				if netip.AddrFrom4([4]byte(rr.A.To4())) == ip {
-					return true
-				}
-			case *dns.AAAA:
-				if netip.AddrFrom16([16]byte(rr.AAAA.To16())) == ip {
-					return true
-				}
-			}
+		if slices.ContainsFunc(a.rrs, func(rr dns.RR) bool { return addrOf(rr) == ip }) {
+			return true
 		}
 	}
 	return false
+}
+
+// addrOf returns the address of an A or AAAA record, or the zero Addr,
+// which is not valid, when it has none: a record without data (rdlength
+// 0, as in a dynamic update) reaches us with a nil address. The dns
+// package may hold an A's address in 16-byte form, hence Unmap; an
+// AAAA's is kept as it is, as before, even when it maps an IPv4 address.
+func addrOf(rr dns.RR) netip.Addr {
+	switch rr := rr.(type) {
+	case *dns.A:
+		if a, ok := netip.AddrFromSlice(rr.A); ok && a.Unmap().Is4() {
+			return a.Unmap()
+		}
+	case *dns.AAAA:
+		if a, ok := netip.AddrFromSlice(rr.AAAA); ok && a.Is6() {
+			return a
+		}
+	}
+	return netip.Addr{}
 }
 
 // query is the question as a sending MTA's resolver would put it.

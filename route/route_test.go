@@ -199,6 +199,14 @@ func TestRouteWarnings(t *testing.T) {
 		}},
 		{name: "ip literal", status: StatusMX, records: []string{"d.test. MX 10 192.0.2.1."},
 			warn: []string{"MX 192.0.2.1 of d.test is an IP address"}},
+		// Records without data, as in a dynamic update, reach the client as
+		// an A or AAAA with no address; they are none of the host's.
+		{name: "address records without data", status: StatusMX, records: []string{
+			"d.test. MX 10 a.d.test.", "d.test. MX 20 b.d.test.", "a.d.test. A", "b.d.test. AAAA",
+		}, warn: []string{"MX target a.d.test has no address", "MX target b.d.test has no address", "no MX host"}},
+		{name: "ptr names a host whose address has no data", status: StatusMX, records: []string{
+			"d.test. MX 10 a.d.test.", "a.d.test. A 192.0.2.1", "1.2.0.192.in-addr.arpa. PTR b.d.test.", "b.d.test. A",
+		}, warn: []string{"192.0.2.1 (a.d.test): PTR b.d.test does not resolve back"}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

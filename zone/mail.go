@@ -40,15 +40,14 @@ func init() {
 // generate adds a TXT record at prefix.owner on behalf of helper.
 func (o *parsedOwner) generate(prefix string, text string, pos at, helper string) {
 	name := prefix + "." + o.name
+	rec := parsedRecord{rr: &dns.TXT{Hdr: header(name, dns.TypeTXT), Txt: txtStrings(text)}, pos: pos}
 	for _, g := range o.mail.generated {
 		if g.name == name {
-			g.records = append(g.records, parsedRecord{rr: &dns.TXT{Hdr: header(name, dns.TypeTXT), Txt: txtStrings(text)}, pos: pos})
+			g.records = append(g.records, rec)
 			return
 		}
 	}
-	g := &parsedOwner{name: name, pos: pos, helper: helper}
-	g.records = append(g.records, parsedRecord{rr: &dns.TXT{Hdr: header(name, dns.TypeTXT), Txt: txtStrings(text)}, pos: pos})
-	o.mail.generated = append(o.mail.generated, g)
+	o.mail.generated = append(o.mail.generated, &parsedOwner{name: name, pos: pos, helper: helper, records: []parsedRecord{rec}})
 }
 
 // mergeGenerated adds the helpers' records to the zone's names.
@@ -59,7 +58,9 @@ func (r *reader) mergeGenerated(z *parsedZone) {
 			byName[o.name] = o
 		}
 	}
-	for _, o := range append([]*parsedOwner(nil), z.owners...) {
+	// range reads z.owners once: the names appended below are not visited,
+	// and need not be, as a generated name holds no helpers of its own.
+	for _, o := range z.owners {
 		for _, g := range o.mail.generated {
 			// Only now is every key of o read: ttl may follow the helper.
 			g.ttl = o.ttl
@@ -99,20 +100,21 @@ func firstOfType(recs []parsedRecord, t uint16) *parsedRecord {
 }
 
 func parseSPFHelper(r *reader, o *parsedOwner, _ string, k, v *yaml.Node) {
-	s, ok := r.scalar(v, "spf")
+	written, ok := r.scalar(v, "spf")
 	if !ok {
 		return
 	}
-	s = strings.Join(strings.Fields(s), " ")
-	if f := strings.Fields(s); len(f) > 0 && strings.EqualFold(f[0], "v=spf1") {
-		s = strings.Join(f[1:], " ")
+	f := strings.Fields(written)
+	if len(f) > 0 && strings.EqualFold(f[0], "v=spf1") {
+		f = f[1:]
 	}
+	s := strings.Join(f, " ")
 	if s == "" {
 		r.diags.add(r.pos(k), Error, `spf: want the mechanisms, e.g. "mx -all"`)
 		return
 	}
 	if _, err := parseSPF("v=spf1 " + s); err != nil {
-		r.diags.add(r.pos(k), Error, "spf %q: %v", v.Value, err)
+		r.diags.add(r.pos(k), Error, "spf %q: %v", written, err)
 		return
 	}
 	rr := &dns.TXT{Hdr: header(o.name, dns.TypeTXT), Txt: txtStrings("v=spf1 " + s)}
@@ -141,10 +143,11 @@ func parseDMARCHelper(r *reader, o *parsedOwner, _ string, k, v *yaml.Node) {
 	if n := deref(v); n.Kind == yaml.ScalarNode {
 		// The record as text, e.g. "p=reject; rua=mailto:d@example.com".
 		text := strings.TrimSpace(n.Value)
-		if tag, _, _ := dmarcTag(strings.Split(text, ";")[0]); tag != "v" {
+		first, _, _ := strings.Cut(text, ";")
+		if tag, _, _ := dmarcTag(first); tag != "v" {
 			text = "v=DMARC1; " + text
 		}
-		if err := checkDMARCRecord(text); err != nil {
+		if err := checkDMARCRecord(strings.Split(text, ";")); err != nil {
 			r.diags.add(r.pos(k), Error, "dmarc %q: %v", n.Value, err)
 			return
 		}
@@ -256,9 +259,10 @@ func dmarcTag(part string) (tag, val string, ok bool) {
 	return strings.ToLower(strings.TrimSpace(tag)), strings.TrimSpace(val), ok
 }
 
-// checkDMARCRecord validates a DMARC record written by hand as txt.
-func checkDMARCRecord(text string) error {
-	parts := strings.Split(text, ";")
+// checkDMARCRecord validates a DMARC record written as text, by hand as txt
+// or in the dmarc helper's short form. It takes the record split at ';' so
+// that checkDMARCText, which reads the parts too, splits only once.
+func checkDMARCRecord(parts []string) error {
 	// The version's value is spelled in octets: DMARC1 in capitals only.
 	if tag, val, _ := dmarcTag(parts[0]); tag != "v" || val != "DMARC1" {
 		return fmt.Errorf("want v=DMARC1 first")
@@ -301,15 +305,15 @@ func parseDKIMHelper(r *reader, o *parsedOwner, _ string, k, v *yaml.Node) {
 		if !r.isMapping(pos, item, "dkim", "{selector: s1, key: <base64 public key>}") {
 			continue
 		}
-		var selector, key, k, flags string
-		k = "rsa"
+		var selector, key, flags string
+		alg := "rsa"
 		var selNode *yaml.Node
 		ok := true // false once a value was reported: one mistake, one finding
 		read := func(v string, good bool) string { ok = ok && good; return v }
 		r.fields(item, "dkim", map[string]func(*yaml.Node){
 			"selector": func(v *yaml.Node) { selector = read(r.scalar(v, "dkim selector")); selNode = v },
 			"key":      func(v *yaml.Node) { key = read(r.scalar(v, "dkim key")) },
-			"k":        func(v *yaml.Node) { k = read(r.choice(v, "dkim k", "rsa", "ed25519")) },
+			"k":        func(v *yaml.Node) { alg = read(r.choice(v, "dkim k", "rsa", "ed25519")) },
 			"t":        func(v *yaml.Node) { flags = read(r.choice(v, "dkim t", "y", "s", "y:s")) },
 		})
 		if !ok {
@@ -335,11 +339,11 @@ func parseDKIMHelper(r *reader, o *parsedOwner, _ string, k, v *yaml.Node) {
 			r.diags.add(pos, Error, "dkim %s: key is not base64; paste the p= value of the public key (without the BEGIN/END lines)", selector)
 			continue
 		}
-		if k == "ed25519" && len(raw) != 32 {
+		if alg == "ed25519" && len(raw) != 32 {
 			r.diags.add(pos, Error, "dkim %s: an ed25519 key is 32 octets, this one is %d (RFC 8463)", selector, len(raw))
 			continue
 		}
-		text := "v=DKIM1; k=" + k + "; "
+		text := "v=DKIM1; k=" + alg + "; "
 		if flags != "" {
 			text += "t=" + flags + "; "
 		}
@@ -366,16 +370,17 @@ func validSelector(s string) bool {
 
 func parseMTASTSHelper(r *reader, o *parsedOwner, _ string, k, v *yaml.Node) {
 	var id string
-	if n := deref(v); n.Kind == yaml.ScalarNode {
-		id = n.Value // mta_sts: "20261123" is short for {id: "20261123"}
+	var ok bool
+	if deref(v).Kind == yaml.ScalarNode {
+		id, ok = r.mtaSTSID(v, "mta_sts") // mta_sts: "20261123" is short for {id: "20261123"}
 	} else {
-		ok := deref(v).Kind == yaml.MappingNode // fields reports anything else
+		ok = deref(v).Kind == yaml.MappingNode // fields reports anything else
 		r.fields(v, "mta_sts", map[string]func(*yaml.Node){
-			"id": func(v *yaml.Node) { id, ok = r.scalar(v, "mta_sts id") },
+			"id": func(v *yaml.Node) { id, ok = r.mtaSTSID(v, "mta_sts id") },
 		})
-		if !ok {
-			return // reported where it was written
-		}
+	}
+	if !ok {
+		return // reported where it was written
 	}
 	if id == "" || len(id) > 32 || strings.IndexFunc(id, func(c rune) bool {
 		return !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9')
@@ -384,6 +389,18 @@ func parseMTASTSHelper(r *reader, o *parsedOwner, _ string, k, v *yaml.Node) {
 		return
 	}
 	o.generate("_mta-sts", "v=STSv1; id="+id, r.pos(k), "mta_sts")
+}
+
+// mtaSTSID reads a policy id. The id is text, but YAML reads a bare true
+// or false as a yes/no, whose spelling would be published as the id
+// without anyone having meant it: refuse it, as scalar refuses null.
+func (r *reader) mtaSTSID(n *yaml.Node, what string) (string, bool) {
+	s, ok := r.scalar(n, what)
+	if ok && deref(n).Tag == "!!bool" {
+		r.errorf(n, "%s: want the policy id, e.g. \"20261123\", got the yes/no value %s (quote it if it is the id)", what, s)
+		return "", false
+	}
+	return s, ok
 }
 
 func parseTLSRPTHelper(r *reader, o *parsedOwner, _ string, k, v *yaml.Node) {

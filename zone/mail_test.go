@@ -188,7 +188,7 @@ func TestDMARCRecord(t *testing.T) {
 		{text: "v=DMARC1", err: "want p="},
 	}
 	for _, tc := range tests {
-		err := checkDMARCRecord(tc.text)
+		err := checkDMARCRecord(strings.Split(tc.text, ";"))
 		if tc.err == "" && err != nil || tc.err != "" && (err == nil || !strings.Contains(err.Error(), tc.err)) {
 			t.Errorf("%q: error %v, want %q", tc.text, err, tc.err)
 		}
@@ -210,16 +210,7 @@ func mustAddr(s string) netip.Addr { return netip.MustParseAddr(s) }
 // provider's CNAME (25.2.0.192.in-addr.arpa → 25.0-63.2.0.192...) leads.
 func TestClasslessAutoPTR(t *testing.T) {
 	for _, origin := range []string{"0-63.2.0.192.in-addr.arpa", "0/26.2.0.192.in-addr.arpa"} {
-		snap := mustSnapshot(t, `
-zones:
-  example.com:
-    ns: [ns1]
-    records:
-      "@": {mx: "10;mx1"}
-      mx1: {a: 192.0.2.25}
-      far: {a: 192.0.2.100}
-      ns1: {a: 192.0.2.1}
-  `+origin+`:
+		snap := mustSnapshot(t, classlessForward+"  "+origin+`:
     ns: [ns1.example.com.]
     records:
       "1": {ptr: ns1.example.com.}
@@ -313,7 +304,7 @@ func TestDMARCCase(t *testing.T) {
 		"v=dmarc1; p=none":                   "want v=DMARC1 first",
 		"v=DMARC1 p=none":                    "want v=DMARC1 first",
 	} {
-		err := checkDMARCRecord(text)
+		err := checkDMARCRecord(strings.Split(text, ";"))
 		if want == "" && err != nil || want != "" && (err == nil || !strings.Contains(err.Error(), want)) {
 			t.Errorf("%q: error %v, want %q", text, err, want)
 		}
@@ -378,5 +369,39 @@ func TestMailChecksReadRecords(t *testing.T) {
 		if !strings.HasPrefix(diags[i].String(), w) {
 			t.Errorf("finding %d = %q, want prefix %q", i, diags[i], w)
 		}
+	}
+}
+
+// TestImplicitMX: only the apex of a forward zone that has an address and
+// no mx is warned about; other names, an apex with mx and a reverse zone
+// are not.
+func TestImplicitMX(t *testing.T) {
+	_, diags := FromYAML("c.yaml", []byte(`zones:
+  example.com:
+    ns: [ns1.example.net.]
+    records:
+      "@": {a: 192.0.2.1}
+      www: {a: 192.0.2.1}
+  example.org:
+    ns: [ns1.example.net.]
+    records:
+      "@": {a: 192.0.2.1, mx: "10;mx.example.net."}
+  2.0.192.in-addr.arpa:
+    ns: [ns1.example.net.]
+    records:
+      "@": {a: 192.0.2.1}
+`), nil)
+	if err := diags.Err(); err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, d := range diags {
+		if strings.Contains(d.Msg, "implicit MX") {
+			got = append(got, d.String())
+		}
+	}
+	want := "c.yaml:5:7: warning: example.com. has an address but no mx"
+	if len(got) != 1 || !strings.HasPrefix(got[0], want) {
+		t.Errorf("got %v, want one finding %q", got, want)
 	}
 }

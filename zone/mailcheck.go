@@ -12,13 +12,14 @@ import (
 // by: broken SPF and DMARC, an apex that receives mail by accident, MX
 // sets that hang on one link, and backups nobody filters.
 func (s *Snapshot) checkMail(pz *parsedZone, diags *Diagnostics) {
-	apex := s.zones[pz.origin].nodes[pz.origin]
+	apex := s.zones[pz.origin].nodes[pz.origin] // buildZone always makes it
+	implicitMX := !isReverse(pz.origin) && apex.hasAddress() && apex.set(dns.TypeMX) == nil
 	for _, o := range pz.owners {
 		s.checkSPF(o, diags)
 		checkDMARCText(o, diags)
 		s.checkMXSet(pz, o, diags)
 		s.checkMTASTS(o, diags)
-		if o.name == pz.origin && !isReverse(pz.origin) && apex != nil && apex.hasAddress() && apex.set(dns.TypeMX) == nil {
+		if implicitMX && o.name == pz.origin {
 			diags.add(o.pos, Warning, "%s has an address but no mx: senders deliver its mail to that address (implicit MX, RFC 5321 §5.1); add mx, or null_mx: true if it takes no mail", o.name)
 		}
 	}
@@ -201,7 +202,7 @@ func checkDMARCText(o *parsedOwner, diags *Diagnostics) {
 		if tag, val, _ := dmarcTag(parts[0]); tag != "v" || !strings.HasPrefix(strings.ToUpper(val), "DMARC1") {
 			continue
 		}
-		if err := checkDMARCRecord(text); err != nil {
+		if err := checkDMARCRecord(parts); err != nil {
 			diags.add(rec.pos, Error, "dmarc record: %v", err)
 			continue
 		}

@@ -19,6 +19,10 @@ func TestOneMistakeOneFinding(t *testing.T) {
 		{owner + "{mta_sts: {id: [1]}}\n", "c.yaml:5:27: mta_sts id: want a value, got a list"},
 		{owner + "{mta_sts: [1]}\n", "c.yaml:5:22: mta_sts: want a mapping, got a list"},
 		{owner + "{mta_sts: {}}\n", "c.yaml:5:13: mta_sts: want {id: ...}"},
+		{owner + "{mta_sts: null}\n", "c.yaml:5:22: mta_sts: want a value, got nothing"},
+		{owner + "{mta_sts: true}\n", `c.yaml:5:22: mta_sts: want the policy id, e.g. "20261123", got the yes/no value true`},
+		{owner + "{mta_sts: {id: null}}\n", "c.yaml:5:27: mta_sts id: want a value, got nothing"},
+		{owner + "{mta_sts: {id: false}}\n", `c.yaml:5:27: mta_sts id: want the policy id, e.g. "20261123", got the yes/no value false`},
 		{"zones:\n  example.com:\n    ns: [\"bad name\"]\n", `c.yaml:3:10: ns "bad name": want a domain name`},
 		{"zones:\n  example.com:\n    ns: .\n", `c.yaml:3:9: ns ".": want a host name, not the root`},
 		{"zones:\n  example.com:\n", "c.yaml:2:15: zone example.com: want a mapping, got nothing"},
@@ -28,10 +32,16 @@ func TestOneMistakeOneFinding(t *testing.T) {
 		{"links:\n  wan1: {check: nope}\n", `c.yaml:2:17: link wan1 check: want a mapping, got "nope"`},
 		{"links:\n  wan1: {check: {rise: 3}}\n", "c.yaml:2:17: link wan1 check: want tcp: host:port or http: URL"},
 	} {
-		_, diags := FromYAML("c.yaml", []byte(tc.yaml), nil)
-		errs := diags.Errors()
-		if len(errs) != 1 || !strings.HasPrefix(errs[0].String(), tc.want) {
-			t.Errorf("%q:\n got %d errors: %v\nwant one: %s", tc.yaml, len(errs), errs, tc.want)
-		}
+		wantOneError(t, tc.yaml, tc.want)
+	}
+}
+
+// wantOneError checks that config, read as c.yaml, gives exactly one error
+// and that the error, with its position, begins with want.
+func wantOneError(t *testing.T, config, want string) {
+	t.Helper()
+	_, diags := FromYAML("c.yaml", []byte(config), nil)
+	if errs := diags.Errors(); len(errs) != 1 || !strings.HasPrefix(errs[0].String(), want) {
+		t.Errorf("%q:\n got %d errors: %v\nwant one: %s", config, len(errs), errs, want)
 	}
 }

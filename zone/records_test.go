@@ -51,10 +51,6 @@ func TestHostNameValues(t *testing.T) {
 		{head + "{ptr: \"a b\"}\n", `c.yaml:5:16: ptr "a b": want a domain name`},
 		{"zones:\n  example.com:\n    ns: [.]\n", `c.yaml:3:10: ns ".": want a host name, not the root`},
 	} {
-		_, diags := FromYAML("c.yaml", []byte(tc.yaml), nil)
-		errs := diags.Errors()
-		if len(errs) != 1 || !strings.HasPrefix(errs[0].String(), tc.want) {
-			t.Errorf("%q:\n got %v\nwant %s", tc.yaml, errs, tc.want)
-		}
+		wantOneError(t, tc.yaml, tc.want)
 	}
 }

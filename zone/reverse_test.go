@@ -7,12 +7,10 @@ import (
 	"github.com/miekg/dns"
 )
 
-// TestClasslessOutranksSlash24: when the /24 holding the RFC 2317 CNAMEs
-// and the classless zone they lead into are both served, an address in the
-// classless block gets its PTR there, where the CNAME leads, and one
-// outside it in the /24.
-func TestClasslessOutranksSlash24(t *testing.T) {
-	snap, diags := FromYAML("test.yaml", []byte(`
+// classlessForward is a forward zone with addresses inside the classless
+// block 192.0.2.0/26 (ns1, mx1) and outside it (far), for the tests that
+// add reverse zones to it.
+const classlessForward = `
 zones:
   example.com:
     ns: [ns1]
@@ -21,7 +19,14 @@ zones:
       mx1: {a: 192.0.2.25}
       far: {a: 192.0.2.100}
       ns1: {a: 192.0.2.1}
-  192.0.2.0/24:
+`
+
+// TestClasslessOutranksSlash24: when the /24 holding the RFC 2317 CNAMEs
+// and the classless zone they lead into are both served, an address in the
+// classless block gets its PTR there, where the CNAME leads, and one
+// outside it in the /24.
+func TestClasslessOutranksSlash24(t *testing.T) {
+	snap, diags := FromYAML("test.yaml", []byte(classlessForward+`  192.0.2.0/24:
     ns: [ns1.example.com.]
     records:
       "1": {cname: 1.0-63.2.0.192.in-addr.arpa.}

@@ -219,7 +219,9 @@ func (r *reader) document(text []byte) *yaml.Node {
 	dec := yaml.NewDecoder(bytes.NewReader(text))
 	var doc yaml.Node
 	if err := dec.Decode(&doc); err != nil {
-		if err != io.EOF { // io.EOF: an empty file holds nothing, which is allowed
+		// io.EOF: the file holds no document, only blanks and comments at
+		// most, which is allowed. Any document decoded holds one node.
+		if err != io.EOF {
 			r.yamlError(err)
 		}
 		return nil
@@ -237,13 +239,10 @@ func (r *reader) document(text []byte) *yaml.Node {
 			break
 		}
 		// A trailing "---" with nothing after it drops nothing.
-		if len(next.Content) > 0 && next.Content[0].Tag != "!!null" {
+		if next.Content[0].Tag != "!!null" {
 			r.errorf(&next, "a second YAML document (after ---) is not read; put everything in one document")
 			break
 		}
-	}
-	if len(doc.Content) == 0 {
-		return nil
 	}
 	return doc.Content[0]
 }

@@ -6,12 +6,15 @@ import (
 )
 
 // TestYAMLDocuments checks that text after a "---" is never silently
-// ignored: a second document is reported, a trailing empty one is not.
+// ignored: a second document is reported, a trailing empty one is not. A
+// file with nothing in it, or only comments, is allowed.
 func TestYAMLDocuments(t *testing.T) {
 	for _, tc := range []struct {
 		name, yaml string
 		want       []string // every error, in order
 	}{
+		{"empty file", "", nil},
+		{"comments only", "# nothing configured yet\n\n# see README\n", nil},
 		{"one document", "link_ttl: 5\n", nil},
 		{"leading marker", "---\nlink_ttl: 5\n", nil},
 		{"trailing empty document", "link_ttl: 5\n---\n", nil},
