@@ -131,8 +131,8 @@ func reply(req *dns.Msg, lookup func(dns.Question) zone.Result) *dns.Msg {
 		// CH (version.bind and friends), ANY and NONE are not served.
 		m.Rcode = dns.RcodeRefused
 	case q.Qtype == dns.TypeAXFR || q.Qtype == dns.TypeIXFR:
-		// ServeDNS hands transfers to serveTransfer (xfr.go) before
-		// reply; reply alone, without a connection, refuses them.
+		// serve hands transfers to serveTransfer (xfr.go) before reply;
+		// reply alone, without a connection, refuses them.
 		m.Rcode = dns.RcodeRefused
 	default:
 		r := lookup(q)

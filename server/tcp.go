@@ -16,8 +16,9 @@ import (
 // (from the answer cache when it can), and writes the replies with one
 // flush once no query is left waiting: a busy connection costs a read and
 // a write per batch, not per query. Queries the fast path does not take
-// are unpacked and handed to the ordinary dns.Handler through a small
-// ResponseWriter, so transfers, NOTIFY and TSIG work as with miekg/dns.
+// are unpacked and handed to the handler, the general path UDP uses too,
+// through a small dns.ResponseWriter, so that transfers and TSIG can use
+// miekg/dns's machinery (dns.Transfer, the TsigProvider) unchanged.
 
 // tcpServer serves one TCP listener.
 type tcpServer struct {
