@@ -118,7 +118,7 @@ func (h *handler) serveTransfer(w dns.ResponseWriter, req *dns.Msg, st *state) {
 		return
 	}
 	h.srv.metrics.transfer(kind, "ok")
-	h.srv.log.Info("transfer", "client", client, "zone", origin, "type", kind, "serial", rrs[0].(*dns.SOA).Serial, "records", len(rrs)+1, "took", time.Since(start))
+	h.srv.log.Info("transfer", "client", client, "zone", origin, "type", kind, "serial", serial, "records", len(rrs)+1, "took", time.Since(start))
 }
 
 // upToDate reports whether an IXFR request already has serial or a newer
