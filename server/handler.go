@@ -2,7 +2,6 @@ package server
 
 import (
 	"strings"
-	"time"
 
 	"github.com/miekg/dns"
 
@@ -19,20 +18,6 @@ type handler struct {
 	srv  *Server
 	addr string
 	udp  bool
-}
-
-// ServeDNS answers a query that comes through a dns.ResponseWriter, the
-// TCP path's. Datagrams come through answerDatagram, which has done this
-// work already, calls serve itself, and rate-limits before it observes.
-func (h *handler) ServeDNS(w dns.ResponseWriter, req *dns.Msg) {
-	// One atomic load per query: the snapshot and the up set used below
-	// always belong together, whatever reloads or link changes happen.
-	st := h.srv.state.Load()
-	start := time.Now()
-	link := st.snap.ListenLink(h.addr)
-	if resp, _ := h.serve(w, req, st, link, h.srv.rotate.Add(1)); resp != nil {
-		h.observe(w, req, resp, st, link, time.Since(start))
-	}
 }
 
 // serve answers req from st, for a query that arrived on link; rotate
