@@ -2,7 +2,6 @@ package server
 
 import (
 	"strings"
-	"time"
 
 	"github.com/miekg/dns"
 
@@ -21,25 +20,14 @@ type handler struct {
 	udp  bool
 }
 
-// ServeDNS answers a query that comes through a dns.ResponseWriter, the
-// TCP path's. Datagrams come through answerDatagram, which has done this
-// work already, calls serve itself, and rate-limits before it observes.
-func (h *handler) ServeDNS(w dns.ResponseWriter, req *dns.Msg) {
-	// One atomic load per query: the snapshot and the up set used below
-	// always belong together, whatever reloads or link changes happen.
-	st := h.srv.state.Load()
-	start := time.Now()
-	link := st.snap.ListenLink(h.addr)
-	if resp, _ := h.serve(w, req, st, link, h.srv.rotate.Add(1)); resp != nil {
-		h.observe(w, req, resp, st, link, time.Since(start))
-	}
-}
-
 // serve answers req from st, for a query that arrived on link; rotate
 // picks the order of rotated answers. It returns the reply, for the
 // caller to observe, and its kind for rate limiting; a transfer, which
-// serveTransfer answers and counts, returns nil.
+// serveTransfer or badTSIG answers and counts, returns nil.
 func (h *handler) serve(w dns.ResponseWriter, req *dns.Msg, st *state, link int, rotate uint32) (*dns.Msg, answerKind) {
+	if req.IsTsig() != nil && w.TsigStatus() != nil {
+		return h.badTSIG(w, req)
+	}
 	if isTransfer(req) {
 		h.serveTransfer(w, req, st)
 		return nil, answerKind{}
@@ -66,6 +54,30 @@ func (h *handler) serve(w dns.ResponseWriter, req *dns.Msg, st *state, link int,
 		h.srv.log.Debug("write reply", "listen", h.addr, "client", w.RemoteAddr().String(), "err", err)
 	}
 	return resp, kind
+}
+
+// badTSIG answers a request whose TSIG did not verify. Whatever it asked,
+// the reply is NOTAUTH and nothing else (RFC 8945 §5.2), so nothing is
+// looked up, and rate limiting counts it among the errors, not as the
+// answer it named: anyone can send one from a spoofed address. A
+// transfer request is logged and counted as a transfer, before any
+// verdict on its zone, transport or allow list, and like every transfer
+// returns no reply to observe.
+func (h *handler) badTSIG(w dns.ResponseWriter, req *dns.Msg) (*dns.Msg, answerKind) {
+	m := header(req)
+	signReply(w, req, m)
+	if err := w.WriteMsg(m); err != nil {
+		h.srv.log.Debug("write reply", "listen", h.addr, "client", w.RemoteAddr().String(), "err", err)
+	}
+	if isTransfer(req) {
+		q := req.Question[0]
+		kind := dns.TypeToString[q.Qtype]
+		h.srv.log.Warn("transfer refused: bad TSIG", "client", w.RemoteAddr().String(), "zone", dns.CanonicalName(q.Name),
+			"type", kind, "key", req.IsTsig().Hdr.Name, "err", w.TsigStatus())
+		h.srv.metrics.transfer(kind, "notauth")
+		return nil, answerKind{}
+	}
+	return m, answerKind{kind: kindError}
 }
 
 // write sends resp, which fit packed as b. A signed exchange is packed
@@ -131,8 +143,8 @@ func reply(req *dns.Msg, lookup func(dns.Question) zone.Result) *dns.Msg {
 		// CH (version.bind and friends), ANY and NONE are not served.
 		m.Rcode = dns.RcodeRefused
 	case q.Qtype == dns.TypeAXFR || q.Qtype == dns.TypeIXFR:
-		// ServeDNS hands transfers to serveTransfer (xfr.go) before
-		// reply; reply alone, without a connection, refuses them.
+		// serve hands transfers to serveTransfer (xfr.go) before reply;
+		// reply alone, without a connection, refuses them.
 		m.Rcode = dns.RcodeRefused
 	default:
 		r := lookup(q)

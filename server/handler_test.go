@@ -3,6 +3,7 @@ package server
 import (
 	"fmt"
 	"testing"
+	"time"
 
 	"github.com/miekg/dns"
 
@@ -32,6 +33,19 @@ func fakeLookup(t *testing.T) func(dns.Question) zone.Result {
 			}
 		}
 		return zone.Result{Rcode: dns.RcodeSuccess, Authoritative: true, Answer: ans}
+	}
+}
+
+// ServeDNS runs the general path as a server does, from the server's
+// state and next rotation, for tests that start from a dns.Msg
+// (handlerReply): the servers themselves call serve and observe with the
+// state, link and rotation they took for the fast path.
+func (h *handler) ServeDNS(w dns.ResponseWriter, req *dns.Msg) {
+	st := h.srv.state.Load()
+	start := time.Now()
+	link := st.snap.ListenLink(h.addr)
+	if resp, _ := h.serve(w, req, st, link, h.srv.rotate.Add(1)); resp != nil {
+		h.observe(w, req, resp, st, link, time.Since(start))
 	}
 }
 

@@ -16,15 +16,17 @@ import (
 // (from the answer cache when it can), and writes the replies with one
 // flush once no query is left waiting: a busy connection costs a read and
 // a write per batch, not per query. Queries the fast path does not take
-// are unpacked and handed to the ordinary dns.Handler through a small
-// ResponseWriter, so transfers, NOTIFY and TSIG work as with miekg/dns.
+// are unpacked and handed to the handler, the general path UDP uses too,
+// through a small dns.ResponseWriter, so that transfers and TSIG can use
+// miekg/dns's machinery (dns.Transfer, the TsigProvider) unchanged.
 
 // tcpServer serves one TCP listener.
 type tcpServer struct {
 	srv     *Server
 	addr    string // as configured: maps the arrival to a link
 	ln      net.Listener
-	handler dns.Handler // the general path: everything the cache does not answer
+	handler *handler // the general path: everything the cache does not answer
+	general serveFunc
 
 	mu    sync.Mutex
 	conns map[net.Conn]struct{}
@@ -32,8 +34,13 @@ type tcpServer struct {
 	wg    sync.WaitGroup
 }
 
-func newTCPServer(srv *Server, addr string, ln net.Listener, h dns.Handler) *tcpServer {
-	return &tcpServer{srv: srv, addr: addr, ln: ln, handler: h, conns: make(map[net.Conn]struct{})}
+// serveFunc is the general path as the TCP server calls it: a field
+// rather than a direct call to handler.serve only so that tests can put
+// one that panics or stalls in its place.
+type serveFunc func(w dns.ResponseWriter, req *dns.Msg, st *state, link int, rotate uint32) (*dns.Msg, answerKind)
+
+func newTCPServer(srv *Server, addr string, ln net.Listener, h *handler) *tcpServer {
+	return &tcpServer{srv: srv, addr: addr, ln: ln, handler: h, general: h.serve, conns: make(map[net.Conn]struct{})}
 }
 
 // serve accepts connections until close. A failed accept (out of file
@@ -153,7 +160,9 @@ func (t *tcpServer) serveConn(conn net.Conn) {
 
 // answer replies to one query; false ends the connection. Like a
 // datagram, a plain query is answered from the cache when it can be, and
-// everything else by the handler, which then fills the cache.
+// everything else by the handler, which then fills the cache; both work
+// from the one state, link, rotation and clock reading taken here, so the
+// cache is filled from the state that answered.
 func (t *tcpServer) answer(w *tcpWriter, query []byte, q *wireQuery, out *[]byte) (ok bool) {
 	defer func() {
 		if v := recover(); v != nil {
@@ -165,7 +174,8 @@ func (t *tcpServer) answer(w *tcpWriter, query []byte, q *wireQuery, out *[]byte
 	start := time.Now()
 	st := t.srv.state.Load()
 	link := st.snap.ListenLink(t.addr)
-	if reply, e := st.fastAnswer(query, link, t.srv.rotate.Add(1), false, q, *out); e != nil {
+	rotate := t.srv.rotate.Add(1)
+	if reply, e := st.fastAnswer(query, link, rotate, false, q, *out); e != nil {
 		*out = reply[:0]
 		t.srv.metrics.query(q.qtype, uint16(reply[3]&0x0F), false, st.linkName(link), time.Since(start))
 		return w.writeFrame(reply) == nil
@@ -181,8 +191,11 @@ func (t *tcpServer) answer(w *tcpWriter, query []byte, q *wireQuery, out *[]byte
 		return true // never answer a response
 	}
 	w.tsig.prepare(req, query, keyring{t.srv})
-	t.handler.ServeDNS(w, req)
+	resp, _ := t.general(w, req, st, link, rotate) // TCP is not rate-limited
 	st.fillAfterMiss(q, link)
+	if resp != nil {
+		t.handler.observe(w, req, resp, st, link, time.Since(start))
+	}
 	return !w.closed
 }
 

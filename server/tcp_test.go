@@ -25,7 +25,7 @@ func startTCP(t *testing.T) (*tcpServer, string) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return serveTCP(t, srv, ln, &handler{srv: srv, addr: "127.0.0.1:0"}), ln.Addr().String()
+	return serveTCP(t, srv, ln, nil), ln.Addr().String()
 }
 
 func testConfigServer(t *testing.T) *Server {
@@ -37,10 +37,14 @@ func testConfigServer(t *testing.T) *Server {
 	return testServer(t, snap)
 }
 
-// serveTCP serves ln for srv with h until the test ends.
-func serveTCP(t *testing.T, srv *Server, ln net.Listener, h dns.Handler) *tcpServer {
+// serveTCP serves ln for srv with the real handler until the test ends;
+// general, when not nil, stands in for the handler's serve.
+func serveTCP(t *testing.T, srv *Server, ln net.Listener, general serveFunc) *tcpServer {
 	t.Helper()
-	ts := newTCPServer(srv, "127.0.0.1:0", ln, h)
+	ts := newTCPServer(srv, "127.0.0.1:0", ln, &handler{srv: srv, addr: "127.0.0.1:0"})
+	if general != nil {
+		ts.general = general
+	}
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
@@ -224,7 +228,7 @@ func TestTCPClientThatNeverReadsIsDisconnected(t *testing.T) {
 	t.Cleanup(func() { tcpWriteTimeout = old })
 	srv := testConfigServer(t)
 	ln := newPipeListener()
-	serveTCP(t, srv, ln, &handler{srv: srv, addr: "127.0.0.1:0"})
+	serveTCP(t, srv, ln, nil)
 	m := new(dns.Msg)
 	m.SetQuestion("example.com.", dns.TypeMX)
 	q, _ := m.Pack()
@@ -275,16 +279,17 @@ func TestTCPLongAnswerOutlivesTheWriteTimeout(t *testing.T) {
 	t.Cleanup(func() { tcpWriteTimeout = old })
 	const frames, size = 6, 20 << 10 // each more than the write buffer
 	ln := newPipeListener()
-	serveTCP(t, testConfigServer(t), ln, dns.HandlerFunc(func(w dns.ResponseWriter, req *dns.Msg) {
+	serveTCP(t, testConfigServer(t), ln, func(w dns.ResponseWriter, _ *dns.Msg, _ *state, _ int, _ uint32) (*dns.Msg, answerKind) {
 		for range frames {
 			// A slow producer, like a transfer packing a large zone.
 			time.Sleep(tcpWriteTimeout / 3)
 			if _, err := w.Write(make([]byte, size)); err != nil {
 				t.Errorf("write: %v", err)
-				return
+				break
 			}
 		}
-	}))
+		return nil, answerKind{} // answered and counted, as a transfer is
+	})
 	conn := ln.dial(t)
 	conn.SetDeadline(time.Now().Add(5 * time.Second))
 	m := new(dns.Msg)
@@ -316,7 +321,7 @@ func TestTCPAcceptErrorIsRetried(t *testing.T) {
 	srv.log = slog.New(slog.NewTextHandler(&logs, nil))
 	emfile := &net.OpError{Op: "accept", Net: "tcp", Err: errors.New("too many open files")}
 	ln := newPipeListener(emfile, emfile, emfile)
-	serveTCP(t, srv, ln, &handler{srv: srv, addr: "127.0.0.1:0"})
+	serveTCP(t, srv, ln, nil)
 	conn := ln.dial(t)
 	conn.SetDeadline(time.Now().Add(5 * time.Second))
 	m := new(dns.Msg)
