@@ -286,6 +286,7 @@ func (r *udpReader) serve() {
 // ready in b.out, and returns how many there are. It allocates nothing
 // for a query the answer cache holds (udpbatch_linux_test.go).
 func (r *udpReader) answerBatch(st *state, b *batch, n int, rotate *uint32) int {
+	var at arrival
 	k := 0
 	for i := 0; i < n; i++ {
 		if b.in[i].hdr.Flags&unix.MSG_TRUNC != 0 {
@@ -298,7 +299,7 @@ func (r *udpReader) answerBatch(st *state, b *batch, n int, rotate *uint32) int 
 		*rotate++
 		peer := &b.peers[i]
 		*peer = datagramPeer{name: &b.names[i], len: b.in[i].hdr.Namelen, local: r.local}
-		reply := r.srv.answerDatagram(st, query, r.addr, *rotate, peer, &b.q, b.reply[k])
+		reply := r.srv.answerDatagram(st, query, r.addr, &at, *rotate, peer, &b.q, b.reply[k])
 		if len(reply) == 0 {
 			continue
 		}
