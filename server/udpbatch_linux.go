@@ -212,10 +212,11 @@ type batch struct {
 	names  [udpBatch]unix.RawSockaddrAny
 	bufs   [udpBatch][]byte
 	reply  [udpBatch][]byte
-	// peers are passed to the answer path by pointer: a datagramPeer
-	// value put in the peer interface would cost an allocation a query.
-	peers [udpBatch]datagramPeer
-	q     wireQuery
+	// peer is passed to the answer path by pointer: a datagramPeer value
+	// put in the peer interface would cost an allocation a query. One
+	// serves the whole batch, as nothing keeps it past its datagram.
+	peer datagramPeer
+	q    wireQuery
 }
 
 func newBatch() *batch {
@@ -297,9 +298,8 @@ func (r *udpReader) answerBatch(st *state, b *batch, n int, rotate *uint32) int 
 			continue
 		}
 		*rotate++
-		peer := &b.peers[i]
-		*peer = datagramPeer{name: &b.names[i], len: b.in[i].hdr.Namelen, local: r.local}
-		reply := r.srv.answerDatagram(st, query, r.addr, &at, *rotate, peer, &b.q, b.reply[k])
+		b.peer = datagramPeer{name: &b.names[i], local: r.local}
+		reply := r.srv.answerDatagram(st, query, r.addr, &at, *rotate, &b.peer, &b.q, b.reply[k])
 		if len(reply) == 0 {
 			continue
 		}
@@ -318,7 +318,6 @@ func (r *udpReader) answerBatch(st *state, b *batch, n int, rotate *uint32) int 
 // datagramPeer is where a datagram came from, as the kernel wrote it.
 type datagramPeer struct {
 	name  *unix.RawSockaddrAny
-	len   uint32
 	local net.Addr
 }
 
