@@ -46,7 +46,7 @@ func (s *Server) answerDatagram(st *state, query []byte, listen string, at *arri
 	start := time.Now()
 	link := at.of(st, listen)
 	if reply, e := st.fastAnswer(query, link, rotate, true, q, out); e != nil {
-		if reply = s.limit(st.rrl, from.addr(), e.kind, reply); reply != nil {
+		if reply = s.limit(&st.rrl, from, e.kind, reply); reply != nil {
 			s.metrics.query(q.qtype, uint16(reply[3]&0x0F), true, st.linkName(link), time.Since(start))
 		}
 		return reply
@@ -68,7 +68,7 @@ func (s *Server) answerDatagram(st *state, query []byte, listen string, at *arri
 	// verified, which no spoofer can send.
 	signed := req.IsTsig() != nil && w.tsig.status == nil
 	if len(resp.Question) == 1 && len(w.out) > 0 && !signed {
-		if w.out = s.limit(st.rrl, from.addr(), kind, w.out); w.out == nil {
+		if w.out = s.limit(&st.rrl, from, kind, w.out); w.out == nil {
 			return nil
 		}
 	}
