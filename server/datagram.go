@@ -1,6 +1,7 @@
 package server
 
 import (
+	"bytes"
 	"fmt"
 	"net"
 	"net/netip"
@@ -45,11 +46,11 @@ func (s *Server) answerDatagram(st *state, query []byte, listen string, at *arri
 	}()
 	start := time.Now()
 	link := at.of(st, listen)
-	if reply, e := st.fastAnswer(query, link, rotate, true, q, out); e != nil {
-		if reply = s.limit(&st.rrl, from, e.kind, reply); reply != nil {
-			s.metrics.query(q.qtype, uint16(reply[3]&0x0F), true, st.linkName(link), time.Since(start))
+	if fast, e := st.fastAnswer(query, link, rotate, true, q, out); e != nil {
+		if fast = s.limit(&st.rrl, from, e.kind, fast); fast != nil {
+			s.metrics.query(q.qtype, uint16(fast[3]&0x0F), true, st.linkName(link), time.Since(start))
 		}
-		return reply
+		return fast
 	}
 	req := new(dns.Msg)
 	if err := req.Unpack(query); err != nil {
@@ -136,7 +137,7 @@ func (w *udpWriter) WriteMsg(m *dns.Msg) error {
 }
 
 func (w *udpWriter) Write(b []byte) (int, error) {
-	w.out = append([]byte(nil), b...)
+	w.out = bytes.Clone(b)
 	return len(b), nil
 }
 
