@@ -159,7 +159,16 @@ func notifyOnce(ctx context.Context, job notifyJob, key *zone.TSIGKey) error {
 	}
 	ctx, cancel := context.WithTimeout(ctx, notifyTimeout)
 	defer cancel()
-	r, _, err := c.ExchangeContext(ctx, m, job.target)
+	co, err := c.DialContext(ctx, job.target)
+	if err != nil {
+		return err
+	}
+	defer co.Close()
+	// miekg/dns heeds only the context's deadline: a cancellation (a newer
+	// serial, or Shutdown) would still wait out a silent secondary's
+	// timeout. Closing the socket ends the wait at once.
+	defer context.AfterFunc(ctx, func() { co.Close() })()
+	r, _, err := c.ExchangeWithConnContext(ctx, m, co)
 	if err != nil {
 		return err
 	}

@@ -168,3 +168,59 @@ func TestNotifyInFlightBounded(t *testing.T) {
 	released = true
 	recv(zones - notifyInFlight)
 }
+
+// silentSecondary is a secondary on 127.0.0.1:0 that drops every
+// NOTIFY, as one that is down behind a firewall does: it sends each
+// one's zone to the returned channel and never answers.
+func silentSecondary(t *testing.T) (string, <-chan string) {
+	t.Helper()
+	pc, err := net.ListenPacket("udp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { pc.Close() })
+	got := make(chan string, 256)
+	go func() {
+		buf := make([]byte, 4096)
+		for {
+			n, _, err := pc.ReadFrom(buf)
+			if err != nil {
+				return // closed
+			}
+			m := new(dns.Msg)
+			if m.Unpack(buf[:n]) == nil && len(m.Question) == 1 {
+				select {
+				case got <- m.Question[0].Name:
+				default:
+				}
+			}
+		}
+	}()
+	return pc.LocalAddr().String(), got
+}
+
+// Shutdown must not wait out the timeout of a NOTIFY to a secondary
+// that never answers.
+func TestShutdownDoesNotWaitForASilentSecondary(t *testing.T) {
+	old := notifyTimeout
+	notifyTimeout = 30 * time.Second
+	t.Cleanup(func() { notifyTimeout = old })
+
+	target, got := silentSecondary(t)
+	s, _, _ := startServer(t, "transfer:\n  notify: [\""+target+"\"]\n"+testConfig)
+	select {
+	case <-got:
+	case <-time.After(5 * time.Second):
+		t.Fatal("no NOTIFY within 5 s")
+	}
+	done := make(chan error, 1)
+	go func() { done <- s.Shutdown(context.Background()) }()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatal(err)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("Shutdown still waiting after 5 s for a NOTIFY nobody answers")
+	}
+}
