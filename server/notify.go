@@ -91,15 +91,24 @@ func changedZones(prev, next *zone.Snapshot) []zone.ZoneInfo {
 }
 
 // zonesChanged starts a NOTIFY to every target of every changed zone.
+//
+// Its cost on a reload is changedZones: the zone package lists zones only
+// sorted, and a zone's own transfer setting (which may name targets when
+// the top-level one names none) only one zone at a time, so neither the
+// sort nor the serial probes can be skipped without a new zone API.
 func (n *notifier) zonesChanged(prev, next *zone.Snapshot) {
 	if n == nil {
 		return
 	}
+	keys := next.Settings().TSIGKeys // Settings copies the whole struct: once, not per zone
 	for _, z := range changedZones(prev, next) {
 		t, _ := next.Transfer(z.Origin)
+		if len(t.Notify) == 0 {
+			continue
+		}
 		var key *zone.TSIGKey
 		if name := t.NotifyKey(); name != "" {
-			k := next.Settings().TSIGKeys[name]
+			k := keys[name]
 			key = &k
 		}
 		for _, target := range t.Notify {
