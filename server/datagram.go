@@ -1,6 +1,7 @@
 package server
 
 import (
+	"bytes"
 	"fmt"
 	"net"
 	"net/netip"
@@ -36,7 +37,7 @@ func (s *Server) worthAnswer(query []byte) bool {
 // else goes to the handler, the general path, which then fills the
 // cache. Either reply is then rate-limited, here and only here. A panic
 // anywhere becomes no reply and a count, never a dead reader.
-func (s *Server) answerDatagram(st *state, query []byte, listen string, rotate uint32, from peer, q *wireQuery, out []byte) (reply []byte) {
+func (s *Server) answerDatagram(st *state, query []byte, listen string, at *arrival, rotate uint32, from peer, q *wireQuery, out []byte) (reply []byte) {
 	defer func() {
 		if v := recover(); v != nil {
 			s.notePanic(v, listen)
@@ -44,12 +45,12 @@ func (s *Server) answerDatagram(st *state, query []byte, listen string, rotate u
 		}
 	}()
 	start := time.Now()
-	link := st.snap.ListenLink(listen)
-	if reply, e := st.fastAnswer(query, link, rotate, true, q, out); e != nil {
-		if reply = s.limit(st.rrl, from.addr(), e.kind, reply); reply != nil {
-			s.metrics.query(q.qtype, uint16(reply[3]&0x0F), true, st.linkName(link), time.Since(start))
+	link := at.of(st, listen)
+	if fast, e := st.fastAnswer(query, link, rotate, true, q, out); e != nil {
+		if fast = s.limit(&st.rrl, from, e.kind, fast); fast != nil {
+			s.metrics.query(q.qtype, uint16(fast[3]&0x0F), true, st.linkName(link), time.Since(start))
 		}
-		return reply
+		return fast
 	}
 	req := new(dns.Msg)
 	if err := req.Unpack(query); err != nil {
@@ -68,12 +69,29 @@ func (s *Server) answerDatagram(st *state, query []byte, listen string, rotate u
 	// verified, which no spoofer can send.
 	signed := req.IsTsig() != nil && w.tsig.status == nil
 	if len(resp.Question) == 1 && len(w.out) > 0 && !signed {
-		if w.out = s.limit(st.rrl, from.addr(), kind, w.out); w.out == nil {
+		if w.out = s.limit(&st.rrl, from, kind, w.out); w.out == nil {
 			return nil
 		}
 	}
 	h.observe(w, req, resp, st, link, time.Since(start))
 	return w.out
+}
+
+// arrival is the link of the listen address datagrams came in on, for
+// a reader to look up once per batch rather than once per datagram: its
+// state and address are the same for the whole batch. The first datagram
+// answered looks it up, inside answerDatagram's recover, so that even a
+// panic there costs one reply, not the reader.
+type arrival struct {
+	link  int
+	known bool
+}
+
+func (a *arrival) of(st *state, listen string) int {
+	if !a.known {
+		a.link, a.known = st.snap.ListenLink(listen), true
+	}
+	return a.link
 }
 
 // notePanic counts a recovered panic and logs it, at most once a
@@ -119,7 +137,7 @@ func (w *udpWriter) WriteMsg(m *dns.Msg) error {
 }
 
 func (w *udpWriter) Write(b []byte) (int, error) {
-	w.out = append([]byte(nil), b...)
+	w.out = bytes.Clone(b)
 	return len(b), nil
 }
 

@@ -1,6 +1,8 @@
 package server
 
 import (
+	"bytes"
+
 	"github.com/miekg/dns"
 
 	"github.com/mxdns/mxdns/zone"
@@ -50,7 +52,7 @@ func (st *state) fillAfterMiss(q *wireQuery, link int) {
 // question with RD and CD clear. It is called after a miss, off the
 // critical part of the general path.
 func (st *state) fillCache(q *wireQuery, link int) {
-	key := append([]byte(nil), q.key[:q.keyLen]...)
+	key := bytes.Clone(q.key[:q.keyLen])
 	name, _, err := dns.UnpackDomainName(key, 0)
 	if err != nil {
 		return

@@ -219,7 +219,7 @@ func TestQueryLogStateCachesNothing(t *testing.T) {
 	earlier := append([]byte(nil), q.key[:q.keyLen]...)
 
 	reply := new(dns.Msg)
-	if err := reply.Unpack(s.answerDatagram(st, packQuery(t, query("example.com.", dns.TypeMX)), "no-link", 1, fuzzPeer{}, &q, nil)); err != nil {
+	if err := reply.Unpack(s.answerDatagram(st, packQuery(t, query("example.com.", dns.TypeMX)), "no-link", new(arrival), 1, fuzzPeer{}, &q, nil)); err != nil {
 		t.Fatal(err)
 	}
 	if len(reply.Answer) != 2 || reply.Question[0].Name != "example.com." {

@@ -43,8 +43,8 @@ func FuzzPacket(f *testing.F) {
 			return
 		}
 		var q wireQuery
-		first := s.answerDatagram(st, b, "fuzz", uint32(rotate)+1, fuzzPeer{}, &q, nil)
-		second := s.answerDatagram(st, b, "fuzz", uint32(rotate)+1, fuzzPeer{}, &q, nil)
+		first := s.answerDatagram(st, b, "fuzz", new(arrival), uint32(rotate)+1, fuzzPeer{}, &q, nil)
+		second := s.answerDatagram(st, b, "fuzz", new(arrival), uint32(rotate)+1, fuzzPeer{}, &q, nil)
 		if !bytes.Equal(first, second) {
 			t.Fatalf("the cache and the handler disagree:\nfirst:  %x\nsecond: %x", first, second)
 		}

@@ -27,13 +27,12 @@ type linkInfo struct {
 // with every link down is logged with their names: they now answer every
 // address. Callers hold mu.
 func (s *Server) setUp(snap *zone.Snapshot, up zone.LinkSet, now time.Time) {
-	if st := s.state.Load(); st == nil || st.snap != snap || st.up != up {
-		s.state.Store(newState(snap, up))
+	st := s.state.Load()
+	if st == nil || st.snap != snap || st.up != up {
+		st = newState(snap, up)
+		s.state.Store(st)
 	}
-	links := snap.Settings().Links
-	names := make([]string, 0, len(links))
-	for i, l := range links {
-		names = append(names, l.Name)
+	for i, l := range snap.Settings().Links {
 		isUp := up.Has(i)
 		s.SetLinkUp(l.Name, isUp)
 		info, known := s.links[l.Name]
@@ -55,7 +54,7 @@ func (s *Server) setUp(snap *zone.Snapshot, up zone.LinkSet, now time.Time) {
 		}
 	}
 	for name := range s.links {
-		if !slices.Contains(names, name) {
+		if !slices.Contains(st.linkNames, name) {
 			delete(s.links, name)
 			s.metrics.forgetLink(name)
 		}

@@ -26,8 +26,10 @@ var (
 )
 
 // notifyInFlight bounds the NOTIFY exchanges, each with its own socket,
-// under way at once: at start-up every zone × target is due together,
-// tens of thousands with 10,000 zones.
+// under way at once to one target: at start-up every zone × target is
+// due together, tens of thousands with 10,000 zones. The bound is per
+// target so that a secondary that drops NOTIFYs, each of whose exchanges
+// then lasts notifyTimeout, delays only its own.
 const notifyInFlight = 16
 
 type notifier struct {
@@ -35,18 +37,43 @@ type notifier struct {
 	ctx    context.Context
 	cancel context.CancelFunc
 	wg     sync.WaitGroup
-	slots  chan struct{} // one token per NOTIFY exchange under way
 
 	mu      sync.Mutex
-	running map[notifyJob]context.CancelFunc
+	tasks   map[notifyJob]*notifyTask // the newest of each job, until it ends
+	targets map[string]*notifyQueue   // by target, while it has workers
 }
 
 type notifyJob struct{ zone, target string }
 
+// notifyTask is the NOTIFY of one serial through its attempts: queued
+// for a worker, in an exchange, or waiting out its backoff on a timer.
+// Its fields change under the notifier's mutex only, and its serial and
+// key only while it is queued: the worker that took it reads them
+// unlocked.
+type notifyTask struct {
+	job     notifyJob
+	serial  uint32
+	key     *zone.TSIGKey
+	attempt int           // exchanges made
+	wait    time.Duration // the backoff before the next retry, before jitter
+	queued  bool
+	cancel  context.CancelFunc // of the exchange under way, if any
+	timer   *time.Timer        // of the backoff, if waiting
+}
+
+// notifyQueue is one target's tasks waiting for an exchange. Workers,
+// at most notifyInFlight, take them in turn; a task in its backoff holds
+// no worker, so a zone the secondary keeps refusing does not slow the
+// others, and goroutines stay bounded by targets, not zones.
+type notifyQueue struct {
+	tasks   []*notifyTask
+	workers int
+}
+
 func newNotifier(s *Server) *notifier {
 	ctx, cancel := context.WithCancel(context.Background())
-	return &notifier{srv: s, ctx: ctx, cancel: cancel, slots: make(chan struct{}, notifyInFlight),
-		running: make(map[notifyJob]context.CancelFunc)}
+	return &notifier{srv: s, ctx: ctx, cancel: cancel,
+		tasks: make(map[notifyJob]*notifyTask), targets: make(map[string]*notifyQueue)}
 }
 
 // changedZones lists the zones of next whose serial differs from prev's,
@@ -64,15 +91,24 @@ func changedZones(prev, next *zone.Snapshot) []zone.ZoneInfo {
 }
 
 // zonesChanged starts a NOTIFY to every target of every changed zone.
+//
+// Its cost on a reload is changedZones: the zone package lists zones only
+// sorted, and a zone's own transfer setting (which may name targets when
+// the top-level one names none) only one zone at a time, so neither the
+// sort nor the serial probes can be skipped without a new zone API.
 func (n *notifier) zonesChanged(prev, next *zone.Snapshot) {
 	if n == nil {
 		return
 	}
+	keys := next.Settings().TSIGKeys // Settings copies the whole struct: once, not per zone
 	for _, z := range changedZones(prev, next) {
 		t, _ := next.Transfer(z.Origin)
+		if len(t.Notify) == 0 {
+			continue
+		}
 		var key *zone.TSIGKey
 		if name := t.NotifyKey(); name != "" {
-			k := next.Settings().TSIGKeys[name]
+			k := keys[name]
 			key = &k
 		}
 		for _, target := range t.Notify {
@@ -87,61 +123,129 @@ func (n *notifier) start(job notifyJob, serial uint32, key *zone.TSIGKey) {
 	if n.ctx.Err() != nil {
 		return
 	}
-	if cancel, ok := n.running[job]; ok {
-		cancel()
+	fresh := func(t *notifyTask) {
+		t.serial, t.key, t.attempt, t.wait = serial, key, 0, notifyBackoff
 	}
-	ctx, cancel := context.WithCancel(n.ctx)
-	n.running[job] = cancel
-	n.wg.Go(func() {
-		defer func() {
-			n.mu.Lock()
-			// Only remove our own entry, not a successor's.
-			if ctx.Err() == nil {
-				delete(n.running, job)
-			}
-			n.mu.Unlock()
-			cancel()
-		}()
-		n.send(ctx, job, serial, key)
-	})
+	if old := n.tasks[job]; old != nil {
+		if old.queued {
+			fresh(old) // not sent yet: it keeps its place, with the new serial
+			return
+		}
+		if old.cancel != nil {
+			old.cancel()
+		}
+		if old.timer != nil {
+			old.timer.Stop()
+		}
+	}
+	t := &notifyTask{job: job}
+	fresh(t)
+	n.tasks[job] = t
+	n.enqueue(t)
 }
 
-func (n *notifier) send(ctx context.Context, job notifyJob, serial uint32, key *zone.TSIGKey) {
-	log := n.srv.log.With("zone", job.zone, "target", job.target, "serial", serial)
-	wait := notifyBackoff
-	for attempt := 1; ; attempt++ {
-		// The slot is held for the exchange only: a target that is gone
-		// must not keep others waiting through its backoff.
-		select {
-		case n.slots <- struct{}{}:
-		case <-ctx.Done():
+// enqueue queues t for its target, starting a worker if it has fewer
+// than notifyInFlight. Callers hold mu.
+func (n *notifier) enqueue(t *notifyTask) {
+	q := n.targets[t.job.target]
+	if q == nil {
+		q = new(notifyQueue)
+		n.targets[t.job.target] = q
+	}
+	t.queued = true
+	q.tasks = append(q.tasks, t)
+	if q.workers < notifyInFlight {
+		q.workers++
+		n.wg.Go(func() { n.work(t.job.target, q) })
+	}
+}
+
+// work makes q's exchanges one after the other until none is left.
+func (n *notifier) work(target string, q *notifyQueue) {
+	for {
+		n.mu.Lock()
+		if len(q.tasks) == 0 || n.ctx.Err() != nil {
+			if q.workers--; q.workers == 0 {
+				delete(n.targets, target)
+			}
+			n.mu.Unlock()
 			return
 		}
-		err := notifyOnce(ctx, job, key)
-		<-n.slots
-		if err == nil {
-			n.srv.metrics.notify("ok")
-			log.Info("notify acknowledged", "attempt", attempt)
-			return
-		}
-		if ctx.Err() != nil {
-			return
-		}
-		if attempt == notifyAttempts {
-			n.srv.metrics.notify("failed")
-			log.Warn("notify failed, giving up; the secondary will see the change at its next refresh", "attempts", attempt, "err", err)
-			return
-		}
-		n.srv.metrics.notify("retry")
-		log.Debug("notify attempt failed", "attempt", attempt, "err", err)
-		// Jitter, half to one and a half times wait, spreads the retries of
-		// NOTIFYs that failed together (a secondary restarting) apart.
-		select {
-		case <-time.After(wait/2 + rand.N(wait+1)):
-		case <-ctx.Done():
-			return
-		}
-		wait *= 2
+		t := q.tasks[0]
+		q.tasks[0] = nil
+		q.tasks = q.tasks[1:]
+		t.queued = false
+		ctx, cancel := context.WithCancel(n.ctx)
+		t.cancel = cancel
+		n.mu.Unlock()
+
+		err := notifyOnce(ctx, t.job, t.key)
+		cancel()
+
+		n.mu.Lock()
+		o := n.finish(t, err)
+		n.mu.Unlock()
+		n.report(o, err)
+	}
+}
+
+// notifyOutcome is what became of one exchange, for report.
+type notifyOutcome struct {
+	job     notifyJob
+	serial  uint32
+	attempt int
+	result  string // "ok", "retry" or "failed"; "" for nothing to say
+}
+
+// finish settles t after an exchange that ended in err: done, or given
+// up, or a retry after a backoff. Callers hold mu.
+func (n *notifier) finish(t *notifyTask, err error) notifyOutcome {
+	t.cancel = nil
+	t.attempt++
+	o := notifyOutcome{job: t.job, serial: t.serial, attempt: t.attempt}
+	current := n.tasks[t.job] == t
+	switch {
+	case err == nil:
+		o.result = "ok"
+	case !current || n.ctx.Err() != nil:
+		return o // replaced by a newer serial, or stopping
+	case t.attempt == notifyAttempts:
+		o.result = "failed"
+	default:
+		o.result = "retry"
+		// Jitter, half to one and a half times wait, spreads the retries
+		// of NOTIFYs that failed together (a secondary restarting) apart.
+		d := t.wait/2 + rand.N(t.wait+1)
+		t.wait *= 2
+		t.timer = time.AfterFunc(d, func() {
+			n.mu.Lock()
+			defer n.mu.Unlock()
+			if n.tasks[t.job] == t && n.ctx.Err() == nil {
+				t.timer = nil
+				n.enqueue(t)
+			}
+		})
+		return o
+	}
+	if current {
+		delete(n.tasks, t.job)
+	}
+	return o
+}
+
+func (n *notifier) report(o notifyOutcome, err error) {
+	if o.result == "" {
+		return
+	}
+	n.srv.metrics.notify(o.result)
+	log := n.srv.log.With("zone", o.job.zone, "target", o.job.target, "serial", o.serial)
+	switch o.result {
+	case "ok":
+		log.Info("notify acknowledged", "attempt", o.attempt)
+	case "failed":
+		log.Warn("notify failed, giving up; the secondary will see the change at its next refresh", "attempts", o.attempt, "err", err)
+	default:
+		log.Debug("notify attempt failed", "attempt", o.attempt, "err", err)
 	}
 }
 
@@ -159,7 +263,16 @@ func notifyOnce(ctx context.Context, job notifyJob, key *zone.TSIGKey) error {
 	}
 	ctx, cancel := context.WithTimeout(ctx, notifyTimeout)
 	defer cancel()
-	r, _, err := c.ExchangeContext(ctx, m, job.target)
+	co, err := c.DialContext(ctx, job.target)
+	if err != nil {
+		return err
+	}
+	defer co.Close()
+	// miekg/dns heeds only the context's deadline: a cancellation (a newer
+	// serial, or Shutdown) would still wait out a silent secondary's
+	// timeout. Closing the socket ends the wait at once.
+	defer context.AfterFunc(ctx, func() { co.Close() })()
+	r, _, err := c.ExchangeWithConnContext(ctx, m, co)
 	if err != nil {
 		return err
 	}
@@ -180,6 +293,11 @@ func (n *notifier) stop() {
 	}
 	n.mu.Lock()
 	n.cancel()
+	for _, t := range n.tasks {
+		if t.timer != nil {
+			t.timer.Stop()
+		}
+	}
 	n.mu.Unlock()
 	n.wg.Wait()
 }

@@ -6,6 +6,7 @@ import (
 	"net"
 	"slices"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -22,12 +23,11 @@ func notifyListener(t *testing.T, secret string, fail ...int) (string, <-chan *d
 		t.Fatal(err)
 	}
 	got := make(chan *dns.Msg, 16)
-	n := 0
+	var n atomic.Int32 // requests are served concurrently
 	srv := &dns.Server{PacketConn: pc, Handler: dns.HandlerFunc(func(w dns.ResponseWriter, req *dns.Msg) {
 		m := new(dns.Msg)
 		m.SetReply(req)
-		n++
-		if slices.Contains(fail, n) {
+		if slices.Contains(fail, int(n.Add(1))) {
 			m.Rcode = dns.RcodeServerFailure
 		}
 		if t := req.IsTsig(); t != nil && w.TsigStatus() == nil {
@@ -106,7 +106,7 @@ func TestNotifyOnReload(t *testing.T) {
 }
 
 // At start-up every zone is due a NOTIFY at once: only notifyInFlight of
-// them may be under way together, the rest wait for a slot.
+// them may be under way together to one target, the rest wait their turn.
 func TestNotifyInFlightBounded(t *testing.T) {
 	old := notifyTimeout
 	notifyTimeout = 30 * time.Second // held exchanges must not free their slots by timing out
@@ -167,4 +167,89 @@ func TestNotifyInFlightBounded(t *testing.T) {
 	close(release)
 	released = true
 	recv(zones - notifyInFlight)
+}
+
+// silentSecondary is a secondary on 127.0.0.1:0 that drops every
+// NOTIFY, as one that is down behind a firewall does: it sends each
+// one's zone to the returned channel and never answers.
+func silentSecondary(t *testing.T) (string, <-chan string) {
+	t.Helper()
+	pc, err := net.ListenPacket("udp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { pc.Close() })
+	got := make(chan string, 256)
+	go func() {
+		buf := make([]byte, 4096)
+		for {
+			n, _, err := pc.ReadFrom(buf)
+			if err != nil {
+				return // closed
+			}
+			m := new(dns.Msg)
+			if m.Unpack(buf[:n]) == nil && len(m.Question) == 1 {
+				select {
+				case got <- m.Question[0].Name:
+				default:
+				}
+			}
+		}
+	}()
+	return pc.LocalAddr().String(), got
+}
+
+// Shutdown must not wait out the timeout of a NOTIFY to a secondary
+// that never answers.
+func TestShutdownDoesNotWaitForASilentSecondary(t *testing.T) {
+	old := notifyTimeout
+	notifyTimeout = 30 * time.Second
+	t.Cleanup(func() { notifyTimeout = old })
+
+	target, got := silentSecondary(t)
+	s, _, _ := startServer(t, "transfer:\n  notify: [\""+target+"\"]\n"+testConfig)
+	select {
+	case <-got:
+	case <-time.After(5 * time.Second):
+		t.Fatal("no NOTIFY within 5 s")
+	}
+	done := make(chan error, 1)
+	go func() { done <- s.Shutdown(context.Background()) }()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatal(err)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("Shutdown still waiting after 5 s for a NOTIFY nobody answers")
+	}
+}
+
+// A secondary that drops every NOTIFY holds its exchanges for the whole
+// timeout: it may delay only its own NOTIFYs, never another secondary's.
+func TestSilentSecondaryDoesNotDelayOthers(t *testing.T) {
+	old := notifyTimeout
+	notifyTimeout = 30 * time.Second // the silent one's exchanges last the whole test
+	t.Cleanup(func() { notifyTimeout = old })
+
+	silent, held := silentSecondary(t)
+	good, got := notifyListener(t, "")
+	const zones = 3 * notifyInFlight
+	var b strings.Builder
+	b.WriteString("listen: [\"127.0.0.1:0\"]\ntransfer:\n  notify: [\"" + silent + "\", \"" + good + "\"]\nzones:\n")
+	for i := range zones {
+		fmt.Fprintf(&b, "  z%d.example:\n    ns: [ns1]\n    records:\n      ns1: {a: 192.0.2.53}\n", i)
+	}
+	startServer(t, b.String())
+
+	deadline := time.After(5 * time.Second)
+	seen := make(map[string]bool)
+	for len(seen) < zones {
+		select {
+		case m := <-got:
+			seen[m.Question[0].Name] = true
+		case <-deadline:
+			t.Fatalf("the answering secondary got %d of %d NOTIFYs within 5 s (the silent one %d)", len(seen), zones, len(held))
+		}
+	}
 }

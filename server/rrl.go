@@ -193,14 +193,19 @@ func addrOf(a net.Addr) (netip.Addr, bool) {
 	return addr.Unmap(), ok
 }
 
-// limit applies RRL to reply, an answer of kind k to client over UDP,
-// and counts what it did: it returns reply, or reply cut to a slip in
-// place, or nil to send nothing.
-func (s *Server) limit(cfg zone.RRL, client netip.Addr, k answerKind, reply []byte) []byte {
-	if !cfg.Enabled() || !client.IsValid() || exempt(client, cfg.Exempt) {
+// limit applies RRL to reply, an answer of kind k to from over UDP, and
+// counts what it did: it returns reply, or reply cut to a slip in place,
+// or nil to send nothing. It takes the peer, not its address, so that
+// with RRL off (the usual case) no address is decoded at all.
+func (s *Server) limit(cfg *zone.RRL, from peer, k answerKind, reply []byte) []byte {
+	if !cfg.Enabled() {
 		return reply
 	}
-	switch s.rrl.decide(s.rrl.key(client, k), cfg) {
+	client := from.addr()
+	if !client.IsValid() || exempt(client, cfg.Exempt) {
+		return reply
+	}
+	switch s.rrl.decide(s.rrl.key(client, k), *cfg) {
 	case rrlDrop:
 		s.counters.rrlDropped.Add(1)
 		return nil

@@ -45,7 +45,7 @@ func TestSlipIsTheSameOnBothPaths(t *testing.T) {
 		b := packQuery(t, m)
 		ask := func() []byte {
 			var q wireQuery
-			return s.answerDatagram(s.state.Load(), b, "127.0.0.1:0", 1, fuzzPeer{}, &q, nil)
+			return s.answerDatagram(s.state.Load(), b, "127.0.0.1:0", new(arrival), 1, fuzzPeer{}, &q, nil)
 		}
 		full := ask() // a miss: answered in full, and cached
 		fast := ask() // a hit, over the rate
@@ -143,7 +143,7 @@ func TestSignedRequestsAreNotRateLimited(t *testing.T) {
 			t.Fatal(err)
 		}
 		var q wireQuery
-		reply := s.answerDatagram(s.state.Load(), b, "127.0.0.1:0", 1, fuzzPeer{}, &q, nil)
+		reply := s.answerDatagram(s.state.Load(), b, "127.0.0.1:0", new(arrival), 1, fuzzPeer{}, &q, nil)
 		r := new(dns.Msg)
 		if err := r.Unpack(reply); err != nil {
 			t.Fatalf("query %d: %v", i, err)

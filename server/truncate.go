@@ -1,6 +1,7 @@
 package server
 
 import (
+	"slices"
 	"sort"
 
 	"github.com/miekg/dns"
@@ -44,7 +45,7 @@ func truncate(resp *dns.Msg, size int) ([]byte, error) {
 		resp.Extra = withOPT(nil, opt)
 		return resp.Pack()
 	}
-	kept, dropped := append([]dns.RR(nil), extra[:keep]...), []dns.RR(nil)
+	kept, dropped := slices.Clone(extra[:keep]), []dns.RR(nil)
 	resp.Extra = withOPT(kept, opt)
 	used := packedLen(resp)
 	for i, rr := range extra[keep:] {
@@ -70,7 +71,7 @@ func truncate(resp *dns.Msg, size int) ([]byte, error) {
 const minRRLen = 16
 
 func withOPT(rrs []dns.RR, opt *dns.OPT) []dns.RR {
-	out := append([]dns.RR(nil), rrs...)
+	out := slices.Clone(rrs)
 	if opt != nil {
 		out = append(out, opt)
 	}

@@ -59,7 +59,7 @@ func (g *udpGroup) serve(srv *Server) {
 		st := srv.state.Load()
 		rotate++
 		p := netPeer{from: from.(*net.UDPAddr), local: g.local}
-		if reply := srv.answerDatagram(st, buf[:n], g.addr, rotate, p, &q, out); len(reply) > 0 {
+		if reply := srv.answerDatagram(st, buf[:n], g.addr, new(arrival), rotate, p, &q, out); len(reply) > 0 {
 			g.pc.WriteTo(reply, from)
 		}
 	}

@@ -177,7 +177,7 @@ func TestBadTSIGIsRateLimitedAsAnError(t *testing.T) {
 	ask := func(b []byte) *dns.Msg {
 		t.Helper()
 		var q wireQuery
-		reply := s.answerDatagram(s.state.Load(), b, "127.0.0.1:0", 1, fuzzPeer{}, &q, nil)
+		reply := s.answerDatagram(s.state.Load(), b, "127.0.0.1:0", new(arrival), 1, fuzzPeer{}, &q, nil)
 		r := new(dns.Msg)
 		if err := r.Unpack(reply); err != nil {
 			t.Fatalf("reply %x: %v", reply, err)
