@@ -15,6 +15,18 @@ type Status struct {
 	Links  []LinkStatus `json:"links"`
 	Zones  []ZoneStatus `json:"zones"`
 	Reload ReloadInfo   `json:"reload"`
+	// FilesInError lists the files in error and what is served of each.
+	FilesInError []FileStatus `json:"files_in_error"`
+}
+
+// FileStatus is a file in error.
+type FileStatus struct {
+	File  string    `json:"file"`
+	Error string    `json:"error"`
+	Since time.Time `json:"since"` // when it was first seen in error
+	// Serving is "last good copy", or "nothing" when no good copy of it
+	// is known and none of its zones are served.
+	Serving string `json:"serving"`
 }
 
 // LinkStatus is one link as the answers see it.
@@ -77,6 +89,14 @@ func (s *Server) Status() Status {
 	}
 	for _, z := range st.snap.Zones() {
 		out.Zones = append(out.Zones, ZoneStatus{Origin: z.Origin, Serial: z.Serial, File: z.File})
+	}
+	out.FilesInError = []FileStatus{}
+	for _, f := range st.snap.Faults() {
+		fs := FileStatus{File: f.File, Error: faultText(f), Since: f.Since, Serving: "last good copy"}
+		if !f.Serving {
+			fs.Serving = "nothing"
+		}
+		out.FilesInError = append(out.FilesInError, fs)
 	}
 	rs := s.status
 	out.Reload = ReloadInfo{

@@ -21,6 +21,7 @@ type metrics struct {
 	latency    *prometheus.HistogramVec
 	reloads    prometheus.Counter
 	reloadFail prometheus.Counter
+	fileFaults prometheus.Gauge
 	linkUp     *prometheus.GaugeVec
 	linkCheck  *prometheus.HistogramVec // link, result
 	transfers  *prometheus.CounterVec   // type, result
@@ -54,6 +55,8 @@ func newMetrics() *metrics {
 		}, []string{"transport"}),
 		reloads:    prometheus.NewCounter(prometheus.CounterOpts{Name: "mxdns_reloads_total", Help: "Reloads that put a new configuration into service."}),
 		reloadFail: prometheus.NewCounter(prometheus.CounterOpts{Name: "mxdns_reload_failures_total", Help: "Reloads that kept the previous configuration."}),
+		fileFaults: prometheus.NewGauge(prometheus.GaugeOpts{Name: "mxdns_files_in_error",
+			Help: "Files in error: each is served from its last good copy, or not at all when none is known."}),
 		linkUp: prometheus.NewGaugeVec(prometheus.GaugeOpts{
 			Name: "mxdns_link_up", Help: "1 when the link is considered up, 0 when down.",
 		}, []string{"link"}),
@@ -71,7 +74,7 @@ func newMetrics() *metrics {
 	}
 	m.latUDP = m.latency.WithLabelValues("udp")
 	m.latTCP = m.latency.WithLabelValues("tcp")
-	m.reg.MustRegister(m.queries, m.latency, m.reloads, m.reloadFail, m.linkUp, m.linkCheck, m.transfers, m.notifies,
+	m.reg.MustRegister(m.queries, m.latency, m.reloads, m.reloadFail, m.fileFaults, m.linkUp, m.linkCheck, m.transfers, m.notifies,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
 }
@@ -147,6 +150,12 @@ func (m *metrics) reload(ok bool) {
 		m.reloads.Inc()
 	} else {
 		m.reloadFail.Inc()
+	}
+}
+
+func (m *metrics) filesInError(n int) {
+	if m != nil {
+		m.fileFaults.Set(float64(n))
 	}
 }
 

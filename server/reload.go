@@ -3,6 +3,8 @@ package server
 import (
 	"errors"
 	"fmt"
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/mxdns/mxdns/zone"
@@ -12,19 +14,25 @@ import (
 type ReloadResult struct {
 	Time     time.Time
 	Duration time.Duration
-	// Err is nil when the new configuration is served. It is a
-	// *zone.LoadError when the configuration has errors (the previous
-	// snapshot keeps being served), or the error of opening a new listen
-	// or admin address (the new snapshot is served all the same).
+	// Served says a new snapshot was put into service: every file as it
+	// is now, but for those in error (Faults), served as they last were
+	// good.
+	Served bool
+	// Err is nil when every file loaded as it is and every listener
+	// opened. It is a *zone.LoadError when a file has errors, whether or
+	// not a snapshot was served (see Served), or the error of opening a
+	// new listen or admin address.
 	Err error
 	// Diags holds every diagnostic of the load, warnings included.
 	Diags zone.Diagnostics
+	// Faults lists the files in error and what is served of each.
+	Faults []zone.FileFault
 }
 
 // ReloadStatus summarises reloads for the admin endpoint.
 type ReloadStatus struct {
-	Count       uint64    // successful reloads, the initial load excluded
-	Failures    uint64    // reloads that kept the previous configuration
+	Count       uint64    // reloads that loaded every file as it is, the initial load excluded
+	Failures    uint64    // reloads with an error: some or all files kept as they last were good
 	LastTime    time.Time // last attempt, successful or not (or the initial load)
 	LastSuccess time.Time // last time a configuration was put into service
 	LastError   error     // error of the last failed attempt; kept after later successes
@@ -37,9 +45,9 @@ func (s *Server) ReloadStatus() ReloadStatus {
 	return s.status
 }
 
-// Reload loads the configuration again and, if it has no errors, serves it
-// from the next query on. With errors the current snapshot stays in
-// service and each error is logged once, here.
+// Reload loads the configuration again and serves it from the next query
+// on: every file as it is now, a file in error as it last was good. Each
+// new error is logged once, here.
 func (s *Server) Reload() ReloadResult {
 	return s.reloadChanged(nil)
 }
@@ -54,55 +62,87 @@ func (s *Server) reloadChanged(changed []string) ReloadResult {
 	return res
 }
 
+// reload builds outside mu, which queries never take but health checks,
+// link changes and /status do: a build of ten thousand zones takes
+// seconds. reloadMu keeps one build at a time, so the snapshot a build
+// starts from is still the one served when it is swapped.
 func (s *Server) reload(changed []string) ReloadResult {
-	s.mu.Lock()
-	defer s.mu.Unlock()
+	s.reloadMu.Lock()
+	defer s.reloadMu.Unlock()
 
 	start := time.Now()
 	res := ReloadResult{Time: start}
-	if s.closed {
+	s.mu.Lock()
+	closed := s.closed
+	if !closed {
+		s.status.LastTime = start
+	}
+	s.mu.Unlock()
+	if closed {
 		res.Err = errClosed
 		return res
 	}
-	s.status.LastTime = start
 
 	prev := s.state.Load().snap
-	snap, diags := zone.Reload(s.path, prev, changed)
-	res.Diags = diags
-	res.Duration = time.Since(start)
-	s.logWarnings(diags)
-	if err := diags.Err(); err != nil {
-		res.Err = err
+	l := zone.Open(s.path, prev, zone.Options{Changed: changed, Memory: s.memory()})
+	res.Diags, res.Duration = l.Diags, time.Since(start)
+	res.Err = l.Diags.Err()
+	s.logWarnings(l.Diags)
+	if l.Snapshot == nil {
+		s.mu.Lock()
 		s.status.Failures++
+		s.status.LastError = res.Err
+		s.mu.Unlock()
 		s.metrics.reload(false)
-		s.status.LastError = err
-		for _, d := range diags.Errors() {
+		for _, d := range l.Diags.Errors() {
 			s.log.Error("config error", "at", position(d), "error", d.Msg)
 		}
-		s.log.Error("reload failed, previous configuration kept", "config", s.path, "errors", len(diags.Errors()))
+		s.log.Error("reload failed, previous configuration kept", "config", s.path, "errors", len(l.Diags.Errors()))
 		return res
 	}
+	snap := l.Snapshot
+	res.Served, res.Faults = true, snap.Faults()
+	s.keepSerials(snap)
+	s.logFaults(prev, snap)
+	s.logRemoved(prev, snap)
 
+	s.mu.Lock()
+	if s.closed {
+		s.mu.Unlock()
+		res.Err, res.Served = errClosed, false
+		return res
+	}
 	// Listeners follow the swap: an address opened or closed in between
 	// merely maps to link -1 for an instant, and unchanged ones stay open.
 	s.publish(snap)
 	if err := s.syncListeners(snap.Settings()); err != nil {
-		res.Err = err
+		res.Err = errors.Join(res.Err, err)
 		s.log.Error("reload: listeners", "err", err)
 	}
 	if err := s.syncAdmin(snap.Settings().Admin); err != nil {
 		res.Err = errors.Join(res.Err, err)
 		s.log.Error("reload: admin", "err", err)
 	}
-	s.status.Count++
-	s.metrics.reload(true)
+	// A reload with a file in error serves, but is no success: the
+	// status and the failure count say so until the file is fixed.
+	if res.Err != nil {
+		s.status.Failures++
+		s.status.LastError = res.Err
+	} else {
+		s.status.Count++
+		s.status.LastSuccess = start
+	}
 	s.notifier.zonesChanged(prev, snap)
-	s.status.LastSuccess = start
+	s.mu.Unlock()
+	s.metrics.reload(res.Err == nil)
+	s.metrics.filesInError(len(res.Faults))
+	s.keepCopies(l.Copies)
 	select {
 	case s.swapped <- struct{}{}:
 	default:
 	}
-	s.log.Info("reloaded", "config", s.path, "zones", snap.ZoneCount(), "warnings", len(diags.Warnings()), "took", res.Duration)
+	s.log.Info("reloaded", "config", s.path, "zones", snap.ZoneCount(), "files_in_error", len(res.Faults),
+		"warnings", len(l.Diags.Warnings()), "took", res.Duration)
 	return res
 }
 
@@ -110,6 +150,65 @@ func (s *Server) logWarnings(diags zone.Diagnostics) {
 	for _, d := range diags.Warnings() {
 		s.log.Warn("config warning", "at", position(d), "warning", d.Msg)
 	}
+}
+
+// logFaults logs each file that went bad, or whose errors changed, since
+// prev, and each that is good again: once, not at every reload.
+func (s *Server) logFaults(prev, snap *zone.Snapshot) {
+	before := map[string]string{}
+	if prev != nil {
+		for _, f := range prev.Faults() {
+			before[f.File] = faultText(f)
+		}
+	}
+	now := map[string]bool{}
+	for _, f := range snap.Faults() {
+		now[f.File] = true
+		if before[f.File] == faultText(f) {
+			continue
+		}
+		msg := "file error, serving last good copy"
+		if !f.Serving {
+			msg = "file error, none of its zones served (no good copy known)"
+		}
+		s.log.Error(msg, "file", f.File, "error", faultText(f), "since", f.Since.Format(time.RFC3339))
+	}
+	for file := range before {
+		if !now[file] {
+			s.log.Info("file good again", "file", file)
+		}
+	}
+}
+
+// faultText is a fault's errors in one line.
+func faultText(f zone.FileFault) string {
+	parts := make([]string, len(f.Errors))
+	for i, d := range f.Errors {
+		parts[i] = d.String()
+	}
+	return strings.Join(parts, "; ")
+}
+
+// logRemoved logs the zones that prev served and snap does not: a file
+// deleted, or a zone's key removed from one.
+func (s *Server) logRemoved(prev, snap *zone.Snapshot) {
+	if prev == nil {
+		return
+	}
+	var gone []string
+	for _, z := range prev.Zones() {
+		if _, ok := snap.Serial(z.Origin); !ok {
+			gone = append(gone, strings.TrimSuffix(z.Origin, ".")+" ("+z.File+")")
+		}
+	}
+	if len(gone) == 0 {
+		return
+	}
+	slices.Sort(gone)
+	if len(gone) > 20 {
+		gone = append(gone[:20], fmt.Sprintf("and %d more", len(gone)-20))
+	}
+	s.log.Info("zones removed", "zones", strings.Join(gone, ", "))
 }
 
 // position renders where a diagnostic points, file:line:col.

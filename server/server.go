@@ -27,6 +27,13 @@ type Options struct {
 	// server's lock held: it must not block or call the Server.
 	OnLinkChange func(LinkChange)
 
+	// Keeper, when set, remembers last good copies and serials across
+	// restarts: a file broken at start is then served as it last was.
+	Keeper Keeper
+	// Strict refuses to start while any file is in error, rather than
+	// serving it from its last good copy.
+	Strict bool
+
 	// onCheck lets tests wait for probes that change nothing.
 	onCheck func(link string, ok bool)
 }
@@ -71,7 +78,8 @@ func (st *state) linkName(link int) string {
 // Server is an authoritative DNS server for the zones of one config file.
 type Server struct {
 	log          *slog.Logger
-	path         string
+	path         string // absolute: the watcher's events name files so
+	keeper       Keeper
 	onReload     func(ReloadResult)
 	onLinkChange func(LinkChange)
 	onCheck      func(link string, ok bool)
@@ -88,8 +96,11 @@ type Server struct {
 	notifier *notifier
 	xfrSlots chan struct{} // one token per running zone transfer
 
-	// mu serialises every writer: reloads, link changes, listener changes
-	// and shutdown. Queries never take it.
+	// reloadMu keeps one reload building at a time; it is held while
+	// building, mu only while swapping.
+	reloadMu sync.Mutex
+	// mu serialises every writer: reload swaps, link changes, listener
+	// changes and shutdown. Queries never take it.
 	mu        sync.Mutex
 	listeners map[string]*listener // by listen address as configured
 	health    map[string]bool      // health-check verdicts by link name
@@ -118,7 +129,8 @@ func New(opts Options) (*Server, error) {
 	}
 	s := &Server{
 		log:          log,
-		path:         opts.ConfigPath,
+		path:         zone.AbsPath(opts.ConfigPath),
+		keeper:       opts.Keeper,
 		onReload:     opts.OnReload,
 		onLinkChange: opts.OnLinkChange,
 		onCheck:      opts.onCheck,
@@ -136,11 +148,14 @@ func New(opts Options) (*Server, error) {
 	s.notifier = newNotifier(s)
 	s.initLimits()
 
-	snap, diags := zone.Load(s.path, nil)
-	s.logWarnings(diags)
-	if err := diags.Err(); err != nil {
-		return nil, err
+	l := zone.Open(s.path, nil, zone.Options{Memory: s.memory(), Strict: opts.Strict})
+	s.logWarnings(l.Diags)
+	if l.Snapshot == nil {
+		return nil, l.Diags.Err()
 	}
+	snap := l.Snapshot
+	s.keepSerials(snap)
+	s.logFaults(nil, snap)
 
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -159,6 +174,11 @@ func New(opts Options) (*Server, error) {
 	}
 	now := time.Now()
 	s.status.LastTime, s.status.LastSuccess = now, now
+	if err := l.Diags.Err(); err != nil {
+		s.status.LastError = err
+	}
+	s.metrics.filesInError(len(snap.Faults()))
+	s.keepCopies(l.Copies)
 	// Zones may have changed while we were down: tell the secondaries now
 	// rather than at their next refresh, as BIND and Knot do on load.
 	s.notifier.zonesChanged(nil, snap)

@@ -109,8 +109,10 @@ func (w *Watcher) loop(ctx context.Context) {
 				paths = slices.Collect(maps.Keys(changed))
 			}
 			res := w.srv.reloadChanged(paths)
-			if res.Diags.Err() == nil {
-				changed = map[string]bool{} // served, even if a listener failed
+			if res.Served {
+				// Served, even with a file in error (kept as it last
+				// was good until its next save) or a listener failed.
+				changed = map[string]bool{}
 			}
 			if res.Err != nil {
 				w.sync()

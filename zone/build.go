@@ -19,8 +19,9 @@ type source struct {
 // It returns nil when any finding is an error. pc, when not nil, is what
 // the build of prev kept, made from the same configuration: zones whose
 // inputs are unchanged are taken from it as they are.
-func build(cfg *parsedConfig, sources []source, prev *Snapshot, pc *buildCache, diags *Diagnostics) *Snapshot {
-	s := &Snapshot{listenLink: make(map[string]int)}
+func build(cfg *parsedConfig, sources []source, prev *Snapshot, pc *buildCache, mem Memory, diags *Diagnostics) *Snapshot {
+	s := &Snapshot{listenLink: make(map[string]int), memory: mem}
+	defer func() { s.memory = nil }()
 	s.settings = Settings{Listen: cfg.listen, Admin: cfg.admin, LinkTTL: cfg.linkTTL, RRL: cfg.rrl, TCPMaxConns: cfg.tcpMax,
 		TSIGKeys: cfg.tsigKeys, QueryLog: cfg.queryLog}
 	if t := resolveTransfer(cfg.transfer, cfg.tsigKeys, diags); t != nil {

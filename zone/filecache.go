@@ -1,11 +1,14 @@
 package zone
 
 import (
+	"fmt"
 	"maps"
 	"os"
 	"runtime"
+	"strings"
 	"sync"
 	"sync/atomic"
+	"time"
 )
 
 // fileKey tells one version of a file from another without reading it: a
@@ -18,7 +21,7 @@ type fileKey struct {
 
 // parsedFile is a zone file as parsed, kept in the snapshot so that the
 // next load reads only the files that changed. It is never written after
-// parsing: builds share it.
+// the load that made it: builds share it.
 type parsedFile struct {
 	key   fileKey
 	src   source
@@ -26,6 +29,77 @@ type parsedFile struct {
 	// symlink: the path was a symbolic link when parsed. Its target may
 	// live in a directory nobody watches, so it is stat'ed at every load.
 	symlink bool
+	// fault, when set, says this version is in error and what is served
+	// in its place.
+	fault *fileFault
+	// text is the file as read, only until the load that read it ends.
+	text []byte
+}
+
+// fileFault is what is wrong with a version of a file.
+type fileFault struct {
+	errs     Diagnostics
+	fallback *parsedFile // the last good version, served instead; nil: none
+	since    time.Time   // when the file was first seen in error
+}
+
+// served is the source a build takes for the file.
+func (f *parsedFile) served() source {
+	if f.fault == nil {
+		return f.src
+	}
+	if f.fault.fallback != nil {
+		return f.fault.fallback.src
+	}
+	return source{file: f.src.file}
+}
+
+// report is what a load says of the file: its findings, or, in error, its
+// errors and the warnings of the version served instead.
+func (f *parsedFile) report() Diagnostics {
+	if f.fault == nil {
+		return f.diags
+	}
+	out := f.fault.errs
+	if fb := f.fault.fallback; fb != nil {
+		out = append(out[:len(out):len(out)], fb.diags.Warnings()...)
+	}
+	return out
+}
+
+// lastGood is the version of the file to serve should this one be in
+// error.
+func (f *parsedFile) lastGood() *parsedFile {
+	if f.fault == nil {
+		return f
+	}
+	return f.fault.fallback
+}
+
+// withFault is f found in error (errs), to be served as its last good
+// version: f's own when it had one, else the copy mem keeps.
+func (f *parsedFile) withFault(errs Diagnostics, now time.Time, mem Memory) *parsedFile {
+	bad := *f
+	bad.fault = &fileFault{errs: errs, since: now, fallback: rememberedFile(f.src.file, mem)}
+	return &bad
+}
+
+// rememberedFile parses the last good copy mem keeps of file; nil when
+// there is none, or it does not parse.
+func rememberedFile(file string, mem Memory) *parsedFile {
+	if mem == nil {
+		return nil
+	}
+	c, ok := mem.LastGood(file)
+	if !ok {
+		return nil
+	}
+	f := &parsedFile{src: source{file: file, mtime: c.Mtime}}
+	f.src.zones = parseZoneFile(file, c.Text, &f.diags)
+	if f.diags.Err() != nil {
+		return nil
+	}
+	return f
 }
 
 // statKey stats file once, following it only when it is a symbolic link.
@@ -43,13 +117,22 @@ func statKey(file string) (key fileKey, mtime int64, symlink bool, err error) {
 	return key, fi.ModTime().Unix(), symlink, nil
 }
 
-// readZoneFiles reads and parses files on every core, reusing what prev
-// parsed of a file whose key has not changed; the sources and their
-// findings come back in the order of files, whatever order the workers
-// finish in. changed, when not nil, holds every file a watcher saw an
-// event for: of the others, the parse in prev is taken without a stat.
-// sameFiles says files are the ones prev was read from.
-func readZoneFiles(files []string, prev map[string]*parsedFile, changed map[string]bool, sameFiles bool, diags *Diagnostics) ([]source, map[string]*parsedFile) {
+// fileReader reads a load's zone files.
+type fileReader struct {
+	prev    map[string]*parsedFile // what the snapshot served parsed
+	memory  Memory
+	now     func() time.Time
+	maxSize int64
+	strict  bool // no last good versions
+}
+
+// readAll reads and parses files on every core, reusing what prev parsed
+// of a file whose key has not changed; the files come back in the order
+// given, whatever order the workers finish in. changed, when not nil,
+// holds every file a watcher saw an event for: of the others, the parse in
+// prev is taken without a stat. sameFiles says files are the ones prev was
+// read from.
+func (rd *fileReader) readAll(files []string, changed map[string]bool, sameFiles bool) ([]*parsedFile, map[string]*parsedFile) {
 	out := make([]*parsedFile, len(files))
 	// Workers take the next file from a counter: on a reload nearly every
 	// file is only stat'ed, and a channel hand-off per file cost more
@@ -59,38 +142,36 @@ func readZoneFiles(files []string, prev map[string]*parsedFile, changed map[stri
 	for range min(runtime.GOMAXPROCS(0), len(files)) {
 		wg.Go(func() {
 			for i := int(next.Add(1) - 1); i < len(files); i = int(next.Add(1) - 1) {
-				p := prev[files[i]]
+				p := rd.prev[files[i]]
 				if p != nil && !p.symlink && changed != nil && !changed[files[i]] {
 					out[i] = p
 					continue
 				}
-				out[i] = readZoneFile(files[i], p)
+				out[i] = rd.read(files[i], p)
 			}
 		})
 	}
 	wg.Wait()
-	sources := make([]source, len(files))
 	var cache map[string]*parsedFile
 	if sameFiles {
-		cache = maps.Clone(prev) // then patched below
+		cache = maps.Clone(rd.prev) // then patched below
 	} else {
 		cache = make(map[string]*parsedFile, len(files))
 	}
-	// A file that could not be read is cached too: that is an error, and
-	// no snapshot, so no later load, keeps this cache.
 	for i, f := range out {
-		sources[i] = f.src
-		*diags = append(*diags, f.diags...)
-		if !sameFiles || f != prev[files[i]] {
+		if !sameFiles || f != rd.prev[files[i]] {
 			cache[files[i]] = f
 		}
 	}
-	return sources, cache
+	return out, cache
 }
 
-// readZoneFile stats the file before reading it: a write racing the read
-// then shows as a new key at the next load, never as stale data kept.
-func readZoneFile(file string, prev *parsedFile) *parsedFile {
+// read stats the file before reading it: a write racing the read then
+// shows as a new key at the next load, never as stale data kept. A file
+// that is gone reads as empty, so its zones go; any other failure, and a
+// file that parses with errors or to no zones where its last good version
+// had some, is a fault.
+func (rd *fileReader) read(file string, prev *parsedFile) *parsedFile {
 	f := &parsedFile{src: source{file: file}}
 	key, mtime, symlink, err := statKey(file)
 	if err == nil && prev != nil && prev.key == key {
@@ -98,13 +179,64 @@ func readZoneFile(file string, prev *parsedFile) *parsedFile {
 	}
 	var text []byte
 	if err == nil {
-		text, err = os.ReadFile(file)
+		text, err = readBounded(file, rd.maxSize)
 	}
 	if err != nil {
-		f.diags.add(at{file: file}, Error, "read zone file: %v", err)
-		return f
+		if gone(err) && !symlink {
+			return f
+		}
+		var d Diagnostics
+		d.add(at{file: file}, Error, "read zone file: %v", err)
+		return rd.faulty(f, d, prev)
 	}
 	f.key, f.src.mtime, f.symlink = key, mtime, symlink
 	f.src.zones = parseZoneFile(file, text, &f.diags)
+	if f.diags.Err() != nil {
+		return rd.faulty(f, f.diags.Errors(), prev)
+	}
+	if len(f.src.zones) == 0 {
+		if good := rd.lastGood(file, prev); good != nil && len(good.src.zones) > 0 {
+			var d Diagnostics
+			d.add(at{file: file, line: 1, col: 1}, Error,
+				"the file defines no zones, but its last good version defined %s: an empty or cut-off save? "+
+					"(to remove zones, delete their keys or the file; the last good version is served)", zoneList(good.src.zones))
+			return rd.faulty(f, d, prev)
+		}
+	}
+	f.text = text
 	return f
+}
+
+// faulty is f in error: its key is kept (a file that does not change is
+// not read again), its last good version served in its place.
+func (rd *fileReader) faulty(f *parsedFile, errs Diagnostics, prev *parsedFile) *parsedFile {
+	since := rd.now()
+	if prev != nil && prev.fault != nil {
+		since = prev.fault.since
+	}
+	f.fault = &fileFault{errs: errs, since: since, fallback: rd.lastGood(f.src.file, prev)}
+	return f
+}
+
+func (rd *fileReader) lastGood(file string, prev *parsedFile) *parsedFile {
+	if rd.strict {
+		return nil
+	}
+	if prev != nil {
+		return prev.lastGood()
+	}
+	return rememberedFile(file, rd.memory)
+}
+
+// zoneList names a few zones for a message.
+func zoneList(zones []*parsedZone) string {
+	var names []string
+	for i, z := range zones {
+		if i == 3 {
+			names = append(names, fmt.Sprintf("and %d more", len(zones)-3))
+			break
+		}
+		names = append(names, strings.TrimSuffix(z.origin, "."))
+	}
+	return strings.Join(names, ", ")
 }

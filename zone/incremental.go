@@ -175,6 +175,9 @@ func (s *Snapshot) buildZones(all []defined, order map[string]int, linkIndex map
 			if prev != nil {
 				prevZone = prev.zones[o]
 			}
+			if prevZone == nil {
+				prevZone = s.rememberedZone(o)
+			}
 			mtime := d.src.mtime
 			if isReverse(o) && !d.pz.noAutoPTR {
 				mtime = newest

@@ -1,50 +1,248 @@
 package zone
 
 import (
+	"cmp"
+	"fmt"
 	"os"
 	"path/filepath"
 	"slices"
 	"strings"
+	"time"
 )
 
 // Load reads the configuration at path and every zone file it names, and
 // builds a snapshot. prev, when not nil, is the snapshot being served: it
 // keeps "serial: auto" moving only upward. The snapshot is nil when the
-// diagnostics hold any error.
+// diagnostics hold any error: Load is the strict reading that `mxdns
+// check` and the tests want. A server uses Open, which serves what it can.
 func Load(path string, prev *Snapshot) (*Snapshot, Diagnostics) {
 	return Reload(path, prev, nil)
 }
 
 // Reload is Load told which files changed since prev was loaded, as a
-// watcher of prev's WatchDirs reports them. Every other zone file prev
-// parsed is taken as it is, without the stat that Load makes of each: with
-// ten thousand files the stats were most of a reload. A changed path that
-// is not one of prev's zone files (the configuration, a new file, a
-// directory swapped in) makes Reload check every file, as Load does; so
-// does a nil changed, meaning not known.
+// watcher of prev's WatchDirs reports them (see Options.Changed).
 func Reload(path string, prev *Snapshot, changed []string) (*Snapshot, Diagnostics) {
-	var diags Diagnostics
-	text, mtime, err := readFile(path)
-	if err != nil {
-		diags.add(at{file: path}, Error, "read config: %v", err)
-		return nil, diags
-	}
-	return load(path, text, mtime, prev, changed, diags)
+	l := Open(path, prev, Options{Changed: changed, Strict: true})
+	return strict(l)
 }
 
 // FromYAML builds a snapshot from configuration text as if read from file;
 // zone_files globs resolve relative to file's directory. Tests use it to
 // write configurations inline.
 func FromYAML(file string, text []byte, prev *Snapshot) (*Snapshot, Diagnostics) {
-	return load(file, text, 0, prev, nil, nil)
+	l := load(file, configRead{text: text}, prev, Options{Strict: true})
+	return strict(l)
 }
 
-func load(path string, text []byte, mtime int64, prev *Snapshot, changed []string, diags Diagnostics) (*Snapshot, Diagnostics) {
-	cfg := parseConfig(path, text, &diags)
-	var prevFiles map[string]*parsedFile
+func strict(l Loaded) (*Snapshot, Diagnostics) {
+	if l.Diags.Err() != nil {
+		return nil, l.Diags
+	}
+	return l.Snapshot, l.Diags
+}
+
+// Options tune Open.
+type Options struct {
+	// Changed, when not nil, names every file a watcher of prev's
+	// WatchDirs saw an event for: the other zone files prev parsed are
+	// taken as they are, without the stat Load makes of each (with ten
+	// thousand files the stats were most of a reload). A path that is
+	// not one of prev's zone files (the configuration, a new file, a
+	// directory swapped in) makes Open check every file.
+	Changed []string
+	// Memory holds last good copies and serials from before this
+	// process; nil knows none.
+	Memory Memory
+	// Now stamps when a file first went bad; nil is time.Now.
+	Now func() time.Time
+	// Strict serves no file from a last good copy: any error, and the
+	// snapshot is nil.
+	Strict bool
+}
+
+// Loaded is the outcome of Open.
+type Loaded struct {
+	// Snapshot serves every file as it is, or, for a file in error, as
+	// it last was good (see Snapshot.Faults). It is nil only when no
+	// configuration can be served: the configuration is in error and no
+	// good copy of it is known.
+	Snapshot *Snapshot
+	// Diags holds every finding, the errors of files served from their
+	// last good copy included.
+	Diags Diagnostics
+	// Copies are the files read good in this load, to be remembered as
+	// their last good copies. The snapshot does not hold them.
+	Copies []FileCopy
+}
+
+// Open loads the configuration at path as a server does: each file on its
+// own. A file that cannot be read (but for one that is gone), does not
+// parse, defines none of the zones it defined before, or whose zones do not
+// build, is served as it last was good, from prev or from opts.Memory, and
+// is reported in Snapshot.Faults; every other file is served as it is now.
+func Open(path string, prev *Snapshot, opts Options) Loaded {
+	text, mtime, err := readConfig(path)
+	return load(path, configRead{text: text, mtime: mtime, err: err}, prev, opts)
+}
+
+// configRead is the configuration file as read, or why it could not be.
+type configRead struct {
+	text  []byte
+	mtime int64
+	err   error
+}
+
+// AbsPath makes a path absolute and clean, the one spelling a watcher's
+// events and a snapshot's files can be compared in: `cfg.yaml`,
+// `./cfg.yaml` and `sub/../cfg.yaml` are one file. A server opens its
+// configuration by it.
+func AbsPath(p string) string {
+	if a, err := filepath.Abs(p); err == nil {
+		return a
+	}
+	return filepath.Clean(p)
+}
+
+func load(path string, cr configRead, prev *Snapshot, opts Options) Loaded {
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
+	ld := &loader{path: path, prev: prev, opts: opts}
+	if prev != nil && prev.cache != nil {
+		ld.prevFiles = prev.cache.files
+	}
+	cfg, ok := ld.config(cr, false)
+	if cfg == nil {
+		ld.diags.sortByPosition()
+		return Loaded{Diags: ld.diags}
+	}
+	l := ld.run(cfg)
+	if ld.opts.Strict && l.Diags.Err() != nil {
+		l.Snapshot, l.Copies = nil, nil
+	}
+	if !ok {
+		// Built only to find every error, as `mxdns check` shows them.
+		l.Snapshot, l.Copies = nil, nil
+		return l
+	}
+	if l.Snapshot == nil && !ld.cfgFault.bad() && ld.blamedConfig {
+		// The configuration's own zones do not build: serve its last
+		// good copy, and the zone files it names, instead.
+		ld2 := &loader{path: path, prev: prev, opts: opts, prevFiles: ld.prevFiles}
+		if cfg, ok := ld2.config(cr, true); cfg != nil && ok {
+			ld2.cfgFault.errs = append(ld.cfgBuildErrs, ld2.cfgFault.errs...)
+			return ld2.run(cfg)
+		}
+	}
+	return l
+}
+
+// loader is one load's working state.
+type loader struct {
+	path      string
+	prev      *Snapshot
+	prevFiles map[string]*parsedFile
+	opts      Options
+	diags     Diagnostics
+
+	cfgText      []byte
+	cfgMtime     int64
+	cfgFault     fault
+	cfgFreshGood bool // the configuration read now is good: remember it
+	// blamedConfig: a build failed on an error in the configuration
+	// file itself; cfgBuildErrs holds those errors.
+	blamedConfig bool
+	cfgBuildErrs Diagnostics
+	dirFaults    []FileFault
+}
+
+// fault is what is wrong with one file; nothing when errs is empty.
+type fault struct {
+	errs Diagnostics
+}
+
+func (f fault) bad() bool { return len(f.errs) > 0 }
+
+// config parses the configuration as read, or, when it is in error (or
+// forced), its last good copy: the one prev was built from, else the one
+// Memory keeps. ok is false when neither can be had: cfg is then the
+// configuration in error (nil when it could not be read), to be built
+// only for the findings.
+func (ld *loader) config(cr configRead, force bool) (*parsedConfig, bool) {
+	var diags Diagnostics
+	var cfg *parsedConfig
+	if cr.err != nil {
+		diags.add(at{file: ld.path}, Error, "read config: %v", cr.err)
+	} else {
+		cfg = parseConfig(ld.path, cr.text, &diags)
+		if diags.Err() == nil && isBlankYAML(cr.text) && ld.lastGoodConfigHasContent() {
+			diags.add(at{file: ld.path, line: 1, col: 1}, Error,
+				"the configuration is empty, but its last good version was not: an empty or cut-off save? (the last good version is served)")
+		}
+	}
+	if diags.Err() == nil && !force {
+		ld.diags = append(ld.diags, diags...)
+		ld.cfgText, ld.cfgMtime, ld.cfgFreshGood = cr.text, cr.mtime, true
+		return cfg, true
+	}
+	ld.cfgFault.errs = diags.Errors()
+	ld.diags = append(ld.diags, ld.cfgFault.errs...)
+	text, mtime, ok := ld.lastGoodConfig()
+	if !ok {
+		ld.diags = append(ld.diags, diags.Warnings()...)
+		ld.cfgFault = fault{}
+		return cfg, false
+	}
+	var gd Diagnostics
+	cfg = parseConfig(ld.path, text, &gd)
+	if gd.Err() != nil {
+		ld.diags.add(at{file: ld.path}, Error, "the last good copy of the configuration does not load either: %s", gd.Errors()[0].Msg)
+		return nil, false
+	}
+	ld.diags = append(ld.diags, gd.Warnings()...)
+	ld.cfgText, ld.cfgMtime = text, mtime
+	return cfg, true
+}
+
+func (ld *loader) lastGoodConfig() ([]byte, int64, bool) {
+	if ld.opts.Strict {
+		return nil, 0, false
+	}
+	if ld.prev != nil && ld.prev.cache != nil && ld.prev.cache.configPath == ld.path {
+		return []byte(ld.prev.cache.configText), ld.prev.cache.configMtime, true
+	}
+	if ld.opts.Memory != nil {
+		if c, ok := ld.opts.Memory.LastGood(ld.path); ok {
+			return c.Text, c.Mtime, true
+		}
+	}
+	return nil, 0, false
+}
+
+func (ld *loader) lastGoodConfigHasContent() bool {
+	text, _, ok := ld.lastGoodConfig()
+	return ok && !isBlankYAML(text)
+}
+
+// isBlankYAML reports whether text holds no YAML content: only blank
+// lines, comments and document markers.
+func isBlankYAML(text []byte) bool {
+	for line := range strings.SplitSeq(string(text), "\n") {
+		line = strings.TrimSpace(line)
+		if line != "" && !strings.HasPrefix(line, "#") && line != "---" && line != "..." {
+			return false
+		}
+	}
+	return true
+}
+
+// run reads the zone files cfg names and builds, serving a file in error
+// as it last was good.
+func (ld *loader) run(cfg *parsedConfig) Loaded {
+	path, prev := ld.path, ld.prev
+	text, mtime := ld.cfgText, ld.cfgMtime
 	var pc *buildCache
 	if prev != nil && prev.cache != nil {
-		prevFiles = prev.cache.files
 		if c := prev.cache; c.configPath == path && c.configText == string(text) && c.configMtime == mtime {
 			// The same configuration: its zones are the ones built
 			// before, so that they too can be reused. The same text
@@ -53,7 +251,8 @@ func load(path string, text []byte, mtime int64, prev *Snapshot, changed []strin
 			pc = c
 		}
 	}
-	set := changedSet(changed, prevFiles)
+	changed := ld.opts.Changed
+	set := changedSet(changed, ld.prevFiles)
 	var m *fileMatch
 	sameFiles := pc != nil && set != nil && allExist(changed)
 	if sameFiles {
@@ -62,25 +261,144 @@ func load(path string, text []byte, mtime int64, prev *Snapshot, changed []strin
 		// directory of ten thousand files was a fifth of a reload.
 		m = prev.match
 	} else {
-		m = matchZoneFiles(path, cfg)
+		m = ld.matchZoneFiles(cfg)
 	}
-	diags = append(diags, m.diags...)
-	parsed, parsedFiles := readZoneFiles(m.files[1:], prevFiles, set, sameFiles, &diags)
-	sources := make([]source, 0, len(m.files))
-	sources = append(sources, source{file: path, zones: cfg.zones, mtime: mtime})
-	sources = append(sources, parsed...)
-	s := build(cfg, sources, prev, pc, &diags)
-	diags.sortByPosition()
+	rd := fileReader{prev: ld.prevFiles, memory: ld.opts.Memory, now: ld.opts.Now, maxSize: DefaultMaxFileSize, strict: ld.opts.Strict}
+	files, cache := rd.readAll(m.files[1:], set, sameFiles)
+
+	sources := make([]source, 1+len(files))
+	sources[0] = source{file: path, zones: cfg.zones, mtime: mtime}
+	for i, f := range files {
+		sources[1+i] = f.served()
+	}
+	var s *Snapshot
+	var bd Diagnostics
+	for {
+		bd = nil
+		s = build(cfg, sources, prev, pc, ld.opts.Memory, &bd)
+		if s != nil {
+			break
+		}
+		if ld.opts.Strict || !ld.blame(bd, files, sources, cache) {
+			break
+		}
+	}
 	if s == nil {
-		return nil, diags
+		ld.diags = append(ld.diags, bd...)
+		ld.diags.sortByPosition()
+		return Loaded{Diags: ld.diags}
 	}
+	ld.diags = append(ld.diags, bd...)
+	var copies []FileCopy
+	if ld.cfgFreshGood && (pc == nil || pc.configText != string(text)) {
+		copies = append(copies, FileCopy{File: path, Text: text, Mtime: mtime})
+	}
+	for _, f := range files {
+		ld.diags = append(ld.diags, f.report()...)
+		if f.text != nil {
+			if f.fault == nil {
+				copies = append(copies, FileCopy{File: f.src.file, Text: f.text, Mtime: f.src.mtime})
+			}
+			f.text = nil // read by this load alone: the snapshot must not keep it
+		}
+	}
+	ld.diags.sortByPosition()
 	s.match = m
-	s.cache.files = parsedFiles
+	s.cache.files = cache
 	s.cache.configPath = path
 	s.cache.configText = string(text)
 	s.cache.configMtime = mtime
 	s.cache.configZones = cfg.zones
-	return s, diags
+	s.faults = ld.faults(files)
+	return Loaded{Snapshot: s, Diags: ld.diags, Copies: copies}
+}
+
+// blame puts each file that a failed build's errors point into back to its
+// last good version (or to nothing, when that was already tried), so that
+// the next build serves every other file as it is. It reports whether
+// anything changed, so that a build that cannot succeed ends.
+func (ld *loader) blame(bd Diagnostics, files []*parsedFile, sources []source, cache map[string]*parsedFile) bool {
+	index := make(map[string]int, len(files))
+	for i, f := range files {
+		index[f.src.file] = i
+	}
+	byFile := make(map[string]Diagnostics)
+	for _, d := range bd.Errors() {
+		byFile[d.File] = append(byFile[d.File], d)
+	}
+	progress := false
+	for file, errs := range byFile {
+		if file == ld.path {
+			if !ld.cfgFault.bad() {
+				ld.blamedConfig = true
+				ld.cfgBuildErrs = errs
+			}
+			continue
+		}
+		i, ok := index[file]
+		if !ok {
+			continue
+		}
+		f := files[i]
+		switch {
+		case f.fault == nil:
+			bad := f.withFault(errs, ld.opts.Now(), ld.opts.Memory)
+			files[i], cache[file] = bad, bad
+		case f.fault.fallback != nil:
+			// Its last good version no longer builds beside the
+			// others: serve none of its zones.
+			bad := *f
+			ft := *f.fault
+			ft.fallback = nil
+			ft.errs = append(slices.Clone(ft.errs), errs...)
+			bad.fault = &ft
+			files[i], cache[file] = &bad, &bad
+		default:
+			continue
+		}
+		sources[1+i] = files[i].served()
+		progress = true
+	}
+	return progress
+}
+
+// FileFault is a file in error, and what is served in its place.
+type FileFault struct {
+	File   string
+	Errors Diagnostics
+	// Since is when the file was first seen in error (in this process).
+	Since time.Time
+	// Serving tells whether its last good copy is served; when false,
+	// none of its zones are.
+	Serving bool
+}
+
+func (ld *loader) faults(files []*parsedFile) []FileFault {
+	var out []FileFault
+	since := func(file string) time.Time {
+		if ld.prev != nil {
+			for _, f := range ld.prev.faults {
+				if f.File == file {
+					return f.Since
+				}
+			}
+		}
+		return ld.opts.Now()
+	}
+	if ld.cfgFault.bad() {
+		out = append(out, FileFault{File: ld.path, Errors: ld.cfgFault.errs, Since: since(ld.path), Serving: true})
+	}
+	for _, d := range ld.dirFaults {
+		d.Since = since(d.File)
+		out = append(out, d)
+	}
+	for _, f := range files {
+		if f.fault != nil {
+			out = append(out, FileFault{File: f.src.file, Errors: f.fault.errs, Since: f.fault.since, Serving: f.fault.fallback != nil})
+		}
+	}
+	slices.SortFunc(out, func(a, b FileFault) int { return cmp.Compare(a.File, b.File) })
+	return out
 }
 
 // fileMatch is what a configuration's zone_files patterns matched.
@@ -91,46 +409,70 @@ type fileMatch struct {
 	diags Diagnostics
 }
 
-func matchZoneFiles(path string, cfg *parsedConfig) *fileMatch {
+func (ld *loader) matchZoneFiles(cfg *parsedConfig) *fileMatch {
+	path := ld.path
 	base := filepath.Dir(path)
 	m := &fileMatch{files: []string{path}, dirs: []string{base}}
 	seen := map[string]bool{path: true}
+	add := func(file string) {
+		if !seen[file] {
+			seen[file] = true
+			m.files = append(m.files, file)
+		}
+	}
 	for _, g := range cfg.zoneFiles {
 		pattern := g.pattern
 		if !filepath.IsAbs(pattern) {
 			pattern = filepath.Join(base, pattern)
 		}
-		m.dirs = append(m.dirs, globDir(pattern))
+		m.dirs = append(m.dirs, globRoot(pattern))
 		m.globs = append(m.globs, pattern)
-		matches, err := filepath.Glob(pattern)
-		if err != nil {
-			m.diags.add(g.pos, Error, "zone_files %q: %v", g.pattern, err)
+		matches, err := glob(pattern)
+		if err != nil && matches == nil && !hasMeta(pattern) {
+			// A pattern that names one file: reading it says what is
+			// wrong, and serves its last good copy.
+			add(pattern)
 			continue
+		}
+		if err != nil {
+			kept := ld.knownMatches(pattern)
+			msg := fmt.Sprintf("zone_files %q: %v", g.pattern, err)
+			ld.diags.add(g.pos, Error, "%s; the %d files it matched before are kept", msg, len(kept))
+			ld.dirFaults = append(ld.dirFaults, FileFault{File: globRoot(pattern),
+				Errors: Diagnostics{{File: g.pos.file, Line: g.pos.line, Col: g.pos.col, Severity: Error, Msg: msg}}, Serving: true})
+			matches = append(matches, kept...)
+			slices.Sort(matches)
+			matches = slices.Compact(matches)
 		}
 		if len(matches) == 0 {
 			m.diags.add(g.pos, Warning, "zone_files %q matches no file", g.pattern)
 		}
 		for _, file := range matches {
-			if !seen[file] {
-				seen[file] = true
-				m.files = append(m.files, file)
-			}
+			add(file)
 		}
 	}
 	slices.Sort(m.dirs)
 	m.dirs = slices.Compact(m.dirs)
+	ld.diags = append(ld.diags, m.diags...)
 	return m
 }
 
-// allExist reports whether every path still names a directory entry (a
-// dangling symbolic link counts: a glob lists it).
-func allExist(paths []string) bool {
-	for _, p := range paths {
-		if _, err := os.Lstat(p); err != nil {
-			return false
+// knownMatches lists the files pattern matched when last they could be
+// listed: in prev, or else in Memory.
+func (ld *loader) knownMatches(pattern string) []string {
+	var known []string
+	if ld.prev != nil {
+		known = ld.prev.match.files[1:]
+	} else if k, ok := ld.opts.Memory.(interface{ KnownFiles() []string }); ok {
+		known = k.KnownFiles()
+	}
+	var out []string
+	for _, f := range known {
+		if ok, _ := filepath.Match(pattern, f); ok {
+			out = append(out, f)
 		}
 	}
-	return true
+	return out
 }
 
 // changedSet is the paths a watcher reported, as a set, when every one is
@@ -150,24 +492,36 @@ func changedSet(changed []string, prev map[string]*parsedFile) map[string]bool {
 	return set
 }
 
-func readFile(path string) ([]byte, int64, error) {
-	text, err := os.ReadFile(path)
+func readConfig(path string) ([]byte, int64, error) {
+	text, err := readBounded(path, DefaultMaxFileSize)
 	if err != nil {
 		return nil, 0, err
 	}
-	fi, err := os.Stat(path)
+	key, mtime, _, err := statKey(path)
+	_ = key
 	if err != nil {
 		return nil, 0, err
 	}
-	return text, fi.ModTime().Unix(), nil
+	return text, mtime, nil
 }
 
-// globDir is the directory a glob's matches live in: the part before the
+// globRoot is the directory a glob's matches live in: the part before the
 // first wildcard. Watching it sees files appear and disappear.
-func globDir(pattern string) string {
+func globRoot(pattern string) string {
 	dir := filepath.Dir(pattern)
-	for strings.ContainsAny(dir, "*?[\\") && dir != filepath.Dir(dir) {
+	for hasMeta(dir) && dir != filepath.Dir(dir) {
 		dir = filepath.Dir(dir)
 	}
 	return dir
+}
+
+// allExist reports whether every path still names a directory entry (a
+// dangling symbolic link counts: a glob lists it).
+func allExist(paths []string) bool {
+	for _, p := range paths {
+		if _, err := os.Lstat(p); err != nil {
+			return false
+		}
+	}
+	return true
 }

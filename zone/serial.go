@@ -117,3 +117,17 @@ func (z *zoneData) contentHash(soa *dns.SOA) [32]byte {
 	h.Sum(sum[:0])
 	return sum
 }
+
+// rememberedZone stands for a zone served before this process, as far as
+// makeSOA needs one: its serial and its content's digest. nil when the
+// memory knows none.
+func (s *Snapshot) rememberedZone(origin string) *zoneData {
+	if s.memory == nil {
+		return nil
+	}
+	r, ok := s.memory.LastSerial(origin)
+	if !ok {
+		return nil
+	}
+	return &zoneData{soa: &dns.SOA{Serial: r.Serial}, hash: r.Hash}
+}

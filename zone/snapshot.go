@@ -25,6 +25,11 @@ type Snapshot struct {
 	classless map[string][]classlessZone
 	// cache is what the next load may reuse (incremental.go).
 	cache *buildCache
+	// faults lists the files in error, served as they last were good.
+	faults []FileFault
+	// memory, only while building, holds the serials served before this
+	// process, so that "serial: auto" never goes back below them.
+	memory Memory
 	// track collects the zones a check looks into, only while building.
 	track map[string]bool
 }
@@ -118,6 +123,19 @@ func (s *Snapshot) Concerns(path string) bool {
 		}
 	}
 	return false
+}
+
+// Faults lists the files in error, by path, and what is served of each.
+func (s *Snapshot) Faults() []FileFault { return s.faults }
+
+// Serials returns each zone's serial and a digest of its content, for a
+// Memory to keep.
+func (s *Snapshot) Serials() map[string]SerialRecord {
+	out := make(map[string]SerialRecord, len(s.zones))
+	for origin, z := range s.zones {
+		out[origin] = SerialRecord{Serial: z.soa.Serial, Hash: z.hash}
+	}
+	return out
 }
 
 // ZoneCount is how many zones are served.

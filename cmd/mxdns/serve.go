@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/mxdns/mxdns/server"
+	"github.com/mxdns/mxdns/state"
 	"github.com/mxdns/mxdns/zone"
 )
 
@@ -23,6 +24,8 @@ func runServe(ctx context.Context, args []string, stderr io.Writer) error {
 	fs := newFlagSet("serve", stderr)
 	config := fs.String("config", defaultConfig, "configuration `file`")
 	format := fs.String("log-format", "text", "log format: text or json")
+	stateDir := fs.String("state-dir", "", "`directory` for last good copies and serials (default: state_dir in the config, else $STATE_DIRECTORY, $XDG_STATE_HOME/mxdns or ~/.local/state/mxdns)")
+	strict := fs.Bool("strict", false, "refuse to start while any file is in error, rather than serve its last good copy")
 	if err := parse(fs, args); err != nil {
 		return err
 	}
@@ -45,17 +48,44 @@ func runServe(ctx context.Context, args []string, stderr io.Writer) error {
 		return &exitError{code: 2}
 	}
 	log := slog.New(h)
-	return serve(ctx, log, *config)
+	keeper, err := openState(*stateDir, *config, log)
+	if err != nil {
+		return err
+	}
+	return serve(ctx, log, *config, keeper, *strict)
+}
+
+// openState opens the state directory the flag, the configuration or the
+// environment names. Without one the server still serves, but a file
+// broken at start then has no last good copy, and serials are not kept.
+func openState(flagDir, config string, log *slog.Logger) (server.Keeper, error) {
+	dir := flagDir
+	if dir == "" {
+		dir = zone.ConfigStateDir(config)
+	}
+	if dir == "" {
+		dir = zone.DefaultStateDir()
+	}
+	if dir == "" {
+		log.Warn("no state directory (set -state-dir): last good copies and serials are not kept")
+		return nil, nil
+	}
+	d, err := state.Open(dir)
+	if err != nil {
+		return nil, fmt.Errorf("%w (set -state-dir or state_dir to a writable directory)", err)
+	}
+	log.Info("state", "dir", d.Path())
+	return d, nil
 }
 
 // serve runs the server until ctx ends; SIGHUP reloads the configuration.
-func serve(ctx context.Context, log *slog.Logger, config string) error {
+func serve(ctx context.Context, log *slog.Logger, config string, keeper server.Keeper, strict bool) error {
 	// Subscribe before the server exists so an early SIGHUP is not fatal.
 	hup := make(chan os.Signal, 1)
 	signal.Notify(hup, syscall.SIGHUP)
 	defer signal.Stop(hup)
 
-	srv, err := server.New(server.Options{Logger: log, ConfigPath: config})
+	srv, err := server.New(server.Options{Logger: log, ConfigPath: config, Keeper: keeper, Strict: strict})
 	var loadErr *zone.LoadError
 	switch {
 	case errors.As(err, &loadErr):
