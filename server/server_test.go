@@ -200,7 +200,7 @@ func TestWatchReloads(t *testing.T) {
 // the test after a deadline.
 func waitReload(t *testing.T, reloads <-chan ReloadResult, done func(ReloadResult) bool) {
 	t.Helper()
-	deadline := time.After(5 * time.Second)
+	deadline := time.After(20 * time.Second)
 	for {
 		select {
 		case res := <-reloads:
@@ -208,7 +208,7 @@ func waitReload(t *testing.T, reloads <-chan ReloadResult, done func(ReloadResul
 				return
 			}
 		case <-deadline:
-			t.Fatal("no matching reload within 5s")
+			t.Fatal("no matching reload within 20s")
 		}
 	}
 }

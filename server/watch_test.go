@@ -103,3 +103,41 @@ func TestWatchCatchesSavesBeforeItStarted(t *testing.T) {
 		return len(got) == 1 && got[0] == "A 203.0.113.28"
 	})
 }
+
+// A configuration named by a relative path, with relative globs, reloads
+// on every save, however the path is spelled (issue #13, failure 1: the
+// watcher reported ./config.yaml, the snapshot knew config.yaml).
+func TestWatchRelativePaths(t *testing.T) {
+	for _, spelling := range []string{"config.yaml", "./config.yaml", "sub/../config.yaml"} {
+		t.Run(spelling, func(t *testing.T) {
+			dir := t.TempDir()
+			t.Chdir(dir)
+			os.Mkdir("sub", 0o755)
+			writeFile(t, "z.yaml", "zones:\n  z.test:\n    ns: [ns1.example.net.]\n    records:\n      mx1: {a: 192.0.2.1}\n")
+			writeFile(t, "config.yaml", testConfig+"zone_files: [\"*.yaml\"]\n")
+			reloads := make(chan ReloadResult, 16)
+			s, err := New(Options{Logger: testLogger(t), ConfigPath: spelling, OnReload: func(r ReloadResult) { reloads <- r }})
+			if err != nil {
+				t.Fatal(err)
+			}
+			stopAtCleanup(t, s)
+			w, err := s.Watch(context.Background())
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer w.Close()
+			waitReload(t, reloads, func(res ReloadResult) bool { return true }) // the first, checking every file
+
+			writeFile(t, "config.yaml", strings.Replace(testConfig, "mx1: {a: 203.0.113.25}", "mx1: {a: 203.0.113.28}", 1)+"zone_files: [\"*.yaml\"]\n")
+			waitReload(t, reloads, func(res ReloadResult) bool {
+				got := rdata(exchange(t, s, "udp", "mx1.example.com.", dns.TypeA))
+				return len(got) == 1 && got[0] == "A 203.0.113.28"
+			})
+			writeFile(t, "z.yaml", "zones:\n  z.test:\n    ns: [ns1.example.net.]\n    records:\n      mx1: {a: 192.0.2.2}\n")
+			waitReload(t, reloads, func(res ReloadResult) bool {
+				got := rdata(exchange(t, s, "udp", "mx1.z.test.", dns.TypeA))
+				return len(got) == 1 && got[0] == "A 192.0.2.2"
+			})
+		})
+	}
+}

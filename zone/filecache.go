@@ -76,14 +76,6 @@ func (f *parsedFile) lastGood() *parsedFile {
 	return f.fault.fallback
 }
 
-// withFault is f found in error (errs), to be served as its last good
-// version: f's own when it had one, else the copy mem keeps.
-func (f *parsedFile) withFault(errs Diagnostics, now time.Time, mem Memory) *parsedFile {
-	bad := *f
-	bad.fault = &fileFault{errs: errs, since: now, fallback: rememberedFile(f.src.file, mem)}
-	return &bad
-}
-
 // rememberedFile parses the last good copy mem keeps of file; nil when
 // there is none, or it does not parse.
 func rememberedFile(file string, mem Memory) *parsedFile {

@@ -30,7 +30,7 @@ func Reload(path string, prev *Snapshot, changed []string) (*Snapshot, Diagnosti
 // zone_files globs resolve relative to file's directory. Tests use it to
 // write configurations inline.
 func FromYAML(file string, text []byte, prev *Snapshot) (*Snapshot, Diagnostics) {
-	l := load(file, configRead{text: text}, prev, Options{Strict: true})
+	l := load(filepath.Clean(file), configRead{text: text}, prev, Options{Strict: true})
 	return strict(l)
 }
 
@@ -81,6 +81,7 @@ type Loaded struct {
 // build, is served as it last was good, from prev or from opts.Memory, and
 // is reported in Snapshot.Faults; every other file is served as it is now.
 func Open(path string, prev *Snapshot, opts Options) Loaded {
+	path = filepath.Clean(path) // a glob's matches are clean: ./config.yaml must be seen as config.yaml
 	text, mtime, err := readConfig(path)
 	return load(path, configRead{text: text, mtime: mtime, err: err}, prev, opts)
 }
@@ -315,51 +316,83 @@ func (ld *loader) run(cfg *parsedConfig) Loaded {
 
 // blame puts each file that a failed build's errors point into back to its
 // last good version (or to nothing, when that was already tried), so that
-// the next build serves every other file as it is. It reports whether
-// anything changed, so that a build that cannot succeed ends.
+// the next build serves every other file as it is. Errors that point only
+// into files that did not change are the doing of those that did (a zone
+// defined again in a new file is reported where it comes second): then
+// every changed file goes back. It reports whether anything changed, so
+// that a build that cannot succeed ends.
 func (ld *loader) blame(bd Diagnostics, files []*parsedFile, sources []source, cache map[string]*parsedFile) bool {
 	index := make(map[string]int, len(files))
 	for i, f := range files {
 		index[f.src.file] = i
 	}
+	fresh := func(i int) bool { return files[i] != ld.prevFiles[files[i].src.file] }
 	byFile := make(map[string]Diagnostics)
+	inFresh := false
 	for _, d := range bd.Errors() {
 		byFile[d.File] = append(byFile[d.File], d)
+		if i, ok := index[d.File]; ok && fresh(i) {
+			inFresh = true
+		}
+	}
+	if errs, ok := byFile[ld.path]; ok && !ld.cfgFault.bad() {
+		ld.blamedConfig = true
+		ld.cfgBuildErrs = errs
+	}
+	if inFresh {
+		// A file that did not change built before: the changes are to
+		// blame, whatever errors point into it.
+		for file := range byFile {
+			if i, ok := index[file]; ok && !fresh(i) {
+				delete(byFile, file)
+			}
+		}
+	} else {
+		// Undo every change instead.
+		clear(byFile)
+		for i, f := range files {
+			if fresh(i) && f.fault == nil {
+				byFile[f.src.file] = bd.Errors()
+			}
+		}
 	}
 	progress := false
 	for file, errs := range byFile {
-		if file == ld.path {
-			if !ld.cfgFault.bad() {
-				ld.blamedConfig = true
-				ld.cfgBuildErrs = errs
-			}
-			continue
-		}
 		i, ok := index[file]
 		if !ok {
 			continue
 		}
 		f := files[i]
+		var bad parsedFile
 		switch {
 		case f.fault == nil:
-			bad := f.withFault(errs, ld.opts.Now(), ld.opts.Memory)
-			files[i], cache[file] = bad, bad
+			bad = *f
+			bad.fault = &fileFault{errs: errs, since: ld.opts.Now(), fallback: ld.lastGood(f)}
 		case f.fault.fallback != nil:
 			// Its last good version no longer builds beside the
 			// others: serve none of its zones.
-			bad := *f
+			bad = *f
 			ft := *f.fault
 			ft.fallback = nil
 			ft.errs = append(slices.Clone(ft.errs), errs...)
 			bad.fault = &ft
-			files[i], cache[file] = &bad, &bad
 		default:
 			continue
 		}
-		sources[1+i] = files[i].served()
+		files[i], cache[file] = &bad, &bad
+		sources[1+i] = bad.served()
 		progress = true
 	}
 	return progress
+}
+
+// lastGood is the version of f's file to serve in its place: the one prev
+// served, unless that is f itself, else the one Memory keeps.
+func (ld *loader) lastGood(f *parsedFile) *parsedFile {
+	if p := ld.prevFiles[f.src.file]; p != nil && p != f {
+		return p.lastGood()
+	}
+	return rememberedFile(f.src.file, ld.opts.Memory)
 }
 
 // FileFault is a file in error, and what is served in its place.
