@@ -84,7 +84,7 @@ func (s *Server) reload(changed []string) ReloadResult {
 	}
 
 	prev := s.state.Load().snap
-	l := zone.Open(s.path, prev, zone.Options{Changed: changed, Memory: s.memory()})
+	l := zone.Open(s.path, prev, zone.Options{Changed: changed, Memory: s.memory(), Cancel: s.stopping})
 	res.Diags, res.Duration = l.Diags, time.Since(start)
 	res.Err = l.Diags.Err()
 	s.logWarnings(l.Diags)

@@ -99,6 +99,9 @@ type Server struct {
 	// reloadMu keeps one reload building at a time; it is held while
 	// building, mu only while swapping.
 	reloadMu sync.Mutex
+	// stopping is closed by Shutdown: a reload building then gives up.
+	stopping  chan struct{}
+	closeOnce sync.Once
 	// mu serialises every writer: reload swaps, link changes, listener
 	// changes and shutdown. Queries never take it.
 	mu        sync.Mutex
@@ -141,6 +144,7 @@ func New(opts Options) (*Server, error) {
 		checkers:     make(map[string]*checker),
 		links:        make(map[string]*linkInfo),
 		swapped:      make(chan struct{}, 1),
+		stopping:     make(chan struct{}),
 	}
 	s.metrics = newMetrics()
 	s.exportLimits()
@@ -211,6 +215,7 @@ func (s *Server) Shutdown(ctx context.Context) error {
 		return nil
 	}
 	s.closed = true
+	s.closeOnce.Do(func() { close(s.stopping) })
 	s.notifier.stop()
 	admin := s.admin
 	s.admin = nil

@@ -116,6 +116,7 @@ type fileReader struct {
 	now     func() time.Time
 	maxSize int64
 	strict  bool // no last good versions
+	cancel  <-chan struct{}
 }
 
 // readAll reads and parses files on every core, reusing what prev parsed
@@ -134,6 +135,9 @@ func (rd *fileReader) readAll(files []string, changed map[string]bool, sameFiles
 	for range min(runtime.GOMAXPROCS(0), len(files)) {
 		wg.Go(func() {
 			for i := int(next.Add(1) - 1); i < len(files); i = int(next.Add(1) - 1) {
+				if i%64 == 0 && cancelled(rd.cancel) {
+					return
+				}
 				p := rd.prev[files[i]]
 				if p != nil && !p.symlink && changed != nil && !changed[files[i]] {
 					out[i] = p

@@ -58,6 +58,22 @@ type Options struct {
 	// Strict serves no file from a last good copy: any error, and the
 	// snapshot is nil.
 	Strict bool
+	// Cancel, when closed, ends the load early with no snapshot: a
+	// server shutting down does not wait for a build of ten thousand
+	// zones.
+	Cancel <-chan struct{}
+}
+
+// errCancelled is the one error of a cancelled load.
+const errCancelled = "load cancelled"
+
+func cancelled(c <-chan struct{}) bool {
+	select {
+	case <-c:
+		return true
+	default:
+		return false
+	}
 }
 
 // Loaded is the outcome of Open.
@@ -264,8 +280,13 @@ func (ld *loader) run(cfg *parsedConfig) Loaded {
 	} else {
 		m = ld.matchZoneFiles(cfg)
 	}
-	rd := fileReader{prev: ld.prevFiles, memory: ld.opts.Memory, now: ld.opts.Now, maxSize: DefaultMaxFileSize, strict: ld.opts.Strict}
+	rd := fileReader{prev: ld.prevFiles, memory: ld.opts.Memory, now: ld.opts.Now, maxSize: DefaultMaxFileSize, strict: ld.opts.Strict,
+		cancel: ld.opts.Cancel}
 	files, cache := rd.readAll(m.files[1:], set, sameFiles)
+	if cancelled(ld.opts.Cancel) {
+		ld.diags.add(at{file: path}, Error, errCancelled)
+		return Loaded{Diags: ld.diags}
+	}
 
 	sources := make([]source, 1+len(files))
 	sources[0] = source{file: path, zones: cfg.zones, mtime: mtime}
@@ -280,7 +301,7 @@ func (ld *loader) run(cfg *parsedConfig) Loaded {
 		if s != nil {
 			break
 		}
-		if ld.opts.Strict || !ld.blame(bd, files, sources, cache) {
+		if ld.opts.Strict || cancelled(ld.opts.Cancel) || !ld.blame(bd, files, sources, cache) {
 			break
 		}
 	}

@@ -70,7 +70,7 @@ func openState(flagDir, config string, log *slog.Logger) (server.Keeper, error) 
 		log.Warn("no state directory (set -state-dir): last good copies and serials are not kept")
 		return nil, nil
 	}
-	d, err := state.Open(dir)
+	d, err := state.Open(zone.AbsPath(dir))
 	if err != nil {
 		return nil, fmt.Errorf("%w (set -state-dir or state_dir to a writable directory)", err)
 	}

@@ -83,10 +83,17 @@ func printStatus(w io.Writer, st server.Status, now time.Time) {
 	}
 	tw.Flush()
 
+	if len(st.FilesInError) > 0 {
+		fmt.Fprintf(w, "\nfiles in error:\n")
+		for _, f := range st.FilesInError {
+			fmt.Fprintf(w, "  %s: serving %s since %s\n    %s\n", f.File, f.Serving, ago(now, f.Since), f.Error)
+		}
+	}
+
 	r := st.Reload
 	result := "ok"
 	if !r.OK {
-		result = "FAILED, previous configuration kept"
+		result = "FAILED, last good copies kept"
 	}
 	fmt.Fprintf(w, "\nlast reload: %s, %s (%d reloads, %d failed)\n", result, ago(now, r.LastTime), r.Count, r.Failures)
 	if r.LastError != "" {
