@@ -52,15 +52,33 @@ func startServer(t *testing.T, config string) (*Server, string, <-chan ReloadRes
 // startServerIn is startServer with the configuration written in dir.
 func startServerIn(t *testing.T, dir, config string) (*Server, string, <-chan ReloadResult) {
 	t.Helper()
+	return startServerWith(t, dir, config, Options{})
+}
+
+// startServerWith is startServerIn with more options.
+func startServerWith(t *testing.T, dir, config string, opts Options) (*Server, string, <-chan ReloadResult) {
+	t.Helper()
 	path := filepath.Join(dir, "config.yaml")
 	writeFile(t, path, config)
 	reloads := make(chan ReloadResult, 16)
-	s, err := New(Options{Logger: testLogger(t), ConfigPath: path, OnReload: func(r ReloadResult) { reloads <- r }})
+	opts.Logger, opts.ConfigPath = testLogger(t), path
+	opts.OnReload = func(r ReloadResult) { reloads <- r }
+	s, err := New(opts)
 	if err != nil {
 		t.Fatal(err)
 	}
 	stopAtCleanup(t, s)
 	return s, path, reloads
+}
+
+// stop shuts s down now (stopAtCleanup's second call does nothing).
+func stop(t *testing.T, s *Server) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if err := s.Shutdown(ctx); err != nil {
+		t.Fatal(err)
+	}
 }
 
 // stopAtCleanup shuts s down when the test ends, failing it if the

@@ -89,11 +89,16 @@ func run(args []string, out io.Writer) error {
 // serverFigures starts the real server on config and prints its cold
 // start, its memory and the latency of single-file reloads of target.
 func serverFigures(o options, config string, port int, target string, out io.Writer) error {
-	// Cold start of the real server, until it answers.
+	// Cold start of the real server, until it answers, with a new state
+	// directory: the first start, which keeps a copy of every file.
+	stateDir := filepath.Join(o.dir, "state")
+	if err := os.RemoveAll(stateDir); err != nil {
+		return err
+	}
 	start := time.Now()
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	srv := exec.CommandContext(ctx, o.bin, "serve", "-config", config, "-log-format", "text")
+	srv := exec.CommandContext(ctx, o.bin, "serve", "-config", config, "-log-format", "text", "-state-dir", stateDir)
 	srv.Stdout = io.Discard
 	logs, err := srv.StderrPipe()
 	if err != nil {
