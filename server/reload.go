@@ -3,7 +3,6 @@ package server
 import (
 	"errors"
 	"fmt"
-	"slices"
 	"strings"
 	"time"
 
@@ -192,19 +191,13 @@ func faultText(f zone.FileFault) string {
 // logRemoved logs the zones that prev served and snap does not: a file
 // deleted, or a zone's key removed from one.
 func (s *Server) logRemoved(prev, snap *zone.Snapshot) {
-	if prev == nil {
-		return
-	}
 	var gone []string
-	for _, z := range prev.Zones() {
-		if _, ok := snap.Serial(z.Origin); !ok {
-			gone = append(gone, strings.TrimSuffix(z.Origin, ".")+" ("+z.File+")")
-		}
+	for _, z := range snap.Removed(prev) {
+		gone = append(gone, strings.TrimSuffix(z.Origin, ".")+" ("+z.File+")")
 	}
 	if len(gone) == 0 {
 		return
 	}
-	slices.Sort(gone)
 	if len(gone) > 20 {
 		gone = append(gone[:20], fmt.Sprintf("and %d more", len(gone)-20))
 	}

@@ -138,6 +138,21 @@ func (s *Snapshot) Serials() map[string]SerialRecord {
 	return out
 }
 
+// Removed lists the zones prev served that s does not, sorted.
+func (s *Snapshot) Removed(prev *Snapshot) []ZoneInfo {
+	var out []ZoneInfo
+	if prev == nil || len(prev.zones) == 0 {
+		return nil
+	}
+	for origin, z := range prev.zones {
+		if _, ok := s.zones[origin]; !ok {
+			out = append(out, ZoneInfo{Origin: z.origin, Serial: z.soa.Serial, File: z.file})
+		}
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Origin < out[j].Origin })
+	return out
+}
+
 // ZoneCount is how many zones are served.
 func (s *Snapshot) ZoneCount() int { return len(s.zones) }
 
