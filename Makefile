@@ -37,7 +37,7 @@ clean:
 bench:
 	go test -run '^$$' -bench . -benchmem ./...
 
-# dnsperf against mxdns, Knot and NSD serving the same zone (see README).
+# dnsperf against mxdns, Knot and NSD serving the same zone (see CONTRIBUTING.md).
 bench-dns:
 	scripts/bench-dns.sh
 

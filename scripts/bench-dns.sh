@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # bench-dns.sh: queries/s and CPU per answer of mxdns beside Knot and NSD
-# serving the same zone, measured the way ../shared/bench does it: servers
-# pinned to CPU 1, dnsperf to CPU 0, rounds alternating between servers.
+# serving the same zone: servers pinned to CPU 1, dnsperf to CPU 0, rounds
+# alternating between servers (scripts/perf.sh). See CONTRIBUTING.md.
 #
 #   scripts/bench-dns.sh [SECONDS] [ROUNDS] [RATE]
 #

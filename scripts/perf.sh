@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# perf.sh (copied from the shared bench kit so that make bench-dns stands
-# alone): side-by-side UDP throughput and CPU cost of DNS servers already
+# perf.sh (part of make bench-dns, which needs nothing outside this
+# repository): side-by-side UDP throughput and CPU cost of DNS servers already
 # listening on 127.0.0.1. The load generator is pinned to CPU 0 (servers
 # should run on CPU 1). Rounds alternate servers so that machine drift hits
 # all of them alike.

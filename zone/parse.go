@@ -111,8 +111,12 @@ const (
 // parseConfig reads the top-level configuration file.
 func parseConfig(file string, text []byte, diags *Diagnostics) *parsedConfig {
 	r := &reader{file: file, diags: diags}
+	return r.config(r.document(text))
+}
+
+// config reads the top-level mapping; root is nil for a file with no document.
+func (r *reader) config(root *yaml.Node) *parsedConfig {
 	cfg := &parsedConfig{linkTTL: defaultLinkTTL, rrl: DefaultRRL, tcpMax: DefaultTCPMaxConns}
-	root := r.document(text)
 	if root == nil {
 		return cfg
 	}

@@ -98,6 +98,12 @@ func (r *reader) owner(origin string, k, v *yaml.Node) *parsedOwner {
 	if n := deref(v); n.Kind == yaml.MappingNode && len(n.Content) == 0 {
 		r.warnf(v, "%s has no records", what)
 	}
+	if r.probe != nil {
+		walk(r.probe, v, ownerKeys, func(key string, fn keyReader, v *yaml.Node) {
+			fn(r, o, origin, &yaml.Node{Kind: yaml.ScalarNode, Value: key}, v)
+		})
+		return o
+	}
 	for _, p := range r.pairs(v, what) {
 		fn, ok := ownerKeys[p.key]
 		if !ok {

@@ -18,6 +18,7 @@ import (
 type reader struct {
 	file  string
 	diags *Diagnostics
+	probe *keyProbe // set only by ConfigKeys
 }
 
 // at is a position in a file, kept beside parsed values so that checks made
@@ -107,6 +108,10 @@ func (r *reader) pairs(n *yaml.Node, what string) []pair {
 // handed to its function, an unknown one is reported with the list of keys
 // that would have been understood.
 func (r *reader) fields(n *yaml.Node, what string, known map[string]func(v *yaml.Node)) {
+	if r.probe != nil {
+		walk(r.probe, n, known, func(_ string, fn func(*yaml.Node), v *yaml.Node) { fn(v) })
+		return
+	}
 	for _, p := range r.pairs(n, what) {
 		fn, ok := known[p.key]
 		if !ok {

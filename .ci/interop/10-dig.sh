@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The example config answers dig as the README shows.
+# The example config answers dig as README.md shows.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 . .ci/lib.sh

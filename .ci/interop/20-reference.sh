@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # mxdns answers as Knot DNS and NSD do when they serve the same records as
 # RFC 1035 zone files (cmd/mxdns-compare; documented differences in its
-# allow.go and in README.md, "How answers are made").
+# allow.go and in CONTRIBUTING.md, "The reference comparison").
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 # The daemons live in sbin, which a non-root PATH may lack.

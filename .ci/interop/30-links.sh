@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The WAN links walk-through of README.md, on free ports: two links on
+# The WAN links walk-through of docs/links.md, on free ports: two links on
 # 127.0.0.1 and 127.0.0.2, a tcp and an http health target this script
 # starts and kills, and answers that must change within interval × fall +
 # 1s (and back within interval × rise + 1s); then a manual state at a reload.

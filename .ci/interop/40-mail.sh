@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The mail walk-through (README "Mail setup") checks clean, serves its
+# The mail walk-through (docs/mail.md) checks clean, serves its
 # helper records and PTRs, and `mxdns route` plans delivery from it.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
