@@ -49,7 +49,7 @@ start_server() {
 	for try in 1 2 3 4 5; do
 		port=$(pick_port)
 		sed "s/127\.0\.0\.1:5353/127.0.0.1:$port/" "$config" >"$work/config.yaml"
-		bin/mxdns serve -config "$work/config.yaml" >"$work/server.log" 2>&1 &
+		bin/mxdns serve -config "$work/config.yaml" -state-dir "$work/state" >"$work/server.log" 2>&1 &
 		pid=$!
 		deadline=$((SECONDS + 10))
 		while [ $SECONDS -lt $deadline ]; do

@@ -41,7 +41,7 @@ target "$tcp_port"
 tcp_pid=$target_pid
 target "$http_port"
 
-bin/mxdns serve -config "$work/config.yaml" >"$work/server.log" 2>&1 &
+bin/mxdns serve -config "$work/config.yaml" -state-dir "$work/state" >"$work/server.log" 2>&1 &
 pid=$!
 deadline=$((SECONDS + 10))
 until dig @127.0.0.1 -p "$port" +time=1 +tries=1 +short example.com SOA >/dev/null 2>&1; do
