@@ -1,6 +1,7 @@
 package zone
 
 import (
+	"errors"
 	"fmt"
 	"maps"
 	"os"
@@ -176,6 +177,17 @@ func (rd *fileReader) read(file string, prev *parsedFile) *parsedFile {
 	var text []byte
 	if err == nil {
 		text, err = readBounded(file, rd.maxSize)
+		for try := 0; errors.Is(err, errChanging) && try < 3; try++ {
+			key, mtime, symlink, err = statKey(file)
+			if err == nil {
+				text, err = readBounded(file, rd.maxSize)
+			}
+		}
+		if errors.Is(err, errChanging) && prev != nil {
+			// Being written in place: serve what was, until the
+			// write's own events bring the next load.
+			return prev
+		}
 	}
 	if err != nil {
 		if gone(err) && !symlink {

@@ -2,6 +2,7 @@ package zone
 
 import (
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 
@@ -115,6 +116,10 @@ func (s *Snapshot) Concerns(path string) bool {
 	// configuration needs naming (a scan of ten thousand files per event
 	// would not).
 	if strings.HasPrefix(filepath.Base(path), "..") || path == s.match.files[0] {
+		return true
+	}
+	// A zone directory itself: made unreadable, or readable again.
+	if slices.Contains(s.match.dirs[1:], path) {
 		return true
 	}
 	for _, g := range s.match.globs {
