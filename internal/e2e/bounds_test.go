@@ -20,7 +20,7 @@ import (
 func TestBoundedReads(t *testing.T) {
 	for _, tc := range []struct {
 		name, file, want string
-		make          func(path string) error
+		make             func(path string) error
 	}{
 		{"dev zero link", "zero.yaml", "", func(p string) error { return os.Symlink("/dev/zero", p) }},
 		{"fifo", "fifo.yaml", "", func(p string) error { return syscall.Mkfifo(p, 0o644) }},
