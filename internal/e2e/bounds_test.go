@@ -3,6 +3,7 @@ package e2e
 import (
 	"fmt"
 	"os"
+	"slices"
 	"strings"
 	"syscall"
 	"testing"
@@ -19,12 +20,13 @@ import (
 // bounded time and memory, with every other file still updating.
 func TestBoundedReads(t *testing.T) {
 	for _, tc := range []struct {
-		name, file, want string
-		make             func(path string) error
+		name, file string
+		want       []string // the error names one of these (the limit)
+		make       func(path string) error
 	}{
-		{"dev zero link", "zero.yaml", "", func(p string) error { return os.Symlink("/dev/zero", p) }},
-		{"fifo", "fifo.yaml", "", func(p string) error { return syscall.Mkfifo(p, 0o644) }},
-		{"alias bomb", "bomb.yaml", "max_records_per_file", func(p string) error { return os.WriteFile(p, []byte(aliasBomb()), 0o644) }},
+		{"dev zero link", "zero.yaml", nil, func(p string) error { return os.Symlink("/dev/zero", p) }},
+		{"fifo", "fifo.yaml", nil, func(p string) error { return syscall.Mkfifo(p, 0o644) }},
+		{"alias bomb", "bomb.yaml", []string{"max_records_per_file", "2000000", "2,000,000"}, func(p string) error { return os.WriteFile(p, []byte(aliasBomb()), 0o644) }},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			failure := "failure 6 (" + tc.name + " as a zone file)"
@@ -41,8 +43,8 @@ func TestBoundedReads(t *testing.T) {
 			}
 			s.waitA("www.a.test", "192.0.2.2", failure+": a later save of another file")
 			f := s.waitInError(tc.file, "nothing", failure)
-			if !strings.Contains(f.Error, tc.want) {
-				t.Errorf("%s: error %q does not name %q", failure, f.Error, tc.want)
+			if len(tc.want) > 0 && !slices.ContainsFunc(tc.want, func(w string) bool { return strings.Contains(f.Error, w) }) {
+				t.Errorf("%s: error %q names none of %q", failure, f.Error, tc.want)
 			}
 			s.expectA("www.cfg.test", "192.0.2.10", failure)
 			if peak := s.srv.PeakRSS(); peak >= memLimit || s.srv.MemKilled() {

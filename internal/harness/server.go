@@ -64,8 +64,9 @@ type Server struct {
 	mu   sync.Mutex
 	proc *process
 
-	peak      atomic.Int64 // highest VmHWM seen over every process
-	memKilled atomic.Bool
+	peak     atomic.Int64 // highest VmHWM seen over every process
+	window   atomic.Int64 // highest VmRSS sampled since TakeWindowPeak
+	memKills atomic.Int32
 }
 
 type process struct {
@@ -191,14 +192,10 @@ func (s *Server) watchMemory(p *process) {
 		if err != nil {
 			continue // exiting
 		}
-		for {
-			old := s.peak.Load()
-			if max(m.HWM, m.RSS) <= old || s.peak.CompareAndSwap(old, max(m.HWM, m.RSS)) {
-				break
-			}
-		}
+		raise(&s.peak, max(m.HWM, m.RSS))
+		raise(&s.window, m.RSS)
 		if s.opts.MemLimit > 0 && m.RSS > s.opts.MemLimit {
-			s.memKilled.Store(true)
+			s.memKills.Add(1)
 			_ = p.cmd.Process.Kill()
 			fmt.Fprintf(&s.log, "harness: killed the server at RSS %s (limit %s)\n", MiB(m.RSS), MiB(s.opts.MemLimit))
 			return
@@ -283,8 +280,24 @@ func (s *Server) Log() string { return s.log.String() }
 // PeakRSS is the highest resident set (VmHWM) seen over every process.
 func (s *Server) PeakRSS() int64 { return s.peak.Load() }
 
+// TakeWindowPeak returns the highest resident set sampled (every 20 ms)
+// since the last call, and starts a new window.
+func (s *Server) TakeWindowPeak() int64 { return s.window.Swap(0) }
+
+func raise(v *atomic.Int64, x int64) {
+	for {
+		old := v.Load()
+		if x <= old || v.CompareAndSwap(old, x) {
+			return
+		}
+	}
+}
+
 // MemKilled reports whether the watchdog killed the server.
-func (s *Server) MemKilled() bool { return s.memKilled.Load() }
+func (s *Server) MemKilled() bool { return s.memKills.Load() > 0 }
+
+// MemKills counts the watchdog's kills over every process.
+func (s *Server) MemKills() int { return int(s.memKills.Load()) }
 
 // Wait blocks until cond holds or ctx ends, polling every 20 ms.
 func Wait(ctx context.Context, cond func() bool) bool {
