@@ -17,11 +17,19 @@ var bin string
 // behaviour it covers rather than on the unknown flag.
 var hasStateDir bool
 
+// TestMain builds ./cmd/mxdns into tmp/mxdns, unless MXDNS_BIN names a
+// binary to test instead (an installed one, or another branch's).
 func TestMain(m *testing.M) {
-	root, err := filepath.Abs(filepath.Join("..", ".."))
-	if err == nil {
-		bin = filepath.Join(root, "tmp", "mxdns")
-		err = harness.Build(root, bin)
+	var err error
+	if bin = os.Getenv("MXDNS_BIN"); bin != "" {
+		bin, err = filepath.Abs(bin)
+	} else {
+		var root string
+		root, err = filepath.Abs(filepath.Join("..", ".."))
+		if err == nil {
+			bin = filepath.Join(root, "tmp", "mxdns")
+			err = harness.Build(root, bin)
+		}
 	}
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "e2e:", err)
