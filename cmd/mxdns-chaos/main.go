@@ -23,6 +23,8 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
+	"slices"
 	"strings"
 	"time"
 
@@ -64,6 +66,7 @@ type result struct {
 	downFor                          time.Duration // the kill -9 restart window
 	rss                              int64
 	backwards, problems, examples    []string
+	perfCodes                        []string // dnsperf's rcodes other than NOERROR, with counts
 }
 
 func (r result) failed() bool {
@@ -78,8 +81,19 @@ func run(args []string, out io.Writer) (int, error) {
 	minQPS := fs.Float64("min-qps", 10000, "fail when dnsperf sends fewer queries per second over the run")
 	hold := fs.Duration("hold", 2*time.Second, "how long each bad state is kept")
 	keep := fs.Bool("keep", false, "keep the working directory")
+	only := fs.String("run", "", "run only the scenarios whose names match this `regexp` (and the baseline)")
 	if err := fs.Parse(args); err != nil {
 		return 0, err
+	}
+	pick, err := regexp.Compile(*only)
+	if err != nil {
+		return 0, fmt.Errorf("-run: %w", err)
+	}
+	chosen := []scenario{{name: "baseline (no change)", run: func(d *driver) []string { d.hold(); return nil }}}
+	for _, sc := range scenarios {
+		if pick.MatchString(sc.name) {
+			chosen = append(chosen, sc)
+		}
 	}
 	if _, err := exec.LookPath("dnsperf"); err != nil {
 		return 0, errors.New("dnsperf is not installed (apt-get install dnsperf)")
@@ -154,9 +168,8 @@ func run(args []string, out io.Writer) (int, error) {
 	d.chk.start(2)
 	defer d.chk.close()
 
-	all := append([]scenario{{name: "baseline (no change)", run: func(d *driver) []string { d.hold(); return nil }}}, scenarios...)
 	var results []result
-	for _, sc := range all {
+	for _, sc := range chosen {
 		r, err := d.runScenario(sc, queries, *qps)
 		results = append(results, r)
 		printResult(out, r)
@@ -165,7 +178,7 @@ func run(args []string, out io.Writer) (int, error) {
 			break
 		}
 	}
-	return summarise(out, d, results, *minQPS), nil
+	return summarise(out, d, results, len(chosen), *minQPS), nil
 }
 
 func (d *driver) runScenario(sc scenario, queries string, qps int) (result, error) {
@@ -199,6 +212,12 @@ func (d *driver) runScenario(sc scenario, queries string, qps int) (result, erro
 		r.problems = append(r.problems, firstLines(perr.Error(), 2))
 	}
 	r.perfBad, r.qps, r.seconds = pr.notNoerror(), pr.sentRate(), pr.seconds
+	for code, n := range pr.rcodes {
+		if code != "NOERROR" {
+			r.perfCodes = append(r.perfCodes, fmt.Sprintf("%s %d", code, n))
+		}
+	}
+	slices.Sort(r.perfCodes)
 	r.rss = d.srv.TakeWindowPeak()
 	if h := d.hwm(); h > hwmBefore {
 		r.rss = max(r.rss, h)
@@ -232,8 +251,11 @@ func printResult(out io.Writer, r result) {
 	if len(r.backwards) > 0 {
 		serials = "WENT BACKWARDS: " + strings.Join(r.backwards, "; ")
 	}
-	fmt.Fprintf(out, "%-38s %-4s wrong %d (checker) + %d (dnsperf non-NOERROR), unanswered %d, down %d of %d checked; dnsperf %.0f q/s; max RSS %s; serials %s\n",
-		r.name, verdict, r.wrong, r.perfBad, r.unanswered, r.down, r.checked, r.qps, mib(r.rss), serials)
+	fmt.Fprintf(out, "%-38s %-4s wrong %d (checker) + %d (dnsperf non-NOERROR), unanswered %d, down %d of %d checked; dnsperf %.0f q/s for %.1fs; max RSS %s; serials %s\n",
+		r.name, verdict, r.wrong, r.perfBad, r.unanswered, r.down, r.checked, r.qps, r.seconds, mib(r.rss), serials)
+	if len(r.perfCodes) > 0 {
+		fmt.Fprintf(out, "    dnsperf answers not NOERROR: %s\n", strings.Join(r.perfCodes, ", "))
+	}
 	if r.downFor > 0 {
 		fmt.Fprintf(out, "    down: the server was stopped for %v (kill -9 to answering again)\n", r.downFor.Round(time.Millisecond))
 	}
@@ -245,7 +267,7 @@ func printResult(out io.Writer, r result) {
 	}
 }
 
-func summarise(out io.Writer, d *driver, results []result, minQPS float64) int {
+func summarise(out io.Writer, d *driver, results []result, planned int, minQPS float64) int {
 	fmt.Fprintln(out, `
 wrong:      answers for previously served names that were not NOERROR with the right data
 unanswered: no reply over UDP nor TCP while the server should be up (counted as wrong)
@@ -262,9 +284,9 @@ down:       queries unanswered while the server was stopped on purpose for the k
 		secs += r.seconds
 	}
 	if failed > 0 {
-		why = append(why, fmt.Sprintf("%d of %d scenarios failed", failed, len(scenarios)+1))
+		why = append(why, fmt.Sprintf("%d of %d scenarios failed", failed, planned))
 	}
-	if n := len(scenarios) + 1 - len(results); n > 0 {
+	if n := planned - len(results); n > 0 {
 		why = append(why, fmt.Sprintf("%d scenarios did not run", n))
 	}
 	// The load is judged over the whole run: one scenario's rate dips

@@ -133,19 +133,27 @@ func (d *driver) restore() (problems []string, fatal error) {
 	}
 	d.gen++
 	d.save(targetFile, targetText(d.gen))
-	if !d.srv.Running() {
-		why := fmt.Sprint(d.srv.ExitErr())
-		if d.srv.MemKills() > d.memKillsSeen {
-			d.memKillsSeen = d.srv.MemKills()
-			why = "killed by this driver at RSS over " + mib(memKill)
+	// A server still growing or blocked may die while it is waited for:
+	// it gets a second chance, started again.
+	for try := 0; try < 2; try++ {
+		if !d.srv.Running() {
+			why := fmt.Sprint(d.srv.ExitErr())
+			if d.srv.MemKills() > d.memKillsSeen {
+				d.memKillsSeen = d.srv.MemKills()
+				why = "killed by this driver at RSS over " + mib(memKill)
+			}
+			problems = append(problems, "the server died ("+why+"); started again")
+			if err := d.srv.Restart(); err != nil {
+				return problems, fmt.Errorf("restart with the good files: %w", err)
+			}
 		}
-		problems = append(problems, "the server died ("+why+"); started again")
-		if err := d.srv.Restart(); err != nil {
-			return problems, fmt.Errorf("restart with the good files: %w", err)
+		if d.waitGen(20 * time.Second) {
+			return problems, nil
 		}
-	}
-	if !d.waitGen(20 * time.Second) {
 		problems = append(problems, "the restored good files were not served within 20s")
+		if d.srv.Running() {
+			return problems, fmt.Errorf("the server does not serve the restored good files")
+		}
 	}
 	return problems, nil
 }
