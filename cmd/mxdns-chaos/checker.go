@@ -37,8 +37,11 @@ type checker struct {
 	names   []name
 	origins []string
 
-	cur  atomic.Pointer[counts]
-	down atomic.Bool // the server is stopped on purpose (kill -9 restart)
+	cur atomic.Pointer[counts]
+	// downEpoch is odd while the server is stopped on purpose (the kill -9
+	// restart); a query that fails while it is odd or that it changed
+	// during counts as down.
+	downEpoch atomic.Uint64
 
 	serialMu  sync.Mutex
 	serials   map[string]uint32
@@ -68,6 +71,13 @@ func (c *checker) close() {
 	c.wg.Wait()
 }
 
+// setDown marks the start and the end of a planned stop of the server.
+func (c *checker) setDown(down bool) {
+	if (c.downEpoch.Load()%2 == 1) != down {
+		c.downEpoch.Add(1)
+	}
+}
+
 // swap starts counting into a new set and returns the finished one.
 func (c *checker) swap() *counts { return c.cur.Swap(new(counts)) }
 
@@ -82,9 +92,11 @@ func (c *checker) work(w, workers int) {
 		}
 		n := c.names[i%len(c.names)]
 		cnt := c.cur.Load()
+		e0 := c.downEpoch.Load()
 		r, err := c.ask(n.fqdn, dns.TypeA)
+		e1 := c.downEpoch.Load()
 		switch {
-		case err != nil && c.down.Load():
+		case err != nil && (e0 != e1 || e1%2 == 1):
 			cnt.down.Add(1)
 		case err != nil:
 			cnt.unanswered.Add(1)

@@ -63,6 +63,7 @@ type result struct {
 	checked, wrong, unanswered, down int64
 	perfBad                          int64
 	qps, seconds                     float64
+	perfLost                         int64         // dnsperf queries without a reply (down, or dropped)
 	downFor                          time.Duration // the kill -9 restart window
 	rss                              int64
 	backwards, problems, examples    []string
@@ -211,7 +212,7 @@ func (d *driver) runScenario(sc scenario, queries string, qps int) (result, erro
 	if perr != nil {
 		r.problems = append(r.problems, firstLines(perr.Error(), 2))
 	}
-	r.perfBad, r.qps, r.seconds = pr.notNoerror(), pr.sentRate(), pr.seconds
+	r.perfBad, r.qps, r.seconds, r.perfLost = pr.notNoerror(), pr.sentRate(), pr.seconds, pr.lost
 	for code, n := range pr.rcodes {
 		if code != "NOERROR" {
 			r.perfCodes = append(r.perfCodes, fmt.Sprintf("%s %d", code, n))
@@ -253,6 +254,9 @@ func printResult(out io.Writer, r result) {
 	}
 	fmt.Fprintf(out, "%-38s %-4s wrong %d (checker) + %d (dnsperf non-NOERROR), unanswered %d, down %d of %d checked; dnsperf %.0f q/s for %.1fs; max RSS %s; serials %s\n",
 		r.name, verdict, r.wrong, r.perfBad, r.unanswered, r.down, r.checked, r.qps, r.seconds, mib(r.rss), serials)
+	if r.perfLost > 0 {
+		fmt.Fprintf(out, "    dnsperf queries lost (no reply within 1 s, or in flight when dnsperf stopped): %d\n", r.perfLost)
+	}
 	if len(r.perfCodes) > 0 {
 		fmt.Fprintf(out, "    dnsperf answers not NOERROR: %s\n", strings.Join(r.perfCodes, ", "))
 	}

@@ -63,11 +63,11 @@ var scenarios = []scenario{
 		before, _ := d.srv.Status()
 		d.save(targetFile, brokenTarget(0, d.gen+1))
 		d.waitProcessed(before, "t.yaml")
-		d.chk.down.Store(true)
+		d.chk.setDown(true)
 		start := time.Now()
 		d.srv.Kill()
 		err := d.srv.Restart()
-		d.chk.down.Store(false)
+		d.chk.setDown(false)
 		if err != nil {
 			return []string{"restart with a broken zones/t.yaml failed: " + firstLines(err.Error(), 3)}
 		}
