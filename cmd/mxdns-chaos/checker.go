@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -19,6 +20,14 @@ type counts struct {
 
 	mu       sync.Mutex
 	examples []string // the first wrong answers and unanswered queries
+}
+
+// exampleList copies the examples; a worker that loaded these counts
+// before the swap may still add one.
+func (c *counts) exampleList() []string {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return slices.Clone(c.examples)
 }
 
 func (c *counts) example(format string, args ...any) {

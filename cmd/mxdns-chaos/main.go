@@ -208,7 +208,7 @@ func (d *driver) runScenario(sc scenario, queries string, qps int) (result, erro
 	r.backwards = d.chk.takeBackwards()
 	r.checked = c.ok.Load() + c.wrong.Load() + c.unanswered.Load() + c.down.Load()
 	r.wrong, r.unanswered, r.down = c.wrong.Load(), c.unanswered.Load(), c.down.Load()
-	r.examples = c.examples
+	r.examples = c.exampleList()
 	if perr != nil {
 		r.problems = append(r.problems, firstLines(perr.Error(), 2))
 	}
