@@ -25,6 +25,10 @@ type parsedConfig struct {
 	tsigKeys  map[string]TSIGKey
 	transfer  *parsedTransfer
 	queryLog  bool
+	// stateDir is absolute, or "" when state_dir is not written.
+	stateDir    string
+	maxFileSize int64 // max_file_size, in bytes
+	maxRecords  int   // max_records_per_file, counted after alias expansion
 }
 
 type globRef struct {
@@ -111,7 +115,8 @@ const (
 // parseConfig reads the top-level configuration file.
 func parseConfig(file string, text []byte, diags *Diagnostics) *parsedConfig {
 	r := &reader{file: file, diags: diags}
-	cfg := &parsedConfig{linkTTL: defaultLinkTTL, rrl: DefaultRRL, tcpMax: DefaultTCPMaxConns}
+	cfg := &parsedConfig{linkTTL: defaultLinkTTL, rrl: DefaultRRL, tcpMax: DefaultTCPMaxConns,
+		maxFileSize: DefaultMaxFileSize, maxRecords: DefaultMaxRecordsPerFile}
 	root := r.document(text)
 	if root == nil {
 		return cfg
@@ -150,6 +155,17 @@ func parseConfig(file string, text []byte, diags *Diagnostics) *parsedConfig {
 		"tsig_keys": func(v *yaml.Node) { cfg.tsigKeys = r.tsigKeys(v) },
 		"transfer":  func(v *yaml.Node) { cfg.transfer = r.transfer(v, "config") },
 		"query_log": func(v *yaml.Node) { cfg.queryLog = r.boolValue(v, "query_log") },
+		"state_dir": func(v *yaml.Node) { cfg.stateDir = r.stateDir(v) },
+		"max_file_size": func(v *yaml.Node) {
+			if n, ok := r.byteSize(v, "max_file_size"); ok {
+				cfg.maxFileSize = n
+			}
+		},
+		"max_records_per_file": func(v *yaml.Node) {
+			if n, ok := r.uint32Value(v, "max_records_per_file", 1, maxRecordsLimit); ok {
+				cfg.maxRecords = int(n)
+			}
+		},
 	})
 	if len(cfg.listen) == 0 {
 		cfg.listen = []string{defaultListen}
