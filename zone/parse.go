@@ -114,11 +114,16 @@ const (
 
 // parseConfig reads the top-level configuration file.
 func parseConfig(file string, text []byte, diags *Diagnostics) *parsedConfig {
-	r := &reader{file: file, diags: diags}
 	cfg := &parsedConfig{linkTTL: defaultLinkTTL, rrl: DefaultRRL, tcpMax: DefaultTCPMaxConns,
 		maxFileSize: DefaultMaxFileSize, maxRecords: DefaultMaxRecordsPerFile}
+	r := &reader{file: file, diags: diags, maxRecords: DefaultMaxRecordsPerFile}
 	root := r.document(text)
 	if root == nil {
+		return cfg
+	}
+	// The limit applies to this very file, wherever the key is written in it.
+	r.maxRecords = peekMaxRecords(root)
+	if !r.expansionOK(root) {
 		return cfg
 	}
 	r.fields(root, "config", map[string]func(*yaml.Node){
@@ -174,10 +179,17 @@ func parseConfig(file string, text []byte, diags *Diagnostics) *parsedConfig {
 }
 
 // parseZoneFile reads a file named by zone_files: it may hold only zones.
+// It allows the default max_records_per_file.
 func parseZoneFile(file string, text []byte, diags *Diagnostics) []*parsedZone {
-	r := &reader{file: file, diags: diags}
+	return parseZoneFileLimited(file, text, DefaultMaxRecordsPerFile, diags)
+}
+
+// parseZoneFileLimited is parseZoneFile with the configuration's
+// max_records_per_file.
+func parseZoneFileLimited(file string, text []byte, maxRecords int, diags *Diagnostics) []*parsedZone {
+	r := &reader{file: file, diags: diags, maxRecords: maxRecords}
 	root := r.document(text)
-	if root == nil {
+	if root == nil || !r.expansionOK(root) {
 		return nil
 	}
 	var zones []*parsedZone
@@ -185,6 +197,25 @@ func parseZoneFile(file string, text []byte, diags *Diagnostics) []*parsedZone {
 		"zones": func(v *yaml.Node) { zones = r.zones(v) },
 	})
 	return zones
+}
+
+// peekMaxRecords reads max_records_per_file before the walk that obeys it,
+// quietly: the walk reports a value written wrong, and the default holds.
+func peekMaxRecords(root *yaml.Node) int {
+	root = deref(root)
+	if root.Kind != yaml.MappingNode {
+		return DefaultMaxRecordsPerFile
+	}
+	for i := 0; i+1 < len(root.Content); i += 2 {
+		if k := deref(root.Content[i]); k.Kind == yaml.ScalarNode && k.Value == "max_records_per_file" {
+			quiet := &reader{diags: new(Diagnostics)}
+			if n, ok := quiet.uint32Value(root.Content[i+1], "", 1, maxRecordsLimit); ok {
+				return int(n)
+			}
+			break
+		}
+	}
+	return DefaultMaxRecordsPerFile
 }
 
 func (r *reader) hostPort(n *yaml.Node, what, s string) bool {

@@ -18,6 +18,11 @@ import (
 type reader struct {
 	file  string
 	diags *Diagnostics
+	// maxRecords is max_records_per_file; records counts those made so
+	// far, full says the limit was reached and nothing more is made.
+	maxRecords int
+	records    int
+	full       bool
 }
 
 // at is a position in a file, kept beside parsed values so that checks made
