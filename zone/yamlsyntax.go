@@ -65,6 +65,8 @@ type yamlScan struct {
 	found  *syntaxFinding
 }
 
+// pinpointYAML returns the first mistake it finds in text, in the order
+// the text is read; false when it finds none.
 func pinpointYAML(text []byte) (syntaxFinding, bool) {
 	s := &yamlScan{anchors: make(map[string]bool)}
 	src := strings.TrimPrefix(string(text), "\uFEFF")
