@@ -18,7 +18,7 @@ import (
 // documentation to it.
 func ConfigKeys() []string {
 	p := &keyProbe{paths: make(map[*yaml.Node]string), keys: make(map[string]bool)}
-	r := &reader{file: "probe", diags: new(Diagnostics), probe: p}
+	r := &reader{file: "probe", diags: new(Diagnostics), probe: p, maxRecords: DefaultMaxRecordsPerFile}
 	r.config(p.node(""))
 	out := make([]string, 0, len(p.keys))
 	for k := range p.keys {

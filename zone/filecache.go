@@ -112,12 +112,13 @@ func statKey(file string) (key fileKey, mtime int64, symlink bool, err error) {
 
 // fileReader reads a load's zone files.
 type fileReader struct {
-	prev    map[string]*parsedFile // what the snapshot served parsed
-	memory  Memory
-	now     func() time.Time
-	maxSize int64
-	strict  bool // no last good versions
-	cancel  <-chan struct{}
+	prev       map[string]*parsedFile // what the snapshot served parsed
+	memory     Memory
+	now        func() time.Time
+	maxSize    int64
+	maxRecords int
+	strict     bool // no last good versions
+	cancel     <-chan struct{}
 }
 
 // readAll reads and parses files on every core, reusing what prev parsed
@@ -198,7 +199,7 @@ func (rd *fileReader) read(file string, prev *parsedFile) *parsedFile {
 		return rd.faulty(f, d, prev)
 	}
 	f.key, f.src.mtime, f.symlink = key, mtime, symlink
-	f.src.zones = parseZoneFile(file, text, &f.diags)
+	f.src.zones = parseZoneFileLimited(file, text, rd.maxRecords, &f.diags)
 	if f.diags.Err() != nil {
 		return rd.faulty(f, f.diags.Errors(), prev)
 	}

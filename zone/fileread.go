@@ -9,11 +9,6 @@ import (
 	"syscall"
 )
 
-// DefaultMaxFileSize bounds what one file may hold: a symbolic link to
-// /dev/zero, or a log someone pointed a glob at, must not take the memory
-// the zones being served live in.
-const DefaultMaxFileSize = 64 << 20
-
 // errNotRegular is a path that names something other than a regular file:
 // a FIFO would block the read forever, a device never end.
 var errNotRegular = errors.New("not a regular file")

@@ -280,8 +280,8 @@ func (ld *loader) run(cfg *parsedConfig) Loaded {
 	} else {
 		m = ld.matchZoneFiles(cfg)
 	}
-	rd := fileReader{prev: ld.prevFiles, memory: ld.opts.Memory, now: ld.opts.Now, maxSize: DefaultMaxFileSize, strict: ld.opts.Strict,
-		cancel: ld.opts.Cancel}
+	rd := fileReader{prev: ld.prevFiles, memory: ld.opts.Memory, now: ld.opts.Now, strict: ld.opts.Strict, cancel: ld.opts.Cancel,
+		maxSize: cfg.maxFileSize, maxRecords: cfg.maxRecords}
 	files, cache := rd.readAll(m.files[1:], set, sameFiles)
 	if cancelled(ld.opts.Cancel) {
 		ld.diags.add(at{file: path}, Error, errCancelled)

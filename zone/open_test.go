@@ -284,17 +284,6 @@ func TestGlobSkipsEditorFiles(t *testing.T) {
 	}
 }
 
-func TestIsEditorFile(t *testing.T) {
-	for name, want := range map[string]bool{
-		"a.yaml": false, "4913.yaml": false, "a~b.yaml": false,
-		".a.yaml.swp": true, "a.yaml~": true, "#a.yaml#": true, "4913": true, "x.tmp": true, ".hidden.yaml": true, "a.swx": true,
-	} {
-		if got := isEditorFile(name); got != want {
-			t.Errorf("isEditorFile(%q) = %v, want %v", name, got, want)
-		}
-	}
-}
-
 // A new file that defines a zone again never takes the zone from the file
 // that served it, whichever of the two the error is reported in.
 func TestOpenBlamesTheChange(t *testing.T) {

@@ -25,6 +25,10 @@ type parsedConfig struct {
 	tsigKeys  map[string]TSIGKey
 	transfer  *parsedTransfer
 	queryLog  bool
+	// stateDir is absolute, or "" when state_dir is not written.
+	stateDir    string
+	maxFileSize int64 // max_file_size, in bytes
+	maxRecords  int   // max_records_per_file, counted after alias expansion
 }
 
 type globRef struct {
@@ -110,13 +114,23 @@ const (
 
 // parseConfig reads the top-level configuration file.
 func parseConfig(file string, text []byte, diags *Diagnostics) *parsedConfig {
-	r := &reader{file: file, diags: diags}
-	return r.config(r.document(text))
+	r := &reader{file: file, diags: diags, maxRecords: DefaultMaxRecordsPerFile}
+	root := r.document(text)
+	if root != nil {
+		// The limit applies to this very file, wherever the key is
+		// written in it.
+		r.maxRecords = peekMaxRecords(root)
+		if !r.expansionOK(root) {
+			root = nil
+		}
+	}
+	return r.config(root)
 }
 
 // config reads the top-level mapping; root is nil for a file with no document.
 func (r *reader) config(root *yaml.Node) *parsedConfig {
-	cfg := &parsedConfig{linkTTL: defaultLinkTTL, rrl: DefaultRRL, tcpMax: DefaultTCPMaxConns}
+	cfg := &parsedConfig{linkTTL: defaultLinkTTL, rrl: DefaultRRL, tcpMax: DefaultTCPMaxConns,
+		maxFileSize: DefaultMaxFileSize, maxRecords: DefaultMaxRecordsPerFile}
 	if root == nil {
 		return cfg
 	}
@@ -154,6 +168,17 @@ func (r *reader) config(root *yaml.Node) *parsedConfig {
 		"tsig_keys": func(v *yaml.Node) { cfg.tsigKeys = r.tsigKeys(v) },
 		"transfer":  func(v *yaml.Node) { cfg.transfer = r.transfer(v, "config") },
 		"query_log": func(v *yaml.Node) { cfg.queryLog = r.boolValue(v, "query_log") },
+		"state_dir": func(v *yaml.Node) { cfg.stateDir = r.stateDir(v) },
+		"max_file_size": func(v *yaml.Node) {
+			if n, ok := r.byteSize(v, "max_file_size"); ok {
+				cfg.maxFileSize = n
+			}
+		},
+		"max_records_per_file": func(v *yaml.Node) {
+			if n, ok := r.uint32Value(v, "max_records_per_file", 1, maxRecordsLimit); ok {
+				cfg.maxRecords = int(n)
+			}
+		},
 	})
 	if len(cfg.listen) == 0 {
 		cfg.listen = []string{defaultListen}
@@ -162,10 +187,17 @@ func (r *reader) config(root *yaml.Node) *parsedConfig {
 }
 
 // parseZoneFile reads a file named by zone_files: it may hold only zones.
+// It allows the default max_records_per_file.
 func parseZoneFile(file string, text []byte, diags *Diagnostics) []*parsedZone {
-	r := &reader{file: file, diags: diags}
+	return parseZoneFileLimited(file, text, DefaultMaxRecordsPerFile, diags)
+}
+
+// parseZoneFileLimited is parseZoneFile with the configuration's
+// max_records_per_file.
+func parseZoneFileLimited(file string, text []byte, maxRecords int, diags *Diagnostics) []*parsedZone {
+	r := &reader{file: file, diags: diags, maxRecords: maxRecords}
 	root := r.document(text)
-	if root == nil {
+	if root == nil || !r.expansionOK(root) {
 		return nil
 	}
 	var zones []*parsedZone
@@ -173,6 +205,25 @@ func parseZoneFile(file string, text []byte, diags *Diagnostics) []*parsedZone {
 		"zones": func(v *yaml.Node) { zones = r.zones(v) },
 	})
 	return zones
+}
+
+// peekMaxRecords reads max_records_per_file before the walk that obeys it,
+// quietly: the walk reports a value written wrong, and the default holds.
+func peekMaxRecords(root *yaml.Node) int {
+	root = deref(root)
+	if root.Kind != yaml.MappingNode {
+		return DefaultMaxRecordsPerFile
+	}
+	for i := 0; i+1 < len(root.Content); i += 2 {
+		if k := deref(root.Content[i]); k.Kind == yaml.ScalarNode && k.Value == "max_records_per_file" {
+			quiet := &reader{diags: new(Diagnostics)}
+			if n, ok := quiet.uint32Value(root.Content[i+1], "", 1, maxRecordsLimit); ok {
+				return int(n)
+			}
+			break
+		}
+	}
+	return DefaultMaxRecordsPerFile
 }
 
 func (r *reader) hostPort(n *yaml.Node, what, s string) bool {

@@ -67,7 +67,9 @@ func eachValue(key string, parse valueParser) keyReader {
 				r.errorf(item, "%s %q: %v", key, item.Value, err)
 				continue
 			}
-			o.records = append(o.records, parsedRecord{rr: rr, pos: r.pos(item)})
+			if r.countRecord(item) {
+				o.records = append(o.records, parsedRecord{rr: rr, pos: r.pos(item)})
+			}
 		}
 	}
 }
@@ -126,7 +128,9 @@ func (r *reader) addresses(o *parsedOwner, v *yaml.Node, t uint16) {
 				r.errorf(item, "%s %q: %v", key, item.Value, err)
 				continue
 			}
-			o.records = append(o.records, parsedRecord{rr: rr, pos: r.pos(item), link: link, linkPos: linkPos})
+			if r.countRecord(item) {
+				o.records = append(o.records, parsedRecord{rr: rr, pos: r.pos(item), link: link, linkPos: linkPos})
+			}
 		}
 	}
 	if n := deref(v); n.Kind == yaml.MappingNode {

@@ -25,7 +25,22 @@ type Settings struct {
 	Transfer Transfer
 	// QueryLog asks for one log line per query.
 	QueryLog bool
+	// StateDir is state_dir as written, made absolute against the
+	// configuration's directory; empty when not written.
+	StateDir string
+	// MaxFileSize is the largest configuration or zone file read, in bytes.
+	MaxFileSize int64
+	// MaxRecordsPerFile caps the records one file may define, counted
+	// after YAML aliases are expanded.
+	MaxRecordsPerFile int
 }
+
+// DefaultMaxFileSize is max_file_size when not written: far above any
+// hand-edited file, far below what would hurt the server.
+const DefaultMaxFileSize = 64 << 20
+
+// DefaultMaxRecordsPerFile is max_records_per_file when not written.
+const DefaultMaxRecordsPerFile = 2_000_000
 
 // Link is one internet link of the site (wan1, wan2, ...).
 type Link struct {

@@ -19,6 +19,11 @@ type reader struct {
 	file  string
 	diags *Diagnostics
 	probe *keyProbe // set only by ConfigKeys
+	// maxRecords is max_records_per_file; records counts those made so
+	// far, full says the limit was reached and nothing more is made.
+	maxRecords int
+	records    int
+	full       bool
 }
 
 // at is a position in a file, kept beside parsed values so that checks made
@@ -95,7 +100,7 @@ func (r *reader) pairs(n *yaml.Node, what string) []pair {
 			continue
 		}
 		if prev, dup := seen[k.Value]; dup {
-			r.errorf(k, "%s: key %q written twice (first at line %d)", what, k.Value, prev.Line)
+			r.errorf(k, "%s: key %q written twice (first at line %d); want each key once, its values together", what, k.Value, prev.Line)
 			continue
 		}
 		seen[k.Value] = k
@@ -218,8 +223,8 @@ func (r *reader) choice(n *yaml.Node, what string, words ...string) (string, boo
 }
 
 // document parses YAML text into its root mapping node. A syntax error is
-// reported at its line; yaml.v3 does not say the column. Only one document
-// is read, so a further one is reported rather than silently ignored.
+// reported where pinpointYAML finds it. Only one document is read, so a
+// further one is reported rather than silently ignored.
 func (r *reader) document(text []byte) *yaml.Node {
 	dec := yaml.NewDecoder(bytes.NewReader(text))
 	var doc yaml.Node
@@ -227,7 +232,7 @@ func (r *reader) document(text []byte) *yaml.Node {
 		// io.EOF: the file holds no document, only blanks and comments at
 		// most, which is allowed. Any document decoded holds one node.
 		if err != io.EOF {
-			r.yamlError(err)
+			r.yamlError(text, err)
 		}
 		return nil
 	}
@@ -240,7 +245,7 @@ func (r *reader) document(text []byte) *yaml.Node {
 			break
 		}
 		if err != nil {
-			r.yamlError(err)
+			r.yamlError(text, err)
 			break
 		}
 		// A trailing "---" with nothing after it drops nothing.
@@ -252,7 +257,14 @@ func (r *reader) document(text []byte) *yaml.Node {
 	return doc.Content[0]
 }
 
-func (r *reader) yamlError(err error) {
+// yamlError reports a syntax error yaml.v3 found in text: at the
+// character pinpointYAML finds, else at the line yaml.v3 names (the start
+// of the block holding the mistake, not the mistake itself).
+func (r *reader) yamlError(text []byte, err error) {
+	if f, ok := pinpointYAML(text); ok {
+		r.diags.add(at{r.file, f.line, f.col}, Error, "invalid YAML: %s", f.msg)
+		return
+	}
 	line := 1
 	msg := strings.TrimPrefix(err.Error(), "yaml: ")
 	if rest, ok := strings.CutPrefix(msg, "line "); ok {

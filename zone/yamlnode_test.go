@@ -23,7 +23,7 @@ func TestYAMLDocuments(t *testing.T) {
 		{"first document still checked", "link_ttl: x\n---\nzones: {}\n",
 			[]string{`c.yaml:1:11: link_ttl "x"`, "c.yaml:2:1: a second YAML document"}},
 		{"syntax error in the second document", "link_ttl: 5\n---\nzones: [\n",
-			[]string{"c.yaml:3:1: invalid YAML: did not find expected node content"}},
+			[]string{`c.yaml:3:8: invalid YAML: "[" opens a list that is not closed; want "]" before the end of the file`}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			_, diags := FromYAML("c.yaml", []byte(tc.yaml), nil)
