@@ -14,7 +14,7 @@ test:
 	go test -race ./...
 
 check: build
-	bin/mxdns check -config config.example.yaml
+	bin/mxdns check -strict config.example.yaml
 
 # Each fuzz target for FUZZTIME (a minute by default), one after the other.
 FUZZTIME ?= 60s

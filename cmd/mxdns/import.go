@@ -25,7 +25,7 @@ func runImport(args []string, stdout, stderr io.Writer) error {
 	if file == "" && fs.NArg() == 1 {
 		file = fs.Arg(0)
 	} else if fs.NArg() > 0 || file == "" {
-		fmt.Fprintln(stderr, "usage: mxdns import FILE.zone [-origin NAME] [-join-txt]")
+		fmt.Fprintf(stderr, "usage: %s\n", synopsis("import", fs))
 		return &exitError{code: 2}
 	}
 	text, err := os.ReadFile(file)

@@ -22,7 +22,8 @@ const shutdownGrace = 5 * time.Second
 func runServe(ctx context.Context, args []string, stderr io.Writer) error {
 	fs := newFlagSet("serve", stderr)
 	config := fs.String("config", defaultConfig, "configuration `file`")
-	format := fs.String("log-format", "text", "log format: text or json")
+	format := fs.String("log-format", "text", "log `format`: text or json")
+	level := fs.String("log-level", "info", "least severe log `level` written: debug, info, warn or error")
 	if err := parse(fs, args); err != nil {
 		return err
 	}
@@ -34,18 +35,28 @@ func runServe(ctx context.Context, args []string, stderr io.Writer) error {
 		// more GC work while a reload builds its snapshot.
 		debug.SetGCPercent(50)
 	}
+	lvl, ok := logLevels[*level]
+	if !ok {
+		fmt.Fprintf(stderr, "mxdns serve: -log-level must be debug, info, warn or error, not %q\n", *level)
+		return &exitError{code: 2}
+	}
+	opts := &slog.HandlerOptions{Level: lvl}
 	var h slog.Handler
 	switch *format {
 	case "text":
-		h = slog.NewTextHandler(stderr, nil)
+		h = slog.NewTextHandler(stderr, opts)
 	case "json":
-		h = slog.NewJSONHandler(stderr, nil)
+		h = slog.NewJSONHandler(stderr, opts)
 	default:
 		fmt.Fprintf(stderr, "mxdns serve: -log-format must be text or json, not %q\n", *format)
 		return &exitError{code: 2}
 	}
 	log := slog.New(h)
 	return serve(ctx, log, *config)
+}
+
+var logLevels = map[string]slog.Level{
+	"debug": slog.LevelDebug, "info": slog.LevelInfo, "warn": slog.LevelWarn, "error": slog.LevelError,
 }
 
 // serve runs the server until ctx ends; SIGHUP reloads the configuration.
