@@ -15,6 +15,9 @@ type Status struct {
 	Links  []LinkStatus `json:"links"`
 	Zones  []ZoneStatus `json:"zones"`
 	Reload ReloadInfo   `json:"reload"`
+	// Warnings are those of the configuration in service, each logged
+	// once when it appeared.
+	Warnings []WarningStatus `json:"warnings"`
 }
 
 // LinkStatus is one link as the answers see it.
@@ -78,6 +81,7 @@ func (s *Server) Status() Status {
 	for _, z := range st.snap.Zones() {
 		out.Zones = append(out.Zones, ZoneStatus{Origin: z.Origin, Serial: z.Serial, File: z.File})
 	}
+	out.Warnings = s.warningStatus()
 	rs := s.status
 	out.Reload = ReloadInfo{
 		OK:    !rs.LastSuccess.Before(rs.LastTime),

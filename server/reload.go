@@ -106,12 +106,6 @@ func (s *Server) reload(changed []string) ReloadResult {
 	return res
 }
 
-func (s *Server) logWarnings(diags zone.Diagnostics) {
-	for _, d := range diags.Warnings() {
-		s.log.Warn("config warning", "at", position(d), "warning", d.Msg)
-	}
-}
-
 // position renders where a diagnostic points, file:line:col.
 func position(d zone.Diagnostic) string {
 	if d.Line <= 0 {

@@ -101,6 +101,7 @@ type Server struct {
 	stranded  []string // names answering every address, as last logged
 	admin     *adminServer
 	status    ReloadStatus
+	warnings  warningSet // of the configuration in service (warnings.go)
 	closed    bool
 
 	// swapped is signalled after each successful reload so the watcher can
