@@ -42,3 +42,19 @@ func TestImportExport(t *testing.T) {
 		t.Errorf("HINFO: status %d, %q", code, errs)
 	}
 }
+
+// TestExportNetwork: a reverse zone may be named as the config names it.
+func TestExportNetwork(t *testing.T) {
+	example := filepath.Join("..", "..", "config.example.yaml")
+	byNet, errs, code := runArgs(t, "export", "-config", example, "203.0.113.0/24")
+	if code != 0 {
+		t.Fatalf("status %d: %s", code, errs)
+	}
+	byName, _, _ := runArgs(t, "export", "-config", example, "113.0.203.in-addr.arpa")
+	if byNet != byName || !strings.Contains(byNet, "hostmaster.example.com.") {
+		t.Errorf("by network:\n%s\nby name:\n%s", byNet, byName)
+	}
+	if _, errs, code = runArgs(t, "export", "-config", example, "203.0.113.0/25"); code != 1 || !strings.Contains(errs, "/8, /16 or /24") {
+		t.Errorf("a /25: status %d, %q", code, errs)
+	}
+}
