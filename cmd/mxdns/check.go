@@ -16,7 +16,7 @@ func runCheck(args []string, stdout, stderr io.Writer) error {
 	fs := newFlagSet("check", stderr)
 	config := fs.String("config", defaultConfig, "configuration `file` (or give it as the argument)")
 	strict := fs.Bool("strict", false, "treat warnings as errors: any warning makes the exit status 1")
-	format := fs.String("format", "text", "output `format`: text (file:line:col: message) or json")
+	format := fs.String("format", "text", "output `format`: text or json (a list of diagnostics and a summary)")
 	verbose := fs.Bool("v", false, "end with a summary line even when the configuration is fine")
 	files, err := parseInterleaved(fs, args)
 	if err != nil {

@@ -9,6 +9,10 @@ import (
 	"strings"
 )
 
+// The man page mxdns.1 and contrib/mxdns.bash-completion are rendered
+// from the commands table and the flag sets by a test (man_test.go).
+//go:generate go test -run ^TestGenerated$ . -update
+
 // command is one subcommand as its help, the usage text and the man page
 // describe it: this table is their single source (man.go renders it).
 type command struct {
