@@ -27,9 +27,12 @@ stop_knot() {
 }
 trap stop_knot EXIT
 
+# The secret lives in a file of its own, as systemd's LoadCredential=
+# hands it over; relative to the config's directory.
+echo "$secret" >"$work/xfr.key"
 cat - config.example.yaml >"$work/xfr.yaml" <<Y
 tsig_keys:
-  xfr-key: {algorithm: hmac-sha256, secret: "$secret"}
+  xfr-key: {algorithm: hmac-sha256, secret_file: xfr.key}
 transfer:
   allow: ["key:xfr-key"]
   notify: ["127.0.0.1:$kport"]
