@@ -1,7 +1,7 @@
 VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 LDFLAGS := -X main.version=$(VERSION)
 
-.PHONY: build run test check clean fuzz soak bench bench-dns bigzones scale chaos
+.PHONY: build run test check clean fuzz soak bench bench-dns bigzones scale chaos install uninstall dist generate
 
 build:
 	go build -ldflags "$(LDFLAGS)" -o bin/mxdns ./cmd/mxdns
@@ -14,7 +14,7 @@ test:
 	go test -race ./...
 
 check: build
-	bin/mxdns check -config config.example.yaml
+	bin/mxdns check -strict config.example.yaml
 
 # Each fuzz target for FUZZTIME (a minute by default), one after the other.
 FUZZTIME ?= 60s
@@ -31,7 +31,62 @@ soak:
 	MXDNS_SOAK_REWRITES=$(SOAK_REWRITES) go test -race -count=1 -timeout=30m -run='^TestReloadUnderLoad$$' -v ./server
 
 clean:
-	rm -rf bin
+	rm -rf bin dist
+
+# Regenerates mxdns.1 and contrib/mxdns.bash-completion from the usage
+# text in cmd/mxdns/run.go (a test fails when they are stale).
+generate:
+	go generate ./cmd/mxdns
+
+# make install [PREFIX=/usr/local] [DESTDIR=]: the binary, the man page,
+# the systemd unit (under $(PREFIX)/lib/systemd/system, which systemd reads
+# for /usr and /usr/local; its paths follow BINDIR), bash completion, and
+# the example configuration as documentation: /etc/mxdns is yours.
+PREFIX ?= /usr/local
+BINDIR ?= $(PREFIX)/bin
+MANDIR ?= $(PREFIX)/share/man
+DOCDIR ?= $(PREFIX)/share/doc/mxdns
+UNITDIR ?= $(PREFIX)/lib/systemd/system
+BASHCOMPDIR ?= $(PREFIX)/share/bash-completion/completions
+
+install: build
+	install -D -m 0755 bin/mxdns $(DESTDIR)$(BINDIR)/mxdns
+	install -D -m 0644 mxdns.1 $(DESTDIR)$(MANDIR)/man1/mxdns.1
+	install -d $(DESTDIR)$(UNITDIR)
+	sed 's|/usr/local/bin/mxdns|$(BINDIR)/mxdns|g' contrib/mxdns.service >$(DESTDIR)$(UNITDIR)/mxdns.service
+	chmod 0644 $(DESTDIR)$(UNITDIR)/mxdns.service
+	install -D -m 0644 contrib/mxdns.bash-completion $(DESTDIR)$(BASHCOMPDIR)/mxdns
+	install -D -m 0644 config.example.yaml $(DESTDIR)$(DOCDIR)/config.example.yaml
+	install -D -m 0644 -t $(DESTDIR)$(DOCDIR)/zones zones/*.yaml
+	@if [ -f LICENSE ]; then install -D -m 0644 LICENSE $(DESTDIR)$(DOCDIR)/LICENSE; fi
+
+uninstall:
+	rm -f $(DESTDIR)$(BINDIR)/mxdns $(DESTDIR)$(MANDIR)/man1/mxdns.1 \
+		$(DESTDIR)$(UNITDIR)/mxdns.service $(DESTDIR)$(BASHCOMPDIR)/mxdns
+	rm -rf $(DESTDIR)$(DOCDIR)
+
+# make dist: static binaries (no cgo) for each of DIST_PLATFORMS, each in
+# dist/mxdns-VERSION-OS-ARCH.tar.gz with the man page, the unit, bash
+# completion, the example configuration, README and LICENSE; the archives
+# are byte for byte the same for the same commit. SHA256SUMS lists them.
+DIST_PLATFORMS ?= linux/amd64 linux/arm64
+DIST_FILES := mxdns.1 contrib/mxdns.service contrib/mxdns.bash-completion config.example.yaml README.md
+SOURCE_DATE_EPOCH ?= $(shell git log -1 --format=%ct 2>/dev/null || echo 0)
+
+dist:
+	@set -e; rm -rf dist; mkdir -p dist; \
+	for p in $(DIST_PLATFORMS); do \
+		os=$${p%/*}; arch=$${p#*/}; name=mxdns-$(VERSION)-$$os-$$arch; dir=dist/$$name; \
+		echo "dist/$$name.tar.gz"; \
+		mkdir -p $$dir/zones; \
+		CGO_ENABLED=0 GOOS=$$os GOARCH=$$arch go build -trimpath -ldflags "$(LDFLAGS)" -o $$dir/mxdns ./cmd/mxdns; \
+		cp $(DIST_FILES) $$dir/; cp zones/*.yaml $$dir/zones/; \
+		if [ -f LICENSE ]; then cp LICENSE $$dir/; fi; \
+		tar -C dist --sort=name --owner=0 --group=0 --numeric-owner --mtime=@$(SOURCE_DATE_EPOCH) \
+			-cf - $$name | gzip -n >dist/$$name.tar.gz; \
+		rm -rf $$dir; \
+	done; \
+	cd dist && sha256sum *.tar.gz >SHA256SUMS
 
 # Go micro-benchmarks: the fast path, the general path, lookups.
 bench:

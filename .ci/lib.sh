@@ -43,12 +43,14 @@ pick_port() {
 }
 
 # start_server [CONFIG]: serves CONFIG (default config.example.yaml) with
-# 127.0.0.1:5353 rewritten to a free port; sets $port and $pid.
+# 127.0.0.1:5353 rewritten to a free port and admin 127.0.0.1:9153 to
+# port 0; sets $port and $pid.
 start_server() {
 	local try deadline config=${1:-config.example.yaml}
 	for try in 1 2 3 4 5; do
 		port=$(pick_port)
-		sed "s/127\.0\.0\.1:5353/127.0.0.1:$port/" "$config" >"$work/config.yaml"
+		# The admin port is the kernel's choice: 9153 may be taken.
+		sed -e "s/127\.0\.0\.1:5353/127.0.0.1:$port/" -e "s/127\.0\.0\.1:9153/127.0.0.1:0/" "$config" >"$work/config.yaml"
 		bin/mxdns serve -config "$work/config.yaml" -state-dir "$work/state" >"$work/server.log" 2>&1 &
 		pid=$!
 		deadline=$((SECONDS + 10))

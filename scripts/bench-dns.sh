@@ -54,7 +54,7 @@ wait_up() {
 specs=()
 mxport=$(free_port)
 # Rate limiting off: dnsperf from one address is a flood by its measure.
-{ echo "rrl: off"; sed "s/127\.0\.0\.1:5353/127.0.0.1:$mxport/" config.example.yaml; } >"$work/config.yaml"
+{ echo "rrl: off"; sed -e "s/127\.0\.0\.1:5353/127.0.0.1:$mxport/" -e "s/127\.0\.0\.1:9153/127.0.0.1:0/" config.example.yaml; } >"$work/config.yaml"
 [ -d zones ] && cp -r zones "$work/"
 taskset -c 1 bin/mxdns serve -config "$work/config.yaml" -state-dir "$work/state" -log-format json >"$work/mxdns.log" 2>&1 &
 pids+=($!)

@@ -15,6 +15,9 @@ type Status struct {
 	Links  []LinkStatus `json:"links"`
 	Zones  []ZoneStatus `json:"zones"`
 	Reload ReloadInfo   `json:"reload"`
+	// Warnings are those of the configuration in service, each logged
+	// once when it appeared.
+	Warnings []WarningStatus `json:"warnings"`
 	// FilesInError lists the files in error and what is served of each.
 	FilesInError []FileStatus `json:"files_in_error"`
 }
@@ -90,6 +93,7 @@ func (s *Server) Status() Status {
 	for _, z := range st.snap.Zones() {
 		out.Zones = append(out.Zones, ZoneStatus{Origin: z.Origin, Serial: z.Serial, File: z.File})
 	}
+	out.Warnings = s.warningStatus()
 	out.FilesInError = []FileStatus{}
 	for _, f := range st.snap.Faults() {
 		fs := FileStatus{File: f.File, Error: faultText(f), Since: f.Since, Serving: "last good copy"}

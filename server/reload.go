@@ -86,9 +86,9 @@ func (s *Server) reload(changed []string) ReloadResult {
 	l := zone.Open(s.path, prev, zone.Options{Changed: changed, Memory: s.memory(), Cancel: s.stopping})
 	res.Diags, res.Duration = l.Diags, time.Since(start)
 	res.Err = l.Diags.Err()
-	s.logWarnings(l.Diags)
 	if l.Snapshot == nil {
 		s.mu.Lock()
+		s.logWarnings(l.Diags, false)
 		s.status.Failures++
 		s.status.LastError = res.Err
 		s.mu.Unlock()
@@ -111,6 +111,7 @@ func (s *Server) reload(changed []string) ReloadResult {
 		res.Err, res.Served = errClosed, false
 		return res
 	}
+	s.logWarnings(l.Diags, true)
 	// Listeners follow the swap: an address opened or closed in between
 	// merely maps to link -1 for an instant, and unchanged ones stay open.
 	s.publish(snap)
@@ -143,12 +144,6 @@ func (s *Server) reload(changed []string) ReloadResult {
 	s.log.Info("reloaded", "config", s.path, "zones", snap.ZoneCount(), "files_in_error", len(res.Faults),
 		"warnings", len(l.Diags.Warnings()), "took", res.Duration)
 	return res
-}
-
-func (s *Server) logWarnings(diags zone.Diagnostics) {
-	for _, d := range diags.Warnings() {
-		s.log.Warn("config warning", "at", position(d), "warning", d.Msg)
-	}
 }
 
 // logFaults logs each file that went bad, or whose errors changed, since

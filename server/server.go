@@ -115,6 +115,7 @@ type Server struct {
 	stranded  []string // names answering every address, as last logged
 	admin     *adminServer
 	status    ReloadStatus
+	warnings  warningSet // of the configuration in service (warnings.go)
 	closed    bool
 
 	// swapped is signalled after each successful reload so the watcher can
@@ -153,7 +154,7 @@ func New(opts Options) (*Server, error) {
 	s.initLimits()
 
 	l := zone.Open(s.path, nil, zone.Options{Memory: s.memory(), Strict: opts.Strict})
-	s.logWarnings(l.Diags)
+	s.logWarnings(l.Diags, l.Snapshot != nil)
 	if l.Snapshot == nil {
 		return nil, l.Diags.Err()
 	}
@@ -215,7 +216,11 @@ func (s *Server) Shutdown(ctx context.Context) error {
 		return nil
 	}
 	s.closed = true
-	s.closeOnce.Do(func() { close(s.stopping) })
+	s.closeOnce.Do(func() {
+		if s.stopping != nil { // nil in servers tests assemble by hand
+			close(s.stopping)
+		}
+	})
 	s.notifier.stop()
 	admin := s.admin
 	s.admin = nil

@@ -13,9 +13,10 @@ import (
 // with or without the final dot) as a secondary would receive it: SOA
 // first, then the rest by name in canonical order and by type. Link-mapped
 // addresses are all included, since a secondary cannot run our health
-// checks. ok is false when no such zone is served.
+// checks. A reverse zone may also be named by its network, as the
+// configuration may (192.0.2.0/24). ok is false when no such zone is served.
 func (s *Snapshot) Records(origin string) (rrs []dns.RR, ok bool) {
-	name, err := canonicalName(origin)
+	name, err := ZoneName(origin)
 	if err != nil {
 		return nil, false
 	}
@@ -48,6 +49,9 @@ func (s *Snapshot) Records(origin string) (rrs []dns.RR, ok bool) {
 func (s *Snapshot) Export(w io.Writer, origin string) error {
 	rrs, ok := s.Records(origin)
 	if !ok {
+		if _, err := ZoneName(origin); err != nil {
+			return fmt.Errorf("no zone %q: %w", origin, err)
+		}
 		return fmt.Errorf("no zone %q", origin)
 	}
 	if _, err := fmt.Fprintf(w, "$ORIGIN %s\n", rrs[0].Header().Name); err != nil {

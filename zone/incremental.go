@@ -149,6 +149,15 @@ func (s *Snapshot) buildZones(all []defined, order map[string]int, linkIndex map
 	for _, o := range moved {
 		rebuild[o] = true
 	}
+	zoneOf := func(origin string) *parsedZone {
+		if i, ok := order[origin]; ok {
+			return all[i].pz
+		}
+		return nil
+	}
+	for _, o := range staleRNames(all, s.zones, built, zoneOf) {
+		rebuild[o] = true
+	}
 	c.indexContrib(pc, all, relisted, rebuild)
 	for _, d := range all {
 		o := d.pz.origin
@@ -182,6 +191,7 @@ func (s *Snapshot) buildZones(all []defined, order map[string]int, linkIndex map
 			if isReverse(o) && !d.pz.noAutoPTR {
 				mtime = newest
 			}
+			s.zones[o].rname = defaultRName(d.pz, zoneOf)
 			s.zones[o].soa = makeSOA(d.pz, s.zones[o], mtime, prevZone)
 		}
 	}

@@ -43,6 +43,16 @@ func reverseOrigin(s string) (string, error) {
 	return strings.Join(labels[len(labels)-suffix-keep:], ".") + ".", nil
 }
 
+// ZoneName is the origin of a zone written as the configuration's zones
+// keys may be: a domain name (any case, final dot optional) or a network
+// (192.0.2.0/24, 2001:db8::/48) for a reverse zone.
+func ZoneName(s string) (string, error) {
+	if strings.Contains(s, "/") {
+		return reverseOrigin(s)
+	}
+	return canonicalName(s)
+}
+
 // reverseName is the PTR owner of an address, lower case and absolute.
 func reverseName(a netip.Addr) string {
 	name, _ := dns.ReverseAddr(a.Unmap().String())

@@ -21,7 +21,7 @@ import (
 func makeSOA(pz *parsedZone, z *zoneData, mtime int64, prev *zoneData) *dns.SOA {
 	soa := &dns.SOA{
 		Hdr:     dns.RR_Header{Name: pz.origin, Rrtype: dns.TypeSOA, Class: dns.ClassINET, Ttl: pz.ttl},
-		Mbox:    "hostmaster." + pz.origin,
+		Mbox:    z.rname, // defaultRName
 		Refresh: pz.soa.refresh,
 		Retry:   pz.soa.retry,
 		Expire:  pz.soa.expire,

@@ -55,6 +55,7 @@ type zoneData struct {
 	linked   []linkedSet // every link-mapped address set, for Stranded
 	hash     [32]byte
 	transfer *Transfer // nil: the top-level setting
+	rname    string    // the SOA RNAME when soa: gives none (rname.go)
 }
 
 // node is one owner name. A node with no sets is an empty non-terminal: the

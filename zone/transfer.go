@@ -2,6 +2,7 @@ package zone
 
 import (
 	"encoding/base64"
+	"errors"
 	"net"
 	"net/netip"
 	"sort"
@@ -84,7 +85,7 @@ func (r *reader) tsigKeys(n *yaml.Node) map[string]TSIGKey {
 		}
 		what := "tsig key " + p.key
 		k := TSIGKey{Name: name}
-		var written int
+		var written, secrets int
 		r.fields(p.v, what, map[string]func(*yaml.Node){
 			"algorithm": func(v *yaml.Node) {
 				written++
@@ -101,21 +102,50 @@ func (r *reader) tsigKeys(n *yaml.Node) map[string]TSIGKey {
 			},
 			"secret": func(v *yaml.Node) {
 				written++
+				secrets++
+				if secrets > 1 {
+					r.errorf(v, "%s: want secret or secret_file, not both", what)
+					return
+				}
 				s, ok := r.scalar(v, what+" secret")
 				if !ok {
 					return
 				}
 				raw, err := base64.StdEncoding.DecodeString(s)
 				if err != nil || len(raw) == 0 {
-					r.errorf(v, "%s secret: want base64 such as the output of `openssl rand -base64 32`", what)
+					r.errorf(v, "%s secret: %v", what, errBadSecret)
+					return
+				}
+				k.Secret = s
+			},
+			"secret_file": func(v *yaml.Node) {
+				written++
+				secrets++
+				if secrets > 1 {
+					r.errorf(v, "%s: want secret or secret_file, not both", what)
+					return
+				}
+				name, ok := r.scalar(v, what+" secret_file")
+				if !ok {
+					return
+				}
+				s, path, err := readSecretFile(name, r.file)
+				if errors.Is(err, errBadSecret) {
+					r.errorf(v, "%s secret_file %s: %v", what, path, err)
+					return
+				} else if err != nil {
+					r.errorf(v, "%s secret_file: %v", what, err)
 					return
 				}
 				k.Secret = s
 			},
 		})
+		if secrets > 1 {
+			continue
+		}
 		if k.Algorithm == "" || k.Secret == "" {
 			if written < 2 && deref(p.v).Kind == yaml.MappingNode {
-				r.errorf(p.k, "%s: want both algorithm and secret", what)
+				r.errorf(p.k, "%s: want both algorithm and secret (or secret_file)", what)
 			}
 			continue
 		}

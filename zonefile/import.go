@@ -48,27 +48,39 @@ type record struct {
 type Options struct {
 	// Origin is the zone's name; when empty, the owner of the file's SOA.
 	Origin string
-	// JoinTXT accepts TXT records split into character-strings other than
-	// every 255 octets, joining them: SPF, DKIM and DMARC read the strings
-	// joined anyway, but the records on the wire change.
+	// JoinTXT accepts any TXT record split into character-strings other
+	// than every 255 octets, joining them. Those whose readers join them
+	// anyway (SPF, DKIM, DMARC, ...) are joined without it.
 	JoinTXT bool
+	// Strict makes a record of a type mxdns does not serve an error
+	// rather than a warning and a record skipped.
+	Strict bool
+	// Helpers writes SPF, DKIM and DMARC records found with the mail
+	// helpers (spf:, dkim:, dmarc:) where they give the very same text.
+	Helpers bool
 }
 
 // Import reads a master file and returns the zone as mxdns YAML: a
 // `zones:` mapping holding the one zone, usable as a zone_files file.
-// Every record must have a YAML form: anything that would be lost
-// (a type mxdns cannot write, TTLs that differ inside one name, TXT
-// strings not split as mxdns splits them) is an error naming its line.
-func Import(text []byte, file string, opts Options) ([]byte, error) {
+// A record of a type mxdns does not serve is skipped with a warning
+// naming its line (an error with opts.Strict). Any other record that
+// would be changed (TTLs that differ inside one name, TXT strings split
+// where the split matters, a class other than IN) is an error naming its
+// line; err then holds them all, an Errors.
+func Import(text []byte, file string, opts Options) (out []byte, warnings Errors, err error) {
 	recs, origin, err := parse(text, file, opts.Origin)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	z, errs := convert(recs, file, origin, opts)
+	z, warnings, errs := convert(recs, file, origin, opts)
 	if len(errs) > 0 {
-		return nil, errs
+		return nil, warnings, errs
 	}
-	return z.yaml()
+	if opts.Helpers {
+		z.useHelpers()
+	}
+	out, err = z.yaml()
+	return out, warnings, err
 }
 
 func parse(text []byte, file, origin string) ([]record, string, error) {
@@ -132,17 +144,27 @@ type zoneYAML struct {
 }
 
 type nameYAML struct {
-	name string // relative, "@" for the apex
-	ttl  uint32
-	line int
-	sets map[uint16][]string // values as written in YAML, in file order
+	name    string // relative, "@" for the apex
+	ttl     uint32
+	line    int
+	sets    map[uint16][]string // values as written in YAML, in file order
+	helpers []*yaml.Node        // mail helper keys and values, after the sets (helpers.go)
 }
 
 // keyOrder is the order record keys are written in.
 var keyOrder = []uint16{dns.TypeCNAME, dns.TypeNS, dns.TypeMX, dns.TypeA, dns.TypeAAAA, dns.TypeTXT, dns.TypeSRV, dns.TypePTR, dns.TypeCAA, dns.TypeTLSA}
 
-func convert(recs []record, file, origin string, opts Options) (*zoneYAML, Errors) {
-	var errs Errors
+// served are the types mxdns serves: the SOA and those with a key.
+var served = func() map[uint16]bool {
+	m := map[uint16]bool{dns.TypeSOA: true}
+	for _, t := range keyOrder {
+		m[t] = true
+	}
+	return m
+}()
+
+func convert(recs []record, file, origin string, opts Options) (*zoneYAML, Errors, Errors) {
+	var errs, warnings Errors
 	fail := func(line int, format string, args ...any) {
 		errs = append(errs, &Error{file, line, fmt.Sprintf(format, args...)})
 	}
@@ -168,7 +190,7 @@ func convert(recs []record, file, origin string, opts Options) (*zoneYAML, Error
 		}
 	}
 	if z.soa == nil {
-		return nil, Errors{{file, 0, "no SOA record at " + origin}}
+		return nil, nil, Errors{{file, 0, "no SOA record at " + origin}}
 	}
 
 	for _, r := range recs {
@@ -186,6 +208,15 @@ func convert(recs []record, file, origin string, opts Options) (*zoneYAML, Error
 		if h.Rrtype == dns.TypeSOA {
 			if owner != origin {
 				fail(r.line, "SOA at %s: only the apex may hold one", owner)
+			}
+			continue
+		}
+		if !served[h.Rrtype] {
+			msg := fmt.Sprintf("%s %s: mxdns does not serve %s records", owner, dns.TypeToString[h.Rrtype], dns.TypeToString[h.Rrtype])
+			if opts.Strict {
+				fail(r.line, "%s (-strict)", msg)
+			} else {
+				warnings = append(warnings, &Error{file, r.line, "warning: " + msg + "; skipped"})
 			}
 			continue
 		}
@@ -225,7 +256,7 @@ func convert(recs []record, file, origin string, opts Options) (*zoneYAML, Error
 	if len(z.ns) == 0 && apexNSLine == 0 && len(errs) == 0 {
 		fail(0, "no NS record at the apex %s", origin)
 	}
-	return z, errs
+	return z, warnings, errs
 }
 
 // relative writes name relative to origin: "@" for the origin itself.
@@ -270,7 +301,7 @@ func yamlValue(rr dns.RR, origin string, opts Options) (string, error) {
 	case *dns.CNAME:
 		return target(rr.Target, origin), nil
 	case *dns.TXT:
-		return txtValue(rr.Txt, opts.JoinTXT)
+		return txtValue(rr.Hdr.Name, rr.Txt, opts.JoinTXT)
 	case *dns.CAA:
 		if strings.ContainsAny(rr.Value, `\"`) {
 			return "", fmt.Errorf("a value with quotes or escapes %w", errNoYAML)
@@ -282,26 +313,8 @@ func yamlValue(rr dns.RR, origin string, opts Options) (string, error) {
 	return "", errNoYAML
 }
 
-// txtValue joins character-strings into the one value mxdns splits again
-// into 255-octet strings; any other split would not survive the trip.
-func txtValue(strs []string, join bool) (string, error) {
-	joined := strings.Join(strs, "")
-	if strings.Contains(joined, `\`) {
-		return "", fmt.Errorf("text with escapes %w", errNoYAML)
-	}
-	for i, s := range strs {
-		if join {
-			break
-		}
-		if i < len(strs)-1 && len(s) != 255 || len(s) > 255 || len(s) == 0 && len(strs) > 1 {
-			return "", fmt.Errorf("character-strings split other than every 255 octets %w (import -join-txt joins them)", errNoYAML)
-		}
-	}
-	return joined, nil
-}
-
 func (z *zoneYAML) yaml() ([]byte, error) {
-	str := func(s string) *yaml.Node { return &yaml.Node{Kind: yaml.ScalarNode, Value: s} }
+	str := scalar
 	num := func(n uint32) *yaml.Node {
 		return &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!int", Value: strconv.FormatUint(uint64(n), 10)}
 	}
@@ -345,6 +358,7 @@ func (z *zoneYAML) yaml() ([]byte, error) {
 				m.Content = append(m.Content, str(strings.ToLower(dns.TypeToString[t])), seq(vs))
 			}
 		}
+		m.Content = append(m.Content, n.helpers...)
 		records.Content = append(records.Content, str(n.name), m)
 	}
 	zoneNode := mapping(false,
@@ -363,6 +377,16 @@ func (z *zoneYAML) yaml() ([]byte, error) {
 		return nil, err
 	}
 	return b.Bytes(), enc.Close()
+}
+
+// scalar is a YAML string; one holding control characters is double
+// quoted, the one style that writes them as escapes inside a flow mapping.
+func scalar(s string) *yaml.Node {
+	n := &yaml.Node{Kind: yaml.ScalarNode, Value: s}
+	if strings.IndexFunc(s, func(r rune) bool { return r < 0x20 || r == 0x7f }) >= 0 {
+		n.Style = yaml.DoubleQuotedStyle
+	}
+	return n
 }
 
 func nsList(ns []string) *yaml.Node {

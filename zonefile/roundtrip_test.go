@@ -43,9 +43,12 @@ func TestRoundTrip(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			out, err := Import(text, file, Options{})
+			out, warnings, err := Import(text, file, Options{})
 			if err != nil {
 				t.Fatalf("import: %v", err)
+			}
+			if len(warnings) > 0 {
+				t.Errorf("warnings: %v", warnings)
 			}
 			cfg := filepath.Join(t.TempDir(), "config.yaml")
 			if err := os.WriteFile(cfg, out, 0o644); err != nil {
@@ -108,11 +111,14 @@ func TestImportErrors(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			out, err := Import(text, file, Options{})
+			out, warnings, err := Import(text, file, Options{})
 			if err == nil {
 				t.Fatalf("no error; YAML:\n%s", out)
 			}
 			got := err.Error() + "\n"
+			if len(warnings) > 0 {
+				got = warnings.Error() + "\n" + got
+			}
 			golden := strings.TrimSuffix(file, ".zone") + ".golden"
 			if *update {
 				if err := os.WriteFile(golden, []byte(got), 0o644); err != nil {

@@ -78,7 +78,7 @@ within() {
 }
 
 # Both links up (the first checks may still be pending; up is the default).
-within "MX, both up" 3 "10 mx1.example.com. 20 mx2.example.com. 30 backup.example.net." 127.0.0.1 example.com MX
+within "MX, both up" 3 "10 mx1.example.com. 20 mx2.example.com. 30 backup.example.com." 127.0.0.1 example.com MX
 within "www over wan1" 1 "203.0.113.80" 127.0.0.1 www.example.com A
 within "www over wan2" 1 "198.51.100.80 198.51.100.81" 127.0.0.2 www.example.com A
 within "www over no link" 1 "198.51.100.80 198.51.100.81 203.0.113.80" 127.0.0.3 www.example.com A
@@ -88,16 +88,16 @@ if [ "$expect_ttl" = 30 ]; then passed=$((passed + 1)); echo "ok   link_ttl caps
 
 # interval 1s, fall 2, rise 2: changes are due within 3s.
 kill "$tcp_pid"; wait "$tcp_pid" 2>/dev/null || true
-within "wan1 down: mx1 withdrawn" 3 "20 mx2.example.com. 30 backup.example.net." 127.0.0.1 example.com MX
+within "wan1 down: mx1 withdrawn" 3 "20 mx2.example.com. 30 backup.example.com." 127.0.0.1 example.com MX
 within "wan1 down: www over wan1 answers wan2" 1 "198.51.100.80 198.51.100.81" 127.0.0.1 www.example.com A
 within "wan1 down: vpn fails over" 1 "198.51.100.90" 127.0.0.1 vpn.example.com A
 
 target "$tcp_port"
-within "wan1 back: mx1 published" 3 "10 mx1.example.com. 20 mx2.example.com. 30 backup.example.net." 127.0.0.1 example.com MX
+within "wan1 back: mx1 published" 3 "10 mx1.example.com. 20 mx2.example.com. 30 backup.example.com." 127.0.0.1 example.com MX
 
 # A manual state, saved while serving.
 sed -i 's|^    listen: \["127.0.0.2:'"$port"'"\]|    state: down\n&|' "$work/config.yaml"
-within "wan2 state: down: mx2 withdrawn" 3 "10 mx1.example.com. 30 backup.example.net." 127.0.0.1 example.com MX
+within "wan2 state: down: mx2 withdrawn" 3 "10 mx1.example.com. 30 backup.example.com." 127.0.0.1 example.com MX
 within "wan2 state: down: www over wan2 answers wan1" 1 "203.0.113.80" 127.0.0.2 www.example.com A
 
 status=$(bin/mxdns status -admin "127.0.0.1:$admin_port")

@@ -12,7 +12,7 @@ need ss iproute2
 make build >/dev/null
 
 secret="c2VjcmV0LXNlY3JldC1zZWNyZXQtc2VjcmV0LTEyMzQ="
-zones="example.com example.org 2.0.192.in-addr.arpa"
+zones="example.com example.org 113.0.203.in-addr.arpa"
 
 # Knot's port is chosen first, free of any UDP or TCP socket: mxdns must
 # know where to send NOTIFY before Knot can start.
@@ -27,9 +27,12 @@ stop_knot() {
 }
 trap stop_knot EXIT
 
+# The secret lives in a file of its own, as systemd's LoadCredential=
+# hands it over; relative to the config's directory.
+echo "$secret" >"$work/xfr.key"
 cat - config.example.yaml >"$work/xfr.yaml" <<Y
 tsig_keys:
-  xfr-key: {algorithm: hmac-sha256, secret: "$secret"}
+  xfr-key: {algorithm: hmac-sha256, secret_file: xfr.key}
 transfer:
   allow: ["key:xfr-key"]
   notify: ["127.0.0.1:$kport"]
@@ -143,8 +146,9 @@ mx1.example.com MX
 example.org MX
 example.org TXT
 example.org NS
-25.2.0.192.in-addr.arpa PTR
-99.2.0.192.in-addr.arpa PTR
+25.113.0.203.in-addr.arpa PTR
+53.113.0.203.in-addr.arpa PTR
+99.113.0.203.in-addr.arpa PTR
 Q
 
 # Clients without the key get nothing.

@@ -14,7 +14,9 @@ func runImport(args []string, stdout, stderr io.Writer) error {
 	fs := newFlagSet("import", stderr)
 	var opts zonefile.Options
 	fs.StringVar(&opts.Origin, "origin", "", "zone `name` (default: the owner of the file's SOA)")
-	fs.BoolVar(&opts.JoinTXT, "join-txt", false, "join TXT strings split other than every 255 octets (DKIM keys often are)")
+	fs.BoolVar(&opts.JoinTXT, "join-txt", false, "join any TXT record's strings, even where the split matters (SPF, DKIM, DMARC, MTA-STS and TLS-RPT records are joined without it)")
+	fs.BoolVar(&opts.Strict, "strict", false, "a record of a type mxdns does not serve is an error, not a warning and a record skipped")
+	fs.BoolVar(&opts.Helpers, "helpers", false, "write SPF, DKIM and DMARC records with the mail helpers spf:, dkim: and dmarc: where they publish the same text")
 	var file string
 	if len(args) > 0 && len(args[0]) > 0 && args[0][0] != '-' {
 		file, args = args[0], args[1:]
@@ -25,7 +27,7 @@ func runImport(args []string, stdout, stderr io.Writer) error {
 	if file == "" && fs.NArg() == 1 {
 		file = fs.Arg(0)
 	} else if fs.NArg() > 0 || file == "" {
-		fmt.Fprintln(stderr, "usage: mxdns import FILE.zone [-origin NAME] [-join-txt]")
+		fmt.Fprintf(stderr, "usage: %s\n", synopsis("import", fs))
 		return &exitError{code: 2}
 	}
 	text, err := os.ReadFile(file)
@@ -33,7 +35,10 @@ func runImport(args []string, stdout, stderr io.Writer) error {
 		fmt.Fprintf(stderr, "mxdns import: %v\n", err)
 		return &exitError{code: 1}
 	}
-	out, err := zonefile.Import(text, file, opts)
+	out, warnings, err := zonefile.Import(text, file, opts)
+	for _, w := range warnings {
+		fmt.Fprintln(stderr, w)
+	}
 	if err != nil {
 		fmt.Fprintln(stderr, err)
 		return &exitError{code: 1}

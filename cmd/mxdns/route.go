@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"flag"
 	"fmt"
 	"io"
 	"net"
@@ -12,12 +13,18 @@ import (
 	"github.com/mxdns/mxdns/route"
 )
 
-const routeUsage = `usage: mxdns route DOMAIN [@SERVER[:PORT]] [-json]
+// routeFlags describes route's one flag for -h and the man page; route
+// parses its arguments by hand.
+func routeFlags(w io.Writer) *flag.FlagSet {
+	fs := newFlagSet("route", w)
+	fs.Bool("json", false, "print the delivery plan as JSON")
+	return fs
+}
 
-Asks a DNS server the questions a sending MTA asks (RFC 5321 §5.1) and
-prints where mail for DOMAIN goes. SERVER defaults to 127.0.0.1:5353;
-a SERVER given without a port is asked on port 53.
-`
+// routeUsage is the synopsis, for a usage error.
+func routeUsage() string {
+	return "usage: " + synopsis("route", routeFlags(io.Discard)) + "\n"
+}
 
 const defaultRouteServer = "127.0.0.1:5353"
 
@@ -31,22 +38,22 @@ func runRoute(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		case a == "-json" || a == "--json":
 			asJSON = true
 		case a == "-h" || a == "-help" || a == "--help":
-			fmt.Fprint(stdout, routeUsage)
+			routeFlags(stderr).Usage()
 			return nil
 		case strings.HasPrefix(a, "@") && server == "":
 			server = serverAddr(a[1:])
 		case strings.HasPrefix(a, "-"):
-			fmt.Fprintf(stderr, "mxdns route: unknown flag %s\n\n%s", a, routeUsage)
+			fmt.Fprintf(stderr, "mxdns route: unknown flag %s\n\n%s", a, routeUsage())
 			return &exitError{code: 2}
 		case domain == "":
 			domain = a
 		default:
-			fmt.Fprintf(stderr, "mxdns route: unexpected argument %q\n\n%s", a, routeUsage)
+			fmt.Fprintf(stderr, "mxdns route: unexpected argument %q\n\n%s", a, routeUsage())
 			return &exitError{code: 2}
 		}
 	}
 	if domain == "" {
-		fmt.Fprint(stderr, routeUsage)
+		fmt.Fprint(stderr, routeUsage())
 		return &exitError{code: 2}
 	}
 	if server == "" {

@@ -7,7 +7,6 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
-	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -44,39 +43,16 @@ func TestUsageErrors(t *testing.T) {
 		{"-config", "x.yaml", "check"}, // flags only after the subcommand
 		{"check", "-nope"},
 		{"serve", "-log-format", "xml"},
+		{"serve", "-log-level", "verbose"},
+		{"check", "a.yaml", "b.yaml"},
+		{"check", "-config", "a.yaml", "b.yaml"},
+		{"check", "-format", "xml", "a.yaml"},
 		{"version", "extra"},
 	} {
 		_, stderr, code := runArgs(t, args...)
 		if code != 2 || stderr == "" {
 			t.Errorf("%q: status %d, stderr %q; want 2 with usage", args, code, stderr)
 		}
-	}
-}
-
-// The check tests need the real zone package.
-
-func TestCheckGood(t *testing.T) {
-	out, _, code := runArgs(t, "check", "-config", filepath.Join("..", "..", "config.example.yaml"))
-	if code != 0 || !strings.Contains(out, ": ok, ") {
-		t.Errorf("status %d, output:\n%s", code, out)
-	}
-}
-
-func TestCheckBroken(t *testing.T) {
-	path := filepath.Join(t.TempDir(), "config.yaml")
-	config := "zones:\n  example.com:\n    records:\n      mx1: {a: not-an-address}\n"
-	if err := os.WriteFile(path, []byte(config), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	out, _, code := runArgs(t, "check", "-config", path)
-	if code != 1 {
-		t.Errorf("status %d, want 1", code)
-	}
-	if !regexp.MustCompile(`(?m)^` + regexp.QuoteMeta(path) + `:\d+:\d+: `).MatchString(out) {
-		t.Errorf("no file:line:col diagnostic in:\n%s", out)
-	}
-	if !strings.Contains(out, "1 error") && !regexp.MustCompile(`\d+ errors`).MatchString(out) {
-		t.Errorf("no summary in:\n%s", out)
 	}
 }
 
@@ -113,4 +89,20 @@ func serveConfig(t *testing.T, path, config string) *server.Server {
 		s.Shutdown(ctx)
 	})
 	return s
+}
+
+// TestServeLogLevel: -log-level sets the least severe level written.
+func TestServeLogLevel(t *testing.T) {
+	path := writeConfig(t, "listen: [\"127.0.0.1:0\"]\nzones:\n  example.com:\n    ns: [ns1]\n    records:\n      ns1: {a: 192.0.2.53}\n")
+	for level, want := range map[string]bool{"debug": true, "info": true, "warn": false, "error": false} {
+		ctx, cancel := context.WithCancel(context.Background())
+		cancel()
+		var stderr bytes.Buffer
+		if err := run(ctx, []string{"serve", "-config", path, "-log-level", level}, &bytes.Buffer{}, &stderr); err != nil {
+			t.Fatalf("%s: %v\n%s", level, err, stderr.String())
+		}
+		if got := strings.Contains(stderr.String(), `msg="shutting down"`); got != want {
+			t.Errorf("-log-level %s: INFO written %v, want %v:\n%s", level, got, want, stderr.String())
+		}
+	}
 }

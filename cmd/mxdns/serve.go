@@ -23,7 +23,8 @@ const shutdownGrace = 5 * time.Second
 func runServe(ctx context.Context, args []string, stderr io.Writer) error {
 	fs := newFlagSet("serve", stderr)
 	config := fs.String("config", defaultConfig, "configuration `file`")
-	format := fs.String("log-format", "text", "log format: text or json")
+	format := fs.String("log-format", "text", "log `format`: text or json")
+	level := fs.String("log-level", "info", "least severe log `level` written: debug, info, warn or error")
 	stateDir := fs.String("state-dir", "", "`directory` for last good copies and serials (default: state_dir in the config, else $STATE_DIRECTORY, $XDG_STATE_HOME/mxdns or ~/.local/state/mxdns)")
 	strict := fs.Bool("strict", false, "refuse to start while any file is in error, rather than serve its last good copy")
 	if err := parse(fs, args); err != nil {
@@ -37,12 +38,18 @@ func runServe(ctx context.Context, args []string, stderr io.Writer) error {
 		// more GC work while a reload builds its snapshot.
 		debug.SetGCPercent(50)
 	}
+	lvl, ok := logLevels[*level]
+	if !ok {
+		fmt.Fprintf(stderr, "mxdns serve: -log-level must be debug, info, warn or error, not %q\n", *level)
+		return &exitError{code: 2}
+	}
+	opts := &slog.HandlerOptions{Level: lvl}
 	var h slog.Handler
 	switch *format {
 	case "text":
-		h = slog.NewTextHandler(stderr, nil)
+		h = slog.NewTextHandler(stderr, opts)
 	case "json":
-		h = slog.NewJSONHandler(stderr, nil)
+		h = slog.NewJSONHandler(stderr, opts)
 	default:
 		fmt.Fprintf(stderr, "mxdns serve: -log-format must be text or json, not %q\n", *format)
 		return &exitError{code: 2}
@@ -76,6 +83,10 @@ func openState(flagDir, config string, log *slog.Logger) (server.Keeper, error) 
 	}
 	log.Info("state", "dir", d.Path())
 	return d, nil
+}
+
+var logLevels = map[string]slog.Level{
+	"debug": slog.LevelDebug, "info": slog.LevelInfo, "warn": slog.LevelWarn, "error": slog.LevelError,
 }
 
 // serve runs the server until ctx ends; SIGHUP reloads the configuration.

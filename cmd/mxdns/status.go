@@ -99,6 +99,12 @@ func printStatus(w io.Writer, st server.Status, now time.Time) {
 	if r.LastError != "" {
 		fmt.Fprintf(w, "last reload error:\n%s\n", r.LastError)
 	}
+	if len(st.Warnings) > 0 {
+		fmt.Fprintf(w, "\n%s:\n", plural(len(st.Warnings), "warning"))
+		for _, wn := range st.Warnings {
+			fmt.Fprintf(w, "%s: %s\n", wn.At, wn.Warning)
+		}
+	}
 }
 
 // ago renders t as a clock time and how long ago it was.

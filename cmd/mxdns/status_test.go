@@ -20,6 +20,8 @@ zones:
     soa: {serial: 2026112301}
     ns: [ns1]
     records:
+      "@": {mx: ["10;mx1", "20;backup.example.net."]}
+      mx1: {a: 192.0.2.25}
       ns1: {a: {wan1: 192.0.2.53, wan2: 198.51.100.53}}
 `
 	s := serveConfig(t, path, config)
@@ -34,6 +36,7 @@ zones:
 		`(?m)^wan2 +up +auto +\d\d:\d\d:\d\d \(\d+s ago\) +no health check +- +-$`,
 		`(?m)^example\.com\. +2026112301 +` + regexp.QuoteMeta(path) + `$`,
 		`(?m)^last reload: ok, \d\d:\d\d:\d\d \(\d+s ago\) \(0 reloads, 0 failed\)$`,
+		`(?m)^1 warning:\n` + regexp.QuoteMeta(path) + `:11:\d+: backup mx backup\.example\.net\. is in another domain`,
 	} {
 		if !regexp.MustCompile(want).MatchString(out) {
 			t.Errorf("output does not match %s:\n%s", want, out)
