@@ -1,6 +1,11 @@
 package server
 
-import "github.com/mxdns/mxdns/zone"
+import (
+	"context"
+	"fmt"
+
+	"github.com/mxdns/mxdns/zone"
+)
 
 // Keeper remembers across restarts what was served: the last good copy of
 // each file and each zone's serial (package state keeps them in the state
@@ -32,12 +37,49 @@ func (s *Server) keepSerials(snap *zone.Snapshot) {
 	}
 }
 
-// keepCopies records the files read good as their last good copies.
+// copyWriter writes last good copies in the order loads read them, away
+// from the paths that serve: a first start with ten thousand files, or a
+// burst of saves, does not wait for the disk. A copy is only a fallback
+// for a later failure, so a moment's delay costs nothing.
+type copyWriter struct {
+	queue chan []zone.FileCopy
+	done  chan struct{}
+}
+
+func (s *Server) startCopyWriter() {
+	w := &copyWriter{queue: make(chan []zone.FileCopy, 64), done: make(chan struct{})}
+	go func() {
+		defer close(w.done)
+		for copies := range w.queue {
+			if err := s.keeper.SaveCopies(copies); err != nil {
+				s.log.Error("state: last good copies not kept", "err", err)
+			}
+		}
+	}()
+	s.copies = w
+}
+
+// keepCopies queues the files read good to be kept as their last good
+// copies. Callers hold mu, so the queue keeps the order of the loads and
+// is never sent to once Shutdown closed it.
 func (s *Server) keepCopies(copies []zone.FileCopy) {
-	if s.keeper == nil || len(copies) == 0 {
+	if s.copies == nil || len(copies) == 0 {
 		return
 	}
-	if err := s.keeper.SaveCopies(copies); err != nil {
-		s.log.Error("state: last good copies not kept", "err", err)
+	s.copies.queue <- copies
+}
+
+// stopCopyWriter writes what is queued, unless ctx ends first. Callers
+// hold mu.
+func (s *Server) stopCopyWriter(ctx context.Context) error {
+	if s.copies == nil {
+		return nil
+	}
+	close(s.copies.queue)
+	select {
+	case <-s.copies.done:
+		return nil
+	case <-ctx.Done():
+		return fmt.Errorf("state: last good copies not all kept: %w", ctx.Err())
 	}
 }

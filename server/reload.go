@@ -133,10 +133,10 @@ func (s *Server) reload(changed []string) ReloadResult {
 		s.status.LastSuccess = start
 	}
 	s.notifier.zonesChanged(prev, snap)
+	s.keepCopies(l.Copies) // under mu: Shutdown closes the queue under it
 	s.mu.Unlock()
 	s.metrics.reload(res.Err == nil)
 	s.metrics.filesInError(len(res.Faults))
-	s.keepCopies(l.Copies)
 	select {
 	case s.swapped <- struct{}{}:
 	default:

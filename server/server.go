@@ -80,6 +80,7 @@ type Server struct {
 	log          *slog.Logger
 	path         string // absolute: the watcher's events name files so
 	keeper       Keeper
+	copies       *copyWriter // nil without a keeper
 	onReload     func(ReloadResult)
 	onLinkChange func(LinkChange)
 	onCheck      func(link string, ok bool)
@@ -183,6 +184,9 @@ func New(opts Options) (*Server, error) {
 		s.status.LastError = err
 	}
 	s.metrics.filesInError(len(snap.Faults()))
+	if s.keeper != nil {
+		s.startCopyWriter()
+	}
 	s.keepCopies(l.Copies)
 	// Zones may have changed while we were down: tell the secondaries now
 	// rather than at their next refresh, as BIND and Knot do on load.
@@ -216,6 +220,7 @@ func (s *Server) Shutdown(ctx context.Context) error {
 		return nil
 	}
 	s.closed = true
+	copiesErr := s.stopCopyWriter(ctx)
 	s.closeOnce.Do(func() {
 		if s.stopping != nil { // nil in servers tests assemble by hand
 			close(s.stopping)
@@ -228,7 +233,7 @@ func (s *Server) Shutdown(ctx context.Context) error {
 
 	// Neither wait may hold mu: a checker reporting or a status request
 	// in flight may be waiting for it.
-	errs := []error{s.stopCheckers(ctx)}
+	errs := []error{copiesErr, s.stopCheckers(ctx)}
 	if admin != nil {
 		errs = append(errs, admin.close(ctx))
 	}
