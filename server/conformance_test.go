@@ -153,17 +153,46 @@ func TestConformanceTruncation(t *testing.T) {
 	}
 }
 
+// TestConformanceOpcode15 is genreport's opcode and opcodeflg: a request
+// of an unknown opcode, with and without every header flag set, gets
+// NOTIMP with none of them copied (RD, CD, AD, AA and RA are defined for
+// QUERY only), and no data.
 func TestConformanceOpcode15(t *testing.T) {
 	s := conformanceServer(t)
-	for _, rd := range []bool{false, true} {
-		m := query("example.com.", dns.TypeSOA)
-		m.Opcode = 15
-		m.RecursionDesired = rd
-		r := ask(t, s, "udp", m)
-		wantRcode(t, r, dns.RcodeNotImplemented)
-		if r.Opcode != 15 || r.RecursionDesired != rd || r.Authoritative || len(r.Answer) != 0 {
-			t.Errorf("RD=%v: want NOTIMP, opcode 15, RD echoed as sent, no AA, no data; got\n%v", rd, r)
+	for _, flags := range []bool{false, true} {
+		for _, network := range []string{"udp", "tcp"} {
+			m := query("example.com.", dns.TypeSOA)
+			m.Opcode = 15
+			m.RecursionDesired = flags
+			m.Truncated = flags
+			m.RecursionAvailable = flags
+			m.CheckingDisabled = flags
+			m.AuthenticatedData = flags
+			m.Authoritative = flags
+			m.Zero = flags
+			r := ask(t, s, network, m)
+			wantRcode(t, r, dns.RcodeNotImplemented)
+			if r.Opcode != 15 || r.RecursionDesired || r.CheckingDisabled || r.AuthenticatedData ||
+				r.Authoritative || r.RecursionAvailable || r.Truncated || r.Zero || len(r.Answer) != 0 {
+				t.Errorf("%s, flags %v: want NOTIMP, opcode 15, no flags, no data; got\n%v", network, flags, r)
+			}
 		}
+	}
+}
+
+// TestRawOpcode15HeaderOnly is genreport's opcodeflg as sent: a bare
+// header with every flag set and no question, which does not unpack past
+// miekg/dns's checks the same way a full query does.
+func TestRawOpcode15HeaderOnly(t *testing.T) {
+	s := conformanceServer(t)
+	// id, opcode 15 with AA TC RD, then RA Z AD CD; no sections.
+	b := []byte{0x12, 0x34, 15<<3 | 0x07, 0xf0, 0, 0, 0, 0, 0, 0, 0, 0}
+	out := rawUDP(t, s, b, nil)
+	if len(out) != headerLen {
+		t.Fatalf("want a bare header, got %x", out)
+	}
+	if out[0] != 0x12 || out[1] != 0x34 || out[2] != 0x80|15<<3 || out[3] != dns.RcodeNotImplemented {
+		t.Fatalf("want id 1234, QR, opcode 15, NOTIMP and no other flag, got %x", out)
 	}
 }
 

@@ -155,16 +155,21 @@ func reply(req *dns.Msg, lookup func(dns.Question) zone.Result) *dns.Msg {
 	return withEDNS(m, req)
 }
 
-// header starts a response: same id, opcode, RD and CD, req's question
-// (which serve has lower-cased: the client's letters are put back when
-// the reply is packed, for 0x20 clients), RA never set.
+// header starts a response: same id, opcode and req's question (which
+// serve has lower-cased: the client's letters are put back when the reply
+// is packed, for 0x20 clients), RA never set. RD and CD are copied only
+// for QUERY: the other opcodes do not define them (RFC 6895 §2.2), so a
+// NOTIMP for an unknown opcode keeps nothing of the request's flags, as
+// Knot and NSD answer.
 func header(req *dns.Msg) *dns.Msg {
 	m := new(dns.Msg)
 	m.Id = req.Id
 	m.Response = true
 	m.Opcode = req.Opcode
-	m.RecursionDesired = req.RecursionDesired
-	m.CheckingDisabled = req.CheckingDisabled
+	if req.Opcode == dns.OpcodeQuery {
+		m.RecursionDesired = req.RecursionDesired
+		m.CheckingDisabled = req.CheckingDisabled
+	}
 	m.Compress = true
 	if len(req.Question) == 1 {
 		m.Question = []dns.Question{req.Question[0]}
