@@ -19,6 +19,7 @@ func bareServer(t *testing.T) *Server {
 		listeners: make(map[string]*listener),
 		health:    make(map[string]bool),
 		swapped:   make(chan struct{}, 1),
+		stopping:  make(chan struct{}),
 	}
 	s.initLimits()
 	s.state.Store(newState(&zone.Snapshot{}, 0))
