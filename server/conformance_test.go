@@ -303,7 +303,7 @@ func rawUDP(t *testing.T, s *Server, b []byte, dropped func(RateLimitStats) uint
 		}
 		return nil
 	}
-	conn.SetReadDeadline(time.Now().Add(2 * time.Second))
+	conn.SetReadDeadline(time.Now().Add(20 * time.Second))
 	buf := make([]byte, 65535)
 	n, err := conn.Read(buf)
 	if err != nil {

@@ -53,7 +53,7 @@ func (s *Server) answerDatagram(st *state, query []byte, listen string, at *arri
 		return fast
 	}
 	req := new(dns.Msg)
-	if err := req.Unpack(query); err != nil {
+	if err := req.Unpack(query); err != nil || malformed(req, query) {
 		return formErr(query)
 	}
 	w := &udpWriter{local: from.localAddr(), remote: from.udpAddr()}
