@@ -92,6 +92,7 @@ type Server struct {
 	rrl      *limiter
 	conns    connLimit
 	panicLog atomic.Int64
+	xfrLog   logThrottle // refused transfers and bad TSIGs: anyone can send them
 	metrics  *metrics
 	notifier *notifier
 	xfrSlots chan struct{} // one token per running zone transfer
