@@ -300,3 +300,71 @@ func TestWorthAnswerDropsShortAndResponses(t *testing.T) {
 		t.Errorf("short %d response %d, want 1 1", s.counters.udpShort.Load(), s.counters.udpResponse.Load())
 	}
 }
+
+// TestTCPMaxConnsPerSource: one client prefix holds at most its share of
+// the TCP slots, and another prefix is still served while it does.
+func TestTCPMaxConnsPerSource(t *testing.T) {
+	config := strings.Replace(tcpLimitConfig, "tcp_max_conns: 2\n", "tcp_max_conns: 10\ntcp_max_conns_per_source: 2\n", 1)
+	s, _, _ := startServer(t, config)
+	from := func(ip string) (*dns.Conn, error) {
+		d := net.Dialer{Timeout: 20 * time.Second, LocalAddr: &net.TCPAddr{IP: net.ParseIP(ip)}}
+		c, err := d.Dial("tcp", s.Addrs()[0].TCP.String())
+		if err != nil {
+			return nil, err
+		}
+		t.Cleanup(func() { c.Close() })
+		return &dns.Conn{Conn: c}, nil
+	}
+	var held []*dns.Conn
+	for range 2 {
+		c, err := from("127.0.0.1")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := tcpQuery(c); err != nil {
+			t.Fatal(err)
+		}
+		held = append(held, c)
+	}
+	// The same /24, another address: over its share.
+	if c, err := from("127.0.0.9"); err == nil && tcpQuery(c) == nil {
+		t.Fatal("a third connection from 127.0.0.0/24 was served with tcp_max_conns_per_source: 2")
+	}
+	if s.RateLimitStats().TCPRejected == 0 {
+		t.Error("rejected connection not counted")
+	}
+	// Another /24 is served.
+	c, err := from("127.0.1.1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := tcpQuery(c); err != nil {
+		t.Fatalf("another source refused while 127.0.0.0/24 holds its share: %v", err)
+	}
+	// A connection closed gives its source's slot back.
+	held[0].Close()
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		c, err := from("127.0.0.1")
+		if err == nil && tcpQuery(c) == nil {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("freed per-source slot never reused")
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+func TestSourceOfGroupsPrefixes(t *testing.T) {
+	for addr, want := range map[string]string{
+		"192.0.2.77:53":          "192.0.2.0/24",
+		"[::ffff:192.0.2.77]:53": "192.0.2.0/24",
+		"[2001:db8:1:2ff::1]:53": "2001:db8:1:200::/56",
+	} {
+		a, _ := net.ResolveTCPAddr("tcp", addr)
+		if got := sourceOf(a).String(); got != want {
+			t.Errorf("%s: %s, want %s", addr, got, want)
+		}
+	}
+}

@@ -205,6 +205,9 @@ func (s *Server) publish(snap *zone.Snapshot) {
 	if n := snap.Settings().TCPMaxConns; n > 0 {
 		s.conns.max.Store(int64(n))
 	}
+	if n := snap.Settings().TCPMaxConnsPerSource; n > 0 {
+		s.conns.perSource.Store(int64(n))
+	}
 }
 
 // Shutdown stops the health checkers, the admin server and every listener,

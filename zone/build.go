@@ -23,7 +23,8 @@ func build(cfg *parsedConfig, sources []source, prev *Snapshot, pc *buildCache, 
 	s := &Snapshot{listenLink: make(map[string]int), memory: mem}
 	defer func() { s.memory = nil }()
 	s.settings = Settings{Listen: cfg.listen, Admin: cfg.admin, LinkTTL: cfg.linkTTL, RRL: cfg.rrl, TCPMaxConns: cfg.tcpMax,
-		TSIGKeys: cfg.tsigKeys, QueryLog: cfg.queryLog}
+		TCPMaxConnsPerSource: cfg.tcpSource,
+		TSIGKeys:             cfg.tsigKeys, QueryLog: cfg.queryLog}
 	if t := resolveTransfer(cfg.transfer, cfg.tsigKeys, diags); t != nil {
 		s.settings.Transfer = *t
 	}

@@ -22,6 +22,7 @@ type parsedConfig struct {
 	zones     []*parsedZone
 	rrl       RRL
 	tcpMax    int
+	tcpSource int // tcp_max_conns_per_source
 	tsigKeys  map[string]TSIGKey
 	transfer  *parsedTransfer
 	queryLog  bool
@@ -116,7 +117,8 @@ func parseConfig(file string, text []byte, diags *Diagnostics) *parsedConfig {
 
 // config reads the top-level mapping; root is nil for a file with no document.
 func (r *reader) config(root *yaml.Node) *parsedConfig {
-	cfg := &parsedConfig{linkTTL: defaultLinkTTL, rrl: DefaultRRL, tcpMax: DefaultTCPMaxConns}
+	cfg := &parsedConfig{linkTTL: defaultLinkTTL, rrl: DefaultRRL, tcpMax: DefaultTCPMaxConns,
+		tcpSource: DefaultTCPMaxConnsPerSource}
 	if root == nil {
 		return cfg
 	}
@@ -149,6 +151,11 @@ func (r *reader) config(root *yaml.Node) *parsedConfig {
 		"tcp_max_conns": func(v *yaml.Node) {
 			if x, ok := r.uint32Value(v, "tcp_max_conns", 1, 65535); ok {
 				cfg.tcpMax = int(x)
+			}
+		},
+		"tcp_max_conns_per_source": func(v *yaml.Node) {
+			if x, ok := r.uint32Value(v, "tcp_max_conns_per_source", 1, 65535); ok {
+				cfg.tcpSource = int(x)
 			}
 		},
 		"tsig_keys": func(v *yaml.Node) { cfg.tsigKeys = r.tsigKeys(v) },

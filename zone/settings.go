@@ -18,6 +18,9 @@ type Settings struct {
 	RRL RRL
 	// TCPMaxConns caps concurrent TCP connections, all listeners together.
 	TCPMaxConns int
+	// TCPMaxConnsPerSource caps the TCP connections of one client prefix
+	// (/24 for IPv4, /56 for IPv6), so one source cannot hold them all.
+	TCPMaxConnsPerSource int
 	// TSIGKeys are the keys of tsig_keys by canonical name.
 	TSIGKeys map[string]TSIGKey
 	// Transfer is the top-level transfer setting, used by every zone that
