@@ -8,6 +8,7 @@ import (
 	"math/rand/v2"
 	"net"
 	"net/http"
+	"net/url"
 	"os"
 	"time"
 
@@ -37,7 +38,7 @@ func describeCheck(c zone.Check) string {
 	if c.TCP != "" {
 		return "tcp " + c.TCP
 	}
-	return c.HTTP // the URL says it is http
+	return redactURL(c.HTTP) // the URL says it is http; its secrets are not shown
 }
 
 // syncCheckers makes the running checkers match links: a link whose check
@@ -206,12 +207,12 @@ func httpProbe(spec zone.Check) func(context.Context) (bool, string) {
 	return func(ctx context.Context) (bool, string) {
 		req, err := http.NewRequestWithContext(ctx, http.MethodGet, spec.HTTP, nil)
 		if err != nil {
-			return false, fmt.Sprintf("%s: %v", spec.HTTP, err)
+			return false, fmt.Sprintf("%s: %s", redactURL(spec.HTTP), probeError(err, spec.Timeout))
 		}
 		req.Header.Set("User-Agent", "mxdns-health-check")
 		resp, err := client.Do(req)
 		if err != nil {
-			return false, fmt.Sprintf("%s: %s", spec.HTTP, probeError(err, spec.Timeout))
+			return false, fmt.Sprintf("%s: %s", redactURL(spec.HTTP), probeError(err, spec.Timeout))
 		}
 		io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10))
 		resp.Body.Close()
@@ -223,6 +224,10 @@ func httpProbe(spec zone.Check) func(context.Context) (bool, string) {
 // "connection refused" rather than "dial tcp 127.0.0.1:2525: connect:
 // connection refused", "timeout after 1s" rather than a context error.
 func probeError(err error, timeout time.Duration) string {
+	var ue *url.Error
+	if errors.As(err, &ue) {
+		err = ue.Err // its URL, secrets and all, is shown redacted by the caller
+	}
 	var ne net.Error
 	if errors.Is(err, context.DeadlineExceeded) || errors.As(err, &ne) && ne.Timeout() {
 		return fmt.Sprintf("timeout after %s", timeout)

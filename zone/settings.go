@@ -1,6 +1,9 @@
 package zone
 
-import "time"
+import (
+	"net/netip"
+	"time"
+)
 
 // Settings are the server-wide parts of a configuration: where to listen,
 // which links exist and how to check them. They travel inside the snapshot
@@ -10,6 +13,9 @@ type Settings struct {
 	Listen []string
 	// Admin is the admin HTTP address; empty means off.
 	Admin string
+	// AdminAllow are the client prefixes the admin endpoint answers
+	// besides loopback; required when Admin is not a loopback address.
+	AdminAllow []netip.Prefix
 	// LinkTTL caps the TTL of every answer that depends on link state.
 	LinkTTL uint32
 	// Links are the declared WAN links in the order written.
