@@ -36,7 +36,7 @@ func ask(t *testing.T, s *Server, network string, m *dns.Msg) *dns.Msg {
 	if network == "tcp" {
 		addr = a.TCP.String()
 	}
-	c := &dns.Client{Net: network, Timeout: 2 * time.Second, UDPSize: dns.MaxMsgSize}
+	c := &dns.Client{Net: network, Timeout: 10 * time.Second, UDPSize: dns.MaxMsgSize}
 	r, _, err := c.Exchange(m, addr)
 	if err != nil {
 		t.Fatalf("%s %v: %v", network, m.Question, err)
@@ -233,7 +233,7 @@ func TestConformanceTCP(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer conn.Close()
-	conn.SetDeadline(time.Now().Add(5 * time.Second))
+	conn.SetDeadline(time.Now().Add(20 * time.Second))
 	names := []string{"example.com.", "mx1.example.com.", "mx2.example.com.", "nope.example.com."}
 	var ids []uint16
 	for _, n := range names {
@@ -294,7 +294,7 @@ func rawUDP(t *testing.T, s *Server, b []byte, dropped func(RateLimitStats) uint
 		t.Fatal(err)
 	}
 	if dropped != nil {
-		deadline := time.Now().Add(5 * time.Second)
+		deadline := time.Now().Add(20 * time.Second)
 		for dropped(s.RateLimitStats()) == before {
 			if time.Now().After(deadline) {
 				t.Fatalf("%x: neither dropped nor answered", b)
@@ -371,7 +371,7 @@ func TestRawUnparsableOverTCPIsFormErr(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer conn.Close()
-	conn.SetDeadline(time.Now().Add(3 * time.Second))
+	conn.SetDeadline(time.Now().Add(10 * time.Second))
 	b := []byte{0xab, 0xcd, 0x01, 0x00, 0, 1, 0, 0, 0, 0, 0, 0, 7, 'e', 'x'}
 	if _, err := conn.Write(append([]byte{0, byte(len(b))}, b...)); err != nil {
 		t.Fatal(err)

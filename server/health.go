@@ -112,6 +112,12 @@ func (s *Server) stopCheckers(ctx context.Context) error {
 	}
 }
 
+// probeTimeoutFloor is the least time a checker gives a probe: 0 in
+// service, where the configured timeout rules; tests that need checks of
+// a healthy target to succeed raise it (health_load_test.go), since on a
+// busy machine a 100 ms probe can take seconds.
+var probeTimeoutFloor time.Duration
+
 // runChecker probes every interval, shortened by up to a tenth at random
 // so that checks of many links spread out, never lengthened: a failure is
 // then seen within interval × fall (plus the probe's own timeout). The
@@ -129,7 +135,7 @@ func (s *Server) runChecker(ctx context.Context, c *checker, up bool) {
 		}
 		start := time.Now()
 		timer.Reset(c.spec.Interval - rand.N(c.spec.Interval/10+1))
-		pctx, cancel := context.WithTimeout(ctx, c.spec.Timeout)
+		pctx, cancel := context.WithTimeout(ctx, max(c.spec.Timeout, probeTimeoutFloor))
 		ok, result := c.probe(pctx)
 		cancel()
 		if ctx.Err() != nil {

@@ -87,7 +87,7 @@ func flood(t *testing.T, s *Server, source string, names func(i int) string, n i
 		}
 	}
 	buf := make([]byte, 1500)
-	deadline := time.Now().Add(5 * time.Second)
+	deadline := time.Now().Add(20 * time.Second)
 	for full+tc+int(s.RateLimitStats().RRLDropped-before) < n {
 		conn.SetReadDeadline(time.Now().Add(50 * time.Millisecond))
 		k, err := conn.Read(buf)
@@ -168,7 +168,7 @@ zones:
 
 func dialTCP(t *testing.T, s *Server) *dns.Conn {
 	t.Helper()
-	c, err := dns.DialTimeout("tcp", s.Addrs()[0].TCP.String(), 2*time.Second)
+	c, err := dns.DialTimeout("tcp", s.Addrs()[0].TCP.String(), 10*time.Second)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -180,7 +180,7 @@ func dialTCP(t *testing.T, s *Server) *dns.Conn {
 // is an error like any other (the server resets connections over the
 // limit, which can reach the client before its connect completes).
 func tryTCP(s *Server) error {
-	c, err := dns.DialTimeout("tcp", s.Addrs()[0].TCP.String(), 2*time.Second)
+	c, err := dns.DialTimeout("tcp", s.Addrs()[0].TCP.String(), 10*time.Second)
 	if err != nil {
 		return err
 	}
@@ -190,7 +190,7 @@ func tryTCP(s *Server) error {
 
 // tcpQuery asks one question on c and reports the error, if any.
 func tcpQuery(c *dns.Conn) error {
-	c.SetDeadline(time.Now().Add(3 * time.Second))
+	c.SetDeadline(time.Now().Add(10 * time.Second))
 	m := query("ns1.example.com.", dns.TypeA)
 	if err := c.WriteMsg(m); err != nil {
 		return err
@@ -221,7 +221,7 @@ func TestTCPMaxConns(t *testing.T) {
 	}
 	// A slot freed is usable again (once the server has seen the close).
 	a.Close()
-	deadline := time.Now().Add(5 * time.Second)
+	deadline := time.Now().Add(20 * time.Second)
 	for tryTCP(s) != nil {
 		if time.Now().After(deadline) {
 			t.Fatal("freed slot never reused")
@@ -244,7 +244,7 @@ func TestSlowlorisDoesNotBlock(t *testing.T) {
 	if err := tcpQuery(dialTCP(t, s)); err != nil {
 		t.Fatalf("a fast client waits behind a slow one: %v", err)
 	}
-	slow.SetReadDeadline(time.Now().Add(tcpReadTimeout + 3*time.Second))
+	slow.SetReadDeadline(time.Now().Add(tcpReadTimeout + 20*time.Second))
 	if _, err := slow.Read(make([]byte, 1)); !errors.Is(err, io.EOF) && !isReset(err) {
 		t.Fatalf("slow client not disconnected after the read timeout: %v", err)
 	}
