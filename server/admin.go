@@ -164,8 +164,8 @@ func (s *Server) syncAdmin(addr string) error {
 		if err != nil {
 			return fmt.Errorf("admin: %w", err)
 		}
-		next = &adminServer{addr: addr, ln: ln, done: make(chan struct{}),
-			http: &http.Server{Handler: s.adminMux(), ReadHeaderTimeout: 5 * time.Second}}
+		ln = &capListener{Listener: ln, max: adminMaxConns} // adminguard.go
+		next = &adminServer{addr: addr, ln: ln, done: make(chan struct{}), http: s.newAdminHTTP()}
 		go func() {
 			defer close(next.done)
 			if err := next.http.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {

@@ -53,7 +53,7 @@ func (s *Server) answerDatagram(st *state, query []byte, listen string, at *arri
 		return fast
 	}
 	req := new(dns.Msg)
-	if err := req.Unpack(query); err != nil {
+	if err := req.Unpack(query); err != nil || malformed(req, query) {
 		return formErr(query)
 	}
 	w := &udpWriter{local: from.localAddr(), remote: from.udpAddr()}
@@ -61,13 +61,18 @@ func (s *Server) answerDatagram(st *state, query []byte, listen string, at *arri
 	h := handler{srv: s, addr: listen, udp: true}
 	resp, kind := h.serve(w, req, st, link, rotate)
 	st.fillAfterMiss(q, link)
-	if resp == nil {
-		return w.out // a transfer: never rate-limited
-	}
-	// Not limited: a FORMERR without a question, no larger than the query
-	// and so nothing to amplify; and the reply to a request whose TSIG
-	// verified, which no spoofer can send.
+	// Not limited: the reply to a request whose TSIG verified, which no
+	// spoofer can send; below, a FORMERR without a question, no larger
+	// than the query and so nothing to amplify.
 	signed := req.IsTsig() != nil && w.tsig.status == nil
+	if resp == nil {
+		// A transfer: its refusals are limited like any error, transfers
+		// to allowed clients never.
+		if kind.kind == kindError && !signed && len(w.out) > 0 {
+			return s.limit(&st.rrl, from, kind, w.out)
+		}
+		return w.out
+	}
 	if len(resp.Question) == 1 && len(w.out) > 0 && !signed {
 		if w.out = s.limit(&st.rrl, from, kind, w.out); w.out == nil {
 			return nil

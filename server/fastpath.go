@@ -102,7 +102,11 @@ func formErr(query []byte) []byte {
 	}
 	b := make([]byte, headerLen)
 	copy(b, query[:4])
-	b[2] = b[2]&(opcodeBit|flagRD) | flagQR
+	keep := byte(opcodeBit)
+	if query[2]&opcodeBit == 0 { // RD is defined for QUERY only (see header)
+		keep |= flagRD
+	}
+	b[2] = b[2]&keep | flagQR
 	b[3] = dns.RcodeFormatError
 	return b
 }

@@ -23,14 +23,14 @@ type handler struct {
 // serve answers req from st, for a query that arrived on link; rotate
 // picks the order of rotated answers. It returns the reply, for the
 // caller to observe, and its kind for rate limiting; a transfer, which
-// serveTransfer or badTSIG answers and counts, returns nil.
+// serveTransfer or badTSIG answers and counts, returns no reply and the
+// kind serveTransfer gives it.
 func (h *handler) serve(w dns.ResponseWriter, req *dns.Msg, st *state, link int, rotate uint32) (*dns.Msg, answerKind) {
 	if req.IsTsig() != nil && w.TsigStatus() != nil {
 		return h.badTSIG(w, req)
 	}
 	if isTransfer(req) {
-		h.serveTransfer(w, req, st)
-		return nil, answerKind{}
+		return nil, h.serveTransfer(w, req, st)
 	}
 	// The reply is made for the lower-cased question and the client's
 	// letters are put back into the packed question afterwards: answers
@@ -60,9 +60,10 @@ func (h *handler) serve(w dns.ResponseWriter, req *dns.Msg, st *state, link int,
 // the reply is NOTAUTH and nothing else (RFC 8945 §5.2), so nothing is
 // looked up, and rate limiting counts it among the errors, not as the
 // answer it named: anyone can send one from a spoofed address. A
-// transfer request is logged and counted as a transfer, before any
-// verdict on its zone, transport or allow list, and like every transfer
-// returns no reply to observe.
+// transfer request is logged (throttled) and counted as a transfer,
+// before any verdict on its zone, transport or allow list, and like every
+// transfer returns no reply to observe, but an error kind: rate limiting
+// treats it as the refusal it is.
 func (h *handler) badTSIG(w dns.ResponseWriter, req *dns.Msg) (*dns.Msg, answerKind) {
 	m := header(req)
 	signReply(w, req, m)
@@ -72,10 +73,10 @@ func (h *handler) badTSIG(w dns.ResponseWriter, req *dns.Msg) (*dns.Msg, answerK
 	if isTransfer(req) {
 		q := req.Question[0]
 		kind := dns.TypeToString[q.Qtype]
-		h.srv.log.Warn("transfer refused: bad TSIG", "client", w.RemoteAddr().String(), "zone", dns.CanonicalName(q.Name),
+		h.srv.warnThrottled("transfer refused: bad TSIG", "client", w.RemoteAddr().String(), "zone", dns.CanonicalName(q.Name),
 			"type", kind, "key", req.IsTsig().Hdr.Name, "err", w.TsigStatus())
 		h.srv.metrics.transfer(kind, "notauth")
-		return nil, answerKind{}
+		return nil, answerKind{kind: kindError}
 	}
 	return m, answerKind{kind: kindError}
 }
@@ -155,16 +156,21 @@ func reply(req *dns.Msg, lookup func(dns.Question) zone.Result) *dns.Msg {
 	return withEDNS(m, req)
 }
 
-// header starts a response: same id, opcode, RD and CD, req's question
-// (which serve has lower-cased: the client's letters are put back when
-// the reply is packed, for 0x20 clients), RA never set.
+// header starts a response: same id, opcode and req's question (which
+// serve has lower-cased: the client's letters are put back when the reply
+// is packed, for 0x20 clients), RA never set. RD and CD are copied only
+// for QUERY: the other opcodes do not define them (RFC 6895 §2.2), so a
+// NOTIMP for an unknown opcode keeps nothing of the request's flags, as
+// Knot and NSD answer.
 func header(req *dns.Msg) *dns.Msg {
 	m := new(dns.Msg)
 	m.Id = req.Id
 	m.Response = true
 	m.Opcode = req.Opcode
-	m.RecursionDesired = req.RecursionDesired
-	m.CheckingDisabled = req.CheckingDisabled
+	if req.Opcode == dns.OpcodeQuery {
+		m.RecursionDesired = req.RecursionDesired
+		m.CheckingDisabled = req.CheckingDisabled
+	}
 	m.Compress = true
 	if len(req.Question) == 1 {
 		m.Question = []dns.Question{req.Question[0]}

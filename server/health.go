@@ -8,6 +8,7 @@ import (
 	"math/rand/v2"
 	"net"
 	"net/http"
+	"net/url"
 	"os"
 	"time"
 
@@ -37,7 +38,7 @@ func describeCheck(c zone.Check) string {
 	if c.TCP != "" {
 		return "tcp " + c.TCP
 	}
-	return c.HTTP // the URL says it is http
+	return redactURL(c.HTTP) // the URL says it is http; its secrets are not shown
 }
 
 // syncCheckers makes the running checkers match links: a link whose check
@@ -111,6 +112,12 @@ func (s *Server) stopCheckers(ctx context.Context) error {
 	}
 }
 
+// probeTimeoutFloor is the least time a checker gives a probe: 0 in
+// service, where the configured timeout rules; tests that need checks of
+// a healthy target to succeed raise it (health_load_test.go), since on a
+// busy machine a 100 ms probe can take seconds.
+var probeTimeoutFloor time.Duration
+
 // runChecker probes every interval, shortened by up to a tenth at random
 // so that checks of many links spread out, never lengthened: a failure is
 // then seen within interval × fall (plus the probe's own timeout). The
@@ -128,7 +135,7 @@ func (s *Server) runChecker(ctx context.Context, c *checker, up bool) {
 		}
 		start := time.Now()
 		timer.Reset(c.spec.Interval - rand.N(c.spec.Interval/10+1))
-		pctx, cancel := context.WithTimeout(ctx, c.spec.Timeout)
+		pctx, cancel := context.WithTimeout(ctx, max(c.spec.Timeout, probeTimeoutFloor))
 		ok, result := c.probe(pctx)
 		cancel()
 		if ctx.Err() != nil {
@@ -206,12 +213,12 @@ func httpProbe(spec zone.Check) func(context.Context) (bool, string) {
 	return func(ctx context.Context) (bool, string) {
 		req, err := http.NewRequestWithContext(ctx, http.MethodGet, spec.HTTP, nil)
 		if err != nil {
-			return false, fmt.Sprintf("%s: %v", spec.HTTP, err)
+			return false, fmt.Sprintf("%s: %s", redactURL(spec.HTTP), probeError(err, spec.Timeout))
 		}
 		req.Header.Set("User-Agent", "mxdns-health-check")
 		resp, err := client.Do(req)
 		if err != nil {
-			return false, fmt.Sprintf("%s: %s", spec.HTTP, probeError(err, spec.Timeout))
+			return false, fmt.Sprintf("%s: %s", redactURL(spec.HTTP), probeError(err, spec.Timeout))
 		}
 		io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10))
 		resp.Body.Close()
@@ -223,6 +230,10 @@ func httpProbe(spec zone.Check) func(context.Context) (bool, string) {
 // "connection refused" rather than "dial tcp 127.0.0.1:2525: connect:
 // connection refused", "timeout after 1s" rather than a context error.
 func probeError(err error, timeout time.Duration) string {
+	var ue *url.Error
+	if errors.As(err, &ue) {
+		err = ue.Err // its URL, secrets and all, is shown redacted by the caller
+	}
 	var ne net.Error
 	if errors.Is(err, context.DeadlineExceeded) || errors.As(err, &ne) && ne.Timeout() {
 		return fmt.Sprintf("timeout after %s", timeout)

@@ -110,7 +110,7 @@ zones:
 	// timeout unless Shutdown cancels it.
 	select {
 	case <-probed:
-	case <-time.After(5 * time.Second):
+	case <-time.After(20 * time.Second):
 		t.Fatal("no probe")
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
@@ -162,13 +162,13 @@ zones:
 	}
 	defer s.Shutdown(context.Background())
 
-	deadline := time.After(5 * time.Second)
+	deadline := time.After(20 * time.Second)
 	for n := 0; n < 6; {
 		select {
 		case <-fails:
 			n++
 		case <-deadline:
-			t.Fatal("fewer than 6 probes in 5s")
+			t.Fatal("fewer than 6 probes in 20s")
 		}
 	}
 	if c := <-changes; c.Link != "wan1" || c.Up || c.Why != "tcp "+target+": connection refused" {
@@ -217,7 +217,7 @@ func TestReaddedLinkFreshReason(t *testing.T) {
 	stopAtCleanup(t, s)
 	waitCheck := func(want bool) {
 		t.Helper()
-		deadline := time.After(5 * time.Second)
+		deadline := time.After(20 * time.Second)
 		for {
 			select {
 			case ok := <-checks:
@@ -225,7 +225,7 @@ func TestReaddedLinkFreshReason(t *testing.T) {
 					return
 				}
 			case <-deadline:
-				t.Fatalf("no check with ok=%v within 5s", want)
+				t.Fatalf("no check with ok=%v within 20s", want)
 			}
 		}
 	}

@@ -2,6 +2,7 @@ package server
 
 import (
 	"net"
+	"net/netip"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -21,11 +22,62 @@ var (
 
 const headerLen = 12
 
-// connLimit is the TCP connection count shared by every listener.
+// connLimit is the TCP connection count shared by every listener, in
+// all and per client prefix.
 type connLimit struct {
-	active atomic.Int64
-	max    atomic.Int64 // tcp_max_conns of the configuration in service
-	c      *counters
+	active    atomic.Int64
+	max       atomic.Int64 // tcp_max_conns of the configuration in service
+	perSource atomic.Int64 // tcp_max_conns_per_source
+	c         *counters
+
+	mu       sync.Mutex
+	bySource map[netip.Prefix]int // open connections of each client prefix
+}
+
+// sourceOf is the prefix a client's connections are counted under: /24
+// for IPv4 and /56 for IPv6, as rate limiting groups clients, so that
+// one host, or one network of them, cannot take every slot.
+func sourceOf(a net.Addr) netip.Prefix {
+	addr, ok := addrOf(a)
+	if !ok {
+		return netip.Prefix{}
+	}
+	bits := 24
+	if addr.Is6() {
+		bits = 56
+	}
+	p, _ := addr.Prefix(bits)
+	return p
+}
+
+// take claims a slot for a connection from src, if both the total and
+// src's share allow it.
+func (l *connLimit) take(src netip.Prefix) bool {
+	if l.active.Add(1) > l.max.Load() {
+		l.active.Add(-1)
+		return false
+	}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if n := l.perSource.Load(); n > 0 && int64(l.bySource[src]) >= n {
+		l.active.Add(-1)
+		return false
+	}
+	if l.bySource == nil {
+		l.bySource = make(map[netip.Prefix]int)
+	}
+	l.bySource[src]++
+	return true
+}
+
+// give returns the slot take claimed for src.
+func (l *connLimit) give(src netip.Prefix) {
+	l.mu.Lock()
+	if l.bySource[src]--; l.bySource[src] <= 0 {
+		delete(l.bySource, src) // the map holds only sources with connections
+	}
+	l.mu.Unlock()
+	l.active.Add(-1)
 }
 
 // limitListener closes connections beyond the limit as soon as they are
@@ -42,8 +94,8 @@ func (l limitListener) Accept() (net.Conn, error) {
 		if err != nil {
 			return nil, err
 		}
-		if l.lim.active.Add(1) > l.lim.max.Load() {
-			l.lim.active.Add(-1)
+		src := sourceOf(c.RemoteAddr())
+		if !l.lim.take(src) {
 			l.lim.c.tcpRejected.Add(1)
 			if tc, ok := c.(*net.TCPConn); ok {
 				tc.SetLinger(0)
@@ -51,7 +103,7 @@ func (l limitListener) Accept() (net.Conn, error) {
 			c.Close()
 			continue
 		}
-		return &countedConn{Conn: c, lim: l.lim}, nil
+		return &countedConn{Conn: c, lim: l.lim, src: src}, nil
 	}
 }
 
@@ -59,11 +111,12 @@ func (l limitListener) Accept() (net.Conn, error) {
 type countedConn struct {
 	net.Conn
 	lim  *connLimit
+	src  netip.Prefix
 	once sync.Once
 }
 
 func (c *countedConn) Close() error {
-	c.once.Do(func() { c.lim.active.Add(-1) })
+	c.once.Do(func() { c.lim.give(c.src) })
 	return c.Conn.Close()
 }
 
@@ -72,4 +125,5 @@ func (s *Server) initLimits() {
 	s.rrl = newLimiter()
 	s.conns.c = &s.counters
 	s.conns.max.Store(zone.DefaultTCPMaxConns)
+	s.conns.perSource.Store(zone.DefaultTCPMaxConnsPerSource)
 }

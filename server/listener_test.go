@@ -19,6 +19,7 @@ func bareServer(t *testing.T) *Server {
 		listeners: make(map[string]*listener),
 		health:    make(map[string]bool),
 		swapped:   make(chan struct{}, 1),
+		stopping:  make(chan struct{}),
 	}
 	s.initLimits()
 	s.state.Store(newState(&zone.Snapshot{}, 0))
@@ -118,7 +119,7 @@ func TestSocketsWithoutModel(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	conn.SetReadDeadline(time.Now().Add(2 * time.Second))
+	conn.SetReadDeadline(time.Now().Add(10 * time.Second))
 	buf := make([]byte, 1500)
 	n, err := conn.Read(buf)
 	if err != nil {
@@ -132,7 +133,7 @@ func TestSocketsWithoutModel(t *testing.T) {
 		t.Errorf("first reply id %d rcode %s, want id 2 REFUSED (the response must get no reply)", got.Id, dns.RcodeToString[got.Rcode])
 	}
 
-	c := &dns.Client{Net: "tcp", Timeout: 2 * time.Second}
+	c := &dns.Client{Net: "tcp", Timeout: 10 * time.Second}
 	r, _, err := c.Exchange(chaos, s.Addrs()[0].TCP.String())
 	if err != nil {
 		t.Fatal(err)

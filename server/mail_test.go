@@ -36,7 +36,7 @@ func TestDKIMKeyServedIntact(t *testing.T) {
 			q := new(dns.Msg)
 			q.SetQuestion("s2048._domainkey.example.com.", dns.TypeTXT)
 			q.SetEdns0(1232, false)
-			c := &dns.Client{Net: tc.network, Timeout: 2 * time.Second}
+			c := &dns.Client{Net: tc.network, Timeout: 10 * time.Second}
 			r, _, err := c.Exchange(q, tc.addr)
 			if err != nil {
 				t.Fatal(err)

@@ -42,7 +42,7 @@ func TestHandlerPanicIsServfail(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer conn.Close()
-	conn.SetDeadline(time.Now().Add(5 * time.Second))
+	conn.SetDeadline(time.Now().Add(20 * time.Second))
 	dc := &dns.Conn{Conn: conn}
 	for range 2 {
 		m := query()

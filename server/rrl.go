@@ -36,6 +36,7 @@ const (
 	kindNoData                  // keyed by zone
 	kindReferral                // keyed by the delegation
 	kindError                   // keyed by nothing but the prefix
+	kindTransfer                // a transfer to an allowed client: never limited
 )
 
 // rrlTableSize bounds the limiter's memory: a fixed table of buckets,

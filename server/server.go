@@ -93,6 +93,7 @@ type Server struct {
 	rrl      *limiter
 	conns    connLimit
 	panicLog atomic.Int64
+	xfrLog   logThrottle // refused transfers and bad TSIGs: anyone can send them
 	metrics  *metrics
 	notifier *notifier
 	xfrSlots chan struct{} // one token per running zone transfer
@@ -208,6 +209,9 @@ func (s *Server) publish(snap *zone.Snapshot) {
 	s.setUp(snap, upLinks(links, s.health), time.Now())
 	if n := snap.Settings().TCPMaxConns; n > 0 {
 		s.conns.max.Store(int64(n))
+	}
+	if n := snap.Settings().TCPMaxConnsPerSource; n > 0 {
+		s.conns.perSource.Store(int64(n))
 	}
 }
 

@@ -95,7 +95,7 @@ func TestReloadUnderLoad(t *testing.T) {
 			network, target = "tcp", addr.TCP.String()
 		}
 		wg.Go(func() {
-			c := &dns.Client{Net: network, Timeout: 2 * time.Second}
+			c := &dns.Client{Net: network, Timeout: 10 * time.Second}
 			var conn *dns.Conn
 			for n := 0; ctx.Err() == nil; n++ {
 				name, qtype := "www.example.com.", dns.TypeA

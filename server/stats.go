@@ -19,7 +19,7 @@ type RateLimitStats struct {
 	RRLSlipped  uint64 // rate-limited replies sent truncated (TC=1) instead
 	UDPShort    uint64 // datagrams shorter than a DNS header, dropped
 	UDPResponse uint64 // datagrams with QR set, dropped
-	TCPRejected uint64 // TCP connections closed at once: tcp_max_conns reached
+	TCPRejected uint64 // TCP connections closed at once: tcp_max_conns or the per-source cap reached
 	Panics      uint64 // handler panics recovered and answered with SERVFAIL
 }
 
@@ -48,7 +48,7 @@ func (s *Server) exportLimits() {
 		{"mxdns_rrl_slipped_total", "Rate-limited UDP replies sent truncated (TC=1) instead.", &c.rrlSlipped},
 		{"mxdns_udp_short_total", "Datagrams shorter than a DNS header, dropped.", &c.udpShort},
 		{"mxdns_udp_response_total", "Datagrams with QR set, dropped.", &c.udpResponse},
-		{"mxdns_tcp_rejected_total", "TCP connections closed at once because tcp_max_conns was reached.", &c.tcpRejected},
+		{"mxdns_tcp_rejected_total", "TCP connections closed at once because tcp_max_conns or tcp_max_conns_per_source was reached.", &c.tcpRejected},
 		{"mxdns_panics_total", "Panics while answering, recovered.", &c.panics},
 	} {
 		v := m.v

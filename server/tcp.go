@@ -190,6 +190,9 @@ func (t *tcpServer) answer(w *tcpWriter, query []byte, q *wireQuery, out *[]byte
 	if req.Response {
 		return true // never answer a response
 	}
+	if malformed(req, query) {
+		return w.writeFrame(formErr(query)) == nil
+	}
 	w.tsig.prepare(req, query, keyring{t.srv})
 	resp, _ := t.general(w, req, st, link, rotate) // TCP is not rate-limited
 	st.fillAfterMiss(q, link)

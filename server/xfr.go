@@ -43,14 +43,17 @@ func mayTransfer(t zone.Transfer, client netip.Addr, tsig *dns.TSIG) bool {
 	return false
 }
 
-// serveTransfer answers AXFR and IXFR. Over TCP an allowed request gets
+// serveTransfer answers AXFR and IXFR and returns the kind of its reply
+// for rate limiting: kindError for a refusal, which anyone can provoke
+// from a spoofed address, and kindTransfer, never limited, for a transfer
+// to an allowed client. Over TCP an allowed request gets
 // the whole zone (IXFR too: we keep no history, and RFC 1995 §4 lets a
 // server answer IXFR with a full transfer), except an IXFR whose serial is
 // already current, which gets the SOA alone (RFC 1995 §2). Over UDP, AXFR is FORMERR
 // (RFC 1035 §4.2.1 and RFC 5936 §4.2: AXFR is not defined over UDP) and an
 // allowed IXFR gets the current SOA alone, which tells the client to retry
 // over TCP (RFC 1995 §2).
-func (h *handler) serveTransfer(w dns.ResponseWriter, req *dns.Msg, st *state) {
+func (h *handler) serveTransfer(w dns.ResponseWriter, req *dns.Msg, st *state) answerKind {
 	q := req.Question[0]
 	client := w.RemoteAddr().String()
 	m := header(req)
@@ -60,15 +63,15 @@ func (h *handler) serveTransfer(w dns.ResponseWriter, req *dns.Msg, st *state) {
 	if h.udp && q.Qtype == dns.TypeAXFR {
 		m.Rcode = dns.RcodeFormatError
 		h.finishTransfer(w, req, m, kind, "formerr")
-		return
+		return answerKind{kind: kindError}
 	}
 	t, ok := st.snap.Transfer(origin)
 	addr, _ := addrOf(w.RemoteAddr())
 	if !ok || !mayTransfer(t, addr, req.IsTsig()) {
-		h.srv.log.Warn("transfer refused", "client", client, "zone", origin, "type", kind, "served", ok)
+		h.srv.warnThrottled("transfer refused", "client", client, "zone", origin, "type", kind, "served", ok)
 		m.Rcode = dns.RcodeRefused
 		h.finishTransfer(w, req, m, kind, "refused")
-		return
+		return answerKind{kind: kindError}
 	}
 
 	// Records copies and sorts the whole zone: a reply of the SOA alone,
@@ -79,17 +82,17 @@ func (h *handler) serveTransfer(w dns.ResponseWriter, req *dns.Msg, st *state) {
 		m.Authoritative = true
 		m.Answer = st.snap.Lookup(soa, zone.Client{Link: zone.NoLink}).Answer
 		h.finishTransfer(w, req, m, kind, "soa-only")
-		return
+		return answerKind{kind: kindTransfer}
 	}
 
 	select {
 	case h.srv.xfrSlots <- struct{}{}:
 		defer func() { <-h.srv.xfrSlots }()
 	default:
-		h.srv.log.Warn("transfer refused: too many running", "client", client, "zone", origin, "limit", maxTransfers)
+		h.srv.warnThrottled("transfer refused: too many running", "client", client, "zone", origin, "limit", maxTransfers)
 		m.Rcode = dns.RcodeRefused
 		h.finishTransfer(w, req, m, kind, "busy")
-		return
+		return answerKind{kind: kindError}
 	}
 
 	start := time.Now()
@@ -107,10 +110,24 @@ func (h *handler) serveTransfer(w dns.ResponseWriter, req *dns.Msg, st *state) {
 	if err != nil {
 		h.srv.log.Warn("transfer aborted", "client", client, "zone", origin, "type", kind, "err", err)
 		h.srv.metrics.transfer(kind, "aborted")
-		return
+		return answerKind{kind: kindTransfer}
 	}
 	h.srv.metrics.transfer(kind, "ok")
 	h.srv.log.Info("transfer", "client", client, "zone", origin, "type", kind, "serial", serial, "records", len(rrs)+1, "took", time.Since(start))
+	return answerKind{kind: kindTransfer}
+}
+
+// warnThrottled logs a warning a client can provoke at will at most once
+// a second per message, with the count of those suppressed since.
+func (s *Server) warnThrottled(msg string, args ...any) {
+	n, ok := s.xfrLog.allow(msg)
+	if !ok {
+		return
+	}
+	if n > 0 {
+		args = append(args, "suppressed", n)
+	}
+	s.log.Warn(msg, args...)
 }
 
 // upToDate reports whether an IXFR request already has serial or a newer

@@ -32,7 +32,7 @@ func axfr(t *testing.T, s *Server, qtype uint16, secret string) ([]dns.RR, int, 
 	if qtype == dns.TypeIXFR {
 		m.SetIxfr("example.com.", 1, "ns1.example.com.", "hostmaster.example.com.")
 	}
-	tr := &dns.Transfer{DialTimeout: 2 * time.Second, ReadTimeout: 10 * time.Second}
+	tr := &dns.Transfer{DialTimeout: 10 * time.Second, ReadTimeout: 10 * time.Second}
 	if secret != "" {
 		tr.TsigSecret = map[string]string{testKey: secret}
 		m.SetTsig(testKey, dns.HmacSHA256, 300, time.Now().Unix())
@@ -85,7 +85,7 @@ func TestIXFRUpToDate(t *testing.T) {
 	for _, theirs := range []uint32{serial, serial + 1} {
 		m := new(dns.Msg)
 		m.SetIxfr("example.com.", theirs, "ns1.example.com.", "hostmaster.example.com.")
-		c := &dns.Client{Net: "tcp", Timeout: 2 * time.Second}
+		c := &dns.Client{Net: "tcp", Timeout: 10 * time.Second}
 		r, _, err := c.Exchange(m, s.Addrs()[0].TCP.String())
 		if err != nil {
 			t.Fatal(err)
@@ -148,7 +148,7 @@ func TestAXFRWithTSIG(t *testing.T) {
 
 func TestSignedQueryGetsSignedReply(t *testing.T) {
 	s, _, _ := startServer(t, xfrConfig(``))
-	c := &dns.Client{Net: "udp", Timeout: 2 * time.Second, TsigSecret: map[string]string{testKey: testSecret}}
+	c := &dns.Client{Net: "udp", Timeout: 10 * time.Second, TsigSecret: map[string]string{testKey: testSecret}}
 	m := query("mx1.example.com.", dns.TypeA)
 	m.SetTsig(testKey, dns.HmacSHA256, 300, time.Now().Unix())
 	r, _, err := c.Exchange(m, s.Addrs()[0].UDP.String())
@@ -212,7 +212,7 @@ func TestTransferOverUDP(t *testing.T) {
 
 	m := new(dns.Msg)
 	m.SetIxfr("example.com.", 1, "ns1.example.com.", "hostmaster.example.com.")
-	c := &dns.Client{Net: "udp", Timeout: 2 * time.Second}
+	c := &dns.Client{Net: "udp", Timeout: 10 * time.Second}
 	r, _, err := c.Exchange(m, s.Addrs()[0].UDP.String())
 	if err != nil {
 		t.Fatal(err)
@@ -262,7 +262,7 @@ func TestBadTSIGTransferCountedNotAuth(t *testing.T) {
 		{"tcp", "example.net."}, // not served
 		{"udp", "example.com."}, // AXFR over UDP
 	} {
-		c := &dns.Client{Net: tc.net, Timeout: 2 * time.Second, TsigSecret: map[string]string{testKey: badSecret}}
+		c := &dns.Client{Net: tc.net, Timeout: 10 * time.Second, TsigSecret: map[string]string{testKey: badSecret}}
 		m := new(dns.Msg)
 		m.SetAxfr(tc.zone)
 		m.SetTsig(testKey, dns.HmacSHA256, 300, time.Now().Unix())
@@ -294,7 +294,7 @@ func TestBadTSIGTransferCountedNotAuth(t *testing.T) {
 // (an unsigned error) comes back with an error, ignored here.
 func signedAXFR(t *testing.T, addr, key, secret string) (req, reply *dns.Msg) {
 	t.Helper()
-	c := &dns.Client{Net: "tcp", Timeout: 2 * time.Second, TsigSecret: map[string]string{key: secret}}
+	c := &dns.Client{Net: "tcp", Timeout: 10 * time.Second, TsigSecret: map[string]string{key: secret}}
 	m := new(dns.Msg)
 	m.SetAxfr("example.com.")
 	m.SetTsig(key, dns.HmacSHA256, 300, time.Now().Unix())

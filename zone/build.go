@@ -21,8 +21,8 @@ type source struct {
 func build(cfg *parsedConfig, sources []source, prev *Snapshot, pc *buildCache, mem Memory, diags *Diagnostics) *Snapshot {
 	s := &Snapshot{listenLink: make(map[string]int), memory: mem}
 	defer func() { s.memory = nil }()
-	s.settings = Settings{Listen: cfg.listen, Admin: cfg.admin, LinkTTL: cfg.linkTTL, RRL: cfg.rrl, TCPMaxConns: cfg.tcpMax,
-		TSIGKeys: cfg.tsigKeys, QueryLog: cfg.queryLog,
+	s.settings = Settings{Listen: cfg.listen, Admin: cfg.admin, AdminAllow: cfg.adminAllow, LinkTTL: cfg.linkTTL, RRL: cfg.rrl,
+		TCPMaxConns: cfg.tcpMax, TCPMaxConnsPerSource: cfg.tcpSource, TSIGKeys: cfg.tsigKeys, QueryLog: cfg.queryLog,
 		StateDir: cfg.stateDir, MaxFileSize: cfg.maxFileSize, MaxRecordsPerFile: cfg.maxRecords}
 	if t := resolveTransfer(cfg.transfer, cfg.tsigKeys, diags); t != nil {
 		s.settings.Transfer = *t

@@ -34,6 +34,11 @@ var DefaultRRL = RRL{ResponsesPerSecond: 200, Slip: 2, Window: 15 * time.Second}
 // DefaultTCPMaxConns caps concurrent TCP connections, all listeners together.
 const DefaultTCPMaxConns = 150
 
+// DefaultTCPMaxConnsPerSource caps the TCP connections of one client
+// prefix: enough for a resolver farm behind one NAT, far from all of
+// DefaultTCPMaxConns.
+const DefaultTCPMaxConnsPerSource = 16
+
 // rrl reads `rrl: off` or a mapping of its fields over the defaults.
 func (r *reader) rrl(n *yaml.Node) RRL {
 	out := DefaultRRL

@@ -93,3 +93,20 @@ func TestParsePrefixUnmaps(t *testing.T) {
 		}
 	}
 }
+
+func TestTCPMaxConnsPerSourceSetting(t *testing.T) {
+	for yaml, want := range map[string]int{"": 16, "tcp_max_conns_per_source: 3\n": 3} {
+		snap, diags := FromYAML("c.yaml", []byte(yaml), nil)
+		if err := diags.Err(); err != nil {
+			t.Fatal(err)
+		}
+		if got := snap.Settings().TCPMaxConnsPerSource; got != want {
+			t.Errorf("%q: tcp_max_conns_per_source %d, want %d", yaml, got, want)
+		}
+	}
+	_, diags := FromYAML("c.yaml", []byte("tcp_max_conns_per_source: 0\n"), nil)
+	want := `c.yaml:1:27: tcp_max_conns_per_source "0": want a whole number from 1 to 65535`
+	if err := diags.Err(); err == nil || !strings.Contains(err.Error(), want) {
+		t.Errorf("got %v, want %q", err, want)
+	}
+}

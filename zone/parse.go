@@ -2,6 +2,7 @@ package zone
 
 import (
 	"net"
+	"net/netip"
 	"strings"
 	"time"
 
@@ -14,17 +15,20 @@ import (
 // (CNAME conflicts, MX targets, links) are checked when zones are built.
 
 type parsedConfig struct {
-	listen    []string
-	admin     string
-	linkTTL   uint32
-	zoneFiles []globRef
-	links     []parsedLink
-	zones     []*parsedZone
-	rrl       RRL
-	tcpMax    int
-	tsigKeys  map[string]TSIGKey
-	transfer  *parsedTransfer
-	queryLog  bool
+	listen     []string
+	admin      string
+	adminNode  *yaml.Node // where admin was written, for the admin_allow check
+	adminAllow []netip.Prefix
+	linkTTL    uint32
+	zoneFiles  []globRef
+	links      []parsedLink
+	zones      []*parsedZone
+	rrl        RRL
+	tcpMax     int
+	tcpSource  int // tcp_max_conns_per_source
+	tsigKeys   map[string]TSIGKey
+	transfer   *parsedTransfer
+	queryLog   bool
 	// stateDir is absolute, or "" when state_dir is not written.
 	stateDir    string
 	maxFileSize int64 // max_file_size, in bytes
@@ -130,7 +134,7 @@ func parseConfig(file string, text []byte, diags *Diagnostics) *parsedConfig {
 // config reads the top-level mapping; root is nil for a file with no document.
 func (r *reader) config(root *yaml.Node) *parsedConfig {
 	cfg := &parsedConfig{linkTTL: defaultLinkTTL, rrl: DefaultRRL, tcpMax: DefaultTCPMaxConns,
-		maxFileSize: DefaultMaxFileSize, maxRecords: DefaultMaxRecordsPerFile}
+		maxFileSize: DefaultMaxFileSize, maxRecords: DefaultMaxRecordsPerFile, tcpSource: DefaultTCPMaxConnsPerSource}
 	if root == nil {
 		return cfg
 	}
@@ -144,7 +148,17 @@ func (r *reader) config(root *yaml.Node) *parsedConfig {
 		},
 		"admin": func(v *yaml.Node) {
 			if s, ok := r.scalar(v, "admin"); ok && r.hostPort(v, "admin", s) {
-				cfg.admin = s
+				cfg.admin, cfg.adminNode = s, v
+			}
+		},
+		"admin_allow": func(v *yaml.Node) {
+			for _, item := range r.list(v, "admin_allow") {
+				p, ok := parsePrefix(item.Value)
+				if !ok {
+					r.errorf(item, "admin_allow %q: want an address or CIDR prefix such as 192.0.2.0/24", item.Value)
+					continue
+				}
+				cfg.adminAllow = append(cfg.adminAllow, p)
 			}
 		},
 		"link_ttl": func(v *yaml.Node) {
@@ -165,6 +179,11 @@ func (r *reader) config(root *yaml.Node) *parsedConfig {
 				cfg.tcpMax = int(x)
 			}
 		},
+		"tcp_max_conns_per_source": func(v *yaml.Node) {
+			if x, ok := r.uint32Value(v, "tcp_max_conns_per_source", 1, 65535); ok {
+				cfg.tcpSource = int(x)
+			}
+		},
 		"tsig_keys": func(v *yaml.Node) { cfg.tsigKeys = r.tsigKeys(v) },
 		"transfer":  func(v *yaml.Node) { cfg.transfer = r.transfer(v, "config") },
 		"query_log": func(v *yaml.Node) { cfg.queryLog = r.boolValue(v, "query_log") },
@@ -183,7 +202,26 @@ func (r *reader) config(root *yaml.Node) *parsedConfig {
 	if len(cfg.listen) == 0 {
 		cfg.listen = []string{defaultListen}
 	}
+	if cfg.admin != "" && len(cfg.adminAllow) == 0 && !loopbackHost(cfg.admin) {
+		// The admin port shows every zone, link and file in error: off the
+		// machine, only to whom the configuration names.
+		r.errorf(cfg.adminNode, "admin %q is not a loopback address: add admin_allow, the addresses or CIDR prefixes allowed to use it, e.g. admin_allow: [192.0.2.0/24], or listen on 127.0.0.1", cfg.admin)
+	}
 	return cfg
+}
+
+// loopbackHost reports whether the host of a host:port is a loopback
+// address or localhost; an empty host (every address) is not.
+func loopbackHost(hostPort string) bool {
+	host, _, err := net.SplitHostPort(hostPort)
+	if err != nil {
+		return false
+	}
+	if host == "localhost" {
+		return true
+	}
+	a, err := netip.ParseAddr(host)
+	return err == nil && a.Unmap().IsLoopback()
 }
 
 // parseZoneFile reads a file named by zone_files: it may hold only zones.

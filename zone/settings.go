@@ -1,6 +1,9 @@
 package zone
 
-import "time"
+import (
+	"net/netip"
+	"time"
+)
 
 // Settings are the server-wide parts of a configuration: where to listen,
 // which links exist and how to check them. They travel inside the snapshot
@@ -10,6 +13,9 @@ type Settings struct {
 	Listen []string
 	// Admin is the admin HTTP address; empty means off.
 	Admin string
+	// AdminAllow are the client prefixes the admin endpoint answers
+	// besides loopback; required when Admin is not a loopback address.
+	AdminAllow []netip.Prefix
 	// LinkTTL caps the TTL of every answer that depends on link state.
 	LinkTTL uint32
 	// Links are the declared WAN links in the order written.
@@ -18,6 +24,9 @@ type Settings struct {
 	RRL RRL
 	// TCPMaxConns caps concurrent TCP connections, all listeners together.
 	TCPMaxConns int
+	// TCPMaxConnsPerSource caps the TCP connections of one client prefix
+	// (/24 for IPv4, /56 for IPv6), so one source cannot hold them all.
+	TCPMaxConnsPerSource int
 	// TSIGKeys are the keys of tsig_keys by canonical name.
 	TSIGKeys map[string]TSIGKey
 	// Transfer is the top-level transfer setting, used by every zone that

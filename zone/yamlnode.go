@@ -37,8 +37,9 @@ func (r *reader) pos(n *yaml.Node) at { return at{r.file, n.Line, n.Column} }
 
 func (p at) String() string { return fmt.Sprintf("%s:%d:%d", p.file, p.line, p.col) }
 
+// add records a finding; values it quotes (%q) are clipped (quote.go).
 func (d *Diagnostics) add(p at, sev Severity, format string, args ...any) {
-	*d = append(*d, Diagnostic{File: p.file, Line: p.line, Col: p.col, Severity: sev, Msg: fmt.Sprintf(format, args...)})
+	*d = append(*d, Diagnostic{File: p.file, Line: p.line, Col: p.col, Severity: sev, Msg: fmt.Sprintf(format, clipQuoted(format, args)...)})
 }
 
 func (r *reader) errorf(n *yaml.Node, format string, args ...any) {
@@ -67,7 +68,7 @@ func kindName(n *yaml.Node) string {
 		if n.Tag == "!!null" {
 			return "nothing"
 		}
-		return fmt.Sprintf("%q", n.Value)
+		return strconv.Quote(clip(n.Value))
 	}
 	return "something else"
 }

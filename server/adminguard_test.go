@@ -1,0 +1,243 @@
+package server
+
+import (
+	"bufio"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/mxdns/mxdns/zone"
+)
+
+func TestAdminGuardAllowList(t *testing.T) {
+	snap, diags := zone.FromYAML("c.yaml", []byte("admin: 0.0.0.0:9153\nadmin_allow: [192.0.2.0/24, 2001:db8::1]\n"), nil)
+	if err := diags.Err(); err != nil {
+		t.Fatal(err)
+	}
+	s := testServer(t, snap)
+	h := s.adminGuard(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { io.WriteString(w, "ok") }))
+	for remote, want := range map[string]int{
+		"192.0.2.7:40000":          200,
+		"[::ffff:192.0.2.7]:40000": 200,
+		"[2001:db8::1]:40000":      200,
+		"127.0.0.1:40000":          200, // loopback: the machine itself, mxdns status
+		"[::1]:40000":              200,
+		"198.51.100.7:40000":       403,
+		"[2001:db8::2]:40000":      403,
+		"garbage":                  403,
+	} {
+		r := httptest.NewRequest("GET", "/status", nil)
+		r.RemoteAddr = remote
+		w := httptest.NewRecorder()
+		h.ServeHTTP(w, r)
+		if w.Code != want {
+			t.Errorf("%s: %d, want %d", remote, w.Code, want)
+		}
+	}
+}
+
+// setVar sets a package variable for one test.
+func setVar[T any](t *testing.T, v *T, to T) {
+	old := *v
+	*v = to
+	t.Cleanup(func() { *v = old })
+}
+
+func adminServerFor(t *testing.T) string {
+	t.Helper()
+	s, _, _ := startServer(t, "admin: \"127.0.0.1:0\"\n"+testConfig)
+	return s.AdminAddr().String()
+}
+
+// getOn sends one keep-alive GET /status on c and reads the reply.
+func getOn(t *testing.T, c net.Conn, br *bufio.Reader) error {
+	t.Helper()
+	c.SetDeadline(time.Now().Add(20 * time.Second))
+	if _, err := io.WriteString(c, "GET /status HTTP/1.1\r\nHost: x\r\n\r\n"); err != nil {
+		return err
+	}
+	resp, err := http.ReadResponse(br, nil)
+	if err != nil {
+		return err
+	}
+	_, err = io.Copy(io.Discard, resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != 200 {
+		return fmt.Errorf("status %d", resp.StatusCode)
+	}
+	return err
+}
+
+// waitClosed waits until the server closes c: a read ends in EOF or
+// reset rather than the 20 s deadline.
+func waitClosed(t *testing.T, c net.Conn, br *bufio.Reader, what string) {
+	t.Helper()
+	c.SetReadDeadline(time.Now().Add(20 * time.Second))
+	_, err := br.ReadByte()
+	if ne, ok := err.(net.Error); err == nil || ok && ne.Timeout() {
+		t.Fatalf("%s: connection still open after 20s (%v)", what, err)
+	}
+}
+
+// TestAdminConnectionCap: connections beyond the cap are closed at once;
+// one freed is usable again.
+func TestAdminConnectionCap(t *testing.T) {
+	setVar(t, &adminMaxConns, 3)
+	addr := adminServerFor(t)
+	type held struct {
+		c  net.Conn
+		br *bufio.Reader
+	}
+	dial := func() held {
+		c, err := net.DialTimeout("tcp", addr, 20*time.Second)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { c.Close() })
+		return held{c, bufio.NewReader(c)}
+	}
+	var conns []held
+	for range 3 {
+		h := dial()
+		if err := getOn(t, h.c, h.br); err != nil {
+			t.Fatal(err)
+		}
+		conns = append(conns, h)
+	}
+	over := dial()
+	if err := getOn(t, over.c, over.br); err == nil {
+		t.Fatal("a fourth connection was served with a cap of 3")
+	}
+	for i, h := range conns {
+		if err := getOn(t, h.c, h.br); err != nil {
+			t.Fatalf("held connection %d: %v", i, err)
+		}
+	}
+	conns[0].c.Close()
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		h := dial()
+		if getOn(t, h.c, h.br) == nil {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("a freed admin slot was never reused")
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+// TestAdminTimeouts: a kept-alive connection left idle, and one that
+// never finishes its request header, are closed by the server. (The
+// timeouts are shortened; the test waits for the close, not a time.)
+func TestAdminTimeouts(t *testing.T) {
+	setVar(t, &adminIdleTimeout, 200*time.Millisecond)
+	setVar(t, &adminReadHeaderTimeout, 200*time.Millisecond)
+	addr := adminServerFor(t)
+
+	idle, err := net.Dial("tcp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer idle.Close()
+	br := bufio.NewReader(idle)
+	if err := getOn(t, idle, br); err != nil {
+		t.Fatal(err)
+	}
+	waitClosed(t, idle, br, "an idle kept-alive connection")
+
+	slow, err := net.Dial("tcp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer slow.Close()
+	io.WriteString(slow, "GET /status HTTP/1.1\r\n")
+	waitClosed(t, slow, bufio.NewReader(slow), "a connection that never ends its header")
+}
+
+func TestRedactURL(t *testing.T) {
+	for in, want := range map[string]string{
+		"https://health.example/ok":                           "https://health.example/ok",
+		"https://user:hunter2@health.example/ok":              "https://user:xxxxx@health.example/ok",
+		"https://abcdef0123@health.example/ok":                "https://xxxxx@health.example/ok",
+		"https://h.example/ok?token=s3cr3t&x=1":               "https://h.example/ok?token=xxxxx&x=1",
+		"https://h.example/ok?api_key=1&Password=2&secret=3":  "https://h.example/ok?api_key=xxxxx&Password=xxxxx&secret=xxxxx",
+		"https://h.example/ok?access_token=a&sig=b&plain=yes": "https://h.example/ok?access_token=xxxxx&sig=xxxxx&plain=yes",
+	} {
+		if got := redactURL(in); got != want {
+			t.Errorf("redactURL(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
+
+// TestCheckURLSecretsNeverShown: a health-check URL's password and token
+// appear neither in the status (which mxdns status prints) nor in the
+// probe results and logs, whether the check succeeds or fails.
+func TestCheckURLSecretsNeverShown(t *testing.T) {
+	web := httptest.NewServer(http.HandlerFunc(func(http.ResponseWriter, *http.Request) {}))
+	t.Cleanup(web.Close)
+	closed, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	down := closed.Addr().String()
+	closed.Close() // a port nothing listens on: the check fails
+
+	const config = `listen: ["127.0.0.1:0"]
+links:
+  wan1:
+    listen: ["127.0.0.2:0"]
+    check: {http: "%s", interval: 5s, timeout: 5s, rise: 1, fall: 1}
+  wan2:
+    listen: ["127.0.0.3:0"]
+    check: {http: "%s", interval: 5s, timeout: 5s, rise: 1, fall: 1}
+zones:
+  example.com:
+    ns: [ns1]
+    records:
+      ns1: {a: 203.0.113.53}
+`
+	up := strings.Replace(web.URL, "http://", "http://monitor:hunter2@", 1) + "/health?token=s3cr3t&x=1"
+	fail := "http://monitor:hunter2@" + down + "/health?api_key=s3cr3t"
+	dir := t.TempDir()
+	path := filepath.Join(dir, "config.yaml")
+	writeFile(t, path, fmt.Sprintf(config, up, fail))
+	var logs syncBuffer
+	s, err := New(Options{Logger: slog.New(slog.NewTextHandler(&logs, nil)), ConfigPath: path})
+	if err != nil {
+		t.Fatal(err)
+	}
+	stopAtCleanup(t, s)
+
+	deadline := time.Now().Add(20 * time.Second)
+	var st Status
+	for {
+		st = s.Status()
+		if len(st.Links) == 2 && st.Links[0].LastCheck != nil && st.Links[1].LastCheck != nil && st.Links[1].State == "down" {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("checks not run within 20s: %+v", st.Links)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	shown := fmt.Sprintf("%+v %+v %+v %+v\n%s", st.Links[0], *st.Links[0].LastCheck, st.Links[1], *st.Links[1].LastCheck, logs.String())
+	for _, secret := range []string{"hunter2", "s3cr3t"} {
+		if strings.Contains(shown, secret) {
+			t.Errorf("%q shown:\n%s", secret, shown)
+		}
+	}
+	if !strings.Contains(st.Links[0].Check, "monitor:xxxxx@") || !strings.Contains(st.Links[0].Check, "token=xxxxx") {
+		t.Errorf("check shown as %q", st.Links[0].Check)
+	}
+	if !strings.Contains(logs.String(), "link down") {
+		t.Errorf("the failing link was not logged down:\n%s", logs.String())
+	}
+}
