@@ -109,7 +109,9 @@ func rrsets(rrs []dns.RR) [][]dns.RR {
 	return sets
 }
 
-func equalName(a, b string) bool { return len(a) == len(b) && dns.CanonicalName(a) == dns.CanonicalName(b) }
+func equalName(a, b string) bool {
+	return len(a) == len(b) && dns.CanonicalName(a) == dns.CanonicalName(b)
+}
 
 // inDomain reports whether set is owned at or below cut: in-domain glue
 // of a referral to cut (RFC 9471 §2.1).
