@@ -28,6 +28,7 @@ type check struct {
 	q     query
 	got   *reply // mxdns
 	want  *reply // the reference
+	sent  *reply // mxdns's reply as it came, before any allowance
 	zones []string
 	// full and refFull are mxdns's and the reference's replies to the same
 	// question over TCP with EDNS: the complete answers, before anything
@@ -107,31 +108,6 @@ var allowed = []allowance{
 		},
 	},
 	{
-		id:   "additional-trimmed",
-		refs: []string{"knot", "nsd"},
-		reason: "when the additional section does not fit the UDP size, RFC 2181 §9 and RFC 9471 leave open which whole RRsets " +
-			"of it stay; the servers pack names a few octets differently and order target addresses differently, so each " +
-			"keeps a different choice of whole RRsets",
-		applies: func(c *check) bool {
-			got, want := c.got, c.want
-			if c.q.tcp || !slices.Equal(got.answer, want.answer) || !slices.Equal(got.ns, want.ns) || slices.Equal(got.extra, want.extra) {
-				return false
-			}
-			full, refFull, limit := c.full(), c.refFull(), c.q.udpSize()
-			if full.err != nil || refFull.err != nil || sizeAsAsked(full, c.q) <= limit || got.size > limit || want.size > limit {
-				return false
-			}
-			// Both keep whole RRsets of their complete answers; mxdns keeps
-			// the most that fits and sets TC exactly when RFC 9471 says.
-			if !wholeSets(got.extra, full.extra) || !wholeSets(want.extra, refFull.extra) ||
-				!noneFits(got, missingSets(got.extra, full.extra), limit) || got.tc != glueCut(got, full) {
-				return false
-			}
-			got.extra, want.extra = nil, nil
-			return true
-		},
-	},
-	{
 		id:   "referral-glue-tc",
 		refs: []string{"nsd"},
 		reason: "RFC 9471 §3 requires TC on a referral whose in-domain glue does not all fit; mxdns and Knot set it, " +
@@ -145,6 +121,60 @@ var allowed = []allowance{
 				return false
 			}
 			got.tc = false
+			return true
+		},
+	},
+	{
+		id:   "glue-order-tc",
+		refs: []string{"knot"},
+		reason: "RFC 9471 §3 requires all in-domain glue of a referral or TC, and makes sibling glue optional; mxdns " +
+			"writes in-domain glue first, so it may fit all of it and need no TC where Knot, writing glue in NS order, " +
+			"fills the space with sibling glue first, leaves in-domain glue out and sets TC",
+		applies: func(c *check) bool {
+			got, want := c.got, c.want
+			if c.q.tcp || got.tc || !want.tc || !slices.Equal(got.answer, want.answer) || !slices.Equal(got.ns, want.ns) {
+				return false
+			}
+			// Each sets TC exactly when its own choice left in-domain glue out.
+			full, refFull := c.full(), c.refFull()
+			if full.err != nil || refFull.err != nil || glueCut(got, full) || !glueCut(want, refFull) {
+				return false
+			}
+			want.tc = false
+			return true
+		},
+	},
+	{
+		id:   "additional-trimmed",
+		refs: []string{"knot", "nsd"},
+		reason: "when the additional section does not fit the UDP size, RFC 2181 §9 and RFC 9471 leave open which whole RRsets " +
+			"of it stay; the servers pack names a few octets differently and order target addresses differently, so each " +
+			"keeps a different choice of whole RRsets",
+		applies: func(c *check) bool {
+			got, want := c.got, c.want
+			if c.q.tcp || !slices.Equal(got.answer, want.answer) || !slices.Equal(got.ns, want.ns) || slices.Equal(got.extra, want.extra) {
+				return false
+			}
+			full, refFull, limit := c.full(), c.refFull(), c.q.udpSize()
+			if full.err != nil || refFull.err != nil || got.size > limit || want.size > limit {
+				return false
+			}
+			// mxdns keeps its complete additional section when it fits,
+			// else the most whole RRsets that fit, and sets TC exactly
+			// when RFC 9471 says.
+			if !slices.Equal(got.extra, full.extra) && (sizeAsAsked(full, c.q) <= limit ||
+				!wholeSets(got.extra, full.extra) || !noneFits(got, missingSets(got.extra, full.extra), limit)) {
+				return false
+			}
+			if c.sent.tc != glueCut(c.sent, full) {
+				return false
+			}
+			// The reference's complete answer (with whatever else it adds)
+			// outgrew the size, and it kept whole RRsets of it.
+			if sizeAsAsked(refFull, c.q) <= limit || !wholeSets(want.extra, refFull.extra) {
+				return false
+			}
+			got.extra, want.extra = nil, nil
 			return true
 		},
 	},

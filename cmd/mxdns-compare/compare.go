@@ -190,7 +190,7 @@ func compareQuery(config string, q query, mx string, zones []string, refs []*ref
 	for _, r := range refs {
 		want := ask(q, r.addr)
 		g, w := *got, *want
-		c := &check{q: q, got: &g, want: &w, zones: zones, full: fullReply,
+		c := &check{q: q, got: &g, want: &w, sent: got, zones: zones, full: fullReply,
 			refFull: lazy(func() *reply { return ask(q.full(), r.addr) }),
 			refAsk: func(name string, qtype uint16) *reply {
 				return ask(query{name: name, qtype: qtype, tcp: true, edns: true}, r.addr)

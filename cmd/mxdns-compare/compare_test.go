@@ -163,7 +163,7 @@ func TestAllowances(t *testing.T) {
 		refGlue = append(refGlue, fmt.Sprintf("%s 3600 IN A 192.0.2.%d", h, i), fmt.Sprintf("%s 3600 IN AAAA 2001:db8::%d", h, i))
 	}
 	refFull := msg(t, 0, false, nil, refNS, refGlue)
-	withTC := func(r *reply) *reply { r.tc = true; return r }
+	withTC := func(r *reply) *reply { c := *r; c.tc = true; return &c }
 	// A referral with sibling glue only.
 	var sibNS, sibGlue []string
 	for i := range 12 {
@@ -172,6 +172,23 @@ func TestAllowances(t *testing.T) {
 		sibGlue = append(sibGlue, fmt.Sprintf("%s 3600 IN A 192.0.2.%d", h, i), fmt.Sprintf("%s 3600 IN AAAA 2001:db8::%d", h, i))
 	}
 	sibFull := msg(t, 0, false, nil, sibNS, sibGlue)
+	// A referral with 6 sibling name servers, then 4 in the child.
+	mixNS := append(slices.Clone(sibNS[:6]), refNS[:4]...)
+	mixFull := msg(t, 0, false, nil, mixNS, append(slices.Clone(sibGlue[:12]), refGlue[:8]...))
+	inFirst := trimmed(t, 0, false, nil, mixNS, append(slices.Clone(refGlue[:8]), sibGlue[:12]...), 512, false)
+	sibFirst := trimmed(t, 0, false, nil, mixNS, append(slices.Clone(sibGlue[:12]), refGlue[:8]...), 512, false)
+	if glueCut(inFirst, mixFull) || !glueCut(sibFirst, mixFull) {
+		t.Fatal("the mixed referral does not show the glue order")
+	}
+	// The reference adds 2 NS hosts' addresses: its complete answer
+	// outgrows 512 octets where mxdns's fits.
+	fitAnswer, fitExtra := bigMX(6)
+	fitFull := msg(t, 0, true, fitAnswer, nil, fitExtra)
+	nsdAnswer := msg(t, 0, true, fitAnswer, []string{nsRR}, append(slices.Clone(fitExtra), glue, "ns1.example.com. 3600 IN AAAA 2001:db8::53"))
+	if fitFull.size > 512 || nsdAnswer.size <= 512 {
+		t.Fatalf("sizes %d and %d do not straddle 512", fitFull.size, nsdAnswer.size)
+	}
+	nsdTrimmed := trimmed(t, 0, true, fitAnswer, []string{nsRR}, append([]string{glue, "ns1.example.com. 3600 IN AAAA 2001:db8::53"}, fitExtra...), 512, false)
 
 	tests := []struct {
 		name       string
@@ -218,6 +235,20 @@ func TestAllowances(t *testing.T) {
 			msg(t, 0, true, []string{mxRR}, nil, nil), msg(t, 0, true, []string{mxRR}, nil, []string{glue}),
 			msg(t, 0, true, []string{mxRR}, nil, []string{glue}), msg(t, 0, true, []string{mxRR}, nil, []string{glue}), ""},
 
+		{"additional trimmed by the reference only", query{name: "example.com.", qtype: dns.TypeMX},
+			fitFull, nsdTrimmed, fitFull, nsdAnswer, "authority-ns"}, // and additional-trimmed
+		{"additional trimmed by the reference only: mxdns lost a record", query{name: "example.com.", qtype: dns.TypeMX},
+			msg(t, 0, true, fitAnswer, nil, fitExtra[1:]), nsdTrimmed, fitFull, nsdAnswer, ""},
+
+		{"glue order: in-domain first needs no TC", query{name: "www.child.example.com.", qtype: dns.TypeA},
+			inFirst, withTC(sibFirst), mixFull, mixFull, "glue-order-tc"},
+		{"glue order: in-domain glue left out without TC", query{name: "www.child.example.com.", qtype: dns.TypeA},
+			sibFirst, withTC(sibFirst), mixFull, mixFull, ""},
+
+		{"additional: the reference drops a record from an answer that fits", query{name: "example.com.", qtype: dns.TypeMX},
+			msg(t, 0, true, []string{mxRR}, nil, []string{glue}), msg(t, 0, true, []string{mxRR}, nil, nil),
+			msg(t, 0, true, []string{mxRR}, nil, []string{glue}), msg(t, 0, true, []string{mxRR}, nil, []string{glue}), ""},
+
 		{"referral glue cut: NSD without TC", query{name: "www.child.example.com.", qtype: dns.TypeA},
 			withTC(trimmed(t, 0, false, nil, refNS, refGlue, 512, false)), trimmed(t, 0, false, nil, refNS, refGlue, 512, false),
 			refFull, refFull, "referral-glue-tc"},
@@ -249,7 +280,7 @@ func TestAllowances(t *testing.T) {
 				g, w := *tt.got, *tt.want
 				full := func() *reply { return cmp.Or(tt.full, &reply{err: errors.New("no full reply")}) }
 				rfull := func() *reply { return cmp.Or(tt.rful, &reply{err: errors.New("no full reply")}) }
-				c := &check{q: tt.q, got: &g, want: &w, zones: []string{"example.com.", "example.org."}, full: full, refFull: rfull, refAsk: refs.ask}
+				c := &check{q: tt.q, got: &g, want: &w, sent: tt.got, zones: []string{"example.com.", "example.org."}, full: full, refFull: rfull, refAsk: refs.ask}
 				applied := allow(c, ref)
 				d := differences(&g, &w)
 				a := allowanceByID(tt.pass)
