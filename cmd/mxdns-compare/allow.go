@@ -228,12 +228,66 @@ var allowed = []allowance{
 				}
 			}
 			// What lies past it is for the resolver to fetch: the answer
-			// is the chain alone, NOERROR, nothing else.
+			// is the chain alone, NOERROR, nothing else ...
 			slices.Sort(chain)
-			want.rcode, want.answer, want.ns, want.extra = dns.RcodeSuccess, chain, nil, nil
+			// ... unless the target lies below a delegation of the zone
+			// the chain started in: then mxdns (and Knot) add that
+			// referral. The reference serves the child itself and never
+			// shows the parent's copy of its NS and glue, so they are
+			// checked against the child's apex NS and the name servers'
+			// addresses as the reference answers them, all but the TTLs
+			// (Knot, which answers with the referral, checks those).
+			got, to := c.got, c.zoneOf(name)
+			if !dns.IsSubDomain(from, to) {
+				want.rcode, want.answer, want.ns, want.extra = dns.RcodeSuccess, chain, nil, nil
+				return true
+			}
+			// The other zone is below the first, so the first delegates it.
+			if len(got.ns) == 0 || ownerOf(got.ns[0]) != to {
+				return false
+			}
+			cut := to
+			apex := c.refAsk(cut, dns.TypeNS)
+			if apex.err != nil {
+				return false
+			}
+			var glue []string
+			for _, host := range targetsOf(apex.answer) {
+				if !dns.IsSubDomain(from, host) {
+					continue // not in the zone the chain started in: no glue
+				}
+				for _, t := range []uint16{dns.TypeA, dns.TypeAAAA} {
+					a := c.refAsk(host, t)
+					if a.err != nil {
+						return false
+					}
+					for _, s := range a.answer {
+						if ownerOf(s) == host && typeOf(s) == t {
+							glue = append(glue, s)
+						}
+					}
+				}
+			}
+			want.rcode, want.answer = dns.RcodeSuccess, chain
+			got.ns, got.extra = withoutTTL(got.ns), withoutTTL(got.extra)
+			want.ns, want.extra = withoutTTL(apex.answer), withoutTTL(glue)
 			return true
 		},
 	},
+}
+
+// withoutTTL is rrs with every TTL written as 0, sorted.
+func withoutTTL(rrs []string) []string {
+	out := make([]string, 0, len(rrs))
+	for _, s := range rrs {
+		f := strings.Fields(s)
+		if len(f) > 1 {
+			f[1] = "0"
+		}
+		out = append(out, strings.Join(f, " "))
+	}
+	slices.Sort(out)
+	return out
 }
 
 // sizeAsAsked is r's size as the query would receive it: without the OPT

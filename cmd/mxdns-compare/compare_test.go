@@ -149,6 +149,10 @@ func TestAllowances(t *testing.T) {
 		"example.com. NS":   msg(t, 0, true, []string{nsRR}, nil, []string{glue}),
 		"example.com. NSEC": msg(t, 0, true, nil, []string{soa}, nil),
 		"example.org. NS":   msg(t, 0, true, []string{orgNS}, nil, []string{orgMX1}),
+		// child.example.com is a zone the reference serves too.
+		"child.example.com. NS":       msg(t, 0, true, []string{strings.Replace(cutNS, "3600", "1800", 1)}, nil, nil),
+		"ns1.child.example.com. A":    msg(t, 0, true, []string{"ns1.child.example.com. 1800 IN A 192.0.2.54"}, nil, nil),
+		"ns1.child.example.com. AAAA": msg(t, 0, true, nil, []string{soa}, nil),
 	}
 	mxAnswer, mxExtra := bigMX(11) // 512 octets end inside an RRset
 	mxFull := msg(t, 0, true, mxAnswer, nil, mxExtra)
@@ -271,6 +275,15 @@ func TestAllowances(t *testing.T) {
 			msg(t, dns.RcodeNameError, true, []string{toOrg}, []string{orgSOA}, nil), msg(t, 0, true, []string{toOrg, orgA}, nil, nil), nil, nil, ""},
 		{"CNAME into another served zone: authority copied", query{name: "www.example.com.", qtype: dns.TypeA},
 			msg(t, 0, true, []string{toOrg}, []string{soa}, nil), msg(t, 0, true, []string{toOrg, orgA}, nil, nil), nil, nil, ""},
+		{"CNAME into a delegation of another served zone", query{name: "go.example.com.", qtype: dns.TypeA},
+			msg(t, 0, true, []string{toChild}, []string{cutNS}, []string{"ns1.child.example.com. 3600 IN A 192.0.2.54"}),
+			msg(t, 0, true, []string{toChild, "www.child.example.com. 1800 IN A 192.0.2.80"}, nil, nil), nil, nil, "cname-other-zone"},
+		{"CNAME into a delegation of another served zone: wrong glue", query{name: "go.example.com.", qtype: dns.TypeA},
+			msg(t, 0, true, []string{toChild}, []string{cutNS}, []string{"ns1.child.example.com. 3600 IN A 192.0.2.55"}),
+			msg(t, 0, true, []string{toChild, "www.child.example.com. 1800 IN A 192.0.2.80"}, nil, nil), nil, nil, ""},
+		{"CNAME into a delegation of another served zone: NS of another cut", query{name: "go.example.com.", qtype: dns.TypeA},
+			msg(t, 0, true, []string{toChild}, []string{cutNS2}, nil),
+			msg(t, 0, true, []string{toChild, "www.child.example.com. 1800 IN A 192.0.2.80"}, nil, nil), nil, nil, ""},
 		{"CNAME out of every zone is compared", query{name: "www.example.com.", qtype: dns.TypeA},
 			msg(t, 0, true, []string{cname}, nil, nil), msg(t, 0, true, []string{cname, "host.example.net. 300 IN A 192.0.2.9"}, nil, nil), nil, nil, ""},
 	}
@@ -280,7 +293,7 @@ func TestAllowances(t *testing.T) {
 				g, w := *tt.got, *tt.want
 				full := func() *reply { return cmp.Or(tt.full, &reply{err: errors.New("no full reply")}) }
 				rfull := func() *reply { return cmp.Or(tt.rful, &reply{err: errors.New("no full reply")}) }
-				c := &check{q: tt.q, got: &g, want: &w, sent: tt.got, zones: []string{"example.com.", "example.org."}, full: full, refFull: rfull, refAsk: refs.ask}
+				c := &check{q: tt.q, got: &g, want: &w, sent: tt.got, zones: []string{"example.com.", "example.org.", "child.example.com."}, full: full, refFull: rfull, refAsk: refs.ask}
 				applied := allow(c, ref)
 				d := differences(&g, &w)
 				a := allowanceByID(tt.pass)
