@@ -14,7 +14,9 @@ import (
 // it replaces the reference's differing part with what the reference
 // itself says when asked the question mxdns answered, never with mxdns's
 // own sections. Each is limited to the references that differ; Knot needs
-// only additional-trimmed, where the choice of what to leave out is open.
+// only the two about trimming (additional-trimmed, glue-order-tc), where
+// RFC 2181 §9 and RFC 9471 leave the choice of what to leave out open.
+// docs/reference-comparison.md lists them with how often each is needed.
 type allowance struct {
 	id      string
 	refs    []string // the references it applies to
