@@ -12,12 +12,12 @@ import (
 //
 //   - If the answer and authority sections do not fit, TC is set and every
 //     section is emptied (the OPT stays); the client retries over TCP.
-//   - Otherwise the additional section keeps the most whole RRsets that
-//     fit, in order: for a referral (cut is the delegated name, "" for any
-//     other answer) the glue inside the delegated zone first, then the rest
-//     in the order the lookup gave them (glue, then MX, SRV and NS target
-//     addresses in answer order). An RRset that does not fit is left out
-//     and a later, smaller one may take the space.
+//   - Otherwise the additional section keeps the longest run of whole
+//     RRsets that fits, in order of importance: for a referral (cut is the
+//     delegated name, "" for any other answer) the glue inside the
+//     delegated zone first, then the rest in the order the lookup gave
+//     them (glue, then MX, SRV and NS target addresses in answer order).
+//     The first RRset that does not fit ends it, as in Knot.
 //   - Additional data left out sets no TC (RFC 2181 §9): the answer stays
 //     complete and the client can look the rest up. The one exception is
 //     in-domain glue of a referral (RFC 9471 §3): a resolver cannot reach
@@ -45,9 +45,10 @@ func truncate(resp *dns.Msg, size int, cut string) ([]byte, error) {
 	if cut != "" {
 		sort.SliceStable(sets, func(i, j int) bool { return inDomain(cut, sets[i]) && !inDomain(cut, sets[j]) })
 	}
-	// The largest prefix of whole RRsets that fits (the length grows with
-	// every set kept, so a binary search finds it), then any later set
-	// small enough for the space left.
+	// The longest prefix of whole RRsets that fits (the length grows with
+	// every set kept, so a binary search finds it). Like Knot, nothing
+	// after the first set that does not fit is tried: the order is the
+	// order of importance.
 	keep := sort.Search(len(sets)+1, func(n int) bool {
 		resp.Extra = joinSets(sets[:n], opt)
 		return packedLen(resp) > size
@@ -58,24 +59,9 @@ func truncate(resp *dns.Msg, size int, cut string) ([]byte, error) {
 		resp.Extra = joinSets(nil, opt)
 		return resp.Pack()
 	}
-	kept, dropped := sets[:keep:keep], [][]dns.RR(nil)
-	resp.Extra = joinSets(kept, opt)
-	used := packedLen(resp)
-	for i, set := range sets[keep:] {
-		if size-used < minRRLen {
-			// No room left for even an A record.
-			dropped = append(dropped, sets[keep+i:]...)
-			break
-		}
-		resp.Extra = joinSets(append(kept, set), opt)
-		if n := packedLen(resp); n <= size {
-			kept, used = append(kept, set), n
-		} else {
-			dropped = append(dropped, set)
-		}
-	}
+	kept := sets[:keep]
 	resp.Truncated = false
-	for _, set := range dropped {
+	for _, set := range sets[keep:] {
 		if cut != "" && inDomain(cut, set) {
 			resp.Truncated = true
 		}
@@ -83,10 +69,6 @@ func truncate(resp *dns.Msg, size int, cut string) ([]byte, error) {
 	resp.Extra = joinSets(kept, opt)
 	return resp.Pack()
 }
-
-// minRRLen is the smallest record the additional section carries: an A
-// record with a compressed owner (2 + 10 + 4 octets).
-const minRRLen = 16
 
 // rrsets groups rrs into RRsets (owner, type and class), each where its
 // first record stands; the lookup writes a set's records together, but a

@@ -61,16 +61,17 @@ func TestTruncateKeepsWholeRRsets(t *testing.T) {
 	tests := []struct {
 		name  string
 		qtype uint16
-		tc    bool // TC when trimmed
+		tc    bool   // TC when trimmed
+		cut   string // the delegation a referral points at
 	}{
-		{"p.test.", dns.TypeMX, false},
-		{"_imap._tcp.p.test.", dns.TypeSRV, false},
+		{"p.test.", dns.TypeMX, false, ""},
+		{"_imap._tcp.p.test.", dns.TypeSRV, false, ""},
 		// RFC 9471 §3: in-domain glue left out sets TC ...
-		{"www.big.p.test.", dns.TypeA, true},
+		{"www.big.p.test.", dns.TypeA, true, "big.p.test."},
 		// ... also after a CNAME, where AA is set.
-		{"alias.p.test.", dns.TypeA, true},
+		{"alias.p.test.", dns.TypeA, true, "big.p.test."},
 		// RFC 9471 §3.2: sibling glue left out does not.
-		{"www.sib.p.test.", dns.TypeA, false},
+		{"www.sib.p.test.", dns.TypeA, false, "sib.p.test."},
 	}
 	for _, tt := range tests {
 		full := ask(t, s, "tcp", withEDNS0(question(tt.name, tt.qtype), 1232))
@@ -91,7 +92,7 @@ func TestTruncateKeepsWholeRRsets(t *testing.T) {
 				if !slices.EqualFunc(got.Answer, full.Answer, sameRR) || !slices.EqualFunc(got.Ns, full.Ns, sameRR) {
 					t.Errorf("answer or authority differ from the full reply:\n%v\nfull:\n%v", got, full)
 				}
-				missing := checkWholeSets(t, got, full, sh.limit)
+				missing := checkWholeSets(t, got, full, sh.limit, tt.cut)
 				if tc := missing > 0 && tt.tc && missingInDomain(got, full); got.Truncated != tc {
 					t.Errorf("TC %v with %d RRsets left out, want %v", got.Truncated, missing, tc)
 				}
@@ -104,25 +105,33 @@ func TestTruncateKeepsWholeRRsets(t *testing.T) {
 }
 
 // checkWholeSets fails unless every additional RRset of got is that of
-// full, whole, and every RRset of full left out would not have fitted
-// (RFC 2181 §9: the most that fits). It returns how many were left out.
-func checkWholeSets(t *testing.T, got, full *dns.Msg, limit int) int {
+// full, whole, and the RRsets kept are the longest run of full's, in
+// order of importance (in-domain glue of a referral to cut first), that
+// fits limit: the first one left out would not have fitted (RFC 2181 §9).
+// It returns how many were left out.
+func checkWholeSets(t *testing.T, got, full *dns.Msg, limit int, cut string) int {
 	t.Helper()
 	gotSets, fullSets := setsOf(got.Extra), setsOf(full.Extra)
+	order := setOrder(full.Extra, cut)
 	missing := 0
-	for key, want := range fullSets {
+	for i, key := range order {
 		have, ok := gotSets[key]
 		if !ok {
 			missing++
-			m := got.Copy()
-			m.Extra = append(m.Extra, want...)
-			if n := packLen(t, m); n <= limit {
-				t.Errorf("%s left out, but with it the reply is %d octets, within %d", key, n, limit)
+			if missing == 1 {
+				m := got.Copy()
+				m.Extra = append(m.Extra, fullSets[key]...)
+				if n := packLen(t, m); n <= limit {
+					t.Errorf("%s left out, but with it the reply is %d octets, within %d", key, n, limit)
+				}
 			}
 			continue
 		}
-		if !sameSet(have, want) {
-			t.Errorf("%s split: %d of %d records\n%v", key, len(have), len(want), got)
+		if missing > 0 {
+			t.Errorf("%s (RRset %d) kept after %d left out: not the longest run that fits", key, i, missing)
+		}
+		if !sameSet(have, fullSets[key]) {
+			t.Errorf("%s split: %d of %d records\n%v", key, len(have), len(fullSets[key]), got)
 		}
 	}
 	for key := range gotSets {
@@ -131,6 +140,32 @@ func checkWholeSets(t *testing.T, got, full *dns.Msg, limit int) int {
 		}
 	}
 	return missing
+}
+
+// setOrder lists the RRsets of rrs (OPT left out) by owner and type in
+// order of importance: where each first appears, those at or below cut
+// first when cut is not "".
+func setOrder(rrs []dns.RR, cut string) []string {
+	var in, out []string
+	for _, rr := range rrs {
+		if rr.Header().Rrtype == dns.TypeOPT {
+			continue
+		}
+		key := setKey(rr)
+		if slices.Contains(in, key) || slices.Contains(out, key) {
+			continue
+		}
+		if cut != "" && dns.IsSubDomain(cut, rr.Header().Name) {
+			in = append(in, key)
+		} else {
+			out = append(out, key)
+		}
+	}
+	return append(in, out...)
+}
+
+func setKey(rr dns.RR) string {
+	return strings.ToLower(rr.Header().Name) + " " + dns.TypeToString[rr.Header().Rrtype]
 }
 
 // missingInDomain reports whether got lacks an address RRset of full
@@ -153,8 +188,7 @@ func setsOf(rrs []dns.RR) map[string][]dns.RR {
 		if rr.Header().Rrtype == dns.TypeOPT {
 			continue
 		}
-		key := strings.ToLower(rr.Header().Name) + " " + dns.TypeToString[rr.Header().Rrtype]
-		out[key] = append(out[key], rr)
+		out[setKey(rr)] = append(out[setKey(rr)], rr)
 	}
 	return out
 }
@@ -238,11 +272,11 @@ func TestTruncate(t *testing.T) {
 		// RFC 2181 §9: additional data left out is no reason for TC.
 		{"additional cut without TC", mx(), dns.MinMsgSize, "", false, 6},
 		// RFC 9471 §3: in-domain glue that does not fit sets TC.
-		{"referral glue cut with TC", referral(true), dns.MinMsgSize, "big-delegation.parent.test.", true, 4},
+		{"referral glue cut with TC", referral(true), dns.MinMsgSize, "big-delegation.parent.test.", true, 3},
 		// RFC 9471 §3.2: sibling glue is optional.
-		{"sibling glue cut without TC", referral(false), dns.MinMsgSize, "big-delegation.parent.test.", false, 4},
+		{"sibling glue cut without TC", referral(false), dns.MinMsgSize, "big-delegation.parent.test.", false, 3},
 		// Not a referral: the same glue is optional.
-		{"no cut, no TC", referral(true), dns.MinMsgSize, "", false, 4},
+		{"no cut, no TC", referral(true), dns.MinMsgSize, "", false, 3},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -260,7 +294,7 @@ func TestTruncate(t *testing.T) {
 			if n := len(setsOf(tt.msg.Extra)); n != tt.sets {
 				t.Errorf("%d additional RRsets kept, want %d:\n%v", n, tt.sets, tt.msg)
 			}
-			checkWholeSets(t, tt.msg, full, tt.size)
+			checkWholeSets(t, tt.msg, full, tt.size, tt.cut)
 		})
 	}
 
@@ -283,16 +317,17 @@ func TestTruncate(t *testing.T) {
 			t.Errorf("TC %v, %d answers, %d authority, %d additional; want TC, only the OPT", m.Truncated, len(m.Answer), len(m.Ns), len(m.Extra))
 		}
 	})
-	t.Run("later small RRsets fill the space left", func(t *testing.T) {
+	t.Run("the first RRset that does not fit ends the section", func(t *testing.T) {
 		m := mx()
-		// A large record first: it does not fit, the addresses after it do.
+		// A large record first: it does not fit, and the addresses
+		// after it are not tried.
 		m.Extra = append([]dns.RR{rr(`big.mail.test. 300 IN TXT "` + strings.Repeat("x", 250) + `"`)}, m.Extra...)
 		full := m.Copy()
 		truncate(m, dns.MinMsgSize, "")
-		if len(m.Extra) == 0 || m.Extra[0].Header().Rrtype == dns.TypeTXT {
-			t.Errorf("additional %v, want addresses after the TXT that did not fit", m.Extra)
+		if len(m.Extra) != 0 {
+			t.Errorf("additional %v, want nothing after the TXT that did not fit", m.Extra)
 		}
-		checkWholeSets(t, m, full, dns.MinMsgSize)
+		checkWholeSets(t, m, full, dns.MinMsgSize, "")
 	})
 }
 

@@ -162,10 +162,10 @@ var allowed = []allowance{
 				return false
 			}
 			// mxdns keeps its complete additional section when it fits,
-			// else the most whole RRsets that fit, and sets TC exactly
-			// when RFC 9471 says.
+			// else the longest run of whole RRsets, in order of importance,
+			// that fits, and sets TC exactly when RFC 9471 says.
 			if !slices.Equal(got.extra, full.extra) && (sizeAsAsked(full, c.q) <= limit ||
-				!wholeSets(got.extra, full.extra) || !noneFits(got, missingSets(got.extra, full.extra), limit)) {
+				!wholeSets(got.extra, full.extra) || !longestRun(got, full, limit)) {
 				return false
 			}
 			if c.sent.tc != glueCut(c.sent, full) {
@@ -364,25 +364,34 @@ func noneFits(r *reply, missing [][]string, limit int) bool {
 	return true
 }
 
-// glueCut reports whether r is a referral (NS of one owner in authority,
-// no answer but CNAMEs that led there) that leaves out in-domain glue
-// (RFC 9471 §2.1) its complete form full has.
-func glueCut(r, full *reply) bool {
+// referralCut returns the delegation r refers to (NS of one owner in
+// authority, no answer but CNAMEs that led there), or "".
+func referralCut(r *reply) string {
 	if len(r.ns) == 0 {
-		return false
+		return ""
 	}
 	cut := ownerOf(r.ns[0])
 	for _, s := range r.ns {
 		if typeOf(s) != dns.TypeNS || ownerOf(s) != cut {
-			return false
+			return ""
 		}
 	}
 	for _, s := range r.answer {
 		if typeOf(s) != dns.TypeCNAME {
-			return false
+			return ""
 		}
 	}
 	if len(r.answer) == 0 && r.aa {
+		return ""
+	}
+	return cut
+}
+
+// glueCut reports whether r is a referral that leaves out in-domain glue
+// (RFC 9471 §2.1) its complete form full has.
+func glueCut(r, full *reply) bool {
+	cut := referralCut(r)
+	if cut == "" {
 		return false
 	}
 	for _, set := range missingSets(r.extra, full.extra) {
@@ -391,6 +400,66 @@ func glueCut(r, full *reply) bool {
 		}
 	}
 	return false
+}
+
+// importance orders the address RRsets of full as RFC 9471 and RFC 2181
+// rank them for r: a referral's in-domain glue first, then the addresses
+// of the hosts r names, in the order r names them (answer targets, then
+// authority NS targets), A before AAAA. RRsets named by no host come last.
+func importance(r, full *reply) []string {
+	all := sets(full.extra)
+	var hosts []string
+	if r.msg != nil {
+		var named []string
+		for _, rr := range append(slices.Clone(r.msg.Answer), r.msg.Ns...) {
+			named = append(named, targetsOf([]string{canonical(rr)})...)
+		}
+		for _, h := range named {
+			if !slices.Contains(hosts, h) {
+				hosts = append(hosts, h)
+			}
+		}
+	}
+	var in, out []string
+	cut := referralCut(r)
+	for _, h := range hosts {
+		for _, t := range []string{"A", "AAAA"} {
+			key := h + " " + t
+			if _, ok := all[key]; !ok || slices.Contains(in, key) || slices.Contains(out, key) {
+				continue
+			}
+			if cut != "" && dns.IsSubDomain(cut, h) {
+				in = append(in, key)
+			} else {
+				out = append(out, key)
+			}
+		}
+	}
+	order := append(in, out...)
+	var rest []string
+	for key := range all {
+		if !slices.Contains(order, key) {
+			rest = append(rest, key)
+		}
+	}
+	slices.Sort(rest)
+	return append(order, rest...)
+}
+
+// longestRun reports whether r's additional section is the longest run
+// of full's RRsets, in order of importance, that fits limit: what it
+// keeps is a prefix of that order, and the first RRset it leaves out
+// would not have fitted.
+func longestRun(r, full *reply, limit int) bool {
+	order, have, all := importance(r, full), sets(r.extra), sets(full.extra)
+	k := 0
+	for k < len(order) && have[order[k]] != nil {
+		k++
+	}
+	if len(have) != k {
+		return false // an RRset kept after one left out, or not in full
+	}
+	return k == len(order) || noneFits(r, [][]string{all[order[k]]}, limit)
 }
 
 // targetsOf lists the host names MX, SRV and NS records of rrs name.

@@ -98,8 +98,8 @@ func bigMX(n int) (answer, extra []string) {
 	return answer, extra
 }
 
-// trimmed keeps, of extra in order, each RRset that still fits limit
-// after answer and ns; with split, the longest prefix of records that
+// trimmed keeps, of extra in order, the RRsets that fit limit after
+// answer and ns, up to the first that does not; with split, the longest prefix of records that
 // fits, as mxdns did before issue 22.
 func trimmed(t *testing.T, rcode int, aa bool, answer, ns, extra []string, limit int, split bool) *reply {
 	t.Helper()
@@ -120,9 +120,10 @@ func trimmed(t *testing.T, rcode int, aa bool, answer, ns, extra []string, limit
 	}
 	var kept []string
 	for _, g := range groups {
-		if msg(t, rcode, aa, answer, ns, append(slices.Clone(kept), g...)).size <= limit {
-			kept = append(kept, g...)
+		if msg(t, rcode, aa, answer, ns, append(slices.Clone(kept), g...)).size > limit {
+			break
 		}
+		kept = append(kept, g...)
 	}
 	return msg(t, rcode, aa, answer, ns, kept)
 }
@@ -159,6 +160,8 @@ func TestAllowances(t *testing.T) {
 	mxFull.opt = true // asked with EDNS over TCP
 	reversed := slices.Clone(mxExtra)
 	slices.Reverse(reversed)
+	// The first target's addresses left out, the next ones' kept.
+	gapped := trimmed(t, 0, true, mxAnswer, nil, mxExtra[3:], 512, false)
 	// A referral to child.example.com with 12 in-domain name servers.
 	var refNS, refGlue []string
 	for i := range 12 {
@@ -232,6 +235,8 @@ func TestAllowances(t *testing.T) {
 		{"additional trimmed: less than fits", query{name: "example.com.", qtype: dns.TypeMX},
 			trimmed(t, 0, true, mxAnswer, nil, mxExtra, 400, false), trimmed(t, 0, true, mxAnswer, nil, reversed, 512, false),
 			mxFull, mxFull, ""},
+		{"additional trimmed: an RRset kept after one left out", query{name: "example.com.", qtype: dns.TypeMX},
+			gapped, trimmed(t, 0, true, mxAnswer, nil, reversed, 512, false), mxFull, mxFull, ""},
 		{"additional trimmed: TC without cause", query{name: "example.com.", qtype: dns.TypeMX},
 			withTC(trimmed(t, 0, true, mxAnswer, nil, mxExtra, 512, false)), withTC(trimmed(t, 0, true, mxAnswer, nil, reversed, 512, false)),
 			mxFull, mxFull, ""},
