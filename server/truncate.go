@@ -17,7 +17,9 @@ import (
 //     delegated name, "" for any other answer) the glue inside the
 //     delegated zone first, then the rest in the order the lookup gave
 //     them (glue, then MX, SRV and NS target addresses in answer order).
-//     The first RRset that does not fit ends it, as in Knot.
+//     A host whose RRset does not fit is passed over (its AAAA is not
+//     tried after its A) and the next host's may take the space, as in
+//     Knot.
 //   - Additional data left out sets no TC (RFC 2181 §9): the answer stays
 //     complete and the client can look the rest up. The one exception is
 //     in-domain glue of a referral (RFC 9471 §3): a resolver cannot reach
@@ -46,9 +48,9 @@ func truncate(resp *dns.Msg, size int, cut string) ([]byte, error) {
 		sort.SliceStable(sets, func(i, j int) bool { return inDomain(cut, sets[i]) && !inDomain(cut, sets[j]) })
 	}
 	// The longest prefix of whole RRsets that fits (the length grows with
-	// every set kept, so a binary search finds it). Like Knot, nothing
-	// after the first set that does not fit is tried: the order is the
-	// order of importance.
+	// every set kept, so a binary search finds it), then, as Knot does,
+	// each later host's sets that still fit: a host whose set does not
+	// fit is passed over, its AAAA not tried after its A.
 	keep := sort.Search(len(sets)+1, func(n int) bool {
 		resp.Extra = joinSets(sets[:n], opt)
 		return packedLen(resp) > size
@@ -59,9 +61,26 @@ func truncate(resp *dns.Msg, size int, cut string) ([]byte, error) {
 		resp.Extra = joinSets(nil, opt)
 		return resp.Pack()
 	}
-	kept := sets[:keep]
-	resp.Truncated = false
+	kept, dropped := sets[:keep:keep], [][]dns.RR(nil)
+	resp.Extra = joinSets(kept, opt)
+	used, failed := packedLen(resp), ""
 	for _, set := range sets[keep:] {
+		owner := set[0].Header().Name
+		if size-used < minRRLen || equalName(owner, failed) {
+			// No room left for even an A record, or the host's
+			// earlier set did not fit.
+			dropped = append(dropped, set)
+			continue
+		}
+		resp.Extra = joinSets(append(kept, set), opt)
+		if n := packedLen(resp); n <= size {
+			kept, used = append(kept, set), n
+		} else {
+			dropped, failed = append(dropped, set), owner
+		}
+	}
+	resp.Truncated = false
+	for _, set := range dropped {
 		if cut != "" && inDomain(cut, set) {
 			resp.Truncated = true
 		}
@@ -90,6 +109,10 @@ func rrsets(rrs []dns.RR) [][]dns.RR {
 	}
 	return sets
 }
+
+// minRRLen is the smallest record the additional section carries: an A
+// record with a compressed owner (2 + 10 + 4 octets).
+const minRRLen = 16
 
 func equalName(a, b string) bool {
 	return len(a) == len(b) && dns.CanonicalName(a) == dns.CanonicalName(b)

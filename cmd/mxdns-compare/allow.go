@@ -162,10 +162,10 @@ var allowed = []allowance{
 				return false
 			}
 			// mxdns keeps its complete additional section when it fits,
-			// else the longest run of whole RRsets, in order of importance,
-			// that fits, and sets TC exactly when RFC 9471 says.
+			// else whole RRsets in order of importance as long as they
+			// fit (keptAsKnot), and sets TC exactly when RFC 9471 says.
 			if !slices.Equal(got.extra, full.extra) && (sizeAsAsked(full, c.q) <= limit ||
-				!wholeSets(got.extra, full.extra) || !longestRun(got, full, limit)) {
+				!wholeSets(got.extra, full.extra) || !keptAsKnot(got, full, limit)) {
 				return false
 			}
 			if c.sent.tc != glueCut(c.sent, full) {
@@ -446,20 +446,45 @@ func importance(r, full *reply) []string {
 	return append(order, rest...)
 }
 
-// longestRun reports whether r's additional section is the longest run
-// of full's RRsets, in order of importance, that fits limit: what it
-// keeps is a prefix of that order, and the first RRset it leaves out
-// would not have fitted.
-func longestRun(r, full *reply, limit int) bool {
-	order, have, all := importance(r, full), sets(r.extra), sets(full.extra)
-	k := 0
-	for k < len(order) && have[order[k]] != nil {
-		k++
+// keptAsKnot reports whether r's additional section is what the rule
+// mxdns shares with Knot keeps of full's RRsets: in order of importance,
+// each kept if it fits beside those kept before it, except that a host
+// whose RRset did not fit is passed over (its AAAA not tried after its A).
+func keptAsKnot(r, full *reply, limit int) bool {
+	if r.msg == nil {
+		return false
 	}
-	if len(have) != k {
-		return false // an RRset kept after one left out, or not in full
+	have, all := sets(r.extra), sets(full.extra)
+	var before []string
+	failed, seen := "", 0
+	for _, key := range importance(r, full) {
+		owner := strings.Fields(key)[0]
+		if set, ok := have[key]; ok {
+			if owner == failed {
+				return false
+			}
+			before, seen = append(before, set...), seen+1
+			continue
+		}
+		if owner == failed {
+			continue
+		}
+		// Left out: it must not have fitted beside what came before.
+		m := r.msg.Copy()
+		m.Extra = slices.DeleteFunc(m.Extra, func(rr dns.RR) bool { return rr.Header().Rrtype != dns.TypeOPT })
+		for _, s := range append(slices.Clone(before), all[key]...) {
+			rr, err := dns.NewRR(s)
+			if err != nil {
+				return false
+			}
+			m.Extra = append(m.Extra, rr)
+		}
+		if packedLen(m) <= limit {
+			return false
+		}
+		failed = owner
 	}
-	return k == len(order) || noneFits(r, [][]string{all[order[k]]}, limit)
+	return seen == len(have) // nothing kept that full lacks
 }
 
 // targetsOf lists the host names MX, SRV and NS records of rrs name.

@@ -98,8 +98,9 @@ func bigMX(n int) (answer, extra []string) {
 	return answer, extra
 }
 
-// trimmed keeps, of extra in order, the RRsets that fit limit after
-// answer and ns, up to the first that does not; with split, the longest prefix of records that
+// trimmed keeps, of extra in order, each RRset that fits limit after
+// answer, ns and those kept before it, passing over a host whose RRset
+// did not fit (mxdns's and Knot's rule); with split, the longest prefix of records that
 // fits, as mxdns did before issue 22.
 func trimmed(t *testing.T, rcode int, aa bool, answer, ns, extra []string, limit int, split bool) *reply {
 	t.Helper()
@@ -119,9 +120,13 @@ func trimmed(t *testing.T, rcode int, aa bool, answer, ns, extra []string, limit
 		}
 	}
 	var kept []string
+	failed := ""
 	for _, g := range groups {
-		if msg(t, rcode, aa, answer, ns, append(slices.Clone(kept), g...)).size > limit {
-			break
+		if owner := ownerOf(g[0]); owner == failed {
+			continue
+		} else if msg(t, rcode, aa, answer, ns, append(slices.Clone(kept), g...)).size > limit {
+			failed = owner
+			continue
 		}
 		kept = append(kept, g...)
 	}
