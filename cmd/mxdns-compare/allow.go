@@ -342,28 +342,6 @@ func missingSets(part, full []string) [][]string {
 	return out
 }
 
-// noneFits reports whether adding any of missing to r's additional section
-// makes it larger than limit: r kept the most that fits.
-func noneFits(r *reply, missing [][]string, limit int) bool {
-	if r.msg == nil {
-		return false
-	}
-	for _, set := range missing {
-		m := r.msg.Copy()
-		for _, s := range set {
-			rr, err := dns.NewRR(s)
-			if err != nil {
-				return false
-			}
-			m.Extra = append([]dns.RR{rr}, m.Extra...)
-		}
-		if packedLen(m) <= limit {
-			return false
-		}
-	}
-	return true
-}
-
 // referralCut returns the delegation r refers to (NS of one owner in
 // authority, no answer but CNAMEs that led there), or "".
 func referralCut(r *reply) string {
