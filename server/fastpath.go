@@ -88,7 +88,7 @@ func (st *state) replyBytes(req *dns.Msg, link int, rotate uint32) ([]byte, uint
 		rotations, res = r.Rotations, &r
 		return r
 	})
-	b, err := fit(resp, req, false)
+	b, err := fit(resp, req, false, res)
 	if err != nil {
 		return nil, 0, answerKind{}
 	}

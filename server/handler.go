@@ -44,7 +44,7 @@ func (h *handler) serve(w dns.ResponseWriter, req *dns.Msg, st *state, link int,
 		return r
 	}
 	resp := reply(req, lookup)
-	b, err := fit(resp, req, h.udp)
+	b, err := fit(resp, req, h.udp, res)
 	kind := classify(resp, res) // before write puts the client's letters back
 	setQuestionName(req, asked)
 	if err == nil {
@@ -207,22 +207,35 @@ func countOPT(req *dns.Msg) int {
 	return n
 }
 
-// clientSize is the largest UDP reply the client accepts: its EDNS size,
-// never below 512, or 512 without EDNS.
+// clientSize is the largest UDP reply we send the client: its EDNS size,
+// never below 512 and never above our own ednsSize, or 512 without EDNS.
+// Like Knot (max-udp-payload) and NSD (ipv4-edns-size), both 1232, we
+// do not send more than we advertise, which keeps replies clear of IP
+// fragmentation whatever size the client claims.
 func clientSize(req *dns.Msg) int {
-	if opt := req.IsEdns0(); opt != nil && int(opt.UDPSize()) > dns.MinMsgSize {
-		return int(opt.UDPSize())
+	if opt := req.IsEdns0(); opt != nil {
+		return udpLimit(int(opt.UDPSize()))
 	}
 	return dns.MinMsgSize
 }
 
+// udpLimit is the UDP reply size for a client advertising size.
+func udpLimit(size int) int {
+	return min(max(size, dns.MinMsgSize), ednsSize)
+}
+
 // fit makes resp fit its transport: the client's size over UDP, the
 // 64 KiB frame limit over TCP (see truncate for what is left out), and
-// returns it packed.
-func fit(resp, req *dns.Msg, udp bool) ([]byte, error) {
+// returns it packed. res is the lookup's result (nil when nothing was
+// looked up): a referral's cut decides which glue is required.
+func fit(resp, req *dns.Msg, udp bool, res *zone.Result) ([]byte, error) {
 	size := dns.MaxMsgSize
 	if udp {
 		size = clientSize(req)
 	}
-	return truncate(resp, size)
+	cut := ""
+	if res != nil {
+		cut = res.Cut
+	}
+	return truncate(resp, size, cut)
 }

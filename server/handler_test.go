@@ -228,7 +228,7 @@ func TestReply(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			req := roundTrip(t, tt.req())
 			resp := reply(req, fakeLookup(t))
-			fit(resp, req, tt.udp)
+			fit(resp, req, tt.udp, nil)
 			tt.check(t, req, roundTrip(t, resp))
 		})
 	}

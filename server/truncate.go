@@ -1,24 +1,35 @@
 package server
 
 import (
-	"slices"
 	"sort"
 
 	"github.com/miekg/dns"
 )
 
-// truncate makes resp fit size octets the way Knot and NSD do (RFC 2181
-// §9, RFC 9471). Additional data that does not fit is left out without TC:
-// the answer stays complete and the client can look the rest up. If the
-// answer or authority does not fit, TC is set and every section is
-// emptied (the OPT stays), so that no partial RRset is ever handed out
-// for caching; the client retries over TCP. A referral whose glue inside
-// the delegated zone does not all fit keeps what fits and sets TC, as
-// RFC 9471 §3 requires: a resolver may not reach the child without it.
+// truncate makes resp fit size octets the way RFC 2181 §9 and RFC 9471
+// ask, and as Knot and NSD do: only whole RRsets are ever sent, because a
+// resolver caches what it receives as the complete set.
+//
+//   - If the answer and authority sections do not fit, TC is set and every
+//     section is emptied (the OPT stays); the client retries over TCP.
+//   - Otherwise the additional section keeps the longest run of whole
+//     RRsets that fits, in order of importance: for a referral (cut is the
+//     delegated name, "" for any other answer) the glue inside the
+//     delegated zone first, then the rest in the order the lookup gave
+//     them (glue, then MX, SRV and NS target addresses in answer order).
+//     A host whose RRset does not fit is passed over (its AAAA is not
+//     tried after its A) and the next host's may take the space, as in
+//     Knot.
+//   - Additional data left out sets no TC (RFC 2181 §9): the answer stays
+//     complete and the client can look the rest up. The one exception is
+//     in-domain glue of a referral (RFC 9471 §3): a resolver cannot reach
+//     the child without it, so TC tells it to ask again over TCP. Sibling
+//     glue left out sets no TC (RFC 9471 §3.2).
+//
 // It returns resp packed: only packing tells whether resp fits (Msg.Len
 // can overestimate), so the bytes of that first pack are the reply
 // unless they are too large.
-func truncate(resp *dns.Msg, size int) ([]byte, error) {
+func truncate(resp *dns.Msg, size int, cut string) ([]byte, error) {
 	resp.Compress = true
 	if b, err := resp.Pack(); err == nil && len(b) <= size {
 		return b, nil
@@ -32,68 +43,96 @@ func truncate(resp *dns.Msg, size int) ([]byte, error) {
 		}
 		extra = append(extra, rr)
 	}
-	// The largest prefix of the additional section that fits (the length
-	// grows with every record kept, so a binary search finds it), then,
-	// as Knot does, any later record small enough for the space left.
-	keep := sort.Search(len(extra)+1, func(n int) bool {
-		resp.Extra = withOPT(extra[:n], opt)
+	sets := rrsets(extra)
+	if cut != "" {
+		sort.SliceStable(sets, func(i, j int) bool { return inDomain(cut, sets[i]) && !inDomain(cut, sets[j]) })
+	}
+	// The longest prefix of whole RRsets that fits (the length grows with
+	// every set kept, so a binary search finds it), then, as Knot does,
+	// each later host's sets that still fit: a host whose set does not
+	// fit is passed over, its AAAA not tried after its A.
+	keep := sort.Search(len(sets)+1, func(n int) bool {
+		resp.Extra = joinSets(sets[:n], opt)
 		return packedLen(resp) > size
 	}) - 1
 	if keep < 0 {
 		resp.Truncated = true
 		resp.Answer, resp.Ns = nil, nil
-		resp.Extra = withOPT(nil, opt)
+		resp.Extra = joinSets(nil, opt)
 		return resp.Pack()
 	}
-	kept, dropped := slices.Clone(extra[:keep]), []dns.RR(nil)
-	resp.Extra = withOPT(kept, opt)
-	used := packedLen(resp)
-	for i, rr := range extra[keep:] {
-		if size-used < minRRLen {
-			// No room left for even an A record.
-			dropped = append(dropped, extra[keep+i:]...)
-			break
+	kept, dropped := sets[:keep:keep], [][]dns.RR(nil)
+	resp.Extra = joinSets(kept, opt)
+	used, failed := packedLen(resp), ""
+	for _, set := range sets[keep:] {
+		owner := set[0].Header().Name
+		if size-used < minRRLen || equalName(owner, failed) {
+			// No room left for even an A record, or the host's
+			// earlier set did not fit.
+			dropped = append(dropped, set)
+			continue
 		}
-		resp.Extra = withOPT(append(kept, rr), opt)
+		resp.Extra = joinSets(append(kept, set), opt)
 		if n := packedLen(resp); n <= size {
-			kept, used = append(kept, rr), n
+			kept, used = append(kept, set), n
 		} else {
-			dropped = append(dropped, rr)
+			dropped, failed = append(dropped, set), owner
 		}
 	}
-	resp.Truncated = referralGlueCut(resp, dropped)
-	resp.Extra = withOPT(kept, opt)
+	resp.Truncated = false
+	for _, set := range dropped {
+		if cut != "" && inDomain(cut, set) {
+			resp.Truncated = true
+		}
+	}
+	resp.Extra = joinSets(kept, opt)
 	return resp.Pack()
+}
+
+// rrsets groups rrs into RRsets (owner, type and class), each where its
+// first record stands; the lookup writes a set's records together, but a
+// set spread out is gathered rather than split.
+func rrsets(rrs []dns.RR) [][]dns.RR {
+	var sets [][]dns.RR
+	for _, rr := range rrs {
+		h := rr.Header()
+		found := false
+		for i := len(sets) - 1; i >= 0; i-- {
+			if s := sets[i][0].Header(); s.Rrtype == h.Rrtype && s.Class == h.Class && equalName(s.Name, h.Name) {
+				sets[i], found = append(sets[i], rr), true
+				break
+			}
+		}
+		if !found {
+			sets = append(sets, []dns.RR{rr})
+		}
+	}
+	return sets
 }
 
 // minRRLen is the smallest record the additional section carries: an A
 // record with a compressed owner (2 + 10 + 4 octets).
 const minRRLen = 16
 
-func withOPT(rrs []dns.RR, opt *dns.OPT) []dns.RR {
-	out := slices.Clone(rrs)
+func equalName(a, b string) bool {
+	return len(a) == len(b) && dns.CanonicalName(a) == dns.CanonicalName(b)
+}
+
+// inDomain reports whether set is owned at or below cut: in-domain glue
+// of a referral to cut (RFC 9471 §2.1).
+func inDomain(cut string, set []dns.RR) bool {
+	return dns.IsSubDomain(cut, set[0].Header().Name)
+}
+
+func joinSets(sets [][]dns.RR, opt *dns.OPT) []dns.RR {
+	var out []dns.RR
+	for _, s := range sets {
+		out = append(out, s...)
+	}
 	if opt != nil {
 		out = append(out, opt)
 	}
 	return out
-}
-
-// referralGlueCut reports whether resp is a referral and dropped holds an
-// address at or below the delegated name: in-domain glue (RFC 9471 §2.1).
-func referralGlueCut(resp *dns.Msg, dropped []dns.RR) bool {
-	if resp.Authoritative || len(resp.Answer) != 0 || len(resp.Ns) == 0 {
-		return false
-	}
-	cut := resp.Ns[0]
-	if cut.Header().Rrtype != dns.TypeNS {
-		return false
-	}
-	for _, rr := range dropped {
-		if dns.IsSubDomain(cut.Header().Name, rr.Header().Name) {
-			return true
-		}
-	}
-	return false
 }
 
 // packedLen is the exact length of m on the wire. Msg.Len is a cheap upper

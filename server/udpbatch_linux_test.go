@@ -3,6 +3,7 @@
 package server
 
 import (
+	"fmt"
 	"testing"
 	"time"
 	"unsafe"
@@ -46,12 +47,15 @@ func TestUDPBatchAnswersLikeTheGeneralPath(t *testing.T) {
 				t.Errorf("%s round %d: id %d question %q, want %d %q", q.name, round, r.Id, r.Question[0].Name, m.Id, q.name)
 			}
 			query, _ := m.Pack()
-			want := new(dns.Msg)
-			if err := want.Unpack(handlerReply(t, srv, query, zone.NoLink, 1)); err != nil {
+			general := new(dns.Msg)
+			if err := general.Unpack(handlerReply(t, srv, query, zone.NoLink, 1)); err != nil {
 				t.Fatal(err)
 			}
-			if r.Rcode != want.Rcode || len(r.Answer) != len(want.Answer) || len(r.Ns) != len(want.Ns) || len(r.Extra) != len(want.Extra) {
-				t.Errorf("%s round %d: got\n%v\nwant\n%v", q.name, round, r, want)
+			label := fmt.Sprintf("%s %s round %d", q.name, dns.TypeToString[q.t], round)
+			sameReply(t, label+" vs the general path", r, general)
+			sameReply(t, label, r, testConfigReply(t, snap, q.name, q.t))
+			if (r.IsEdns0() == nil) != (general.IsEdns0() == nil) || r.IsEdns0() != nil && r.IsEdns0().Do() != general.IsEdns0().Do() {
+				t.Errorf("%s: OPT %v, general path %v", label, r.IsEdns0(), general.IsEdns0())
 			}
 		}
 	}

@@ -115,7 +115,7 @@ func parseWireQuery(b []byte, link int, q *wireQuery) bool {
 		if do {
 			q.edns = ednsDO
 		}
-		q.udpSize = max(size, 512)
+		q.udpSize = udpLimit(size)
 	}
 	if off != len(b) {
 		return false // trailing bytes: let the general path judge them

@@ -32,20 +32,20 @@ func TestLinkRuleCorners(t *testing.T) {
 	snap := mustSnapshot(t, linkEdgeConfig)
 	runLookups(t, snap, []lookupCase{
 		{name: "ttl below link_ttl is kept", qname: "short.example.com.", qtype: dns.TypeA,
-			client: Client{Link: wan1, Up: bothUp},
+			client: &Client{Link: wan1, Up: bothUp},
 			answer: []string{"short.example.com. 10 IN A 192.0.2.1"}},
 		{name: "arrival link up but without addresses here: every up link", qname: "only2.example.com.", qtype: dns.TypeA,
-			client: Client{Link: wan1, Up: bothUp},
+			client: &Client{Link: wan1, Up: bothUp},
 			answer: []string{"only2.example.com. 60 IN A 198.51.100.7"}},
 		{name: "aaaa by link", qname: "v6.example.com.", qtype: dns.TypeAAAA,
-			client: Client{Link: wan1, Up: bothUp},
+			client: &Client{Link: wan1, Up: bothUp},
 			answer: []string{"v6.example.com. 60 IN AAAA 2001:db8:2::25"}},
 		{name: "a target with a link-less address stays healthy", qname: "mail.example.com.", qtype: dns.TypeMX,
-			client: Client{Link: NoLink, Up: noneUp},
+			client: &Client{Link: NoLink, Up: noneUp},
 			answer: []string{"mail.example.com. 60 IN MX 10 dual.example.com."},
 			extra:  []string{"dual.example.com. 60 IN A 192.0.2.25", "dual.example.com. 3600 IN AAAA 2001:db8::25"}},
 		{name: "an unhealthy sole mx is still published", qname: "lone.example.com.", qtype: dns.TypeMX,
-			client: Client{Link: NoLink, Up: onlyWan1},
+			client: &Client{Link: NoLink, Up: onlyWan1},
 			answer: []string{"lone.example.com. 60 IN MX 10 v6.example.com."},
 			extra:  []string{"v6.example.com. 60 IN AAAA 2001:db8:2::25"}},
 	})
@@ -94,13 +94,13 @@ zones:
 	}
 	runLookups(t, snap, []lookupCase{
 		{name: "both links up", qname: "www.example.com.", qtype: dns.TypeA,
-			client: Client{Link: NoLink, Up: bothUp},
+			client: &Client{Link: NoLink, Up: bothUp},
 			answer: []string{"www.example.com. 60 IN A 192.0.2.1", "www.example.com. 60 IN A 192.0.2.2"}},
 		{name: "arrival link's own list", qname: "www.example.com.", qtype: dns.TypeA,
-			client: Client{Link: wan1, Up: bothUp},
+			client: &Client{Link: wan1, Up: bothUp},
 			answer: []string{"www.example.com. 60 IN A 192.0.2.1"}},
 		{name: "no link up", qname: "www.example.com.", qtype: dns.TypeA,
-			client: Client{Link: NoLink, Up: noneUp},
+			client: &Client{Link: NoLink, Up: noneUp},
 			answer: []string{"www.example.com. 60 IN A 192.0.2.1", "www.example.com. 60 IN A 192.0.2.2"}},
 	})
 }

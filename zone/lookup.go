@@ -33,6 +33,10 @@ type Result struct {
 	// Wildcard the owner of the wildcard that synthesised the answer: rate
 	// limiting counts answers by them, as BIND and NSD do.
 	Zone, Wildcard string
+	// Cut is the delegated name when the answer refers the client to a
+	// child zone (after any CNAME that led there), else "": the server
+	// needs it to tell in-domain glue, whose loss sets TC (RFC 9471).
+	Cut string
 }
 
 // maxRotations bounds Result.Rotations; beyond it callers should not try
@@ -168,6 +172,7 @@ func (z *zoneData) wildcardFor(name string) *node {
 func (l *lookup) referral(cut *node) {
 	ns := cut.set(dns.TypeNS)
 	l.res.Ns = append(l.res.Ns, ns.rrs...)
+	l.res.Cut = cut.name
 	if len(l.res.Answer) == 0 {
 		l.res.Authoritative = false
 	}

@@ -18,6 +18,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"sort"
 	"strings"
 )
 
@@ -50,6 +51,14 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 			total.failed++
 		}
 	}
+	ids := make([]string, 0, len(total.needed))
+	for id := range total.needed {
+		ids = append(ids, id)
+	}
+	sort.Strings(ids)
+	for _, id := range ids {
+		fmt.Fprintf(stdout, "allowance %s: needed %d times\n", id, total.needed[id])
+	}
 	fmt.Fprintf(stdout, "reference: %d passed, %d failed (%d allowed differences)\n", total.passed, total.failed, total.allowed)
 	if total.failed > 0 {
 		return 1
@@ -62,10 +71,21 @@ type options struct {
 	out           io.Writer
 }
 
-type tally struct{ passed, failed, allowed int }
+// tally counts comparisons; allowed those that passed only thanks to an
+// allowance, and needed how often each allowance ("ref id") was needed.
+type tally struct {
+	passed, failed, allowed int
+	needed                  map[string]int
+}
 
 func (t *tally) add(o tally) {
 	t.passed += o.passed
 	t.failed += o.failed
 	t.allowed += o.allowed
+	if t.needed == nil {
+		t.needed = make(map[string]int)
+	}
+	for id, n := range o.needed {
+		t.needed[id] += n
+	}
 }

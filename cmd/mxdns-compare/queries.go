@@ -1,6 +1,7 @@
 package main
 
 import (
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -16,6 +17,19 @@ type query struct {
 	qtype uint16
 	tcp   bool
 	edns  bool
+	size  uint16 // the EDNS size asked for, 0 for ednsSize
+}
+
+// full is the same question over TCP with EDNS: the complete answer,
+// before anything is cut to fit a UDP size.
+func (q query) full() query { return query{name: q.name, qtype: q.qtype, tcp: true, edns: true} }
+
+// ednsSize is the EDNS UDP size the query advertises.
+func (q query) ednsSize() uint16 {
+	if q.size != 0 {
+		return q.size
+	}
+	return ednsSize
 }
 
 func (q query) String() string {
@@ -25,17 +39,30 @@ func (q query) String() string {
 	}
 	if q.edns {
 		edns = "edns"
+		if q.size != 0 {
+			edns += strconv.Itoa(int(q.size))
+		}
 	}
 	return q.name + " " + typeString(q.qtype) + " " + transport + " " + edns
 }
 
-// udpSize is the largest UDP reply the query accepts.
+// udpSize is the largest UDP reply the query may get: its EDNS size, which
+// the servers cap at the 1232 they advertise, or 512 without EDNS.
 func (q query) udpSize() int {
 	if q.edns {
-		return ednsSize
+		return min(max(int(q.ednsSize()), dns.MinMsgSize), serverSize)
 	}
 	return dns.MinMsgSize
 }
+
+// serverSize is the UDP size Knot (max-udp-payload), NSD (ipv4-edns-size)
+// and mxdns send at most.
+const serverSize = 1232
+
+// sizedTypes are also asked over UDP with EDNS sizes 512 and 4096: the
+// answers whose additional data (glue, MX and SRV target addresses) may
+// not fit, and A, which a referral or CNAME into a delegation answers.
+var sizedTypes = []uint16{dns.TypeA, dns.TypeMX, dns.TypeSRV, dns.TypeNS, dns.TypeANY}
 
 func typeString(t uint16) string {
 	if s, ok := dns.TypeToString[t]; ok {
@@ -128,6 +155,11 @@ func generateQueries(snap *zone.Snapshot) []query {
 			for _, tcp := range []bool{false, true} {
 				for _, edns := range []bool{false, true} {
 					out = append(out, query{name: n, qtype: t, tcp: tcp, edns: edns})
+				}
+			}
+			if slices.Contains(sizedTypes, t) {
+				for _, size := range []uint16{dns.MinMsgSize, 4096} {
+					out = append(out, query{name: n, qtype: t, edns: true, size: size})
 				}
 			}
 		}
