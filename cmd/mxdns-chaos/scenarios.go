@@ -7,6 +7,8 @@ import (
 	"path/filepath"
 	"syscall"
 	"time"
+
+	"github.com/mxdns/mxdns/internal/harness"
 )
 
 // scenario is one kind of bad change, made under load. run returns the
@@ -96,7 +98,7 @@ var scenarios = []scenario{
 		return d.saveServedBeside("a FIFO")
 	}},
 	{name: "alias bomb", run: func(d *driver) []string {
-		if err := os.WriteFile(d.path("zones/bomb.yaml"), []byte(aliasBomb()), 0o644); err != nil {
+		if err := os.WriteFile(d.path("zones/bomb.yaml"), []byte(harness.AliasBomb("chaos")), 0o644); err != nil {
 			return []string{err.Error()}
 		}
 		return d.saveServedBeside("an alias bomb")
@@ -128,7 +130,7 @@ func (d *driver) saveServedBeside(what string) []string {
 func (d *driver) restore() (problems []string, fatal error) {
 	_ = os.Chmod(d.path("zones"), 0o755)
 	for _, f := range extraFiles {
-		unblockFIFO(d.path(f))
+		harness.UnblockFIFO(d.path(f))
 		_ = os.Remove(d.path(f))
 	}
 	d.gen++
@@ -156,18 +158,6 @@ func (d *driver) restore() (problems []string, fatal error) {
 		}
 	}
 	return problems, nil
-}
-
-// unblockFIFO opens a FIFO for writing and closes it, so that a server
-// blocked opening it for reading gets end of file.
-func unblockFIFO(path string) {
-	fi, err := os.Lstat(path)
-	if err != nil || fi.Mode()&os.ModeNamedPipe == 0 {
-		return
-	}
-	if fd, err := syscall.Open(path, syscall.O_WRONLY|syscall.O_NONBLOCK, 0); err == nil {
-		syscall.Close(fd)
-	}
 }
 
 func (d *driver) path(rel string) string { return filepath.Join(d.dir, rel) }

@@ -93,23 +93,3 @@ func brokenTarget(kind, gen int) string {
 		return good[:len(good)/2]
 	}
 }
-
-// aliasBomb is a 20 KB file that aliases expand to 30 million records.
-func aliasBomb() string {
-	var b strings.Builder
-	b.WriteString("zones:\n  bomb0.chaos:\n    ns: [ns1.t.chaos.]\n    records: &R\n      n0: {txt: &L [")
-	for i := range 1000 {
-		if i > 0 {
-			b.WriteString(", ")
-		}
-		fmt.Fprintf(&b, "s%d", i)
-	}
-	b.WriteString("]}\n")
-	for i := 1; i < 300; i++ {
-		fmt.Fprintf(&b, "      n%d: {txt: *L}\n", i)
-	}
-	for i := 1; i < 100; i++ {
-		fmt.Fprintf(&b, "  bomb%d.chaos: {ns: [ns1.t.chaos.], records: *R}\n", i)
-	}
-	return b.String()
-}

@@ -26,14 +26,14 @@ func TestBoundedReads(t *testing.T) {
 	}{
 		{"dev zero link", "zero.yaml", nil, func(p string) error { return os.Symlink("/dev/zero", p) }},
 		{"fifo", "fifo.yaml", nil, func(p string) error { return syscall.Mkfifo(p, 0o644) }},
-		{"alias bomb", "bomb.yaml", []string{"max_records_per_file", "2000000", "2,000,000"}, func(p string) error { return os.WriteFile(p, []byte(aliasBomb()), 0o644) }},
+		{"alias bomb", "bomb.yaml", []string{"max_records_per_file", "2000000", "2,000,000"}, func(p string) error { return os.WriteFile(p, []byte(harness.AliasBomb("test")), 0o644) }},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			failure := "failure 6 (" + tc.name + " as a zone file)"
 			s := newSite(t, map[string]string{"zones/a.yaml": zoneYAML("a.test", "192.0.2.1")})
 			s.start()
 			path := s.path("zones/" + tc.file)
-			t.Cleanup(func() { unblockFIFO(path) })
+			t.Cleanup(func() { harness.UnblockFIFO(path) })
 			if err := tc.make(path); err != nil {
 				t.Fatal(err)
 			}
@@ -72,38 +72,4 @@ func TestBoundedReads(t *testing.T) {
 			t.Fatalf("failure 6 (quadratic RRset): a file with %d records in one RRset took %v to serve, limit %v", records, took.Round(time.Millisecond), limit)
 		}
 	})
-}
-
-// aliasBomb is a 20 KB file that YAML aliases expand to 30 million TXT
-// records: a 1,000-string list used by 300 names, whose records are
-// shared by 100 zones.
-func aliasBomb() string {
-	var b strings.Builder
-	b.WriteString("zones:\n  bomb0.test:\n    ns: [ns1.a.test.]\n    records: &R\n      n0: {txt: &L [")
-	for i := range 1000 {
-		if i > 0 {
-			b.WriteString(", ")
-		}
-		fmt.Fprintf(&b, "s%d", i)
-	}
-	b.WriteString("]}\n")
-	for i := 1; i < 300; i++ {
-		fmt.Fprintf(&b, "      n%d: {txt: *L}\n", i)
-	}
-	for i := 1; i < 100; i++ {
-		fmt.Fprintf(&b, "  bomb%d.test: {ns: [ns1.a.test.], records: *R}\n", i)
-	}
-	return b.String()
-}
-
-// unblockFIFO opens a FIFO for writing and closes it, so that a server
-// blocked opening it for reading gets end of file and can shut down.
-func unblockFIFO(path string) {
-	fi, err := os.Lstat(path)
-	if err != nil || fi.Mode()&os.ModeNamedPipe == 0 {
-		return
-	}
-	if fd, err := syscall.Open(path, syscall.O_WRONLY|syscall.O_NONBLOCK, 0); err == nil {
-		syscall.Close(fd)
-	}
 }
