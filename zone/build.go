@@ -200,8 +200,8 @@ func (set *rrset) addAddresses(recs []parsedRecord, linkIndex map[string]int, li
 		set.rrs = dedupe(set.rrs, recs, diags)
 		return
 	}
-	union := make(rrIndex, len(recs))
-	perLink := make(map[int]rrIndex)
+	var union rrIndex
+	perLink := make(map[int]*rrIndex)
 	for _, rec := range recs {
 		i, ok := linkIndex[rec.link]
 		if !ok {
@@ -218,7 +218,7 @@ func (set *rrset) addAddresses(recs []parsedRecord, linkIndex map[string]int, li
 		la := &set.links[len(set.links)-1]
 		onLink := perLink[i]
 		if onLink == nil {
-			onLink = make(rrIndex)
+			onLink = new(rrIndex)
 			perLink[i] = onLink
 		}
 		if onLink.find(rec.rr) != nil {
@@ -253,7 +253,7 @@ func withTTL(rr dns.RR, ttl uint32) dns.RR {
 // took seconds when each record was compared with every one before it.
 func dedupe(rrs []dns.RR, recs []parsedRecord, diags *Diagnostics) []dns.RR {
 	out := rrs[:0]
-	seen := make(rrIndex, len(rrs))
+	var seen rrIndex
 	for i, rr := range rrs {
 		if seen.find(rr) != nil {
 			if recs != nil {

@@ -8,15 +8,30 @@ import (
 
 // rrIndex finds, among the records of one RRset, one equal to a given
 // record as dns.IsDuplicate sees it (RFC 2181 §5: a set holds no two equal
-// records), in constant time. Records are bucketed by a key of their
-// data, and dns.IsDuplicate has the last word within a bucket, so the
-// index never calls equal what IsDuplicate would not, nor the reverse:
-// the key folds case, which IsDuplicate does for names only.
-type rrIndex map[string][]dns.RR
+// records). A small set is scanned; past indexFrom records they are
+// bucketed by a key of their data, so that a set of 20,000 is not
+// quadratic, and dns.IsDuplicate has the last word within a bucket, so the
+// index never calls equal what IsDuplicate would not, nor the reverse: the
+// key folds case, which IsDuplicate does for names only. The key costs a
+// record's text, more than scanning the few records most sets hold.
+type rrIndex struct {
+	small []dns.RR
+	m     map[string][]dns.RR // once the set has more than indexFrom records
+}
+
+const indexFrom = 16
 
 // find returns the record held that equals rr, or nil.
-func (ix rrIndex) find(rr dns.RR) dns.RR {
-	for _, x := range ix[rdataKey(rr)] {
+func (ix *rrIndex) find(rr dns.RR) dns.RR {
+	if ix.m == nil {
+		for _, x := range ix.small {
+			if dns.IsDuplicate(x, rr) {
+				return x
+			}
+		}
+		return nil
+	}
+	for _, x := range ix.m[rdataKey(rr)] {
 		if dns.IsDuplicate(x, rr) {
 			return x
 		}
@@ -25,9 +40,22 @@ func (ix rrIndex) find(rr dns.RR) dns.RR {
 }
 
 // add holds rr, which find does not know.
-func (ix rrIndex) add(rr dns.RR) {
+func (ix *rrIndex) add(rr dns.RR) {
+	if ix.m == nil {
+		ix.small = append(ix.small, rr)
+		if len(ix.small) <= indexFrom {
+			return
+		}
+		ix.m = make(map[string][]dns.RR, 2*len(ix.small))
+		for _, x := range ix.small {
+			k := rdataKey(x)
+			ix.m[k] = append(ix.m[k], x)
+		}
+		ix.small = nil
+		return
+	}
 	k := rdataKey(rr)
-	ix[k] = append(ix[k], rr)
+	ix.m[k] = append(ix.m[k], rr)
 }
 
 // rdataKey is the data of rr, without the header that every record of a
