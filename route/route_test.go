@@ -75,7 +75,7 @@ func TestRouteGolden(t *testing.T) {
 	for _, state := range []string{"up", "down"} {
 		t.Run("wan2_"+state, func(t *testing.T) {
 			addr := startServer(t, strings.Replace(mailConfig, "WAN2", state, 1))
-			ex := Client(addr, 2*time.Second)
+			ex := Client(addr, 10*time.Second)
 			var b bytes.Buffer
 			for _, d := range domains {
 				p, err := Resolve(context.Background(), ex, d)
@@ -253,7 +253,7 @@ zones:
     records:
       "25": {ptr: alias.example.com.}
 `)
-	p, err := Resolve(context.Background(), Client(addr, 2*time.Second), "example.com")
+	p, err := Resolve(context.Background(), Client(addr, 10*time.Second), "example.com")
 	if err != nil {
 		t.Fatal(err)
 	}

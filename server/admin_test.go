@@ -52,7 +52,7 @@ func TestAdminCloseWaitsForRequests(t *testing.T) {
 		t.Fatal("request not served within 20s")
 	}
 
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
 	closed := make(chan error, 1)
 	go func() { closed <- a.close(ctx) }()

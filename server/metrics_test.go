@@ -83,7 +83,7 @@ func TestQueryLog(t *testing.T) {
 			t.Fatal(err)
 		}
 		exchange(t, s, "udp", "mx1.example.com.", dns.TypeA)
-		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 		s.Shutdown(ctx)
 		cancel()
 		got := strings.Contains(logs.String(), "msg=query client=127.0.0.1:")

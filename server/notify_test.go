@@ -95,7 +95,7 @@ func TestNotifyOnReload(t *testing.T) {
 	}
 	// Acknowledged on the second attempt: no third. Shutdown waits for
 	// every NOTIFY goroutine, so anything sent is in got by then.
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
 	if err := s.Shutdown(ctx); err != nil {
 		t.Fatal(err)

@@ -224,7 +224,7 @@ func (s *Server) Shutdown(ctx context.Context) error {
 		return nil
 	}
 	s.closed = true
-	copiesErr := s.stopCopyWriter(ctx)
+	s.stopCopyWriter(ctx)
 	s.closeOnce.Do(func() {
 		if s.stopping != nil { // nil in servers tests assemble by hand
 			close(s.stopping)
@@ -237,7 +237,7 @@ func (s *Server) Shutdown(ctx context.Context) error {
 
 	// Neither wait may hold mu: a checker reporting or a status request
 	// in flight may be waiting for it.
-	errs := []error{copiesErr, s.stopCheckers(ctx)}
+	errs := []error{s.stopCheckers(ctx)}
 	if admin != nil {
 		errs = append(errs, admin.close(ctx))
 	}

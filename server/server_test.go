@@ -74,7 +74,7 @@ func startServerWith(t *testing.T, dir, config string, opts Options) (*Server, s
 // stop shuts s down now (stopAtCleanup's second call does nothing).
 func stop(t *testing.T, s *Server) {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
 	if err := s.Shutdown(ctx); err != nil {
 		t.Fatal(err)
@@ -85,7 +85,7 @@ func stop(t *testing.T, s *Server) {
 // shutdown does not finish in time.
 func stopAtCleanup(t testing.TB, s *Server) {
 	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 		defer cancel()
 		if err := s.Shutdown(ctx); err != nil {
 			t.Errorf("shutdown: %v", err)

@@ -65,7 +65,7 @@ func TestServeStopsOnCancel(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel() // serve must start, then see the cancellation and shut down cleanly
 	var stderr bytes.Buffer
-	if err := run(ctx, []string{"serve", "-config", path, "-log-format", "json"}, &bytes.Buffer{}, &stderr); err != nil {
+	if err := run(ctx, []string{"serve", "-config", path, "-state-dir", t.TempDir(), "-log-format", "json"}, &bytes.Buffer{}, &stderr); err != nil {
 		t.Fatalf("serve: %v\n%s", err, stderr.String())
 	}
 	if !strings.Contains(stderr.String(), `"msg":"shutting down"`) {
@@ -84,7 +84,7 @@ func serveConfig(t *testing.T, path, config string) *server.Server {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 		defer cancel()
 		s.Shutdown(ctx)
 	})
@@ -98,7 +98,7 @@ func TestServeLogLevel(t *testing.T) {
 		ctx, cancel := context.WithCancel(context.Background())
 		cancel()
 		var stderr bytes.Buffer
-		if err := run(ctx, []string{"serve", "-config", path, "-log-level", level}, &bytes.Buffer{}, &stderr); err != nil {
+		if err := run(ctx, []string{"serve", "-config", path, "-state-dir", t.TempDir(), "-log-level", level}, &bytes.Buffer{}, &stderr); err != nil {
 			t.Fatalf("%s: %v\n%s", level, err, stderr.String())
 		}
 		if got := strings.Contains(stderr.String(), `msg="shutting down"`); got != want {
