@@ -170,7 +170,6 @@ type loader struct {
 	// file itself; cfgBuildErrs holds those errors.
 	blamedConfig bool
 	cfgBuildErrs Diagnostics
-	dirFaults    []FileFault
 }
 
 // fault is what is wrong with one file; nothing when errs is empty.
@@ -280,6 +279,7 @@ func (ld *loader) run(cfg *parsedConfig) Loaded {
 	} else {
 		m = ld.matchZoneFiles(cfg)
 	}
+	ld.diags = append(ld.diags, m.diags...)
 	rd := fileReader{prev: ld.prevFiles, memory: ld.opts.Memory, now: ld.opts.Now, strict: ld.opts.Strict, cancel: ld.opts.Cancel,
 		maxSize: cfg.maxFileSize, maxRecords: cfg.maxRecords}
 	files, cache := rd.readAll(m.files[1:], set, sameFiles)
@@ -331,7 +331,7 @@ func (ld *loader) run(cfg *parsedConfig) Loaded {
 	s.cache.configText = string(text)
 	s.cache.configMtime = mtime
 	s.cache.configZones = cfg.zones
-	s.faults = ld.faults(files)
+	s.faults = ld.faults(m, files)
 	return Loaded{Snapshot: s, Diags: ld.diags, Copies: copies}
 }
 
@@ -427,7 +427,7 @@ type FileFault struct {
 	Serving bool
 }
 
-func (ld *loader) faults(files []*parsedFile) []FileFault {
+func (ld *loader) faults(m *fileMatch, files []*parsedFile) []FileFault {
 	var out []FileFault
 	since := func(file string) time.Time {
 		if ld.prev != nil {
@@ -442,7 +442,7 @@ func (ld *loader) faults(files []*parsedFile) []FileFault {
 	if ld.cfgFault.bad() {
 		out = append(out, FileFault{File: ld.path, Errors: ld.cfgFault.errs, Since: since(ld.path), Serving: true})
 	}
-	for _, d := range ld.dirFaults {
+	for _, d := range m.dirFaults {
 		d.Since = since(d.File)
 		out = append(out, d)
 	}
@@ -460,7 +460,10 @@ type fileMatch struct {
 	files []string // the configuration first, then the zone files in order
 	dirs  []string // to watch: the configuration's and each pattern's
 	globs []string // the patterns, absolute
-	diags Diagnostics
+	// What matching found, kept with the match: a load that reuses the
+	// match reports it again.
+	diags     Diagnostics
+	dirFaults []FileFault // directories that could not be listed
 }
 
 func (ld *loader) matchZoneFiles(cfg *parsedConfig) *fileMatch {
@@ -491,8 +494,8 @@ func (ld *loader) matchZoneFiles(cfg *parsedConfig) *fileMatch {
 		if err != nil {
 			kept := ld.knownMatches(pattern)
 			msg := fmt.Sprintf("zone_files %q: %v", g.pattern, err)
-			ld.diags.add(g.pos, Error, "%s; the %d files it matched before are kept", msg, len(kept))
-			ld.dirFaults = append(ld.dirFaults, FileFault{File: globRoot(pattern),
+			m.diags.add(g.pos, Error, "%s; the %d files it matched before are kept", msg, len(kept))
+			m.dirFaults = append(m.dirFaults, FileFault{File: globRoot(pattern),
 				Errors: Diagnostics{{File: g.pos.file, Line: g.pos.line, Col: g.pos.col, Severity: Error, Msg: msg}}, Serving: true})
 			matches = append(matches, kept...)
 			slices.Sort(matches)
@@ -507,7 +510,6 @@ func (ld *loader) matchZoneFiles(cfg *parsedConfig) *fileMatch {
 	}
 	slices.Sort(m.dirs)
 	m.dirs = slices.Compact(m.dirs)
-	ld.diags = append(ld.diags, m.diags...)
 	return m
 }
 

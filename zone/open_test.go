@@ -310,3 +310,28 @@ func TestOpenBlamesTheChange(t *testing.T) {
 		})
 	}
 }
+
+// A reload told which file changed reuses what the patterns matched, and
+// with it what matching found: a pattern that matches nothing is still
+// reported, so that the warning is not taken for cleared.
+func TestIncrementalReloadKeepsMatchFindings(t *testing.T) {
+	cfg, zones := zoneFilesConfig(t)
+	writeFile(t, cfg, "zone_files: [\"zones/*.yaml\", \"none/*.yaml\"]\n", time.Unix(1000, 0))
+	a := filepath.Join(zones, "a.yaml")
+	writeFile(t, a, zoneText("a.test", "192.0.2.1"), time.Unix(1_800_000_000, 0))
+	first := mustOpen(t, cfg, nil, nil)
+	writeFile(t, a, zoneText("a.test", "192.0.2.2"), time.Unix(1_800_000_100, 0))
+	next := Open(cfg, first.Snapshot, Options{Changed: []string{a}})
+	if next.Snapshot == nil || next.Snapshot.match != first.Snapshot.match {
+		t.Fatal("the incremental reload did not reuse the match")
+	}
+	for _, l := range []Loaded{first, next} {
+		found := false
+		for _, d := range l.Diags.Warnings() {
+			found = found || strings.Contains(d.Msg, `"none/*.yaml" matches no file`)
+		}
+		if !found {
+			t.Errorf("warnings %v lack the pattern that matches no file", l.Diags.Warnings())
+		}
+	}
+}
