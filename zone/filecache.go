@@ -79,7 +79,7 @@ func (f *parsedFile) lastGood() *parsedFile {
 
 // rememberedFile parses the last good copy mem keeps of file; nil when
 // there is none, or it does not parse.
-func rememberedFile(file string, mem Memory) *parsedFile {
+func rememberedFile(file string, mem Memory, maxRecords int) *parsedFile {
 	if mem == nil {
 		return nil
 	}
@@ -88,7 +88,7 @@ func rememberedFile(file string, mem Memory) *parsedFile {
 		return nil
 	}
 	f := &parsedFile{src: source{file: file, mtime: c.Mtime}}
-	f.src.zones = parseZoneFile(file, c.Text, &f.diags)
+	f.src.zones = parseZoneFileLimited(file, c.Text, maxRecords, &f.diags)
 	if f.diags.Err() != nil {
 		return nil
 	}
@@ -196,12 +196,12 @@ func (rd *fileReader) read(file string, prev *parsedFile) *parsedFile {
 		}
 		var d Diagnostics
 		d.add(at{file: file}, Error, "read zone file: %v", err)
-		return rd.faulty(f, d, prev)
+		return rd.faulty(f, d, prev, rd.lastGood(file, prev))
 	}
 	f.key, f.src.mtime, f.symlink = key, mtime, symlink
 	f.src.zones = parseZoneFileLimited(file, text, rd.maxRecords, &f.diags)
 	if f.diags.Err() != nil {
-		return rd.faulty(f, f.diags.Errors(), prev)
+		return rd.faulty(f, f.diags.Errors(), prev, rd.lastGood(file, prev))
 	}
 	if len(f.src.zones) == 0 {
 		if good := rd.lastGood(file, prev); good != nil && len(good.src.zones) > 0 {
@@ -209,7 +209,7 @@ func (rd *fileReader) read(file string, prev *parsedFile) *parsedFile {
 			d.add(at{file: file, line: 1, col: 1}, Error,
 				"the file defines no zones, but its last good version defined %s: an empty or cut-off save? "+
 					"(to remove zones, delete their keys or the file; the last good version is served)", zoneList(good.src.zones))
-			return rd.faulty(f, d, prev)
+			return rd.faulty(f, d, prev, good)
 		}
 	}
 	f.text = text
@@ -217,16 +217,18 @@ func (rd *fileReader) read(file string, prev *parsedFile) *parsedFile {
 }
 
 // faulty is f in error: its key is kept (a file that does not change is
-// not read again), its last good version served in its place.
-func (rd *fileReader) faulty(f *parsedFile, errs Diagnostics, prev *parsedFile) *parsedFile {
+// not read again), good, its last good version, served in its place.
+func (rd *fileReader) faulty(f *parsedFile, errs Diagnostics, prev, good *parsedFile) *parsedFile {
 	since := rd.now()
 	if prev != nil && prev.fault != nil {
 		since = prev.fault.since
 	}
-	f.fault = &fileFault{errs: errs, since: since, fallback: rd.lastGood(f.src.file, prev)}
+	f.fault = &fileFault{errs: errs, since: since, fallback: good}
 	return f
 }
 
+// lastGood is the version of file to serve should the one read be in
+// error: what prev serves, else the copy Memory keeps.
 func (rd *fileReader) lastGood(file string, prev *parsedFile) *parsedFile {
 	if rd.strict {
 		return nil
@@ -234,7 +236,7 @@ func (rd *fileReader) lastGood(file string, prev *parsedFile) *parsedFile {
 	if prev != nil {
 		return prev.lastGood()
 	}
-	return rememberedFile(file, rd.memory)
+	return rememberedFile(file, rd.memory, rd.maxRecords)
 }
 
 // zoneList names a few zones for a message.

@@ -1,6 +1,7 @@
 package zone
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"io"
@@ -32,11 +33,11 @@ func readBounded(path string, max int64) ([]byte, error) {
 	if fi.Size() > max {
 		return nil, fmt.Errorf("file is %s, more than max_file_size (%s)", sizeText(fi.Size()), sizeText(max))
 	}
-	text := make([]byte, 0, fi.Size()+1)
-	text, err = readAllInto(f, text, max+1)
-	if err != nil {
+	buf := bytes.NewBuffer(make([]byte, 0, fi.Size()+bytes.MinRead)) // room to see EOF without growing
+	if _, err := buf.ReadFrom(io.LimitReader(f, max+1)); err != nil {
 		return nil, err
 	}
+	text := buf.Bytes()
 	if int64(len(text)) > max {
 		return nil, fmt.Errorf("file grew past max_file_size (%s) while read", sizeText(max))
 	}
@@ -53,24 +54,6 @@ func readBounded(path string, max int64) ([]byte, error) {
 // errChanging is a file written while it was read: what was read may be
 // half of a save written in place.
 var errChanging = errors.New("file changed while it was read")
-
-// readAllInto reads r to its end into buf, at most limit bytes.
-func readAllInto(r io.Reader, buf []byte, limit int64) ([]byte, error) {
-	lr := io.LimitReader(r, limit)
-	for {
-		if len(buf) == cap(buf) {
-			buf = append(buf, 0)[:len(buf)]
-		}
-		n, err := lr.Read(buf[len(buf):cap(buf)])
-		buf = buf[:len(buf)+n]
-		if err == io.EOF {
-			return buf, nil
-		}
-		if err != nil {
-			return buf, err
-		}
-	}
-}
 
 func fileKind(m fs.FileMode) string {
 	switch {

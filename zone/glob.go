@@ -1,6 +1,7 @@
 package zone
 
 import (
+	"cmp"
 	"errors"
 	"os"
 	"path/filepath"
@@ -32,7 +33,7 @@ func glob(pattern string) ([]string, error) {
 	for _, d := range dirs {
 		m, derr := listMatches(d, file)
 		matches = append(matches, m...)
-		err = cmpOr(err, derr)
+		err = cmp.Or(err, derr)
 	}
 	return matches, err
 }
@@ -73,13 +74,6 @@ func listMatches(dir, pattern string) ([]string, error) {
 // absent: the path, or a directory on the way to it, is not there.
 func absent(err error) bool {
 	return gone(err) || errors.Is(err, syscall.ENOTDIR)
-}
-
-func cmpOr(a, b error) error {
-	if a != nil {
-		return a
-	}
-	return b
 }
 
 func cleanGlobDir(dir string) string {

@@ -23,7 +23,7 @@ func Load(path string, prev *Snapshot) (*Snapshot, Diagnostics) {
 // watcher of prev's WatchDirs reports them (see Options.Changed).
 func Reload(path string, prev *Snapshot, changed []string) (*Snapshot, Diagnostics) {
 	l := Open(path, prev, Options{Changed: changed, Strict: true})
-	return strict(l)
+	return l.Snapshot, l.Diags
 }
 
 // FromYAML builds a snapshot from configuration text as if read from file;
@@ -31,13 +31,6 @@ func Reload(path string, prev *Snapshot, changed []string) (*Snapshot, Diagnosti
 // write configurations inline.
 func FromYAML(file string, text []byte, prev *Snapshot) (*Snapshot, Diagnostics) {
 	l := load(filepath.Clean(file), configRead{text: text}, prev, Options{Strict: true})
-	return strict(l)
-}
-
-func strict(l Loaded) (*Snapshot, Diagnostics) {
-	if l.Diags.Err() != nil {
-		return nil, l.Diags
-	}
 	return l.Snapshot, l.Diags
 }
 
@@ -142,12 +135,12 @@ func load(path string, cr configRead, prev *Snapshot, opts Options) Loaded {
 		l.Snapshot, l.Copies = nil, nil
 		return l
 	}
-	if l.Snapshot == nil && !ld.cfgFault.bad() && ld.blamedConfig {
+	if l.Snapshot == nil && len(ld.cfgErrs) == 0 && ld.blamedConfig {
 		// The configuration's own zones do not build: serve its last
 		// good copy, and the zone files it names, instead.
 		ld2 := &loader{path: path, prev: prev, opts: opts, prevFiles: ld.prevFiles}
 		if cfg, ok := ld2.config(cr, true); cfg != nil && ok {
-			ld2.cfgFault.errs = append(ld.cfgBuildErrs, ld2.cfgFault.errs...)
+			ld2.cfgErrs = append(ld.cfgBuildErrs, ld2.cfgErrs...)
 			return ld2.run(cfg)
 		}
 	}
@@ -161,23 +154,17 @@ type loader struct {
 	prevFiles map[string]*parsedFile
 	opts      Options
 	diags     Diagnostics
+	rd        *fileReader // the zone files' reader, once cfg says how
 
 	cfgText      []byte
 	cfgMtime     int64
-	cfgFault     fault
-	cfgFreshGood bool // the configuration read now is good: remember it
+	cfgErrs      Diagnostics // the configuration's errors, when its last good copy is served
+	cfgFreshGood bool        // the configuration read now is good: remember it
 	// blamedConfig: a build failed on an error in the configuration
 	// file itself; cfgBuildErrs holds those errors.
 	blamedConfig bool
 	cfgBuildErrs Diagnostics
 }
-
-// fault is what is wrong with one file; nothing when errs is empty.
-type fault struct {
-	errs Diagnostics
-}
-
-func (f fault) bad() bool { return len(f.errs) > 0 }
 
 // config parses the configuration as read, or, when it is in error (or
 // forced), its last good copy: the one prev was built from, else the one
@@ -201,14 +188,13 @@ func (ld *loader) config(cr configRead, force bool) (*parsedConfig, bool) {
 		ld.cfgText, ld.cfgMtime, ld.cfgFreshGood = cr.text, cr.mtime, true
 		return cfg, true
 	}
-	ld.cfgFault.errs = diags.Errors()
-	ld.diags = append(ld.diags, ld.cfgFault.errs...)
+	ld.diags = append(ld.diags, diags.Errors()...)
 	text, mtime, ok := ld.lastGoodConfig()
 	if !ok {
 		ld.diags = append(ld.diags, diags.Warnings()...)
-		ld.cfgFault = fault{}
 		return cfg, false
 	}
+	ld.cfgErrs = diags.Errors()
 	var gd Diagnostics
 	cfg = parseConfig(ld.path, text, &gd)
 	if gd.Err() != nil {
@@ -280,9 +266,9 @@ func (ld *loader) run(cfg *parsedConfig) Loaded {
 		m = ld.matchZoneFiles(cfg)
 	}
 	ld.diags = append(ld.diags, m.diags...)
-	rd := fileReader{prev: ld.prevFiles, memory: ld.opts.Memory, now: ld.opts.Now, strict: ld.opts.Strict, cancel: ld.opts.Cancel,
+	ld.rd = &fileReader{prev: ld.prevFiles, memory: ld.opts.Memory, now: ld.opts.Now, strict: ld.opts.Strict, cancel: ld.opts.Cancel,
 		maxSize: cfg.maxFileSize, maxRecords: cfg.maxRecords}
-	files, cache := rd.readAll(m.files[1:], set, sameFiles)
+	files, cache := ld.rd.readAll(m.files[1:], set, sameFiles)
 	if cancelled(ld.opts.Cancel) {
 		ld.diags.add(at{file: path}, Error, errCancelled)
 		return Loaded{Diags: ld.diags}
@@ -356,7 +342,7 @@ func (ld *loader) blame(bd Diagnostics, files []*parsedFile, sources []source, c
 			inFresh = true
 		}
 	}
-	if errs, ok := byFile[ld.path]; ok && !ld.cfgFault.bad() {
+	if errs, ok := byFile[ld.path]; ok && len(ld.cfgErrs) == 0 {
 		ld.blamedConfig = true
 		ld.cfgBuildErrs = errs
 	}
@@ -388,7 +374,13 @@ func (ld *loader) blame(bd Diagnostics, files []*parsedFile, sources []source, c
 		switch {
 		case f.fault == nil:
 			bad = *f
-			bad.fault = &fileFault{errs: errs, since: ld.opts.Now(), fallback: ld.lastGood(f)}
+			// The version prev served, unless that is f itself (a
+			// file that did not change), then the one Memory keeps.
+			prev := ld.prevFiles[file]
+			if prev == f {
+				prev = nil
+			}
+			bad.fault = &fileFault{errs: errs, since: ld.opts.Now(), fallback: ld.rd.lastGood(file, prev)}
 		case f.fault.fallback != nil:
 			// Its last good version no longer builds beside the
 			// others: serve none of its zones.
@@ -405,15 +397,6 @@ func (ld *loader) blame(bd Diagnostics, files []*parsedFile, sources []source, c
 		progress = true
 	}
 	return progress
-}
-
-// lastGood is the version of f's file to serve in its place: the one prev
-// served, unless that is f itself, else the one Memory keeps.
-func (ld *loader) lastGood(f *parsedFile) *parsedFile {
-	if p := ld.prevFiles[f.src.file]; p != nil && p != f {
-		return p.lastGood()
-	}
-	return rememberedFile(f.src.file, ld.opts.Memory)
 }
 
 // FileFault is a file in error, and what is served in its place.
@@ -439,8 +422,8 @@ func (ld *loader) faults(m *fileMatch, files []*parsedFile) []FileFault {
 		}
 		return ld.opts.Now()
 	}
-	if ld.cfgFault.bad() {
-		out = append(out, FileFault{File: ld.path, Errors: ld.cfgFault.errs, Since: since(ld.path), Serving: true})
+	if len(ld.cfgErrs) > 0 {
+		out = append(out, FileFault{File: ld.path, Errors: ld.cfgErrs, Since: since(ld.path), Serving: true})
 	}
 	for _, d := range m.dirFaults {
 		d.Since = since(d.File)
@@ -519,8 +502,8 @@ func (ld *loader) knownMatches(pattern string) []string {
 	var known []string
 	if ld.prev != nil {
 		known = ld.prev.match.files[1:]
-	} else if k, ok := ld.opts.Memory.(interface{ KnownFiles() []string }); ok {
-		known = k.KnownFiles()
+	} else if ld.opts.Memory != nil {
+		known = ld.opts.Memory.KnownFiles()
 	}
 	var out []string
 	for _, f := range known {
@@ -548,17 +531,15 @@ func changedSet(changed []string, prev map[string]*parsedFile) map[string]bool {
 	return set
 }
 
+// readConfig stats the configuration before reading it, as read does a
+// zone file: a save racing the read then shows as a new mtime next time.
 func readConfig(path string) ([]byte, int64, error) {
+	_, mtime, _, err := statKey(path)
+	if err != nil {
+		return nil, 0, err
+	}
 	text, err := readBounded(path, DefaultMaxFileSize)
-	if err != nil {
-		return nil, 0, err
-	}
-	key, mtime, _, err := statKey(path)
-	_ = key
-	if err != nil {
-		return nil, 0, err
-	}
-	return text, mtime, nil
+	return text, mtime, err
 }
 
 // globRoot is the directory a glob's matches live in: the part before the

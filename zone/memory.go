@@ -9,6 +9,9 @@ type Memory interface {
 	// LastGood returns the last copy of file (an absolute path) that
 	// was served.
 	LastGood(file string) (FileCopy, bool)
+	// KnownFiles lists the files with a last good copy: those a zone
+	// directory held when it cannot be listed at start.
+	KnownFiles() []string
 	// LastSerial returns the serial a zone was last served with, and
 	// the content it had then.
 	LastSerial(origin string) (SerialRecord, bool)
