@@ -16,25 +16,28 @@ type Keeper interface {
 	SaveSerials(map[string]zone.SerialRecord) error
 }
 
-// memory is the keeper as the loader reads it; nil when there is none (a
-// nil Keeper in a zone.Memory would not compare equal to nil).
-func (s *Server) memory() zone.Memory {
-	if s.keeper == nil {
-		return nil
+// beforeServing does what a load needs before it is swapped in: its
+// serials kept, so that no crash can bring back a lower one, and what
+// changed in its files logged once. prev is nil at start.
+func (s *Server) beforeServing(prev, snap *zone.Snapshot) {
+	if s.keeper != nil {
+		// Failing to, it still serves: answers matter more than a
+		// serial a secondary might see go back after a crash.
+		if err := s.keeper.SaveSerials(snap.SerialsSince(prev)); err != nil {
+			s.log.Error("state: serials not kept; after a crash a serial may go back", "err", err)
+		}
 	}
-	return s.keeper
+	s.logFaults(prev, snap)
+	s.logRemoved(prev, snap)
 }
 
-// keepSerials records the serials of snap before it is served, so that no
-// crash can bring back a lower one. Failing to, it still serves: answers
-// matter more than a serial a secondary might see go back after a crash.
-func (s *Server) keepSerials(snap *zone.Snapshot) {
-	if s.keeper == nil {
-		return
-	}
-	if err := s.keeper.SaveSerials(snap.Serials()); err != nil {
-		s.log.Error("state: serials not kept; after a crash a serial may go back", "err", err)
-	}
+// afterServing does what a load needs once it is served: its warnings
+// made current, its faults counted, its good files kept as copies.
+// Callers hold mu.
+func (s *Server) afterServing(l zone.Loaded) {
+	s.logWarnings(l.Diags, true)
+	s.metrics.filesInError(len(l.Snapshot.Faults()))
+	s.keepCopies(l.Copies)
 }
 
 // copyWriter writes last good copies in the order loads read them, away

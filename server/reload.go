@@ -24,8 +24,6 @@ type ReloadResult struct {
 	Err error
 	// Diags holds every diagnostic of the load, warnings included.
 	Diags zone.Diagnostics
-	// Faults lists the files in error and what is served of each.
-	Faults []zone.FileFault
 }
 
 // ReloadStatus summarises reloads for the admin endpoint.
@@ -83,7 +81,7 @@ func (s *Server) reload(changed []string) ReloadResult {
 	}
 
 	prev := s.state.Load().snap
-	l := zone.Open(s.path, prev, zone.Options{Changed: changed, Memory: s.memory(), Cancel: s.stopping})
+	l := zone.Open(s.path, prev, zone.Options{Changed: changed, Memory: s.keeper, Cancel: s.stopping})
 	res.Diags, res.Duration = l.Diags, time.Since(start)
 	res.Err = l.Diags.Err()
 	if l.Snapshot == nil {
@@ -100,10 +98,8 @@ func (s *Server) reload(changed []string) ReloadResult {
 		return res
 	}
 	snap := l.Snapshot
-	res.Served, res.Faults = true, snap.Faults()
-	s.keepSerials(snap)
-	s.logFaults(prev, snap)
-	s.logRemoved(prev, snap)
+	res.Served = true
+	s.beforeServing(prev, snap)
 
 	s.mu.Lock()
 	if s.closed {
@@ -111,7 +107,6 @@ func (s *Server) reload(changed []string) ReloadResult {
 		res.Err, res.Served = errClosed, false
 		return res
 	}
-	s.logWarnings(l.Diags, true)
 	// Listeners follow the swap: an address opened or closed in between
 	// merely maps to link -1 for an instant, and unchanged ones stay open.
 	s.publish(snap)
@@ -133,15 +128,14 @@ func (s *Server) reload(changed []string) ReloadResult {
 		s.status.LastSuccess = start
 	}
 	s.notifier.zonesChanged(prev, snap)
-	s.keepCopies(l.Copies) // under mu: Shutdown closes the queue under it
+	s.afterServing(l) // under mu: Shutdown closes the copy queue under it
 	s.mu.Unlock()
 	s.metrics.reload(res.Err == nil)
-	s.metrics.filesInError(len(res.Faults))
 	select {
 	case s.swapped <- struct{}{}:
 	default:
 	}
-	s.log.Info("reloaded", "config", s.path, "zones", snap.ZoneCount(), "files_in_error", len(res.Faults),
+	s.log.Info("reloaded", "config", s.path, "zones", snap.ZoneCount(), "files_in_error", len(snap.Faults()),
 		"warnings", len(l.Diags.Warnings()), "took", res.Duration)
 	return res
 }

@@ -155,14 +155,13 @@ func New(opts Options) (*Server, error) {
 	s.notifier = newNotifier(s)
 	s.initLimits()
 
-	l := zone.Open(s.path, nil, zone.Options{Memory: s.memory(), Strict: opts.Strict})
-	s.logWarnings(l.Diags, l.Snapshot != nil)
+	l := zone.Open(s.path, nil, zone.Options{Memory: s.keeper, Strict: opts.Strict})
 	if l.Snapshot == nil {
+		s.logWarnings(l.Diags, false)
 		return nil, l.Diags.Err()
 	}
 	snap := l.Snapshot
-	s.keepSerials(snap)
-	s.logFaults(nil, snap)
+	s.beforeServing(nil, snap)
 
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -184,11 +183,10 @@ func New(opts Options) (*Server, error) {
 	if err := l.Diags.Err(); err != nil {
 		s.status.LastError = err
 	}
-	s.metrics.filesInError(len(snap.Faults()))
 	if s.keeper != nil {
 		s.startCopyWriter()
 	}
-	s.keepCopies(l.Copies)
+	s.afterServing(l)
 	// Zones may have changed while we were down: tell the secondaries now
 	// rather than at their next refresh, as BIND and Knot do on load.
 	s.notifier.zonesChanged(nil, snap)

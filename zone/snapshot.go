@@ -136,10 +136,17 @@ func (s *Snapshot) Faults() []FileFault { return s.faults }
 
 // Serials returns each zone's serial and a digest of its content, for a
 // Memory to keep.
-func (s *Snapshot) Serials() map[string]SerialRecord {
-	out := make(map[string]SerialRecord, len(s.zones))
+func (s *Snapshot) Serials() map[string]SerialRecord { return s.SerialsSince(nil) }
+
+// SerialsSince is Serials of only the zones built anew since prev: a zone
+// taken as it was from prev (an incremental build shares it) keeps its
+// serial, so a reload of one file of ten thousand hands on one record.
+func (s *Snapshot) SerialsSince(prev *Snapshot) map[string]SerialRecord {
+	out := make(map[string]SerialRecord)
 	for origin, z := range s.zones {
-		out[origin] = SerialRecord{Serial: z.soa.Serial, Hash: z.hash}
+		if prev == nil || prev.zones[origin] != z {
+			out[origin] = SerialRecord{Serial: z.soa.Serial, Hash: z.hash}
+		}
 	}
 	return out
 }
