@@ -13,10 +13,17 @@ type pending struct {
 	text []byte
 }
 
-// writeAll writes each file atomically: all the temporary files first, then
-// one sync of the file system for all of them (ten thousand fsyncs would
-// make a first start with ten thousand zones wait for the disk), then the
-// renames, then an fsync of each directory so that the renames last.
+// syncEachUpTo is the largest batch whose files are synced one by one;
+// a larger one (a first start with ten thousand zones, where as many
+// fsyncs would keep the disk busy for long) is synced with one syncfs,
+// which flushes the whole file system and so costs more than a few
+// fsyncs on a busy one.
+const syncEachUpTo = 64
+
+// writeAll writes each file atomically: all the temporary files first,
+// each synced (or, for a large batch, all with one sync of the file
+// system), then the renames, then an fsync of each directory so that the
+// renames last.
 func writeAll(files []pending) (err error) {
 	if len(files) == 0 {
 		return nil
@@ -36,7 +43,7 @@ func writeAll(files []pending) (err error) {
 		}
 		temps = append(temps, tmp.Name())
 		_, werr := tmp.Write(f.text)
-		if len(files) == 1 {
+		if len(files) <= syncEachUpTo {
 			werr = errors.Join(werr, tmp.Sync())
 		}
 		if cerr := tmp.Close(); werr == nil {
@@ -46,7 +53,7 @@ func writeAll(files []pending) (err error) {
 			return fmt.Errorf("state: write %s: %w", f.path, werr)
 		}
 	}
-	if len(files) > 1 {
+	if len(files) > syncEachUpTo {
 		if err := syncFS(filepath.Dir(files[0].path), temps); err != nil {
 			return fmt.Errorf("state: sync: %w", err)
 		}
