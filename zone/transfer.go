@@ -86,6 +86,16 @@ func (r *reader) tsigKeys(n *yaml.Node) map[string]TSIGKey {
 		what := "tsig key " + p.key
 		k := TSIGKey{Name: name}
 		var written, secrets int
+		// secret reads the one of secret and secret_file that is written.
+		secret := func(v *yaml.Node, field string) (string, bool) {
+			written++
+			secrets++
+			if secrets > 1 {
+				r.errorf(v, "%s: want secret or secret_file, not both", what)
+				return "", false
+			}
+			return r.scalar(v, what+" "+field)
+		}
 		r.fields(p.v, what, map[string]func(*yaml.Node){
 			"algorithm": func(v *yaml.Node) {
 				written++
@@ -101,13 +111,7 @@ func (r *reader) tsigKeys(n *yaml.Node) map[string]TSIGKey {
 				k.Algorithm = alg
 			},
 			"secret": func(v *yaml.Node) {
-				written++
-				secrets++
-				if secrets > 1 {
-					r.errorf(v, "%s: want secret or secret_file, not both", what)
-					return
-				}
-				s, ok := r.scalar(v, what+" secret")
+				s, ok := secret(v, "secret")
 				if !ok {
 					return
 				}
@@ -119,13 +123,7 @@ func (r *reader) tsigKeys(n *yaml.Node) map[string]TSIGKey {
 				k.Secret = s
 			},
 			"secret_file": func(v *yaml.Node) {
-				written++
-				secrets++
-				if secrets > 1 {
-					r.errorf(v, "%s: want secret or secret_file, not both", what)
-					return
-				}
-				name, ok := r.scalar(v, what+" secret_file")
+				name, ok := secret(v, "secret_file")
 				if !ok {
 					return
 				}
