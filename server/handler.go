@@ -227,14 +227,15 @@ func udpLimit(size int) int {
 // fit makes resp fit its transport: the client's size over UDP, the
 // 64 KiB frame limit over TCP (see truncate for what is left out), and
 // returns it packed. res is the lookup's result (nil when nothing was
-// looked up): a referral's cut decides which glue is required.
+// looked up): a referral's cut, after a CNAME too, decides which glue is
+// required.
 func fit(resp, req *dns.Msg, udp bool, res *zone.Result) ([]byte, error) {
 	size := dns.MaxMsgSize
 	if udp {
 		size = clientSize(req)
 	}
 	cut := ""
-	if res != nil {
+	if res != nil && res.Kind == zone.KindReferral {
 		cut = res.Cut
 	}
 	return truncate(resp, size, cut)
