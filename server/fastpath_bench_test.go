@@ -49,3 +49,35 @@ func BenchmarkGeneralPath(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkRandomNameMiss is a random-subdomain flood (rrl: off), as the
+// UDP reader answers it: every name is new, so every query misses the
+// answer cache and takes the general path.
+func BenchmarkRandomNameMiss(b *testing.B) {
+	snap, diags := zone.FromYAML("t.yaml", []byte("rrl: off\n"+testConfig), nil)
+	if err := diags.Err(); err != nil {
+		b.Fatal(err)
+	}
+	s := testServer(b, snap)
+	st := s.state.Load()
+	m := new(dns.Msg)
+	m.SetQuestion("00000000.example.com.", dns.TypeA)
+	m.SetEdns0(1232, false)
+	query, err := m.Pack()
+	if err != nil {
+		b.Fatal(err)
+	}
+	const hex = "0123456789abcdef"
+	var q wireQuery
+	out := make([]byte, 0, 4096)
+	b.ReportAllocs()
+	for i := 0; b.Loop(); i++ {
+		for j := range 8 { // the label's 8 letters: a name never asked before
+			query[headerLen+1+j] = hex[uint32(i)>>(4*j)&15]
+		}
+		r := s.answerDatagram(st, query, "no-link", new(arrival), uint32(i), fuzzPeer{}, &q, out)
+		if len(r) < headerLen || r[3]&0x0F != dns.RcodeNameError {
+			b.Fatal("not NXDOMAIN")
+		}
+	}
+}
