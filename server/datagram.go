@@ -59,8 +59,9 @@ func (s *Server) answerDatagram(st *state, query []byte, listen string, at *arri
 	w := &udpWriter{local: from.localAddr(), remote: from.udpAddr()}
 	w.tsig.prepare(req, query, keyring{s})
 	h := handler{srv: s, addr: listen, udp: true}
-	resp, kind := h.serve(w, req, st, link, rotate)
-	st.fillAfterMiss(q, link)
+	a := h.serve(w, req, st, link, rotate)
+	st.fillAfterMiss(q, a)
+	resp, kind := a.resp, a.kind
 	// Not limited: the reply to a request whose TSIG verified, which no
 	// spoofer can send; below, a FORMERR without a question, no larger
 	// than the query and so nothing to amplify.

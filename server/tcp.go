@@ -37,7 +37,7 @@ type tcpServer struct {
 // serveFunc is the general path as the TCP server calls it: a field
 // rather than a direct call to handler.serve only so that tests can put
 // one that panics or stalls in its place.
-type serveFunc func(w dns.ResponseWriter, req *dns.Msg, st *state, link int, rotate uint32) (*dns.Msg, answerKind)
+type serveFunc func(w dns.ResponseWriter, req *dns.Msg, st *state, link int, rotate uint32) answered
 
 func newTCPServer(srv *Server, addr string, ln net.Listener, h *handler) *tcpServer {
 	return &tcpServer{srv: srv, addr: addr, ln: ln, handler: h, general: h.serve, conns: make(map[net.Conn]struct{})}
@@ -194,9 +194,9 @@ func (t *tcpServer) answer(w *tcpWriter, query []byte, q *wireQuery, out *[]byte
 		return w.writeFrame(formErr(query)) == nil
 	}
 	w.tsig.prepare(req, query, keyring{t.srv})
-	resp, _ := t.general(w, req, st, link, rotate) // TCP is not rate-limited
-	st.fillAfterMiss(q, link)
-	if resp != nil {
+	a := t.general(w, req, st, link, rotate) // TCP is not rate-limited
+	st.fillAfterMiss(q, a)
+	if resp := a.resp; resp != nil {
 		t.handler.observe(w, req, resp, st, link, time.Since(start))
 	}
 	return !w.closed
