@@ -17,7 +17,7 @@ type metrics struct {
 	reg *prometheus.Registry
 
 	queries    *queryCounts // qtype, rcode, transport, link
-	latency    *prometheus.HistogramVec
+	latency    *latencies   // transport
 	reloads    prometheus.Counter
 	reloadFail prometheus.Counter
 	fileFaults prometheus.Gauge
@@ -25,22 +25,13 @@ type metrics struct {
 	linkCheck  *prometheus.HistogramVec // link, result
 	transfers  *prometheus.CounterVec   // type, result
 	notifies   *prometheus.CounterVec   // zone, result
-
-	// The latency histograms of each transport, resolved once: observing
-	// is atomic adds, no lock.
-	latUDP prometheus.Observer
-	latTCP prometheus.Observer
 }
 
 func newMetrics() *metrics {
 	m := &metrics{
-		reg:     prometheus.NewRegistry(),
-		queries: newQueryCounts(),
-		latency: prometheus.NewHistogramVec(prometheus.HistogramOpts{
-			Name:    "mxdns_response_duration_seconds",
-			Help:    "Time from receiving a query to handing its reply to the socket.",
-			Buckets: []float64{.00005, .0001, .00025, .0005, .001, .0025, .005, .01, .05},
-		}, []string{"transport"}),
+		reg:        prometheus.NewRegistry(),
+		queries:    newQueryCounts(),
+		latency:    newLatencies(),
 		reloads:    prometheus.NewCounter(prometheus.CounterOpts{Name: "mxdns_reloads_total", Help: "Reloads that put a new configuration into service."}),
 		reloadFail: prometheus.NewCounter(prometheus.CounterOpts{Name: "mxdns_reload_failures_total", Help: "Reloads that kept the previous configuration."}),
 		fileFaults: prometheus.NewGauge(prometheus.GaugeOpts{Name: "mxdns_files_in_error",
@@ -59,8 +50,6 @@ func newMetrics() *metrics {
 			Name: "mxdns_notifies_total", Help: "NOTIFY messages by result: ok (acknowledged), retry (attempt failed) or failed (gave up).",
 		}, []string{"result"}),
 	}
-	m.latUDP = m.latency.WithLabelValues("udp")
-	m.latTCP = m.latency.WithLabelValues("tcp")
 	m.reg.MustRegister(m.queries, m.latency, m.reloads, m.reloadFail, m.fileFaults, m.linkUp, m.linkCheck, m.transfers, m.notifies,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
@@ -112,12 +101,8 @@ func (m *metrics) query(qtype, rcode uint16, udp bool, link string, d time.Durat
 	if m == nil {
 		return
 	}
-	m.queries.add(qtype, rcode, udp, link)
-	if udp {
-		m.latUDP.Observe(d.Seconds())
-	} else {
-		m.latTCP.Observe(d.Seconds())
-	}
+	m.queries.add(qtype, rcode, udp, link, shardOf(d))
+	m.latency.observe(udp, d)
 }
 
 func (m *metrics) reload(ok bool) {

@@ -10,8 +10,9 @@ import (
 
 // queryCounts counts answered queries by query type, response code,
 // transport and arrival link with an atomic add on the query path and no
-// lock: a link's counters are a flat table of atomics, found through a
-// map that is replaced, never written, when a link is first seen. The
+// lock: a link's counters are flat tables of atomics, one per shard
+// (metricShards), found through a map that is replaced, never written,
+// when a link is first seen. The
 // Prometheus series are made from the table at scrape time (Collect), as
 // mxdns_queries_total with the labels it always had.
 type queryCounts struct {
@@ -20,10 +21,13 @@ type queryCounts struct {
 	links atomic.Pointer[map[string]*linkCounts]
 }
 
-// linkCounts is one link's table, indexed by countIndex.
+// linkCounts is one link's tables, indexed by shard*countCells +
+// countIndex: a shard's cells are together, away from other shards'.
 type linkCounts struct {
 	n []atomic.Uint64
 }
+
+var countCells = 2 * len(typeLabels) * len(rcodeLabels)
 
 // The label values a table slot stands for. Types miekg/dns does not
 // name share the slot "other", response codes it does not name the slot
@@ -101,13 +105,13 @@ func newQueryCounts() *queryCounts {
 	return c
 }
 
-// add counts one query.
-func (c *queryCounts) add(qtype, rcode uint16, udp bool, link string) {
+// add counts one query in shard.
+func (c *queryCounts) add(qtype, rcode uint16, udp bool, link string, shard int) {
 	lc := (*c.links.Load())[link]
 	if lc == nil {
 		lc = c.addLink(link)
 	}
-	lc.n[countIndex(qtype, rcode, udp)].Add(1)
+	lc.n[shard*countCells+countIndex(qtype, rcode, udp)].Add(1)
 }
 
 // addLink gives link a table, once: the map is copied with it added.
@@ -118,7 +122,7 @@ func (c *queryCounts) addLink(link string) *linkCounts {
 	if lc := old[link]; lc != nil {
 		return lc
 	}
-	lc := &linkCounts{n: make([]atomic.Uint64, 2*len(typeLabels)*len(rcodeLabels))}
+	lc := &linkCounts{n: make([]atomic.Uint64, metricShards*countCells)}
 	next := make(map[string]*linkCounts, len(old)+1)
 	for k, v := range old {
 		next[k] = v
@@ -147,12 +151,16 @@ func (c *queryCounts) forget(link string) {
 
 func (c *queryCounts) Describe(ch chan<- *prometheus.Desc) { ch <- c.desc }
 
-// Collect makes a series of every slot counted at least once.
+// Collect makes a series of every slot counted at least once, summing
+// its shards.
 func (c *queryCounts) Collect(ch chan<- prometheus.Metric) {
 	per := len(typeLabels) * len(rcodeLabels)
 	for link, lc := range *c.links.Load() {
-		for i := range lc.n {
-			v := lc.n[i].Load()
+		for i := range countCells {
+			v := uint64(0)
+			for s := range metricShards {
+				v += lc.n[s*countCells+i].Load()
+			}
 			if v == 0 {
 				continue
 			}

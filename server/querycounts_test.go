@@ -1,10 +1,12 @@
 package server
 
 import (
+	"math"
 	"testing"
 	"time"
 
 	"github.com/miekg/dns"
+	"github.com/prometheus/client_golang/prometheus"
 )
 
 // TestQueryCountsLabelEveryCodeAsBefore counts every query type and
@@ -49,6 +51,42 @@ func TestQueryCountsLabelEveryCodeAsBefore(t *testing.T) {
 	for k, v := range want {
 		if got[k] != v {
 			t.Errorf("%s: %v, want %v", k, got[k], v)
+		}
+	}
+}
+
+// TestLatenciesAreThePrometheusHistogram observes the same durations,
+// bounds and their neighbours included, in ours and in a
+// prometheus.Histogram with the same buckets: the series must agree.
+func TestLatenciesAreThePrometheusHistogram(t *testing.T) {
+	ours := newLatencies()
+	ref := prometheus.NewHistogram(prometheus.HistogramOpts{Name: "ref", Buckets: latencyBounds[:]})
+	var ds []time.Duration
+	for _, b := range latencyBoundsNanos {
+		ds = append(ds, time.Duration(b-1), time.Duration(b), time.Duration(b+1))
+	}
+	ds = append(ds, 0, time.Second, 3*time.Microsecond)
+	for _, d := range ds {
+		ours.observe(false, d)
+		ref.Observe(d.Seconds())
+	}
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(ours, ref)
+	families, err := reg.Gather()
+	if err != nil || len(families) != 2 {
+		t.Fatalf("%d families, %v", len(families), err)
+	}
+	// Sorted by name: mxdns_response_duration_seconds, then ref.
+	got, want := families[0].GetMetric()[0].GetHistogram(), families[1].GetMetric()[0].GetHistogram()
+	if got.GetSampleCount() != want.GetSampleCount() || math.Abs(got.GetSampleSum()-want.GetSampleSum()) > 1e-9 {
+		t.Errorf("count %d sum %v, want %d %v", got.GetSampleCount(), got.GetSampleSum(), want.GetSampleCount(), want.GetSampleSum())
+	}
+	if len(got.GetBucket()) != len(want.GetBucket()) {
+		t.Fatalf("%d buckets, want %d", len(got.GetBucket()), len(want.GetBucket()))
+	}
+	for i, b := range want.GetBucket() {
+		if g := got.GetBucket()[i]; g.GetUpperBound() != b.GetUpperBound() || g.GetCumulativeCount() != b.GetCumulativeCount() {
+			t.Errorf("bucket le=%v: %d, want le=%v: %d", g.GetUpperBound(), g.GetCumulativeCount(), b.GetUpperBound(), b.GetCumulativeCount())
 		}
 	}
 }
