@@ -34,8 +34,8 @@ func (s *Server) worthAnswer(query []byte) bool {
 
 // answerDatagram is the reply to one UDP query, or nil for none. A plain
 // query whose reply is cached costs a parse, a copy and a patch; anything
-// else goes to the handler, the general path, which then fills the
-// cache. Either reply is then rate-limited, here and only here. A panic
+// else goes to the handler, the general path, whose reply the cache
+// then keeps if the question missed before. Either reply is then rate-limited, here and only here. A panic
 // anywhere becomes no reply and a count, never a dead reader.
 func (s *Server) answerDatagram(st *state, query []byte, listen string, at *arrival, rotate uint32, from peer, q *wireQuery, out []byte) (reply []byte) {
 	defer func() {

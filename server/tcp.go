@@ -160,9 +160,9 @@ func (t *tcpServer) serveConn(conn net.Conn) {
 
 // answer replies to one query; false ends the connection. Like a
 // datagram, a plain query is answered from the cache when it can be, and
-// everything else by the handler, which then fills the cache; both work
-// from the one state, link, rotation and clock reading taken here, so the
-// cache is filled from the state that answered.
+// everything else by the handler, which then offers the cache its reply;
+// both work from the one state, link, rotation and clock reading taken
+// here, so the cache is filled from the state that answered.
 func (t *tcpServer) answer(w *tcpWriter, query []byte, q *wireQuery, out *[]byte) (ok bool) {
 	defer func() {
 		if v := recover(); v != nil {
