@@ -84,3 +84,33 @@ func BenchmarkRandomNameMiss(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkDatagramHit is a cached answer as a UDP reader gives it:
+// the fast path, then the metrics (rate limiting off).
+func BenchmarkDatagramHit(b *testing.B) {
+	snap, diags := zone.FromYAML("t.yaml", []byte("rrl: off\n"+testConfig), nil)
+	if err := diags.Err(); err != nil {
+		b.Fatal(err)
+	}
+	s := testServer(b, snap)
+	st := s.state.Load()
+	m := new(dns.Msg)
+	m.SetQuestion("example.com.", dns.TypeMX)
+	m.SetEdns0(1232, false)
+	query, err := m.Pack()
+	if err != nil {
+		b.Fatal(err)
+	}
+	var q wireQuery
+	at := new(arrival)
+	out := make([]byte, 0, 4096)
+	for range 2 { // a miss, then a second that the cache admits
+		s.answerDatagram(st, query, "no-link", at, 1, fuzzPeer{}, &q, out)
+	}
+	b.ReportAllocs()
+	for i := 0; b.Loop(); i++ {
+		if len(s.answerDatagram(st, query, "no-link", at, uint32(i), fuzzPeer{}, &q, out)) == 0 {
+			b.Fatal("no reply")
+		}
+	}
+}
