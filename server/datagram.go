@@ -34,8 +34,8 @@ func (s *Server) worthAnswer(query []byte) bool {
 
 // answerDatagram is the reply to one UDP query, or nil for none. A plain
 // query whose reply is cached costs a parse, a copy and a patch; anything
-// else goes to the handler, the general path, which then fills the
-// cache. Either reply is then rate-limited, here and only here. A panic
+// else goes to the handler, the general path, whose reply the cache
+// then keeps if the question missed before. Either reply is then rate-limited, here and only here. A panic
 // anywhere becomes no reply and a count, never a dead reader.
 func (s *Server) answerDatagram(st *state, query []byte, listen string, at *arrival, rotate uint32, from peer, q *wireQuery, out []byte) (reply []byte) {
 	defer func() {
@@ -59,8 +59,9 @@ func (s *Server) answerDatagram(st *state, query []byte, listen string, at *arri
 	w := &udpWriter{local: from.localAddr(), remote: from.udpAddr()}
 	w.tsig.prepare(req, query, keyring{s})
 	h := handler{srv: s, addr: listen, udp: true}
-	resp, kind := h.serve(w, req, st, link, rotate)
-	st.fillAfterMiss(q, link)
+	a := h.serve(w, req, st, link, rotate)
+	st.fillAfterMiss(q, a)
+	resp, kind := a.resp, a.kind
 	// Not limited: the reply to a request whose TSIG verified, which no
 	// spoofer can send; below, a FORMERR without a question, no larger
 	// than the query and so nothing to amplify.

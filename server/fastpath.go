@@ -4,8 +4,6 @@ import (
 	"bytes"
 
 	"github.com/miekg/dns"
-
-	"github.com/mxdns/mxdns/zone"
 )
 
 // The fast path answers a query datagram from the state's answer cache
@@ -17,18 +15,17 @@ import (
 // the general path.
 
 // fastAnswer appends the reply to query to out[:0] when the cache holds
-// it, and returns the entry it came from (nil on a miss, and always
-// without a cache). q is scratch space that, on a miss, tells fillCache
-// what to add.
+// it in rotation rotate, and returns the entry it came from (nil on a
+// miss, and always without a cache). q is scratch space that, on a miss,
+// tells fillAfterMiss what the general path answered.
 func (st *state) fastAnswer(query []byte, link int, rotate uint32, udp bool, q *wireQuery, out []byte) ([]byte, *cacheEntry) {
 	if st.cache == nil || !parseWireQuery(query, link, q) {
 		return nil, nil
 	}
-	e := st.cache.get(q.key[:q.keyLen])
+	reply, e := st.cache.get(q.key[:q.keyLen], rotate)
 	if e == nil {
 		return nil, nil
 	}
-	reply := e.variants[rotate%uint32(len(e.variants))]
 	if udp && len(reply) > q.udpSize {
 		return nil, nil // the general path truncates
 	}
@@ -37,62 +34,37 @@ func (st *state) fastAnswer(query []byte, link int, rotate uint32, udp bool, q *
 	return out, e
 }
 
-// fillAfterMiss fills the cache for a plain query (one parseWireQuery
-// accepted) that the general path has just answered, unless another
-// reader filled it meanwhile. Without a cache fastAnswer did not parse
-// the query, so q may still hold an earlier one: nothing is filled.
-func (st *state) fillAfterMiss(q *wireQuery, link int) {
-	if st.cache != nil && q.keyLen > 0 && st.cache.get(q.key[:q.keyLen]) == nil {
-		st.fillCache(q, link)
+// fillAfterMiss offers the cache the reply the general path has just
+// given a plain query (one parseWireQuery accepted): the bytes already
+// packed, in the one rotation served, so a miss costs one lookup and one
+// pack. The cache keeps them on the question's second miss. Without a
+// cache fastAnswer did not parse the query, so q may still hold an
+// earlier one: nothing is filled.
+func (st *state) fillAfterMiss(q *wireQuery, a answered) {
+	if st.cache == nil || q.keyLen == 0 || a.packed == nil || a.rotations == 0 {
+		return // no cache, not a plain query, trimmed, or too many rotations to keep
 	}
+	st.cache.fill(q.key[:q.keyLen], canonicalReply{a.packed, q.nameEnd}, a.rotations, a.rotate, a.kind)
 }
 
-// fillCache makes and stores every rotation of the reply to the query
-// parsed into q, as the general path would give it to a lower-cased
-// question with RD and CD clear. It is called after a miss, off the
-// critical part of the general path.
-func (st *state) fillCache(q *wireQuery, link int) {
-	key := bytes.Clone(q.key[:q.keyLen])
-	name, _, err := dns.UnpackDomainName(key, 0)
-	if err != nil {
-		return
-	}
-	req := new(dns.Msg)
-	req.Question = []dns.Question{{Name: name, Qtype: q.qtype, Qclass: dns.ClassINET}}
-	if q.edns != ednsNone {
-		req.Extra = []dns.RR{newOPT(q.edns == ednsDO)}
-	}
-	first, rotations, kind := st.replyBytes(req, link, 0)
-	if first == nil || rotations == 0 {
-		return // too many rotations to enumerate: always the general path
-	}
-	e := &cacheEntry{key: key, variants: [][]byte{first}, kind: kind}
-	for r := uint32(1); r < rotations; r++ {
-		b, _, _ := st.replyBytes(req, link, r)
-		if b == nil {
-			return
-		}
-		e.variants = append(e.variants, b)
-	}
-	st.cache.put(e)
+// canonicalReply is a reply as the general path wrote it, for the cache
+// to copy in the form it keeps: id 0, RD and CD clear, the question name
+// lower-cased (its wire form is the key's start). patchReply writes all
+// of these from each query, so the form only keeps stored bytes alike.
+type canonicalReply struct {
+	packed  []byte
+	nameEnd int // offset just past the question name
 }
 
-// replyBytes is the general path for a canonical request: the full reply
-// (as over TCP) packed, the rotation count the lookup reported, and the
-// reply's kind for rate limiting.
-func (st *state) replyBytes(req *dns.Msg, link int, rotate uint32) ([]byte, uint32, answerKind) {
-	rotations := uint32(1)
-	var res *zone.Result
-	resp := reply(req, func(q dns.Question) zone.Result {
-		r := st.snap.Lookup(q, zone.Client{Link: link, Up: st.up, Rotate: rotate})
-		rotations, res = r.Rotations, &r
-		return r
-	})
-	b, err := fit(resp, req, false, res)
-	if err != nil {
-		return nil, 0, answerKind{}
+func (r canonicalReply) copyFor(key []byte) []byte {
+	b := bytes.Clone(r.packed)
+	b[0], b[1] = 0, 0
+	b[2] &^= flagRD
+	b[3] &^= flagCD
+	if r.nameEnd <= len(b) {
+		copy(b[headerLen:r.nameEnd], key)
 	}
-	return b, rotations, classify(resp, res)
+	return b
 }
 
 // formErr answers a query whose header can be read but whose body cannot.

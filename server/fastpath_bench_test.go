@@ -26,9 +26,12 @@ func benchState(b *testing.B) (*state, []byte) {
 // BenchmarkFastPath is the cost of a cached answer: parse, find, copy, patch.
 func BenchmarkFastPath(b *testing.B) {
 	st, query := benchState(b)
+	s := testServer(b, st.snap)
+	st = s.state.Load()
 	var q wireQuery
-	st.fastAnswer(query, zone.NoLink, 0, true, &q, nil)
-	st.fillCache(&q, zone.NoLink)
+	for r := range uint32(64) { // every rotation there is
+		warm(b, s, query, zone.NoLink, r, true)
+	}
 	out := make([]byte, 0, 4096)
 	b.ReportAllocs()
 	for i := 0; b.Loop(); i++ {
@@ -45,6 +48,68 @@ func BenchmarkGeneralPath(b *testing.B) {
 	b.ReportAllocs()
 	for i := 0; b.Loop(); i++ {
 		if handlerReply(b, s, query, zone.NoLink, uint32(i)+1) == nil {
+			b.Fatal("no reply")
+		}
+	}
+}
+
+// BenchmarkRandomNameMiss is a random-subdomain flood (rrl: off), as the
+// UDP reader answers it: every name is new, so every query misses the
+// answer cache and takes the general path.
+func BenchmarkRandomNameMiss(b *testing.B) {
+	snap, diags := zone.FromYAML("t.yaml", []byte("rrl: off\n"+testConfig), nil)
+	if err := diags.Err(); err != nil {
+		b.Fatal(err)
+	}
+	s := testServer(b, snap)
+	st := s.state.Load()
+	m := new(dns.Msg)
+	m.SetQuestion("00000000.example.com.", dns.TypeA)
+	m.SetEdns0(1232, false)
+	query, err := m.Pack()
+	if err != nil {
+		b.Fatal(err)
+	}
+	const hex = "0123456789abcdef"
+	var q wireQuery
+	out := make([]byte, 0, 4096)
+	b.ReportAllocs()
+	for i := 0; b.Loop(); i++ {
+		for j := range 8 { // the label's 8 letters: a name never asked before
+			query[headerLen+1+j] = hex[uint32(i)>>(4*j)&15]
+		}
+		r := s.answerDatagram(st, query, "no-link", new(arrival), uint32(i), fuzzPeer{}, &q, out)
+		if len(r) < headerLen || r[3]&0x0F != dns.RcodeNameError {
+			b.Fatal("not NXDOMAIN")
+		}
+	}
+}
+
+// BenchmarkDatagramHit is a cached answer as a UDP reader gives it:
+// the fast path, then the metrics (rate limiting off).
+func BenchmarkDatagramHit(b *testing.B) {
+	snap, diags := zone.FromYAML("t.yaml", []byte("rrl: off\n"+testConfig), nil)
+	if err := diags.Err(); err != nil {
+		b.Fatal(err)
+	}
+	s := testServer(b, snap)
+	st := s.state.Load()
+	m := new(dns.Msg)
+	m.SetQuestion("example.com.", dns.TypeMX)
+	m.SetEdns0(1232, false)
+	query, err := m.Pack()
+	if err != nil {
+		b.Fatal(err)
+	}
+	var q wireQuery
+	at := new(arrival)
+	out := make([]byte, 0, 4096)
+	for range 2 { // a miss, then a second that the cache admits
+		s.answerDatagram(st, query, "no-link", at, 1, fuzzPeer{}, &q, out)
+	}
+	b.ReportAllocs()
+	for i := 0; b.Loop(); i++ {
+		if len(s.answerDatagram(st, query, "no-link", at, uint32(i), fuzzPeer{}, &q, out)) == 0 {
 			b.Fatal("no reply")
 		}
 	}

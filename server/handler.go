@@ -20,17 +20,29 @@ type handler struct {
 	udp  bool
 }
 
+// answered is what the general path did with one query.
+type answered struct {
+	// resp is the reply, for the caller to observe; nil for a transfer,
+	// which serveTransfer or badTSIG answers and counts.
+	resp *dns.Msg
+	kind answerKind // for rate limiting
+	// packed is resp as written when nothing was left out of it, else
+	// nil, and rotations and rotate the lookup's period and the rotation
+	// served: what fillAfterMiss needs to keep the reply without making
+	// it again. Its question has the client's letters.
+	packed            []byte
+	rotations, rotate uint32
+}
+
 // serve answers req from st, for a query that arrived on link; rotate
-// picks the order of rotated answers. It returns the reply, for the
-// caller to observe, and its kind for rate limiting; a transfer, which
-// serveTransfer or badTSIG answers and counts, returns no reply and the
-// kind serveTransfer gives it.
-func (h *handler) serve(w dns.ResponseWriter, req *dns.Msg, st *state, link int, rotate uint32) (*dns.Msg, answerKind) {
+// picks the order of rotated answers.
+func (h *handler) serve(w dns.ResponseWriter, req *dns.Msg, st *state, link int, rotate uint32) answered {
 	if req.IsTsig() != nil && w.TsigStatus() != nil {
-		return h.badTSIG(w, req)
+		resp, kind := h.badTSIG(w, req)
+		return answered{resp: resp, kind: kind}
 	}
 	if isTransfer(req) {
-		return nil, h.serveTransfer(w, req, st)
+		return answered{kind: h.serveTransfer(w, req, st)}
 	}
 	// The reply is made for the lower-cased question and the client's
 	// letters are put back into the packed question afterwards: answers
@@ -44,8 +56,11 @@ func (h *handler) serve(w dns.ResponseWriter, req *dns.Msg, st *state, link int,
 		return r
 	}
 	resp := reply(req, lookup)
-	b, err := fit(resp, req, h.udp, res)
-	kind := classify(resp, res) // before write puts the client's letters back
+	b, whole, err := fit(resp, req, h.udp, res)
+	a := answered{resp: resp, kind: classify(resp, res), rotate: rotate} // before write puts the client's letters back
+	if whole && err == nil && res != nil && req.IsTsig() == nil {
+		a.packed, a.rotations = b, res.Rotations
+	}
 	setQuestionName(req, asked)
 	if err == nil {
 		err = h.write(w, req, resp, b, asked)
@@ -53,7 +68,7 @@ func (h *handler) serve(w dns.ResponseWriter, req *dns.Msg, st *state, link int,
 	if err != nil {
 		h.srv.log.Debug("write reply", "listen", h.addr, "client", w.RemoteAddr().String(), "err", err)
 	}
-	return resp, kind
+	return a
 }
 
 // badTSIG answers a request whose TSIG did not verify. Whatever it asked,
@@ -227,14 +242,15 @@ func udpLimit(size int) int {
 // fit makes resp fit its transport: the client's size over UDP, the
 // 64 KiB frame limit over TCP (see truncate for what is left out), and
 // returns it packed. res is the lookup's result (nil when nothing was
-// looked up): a referral's cut decides which glue is required.
-func fit(resp, req *dns.Msg, udp bool, res *zone.Result) ([]byte, error) {
+// looked up): a referral's cut, after a CNAME too, decides which glue is
+// required.
+func fit(resp, req *dns.Msg, udp bool, res *zone.Result) (b []byte, whole bool, err error) {
 	size := dns.MaxMsgSize
 	if udp {
 		size = clientSize(req)
 	}
 	cut := ""
-	if res != nil {
+	if res != nil && res.Kind == zone.KindReferral {
 		cut = res.Cut
 	}
 	return truncate(resp, size, cut)

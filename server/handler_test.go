@@ -44,7 +44,7 @@ func (h *handler) ServeDNS(w dns.ResponseWriter, req *dns.Msg) {
 	st := h.srv.state.Load()
 	start := time.Now()
 	link := st.snap.ListenLink(h.addr)
-	if resp, _ := h.serve(w, req, st, link, h.srv.rotate.Add(1)); resp != nil {
+	if resp := h.serve(w, req, st, link, h.srv.rotate.Add(1)).resp; resp != nil {
 		h.observe(w, req, resp, st, link, time.Since(start))
 	}
 }

@@ -2,7 +2,6 @@ package server
 
 import (
 	"net/http"
-	"sync"
 	"time"
 
 	"github.com/miekg/dns"
@@ -17,8 +16,8 @@ import (
 type metrics struct {
 	reg *prometheus.Registry
 
-	queries    *prometheus.CounterVec // qtype, rcode, transport, link
-	latency    *prometheus.HistogramVec
+	queries    *queryCounts // qtype, rcode, transport, link
+	latency    *latencies   // transport
 	reloads    prometheus.Counter
 	reloadFail prometheus.Counter
 	fileFaults prometheus.Gauge
@@ -26,33 +25,13 @@ type metrics struct {
 	linkCheck  *prometheus.HistogramVec // link, result
 	transfers  *prometheus.CounterVec   // type, result
 	notifies   *prometheus.CounterVec   // zone, result
-
-	// Query counters are resolved once per label set and kept: a query
-	// then costs a read-locked map look-up and an atomic add.
-	mu      sync.RWMutex
-	byLabel map[queryLabels]prometheus.Counter
-	latUDP  prometheus.Observer
-	latTCP  prometheus.Observer
-}
-
-type queryLabels struct {
-	qtype string
-	rcode uint16
-	udp   bool
-	link  string
 }
 
 func newMetrics() *metrics {
 	m := &metrics{
-		reg: prometheus.NewRegistry(),
-		queries: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Name: "mxdns_queries_total", Help: "DNS queries answered, by query type, response code, transport and arrival link.",
-		}, []string{"qtype", "rcode", "transport", "link"}),
-		latency: prometheus.NewHistogramVec(prometheus.HistogramOpts{
-			Name:    "mxdns_response_duration_seconds",
-			Help:    "Time from receiving a query to handing its reply to the socket.",
-			Buckets: []float64{.00005, .0001, .00025, .0005, .001, .0025, .005, .01, .05},
-		}, []string{"transport"}),
+		reg:        prometheus.NewRegistry(),
+		queries:    newQueryCounts(),
+		latency:    newLatencies(),
 		reloads:    prometheus.NewCounter(prometheus.CounterOpts{Name: "mxdns_reloads_total", Help: "Reloads that put a new configuration into service."}),
 		reloadFail: prometheus.NewCounter(prometheus.CounterOpts{Name: "mxdns_reload_failures_total", Help: "Reloads that kept the previous configuration."}),
 		fileFaults: prometheus.NewGauge(prometheus.GaugeOpts{Name: "mxdns_files_in_error",
@@ -70,10 +49,7 @@ func newMetrics() *metrics {
 		notifies: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "mxdns_notifies_total", Help: "NOTIFY messages by result: ok (acknowledged), retry (attempt failed) or failed (gave up).",
 		}, []string{"result"}),
-		byLabel: make(map[queryLabels]prometheus.Counter),
 	}
-	m.latUDP = m.latency.WithLabelValues("udp")
-	m.latTCP = m.latency.WithLabelValues("tcp")
 	m.reg.MustRegister(m.queries, m.latency, m.reloads, m.reloadFail, m.fileFaults, m.linkUp, m.linkCheck, m.transfers, m.notifies,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
@@ -103,11 +79,12 @@ func (s *Server) SetLinkUp(link string, up bool) {
 	s.metrics.linkUp.WithLabelValues(link).Set(v)
 }
 
-// forgetLink drops the up gauge of a link no longer configured, which
-// would otherwise stay on /metrics with its last value for good.
+// forgetLink drops the up gauge and query counts of a link no longer
+// configured, which would otherwise stay on /metrics for good.
 func (m *metrics) forgetLink(link string) {
 	if m != nil {
 		m.linkUp.DeleteLabelValues(link)
+		m.queries.forget(link)
 	}
 }
 
@@ -124,22 +101,8 @@ func (m *metrics) query(qtype, rcode uint16, udp bool, link string, d time.Durat
 	if m == nil {
 		return
 	}
-	k := queryLabels{typeName(qtype), rcode, udp, link}
-	m.mu.RLock()
-	c, ok := m.byLabel[k]
-	m.mu.RUnlock()
-	if !ok {
-		c = m.queries.WithLabelValues(k.qtype, dns.RcodeToString[int(rcode)], transport(udp), link)
-		m.mu.Lock()
-		m.byLabel[k] = c
-		m.mu.Unlock()
-	}
-	c.Inc()
-	if udp {
-		m.latUDP.Observe(d.Seconds())
-	} else {
-		m.latTCP.Observe(d.Seconds())
-	}
+	m.queries.add(qtype, rcode, udp, link, shardOf(d))
+	m.latency.observe(udp, d)
 }
 
 func (m *metrics) reload(ok bool) {

@@ -15,7 +15,7 @@ import (
 // their recovery.)
 func TestHandlerPanicIsServfail(t *testing.T) {
 	srv := testConfigServer(t)
-	boom := func(dns.ResponseWriter, *dns.Msg, *state, int, uint32) (*dns.Msg, answerKind) { panic("boom") }
+	boom := func(dns.ResponseWriter, *dns.Msg, *state, int, uint32) answered { panic("boom") }
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)

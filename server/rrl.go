@@ -104,31 +104,37 @@ func (l *limiter) key(client netip.Addr, k answerKind) uint64 {
 	return h.Sum64()
 }
 
-// classify names the kind of answer resp is, as BIND does: positive
-// answers by the name that holds the data (the wildcard for synthesised
-// ones, so random names under a wildcard share one bucket), negative ones
-// and referrals by zone, errors all together.
+// classify names the kind of answer resp is, from what the lookup said
+// it is (res, nil when nothing was looked up), as BIND and NSD count
+// them: positive answers by the name that holds the data (the wildcard
+// for synthesised ones, so random names under a wildcard share one
+// bucket), NXDOMAIN and NODATA by zone, referrals by the delegation (a
+// CNAME into one too: its message has an answer and AA, but what it
+// amplifies is the delegation's glue), and errors all together. A CNAME
+// ending in NODATA is a non-empty reply and counts as positive, as BIND's
+// "responses-per-second" does.
 func classify(resp *dns.Msg, res *zone.Result) answerKind {
-	zoneName := ""
-	if res != nil {
-		zoneName = res.Zone
+	if res == nil {
+		return answerKind{kind: kindError} // FORMERR, NOTIMP, BADVERS, a class refused
 	}
-	switch {
-	case resp.Rcode == dns.RcodeNameError:
-		return answerKind{kindNXDomain, zoneName, 0}
-	case resp.Rcode != dns.RcodeSuccess:
-		return answerKind{kindError, "", 0}
-	case len(resp.Answer) > 0:
+	switch res.Kind {
+	case zone.KindNXDomain:
+		return answerKind{kindNXDomain, res.Zone, 0}
+	case zone.KindReferral:
+		return answerKind{kindReferral, res.Cut, 0}
+	case zone.KindNoData:
+		if len(res.Answer) == 0 {
+			return answerKind{kindNoData, res.Zone, 0}
+		}
+		fallthrough
+	case zone.KindAnswer:
 		q := resp.Question[0]
-		if res != nil && res.Wildcard != "" {
+		if res.Wildcard != "" {
 			return answerKind{kindPositive, res.Wildcard, q.Qtype}
 		}
 		return answerKind{kindPositive, q.Name, q.Qtype}
-	case !resp.Authoritative && len(resp.Ns) > 0:
-		return answerKind{kindReferral, resp.Ns[0].Header().Name, 0}
-	default:
-		return answerKind{kindNoData, zoneName, 0}
 	}
+	return answerKind{kind: kindError}
 }
 
 // decide debits the bucket of key and says what to do with the reply.

@@ -35,6 +35,10 @@ func frozenRRLServer(t *testing.T, config string) *Server {
 // records, and the AA bit and rcode of the answer it stands for.
 func TestSlipIsTheSameOnBothPaths(t *testing.T) {
 	s := frozenRRLServer(t, slipConfig)
+	// Another server (its own limiter and metrics) asks first, so that
+	// the first miss counted here is the question's second, which the
+	// cache admits.
+	warmer := testServer(t, s.state.Load().snap)
 	for _, c := range []struct {
 		name  string
 		rcode int
@@ -48,11 +52,19 @@ func TestSlipIsTheSameOnBothPaths(t *testing.T) {
 			var q wireQuery
 			return s.answerDatagram(s.state.Load(), b, "127.0.0.1:0", new(arrival), 1, fuzzPeer{}, &q, nil)
 		}
-		full := ask() // a miss: answered in full, and cached
+		var q wireQuery
+		warmer.answerDatagram(s.state.Load(), b, "127.0.0.1:0", new(arrival), 1, fuzzPeer{}, &q, nil)
+		full := ask() // a second miss: answered in full, and cached
+		if _, e := s.state.Load().cache.get(q.key[:q.keyLen], 1); e == nil {
+			t.Fatalf("%s: a second miss did not fill the cache", c.name)
+		}
 		fast := ask() // a hit, over the rate
 		// A new state has an empty cache: the handler answers, over the rate.
 		s.state.Store(newState(s.state.Load().snap, zone.AllLinks))
 		general := ask()
+		if s.state.Load().cache.slots[hashKey(q.key[:q.keyLen])&s.state.Load().cache.mask].Load() != nil {
+			t.Errorf("%s: one miss filled the cache", c.name)
+		}
 
 		want := new(dns.Msg)
 		if err := want.Unpack(full); err != nil {

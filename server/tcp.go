@@ -37,7 +37,7 @@ type tcpServer struct {
 // serveFunc is the general path as the TCP server calls it: a field
 // rather than a direct call to handler.serve only so that tests can put
 // one that panics or stalls in its place.
-type serveFunc func(w dns.ResponseWriter, req *dns.Msg, st *state, link int, rotate uint32) (*dns.Msg, answerKind)
+type serveFunc func(w dns.ResponseWriter, req *dns.Msg, st *state, link int, rotate uint32) answered
 
 func newTCPServer(srv *Server, addr string, ln net.Listener, h *handler) *tcpServer {
 	return &tcpServer{srv: srv, addr: addr, ln: ln, handler: h, general: h.serve, conns: make(map[net.Conn]struct{})}
@@ -160,9 +160,9 @@ func (t *tcpServer) serveConn(conn net.Conn) {
 
 // answer replies to one query; false ends the connection. Like a
 // datagram, a plain query is answered from the cache when it can be, and
-// everything else by the handler, which then fills the cache; both work
-// from the one state, link, rotation and clock reading taken here, so the
-// cache is filled from the state that answered.
+// everything else by the handler, which then offers the cache its reply;
+// both work from the one state, link, rotation and clock reading taken
+// here, so the cache is filled from the state that answered.
 func (t *tcpServer) answer(w *tcpWriter, query []byte, q *wireQuery, out *[]byte) (ok bool) {
 	defer func() {
 		if v := recover(); v != nil {
@@ -194,9 +194,9 @@ func (t *tcpServer) answer(w *tcpWriter, query []byte, q *wireQuery, out *[]byte
 		return w.writeFrame(formErr(query)) == nil
 	}
 	w.tsig.prepare(req, query, keyring{t.srv})
-	resp, _ := t.general(w, req, st, link, rotate) // TCP is not rate-limited
-	st.fillAfterMiss(q, link)
-	if resp != nil {
+	a := t.general(w, req, st, link, rotate) // TCP is not rate-limited
+	st.fillAfterMiss(q, a)
+	if resp := a.resp; resp != nil {
 		t.handler.observe(w, req, resp, st, link, time.Since(start))
 	}
 	return !w.closed

@@ -285,7 +285,7 @@ func TestTCPLongAnswerOutlivesTheWriteTimeout(t *testing.T) {
 	t.Cleanup(func() { tcpWriteTimeout = old })
 	const frames, size = 6, 20 << 10 // each more than the write buffer
 	ln := newPipeListener()
-	serveTCP(t, testConfigServer(t), ln, func(w dns.ResponseWriter, _ *dns.Msg, _ *state, _ int, _ uint32) (*dns.Msg, answerKind) {
+	serveTCP(t, testConfigServer(t), ln, func(w dns.ResponseWriter, _ *dns.Msg, _ *state, _ int, _ uint32) answered {
 		for range frames {
 			// A slow producer, like a transfer packing a large zone.
 			time.Sleep(tcpWriteTimeout / 3)
@@ -294,7 +294,7 @@ func TestTCPLongAnswerOutlivesTheWriteTimeout(t *testing.T) {
 				break
 			}
 		}
-		return nil, answerKind{} // answered and counted, as a transfer is
+		return answered{} // answered and counted, as a transfer is
 	})
 	conn := ln.dial(t)
 	conn.SetDeadline(time.Now().Add(20 * time.Second))

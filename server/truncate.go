@@ -28,11 +28,12 @@ import (
 //
 // It returns resp packed: only packing tells whether resp fits (Msg.Len
 // can overestimate), so the bytes of that first pack are the reply
-// unless they are too large.
-func truncate(resp *dns.Msg, size int, cut string) ([]byte, error) {
+// unless they are too large. whole says they are: nothing was left out,
+// so the answer cache may keep them.
+func truncate(resp *dns.Msg, size int, cut string) (b []byte, whole bool, err error) {
 	resp.Compress = true
 	if b, err := resp.Pack(); err == nil && len(b) <= size {
-		return b, nil
+		return b, true, nil
 	}
 	var opt *dns.OPT
 	extra := make([]dns.RR, 0, len(resp.Extra))
@@ -59,7 +60,8 @@ func truncate(resp *dns.Msg, size int, cut string) ([]byte, error) {
 		resp.Truncated = true
 		resp.Answer, resp.Ns = nil, nil
 		resp.Extra = joinSets(nil, opt)
-		return resp.Pack()
+		b, err = resp.Pack()
+		return b, false, err
 	}
 	kept, dropped := sets[:keep:keep], [][]dns.RR(nil)
 	resp.Extra = joinSets(kept, opt)
@@ -86,7 +88,8 @@ func truncate(resp *dns.Msg, size int, cut string) ([]byte, error) {
 		}
 	}
 	resp.Extra = joinSets(kept, opt)
-	return resp.Pack()
+	b, err = resp.Pack()
+	return b, false, err
 }
 
 // rrsets groups rrs into RRsets (owner, type and class), each where its

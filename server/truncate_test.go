@@ -289,7 +289,7 @@ func TestTruncate(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			full := tt.msg.Copy()
-			if _, err := truncate(tt.msg, tt.size, tt.cut); err != nil {
+			if _, _, err := truncate(tt.msg, tt.size, tt.cut); err != nil {
 				t.Fatal(err)
 			}
 			if n := packLen(t, tt.msg); n > tt.size {

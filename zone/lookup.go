@@ -20,6 +20,7 @@ const NoLink = -1
 // Result is an answer before it is put into a message. Its records may
 // be the snapshot's own: they are read only.
 type Result struct {
+	Kind          Kind
 	Rcode         int
 	Authoritative bool
 	Answer        []dns.RR
@@ -33,9 +34,10 @@ type Result struct {
 	// Wildcard the owner of the wildcard that synthesised the answer: rate
 	// limiting counts answers by them, as BIND and NSD do.
 	Zone, Wildcard string
-	// Cut is the delegated name when the answer refers the client to a
-	// child zone (after any CNAME that led there), else "": the server
-	// needs it to tell in-domain glue, whose loss sets TC (RFC 9471).
+	// Cut is the delegated name of a KindReferral (after any CNAME that
+	// led there), else "": the server needs it to tell in-domain glue,
+	// whose loss sets TC (RFC 9471), and rate limiting counts referrals
+	// by it.
 	Cut string
 }
 
@@ -65,9 +67,10 @@ func (s *Snapshot) Lookup(q dns.Question, c Client) Result {
 		z = s.findZone(name)
 	}
 	if z == nil {
-		return Result{Rcode: dns.RcodeRefused}
+		return Result{Kind: KindRefused, Rcode: dns.RcodeRefused}
 	}
 	l := &lookup{snap: s, zone: z, client: c, qtype: q.Qtype}
+	l.res.Kind = KindAnswer // until a referral or a negative step says otherwise
 	l.res.Authoritative = true
 	l.res.Rotations = 1
 	l.res.Zone = z.origin
@@ -172,7 +175,7 @@ func (z *zoneData) wildcardFor(name string) *node {
 func (l *lookup) referral(cut *node) {
 	ns := cut.set(dns.TypeNS)
 	l.res.Ns = append(l.res.Ns, ns.rrs...)
-	l.res.Cut = cut.name
+	l.res.Kind, l.res.Cut = KindReferral, cut.name
 	if len(l.res.Answer) == 0 {
 		l.res.Authoritative = false
 	}
@@ -183,7 +186,10 @@ func (l *lookup) referral(cut *node) {
 
 // negative answers NXDOMAIN or NODATA with the SOA in authority.
 func (l *lookup) negative(rcode int) {
-	l.res.Rcode = rcode
+	l.res.Kind, l.res.Rcode = KindNoData, rcode
+	if rcode == dns.RcodeNameError {
+		l.res.Kind = KindNXDomain
+	}
 	l.res.Ns = append(l.res.Ns, l.zone.negSOA)
 }
 
