@@ -7,6 +7,7 @@ import (
 
 	"github.com/miekg/dns"
 
+	"github.com/mxdns/mxdns/server/health"
 	"github.com/mxdns/mxdns/zone"
 )
 
@@ -17,7 +18,7 @@ func bareServer(t *testing.T) *Server {
 	s := &Server{
 		log:       testLogger(t),
 		listeners: make(map[string]*listener),
-		health:    make(map[string]bool),
+		checks:    health.New(health.Config{}),
 		swapped:   make(chan struct{}, 1),
 		stopping:  make(chan struct{}),
 	}

@@ -10,6 +10,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/mxdns/mxdns/server/health"
 	"github.com/mxdns/mxdns/zone"
 )
 
@@ -108,11 +109,7 @@ type Server struct {
 	// changes and shutdown. Queries never take it.
 	mu        sync.Mutex
 	listeners map[string]*listener // by listen address as configured
-	health    map[string]bool      // health-check verdicts by link name
-	checkWhy  map[string]string    // by link name: the probe result behind the verdict
-	lastCheck map[string]checkResult
-	checkers  map[string]*checker
-	checkWG   sync.WaitGroup // every checker goroutine ever started
+	checks    *health.Monitor      // reports through linkChecked (linkstate.go)
 	links     map[string]*linkInfo
 	stranded  []string // names answering every address, as last logged
 	admin     *adminServer
@@ -141,15 +138,12 @@ func New(opts Options) (*Server, error) {
 		onLinkChange: opts.OnLinkChange,
 		onCheck:      opts.onCheck,
 		listeners:    make(map[string]*listener),
-		health:       make(map[string]bool),
-		checkWhy:     make(map[string]string),
-		lastCheck:    make(map[string]checkResult),
-		checkers:     make(map[string]*checker),
 		links:        make(map[string]*linkInfo),
 		swapped:      make(chan struct{}, 1),
 		stopping:     make(chan struct{}),
 	}
 	s.metrics = newMetrics()
+	s.checks = health.New(health.Config{Report: s.linkChecked, MinTimeout: probeTimeoutFloor})
 	s.exportLimits()
 	s.xfrSlots = make(chan struct{}, maxTransfers)
 	s.notifier = newNotifier(s)
@@ -172,9 +166,7 @@ func New(opts Options) (*Server, error) {
 	}
 	if err != nil {
 		s.closed = true
-		for _, c := range s.checkers {
-			c.cancel() // they exit without reporting: the server is closed
-		}
+		s.checks.Cancel() // checkers exit without reporting: the server is closed
 		s.closeListeners(context.Background(), s.allListeners())
 		return nil, err
 	}
@@ -203,8 +195,10 @@ func (s *Server) Up() zone.LinkSet { return s.state.Load().up }
 // health checkers follow its links. Callers hold mu.
 func (s *Server) publish(snap *zone.Snapshot) {
 	links := snap.Settings().Links
-	s.syncCheckers(links)
-	s.setUp(snap, upLinks(links, s.health), time.Now())
+	for _, name := range s.checks.Sync(links) {
+		s.metrics.forgetCheck(name)
+	}
+	s.setUp(snap, s.checks.Up(links), time.Now())
 	if n := snap.Settings().TCPMaxConns; n > 0 {
 		s.conns.max.Store(int64(n))
 	}
@@ -235,7 +229,7 @@ func (s *Server) Shutdown(ctx context.Context) error {
 
 	// Neither wait may hold mu: a checker reporting or a status request
 	// in flight may be waiting for it.
-	errs := []error{s.stopCheckers(ctx)}
+	errs := []error{s.checks.Stop(ctx)}
 	if admin != nil {
 		errs = append(errs, admin.close(ctx))
 	}
