@@ -8,6 +8,7 @@ import (
 	"github.com/miekg/dns"
 
 	"github.com/mxdns/mxdns/server/health"
+	"github.com/mxdns/mxdns/server/xfr"
 	"github.com/mxdns/mxdns/zone"
 )
 
@@ -23,6 +24,7 @@ func bareServer(t *testing.T) *Server {
 		stopping:  make(chan struct{}),
 	}
 	s.initLimits()
+	s.keys = xfr.Keyring{Snapshot: s.Snapshot}
 	s.state.Store(newState(&zone.Snapshot{}, 0))
 	stopAtCleanup(t, s)
 	return s

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/mxdns/mxdns/server/health"
+	"github.com/mxdns/mxdns/server/xfr"
 	"github.com/mxdns/mxdns/zone"
 )
 
@@ -96,8 +97,10 @@ type Server struct {
 	panicLog atomic.Int64
 	xfrLog   logThrottle // refused transfers and bad TSIGs: anyone can send them
 	metrics  *metrics
-	notifier *notifier
-	xfrSlots chan struct{} // one token per running zone transfer
+	// Transfers, NOTIFY and TSIG (transfers.go).
+	transfers *xfr.Server
+	notifier  *xfr.Notifier
+	keys      xfr.Keyring
 
 	// reloadMu keeps one reload building at a time; it is held while
 	// building, mu only while swapping.
@@ -145,8 +148,7 @@ func New(opts Options) (*Server, error) {
 	s.metrics = newMetrics()
 	s.checks = health.New(health.Config{Report: s.linkChecked, MinTimeout: probeTimeoutFloor})
 	s.exportLimits()
-	s.xfrSlots = make(chan struct{}, maxTransfers)
-	s.notifier = newNotifier(s)
+	s.initTransfers()
 	s.initLimits()
 
 	l := zone.Open(s.path, nil, zone.Options{Memory: s.keeper, Strict: opts.Strict})
@@ -181,7 +183,7 @@ func New(opts Options) (*Server, error) {
 	s.afterServing(l)
 	// Zones may have changed while we were down: tell the secondaries now
 	// rather than at their next refresh, as BIND and Knot do on load.
-	s.notifier.zonesChanged(nil, snap)
+	s.notifier.ZonesChanged(nil, snap)
 	return s, nil
 }
 
@@ -222,7 +224,7 @@ func (s *Server) Shutdown(ctx context.Context) error {
 			close(s.stopping)
 		}
 	})
-	s.notifier.stop()
+	s.notifier.Stop()
 	admin := s.admin
 	s.admin = nil
 	s.mu.Unlock()
