@@ -8,6 +8,8 @@ import (
 	"net"
 	"net/http"
 	"time"
+
+	"github.com/mxdns/mxdns/server/health"
 )
 
 // Status is what GET /status returns, and what `mxdns status` decodes.
@@ -75,7 +77,7 @@ func (s *Server) Status() Status {
 	st := s.state.Load()
 	out := Status{Links: []LinkStatus{}, Zones: []ZoneStatus{}} // [] rather than null in the JSON
 	for i, l := range st.snap.Settings().Links {
-		ls := LinkStatus{Name: l.Name, State: "down", Manual: l.State.String(), Why: s.linkWhy(l)}
+		ls := LinkStatus{Name: l.Name, State: "down", Manual: l.State.String(), Why: s.checks.Why(l)}
 		if st.up.Has(i) {
 			ls.State = "up"
 		}
@@ -83,9 +85,9 @@ func (s *Server) Status() Status {
 			ls.Since = info.since
 		}
 		if l.Check != nil {
-			ls.Check = describeCheck(*l.Check)
-			if r, ok := s.lastCheck[l.Name]; ok {
-				ls.LastCheck = &CheckStatus{Time: r.time, OK: r.ok, Result: r.result, LatencyMS: float64(r.latency.Microseconds()) / 1000}
+			ls.Check = health.Describe(*l.Check)
+			if r, ok := s.checks.Last(l.Name); ok {
+				ls.LastCheck = &CheckStatus{Time: r.Time, OK: r.OK, Result: r.Result, LatencyMS: float64(r.Latency.Microseconds()) / 1000}
 			}
 		}
 		out.Links = append(out.Links, ls)

@@ -57,7 +57,7 @@ func (s *Server) answerDatagram(st *state, query []byte, listen string, at *arri
 		return formErr(query)
 	}
 	w := &udpWriter{local: from.localAddr(), remote: from.udpAddr()}
-	w.tsig.prepare(req, query, keyring{s})
+	w.tsig.prepare(req, query, s.keys)
 	h := handler{srv: s, addr: listen, udp: true}
 	a := h.serve(w, req, st, link, rotate)
 	st.fillAfterMiss(q, a)

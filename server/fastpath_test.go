@@ -68,6 +68,7 @@ func testServer(t testing.TB, snap *zone.Snapshot) *Server {
 	t.Helper()
 	s := &Server{log: slog.New(slog.DiscardHandler), metrics: newMetrics()}
 	s.initLimits()
+	s.initTransfers()
 	s.state.Store(newState(snap, zone.AllLinks))
 	return s
 }

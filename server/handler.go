@@ -5,6 +5,7 @@ import (
 
 	"github.com/miekg/dns"
 
+	"github.com/mxdns/mxdns/server/xfr"
 	"github.com/mxdns/mxdns/zone"
 )
 
@@ -41,7 +42,7 @@ func (h *handler) serve(w dns.ResponseWriter, req *dns.Msg, st *state, link int,
 		resp, kind := h.badTSIG(w, req)
 		return answered{resp: resp, kind: kind}
 	}
-	if isTransfer(req) {
+	if xfr.IsTransfer(req) {
 		return answered{kind: h.serveTransfer(w, req, st)}
 	}
 	// The reply is made for the lower-cased question and the client's
@@ -81,11 +82,11 @@ func (h *handler) serve(w dns.ResponseWriter, req *dns.Msg, st *state, link int,
 // treats it as the refusal it is.
 func (h *handler) badTSIG(w dns.ResponseWriter, req *dns.Msg) (*dns.Msg, answerKind) {
 	m := header(req)
-	signReply(w, req, m)
+	xfr.SignReply(w, req, m)
 	if err := w.WriteMsg(m); err != nil {
 		h.srv.log.Debug("write reply", "listen", h.addr, "client", w.RemoteAddr().String(), "err", err)
 	}
-	if isTransfer(req) {
+	if xfr.IsTransfer(req) {
 		q := req.Question[0]
 		kind := dns.TypeToString[q.Qtype]
 		h.srv.warnThrottled("transfer refused: bad TSIG", "client", w.RemoteAddr().String(), "zone", dns.CanonicalName(q.Name),
@@ -102,7 +103,7 @@ func (h *handler) badTSIG(w dns.ResponseWriter, req *dns.Msg) (*dns.Msg, answerK
 func (h *handler) write(w dns.ResponseWriter, req, resp *dns.Msg, b []byte, asked string) error {
 	if req.IsTsig() != nil {
 		setQuestionName(resp, asked)
-		signReply(w, req, resp)
+		xfr.SignReply(w, req, resp)
 		return w.WriteMsg(resp)
 	}
 	restoreQuestionCase(b, asked)

@@ -328,9 +328,7 @@ func TestLinksEndToEnd(t *testing.T) {
 
 func TestLinksManualOverride(t *testing.T) {
 	e := startLinks(t)
-	e.s.mu.Lock()
-	wan2Checker := e.s.checkers["wan2"]
-	e.s.mu.Unlock()
+	wan2Checker, _ := e.s.checks.Checker("wan2")
 
 	t.Log("state: down on wan1, at a reload")
 	e.reload(strings.Replace(e.config, "  wan1:\n", "  wan1:\n    state: down\n", 1))
@@ -342,14 +340,12 @@ func TestLinksManualOverride(t *testing.T) {
 		[]string{"30 MX 20 mx2.example.com.", "30 MX 30 backup.example.net."}, mx2A)
 	e.expect("none", "primary.example.com.", dns.TypeMX, []string{"30 MX 20 mx2.example.com."}, mx2A)
 
-	e.s.mu.Lock()
-	if e.s.checkers["wan2"] != wan2Checker {
+	if c, _ := e.s.checks.Checker("wan2"); c != wan2Checker {
 		t.Error("a manual state on wan1 restarted wan2's check")
 	}
-	if e.s.checkers["wan1"] == nil {
+	if _, ok := e.s.checks.Checker("wan1"); !ok {
 		t.Error("wan1's check stopped under a manual state")
 	}
-	e.s.mu.Unlock()
 
 	t.Log("state: up on wan2 wins over its failing check")
 	e.code.Store(http.StatusInternalServerError)
@@ -367,19 +363,16 @@ func TestLinksManualOverride(t *testing.T) {
 	e.expect("wan2", "www.example.com.", dns.TypeA, www1)
 
 	t.Log("a changed check restarts that link's checker only")
-	e.s.mu.Lock()
-	wan1Checker, wan2Checker := e.s.checkers["wan1"], e.s.checkers["wan2"]
-	e.s.mu.Unlock()
+	wan1Checker, _ := e.s.checks.Checker("wan1")
+	wan2Checker, _ = e.s.checks.Checker("wan2")
 	i := strings.LastIndex(e.config, "timeout: 100ms")
 	e.reload(e.config[:i] + "timeout: 90ms" + e.config[i+len("timeout: 100ms"):])
-	e.s.mu.Lock()
-	if e.s.checkers["wan1"] != wan1Checker {
+	if c, _ := e.s.checks.Checker("wan1"); c != wan1Checker {
 		t.Error("wan1's unchanged check was restarted")
 	}
-	if c := e.s.checkers["wan2"]; c == wan2Checker || c.spec.Timeout != 90*time.Millisecond {
+	if c, _ := e.s.checks.Checker("wan2"); c == wan2Checker || c.Spec.Timeout != 90*time.Millisecond {
 		t.Error("wan2's changed check was not restarted with its new spec")
 	}
-	e.s.mu.Unlock()
 	// The restarted check starts from the verdict it had: still down.
 	e.expect("wan2", "www.example.com.", dns.TypeA, www1)
 	e.code.Store(http.StatusOK)

@@ -4,6 +4,7 @@ import (
 	"slices"
 	"time"
 
+	"github.com/mxdns/mxdns/server/health"
 	"github.com/mxdns/mxdns/zone"
 )
 
@@ -43,7 +44,7 @@ func (s *Server) setUp(snap *zone.Snapshot, up zone.LinkSet, now time.Time) {
 		if !known && isUp {
 			continue // a new link starts up without fanfare
 		}
-		why := s.linkWhy(l)
+		why := s.checks.Why(l)
 		if isUp {
 			s.log.Info("link up", "link", l.Name, "why", why)
 		} else {
@@ -72,18 +73,31 @@ func (s *Server) setUp(snap *zone.Snapshot, up zone.LinkSet, now time.Time) {
 	}
 }
 
-// linkWhy says why a link is in the state upLinks gives it. Callers hold mu.
-func (s *Server) linkWhy(l zone.Link) string {
-	switch {
-	case l.State == zone.LinkDown:
-		return "state: down in config"
-	case l.State == zone.LinkUp:
-		return "state: up in config"
-	case l.Check == nil:
-		return "no health check"
+// linkChecked is the health monitor's report of one probe: it is counted
+// and, when the verdict flipped, the new up set is published. Results of a
+// checker replaced or stopped meanwhile are dropped: both happen under mu.
+func (s *Server) linkChecked(c health.Checker, res health.Result, up, flip bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closed || !s.checks.Current(c) {
+		return
 	}
-	if why, ok := s.checkWhy[l.Name]; ok {
-		return why
+	s.ObserveLinkCheck(c.Link, res.OK, res.Latency)
+	if s.onCheck != nil {
+		s.onCheck(c.Link, res.OK)
 	}
-	return "not checked yet"
+	if !flip {
+		return
+	}
+	st := s.state.Load()
+	if i := st.snap.LinkIndex(c.Link); i >= 0 && st.snap.Settings().Links[i].State != zone.LinkAuto {
+		// Not a change of the answers, so setUp will not log it.
+		s.log.Info("link check changed; the manual state wins", "link", c.Link, "check_up", up, "why", res.Result)
+	}
+	s.setUp(st.snap, s.checks.Up(st.snap.Settings().Links), res.Time)
 }
+
+// probeTimeoutFloor is the least time a health check gives a probe
+// (health.Config.MinTimeout): 0 in service; tests raise it
+// (health_load_test.go).
+var probeTimeoutFloor time.Duration

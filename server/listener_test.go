@@ -7,6 +7,8 @@ import (
 
 	"github.com/miekg/dns"
 
+	"github.com/mxdns/mxdns/server/health"
+	"github.com/mxdns/mxdns/server/xfr"
 	"github.com/mxdns/mxdns/zone"
 )
 
@@ -17,11 +19,12 @@ func bareServer(t *testing.T) *Server {
 	s := &Server{
 		log:       testLogger(t),
 		listeners: make(map[string]*listener),
-		health:    make(map[string]bool),
+		checks:    health.New(health.Config{}),
 		swapped:   make(chan struct{}, 1),
 		stopping:  make(chan struct{}),
 	}
 	s.initLimits()
+	s.keys = xfr.Keyring{Snapshot: s.Snapshot}
 	s.state.Store(newState(&zone.Snapshot{}, 0))
 	stopAtCleanup(t, s)
 	return s

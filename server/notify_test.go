@@ -11,11 +11,16 @@ import (
 	"time"
 
 	"github.com/miekg/dns"
+
+	"github.com/mxdns/mxdns/server/xfr"
 )
 
 // notifyListener is a stand-in secondary on 127.0.0.1:0: it sends every
 // NOTIFY it gets to the returned channel, answering the ones numbered in
 // fail (from 1) with SERVFAIL and a bad TSIG with NOTAUTH.
+// notifyInFlight is the bound the tests below hold the NOTIFY queue to.
+const notifyInFlight = xfr.NotifyInFlight
+
 func notifyListener(t *testing.T, secret string, fail ...int) (string, <-chan *dns.Msg) {
 	t.Helper()
 	pc, err := net.ListenPacket("udp", "127.0.0.1:0")

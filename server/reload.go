@@ -127,7 +127,7 @@ func (s *Server) reload(changed []string) ReloadResult {
 		s.status.Count++
 		s.status.LastSuccess = start
 	}
-	s.notifier.zonesChanged(prev, snap)
+	s.notifier.ZonesChanged(prev, snap)
 	s.afterServing(l) // under mu: Shutdown closes the copy queue under it
 	s.mu.Unlock()
 	s.metrics.reload(res.Err == nil)

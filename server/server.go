@@ -10,6 +10,8 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/mxdns/mxdns/server/health"
+	"github.com/mxdns/mxdns/server/xfr"
 	"github.com/mxdns/mxdns/zone"
 )
 
@@ -95,8 +97,10 @@ type Server struct {
 	panicLog atomic.Int64
 	xfrLog   logThrottle // refused transfers and bad TSIGs: anyone can send them
 	metrics  *metrics
-	notifier *notifier
-	xfrSlots chan struct{} // one token per running zone transfer
+	// Transfers, NOTIFY and TSIG (transfers.go).
+	transfers *xfr.Server
+	notifier  *xfr.Notifier
+	keys      xfr.Keyring
 
 	// reloadMu keeps one reload building at a time; it is held while
 	// building, mu only while swapping.
@@ -108,11 +112,7 @@ type Server struct {
 	// changes and shutdown. Queries never take it.
 	mu        sync.Mutex
 	listeners map[string]*listener // by listen address as configured
-	health    map[string]bool      // health-check verdicts by link name
-	checkWhy  map[string]string    // by link name: the probe result behind the verdict
-	lastCheck map[string]checkResult
-	checkers  map[string]*checker
-	checkWG   sync.WaitGroup // every checker goroutine ever started
+	checks    *health.Monitor      // reports through linkChecked (linkstate.go)
 	links     map[string]*linkInfo
 	stranded  []string // names answering every address, as last logged
 	admin     *adminServer
@@ -141,18 +141,14 @@ func New(opts Options) (*Server, error) {
 		onLinkChange: opts.OnLinkChange,
 		onCheck:      opts.onCheck,
 		listeners:    make(map[string]*listener),
-		health:       make(map[string]bool),
-		checkWhy:     make(map[string]string),
-		lastCheck:    make(map[string]checkResult),
-		checkers:     make(map[string]*checker),
 		links:        make(map[string]*linkInfo),
 		swapped:      make(chan struct{}, 1),
 		stopping:     make(chan struct{}),
 	}
 	s.metrics = newMetrics()
+	s.checks = health.New(health.Config{Report: s.linkChecked, MinTimeout: probeTimeoutFloor})
 	s.exportLimits()
-	s.xfrSlots = make(chan struct{}, maxTransfers)
-	s.notifier = newNotifier(s)
+	s.initTransfers()
 	s.initLimits()
 
 	l := zone.Open(s.path, nil, zone.Options{Memory: s.keeper, Strict: opts.Strict})
@@ -172,9 +168,7 @@ func New(opts Options) (*Server, error) {
 	}
 	if err != nil {
 		s.closed = true
-		for _, c := range s.checkers {
-			c.cancel() // they exit without reporting: the server is closed
-		}
+		s.checks.Cancel() // checkers exit without reporting: the server is closed
 		s.closeListeners(context.Background(), s.allListeners())
 		return nil, err
 	}
@@ -189,7 +183,7 @@ func New(opts Options) (*Server, error) {
 	s.afterServing(l)
 	// Zones may have changed while we were down: tell the secondaries now
 	// rather than at their next refresh, as BIND and Knot do on load.
-	s.notifier.zonesChanged(nil, snap)
+	s.notifier.ZonesChanged(nil, snap)
 	return s, nil
 }
 
@@ -203,8 +197,10 @@ func (s *Server) Up() zone.LinkSet { return s.state.Load().up }
 // health checkers follow its links. Callers hold mu.
 func (s *Server) publish(snap *zone.Snapshot) {
 	links := snap.Settings().Links
-	s.syncCheckers(links)
-	s.setUp(snap, upLinks(links, s.health), time.Now())
+	for _, name := range s.checks.Sync(links) {
+		s.metrics.forgetCheck(name)
+	}
+	s.setUp(snap, s.checks.Up(links), time.Now())
 	if n := snap.Settings().TCPMaxConns; n > 0 {
 		s.conns.max.Store(int64(n))
 	}
@@ -228,14 +224,14 @@ func (s *Server) Shutdown(ctx context.Context) error {
 			close(s.stopping)
 		}
 	})
-	s.notifier.stop()
+	s.notifier.Stop()
 	admin := s.admin
 	s.admin = nil
 	s.mu.Unlock()
 
 	// Neither wait may hold mu: a checker reporting or a status request
 	// in flight may be waiting for it.
-	errs := []error{s.stopCheckers(ctx)}
+	errs := []error{s.checks.Stop(ctx)}
 	if admin != nil {
 		errs = append(errs, admin.close(ctx))
 	}

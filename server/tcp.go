@@ -193,7 +193,7 @@ func (t *tcpServer) answer(w *tcpWriter, query []byte, q *wireQuery, out *[]byte
 	if malformed(req, query) {
 		return w.writeFrame(formErr(query)) == nil
 	}
-	w.tsig.prepare(req, query, keyring{t.srv})
+	w.tsig.prepare(req, query, t.srv.keys)
 	a := t.general(w, req, st, link, rotate) // TCP is not rate-limited
 	st.fillAfterMiss(q, a)
 	if resp := a.resp; resp != nil {

@@ -1,4 +1,8 @@
-package server
+// Package xfr serves what secondaries need: zone transfers (AXFR, and
+// IXFR answered in full), NOTIFY when a zone's serial changes, and TSIG
+// verified and signed with the keys of the snapshot being served. It is
+// given the snapshot, a logger and counting funcs; it holds no sockets.
+package xfr
 
 import (
 	"crypto/hmac"
@@ -17,13 +21,13 @@ import (
 	"github.com/mxdns/mxdns/zone"
 )
 
-// keyring verifies and signs TSIG with the keys of the snapshot being
-// served, so a reload that adds or changes a key takes effect at once
-// without reopening listeners.
-type keyring struct{ srv *Server }
+// Keyring verifies and signs TSIG (a dns.TsigProvider) with the keys of
+// the snapshot Snapshot gives, the one being served, so a reload that adds
+// or changes a key takes effect at once without reopening listeners.
+type Keyring struct{ Snapshot func() *zone.Snapshot }
 
-func (k keyring) key(t *dns.TSIG) (zone.TSIGKey, error) {
-	key, ok := k.srv.state.Load().snap.Settings().TSIGKeys[dns.CanonicalName(t.Hdr.Name)]
+func (k Keyring) key(t *dns.TSIG) (zone.TSIGKey, error) {
+	key, ok := k.Snapshot().Settings().TSIGKeys[dns.CanonicalName(t.Hdr.Name)]
 	if !ok {
 		return zone.TSIGKey{}, dns.ErrSecret
 	}
@@ -34,7 +38,8 @@ func (k keyring) key(t *dns.TSIG) (zone.TSIGKey, error) {
 	return key, nil
 }
 
-func (k keyring) Generate(msg []byte, t *dns.TSIG) ([]byte, error) {
+// Generate signs msg.
+func (k Keyring) Generate(msg []byte, t *dns.TSIG) ([]byte, error) {
 	key, err := k.key(t)
 	if err != nil {
 		return nil, err
@@ -42,7 +47,8 @@ func (k keyring) Generate(msg []byte, t *dns.TSIG) ([]byte, error) {
 	return tsigMAC(key, msg)
 }
 
-func (k keyring) Verify(msg []byte, t *dns.TSIG) error {
+// Verify checks the MAC of msg.
+func (k Keyring) Verify(msg []byte, t *dns.TSIG) error {
 	key, err := k.key(t)
 	if err != nil {
 		return err
@@ -83,27 +89,27 @@ func tsigMAC(key zone.TSIGKey, msg []byte) ([]byte, error) {
 	return m.Sum(nil), nil
 }
 
-// tsigFudge is the allowed clock skew of our signatures, RFC 8945's
+// Fudge is the allowed clock skew of our signatures, RFC 8945's
 // recommended 300 s.
-const tsigFudge = 300
+const Fudge = 300
 
-// signReply makes resp answer a signed request in kind: signed with the
+// SignReply makes resp answer a signed request in kind: signed with the
 // request's key when the request verified. A request whose TSIG failed
 // gets NOTAUTH and nothing else, with a TSIG RR carrying the TSIG error
 // (RFC 8945 §5.3.2): BADKEY or BADSIG unsigned, since we have no usable
 // key, BADTIME signed with our time. It reports whether the request
 // verified (or was unsigned).
-func signReply(w dns.ResponseWriter, req, resp *dns.Msg) bool {
+func SignReply(w dns.ResponseWriter, req, resp *dns.Msg) bool {
 	t := req.IsTsig()
 	if t == nil {
 		return true
 	}
 	err := w.TsigStatus()
 	if err != nil {
-		notAuth(resp)
+		NotAuth(resp)
 	}
 	// SetTsig takes OrigId from resp, which carries the request's id.
-	resp.SetTsig(t.Hdr.Name, t.Algorithm, tsigFudge, time.Now().Unix())
+	resp.SetTsig(t.Hdr.Name, t.Algorithm, Fudge, time.Now().Unix())
 	if err == nil {
 		return true
 	}
@@ -122,8 +128,8 @@ func signReply(w dns.ResponseWriter, req, resp *dns.Msg) bool {
 	return false
 }
 
-// notAuth empties resp into a NOTAUTH reply.
-func notAuth(resp *dns.Msg) {
+// NotAuth empties resp into a NOTAUTH reply.
+func NotAuth(resp *dns.Msg) {
 	resp.Rcode = dns.RcodeNotAuth
 	resp.Authoritative = false
 	resp.Answer, resp.Ns, resp.Extra = nil, nil, nil

@@ -1,0 +1,61 @@
+package server
+
+import (
+	"time"
+
+	"github.com/miekg/dns"
+
+	"github.com/mxdns/mxdns/server/xfr"
+)
+
+// NOTIFY retries (xfr.NotifyConfig): variables so that tests can
+// shorten them; a Server takes them when it is made.
+var (
+	notifyAttempts = 5
+	notifyTimeout  = 2 * time.Second
+	notifyBackoff  = 2 * time.Second
+)
+
+// initTransfers makes the transfer server, the NOTIFY queue and the TSIG
+// keyring, which reads the keys of the snapshot being served.
+func (s *Server) initTransfers() {
+	s.keys = xfr.Keyring{Snapshot: s.Snapshot}
+	// The counts read s.metrics when they count: tests swap it.
+	s.transfers = xfr.NewServer(xfr.Config{Log: s.log, Warn: s.warnThrottled,
+		Count: func(kind, result string) { s.metrics.transfer(kind, result) }})
+	s.notifier = xfr.NewNotifier(xfr.NotifyConfig{Log: s.log, Count: func(result string) { s.metrics.notify(result) },
+		Attempts: notifyAttempts, Timeout: notifyTimeout, Backoff: notifyBackoff})
+}
+
+// serveTransfer answers AXFR and IXFR (xfr.Server.Serve) and returns the
+// kind of its reply for rate limiting: kindError for a refusal, which
+// anyone can provoke from a spoofed address, and kindTransfer, never
+// limited, for a transfer to an allowed client.
+func (h *handler) serveTransfer(w dns.ResponseWriter, req *dns.Msg, st *state) answerKind {
+	client, _ := addrOf(w.RemoteAddr())
+	m, refused := h.srv.transfers.Serve(w, req, header(req), st.snap, h.udp, client)
+	if m != nil {
+		m = withEDNS(m, req)
+		xfr.SignReply(w, req, m)
+		if err := w.WriteMsg(m); err != nil {
+			h.srv.log.Debug("write reply", "listen", h.addr, "client", w.RemoteAddr().String(), "err", err)
+		}
+	}
+	if refused {
+		return answerKind{kind: kindError}
+	}
+	return answerKind{kind: kindTransfer}
+}
+
+// warnThrottled logs a warning a client can provoke at will at most once
+// a second per message, with the count of those suppressed since.
+func (s *Server) warnThrottled(msg string, args ...any) {
+	n, ok := s.xfrLog.allow(msg)
+	if !ok {
+		return
+	}
+	if n > 0 {
+		args = append(args, "suppressed", n)
+	}
+	s.log.Warn(msg, args...)
+}

@@ -1,0 +1,172 @@
+package xfr
+
+import (
+	"log/slog"
+	"net/netip"
+	"slices"
+	"time"
+
+	"github.com/miekg/dns"
+
+	"github.com/mxdns/mxdns/zone"
+)
+
+// MaxRunning bounds concurrent outgoing zone transfers; more are
+// refused so that transfers can never starve queries of CPU or sockets.
+const MaxRunning = 16
+
+// xfrChunk is about how many octets of records go into one message of a
+// transfer: well under the 64 KiB TCP frame, so big zones stream in
+// several messages (RFC 5936 §2.2) and no message ever has to be cut.
+const xfrChunk = 16 << 10
+
+// Config is what a Server is given.
+type Config struct {
+	Log *slog.Logger
+	// Warn logs what a client can provoke at will; the caller throttles it.
+	Warn func(msg string, args ...any)
+	// Count counts a transfer request by type ("AXFR") and result ("ok",
+	// "refused", ...).
+	Count func(kind, result string)
+}
+
+// Server answers transfer requests, at most MaxRunning full transfers
+// at a time.
+type Server struct {
+	cfg   Config
+	slots chan struct{} // one token per running zone transfer
+}
+
+// NewServer returns a Server with no transfer running.
+func NewServer(cfg Config) *Server {
+	return &Server{cfg: cfg, slots: make(chan struct{}, MaxRunning)}
+}
+
+// IsTransfer reports whether req asks for AXFR or IXFR of class IN.
+func IsTransfer(req *dns.Msg) bool {
+	if req.Opcode != dns.OpcodeQuery || len(req.Question) != 1 {
+		return false
+	}
+	q := req.Question[0]
+	return q.Qclass == dns.ClassINET && (q.Qtype == dns.TypeAXFR || q.Qtype == dns.TypeIXFR)
+}
+
+// mayTransfer decides a transfer request whose TSIG, if any, verified: an
+// address in an allowed prefix, or a signature with an allowed key, lets
+// it in. client is unmapped.
+func mayTransfer(t zone.Transfer, client netip.Addr, tsig *dns.TSIG) bool {
+	if tsig != nil && slices.Contains(t.AllowKeys, dns.CanonicalName(tsig.Hdr.Name)) {
+		return true
+	}
+	for _, p := range t.Allow {
+		if p.Contains(client) {
+			return true
+		}
+	}
+	return false
+}
+
+// Serve answers AXFR and IXFR from snap, for client (unmapped). A reply
+// of one message is made from m, an empty reply to req with its header
+// set, and returned for the caller to send (with EDNS and signed); a
+// full transfer is streamed on w and nil returned. refused says the
+// request was refused, which anyone can provoke from a spoofed address,
+// rather than answered for an allowed client.
+//
+// Over TCP an allowed request gets the whole zone (IXFR too: we keep no
+// history, and RFC 1995 §4 lets a server answer IXFR with a full
+// transfer), except an IXFR whose serial is already current, which gets
+// the SOA alone (RFC 1995 §2). Over UDP, AXFR is FORMERR (RFC 1035
+// §4.2.1 and RFC 5936 §4.2: AXFR is not defined over UDP) and an allowed
+// IXFR gets the current SOA alone, which tells the client to retry over
+// TCP (RFC 1995 §2).
+func (x *Server) Serve(w dns.ResponseWriter, req, m *dns.Msg, snap *zone.Snapshot, udp bool, client netip.Addr) (reply *dns.Msg, refused bool) {
+	q := req.Question[0]
+	from := w.RemoteAddr().String()
+	kind := dns.TypeToString[q.Qtype]
+
+	origin := dns.CanonicalName(q.Name)
+	if udp && q.Qtype == dns.TypeAXFR {
+		m.Rcode = dns.RcodeFormatError
+		x.cfg.Count(kind, "formerr")
+		return m, true
+	}
+	t, ok := snap.Transfer(origin)
+	if !ok || !mayTransfer(t, client, req.IsTsig()) {
+		x.cfg.Warn("transfer refused", "client", from, "zone", origin, "type", kind, "served", ok)
+		m.Rcode = dns.RcodeRefused
+		x.cfg.Count(kind, "refused")
+		return m, true
+	}
+
+	// Records copies and sorts the whole zone: a reply of the SOA alone,
+	// or one refused for want of a slot, must not pay for that.
+	serial, _ := snap.Serial(origin)
+	if udp || q.Qtype == dns.TypeIXFR && upToDate(req, serial) {
+		soa := dns.Question{Name: origin, Qtype: dns.TypeSOA, Qclass: dns.ClassINET}
+		m.Authoritative = true
+		m.Answer = snap.Lookup(soa, zone.Client{Link: zone.NoLink}).Answer
+		x.cfg.Count(kind, "soa-only")
+		return m, false
+	}
+
+	select {
+	case x.slots <- struct{}{}:
+		defer func() { <-x.slots }()
+	default:
+		x.cfg.Warn("transfer refused: too many running", "client", from, "zone", origin, "limit", MaxRunning)
+		m.Rcode = dns.RcodeRefused
+		x.cfg.Count(kind, "busy")
+		return m, true
+	}
+
+	start := time.Now()
+	rrs, _ := snap.Records(origin)
+	// An AXFR answer ends with the SOA it starts with (RFC 5936 §2.2).
+	envs := chunk(append(rrs, rrs[0]))
+	ch := make(chan *dns.Envelope, len(envs))
+	for _, env := range envs {
+		ch <- env
+	}
+	close(ch)
+	err := new(dns.Transfer).Out(w, req, ch)
+	// The connection stays open: the client may ask more on it (RFC 5936
+	// §4.1) and closes it, or the server's idle timeout does.
+	if err != nil {
+		x.cfg.Log.Warn("transfer aborted", "client", from, "zone", origin, "type", kind, "err", err)
+		x.cfg.Count(kind, "aborted")
+		return nil, false
+	}
+	x.cfg.Count(kind, "ok")
+	x.cfg.Log.Info("transfer", "client", from, "zone", origin, "type", kind, "serial", serial, "records", len(rrs)+1, "took", time.Since(start))
+	return nil, false
+}
+
+// upToDate reports whether an IXFR request already has serial or a newer
+// one (RFC 1982 arithmetic): RFC 1995 §2 answers it with the SOA alone.
+func upToDate(req *dns.Msg, serial uint32) bool {
+	if len(req.Ns) != 1 {
+		return false
+	}
+	soa, ok := req.Ns[0].(*dns.SOA)
+	return ok && (soa.Serial == serial || int32(soa.Serial-serial) > 0)
+}
+
+// chunk splits rrs into envelopes of about xfrChunk octets each.
+func chunk(rrs []dns.RR) []*dns.Envelope {
+	var out []*dns.Envelope
+	cur, size := []dns.RR(nil), 0
+	for _, rr := range rrs {
+		n := dns.Len(rr)
+		if size+n > xfrChunk && len(cur) > 0 {
+			out = append(out, &dns.Envelope{RR: cur})
+			cur, size = nil, 0
+		}
+		cur = append(cur, rr)
+		size += n
+	}
+	if len(cur) > 0 {
+		out = append(out, &dns.Envelope{RR: cur})
+	}
+	return out
+}
