@@ -1,22 +1,32 @@
 #!/usr/bin/env bash
-# bench-dns.sh: queries/s and CPU per answer of mxdns beside Knot and NSD
-# serving the same zone: servers pinned to CPU 1, dnsperf to CPU 0, rounds
-# alternating between servers (scripts/perf.sh). See CONTRIBUTING.md.
+# bench-dns.sh: queries/s, CPU per answer, latency and a random-name
+# (NXDOMAIN) flood of mxdns beside Knot and NSD serving the same zone:
+# servers pinned to CPU 1, dnsperf to CPU 0, rounds alternating between
+# servers (scripts/perf.sh). See CONTRIBUTING.md.
 #
-#   scripts/bench-dns.sh [SECONDS] [ROUNDS] [RATE]
+#   [MXDNS=bin] [MXDNS_OLD=bin] [NSD=0] scripts/bench-dns.sh [SECONDS] [ROUNDS] [RATE] [LIGHT]
 #
-# The zone is example.com from config.example.yaml, exported with
-# `mxdns export` so every server answers from the same records. Knot and
-# NSD are measured when installed; dnsperf is installed when missing.
+# RATE (default 40,000 q/s) is where CPU per answer and latency are
+# measured, LIGHT (default 10,000) a second latency point. MXDNS is the
+# binary to measure (default: bin/mxdns, built); MXDNS_OLD, when set, is
+# measured beside it as mxdns-old, to compare two builds in one run.
+# NSD=0 leaves NSD out. The zone is example.com from config.example.yaml,
+# exported with `mxdns export` so every server answers from the same
+# records. Knot and NSD are measured when installed; dnsperf is installed
+# when missing. Rate limiting is off in every server.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-secs=${1:-5} rounds=${2:-3} rate=${3:-40000}
+secs=${1:-5} rounds=${2:-3} rate=${3:-40000} light=${4:-10000}
 
 if ! command -v dnsperf >/dev/null 2>&1; then
 	sudo=""; [ "$(id -u)" -ne 0 ] && sudo=sudo
 	$sudo apt-get update && DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y dnsperf
 fi
-make -s build
+mxdns=${MXDNS:-}
+if [ -z "$mxdns" ]; then
+	make -s build
+	mxdns=bin/mxdns
+fi
 
 work=$(mktemp -d)
 pids=()
@@ -27,7 +37,7 @@ cleanup() {
 }
 trap cleanup EXIT
 
-bin/mxdns export -config config.example.yaml example.com >"$work/example.com.zone"
+"$mxdns" export -config config.example.yaml example.com >"$work/example.com.zone"
 cat >"$work/queries.txt" <<'Q'
 example.com MX
 example.com A
@@ -38,6 +48,9 @@ _submission._tcp.example.com SRV
 nx.example.com A
 example.com TXT
 Q
+# The flood: 100,000 random names under the zone, each one NXDOMAIN and
+# each a cache miss the first time (the same file every run).
+awk 'BEGIN {srand(15); for (i = 0; i < 100000; i++) {l = ""; for (j = 0; j < 12; j++) l = l substr("abcdefghijklmnopqrstuvwxyz0123456789", int(rand() * 36) + 1, 1); print l ".example.com A"}}' >"$work/nx.txt"
 
 # A free port for each server, taken from the kernel.
 free_port() { python3 -c 'import socket; s=socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
@@ -52,14 +65,21 @@ wait_up() {
 }
 
 specs=()
-mxport=$(free_port)
-# Rate limiting off: dnsperf from one address is a flood by its measure.
-{ echo "rrl: off"; sed -e "s/127\.0\.0\.1:5353/127.0.0.1:$mxport/" -e "s/127\.0\.0\.1:9153/127.0.0.1:0/" config.example.yaml; } >"$work/config.yaml"
-[ -d zones ] && cp -r zones "$work/"
-taskset -c 1 bin/mxdns serve -config "$work/config.yaml" -state-dir "$work/state" -log-format json >"$work/mxdns.log" 2>&1 &
-pids+=($!)
-wait_up "$mxport"
-specs+=("mxdns=$mxport:${pids[-1]}")
+# start_mxdns NAME BINARY: serves config.example.yaml with rate limiting
+# off (dnsperf from one address is a flood by its measure).
+start_mxdns() {
+	local port dir=$work/$1
+	port=$(free_port)
+	mkdir -p "$dir"
+	{ echo "rrl: off"; sed -e "s/127\.0\.0\.1:5353/127.0.0.1:$port/" -e "s/127\.0\.0\.1:9153/127.0.0.1:0/" config.example.yaml; } >"$dir/config.yaml"
+	[ -d zones ] && cp -r zones "$dir/"
+	taskset -c 1 "$2" serve -config "$dir/config.yaml" -state-dir "$dir/state" -log-format json >"$dir/mxdns.log" 2>&1 &
+	pids+=($!)
+	wait_up "$port"
+	specs+=("$1=$port:${pids[-1]}")
+}
+start_mxdns mxdns "$mxdns"
+if [ -n "${MXDNS_OLD:-}" ]; then start_mxdns mxdns-old "$MXDNS_OLD"; fi
 
 if command -v knotd >/dev/null 2>&1; then
 	kport=$(free_port)
@@ -88,7 +108,7 @@ CONF
 	specs=("knot=$kport:${pids[-1]}" "${specs[@]}")
 fi
 
-if command -v nsd >/dev/null 2>&1; then
+if [ "${NSD:-1}" != 0 ] && command -v nsd >/dev/null 2>&1; then
 	nport=$(free_port)
 	mkdir -p "$work/nsd"
 	cat >"$work/nsd.conf" <<CONF
@@ -122,7 +142,7 @@ CONF
 	specs+=("nsd=$nport:$nsdpid")
 fi
 
-echo "bench-dns: $secs s x $rounds rounds, fixed rate $rate q/s for CPU cost, on $(nproc) cores"
-bash scripts/perf.sh "$work/queries.txt" "$secs" "$rounds" "$rate" "${specs[@]}"
-echo "bench-dns: over TCP"
-PERF_MODE=tcp bash scripts/perf.sh "$work/queries.txt" "$secs" "$rounds" "$rate" "${specs[@]}"
+echo "bench-dns: $secs s x $rounds rounds on $(nproc) cores; CPU per answer at $rate q/s, latency at $light and $rate q/s"
+LIGHT=$light NXQUERIES="$work/nx.txt" bash scripts/perf.sh "$work/queries.txt" "$secs" "$rounds" "$rate" "${specs[@]}"
+echo "bench-dns: over TCP (8 connections)"
+LIGHT=0 PERF_MODE=tcp bash scripts/perf.sh "$work/queries.txt" "$secs" "$rounds" "$rate" "${specs[@]}"

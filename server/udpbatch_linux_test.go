@@ -4,8 +4,8 @@ package server
 
 import (
 	"fmt"
+	"net"
 	"testing"
-	"time"
 	"unsafe"
 
 	"golang.org/x/sys/unix"
@@ -98,25 +98,59 @@ func TestUDPBatchAllocatesNothingOnAHit(t *testing.T) {
 	}
 }
 
-// A reader waits before its next read only when queries arrive faster
-// than one per wake-up and are not already queued past a full batch: a
-// lone query must never wait, a flood must never be slowed.
-func TestUDPCoalescesOnlyUnderLoad(t *testing.T) {
-	for _, tc := range []struct {
-		n    int
-		wait bool
-	}{
-		{0, false}, // timed out: nothing read
-		{1, false}, // a lone query: answered at once, next one too
-		{2, true},
-		{udpBatch - 1, true},
-		{udpBatch, false}, // a full batch: more are waiting already
-	} {
-		if got := waitAfter(tc.n) > 0; got != tc.wait {
-			t.Errorf("after a batch of %d: wait %v, want %v", tc.n, got, tc.wait)
+// TestUDPReaderAllocatesNothingOnAHit measures the whole reader, the
+// netpoller wake-up, recvmmsg and sendmmsg included, from a client that
+// allocates nothing itself: a connected socket written and read with
+// plain system calls.
+func TestUDPReaderAllocatesNothingOnAHit(t *testing.T) {
+	snap, diags := zone.FromYAML("t.yaml", []byte(testConfig), nil)
+	if err := diags.Err(); err != nil {
+		t.Fatal(err)
+	}
+	srv := testServer(t, snap)
+	st := *srv.state.Load()
+	st.rrl.ResponsesPerSecond = 1 << 30 // limiting stays in, never reached
+	srv.state.Store(&st)
+	g, err := listenUDPBatch(srv, "127.0.0.1:0", 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer g.close()
+
+	fd, err := unix.Socket(unix.AF_INET, unix.SOCK_DGRAM|unix.SOCK_CLOEXEC, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer unix.Close(fd)
+	tv := unix.Timeval{Sec: 10} // a lost reply fails the test, not hangs it
+	if err := unix.SetsockoptTimeval(fd, unix.SOL_SOCKET, unix.SO_RCVTIMEO, &tv); err != nil {
+		t.Fatal(err)
+	}
+	to := g.local.(*net.UDPAddr).AddrPort()
+	if err := unix.Connect(fd, &unix.SockaddrInet4{Port: int(to.Port()), Addr: to.Addr().As4()}); err != nil {
+		t.Fatal(err)
+	}
+	m := new(dns.Msg)
+	m.SetQuestion("example.com.", dns.TypeMX)
+	m.SetEdns0(1232, false)
+	query := packQuery(t, m)
+	reply := make([]byte, 4096)
+	var failed error
+	exchange := func() {
+		if _, err := unix.Write(fd, query); err != nil {
+			failed = err
+			return
+		}
+		if _, err := unix.Read(fd, reply); err != nil {
+			failed = err
 		}
 	}
-	if coalesceWait > time.Millisecond {
-		t.Errorf("coalesceWait %v: a stop-the-world may wait that long on a reader", coalesceWait)
+	exchange() // the miss, which fills the cache
+	allocs := testing.AllocsPerRun(500, exchange)
+	if failed != nil {
+		t.Fatal(failed)
+	}
+	if allocs != 0 {
+		t.Errorf("a cached UDP query through the reader allocates %.1f times, want 0", allocs)
 	}
 }
