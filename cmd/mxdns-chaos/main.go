@@ -339,11 +339,12 @@ func (d *driver) waitGen(timeout time.Duration) bool {
 }
 
 // waitProcessed waits up to 5 s until the server has acted on a save made
-// after before: a reload counted, or the file reported in error.
-func (d *driver) waitProcessed(before harness.Status, file string) {
+// after before: a reload counted, or the file reported in error. It says
+// whether it saw either.
+func (d *driver) waitProcessed(before harness.Status, file string) bool {
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
-	harness.Wait(ctx, func() bool {
+	return harness.Wait(ctx, func() bool {
 		st, err := d.srv.Status()
 		if err != nil {
 			return false

@@ -86,33 +86,33 @@ var scenarios = []scenario{
 		return nil
 	}},
 	{name: "/dev/zero link as a zone file", run: func(d *driver) []string {
-		if err := os.Symlink("/dev/zero", d.path("zones/zero.yaml")); err != nil {
-			return []string{err.Error()}
-		}
-		return d.saveServedBeside("a /dev/zero link")
+		return d.saveServedBeside("a /dev/zero link", "zones/zero.yaml", func(p string) error { return os.Symlink("/dev/zero", p) })
 	}},
 	{name: "FIFO as a zone file", run: func(d *driver) []string {
-		if err := syscall.Mkfifo(d.path("zones/fifo.yaml"), 0o644); err != nil {
-			return []string{err.Error()}
-		}
-		return d.saveServedBeside("a FIFO")
+		return d.saveServedBeside("a FIFO", "zones/fifo.yaml", func(p string) error { return syscall.Mkfifo(p, 0o644) })
 	}},
 	{name: "alias bomb", run: func(d *driver) []string {
-		if err := os.WriteFile(d.path("zones/bomb.yaml"), []byte(harness.AliasBomb("chaos")), 0o644); err != nil {
-			return []string{err.Error()}
-		}
-		return d.saveServedBeside("an alias bomb")
+		return d.saveServedBeside("an alias bomb", "zones/bomb.yaml", func(p string) error {
+			return os.WriteFile(p, []byte(harness.AliasBomb("chaos")), 0o644)
+		})
 	}},
 }
 
 // extraFiles are the files scenarios add; restore removes them.
 var extraFiles = []string{"zones/zero.yaml", "zones/fifo.yaml", "zones/bomb.yaml"}
 
-// saveServedBeside checks that, with a bad file in zones/, a good save
-// of the target file is still served and /status still answers.
-func (d *driver) saveServedBeside(what string) []string {
+// saveServedBeside makes the bad file rel with create, waits until the
+// server has acted on it, and checks that a good save of the target file
+// is still served beside it and /status still answers.
+func (d *driver) saveServedBeside(what, rel string, create func(path string) error) []string {
+	before, _ := d.srv.Status()
+	if err := create(d.path(rel)); err != nil {
+		return []string{err.Error()}
+	}
 	var problems []string
-	time.Sleep(300 * time.Millisecond) // give the bad file time to bite; nothing to wait on
+	if !d.waitProcessed(before, filepath.Base(rel)) {
+		problems = append(problems, fmt.Sprintf("%s in zones/ was neither reloaded nor reported in error within 5s", what))
+	}
 	d.gen++
 	d.save(targetFile, targetText(d.gen))
 	if !d.waitGen(10 * time.Second) {
