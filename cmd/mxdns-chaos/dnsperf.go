@@ -8,7 +8,8 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
-	"syscall"
+
+	"github.com/mxdns/mxdns/internal/harness"
 )
 
 // perf is one dnsperf run, from start to an interrupt.
@@ -52,7 +53,7 @@ func startPerf(addrPort int, queries string, qps int) (*perf, error) {
 	p.cmd = exec.Command("dnsperf", "-s", "127.0.0.1", "-p", strconv.Itoa(addrPort), "-d", queries,
 		"-Q", strconv.Itoa(qps), "-l", "3600", "-t", "1", "-q", "5000")
 	p.cmd.Stdout, p.cmd.Stderr = &p.out, &p.out
-	p.cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
+	p.cmd.SysProcAttr = harness.ChildAttr()
 	if err := p.cmd.Start(); err != nil {
 		return nil, fmt.Errorf("dnsperf: %w", err)
 	}

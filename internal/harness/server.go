@@ -16,7 +16,6 @@ import (
 	"time"
 
 	"github.com/miekg/dns"
-	"golang.org/x/sys/unix"
 )
 
 // NobodyID is the uid and gid of 'nobody', the unprivileged user a root
@@ -135,16 +134,14 @@ func (s *Server) startOnce() error {
 		out = io.MultiWriter(&s.log, s.opts.Output)
 	}
 	cmd.Stdout, cmd.Stderr = out, out
-	// The server dies with the test process, even one killed by a timeout.
-	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
+	cmd.SysProcAttr = ChildAttr()
 	if s.opts.Nobody {
 		cmd.SysProcAttr.Credential = &syscall.Credential{Uid: NobodyID, Gid: NobodyID}
 	}
 	if err := cmd.Start(); err != nil {
 		return fmt.Errorf("start %s: %w", s.opts.Bin, err)
 	}
-	lim := unix.Rlimit{Cur: addressBackstop, Max: addressBackstop}
-	_ = unix.Prlimit(cmd.Process.Pid, unix.RLIMIT_AS, &lim, nil) // best effort: only a backstop
+	limitAddressSpace(cmd.Process.Pid, addressBackstop)
 	p := &process{cmd: cmd, done: make(chan struct{})}
 	go func() {
 		p.err = cmd.Wait()
