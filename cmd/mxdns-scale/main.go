@@ -176,6 +176,10 @@ func serverFigures(o options, config string, port int, target string, out io.Wri
 	fmt.Fprintf(out, "reload:       save to served, %d single-file edits: median %v, p90 %v, p99 %v, max %v, %d at or over 200ms (target < 200ms)\n",
 		len(lat), pct(0.5), pct(0.9), pct(0.99), lat[len(lat)-1].Round(time.Millisecond), slow)
 	fmt.Fprintf(out, "memory:       resident MiB every %d reloads: %v\n", max(o.reloads/10, 1), rss)
+	if len(rss) > 0 {
+		fmt.Fprintf(out, "drift:        resident after %d reloads / after load: %d / %d MiB = %.2fx (target <= 1.25x)\n",
+			len(lat), rss[len(rss)-1], rss0, float64(rss[len(rss)-1])/float64(rss0))
+	}
 	return nil
 }
 
