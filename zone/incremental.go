@@ -4,7 +4,6 @@ import (
 	"maps"
 	"net/netip"
 	"slices"
-	"sort"
 	"strings"
 
 	"github.com/miekg/dns"
@@ -48,9 +47,10 @@ type buildCache struct {
 // zoneCache is one zone as built, and what building it found.
 type zoneCache struct {
 	pz        *parsedZone
-	local     Diagnostics // the zone alone: buildZone, transfer
-	ptr       Diagnostics // a reverse zone's generated PTRs
-	cross     Diagnostics // checks that look into other zones
+	local     Diagnostics           // the zone alone: buildZone, transfer
+	ptr       Diagnostics           // a reverse zone's generated PTRs
+	ptrWarn   map[string]Diagnostic // the same, by owner name: what a patch replaces
+	cross     Diagnostics           // checks that look into other zones
 	noPTR     []noPTRFinding
 	deps      []string // zones the cross-zone checks looked into
 	uses      []fwdUse // a forward zone's addresses that a reverse zone we serve covers
@@ -158,6 +158,9 @@ func (s *Snapshot) buildZones(all []defined, order map[string]int, linkIndex map
 	for _, o := range staleRNames(all, s.zones, built, zoneOf) {
 		rebuild[o] = true
 	}
+	// A reverse zone rebuilt only because forward zones' addresses came or
+	// went in it can be patched; any other cause rebuilds it whole.
+	whole := maps.Clone(rebuild)
 	c.indexContrib(pc, all, relisted, rebuild)
 	for _, d := range all {
 		o := d.pz.origin
@@ -165,16 +168,20 @@ func (s *Snapshot) buildZones(all []defined, order map[string]int, linkIndex map
 			continue
 		}
 		zc := c.own(pc, o)
+		if !built[o] && !whole[o] && s.patchable(d.pz, prev, all, c) {
+			s.zones[o] = s.patchPTRs(prev.zones[o], d, linkIndex, cfg, zc, relisted, pc, c, order)
+			built[o] = true
+			continue
+		}
 		if !built[o] {
 			zc.local = nil
 			s.zones[o] = newZone(d, linkIndex, cfg, &zc.local)
 			built[o] = true
 		}
-		zc.ptr = nil
+		zc.ptr, zc.ptrWarn = nil, nil
 		if !d.pz.noAutoPTR {
-			contrib := append([]string(nil), c.contrib[o]...)
-			sort.Slice(contrib, func(i, j int) bool { return order[contrib[i]] < order[contrib[j]] })
-			zc.ptr = s.addPTRs(s.zones[o], d.pz, contrib, c)
+			zc.ptrWarn = s.addPTRs(s.zones[o], d.pz, sortedContrib(c.contrib[o], order), c)
+			zc.ptr = ptrDiagnostics(zc.ptrWarn)
 		}
 	}
 
