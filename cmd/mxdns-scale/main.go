@@ -150,12 +150,14 @@ func serverFigures(o options, config string, port int, target string, out io.Wri
 	var lat []time.Duration
 	var rss []int
 	for n := 0; n < o.reloads; n++ {
-		want := fmt.Sprintf("192.0.%d.%d", 2+n/250%200, n%250+1)
+		// Inside 10.0.0.0/8: with -shape one-reverse each edit moves a
+		// generated PTR within the shared reverse zone.
+		want := fmt.Sprintf("10.200.%d.%d", n/250%200, n%250+1)
 		if err := writeAtomically(target, prefix+want+tail); err != nil {
 			return err
 		}
 		saved := time.Now()
-		if _, err := waitAnswer(addr, host+"."+origin, want, 10*time.Second); err != nil {
+		if _, err := waitAnswer(addr, host+"."+origin, want, 60*time.Second); err != nil {
 			return fmt.Errorf("reload %d: %w", n, err)
 		}
 		lat = append(lat, time.Since(saved))
