@@ -5,6 +5,7 @@ import (
 	"net/netip"
 	"slices"
 	"sort"
+	"strconv"
 
 	"github.com/miekg/dns"
 )
@@ -42,8 +43,11 @@ func (s *Snapshot) patchable(pz *parsedZone, prev *Snapshot, all []defined, c *b
 
 // patchPTRs returns the reverse zone d as the previous one, prevZone,
 // with the PTRs of the addresses that the forward zones in relisted held
-// before or hold now placed again. It never writes prevZone or its nodes.
-func (s *Snapshot) patchPTRs(prevZone *zoneData, d defined, linkIndex map[string]int, cfg *parsedConfig, zc *zoneCache, relisted map[string]bool, pc, c *buildCache, order map[string]int) *zoneData {
+// before or hold now placed again, and the names whose node may differ
+// from prevZone's (those PTRs' owners and the names above them). It keeps
+// zc's PTR findings and digest sum up to date, and never writes prevZone
+// or its nodes.
+func (s *Snapshot) patchPTRs(prevZone *zoneData, d defined, linkIndex map[string]int, cfg *parsedConfig, zc *zoneCache, relisted map[string]bool, pc, c *buildCache, order map[string]int) (*zoneData, map[string]bool) {
 	origin := d.pz.origin
 	// The zone's own names, fresh: the file did not change, so they are
 	// as they were, and its findings with them.
@@ -65,10 +69,22 @@ func (s *Snapshot) patchPTRs(prevZone *zoneData, d defined, linkIndex map[string
 		}
 	}
 	owners := make(map[string]bool, len(touched))
+	changed := make(map[string]bool)
 	for a := range touched {
 		owner, _ := s.ptrOwner(a)
 		owners[owner] = true
+		for n := owner; n != origin && n != "" && !changed[n]; n = parentName(n) {
+			changed[n] = true
+		}
 	}
+	h := newNodeHasher()
+	sum := zc.sum
+	for name := range changed {
+		if pn := prevZone.nodes[name]; pn != nil {
+			sum.sub(h.digest(pn))
+		}
+	}
+
 	z.nodes = maps.Clone(prevZone.nodes)
 	// The file's own names fresh, the apex above all: the SOA is added
 	// to it after this, and the previous zone's nodes are never written.
@@ -83,12 +99,10 @@ func (s *Snapshot) patchPTRs(prevZone *zoneData, d defined, linkIndex map[string
 		z.nodes[name] = n
 	}
 	warn := maps.Clone(zc.ptrWarn)
-	var removed []string
 	for owner := range owners {
 		delete(warn, owner)
-		if base[owner] == nil && z.nodes[owner] != nil {
+		if base[owner] == nil {
 			delete(z.nodes, owner)
-			removed = append(removed, owner)
 		}
 	}
 	byOwner, placed := s.collectPTRs(origin, sortedContrib(c.contrib[origin], order), c, touched)
@@ -100,41 +114,54 @@ func (s *Snapshot) patchPTRs(prevZone *zoneData, d defined, linkIndex map[string
 			warn[owner] = w
 		}
 	}
-	if len(removed) > 0 {
-		pruneEmpty(z, base, removed)
+	pruneEmpty(z, base, changed)
+	for name := range changed {
+		if n := z.nodes[name]; n != nil {
+			sum.add(h.digest(n))
+		}
 	}
+	zc.sum = sum
 	zc.ptrWarn = warn
 	zc.ptr = ptrDiagnostics(warn)
-	return z
+	return z, changed
 }
 
-// pruneEmpty removes the parents of the removed names that are now
-// empty non-terminals with nothing below them, unless the zone's own file
-// makes them (base): a build from scratch makes a name's parents only
-// for the names it holds.
-func pruneEmpty(z *zoneData, base map[string]*node, removed []string) {
-	maybe := make(map[string]bool)
-	for _, name := range removed {
-		for p := parentName(name); p != z.origin && p != "" && !maybe[p]; p = parentName(p) {
-			maybe[p] = true
+// pruneEmpty removes, of names (the parents of the owners placed again),
+// those left as empty non-terminals with nothing below them, unless the
+// zone's own file makes them (base): a build from scratch makes a name's
+// parents only for the names it holds. In a zone that can be patched
+// every name not from the file is a generated owner, a reverse name, or
+// a parent of one, and base holds the parents of its own names: so what
+// lies below such a name lies below one of its children, each an octet
+// or a nibble, and asking for those few is enough.
+func pruneEmpty(z *zoneData, base map[string]*node, names map[string]bool) {
+	deepest := slices.SortedFunc(maps.Keys(names), func(a, b string) int {
+		return dns.CountLabel(b) - dns.CountLabel(a)
+	})
+	for _, name := range deepest {
+		if n := z.nodes[name]; n != nil && len(n.sets) == 0 && base[name] == nil && !hasChild(z, name) {
+			delete(z.nodes, name)
 		}
 	}
-	alive := make(map[string]bool)
-	for name, n := range z.nodes {
-		if len(n.sets) == 0 && base[name] == nil {
-			continue
+}
+
+// hasChild reports whether a node of z is named one reverse label, an
+// octet or a nibble, below name.
+func hasChild(z *zoneData, name string) bool {
+	last := 255
+	if hasLabelSuffix(name, "ip6.arpa.") {
+		last = 15
+	}
+	for i := 0; i <= last; i++ {
+		label := strconv.Itoa(i)
+		if last == 15 {
+			label = strconv.FormatInt(int64(i), 16)
 		}
-		// Every parent, not only those in maybe: one of these may sit
-		// above a parent that is not.
-		for p := parentName(name); p != z.origin && p != "" && !alive[p]; p = parentName(p) {
-			alive[p] = true
+		if z.nodes[label+"."+name] != nil {
+			return true
 		}
 	}
-	for p := range maybe {
-		if n := z.nodes[p]; n != nil && len(n.sets) == 0 && base[p] == nil && !alive[p] {
-			delete(z.nodes, p)
-		}
-	}
+	return false
 }
 
 // sortedContrib is a reverse zone's forward zones in definition order.

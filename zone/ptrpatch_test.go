@@ -2,6 +2,7 @@ package zone
 
 import (
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -90,5 +91,42 @@ func TestPatchRemovesOldPTR(t *testing.T) {
 	full, _ := Load(cfg, withoutCache(prev))
 	if d := diffSnapshots(inc, full); d != "" {
 		t.Errorf("answers differ from a full build:\n%s", d)
+	}
+}
+
+// A patch that places a PTR another zone's checks found missing must have
+// them run again, while checks that looked elsewhere stand.
+func TestPatchRechecksWhereItPlaced(t *testing.T) {
+	cfg, zones := zoneFilesConfig(t)
+	other := filepath.Join(zones, "other.yaml")
+	writeFile(t, filepath.Join(zones, "rev.yaml"), "zones:\n  10.0.0.0/8: {ns: [ns1.example.com.]}\n", time.Unix(1000, 0))
+	// A wildcard's address gets no generated PTR: the MX host it answers
+	// for has none until another zone holds the address by name.
+	writeFile(t, filepath.Join(zones, "mail.yaml"), `zones:
+  example.com: {ns: [ns1], records: {"@": {mx: "10;mail"}, "*": {a: 10.0.0.9}, ns1: {a: 10.0.0.2}}}
+`, time.Unix(1000, 0))
+	const otherText = "zones:\n  example.org: {ns: [ns1.example.com.], records: {www: {a: ADDR}}}\n"
+	writeFile(t, other, strings.Replace(otherText, "ADDR", "10.0.0.1", 1), time.Unix(1000, 0))
+	prev, diags := Load(cfg, nil)
+	if err := diags.Err(); err != nil {
+		t.Fatal(err)
+	}
+	missing := func(ds Diagnostics) bool {
+		return slices.ContainsFunc(ds, func(d Diagnostic) bool { return strings.Contains(d.String(), "has address 10.0.0.9 with no PTR") })
+	}
+	if !missing(diags) {
+		t.Fatalf("no finding of the missing PTR to start from: %v", diags)
+	}
+	writeFile(t, other, strings.Replace(otherText, "ADDR", "10.0.0.9", 1), time.Unix(2000, 0))
+	inc, incDiags := Reload(cfg, prev, []string{other})
+	if inc == nil || !patched(prev, inc, "10.in-addr.arpa.") {
+		t.Fatal("the reverse zone was built anew, not patched")
+	}
+	if missing(incDiags) {
+		t.Errorf("the PTR is placed, yet its finding stands: %v", incDiags)
+	}
+	_, fullDiags := Load(cfg, withoutCache(prev))
+	if d := diffDiags(incDiags, fullDiags); d != "" {
+		t.Errorf("findings differ from a full build:\n%s", d)
 	}
 }
