@@ -172,11 +172,22 @@ func serverFigures(o options, config string, port int, target string, out io.Wri
 	if err := os.WriteFile(target, text, 0o644); err != nil {
 		return err
 	}
+	// Which edits were slow says whether they came just after the load
+	// (the first copies of the state directory, the load's collection) or
+	// anywhere (collections during reloads).
+	byEdit := slices.Clone(lat)
 	slices.Sort(lat)
 	pct := func(p float64) time.Duration { return lat[int(p*float64(len(lat)-1))].Round(time.Millisecond) }
 	slow := len(lat) - sort.Search(len(lat), func(i int) bool { return lat[i] >= 200*time.Millisecond })
 	fmt.Fprintf(out, "reload:       save to served, %d single-file edits: median %v, p90 %v, p99 %v, max %v, %d at or over 200ms (target < 200ms)\n",
 		len(lat), pct(0.5), pct(0.9), pct(0.99), lat[len(lat)-1].Round(time.Millisecond), slow)
+	var slowest []string
+	for n, d := range byEdit {
+		if d >= lat[max(len(lat)-3, 0)] {
+			slowest = append(slowest, fmt.Sprintf("#%d %v", n+1, d.Round(time.Millisecond)))
+		}
+	}
+	fmt.Fprintf(out, "slowest:      %s\n", strings.Join(slowest, ", "))
 	fmt.Fprintf(out, "memory:       resident MiB every %d reloads: %v\n", max(o.reloads/10, 1), rss)
 	if len(rss) > 0 {
 		fmt.Fprintf(out, "drift:        resident after %d reloads / after load: %d / %d MiB = %.2fx (target <= 1.25x)\n",
