@@ -122,7 +122,7 @@ func (b *zoneBuild) fillReverseZones(relisted, rebuild, whole map[string]bool) {
 		}
 		zc := c.own(b.pc, o)
 		if !b.built[o] && !whole[o] && s.patchable(d.pz, b.prev, b.all, c) {
-			s.zones[o], b.patched[o] = s.patchPTRs(b.prev.zones[o], d, b.linkIndex, b.cfg, zc, relisted, b.pc, c, b.order)
+			s.zones[o], b.patched[o] = b.patchPTRs(d, zc, relisted)
 			b.built[o] = true
 			continue
 		}

@@ -41,42 +41,23 @@ func (s *Snapshot) patchable(pz *parsedZone, prev *Snapshot, all []defined, c *b
 	return true
 }
 
-// patchPTRs returns the reverse zone d as the previous one, prevZone,
-// with the PTRs of the addresses that the forward zones in relisted held
-// before or hold now placed again, and the names whose node may differ
-// from prevZone's (those PTRs' owners and the names above them). It keeps
-// zc's PTR findings and digest sum up to date, and never writes prevZone
+// patchPTRs returns the reverse zone d as the previous one with the PTRs
+// of the addresses that the forward zones in relisted held before or hold
+// now placed again, and the names whose node may differ from the previous
+// zone's (those PTRs' owners and the names above them). It keeps zc's PTR
+// findings and digest sum up to date, and never writes the previous zone
 // or its nodes.
-func (s *Snapshot) patchPTRs(prevZone *zoneData, d defined, linkIndex map[string]int, cfg *parsedConfig, zc *zoneCache, relisted map[string]bool, pc, c *buildCache, order map[string]int) (*zoneData, map[string]bool) {
+func (b *zoneBuild) patchPTRs(d defined, zc *zoneCache, relisted map[string]bool) (*zoneData, map[string]bool) {
 	origin := d.pz.origin
+	prevZone := b.prev.zones[origin]
 	// The zone's own names, fresh: the file did not change, so they are
 	// as they were, and its findings with them.
 	var local Diagnostics
-	z := newZone(d, linkIndex, cfg, &local)
+	z := newZone(d, b.linkIndex, b.cfg, &local)
 	base := z.nodes
 
-	touched := make(map[netip.Addr]bool)
-	for f := range relisted {
-		if isReverse(f) {
-			continue
-		}
-		for _, uses := range [][]fwdUse{pc.zones[f].uses, c.zones[f].uses} {
-			for _, u := range uses {
-				if u.ptrZone == origin {
-					touched[u.addr] = true
-				}
-			}
-		}
-	}
-	owners := make(map[string]bool, len(touched))
-	changed := make(map[string]bool)
-	for a := range touched {
-		owner, _ := s.ptrOwner(a)
-		owners[owner] = true
-		for n := owner; n != origin && n != "" && !changed[n]; n = parentName(n) {
-			changed[n] = true
-		}
-	}
+	touched := b.touchedAddrs(origin, relisted)
+	owners, changed := b.s.ownersOf(origin, touched)
 	h := newNodeHasher()
 	sum := zc.sum
 	for name := range changed {
@@ -84,20 +65,7 @@ func (s *Snapshot) patchPTRs(prevZone *zoneData, d defined, linkIndex map[string
 			sum.sub(h.digest(pn))
 		}
 	}
-
-	z.nodes = maps.Clone(prevZone.nodes)
-	// The file's own names fresh, the apex above all: the SOA is added
-	// to it after this, and the previous zone's nodes are never written.
-	// One that had a generated PTR keeps it unless it is placed again.
-	for name, n := range base {
-		if pn := prevZone.nodes[name]; pn != nil && !owners[name] && n.set(dns.TypePTR) == nil && n.set(dns.TypeCNAME) == nil {
-			if ptr := pn.set(dns.TypePTR); ptr != nil {
-				n.sets = append(n.sets, ptr)
-				sort.Slice(n.sets, func(i, j int) bool { return n.sets[i].rtype < n.sets[j].rtype })
-			}
-		}
-		z.nodes[name] = n
-	}
+	z.nodes = takeOverNodes(prevZone.nodes, base, owners)
 	warn := maps.Clone(zc.ptrWarn)
 	for owner := range owners {
 		delete(warn, owner)
@@ -105,7 +73,7 @@ func (s *Snapshot) patchPTRs(prevZone *zoneData, d defined, linkIndex map[string
 			delete(z.nodes, owner)
 		}
 	}
-	byOwner, placed := s.collectPTRs(origin, sortedContrib(c.contrib[origin], order), c, touched)
+	byOwner, placed := b.s.collectPTRs(origin, sortedContrib(b.c.contrib[origin], b.order), b.c, touched)
 	for _, owner := range placed {
 		if w, ok := placePTR(z, d.pz, owner, byOwner[owner]); ok {
 			if warn == nil {
@@ -120,10 +88,61 @@ func (s *Snapshot) patchPTRs(prevZone *zoneData, d defined, linkIndex map[string
 			sum.add(h.digest(n))
 		}
 	}
-	zc.sum = sum
-	zc.ptrWarn = warn
-	zc.ptr = ptrDiagnostics(warn)
+	zc.sum, zc.ptrWarn, zc.ptr = sum, warn, ptrDiagnostics(warn)
 	return z, changed
+}
+
+// touchedAddrs lists the addresses in the reverse zone origin that the
+// forward zones in relisted held before or hold now.
+func (b *zoneBuild) touchedAddrs(origin string, relisted map[string]bool) map[netip.Addr]bool {
+	touched := make(map[netip.Addr]bool)
+	for f := range relisted {
+		if isReverse(f) {
+			continue
+		}
+		for _, uses := range [][]fwdUse{b.pc.zones[f].uses, b.c.zones[f].uses} {
+			for _, u := range uses {
+				if u.ptrZone == origin {
+					touched[u.addr] = true
+				}
+			}
+		}
+	}
+	return touched
+}
+
+// ownersOf gives the owner names of the PTRs of addrs, and with them
+// every name between those and origin: the names a patch may change.
+func (s *Snapshot) ownersOf(origin string, addrs map[netip.Addr]bool) (owners, changed map[string]bool) {
+	owners = make(map[string]bool, len(addrs))
+	changed = make(map[string]bool)
+	for a := range addrs {
+		owner, _ := s.ptrOwner(a)
+		owners[owner] = true
+		for n := owner; n != origin && n != "" && !changed[n]; n = parentName(n) {
+			changed[n] = true
+		}
+	}
+	return owners, changed
+}
+
+// takeOverNodes is the previous zone's names with the file's own, base,
+// fresh in their place, the apex above all: the SOA is added to it after
+// this, and the previous zone's nodes are never written. A name of the
+// file that had a generated PTR keeps it unless it is one of owners, to
+// be placed again.
+func takeOverNodes(prev, base map[string]*node, owners map[string]bool) map[string]*node {
+	nodes := maps.Clone(prev)
+	for name, n := range base {
+		if pn := prev[name]; pn != nil && !owners[name] && n.set(dns.TypePTR) == nil && n.set(dns.TypeCNAME) == nil {
+			if ptr := pn.set(dns.TypePTR); ptr != nil {
+				n.sets = append(n.sets, ptr)
+				sort.Slice(n.sets, func(i, j int) bool { return n.sets[i].rtype < n.sets[j].rtype })
+			}
+		}
+		nodes[name] = n
+	}
+	return nodes
 }
 
 // pruneEmpty removes, of names (the parents of the owners placed again),
