@@ -1,7 +1,7 @@
 VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 LDFLAGS := -X main.version=$(VERSION)
 
-.PHONY: build run test check clean fuzz soak bench bench-dns bigzones scale chaos install uninstall dist generate
+.PHONY: build run test check clean fuzz soak bench bench-dns bigzones bigrev scale chaos install uninstall dist generate
 
 build:
 	go build -ldflags "$(LDFLAGS)" -o bin/mxdns ./cmd/mxdns
@@ -97,16 +97,26 @@ bench-dns:
 	scripts/bench-dns.sh
 
 BIG ?= /tmp/mxdns-big
+BIGREV ?= /tmp/mxdns-bigrev
 
 # A data set of 10,000 zone files and about a million records.
 bigzones:
 	rm -rf $(BIG)
 	go run ./cmd/mxdns-gen -out $(BIG) -zones 10000 -records 1000000
 
-# Load, memory, single-file reload latency and lookup cost on $(BIG).
+# The same forward zones, whose automatic PTRs all land in one 10.0.0.0/8
+# reverse zone (430,000 of them): every edit changes that zone.
+bigrev:
+	rm -rf $(BIGREV)
+	go run ./cmd/mxdns-gen -out $(BIGREV) -zones 10000 -records 1000000 -shape one-reverse
+
+# Load, memory, single-file reload latency, RSS drift and lookup cost on
+# $(BIG), then on $(BIGREV) with 50 reloads.
 scale: build
 	@test -d $(BIG)/zones || $(MAKE) bigzones
+	@test -d $(BIGREV)/zones || $(MAKE) bigrev
 	go run ./cmd/mxdns-scale -dir $(BIG) -bin bin/mxdns
+	go run ./cmd/mxdns-scale -dir $(BIGREV) -bin bin/mxdns -reloads 50
 
 # Bad saves, restarts and hostile files under a dnsperf load of 12,000 q/s
 # (issue #13); fails on any wrong answer, RSS >= 512 MiB or a serial going

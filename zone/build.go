@@ -19,8 +19,8 @@ type source struct {
 // the build of prev kept, made from the same configuration: zones whose
 // inputs are unchanged are taken from it as they are.
 func build(cfg *parsedConfig, sources []source, prev *Snapshot, pc *buildCache, mem Memory, diags *Diagnostics) *Snapshot {
-	s := &Snapshot{listenLink: make(map[string]int), memory: mem}
-	defer func() { s.memory = nil }()
+	s := &Snapshot{listenLink: make(map[string]int), building: &buildState{memory: mem}}
+	defer func() { s.building = nil }()
 	s.settings = Settings{Listen: cfg.listen, Admin: cfg.admin, AdminAllow: cfg.adminAllow, LinkTTL: cfg.linkTTL, RRL: cfg.rrl,
 		TCPMaxConns: cfg.tcpMax, TCPMaxConnsPerSource: cfg.tcpSource, TSIGKeys: cfg.tsigKeys, QueryLog: cfg.queryLog,
 		StateDir: cfg.stateDir, MaxFileSize: cfg.maxFileSize, MaxRecordsPerFile: cfg.maxRecords}

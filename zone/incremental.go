@@ -4,7 +4,6 @@ import (
 	"maps"
 	"net/netip"
 	"slices"
-	"sort"
 	"strings"
 
 	"github.com/miekg/dns"
@@ -43,17 +42,23 @@ type buildCache struct {
 	// them as they were: neither is written once built.
 	mxCount map[string]int      // MX target → how many MX records name it
 	contrib map[string][]string // reverse zone → forward zones with addresses in it
+	// classless indexes RFC 2317 zones by the /24 reverse name they
+	// divide; it depends only on which zones there are.
+	classless map[string][]classlessZone
 }
 
 // zoneCache is one zone as built, and what building it found.
 type zoneCache struct {
 	pz        *parsedZone
-	local     Diagnostics // the zone alone: buildZone, transfer
-	ptr       Diagnostics // a reverse zone's generated PTRs
-	cross     Diagnostics // checks that look into other zones
+	local     Diagnostics           // the zone alone: buildZone, transfer
+	ptr       Diagnostics           // a reverse zone's generated PTRs
+	ptrWarn   map[string]Diagnostic // the same, by owner name: what a patch replaces
+	cross     Diagnostics           // checks that look into other zones
 	noPTR     []noPTRFinding
-	deps      []string // zones the cross-zone checks looked into
-	uses      []fwdUse // a forward zone's addresses that a reverse zone we serve covers
+	deps      []string  // zones the cross-zone checks looked into
+	depNames  []string  // the names they looked up in reverse zones: a patch elsewhere leaves them be
+	sum       digestSum // the zone's names' digests added up (serial.go)
+	uses      []fwdUse  // a forward zone's addresses that a reverse zone we serve covers
 	mxTargets []string
 	redirects []redirect // a reverse zone's: what ptrOwner follows
 }
@@ -98,155 +103,6 @@ func (c *buildCache) sameZones(all []defined) bool {
 		}
 	}
 	return true
-}
-
-// order gives each origin's index in all; newest is the latest
-// modification time of any source, the base of the automatic serial of
-// reverse zones filled by auto PTR (see makeSOA).
-func (s *Snapshot) buildZones(all []defined, order map[string]int, linkIndex map[string]int, cfg *parsedConfig, prev *Snapshot, pc *buildCache, newest int64, diags *Diagnostics) {
-	c := &buildCache{}
-	s.cache = c
-	if pc != nil {
-		// The same zones as before: start from the previous maps and
-		// replace what is rebuilt. A clone copies memory, where ten
-		// thousand inserts would hash every origin again.
-		c.zones = maps.Clone(pc.zones)
-		s.zones = maps.Clone(prev.zones)
-		// Both depend only on which zones there are, and are never
-		// written once built.
-		s.depths = prev.depths
-		s.classless = prev.classless
-	} else {
-		c.zones = make(map[string]*zoneCache, len(all))
-		s.zones = make(map[string]*zoneData, len(all))
-		for _, d := range all {
-			s.depths.add(dns.CountLabel(d.pz.origin))
-		}
-		s.indexClassless(all)
-	}
-	built := make(map[string]bool)
-	for _, d := range all {
-		origin := d.pz.origin
-		if pc != nil && pc.zones[origin].pz == d.pz {
-			continue // shared until written: see own
-		}
-		zc := &zoneCache{pz: d.pz, mxTargets: mxTargetsOf(d.pz)}
-		if isReverse(origin) {
-			zc.redirects = redirectsOf(d.pz)
-		}
-		c.zones[origin] = zc
-		s.zones[origin] = newZone(d, linkIndex, cfg, &zc.local)
-		built[origin] = true
-	}
-	for _, d := range all {
-		if o := d.pz.origin; built[o] && !isReverse(o) {
-			c.zones[o].uses = s.addressUses(d.pz)
-		}
-	}
-	relisted, moved := c.rerouteUses(s, pc, all, built)
-
-	rebuild := c.trackMXTargets(pc, all, built)
-	for _, o := range moved {
-		rebuild[o] = true
-	}
-	zoneOf := func(origin string) *parsedZone {
-		if i, ok := order[origin]; ok {
-			return all[i].pz
-		}
-		return nil
-	}
-	for _, o := range staleRNames(all, s.zones, built, zoneOf) {
-		rebuild[o] = true
-	}
-	c.indexContrib(pc, all, relisted, rebuild)
-	for _, d := range all {
-		o := d.pz.origin
-		if !isReverse(o) || !built[o] && !rebuild[o] {
-			continue
-		}
-		zc := c.own(pc, o)
-		if !built[o] {
-			zc.local = nil
-			s.zones[o] = newZone(d, linkIndex, cfg, &zc.local)
-			built[o] = true
-		}
-		zc.ptr = nil
-		if !d.pz.noAutoPTR {
-			contrib := append([]string(nil), c.contrib[o]...)
-			sort.Slice(contrib, func(i, j int) bool { return order[contrib[i]] < order[contrib[j]] })
-			zc.ptr = s.addPTRs(s.zones[o], d.pz, contrib, c)
-		}
-	}
-
-	for _, d := range all {
-		if o := d.pz.origin; built[o] {
-			var prevZone *zoneData
-			if prev != nil {
-				prevZone = prev.zones[o]
-			}
-			if prevZone == nil {
-				prevZone = s.rememberedZone(o)
-			}
-			mtime := d.src.mtime
-			if isReverse(o) && !d.pz.noAutoPTR {
-				mtime = newest
-			}
-			s.zones[o].rname = defaultRName(d.pz, zoneOf)
-			s.zones[o].soa = makeSOA(d.pz, s.zones[o], mtime, prevZone)
-		}
-	}
-	// A zone's findings across zones, and the health of its MX sets,
-	// stand while neither it nor a zone its checks looked into was
-	// rebuilt (its MX targets are among what they looked into).
-	recheck := make([]bool, len(all)) // by index in all
-	for i, d := range all {
-		o := d.pz.origin
-		recheck[i] = pc == nil || built[o] || slices.ContainsFunc(c.zones[o].deps, func(d string) bool { return built[d] })
-	}
-	if pc != nil {
-		s.mxLinked = maps.Clone(prev.mxLinked)
-	} else {
-		s.mxLinked = make(map[*rrset]linkedMX)
-	}
-	for i, d := range all {
-		if !recheck[i] {
-			continue
-		}
-		if pc != nil {
-			for _, set := range prev.zones[d.pz.origin].mxSets {
-				delete(s.mxLinked, set)
-			}
-		}
-		s.linkMXHealth(s.zones[d.pz.origin])
-	}
-	s.track = make(map[string]bool)
-	for i, d := range all {
-		if !recheck[i] {
-			continue
-		}
-		zc := c.own(pc, d.pz.origin)
-		clear(s.track)
-		zc.cross = nil
-		s.checkTargets(d.pz, &zc.cross)
-		s.checkMail(d.pz, &zc.cross)
-		zc.noPTR = s.checkReverse(d.pz, &zc.cross)
-		zc.deps = slices.Collect(maps.Keys(s.track))
-	}
-	s.track = nil
-
-	seen := make(map[string]bool)
-	for _, d := range all {
-		zc := c.zones[d.pz.origin]
-		*diags = append(*diags, zc.local...)
-		*diags = append(*diags, zc.ptr...)
-		*diags = append(*diags, zc.cross...)
-		for _, f := range zc.noPTR {
-			if !seen[f.key] {
-				seen[f.key] = true
-				diags.add(f.pos, Warning, "%s", f.msg)
-			}
-		}
-	}
 }
 
 // own returns the zone's entry for writing: an entry taken over from the

@@ -28,20 +28,40 @@ type addrUse struct {
 	mxTarget bool
 }
 
+// ptrAt is the addresses whose PTR goes at one owner name, and the names
+// holding them.
+type ptrAt struct {
+	addrs []netip.Addr
+	uses  []addrUse
+}
+
 // addPTRs fills a reverse zone with a PTR for each address of our forward
 // zones (contrib, in definition order) that falls inside it, unless a PTR
 // (or CNAME, RFC 2317 style) is written at that name, and returns what it
-// found. z, built from pz, must be fresh: zones already published are
-// never written.
-func (s *Snapshot) addPTRs(z *zoneData, pz *parsedZone, contrib []string, c *buildCache) Diagnostics {
-	type ptrAt struct {
-		addrs []netip.Addr
-		uses  []addrUse
+// found by owner name. z, built from pz, must be fresh: zones already
+// published are never written.
+func (s *Snapshot) addPTRs(z *zoneData, pz *parsedZone, contrib []string, c *buildCache) map[string]Diagnostic {
+	byOwner, owners := s.collectPTRs(z.origin, contrib, c, nil)
+	var warn map[string]Diagnostic
+	for _, owner := range owners {
+		if d, ok := placePTR(z, pz, owner, byOwner[owner]); ok {
+			if warn == nil {
+				warn = make(map[string]Diagnostic)
+			}
+			warn[owner] = d
+		}
 	}
+	return warn
+}
+
+// collectPTRs gathers the PTRs the forward zones contrib (in definition
+// order) give the reverse zone origin, by owner name, with the owners
+// sorted; only the addresses in only when only is not nil.
+func (s *Snapshot) collectPTRs(origin string, contrib []string, c *buildCache, only map[netip.Addr]bool) (map[string]*ptrAt, []string) {
 	byAddr := make(map[netip.Addr]*ptrAt)
 	for _, f := range contrib {
 		for _, u := range c.zones[f].uses {
-			if u.ptrZone != z.origin {
+			if u.ptrZone != origin || only != nil && !only[u.addr] {
 				continue
 			}
 			p := byAddr[u.addr]
@@ -76,24 +96,41 @@ func (s *Snapshot) addPTRs(z *zoneData, pz *parsedZone, contrib []string, c *bui
 		}
 	}
 	sort.Strings(owners)
-	var diags Diagnostics
-	ttl := pz.ttl
-	for _, owner := range owners {
-		if n := z.nodes[owner]; n != nil && (n.set(dns.TypePTR) != nil || n.set(dns.TypeCNAME) != nil) {
-			continue
-		}
-		u := byOwner[owner].uses
-		sort.SliceStable(u, func(i, j int) bool { return preferForPTR(u[i], u[j]) })
-		if len(u) > 1 {
-			diags.add(u[1].pos, Warning, "%s held by %s; the generated PTR names %s (%s); write ptr at %s in zone %s to choose",
-				describeAddrs(byOwner[owner].addrs), describeUses(u), u[0].name, whyChosen(u), owner, strings.TrimSuffix(z.origin, "."))
-		}
-		n := z.node(owner)
-		ptr := &dns.PTR{Hdr: dns.RR_Header{Name: owner, Rrtype: dns.TypePTR, Class: dns.ClassINET, Ttl: ttl}, Ptr: u[0].name}
-		n.sets = append(n.sets, &rrset{rtype: dns.TypePTR, ttl: ttl, rrs: []dns.RR{ptr}})
-		sort.Slice(n.sets, func(i, j int) bool { return n.sets[i].rtype < n.sets[j].rtype })
+	return byOwner, owners
+}
+
+// placePTR adds the generated PTR at owner to z, unless a PTR or CNAME is
+// written there, and returns the warning when names share the address.
+func placePTR(z *zoneData, pz *parsedZone, owner string, p *ptrAt) (Diagnostic, bool) {
+	if n := z.nodes[owner]; n != nil && (n.set(dns.TypePTR) != nil || n.set(dns.TypeCNAME) != nil) {
+		return Diagnostic{}, false
 	}
-	return diags
+	ttl := pz.ttl
+	u := p.uses
+	sort.SliceStable(u, func(i, j int) bool { return preferForPTR(u[i], u[j]) })
+	var diags Diagnostics
+	if len(u) > 1 {
+		diags.add(u[1].pos, Warning, "%s held by %s; the generated PTR names %s (%s); write ptr at %s in zone %s to choose",
+			describeAddrs(p.addrs), describeUses(u), u[0].name, whyChosen(u), owner, strings.TrimSuffix(z.origin, "."))
+	}
+	n := z.node(owner)
+	ptr := &dns.PTR{Hdr: dns.RR_Header{Name: owner, Rrtype: dns.TypePTR, Class: dns.ClassINET, Ttl: ttl}, Ptr: u[0].name}
+	n.sets = append(n.sets, &rrset{rtype: dns.TypePTR, ttl: ttl, rrs: []dns.RR{ptr}})
+	sort.Slice(n.sets, func(i, j int) bool { return n.sets[i].rtype < n.sets[j].rtype })
+	if len(diags) == 0 {
+		return Diagnostic{}, false
+	}
+	return diags[0], true
+}
+
+// ptrDiagnostics lists a reverse zone's PTR warnings in owner order, as
+// a build from scratch finds them.
+func ptrDiagnostics(warn map[string]Diagnostic) Diagnostics {
+	var out Diagnostics
+	for _, owner := range slices.Sorted(maps.Keys(warn)) {
+		out = append(out, warn[owner])
+	}
+	return out
 }
 
 // preferForPTR orders the names sharing an address: a mail host first

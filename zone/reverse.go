@@ -125,7 +125,7 @@ func (s *Snapshot) ptrOwner(a netip.Addr) (string, *zoneData) {
 	}
 	if a.Is4() {
 		last := int(a.As4()[3])
-		for _, c := range s.classless[parentName(rev)] {
+		for _, c := range s.cache.classless[parentName(rev)] {
 			if last >= c.lo && last <= c.hi {
 				owner := strconv.Itoa(last) + "." + c.origin
 				if z := s.reverseZoneFor(owner); z != nil {
@@ -146,7 +146,7 @@ func (s *Snapshot) reverseZoneFor(name string) *zoneData {
 	if z == nil || !isReverse(z.origin) {
 		return nil
 	}
-	s.tracked(z) // even below a delegation: its going makes the name ours
+	s.tracked(z, name) // even below a delegation: its going makes the name ours
 	if z.cutAbove(name, true) != nil {
 		return nil
 	}
@@ -164,8 +164,8 @@ type classlessZone struct {
 // indexClassless files every RFC 2317 zone under the /24 reverse name it
 // divides, so that finding one costs a map look-up, not a pass over every
 // zone. It needs only the origins: zones need not be built yet.
-func (s *Snapshot) indexClassless(all []defined) {
-	s.classless = make(map[string][]classlessZone)
+func indexClassless(all []defined) map[string][]classlessZone {
+	classless := make(map[string][]classlessZone)
 	for _, d := range all {
 		origin := d.pz.origin
 		if !isReverse(origin) {
@@ -174,9 +174,10 @@ func (s *Snapshot) indexClassless(all []defined) {
 		label, _, _ := strings.Cut(origin, ".")
 		if lo, hi, ok := classlessRange(label); ok {
 			parent := parentName(origin)
-			s.classless[parent] = append(s.classless[parent], classlessZone{origin, lo, hi})
+			classless[parent] = append(classless[parent], classlessZone{origin, lo, hi})
 		}
 	}
+	return classless
 }
 
 // classlessRange reads the first label of an RFC 2317 zone: "64-127" or

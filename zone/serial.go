@@ -3,6 +3,7 @@ package zone
 import (
 	"crypto/sha256"
 	"encoding/binary"
+	"hash"
 	"sort"
 
 	"github.com/miekg/dns"
@@ -18,7 +19,7 @@ import (
 // content comes from other files too: there it is the newest of every
 // source, so that a restart after an edit of a forward zone cannot serve a
 // lower serial than the edit did.
-func makeSOA(pz *parsedZone, z *zoneData, mtime int64, prev *zoneData) *dns.SOA {
+func makeSOA(pz *parsedZone, z *zoneData, mtime int64, prev *zoneData, sum digestSum) *dns.SOA {
 	soa := &dns.SOA{
 		Hdr:     dns.RR_Header{Name: pz.origin, Rrtype: dns.TypeSOA, Class: dns.ClassINET, Ttl: pz.ttl},
 		Mbox:    z.rname, // defaultRName
@@ -36,7 +37,7 @@ func makeSOA(pz *parsedZone, z *zoneData, mtime int64, prev *zoneData) *dns.SOA 
 	if pz.soa.rname != nil {
 		soa.Mbox = pz.soa.rname.name
 	}
-	z.hash = z.contentHash(soa)
+	z.hash = contentHash(soa, sum) // sum: z.nodeSum(), or kept up to date by a patch
 	switch {
 	case !pz.soa.autoSerial:
 		soa.Serial = pz.soa.serial
@@ -63,69 +64,116 @@ func serialAfter(a, b uint32) bool {
 }
 
 // contentHash digests everything a client could see of the zone except the
-// serial itself, so that "serial: auto" notices real changes only. Records
-// are hashed in wire form: cheaper than text, and just as exact. They are
-// packed as a message, not with dns.PackRR, which writes the record's
-// Rdlength: records come from parsed files shared with the snapshot being
-// served, and queries and transfers read them meanwhile.
-func (z *zoneData) contentHash(soa *dns.SOA) [32]byte {
-	h := sha256.New()
-	buf := make([]byte, 1024)
-	var msg dns.Msg
-	records := func(rrs ...dns.RR) {
-		if len(rrs) == 0 {
-			return
-		}
-		msg.Answer = rrs
-		wire, err := msg.PackBuffer(buf)
-		if err != nil {
-			// Not seen with records that parsed; the text is as exact.
-			for _, rr := range rrs {
-				h.Write([]byte(rr.String()))
-			}
-			return
-		}
-		h.Write(wire)
-		buf = wire[:cap(wire)]
-	}
+// serial itself, so that "serial: auto" notices real changes only: the SOA
+// without its serial, and sum, the digests of the zone's names added up
+// (nodeSum). A sum, not a digest of the names in order, so that a patch of
+// a few names among hundreds of thousands (ptrpatch.go) takes theirs out
+// and puts the new ones in, without hashing the rest again.
+func contentHash(soa *dns.SOA, sum digestSum) [32]byte {
+	h := newNodeHasher()
 	noSerial := *soa
 	noSerial.Serial = 0
-	records(&noSerial)
-	names := make([]string, 0, len(z.nodes))
-	for name := range z.nodes {
-		names = append(names, name)
-	}
-	sort.Strings(names)
+	h.records(&noSerial)
 	var num [8]byte
-	for _, name := range names {
-		h.Write([]byte(name))
-		for _, set := range z.nodes[name].sets {
-			// set.ttl too: a link-mapped set's records carry it capped
-			// at link_ttl, but a secondary receives it as written.
-			binary.BigEndian.PutUint32(num[:4], uint32(set.rtype)<<16|uint32(set.mode)<<8|uint32(set.publish))
-			binary.BigEndian.PutUint32(num[4:], set.ttl)
-			h.Write(num[:])
-			records(set.rrs...)
-			for _, la := range set.links {
-				binary.BigEndian.PutUint32(num[:4], uint32(la.link))
-				h.Write(num[:4])
-				records(la.rrs...)
-			}
+	for _, x := range sum {
+		binary.BigEndian.PutUint64(num[:], x)
+		h.h.Write(num[:])
+	}
+	var out [32]byte
+	h.h.Sum(out[:0])
+	return out
+}
+
+// digestSum adds up node digests, each read as four 64-bit numbers, modulo
+// 2^64 each: the order of the names does not matter, and one comes out as
+// it went in.
+type digestSum [4]uint64
+
+func (s *digestSum) add(d [32]byte) {
+	for i := range s {
+		s[i] += binary.BigEndian.Uint64(d[8*i:])
+	}
+}
+
+func (s *digestSum) sub(d [32]byte) {
+	for i := range s {
+		s[i] -= binary.BigEndian.Uint64(d[8*i:])
+	}
+}
+
+// nodeSum is the sum of the digests of every name of z.
+func (z *zoneData) nodeSum() digestSum {
+	h := newNodeHasher()
+	var sum digestSum
+	for _, n := range z.nodes {
+		sum.add(h.digest(n))
+	}
+	return sum
+}
+
+// nodeHasher digests nodes. Records are hashed in wire form: cheaper than
+// text, and just as exact. They are packed as a message, not with
+// dns.PackRR, which writes the record's Rdlength: records come from parsed
+// files shared with the snapshot being served, and queries and transfers
+// read them meanwhile.
+type nodeHasher struct {
+	h   hash.Hash
+	buf []byte
+	msg dns.Msg
+}
+
+func newNodeHasher() *nodeHasher {
+	return &nodeHasher{h: sha256.New(), buf: make([]byte, 1024)}
+}
+
+func (h *nodeHasher) records(rrs ...dns.RR) {
+	if len(rrs) == 0 {
+		return
+	}
+	h.msg.Answer = rrs
+	wire, err := h.msg.PackBuffer(h.buf)
+	if err != nil {
+		// Not seen with records that parsed; the text is as exact.
+		for _, rr := range rrs {
+			h.h.Write([]byte(rr.String()))
+		}
+		return
+	}
+	h.h.Write(wire)
+	h.buf = wire[:cap(wire)]
+}
+
+// digest is a node's name and sets, hashed.
+func (h *nodeHasher) digest(n *node) [32]byte {
+	h.h.Reset()
+	h.h.Write([]byte(n.name))
+	var num [8]byte
+	for _, set := range n.sets {
+		// set.ttl too: a link-mapped set's records carry it capped
+		// at link_ttl, but a secondary receives it as written.
+		binary.BigEndian.PutUint32(num[:4], uint32(set.rtype)<<16|uint32(set.mode)<<8|uint32(set.publish))
+		binary.BigEndian.PutUint32(num[4:], set.ttl)
+		h.h.Write(num[:])
+		h.records(set.rrs...)
+		for _, la := range set.links {
+			binary.BigEndian.PutUint32(num[:4], uint32(la.link))
+			h.h.Write(num[:4])
+			h.records(la.rrs...)
 		}
 	}
-	var sum [32]byte
-	h.Sum(sum[:0])
-	return sum
+	var out [32]byte
+	h.h.Sum(out[:0])
+	return out
 }
 
 // rememberedZone stands for a zone served before this process, as far as
 // makeSOA needs one: its serial and its content's digest. nil when the
 // memory knows none.
 func (s *Snapshot) rememberedZone(origin string) *zoneData {
-	if s.memory == nil {
+	if s.building.memory == nil {
 		return nil
 	}
-	r, ok := s.memory.LastSerial(origin)
+	r, ok := s.building.memory.LastSerial(origin)
 	if !ok {
 		return nil
 	}

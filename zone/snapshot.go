@@ -22,17 +22,24 @@ type Snapshot struct {
 	// depends on links. It depends on other zones, so it lives here and
 	// not in the set: zones stay shareable between snapshots.
 	mxLinked map[*rrset]linkedMX
-	// classless indexes RFC 2317 zones by the /24 reverse name they divide.
-	classless map[string][]classlessZone
-	// cache is what the next load may reuse (incremental.go).
-	cache *buildCache
 	// faults lists the files in error, served as they last were good.
 	faults []FileFault
-	// memory, only while building, holds the serials served before this
-	// process, so that "serial: auto" never goes back below them.
+	// Never read by a query: cache is what the next load may reuse
+	// (incremental.go), building what only the build in progress uses,
+	// nil once the snapshot is built.
+	cache    *buildCache
+	building *buildState
+}
+
+// buildState is what a snapshot needs only while it is built.
+type buildState struct {
+	// memory holds the serials served before this process, so that
+	// "serial: auto" never goes back below them.
 	memory Memory
-	// track collects the zones a check looks into, only while building.
-	track map[string]bool
+	// track collects the zones a zone's checks look into, trackNames the
+	// names they look up in reverse zones (buildphases.go).
+	track      map[string]bool
+	trackNames []string
 }
 
 // ZoneInfo is what the admin endpoint and logs show of a zone.

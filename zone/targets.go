@@ -17,7 +17,7 @@ type target struct {
 // (where only the child zone is authoritative).
 func (s *Snapshot) resolveTarget(name string) (target, bool) {
 	z := s.findZone(name)
-	s.tracked(z)
+	s.tracked(z, name)
 	if z == nil || z.cutAbove(name, true) != nil {
 		return target{}, false
 	}
@@ -127,9 +127,14 @@ func (s *Snapshot) targetHealth(name string) mxHealth {
 }
 
 // tracked notes, while a zone's cross-zone checks run, that they looked
-// into z: the findings are redone when z is rebuilt.
-func (s *Snapshot) tracked(z *zoneData) {
-	if s.track != nil && z != nil {
-		s.track[z.origin] = true
+// up name in z: the findings are redone when z is rebuilt, or, for a
+// reverse zone patched, when the patch may have changed name.
+func (s *Snapshot) tracked(z *zoneData, name string) {
+	if s.building == nil || s.building.track == nil || z == nil {
+		return
+	}
+	s.building.track[z.origin] = true
+	if isReverse(z.origin) {
+		s.building.trackNames = append(s.building.trackNames, name)
 	}
 }

@@ -4,6 +4,9 @@
 // PTRs are generated from the forward addresses.
 //
 //	go run ./cmd/mxdns-gen -out /tmp/big -zones 10000 -records 1000000
+//
+// With -shape one-reverse, every forward address falls in one reverse
+// zone, 10.0.0.0/8: an edit of any forward file changes that zone's PTRs.
 package main
 
 import (
@@ -28,6 +31,7 @@ type plan struct {
 	zones, records  int
 	reverse         int // how many of the zones are reverse /24 zones
 	hostsPerForward int
+	oneReverse      bool // one 10.0.0.0/8 reverse zone instead of a /24 per forward zone
 }
 
 func run(args []string, stdout io.Writer) error {
@@ -36,6 +40,7 @@ func run(args []string, stdout io.Writer) error {
 	fs.StringVar(&p.out, "out", "", "directory to write (created; must be empty or absent)")
 	fs.IntVar(&p.zones, "zones", 10000, "zone files to write")
 	fs.IntVar(&p.records, "records", 1000000, "records in all, generated PTRs included (approximate)")
+	shape := fs.String("shape", "per-24", "reverse zones: per-24 (a /24 for every tenth zone) or one-reverse (one /8 holding every PTR)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -45,7 +50,14 @@ func run(args []string, stdout io.Writer) error {
 	if p.zones < 2 {
 		return errors.New("-zones must be at least 2")
 	}
-	p.reverse = max(1, p.zones/10)
+	switch *shape {
+	case "per-24":
+		p.reverse = max(1, p.zones/10)
+	case "one-reverse":
+		p.reverse, p.oneReverse = 1, true
+	default:
+		return fmt.Errorf("-shape %q: want per-24 or one-reverse", *shape)
+	}
 	// A forward zone has a head of 9 records and hosts of 7/3 records on
 	// average (A with AAAA, TXT or both); reverse zones add one generated
 	// PTR per forward address inside them.
@@ -69,7 +81,12 @@ func run(args []string, stdout io.Writer) error {
 		total += n
 	}
 	for i := 0; i < p.reverse; i++ {
-		n, err := writeFile(p, fmt.Sprintf("zones/r%05d.yaml", i), func(w *bufio.Writer) int { return reverseZone(w, i, p.hostsPerForward) })
+		n, err := writeFile(p, fmt.Sprintf("zones/r%05d.yaml", i), func(w *bufio.Writer) int {
+			if p.oneReverse {
+				return bigReverseZone(w, forward, p.hostsPerForward)
+			}
+			return reverseZone(w, i, p.hostsPerForward)
+		})
 		if err != nil {
 			return err
 		}
@@ -136,4 +153,11 @@ func forwardZone(w *bufio.Writer, p plan, i int) int {
 func reverseZone(w *bufio.Writer, i, hosts int) int {
 	fmt.Fprintf(w, "zones:\n  %d.%d.10.in-addr.arpa:\n    ns: [ns1.mail%05d.test.]\n", i%256, i/256%256, i)
 	return 2 + min(hosts+4, 254)
+}
+
+// bigReverseZone serves 10.0.0.0/8, where every forward zone's addresses
+// fall: its PTRs come from all of them.
+func bigReverseZone(w *bufio.Writer, forward, hosts int) int {
+	fmt.Fprintf(w, "zones:\n  10.0.0.0/8:\n    ns: [ns1.mail00000.test.]\n")
+	return 2 + forward*min(hosts+4, 254)
 }
