@@ -19,6 +19,8 @@ import (
 	"time"
 
 	"github.com/miekg/dns"
+
+	"github.com/mxdns/mxdns/server/ops"
 )
 
 const (
@@ -392,7 +394,7 @@ func TestAdminStatus(t *testing.T) {
 	if ct := resp.Header.Get("Content-Type"); resp.StatusCode != 200 || ct != "application/json" {
 		t.Fatalf("status %d, content type %q", resp.StatusCode, ct)
 	}
-	var st Status
+	var st ops.Status
 	if err := json.NewDecoder(resp.Body).Decode(&st); err != nil {
 		t.Fatal(err)
 	}

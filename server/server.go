@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/mxdns/mxdns/server/health"
+	"github.com/mxdns/mxdns/server/ops"
 	"github.com/mxdns/mxdns/server/xfr"
 	"github.com/mxdns/mxdns/zone"
 )
@@ -114,8 +115,8 @@ type Server struct {
 	listeners map[string]*listener // by listen address as configured
 	checks    *health.Monitor      // reports through linkChecked (linkstate.go)
 	links     map[string]*linkInfo
-	stranded  []string // names answering every address, as last logged
-	admin     *adminServer
+	stranded  []string   // names answering every address, as last logged
+	admin     *ops.Admin // nil when off
 	status    ReloadStatus
 	warnings  warningSet // of the configuration in service (warnings.go)
 	closed    bool
@@ -233,7 +234,7 @@ func (s *Server) Shutdown(ctx context.Context) error {
 	// in flight may be waiting for it.
 	errs := []error{s.checks.Stop(ctx)}
 	if admin != nil {
-		errs = append(errs, admin.close(ctx))
+		errs = append(errs, admin.Shutdown(ctx))
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()

@@ -1,4 +1,4 @@
-package server
+package ops
 
 import (
 	"net"
@@ -21,10 +21,10 @@ var (
 	adminMaxConns          = 64
 )
 
-// newAdminHTTP is the admin HTTP server with its timeouts and guard.
-func (s *Server) newAdminHTTP() *http.Server {
+// newHTTP is the admin HTTP server with its timeouts and guard.
+func newHTTP(p Provider, h http.Handler) *http.Server {
 	return &http.Server{
-		Handler:           s.adminGuard(s.adminMux()),
+		Handler:           guard(p, h),
 		ReadHeaderTimeout: adminReadHeaderTimeout,
 		ReadTimeout:       adminReadTimeout,
 		WriteTimeout:      adminWriteTimeout,
@@ -32,14 +32,14 @@ func (s *Server) newAdminHTTP() *http.Server {
 	}
 }
 
-// adminGuard answers 403 to a client that is neither loopback nor in
+// guard answers 403 to a client that is neither loopback nor in
 // admin_allow of the configuration in service, read per request so that
 // a reload changes it at once.
-func (s *Server) adminGuard(next http.Handler) http.Handler {
+func guard(p Provider, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		ap, err := netip.ParseAddrPort(r.RemoteAddr)
 		client := ap.Addr().Unmap()
-		if err != nil || !client.IsLoopback() && !inPrefixes(client, s.state.Load().snap.Settings().AdminAllow) {
+		if err != nil || !client.IsLoopback() && !inPrefixes(client, p.AdminAllow()) {
 			http.Error(w, "forbidden: not in admin_allow", http.StatusForbidden)
 			return
 		}

@@ -1,15 +1,16 @@
-package server
+package ops
 
 import (
 	"context"
 	"io"
+	"log/slog"
 	"net"
 	"net/http"
 	"testing"
 	"time"
 )
 
-// Shutdown's close of the admin server lets a request in flight (a
+// Shutdown of the admin server lets a request in flight (a
 // scrape, a status query) finish rather than cutting its connection.
 func TestAdminCloseWaitsForRequests(t *testing.T) {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
@@ -17,7 +18,7 @@ func TestAdminCloseWaitsForRequests(t *testing.T) {
 		t.Fatal(err)
 	}
 	entered, release, shuttingDown := make(chan struct{}), make(chan struct{}), make(chan struct{})
-	a := &adminServer{ln: ln, done: make(chan struct{}), http: &http.Server{
+	a := &Admin{log: slog.New(slog.DiscardHandler), ln: ln, done: make(chan struct{}), http: &http.Server{
 		Handler: http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
 			close(entered)
 			<-release
@@ -55,7 +56,7 @@ func TestAdminCloseWaitsForRequests(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
 	closed := make(chan error, 1)
-	go func() { closed <- a.close(ctx) }()
+	go func() { closed <- a.Shutdown(ctx) }()
 	select {
 	case <-shuttingDown:
 	case err := <-closed:
