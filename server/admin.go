@@ -15,9 +15,9 @@ func (s *Server) Status() ops.Status {
 	defer s.mu.Unlock()
 	st := s.state.Load()
 	out := ops.Status{Links: []ops.LinkStatus{}, Zones: []ops.ZoneStatus{}} // [] rather than null in the JSON
-	for i, l := range st.snap.Settings().Links {
+	for i, l := range st.Snap.Settings().Links {
 		ls := ops.LinkStatus{Name: l.Name, State: "down", Manual: l.State.String(), Why: s.checks.Why(l)}
-		if st.up.Has(i) {
+		if st.Up.Has(i) {
 			ls.State = "up"
 		}
 		if info := s.links[l.Name]; info != nil {
@@ -31,12 +31,12 @@ func (s *Server) Status() ops.Status {
 		}
 		out.Links = append(out.Links, ls)
 	}
-	for _, z := range st.snap.Zones() {
+	for _, z := range st.Snap.Zones() {
 		out.Zones = append(out.Zones, ops.ZoneStatus{Origin: z.Origin, Serial: z.Serial, File: z.File})
 	}
 	out.Warnings = s.warningStatus()
 	out.FilesInError = []ops.FileStatus{}
-	for _, f := range st.snap.Faults() {
+	for _, f := range st.Snap.Faults() {
 		fs := ops.FileStatus{File: f.File, Error: faultText(f), Since: f.Since, Serving: "last good copy"}
 		if !f.Serving {
 			fs.Serving = "nothing"
@@ -58,7 +58,7 @@ func (s *Server) Status() ops.Status {
 // AdminAllow is the admin_allow of the configuration in service
 // (ops.Provider).
 func (s *Server) AdminAllow() []netip.Prefix {
-	return s.state.Load().snap.Settings().AdminAllow
+	return s.state.Load().Snap.Settings().AdminAllow
 }
 
 // AdminAddr returns where the admin server listens, or nil when it is off.

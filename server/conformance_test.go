@@ -75,8 +75,8 @@ func TestConformanceEDNS0(t *testing.T) {
 	r := ask(t, s, "udp", m)
 	wantAnswer(t, r)
 	opt := r.IsEdns0()
-	if opt == nil || opt.Version() != 0 || opt.UDPSize() != ednsSize {
-		t.Fatalf("want OPT version 0 size %d, got\n%v", ednsSize, r)
+	if opt == nil || opt.Version() != 0 || opt.UDPSize() != 1232 {
+		t.Fatalf("want OPT version 0 size %d, got\n%v", 1232, r)
 	}
 }
 
@@ -187,7 +187,7 @@ func TestRawOpcode15HeaderOnly(t *testing.T) {
 	// id, opcode 15 with AA TC RD, then RA Z AD CD; no sections.
 	b := []byte{0x12, 0x34, 15<<3 | 0x07, 0xf0, 0, 0, 0, 0, 0, 0, 0, 0}
 	out := rawUDP(t, s, b, nil)
-	if len(out) != headerLen {
+	if len(out) != 12 {
 		t.Fatalf("want a bare header, got %x", out)
 	}
 	if out[0] != 0x12 || out[1] != 0x34 || out[2] != 0x80|15<<3 || out[3] != dns.RcodeNotImplemented {

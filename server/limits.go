@@ -7,6 +7,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/mxdns/mxdns/server/answer"
 	"github.com/mxdns/mxdns/zone"
 )
 
@@ -20,15 +21,13 @@ var (
 	tcpWriteTimeout = 2 * time.Second
 )
 
-const headerLen = 12
-
 // connLimit is the TCP connection count shared by every listener, in
 // all and per client prefix.
 type connLimit struct {
 	active    atomic.Int64
 	max       atomic.Int64 // tcp_max_conns of the configuration in service
 	perSource atomic.Int64 // tcp_max_conns_per_source
-	c         *counters
+	c         *answer.Counters
 
 	mu       sync.Mutex
 	bySource map[netip.Prefix]int // open connections of each client prefix
@@ -38,7 +37,7 @@ type connLimit struct {
 // for IPv4 and /56 for IPv6, as rate limiting groups clients, so that
 // one host, or one network of them, cannot take every slot.
 func sourceOf(a net.Addr) netip.Prefix {
-	addr, ok := addrOf(a)
+	addr, ok := answer.AddrOf(a)
 	if !ok {
 		return netip.Prefix{}
 	}
@@ -96,7 +95,7 @@ func (l limitListener) Accept() (net.Conn, error) {
 		}
 		src := sourceOf(c.RemoteAddr())
 		if !l.lim.take(src) {
-			l.lim.c.tcpRejected.Add(1)
+			l.lim.c.TCPRejected.Add(1)
 			if tc, ok := c.(*net.TCPConn); ok {
 				tc.SetLinger(0)
 			}
@@ -122,7 +121,6 @@ func (c *countedConn) Close() error {
 
 // initLimits sets up the abuse limits of a new Server.
 func (s *Server) initLimits() {
-	s.rrl = newLimiter()
 	s.conns.c = &s.counters
 	s.conns.max.Store(zone.DefaultTCPMaxConns)
 	s.conns.perSource.Store(zone.DefaultTCPMaxConnsPerSource)

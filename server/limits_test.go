@@ -9,51 +9,9 @@ import (
 
 	"github.com/miekg/dns"
 
+	"github.com/mxdns/mxdns/server/answer"
 	"github.com/mxdns/mxdns/zone"
 )
-
-func TestLimiterBucket(t *testing.T) {
-	l := newLimiter()
-	now := time.Unix(1000, 0)
-	l.now = func() time.Time { return now }
-	cfg := zone.RRL{ResponsesPerSecond: 10, Slip: 2, Window: 3 * time.Second}
-	var got []rrlAction
-	for range 16 {
-		got = append(got, l.decide(42, cfg))
-	}
-	want := []rrlAction{0, 0, 0, 0, 0, 0, 0, 0, 0, 0, rrlDrop, rrlSlip, rrlDrop, rrlSlip, rrlDrop, rrlSlip}
-	if !slicesEqual(got, want) {
-		t.Fatalf("first second: got %v, want %v", got, want)
-	}
-	if a := l.decide(43, cfg); a != rrlSend {
-		t.Fatalf("another key is limited: %v", a)
-	}
-	// Keep flooding for long: the debt is capped at window*rate, so after
-	// the flood stops, window seconds of quiet restore service.
-	for range 1000 {
-		l.decide(42, cfg)
-	}
-	now = now.Add(3 * time.Second)
-	if a := l.decide(42, cfg); a == rrlSend {
-		t.Fatalf("answered right after a flood at its cap: window not honoured")
-	}
-	now = now.Add(time.Second + time.Millisecond)
-	if a := l.decide(42, cfg); a != rrlSend {
-		t.Fatalf("still limited after window+1s of quiet: %v", a)
-	}
-}
-
-func slicesEqual[T comparable](a, b []T) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i] != b[i] {
-			return false
-		}
-	}
-	return true
-}
 
 const rrlConfig = `listen: ["127.0.0.1:0"]
 rrl: {responses_per_second: 5, slip: 2, window: 5s, exempt: [127.0.2.0/24]}
@@ -164,13 +122,14 @@ func TestPanicIsServfail(t *testing.T) {
 	s := bareServer(t)
 	var logs syncBuffer
 	s.log = slog.New(slog.NewTextHandler(&logs, nil))
+	s.initAnswers() // with the log
 	s.mu.Lock()
 	err := s.syncListeners(zone.Settings{Listen: []string{"127.0.0.1:0"}})
 	s.mu.Unlock()
 	if err != nil {
 		t.Fatal(err)
 	}
-	s.state.Store(&state{}) // no snapshot: the handler dereferences nil
+	s.state.Store(&answer.State{}) // no snapshot: the handler dereferences nil
 	for _, network := range []string{"udp", "tcp", "udp"} {
 		m := query("example.com.", dns.TypeA)
 		m.SetEdns0(1232, true)
@@ -187,24 +146,5 @@ func TestPanicIsServfail(t *testing.T) {
 	}
 	if !strings.Contains(logs.String(), "goroutine") {
 		t.Errorf("panic log has no stack:\n%s", logs.String())
-	}
-}
-
-func TestWorthAnswerDropsShortAndResponses(t *testing.T) {
-	s := &Server{}
-	q, _ := query("example.com.", dns.TypeA).Pack()
-	resp := append([]byte(nil), q...)
-	resp[2] |= 0x80
-	for _, c := range []struct {
-		name string
-		b    []byte
-		want bool
-	}{{"short", []byte{1, 2, 3}, false}, {"response", resp, false}, {"query", q, true}} {
-		if got := s.worthAnswer(c.b); got != c.want {
-			t.Errorf("%s: worthAnswer %v, want %v", c.name, got, c.want)
-		}
-	}
-	if s.counters.udpShort.Load() != 1 || s.counters.udpResponse.Load() != 1 {
-		t.Errorf("short %d response %d, want 1 1", s.counters.udpShort.Load(), s.counters.udpResponse.Load())
 	}
 }

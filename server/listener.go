@@ -135,7 +135,7 @@ func (s *Server) openListener(addr string) (*listener, error) {
 		return nil, err
 	}
 	l := &listener{addr: addr, udp: g}
-	l.tcp = newTCPServer(s, addr, limitListener{ln, &s.conns}, &handler{srv: s, addr: addr})
+	l.tcp = newTCPServer(s, addr, limitListener{ln, &s.conns}, s.answers)
 	l.wg.Go(l.tcp.serve)
 	return l, nil
 }

@@ -7,6 +7,7 @@ import (
 
 	"github.com/miekg/dns"
 
+	"github.com/mxdns/mxdns/server/answer"
 	"github.com/mxdns/mxdns/server/health"
 	"github.com/mxdns/mxdns/server/xfr"
 	"github.com/mxdns/mxdns/zone"
@@ -25,7 +26,8 @@ func bareServer(t *testing.T) *Server {
 	}
 	s.initLimits()
 	s.keys = xfr.Keyring{Snapshot: s.Snapshot}
-	s.state.Store(newState(&zone.Snapshot{}, 0))
+	s.initAnswers()
+	s.state.Store(answer.NewState(&zone.Snapshot{}, 0))
 	stopAtCleanup(t, s)
 	return s
 }

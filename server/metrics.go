@@ -96,8 +96,8 @@ func (m *metrics) forgetCheck(link string) {
 	}
 }
 
-// query counts one answered query.
-func (m *metrics) query(qtype, rcode uint16, udp bool, link string, d time.Duration) {
+// Query counts one answered query (answer.Metrics).
+func (m *metrics) Query(qtype, rcode uint16, udp bool, link string, d time.Duration) {
 	if m == nil {
 		return
 	}
@@ -122,7 +122,8 @@ func (m *metrics) filesInError(n int) {
 	}
 }
 
-func (m *metrics) transfer(kind, result string) {
+// Transfer counts one transfer request by its result (answer.Metrics).
+func (m *metrics) Transfer(kind, result string) {
 	if m != nil {
 		m.transfers.WithLabelValues(kind, result).Inc()
 	}

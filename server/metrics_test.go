@@ -102,7 +102,7 @@ func BenchmarkQueryMetrics(b *testing.B) {
 	m := newMetrics()
 	b.ReportAllocs()
 	for i := 0; b.Loop(); i++ {
-		m.query(dns.TypeA, dns.RcodeSuccess, i%2 == 0, "wan1", time.Microsecond)
+		m.Query(dns.TypeA, dns.RcodeSuccess, i%2 == 0, "wan1", time.Microsecond)
 	}
 }
 
@@ -170,7 +170,7 @@ func BenchmarkQueryMetricsParallel(b *testing.B) {
 	b.RunParallel(func(pb *testing.PB) {
 		for i := 0; pb.Next(); i++ {
 			// Durations vary in their low bits, as measured ones do.
-			m.query(dns.TypeA, dns.RcodeSuccess, i%2 == 0, "wan1", time.Microsecond+time.Duration(i%1024))
+			m.Query(dns.TypeA, dns.RcodeSuccess, i%2 == 0, "wan1", time.Microsecond+time.Duration(i%1024))
 		}
 	})
 }

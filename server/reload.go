@@ -80,7 +80,7 @@ func (s *Server) reload(changed []string) ReloadResult {
 		return res
 	}
 
-	prev := s.state.Load().snap
+	prev := s.state.Load().Snap
 	l := zone.Open(s.path, prev, zone.Options{Changed: changed, Memory: s.keeper, Cancel: s.stopping})
 	res.Diags, res.Duration = l.Diags, time.Since(start)
 	res.Err = l.Diags.Err()

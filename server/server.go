@@ -10,6 +10,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/mxdns/mxdns/server/answer"
 	"github.com/mxdns/mxdns/server/health"
 	"github.com/mxdns/mxdns/server/ops"
 	"github.com/mxdns/mxdns/server/xfr"
@@ -41,43 +42,6 @@ type Options struct {
 	onCheck func(link string, ok bool)
 }
 
-// state is what a query needs, swapped as one value so that a query never
-// sees a snapshot paired with the link states of another.
-type state struct {
-	snap *zone.Snapshot
-	up   zone.LinkSet
-	// cache holds packed replies made from exactly this snap and up. It is
-	// nil with the query log on: every query then goes to the handler,
-	// which logs it, and nothing would ever read the cache.
-	cache *answerCache
-
-	// What every query asks of the settings, taken out once here rather
-	// than copying the snapshot's Settings on each query.
-	queryLog  bool
-	rrl       zone.RRL
-	linkNames []string // by link index, for metrics and the query log
-}
-
-func newState(snap *zone.Snapshot, up zone.LinkSet) *state {
-	set := snap.Settings()
-	st := &state{snap: snap, up: up, queryLog: set.QueryLog, rrl: set.RRL}
-	if !set.QueryLog {
-		st.cache = newAnswerCache(answerCacheSlots)
-	}
-	for _, l := range set.Links {
-		st.linkNames = append(st.linkNames, l.Name)
-	}
-	return st
-}
-
-// linkName names a link index for metrics and logs ("none" for no link).
-func (st *state) linkName(link int) string {
-	if link >= 0 && link < len(st.linkNames) {
-		return st.linkNames[link]
-	}
-	return "none"
-}
-
 // Server is an authoritative DNS server for the zones of one config file.
 type Server struct {
 	log          *slog.Logger
@@ -88,14 +52,14 @@ type Server struct {
 	onLinkChange func(LinkChange)
 	onCheck      func(link string, ok bool)
 
-	state  atomic.Pointer[state]
+	state  atomic.Pointer[answer.State]
 	rotate atomic.Uint32
 
-	// Abuse limits (limits.go, rrl.go, recover.go), shared by listeners.
-	counters counters
-	rrl      *limiter
+	// The answer pipeline every listener calls, and the counters of the
+	// abuse limits it and the TCP connection limit (limits.go) bump.
+	answers  *answer.Answerer
+	counters answer.Counters
 	conns    connLimit
-	panicLog atomic.Int64
 	xfrLog   logThrottle // refused transfers and bad TSIGs: anyone can send them
 	metrics  *metrics
 	// Transfers, NOTIFY and TSIG (transfers.go).
@@ -151,6 +115,7 @@ func New(opts Options) (*Server, error) {
 	s.exportLimits()
 	s.initTransfers()
 	s.initLimits()
+	s.initAnswers()
 
 	l := zone.Open(s.path, nil, zone.Options{Memory: s.keeper, Strict: opts.Strict})
 	if l.Snapshot == nil {
@@ -189,10 +154,10 @@ func New(opts Options) (*Server, error) {
 }
 
 // Snapshot returns the snapshot being served.
-func (s *Server) Snapshot() *zone.Snapshot { return s.state.Load().snap }
+func (s *Server) Snapshot() *zone.Snapshot { return s.state.Load().Snap }
 
 // Up returns the set of links currently considered up.
-func (s *Server) Up() zone.LinkSet { return s.state.Load().up }
+func (s *Server) Up() zone.LinkSet { return s.state.Load().Up }
 
 // publish stores snap with the up set derived from it, and makes the
 // health checkers follow its links. Callers hold mu.

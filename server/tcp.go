@@ -6,27 +6,26 @@ import (
 	"errors"
 	"io"
 	"net"
+	"net/netip"
 	"sync"
 	"time"
 
-	"github.com/miekg/dns"
+	"github.com/mxdns/mxdns/server/answer"
 )
 
 // The TCP server reads every query a client has pipelined, answers each
-// (from the answer cache when it can), and writes the replies with one
-// flush once no query is left waiting: a busy connection costs a read and
-// a write per batch, not per query. Queries the fast path does not take
-// are unpacked and handed to the handler, the general path UDP uses too,
-// through a small dns.ResponseWriter, so that transfers and TSIG can use
-// miekg/dns's machinery (dns.Transfer, the TsigProvider) unchanged.
+// through the answer pipeline UDP uses too (answer.Answerer: from the
+// cache when it can), which writes every message to the connection as a
+// frame, and sends the replies with one flush once no query is left
+// waiting: a busy connection costs a read and a write per batch, not per
+// query.
 
 // tcpServer serves one TCP listener.
 type tcpServer struct {
 	srv     *Server
 	addr    string // as configured: maps the arrival to a link
 	ln      net.Listener
-	handler *handler // the general path: everything the cache does not answer
-	general serveFunc
+	answers answerer
 
 	mu    sync.Mutex
 	conns map[net.Conn]struct{}
@@ -34,13 +33,15 @@ type tcpServer struct {
 	wg    sync.WaitGroup
 }
 
-// serveFunc is the general path as the TCP server calls it: a field
-// rather than a direct call to handler.serve only so that tests can put
-// one that panics or stalls in its place.
-type serveFunc func(w dns.ResponseWriter, req *dns.Msg, st *state, link int, rotate uint32) answered
+// answerer is the answer pipeline as the TCP server calls it
+// (answer.Answerer): an interface so that tests can put one that stalls
+// in its place.
+type answerer interface {
+	Answer(st *answer.State, r *answer.Request) (reply []byte, keep bool)
+}
 
-func newTCPServer(srv *Server, addr string, ln net.Listener, h *handler) *tcpServer {
-	return &tcpServer{srv: srv, addr: addr, ln: ln, handler: h, general: h.serve, conns: make(map[net.Conn]struct{})}
+func newTCPServer(srv *Server, addr string, ln net.Listener, a answerer) *tcpServer {
+	return &tcpServer{srv: srv, addr: addr, ln: ln, answers: a, conns: make(map[net.Conn]struct{})}
 }
 
 // serve accepts connections until close. A failed accept (out of file
@@ -115,11 +116,10 @@ func (t *tcpServer) serveConn(conn net.Conn) {
 	br := bufio.NewReaderSize(conn, 16<<10)
 	bw := bufio.NewWriterSize(deadlineWriter{conn}, 16<<10)
 	w := &tcpWriter{conn: conn, bw: bw}
+	req := &answer.Request{Listen: t.addr, Peer: w, Stream: w, Out: make([]byte, 0, 4096)}
 	var (
-		q      wireQuery
 		lenBuf [2]byte
 		msg    = make([]byte, 0, 512)
-		out    = make([]byte, 0, 4096)
 	)
 	// The first query must arrive within the read timeout; later ones
 	// may keep the client waiting for the idle timeout.
@@ -152,54 +152,11 @@ func (t *tcpServer) serveConn(conn net.Conn) {
 		if _, err := io.ReadFull(br, msg); err != nil {
 			return
 		}
-		if !t.answer(w, msg, &q, &out) {
+		req.Query, req.Rotate = msg, t.srv.rotate.Add(1)
+		if _, keep := t.answers.Answer(t.srv.state.Load(), req); !keep {
 			return
 		}
 	}
-}
-
-// answer replies to one query; false ends the connection. Like a
-// datagram, a plain query is answered from the cache when it can be, and
-// everything else by the handler, which then offers the cache its reply;
-// both work from the one state, link, rotation and clock reading taken
-// here, so the cache is filled from the state that answered.
-func (t *tcpServer) answer(w *tcpWriter, query []byte, q *wireQuery, out *[]byte) (ok bool) {
-	defer func() {
-		if v := recover(); v != nil {
-			t.srv.notePanic(v, t.addr)
-			reply := servfailBytes(query)
-			ok = reply != nil && w.writeFrame(reply) == nil
-		}
-	}()
-	start := time.Now()
-	st := t.srv.state.Load()
-	link := st.snap.ListenLink(t.addr)
-	rotate := t.srv.rotate.Add(1)
-	if reply, e := st.fastAnswer(query, link, rotate, false, q, *out); e != nil {
-		*out = reply[:0]
-		t.srv.metrics.query(q.qtype, uint16(reply[3]&0x0F), false, st.linkName(link), time.Since(start))
-		return w.writeFrame(reply) == nil
-	}
-	req := new(dns.Msg)
-	if err := req.Unpack(query); err != nil {
-		if reply := formErr(query); reply != nil {
-			return w.writeFrame(reply) == nil
-		}
-		return false
-	}
-	if req.Response {
-		return true // never answer a response
-	}
-	if malformed(req, query) {
-		return w.writeFrame(formErr(query)) == nil
-	}
-	w.tsig.prepare(req, query, t.srv.keys)
-	a := t.general(w, req, st, link, rotate) // TCP is not rate-limited
-	st.fillAfterMiss(q, a)
-	if resp := a.resp; resp != nil {
-		t.handler.observe(w, req, resp, st, link, time.Since(start))
-	}
-	return !w.closed
 }
 
 // deadlineWriter gives each socket write its own tcpWriteTimeout. A
@@ -213,17 +170,16 @@ func (d deadlineWriter) Write(b []byte) (int, error) {
 	return d.conn.Write(b)
 }
 
-// tcpWriter is the dns.ResponseWriter of a connection for the queries the
-// handler answers. Replies are framed into the connection's buffer, which
-// is flushed when no query is left waiting.
+// tcpWriter is a connection as the answer pipeline sees it: the peer
+// of its queries and the stream their replies are framed into, in the
+// connection's buffer, which is flushed when no query is left waiting.
 type tcpWriter struct {
-	conn   net.Conn
-	bw     *bufio.Writer
-	tsig   tsigSession
-	closed bool
+	conn net.Conn
+	bw   *bufio.Writer
 }
 
-func (w *tcpWriter) writeFrame(b []byte) error {
+// WriteFrame writes one message with its length (answer.Stream).
+func (w *tcpWriter) WriteFrame(b []byte) error {
 	if len(b) > 0xFFFF {
 		return errors.New("reply larger than a TCP frame")
 	}
@@ -236,20 +192,13 @@ func (w *tcpWriter) writeFrame(b []byte) error {
 	return err
 }
 
-func (w *tcpWriter) WriteMsg(m *dns.Msg) error {
-	b, err := w.tsig.pack(m)
-	if err != nil {
-		return err
-	}
-	return w.writeFrame(b)
+// Close sends what is buffered: the exchange that closed the stream (a
+// transfer) is done, and the connection ends after it.
+func (w *tcpWriter) Close() error { return w.bw.Flush() }
+
+func (w *tcpWriter) Addr() netip.Addr {
+	a, _ := answer.AddrOf(w.conn.RemoteAddr())
+	return a
 }
-
-func (w *tcpWriter) Write(b []byte) (int, error) { return len(b), w.writeFrame(b) }
-
-func (w *tcpWriter) LocalAddr() net.Addr   { return w.conn.LocalAddr() }
-func (w *tcpWriter) RemoteAddr() net.Addr  { return w.conn.RemoteAddr() }
-func (w *tcpWriter) Network() string       { return "tcp" }
-func (w *tcpWriter) TsigStatus() error     { return w.tsig.status }
-func (w *tcpWriter) TsigTimersOnly(b bool) { w.tsig.timersOnly = b }
-func (w *tcpWriter) Hijack()               {}
-func (w *tcpWriter) Close() error          { w.closed = true; return w.bw.Flush() }
+func (w *tcpWriter) RemoteAddr() net.Addr { return w.conn.RemoteAddr() }
+func (w *tcpWriter) LocalAddr() net.Addr  { return w.conn.LocalAddr() }

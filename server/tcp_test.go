@@ -34,14 +34,14 @@ func testConfigServer(t *testing.T) *Server {
 	return testServer(t, snap)
 }
 
-// serveTCP serves ln for srv with the real handler until the test ends;
-// general, when not nil, stands in for the handler's serve.
-func serveTCP(t *testing.T, srv *Server, ln net.Listener, general serveFunc) *tcpServer {
+// serveTCP serves ln for srv with the real answer pipeline until the
+// test ends; a, when not nil, stands in for it.
+func serveTCP(t *testing.T, srv *Server, ln net.Listener, a answerer) *tcpServer {
 	t.Helper()
-	ts := newTCPServer(srv, "127.0.0.1:0", ln, &handler{srv: srv, addr: "127.0.0.1:0"})
-	if general != nil {
-		ts.general = general
+	if a == nil {
+		a = srv.answers
 	}
+	ts := newTCPServer(srv, "127.0.0.1:0", ln, a)
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
@@ -116,7 +116,7 @@ func TestTCPPipelinedAnswersInOrder(t *testing.T) {
 			t.Errorf("%s: question %q", label, r.Question[0].Name)
 		}
 		sameReply(t, label+" vs the general path", r, general)
-		sameReply(t, label, r, testConfigReply(t, ts.srv.state.Load().snap, names[i%len(names)], dns.TypeMX))
+		sameReply(t, label, r, testConfigReply(t, ts.srv.state.Load().Snap, names[i%len(names)], dns.TypeMX))
 	}
 }
 

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/miekg/dns"
+	"github.com/mxdns/mxdns/server/answer"
 )
 
 // pipeListener accepts the server ends of net.Pipe connections made by
@@ -128,17 +129,17 @@ func TestTCPLongAnswerOutlivesTheWriteTimeout(t *testing.T) {
 	t.Cleanup(func() { tcpWriteTimeout = old })
 	const frames, size = 6, 20 << 10 // each more than the write buffer
 	ln := newPipeListener()
-	serveTCP(t, testConfigServer(t), ln, func(w dns.ResponseWriter, _ *dns.Msg, _ *state, _ int, _ uint32) answered {
+	serveTCP(t, testConfigServer(t), ln, answerFunc(func(_ *answer.State, r *answer.Request) ([]byte, bool) {
 		for range frames {
 			// A slow producer, like a transfer packing a large zone.
 			time.Sleep(tcpWriteTimeout / 3)
-			if _, err := w.Write(make([]byte, size)); err != nil {
+			if err := r.Stream.WriteFrame(make([]byte, size)); err != nil {
 				t.Errorf("write: %v", err)
 				break
 			}
 		}
-		return answered{} // answered and counted, as a transfer is
-	})
+		return nil, true // answered and counted, as a transfer is
+	}))
 	conn := ln.dial(t)
 	conn.SetDeadline(time.Now().Add(20 * time.Second))
 	m := new(dns.Msg)

@@ -8,6 +8,8 @@ import (
 	"unsafe"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/mxdns/mxdns/server/answer"
 )
 
 // mmsghdr is struct mmsghdr from <sys/socket.h>.
@@ -28,14 +30,16 @@ type batch struct {
 	bufs   [udpBatch][]byte
 	reply  [udpBatch][]byte
 	// peer is passed to the answer path by pointer: a datagramPeer value
-	// put in the peer interface would cost an allocation a query. One
-	// serves the whole batch, as nothing keeps it past its datagram.
+	// put in the Peer interface would cost an allocation a query. One
+	// serves the whole batch, as nothing keeps it past its datagram; req,
+	// which points to it, likewise.
 	peer datagramPeer
-	q    wireQuery
+	req  answer.Request
 }
 
-func newBatch() *batch {
+func newBatch(listen string) *batch {
 	b := new(batch)
+	b.req.Listen, b.req.Peer = listen, &b.peer
 	for i := range b.in {
 		b.bufs[i] = make([]byte, udpQueryMax)
 		b.reply[i] = make([]byte, 0, udpReplyCap)
@@ -51,20 +55,16 @@ func newBatch() *batch {
 // answerBatch answers the n datagrams read into b, leaving the replies
 // ready in b.out, and returns how many there are. It allocates nothing
 // for a query the answer cache holds (udpbatch_linux_test.go).
-func (r *udpReader) answerBatch(st *state, b *batch, n int, rotate *uint32) int {
-	var at arrival
+func (r *udpReader) answerBatch(st *answer.State, b *batch, n int, rotate *uint32) int {
 	k := 0
 	for i := 0; i < n; i++ {
 		if b.in[i].hdr.Flags&unix.MSG_TRUNC != 0 {
 			continue
 		}
-		query := b.bufs[i][:b.in[i].len]
-		if !r.srv.worthAnswer(query) {
-			continue
-		}
 		*rotate++
 		b.peer = datagramPeer{name: &b.names[i], local: r.local}
-		reply := r.srv.answerDatagram(st, query, r.addr, &at, *rotate, &b.peer, &b.q, b.reply[k])
+		b.req.Query, b.req.Rotate, b.req.Out = b.bufs[i][:b.in[i].len], *rotate, b.reply[k]
+		reply, _ := r.srv.answers.Answer(st, &b.req)
 		if len(reply) == 0 {
 			continue
 		}
@@ -86,10 +86,10 @@ type datagramPeer struct {
 	local net.Addr
 }
 
-func (p *datagramPeer) localAddr() net.Addr { return p.local }
+func (p *datagramPeer) LocalAddr() net.Addr { return p.local }
 
-// addr is the peer's IP address, without allocating.
-func (p *datagramPeer) addr() netip.Addr {
+// Addr is the peer's IP address, without allocating.
+func (p *datagramPeer) Addr() netip.Addr {
 	switch p.name.Addr.Family {
 	case unix.AF_INET:
 		sa := (*unix.RawSockaddrInet4)(unsafe.Pointer(p.name))
@@ -101,8 +101,8 @@ func (p *datagramPeer) addr() netip.Addr {
 	return netip.Addr{}
 }
 
-// udpAddr is the peer as a net.Addr, for the general path.
-func (p *datagramPeer) udpAddr() net.Addr {
+// RemoteAddr is the peer as a net.Addr, for the general path.
+func (p *datagramPeer) RemoteAddr() net.Addr {
 	var port *uint16 // in network byte order
 	switch p.name.Addr.Family {
 	case unix.AF_INET:
@@ -113,5 +113,5 @@ func (p *datagramPeer) udpAddr() net.Addr {
 		return &net.UDPAddr{}
 	}
 	b := (*[2]byte)(unsafe.Pointer(port))
-	return net.UDPAddrFromAddrPort(netip.AddrPortFrom(p.addr(), uint16(b[0])<<8|uint16(b[1])))
+	return net.UDPAddrFromAddrPort(netip.AddrPortFrom(p.Addr(), uint16(b[0])<<8|uint16(b[1])))
 }

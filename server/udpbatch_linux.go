@@ -125,7 +125,7 @@ func newUDPReader(srv *Server, addr string, conn *net.UDPConn) (*udpReader, erro
 	if err != nil {
 		return nil, err
 	}
-	r := &udpReader{conn: conn, rc: rc, srv: srv, addr: addr, b: newBatch()}
+	r := &udpReader{conn: conn, rc: rc, srv: srv, addr: addr, b: newBatch(addr)}
 	r.recvFn, r.sendFn = r.recv, r.send
 	return r, nil
 }

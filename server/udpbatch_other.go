@@ -7,6 +7,8 @@ import (
 	"net"
 	"net/netip"
 	"sync"
+
+	"github.com/mxdns/mxdns/server/answer"
 )
 
 // Without recvmmsg, each listen address gets one socket read through the
@@ -36,30 +38,30 @@ type netPeer struct {
 	local net.Addr
 }
 
-func (p netPeer) addr() netip.Addr {
+func (p *netPeer) Addr() netip.Addr {
 	a, _ := netip.AddrFromSlice(p.from.IP)
 	return a.Unmap()
 }
-func (p netPeer) udpAddr() net.Addr   { return p.from }
-func (p netPeer) localAddr() net.Addr { return p.local }
+func (p *netPeer) RemoteAddr() net.Addr { return p.from }
+func (p *netPeer) LocalAddr() net.Addr  { return p.local }
 
 func (g *udpGroup) serve(srv *Server) {
 	buf := make([]byte, 4096)
 	out := make([]byte, 0, 4096)
-	var q wireQuery
-	var rotate uint32
+	var p netPeer
+	req := answer.Request{Listen: g.addr, Peer: &p}
 	for {
 		n, from, err := g.pc.ReadFrom(buf)
 		if errors.Is(err, net.ErrClosed) {
 			return // by close
 		}
-		if err != nil || !srv.worthAnswer(buf[:n]) {
+		if err != nil {
 			continue
 		}
-		st := srv.state.Load()
-		rotate++
-		p := netPeer{from: from.(*net.UDPAddr), local: g.local}
-		if reply := srv.answerDatagram(st, buf[:n], g.addr, new(arrival), rotate, p, &q, out); len(reply) > 0 {
+		p = netPeer{from: from.(*net.UDPAddr), local: g.local}
+		req.Query, req.Out = buf[:n], out
+		req.Rotate++
+		if reply, _ := srv.answers.Answer(srv.state.Load(), &req); len(reply) > 0 {
 			g.pc.WriteTo(reply, from)
 		}
 	}

@@ -1,4 +1,4 @@
-package server
+package answer
 
 import (
 	"testing"
@@ -8,7 +8,7 @@ import (
 	"github.com/mxdns/mxdns/zone"
 )
 
-func benchState(b *testing.B) (*state, []byte) {
+func benchState(b *testing.B) (*State, []byte) {
 	snap, diags := zone.FromYAML("t.yaml", []byte(testConfig), nil)
 	if err := diags.Err(); err != nil {
 		b.Fatal(err)
@@ -20,13 +20,13 @@ func benchState(b *testing.B) (*state, []byte) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	return newState(snap, zone.AllLinks), query
+	return NewState(snap, zone.AllLinks), query
 }
 
 // BenchmarkFastPath is the cost of a cached answer: parse, find, copy, patch.
 func BenchmarkFastPath(b *testing.B) {
 	st, query := benchState(b)
-	s := testServer(b, st.snap)
+	s := testServer(b, st.Snap)
 	st = s.state.Load()
 	var q wireQuery
 	for r := range uint32(64) { // every rotation there is
@@ -44,7 +44,7 @@ func BenchmarkFastPath(b *testing.B) {
 // BenchmarkGeneralPath is the same answer made from scratch by the handler.
 func BenchmarkGeneralPath(b *testing.B) {
 	st, query := benchState(b)
-	s := testServer(b, st.snap)
+	s := testServer(b, st.Snap)
 	b.ReportAllocs()
 	for i := 0; b.Loop(); i++ {
 		if handlerReply(b, s, query, zone.NoLink, uint32(i)+1) == nil {

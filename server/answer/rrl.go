@@ -1,4 +1,4 @@
-package server
+package answer
 
 import (
 	"encoding/binary"
@@ -182,8 +182,8 @@ func exempt(client netip.Addr, list []netip.Prefix) bool {
 	return false
 }
 
-// addrOf is the IP address of a client, unmapped from IPv4-in-IPv6.
-func addrOf(a net.Addr) (netip.Addr, bool) {
+// AddrOf is the IP address of a client, unmapped from IPv4-in-IPv6.
+func AddrOf(a net.Addr) (netip.Addr, bool) {
 	var ip net.IP
 	switch a := a.(type) {
 	case *net.UDPAddr:
@@ -204,24 +204,24 @@ func addrOf(a net.Addr) (netip.Addr, bool) {
 // counts what it did: it returns reply, or reply cut to a slip in place,
 // or nil to send nothing. It takes the peer, not its address, so that
 // with RRL off (the usual case) no address is decoded at all.
-func (s *Server) limit(cfg *zone.RRL, from peer, k answerKind, reply []byte) []byte {
+func (a *Answerer) limit(cfg *zone.RRL, from Peer, k answerKind, reply []byte) []byte {
 	if !cfg.Enabled() {
 		return reply
 	}
-	client := from.addr()
+	client := from.Addr()
 	if !client.IsValid() || exempt(client, cfg.Exempt) {
 		return reply
 	}
-	switch s.rrl.decide(s.rrl.key(client, k), *cfg) {
+	switch a.rrl.decide(a.rrl.key(client, k), *cfg) {
 	case rrlDrop:
-		s.counters.rrlDropped.Add(1)
+		a.counters.RRLDropped.Add(1)
 		return nil
 	case rrlSlip:
 		if reply = slip(reply); reply == nil {
-			s.counters.rrlDropped.Add(1)
+			a.counters.RRLDropped.Add(1)
 			return nil
 		}
-		s.counters.rrlSlipped.Add(1)
+		a.counters.RRLSlipped.Add(1)
 	}
 	return reply
 }

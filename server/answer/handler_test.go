@@ -1,4 +1,4 @@
-package server
+package answer
 
 import (
 	"fmt"
@@ -36,15 +36,16 @@ func fakeLookup(t *testing.T) func(dns.Question) zone.Result {
 	}
 }
 
-// ServeDNS runs the general path as a server does, from the server's
+// serveDNS runs the general path as Answer does, from the test server's
 // state and next rotation, for tests that start from a dns.Msg
-// (handlerReply): the servers themselves call serve and observe with the
-// state, link and rotation they took for the fast path.
-func (h *handler) ServeDNS(w dns.ResponseWriter, req *dns.Msg) {
-	st := h.srv.state.Load()
+// (handlerReply): Answer itself calls serve and observe with the state,
+// link and rotation it took for the fast path.
+func (s *tsrv) serveDNS(w dns.ResponseWriter, req *dns.Msg, listen string, udp bool) {
+	h := &handler{a: s.Answerer, addr: listen, udp: udp}
+	st := s.state.Load()
 	start := time.Now()
-	link := st.snap.ListenLink(h.addr)
-	if resp := h.serve(w, req, st, link, h.srv.rotate.Add(1)).resp; resp != nil {
+	link := st.Snap.ListenLink(h.addr)
+	if resp := h.serve(w, req, st, link, s.rotate.Add(1)).resp; resp != nil {
 		h.observe(w, req, resp, st, link, time.Since(start))
 	}
 }

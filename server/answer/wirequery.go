@@ -1,4 +1,4 @@
-package server
+package answer
 
 import "encoding/binary"
 
@@ -27,6 +27,7 @@ const (
 )
 
 const (
+	headerLen = 12
 	keyMax    = 255 + 2 + 1 + 1
 	flagQR    = 0x80 // in byte 2
 	flagRD    = 0x01 // in byte 2

@@ -1,4 +1,4 @@
-package server
+package answer
 
 import (
 	"fmt"
@@ -57,7 +57,7 @@ var udpShapes = []struct {
 // additional RRset is complete, no RRset left out would have fitted, and
 // TC is set exactly when in-domain glue of a referral was left out.
 func TestTruncateKeepsWholeRRsets(t *testing.T) {
-	s, _, _ := startServer(t, trimConfig())
+	s := askServer(t, trimConfig())
 	tests := []struct {
 		name  string
 		qtype uint16

@@ -1,4 +1,4 @@
-package server
+package answer
 
 import (
 	"bytes"
@@ -14,9 +14,9 @@ import (
 // fuzzPeer is a fixed client for the datagram path.
 type fuzzPeer struct{}
 
-func (fuzzPeer) addr() netip.Addr    { return netip.MustParseAddr("192.0.2.7") }
-func (fuzzPeer) udpAddr() net.Addr   { return &net.UDPAddr{IP: net.IPv4(192, 0, 2, 7), Port: 5300} }
-func (fuzzPeer) localAddr() net.Addr { return &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1), Port: 53} }
+func (fuzzPeer) Addr() netip.Addr     { return netip.MustParseAddr("192.0.2.7") }
+func (fuzzPeer) RemoteAddr() net.Addr { return &net.UDPAddr{IP: net.IPv4(192, 0, 2, 7), Port: 5300} }
+func (fuzzPeer) LocalAddr() net.Addr  { return &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1), Port: 53} }
 
 // FuzzPacket sends any datagram through the path the UDP readers run:
 // the answer cache, else the handler (which then fills the cache on a

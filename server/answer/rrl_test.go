@@ -1,8 +1,7 @@
-package server
+package answer
 
 import (
 	"bytes"
-	"log/slog"
 	"strings"
 	"testing"
 	"time"
@@ -18,7 +17,7 @@ const slipConfig = "rrl: {responses_per_second: 1, slip: 1, window: 1s}\n" + tes
 
 // frozenRRLServer serves config with the rate limiter's clock stopped, so
 // no credit is earned between queries.
-func frozenRRLServer(t *testing.T, config string) *Server {
+func frozenRRLServer(t *testing.T, config string) *tsrv {
 	t.Helper()
 	snap, diags := zone.FromYAML("t.yaml", []byte(config), nil)
 	if err := diags.Err(); err != nil {
@@ -38,7 +37,7 @@ func TestSlipIsTheSameOnBothPaths(t *testing.T) {
 	// Another server (its own limiter and metrics) asks first, so that
 	// the first miss counted here is the question's second, which the
 	// cache admits.
-	warmer := testServer(t, s.state.Load().snap)
+	warmer := testServer(t, s.state.Load().Snap)
 	for _, c := range []struct {
 		name  string
 		rcode int
@@ -60,7 +59,7 @@ func TestSlipIsTheSameOnBothPaths(t *testing.T) {
 		}
 		fast := ask() // a hit, over the rate
 		// A new state has an empty cache: the handler answers, over the rate.
-		s.state.Store(newState(s.state.Load().snap, zone.AllLinks))
+		s.state.Store(NewState(s.state.Load().Snap, zone.AllLinks))
 		general := ask()
 		if s.state.Load().cache.slots[hashKey(q.key[:q.keyLen])&s.state.Load().cache.mask].Load() != nil {
 			t.Errorf("%s: one miss filled the cache", c.name)
@@ -92,7 +91,7 @@ func TestSlipIsTheSameOnBothPaths(t *testing.T) {
 		t.Errorf("%d slips counted, want 4", n)
 	}
 	// A slip is a reply sent, counted by either path with its rcode.
-	body := scrape(t, s)
+	body := s.metrics.body()
 	for _, rcode := range []string{"NOERROR", "NXDOMAIN"} {
 		if want := `mxdns_queries_total{link="none",qtype="A",rcode="` + rcode + `",transport="udp"} 3`; !strings.Contains(body, want) {
 			t.Errorf("metrics lack %s", want)
@@ -170,62 +169,41 @@ func TestSignedRequestsAreNotRateLimited(t *testing.T) {
 	}
 }
 
-// TestRefusedTransfersAreRateLimitedAndLogThrottled: an IXFR flood over
-// UDP, refused (no transfer allowed) or with a bad TSIG, is rate limited
-// like any error and logs one line a second per kind, the next one
-// counting those suppressed.
-func TestRefusedTransfersAreRateLimitedAndLogThrottled(t *testing.T) {
-	config := "tsig_keys:\n  xfr-key: {algorithm: hmac-sha256, secret: \"" + testSecret + "\"}\n" +
-		"rrl: {responses_per_second: 1, slip: 0, window: 1s}\n" + testConfig
-	s := frozenRRLServer(t, config)
-	s.metrics = newMetrics()
-	var logs syncBuffer
-	s.log = slog.New(slog.NewTextHandler(&logs, nil))
-	now := time.Unix(1000, 0)
-	s.xfrLog.now = func() time.Time { return now }
-
-	refused := packQuery(t, query("example.com.", dns.TypeIXFR))
-	m := query("example.com.", dns.TypeIXFR)
+// TestBadTSIGIsRateLimitedAsAnError: a request whose TSIG fails gets
+// NOTAUTH whatever it asked, and anyone can send one from a spoofed
+// address, so rate limiting must charge it to the errors. Charged to the
+// answer it named, a flood of them would use up that answer's budget and
+// have the replies to real clients slipped.
+func TestBadTSIGIsRateLimitedAsAnError(t *testing.T) {
+	s := frozenRRLServer(t, "tsig_keys:\n  xfr-key: {algorithm: hmac-sha256, secret: \""+testSecret+"\"}\n"+slipConfig)
+	ask := func(b []byte) *dns.Msg {
+		t.Helper()
+		var q wireQuery
+		reply := s.answerDatagram(s.state.Load(), b, "127.0.0.1:0", new(arrival), 1, fuzzPeer{}, &q, nil)
+		r := new(dns.Msg)
+		if err := r.Unpack(reply); err != nil {
+			t.Fatalf("reply %x: %v", reply, err)
+		}
+		return r
+	}
+	m := query("example.com.", dns.TypeMX)
+	m.SetEdns0(1232, false)
 	m.SetTsig(testKey, dns.HmacSHA256, 300, time.Now().Unix())
-	badSig, _, err := dns.TsigGenerate(m, "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=", "", false)
+	bad, _, err := dns.TsigGenerate(m, badSecret, "", false)
 	if err != nil {
 		t.Fatal(err)
 	}
-	const flood = 100
-	// answerDatagram may change the query in place (verifying a TSIG
-	// strips it), as a reader's buffer may be: each gets a fresh copy.
-	ask := func(b []byte) []byte {
-		var q wireQuery
-		return s.answerDatagram(s.state.Load(), bytes.Clone(b), "127.0.0.1:0", new(arrival), 1, fuzzPeer{}, &q, nil)
+	if r := ask(bad); r.Rcode != dns.RcodeNotAuth || len(r.Answer) != 0 || r.IsTsig() == nil || r.IsTsig().Error != dns.RcodeBadSig {
+		t.Fatalf("bad TSIG: want NOTAUTH with BADSIG, got\n%v", r)
 	}
-	for name, b := range map[string][]byte{"refused": refused, "bad TSIG": badSig} {
-		// Both are errors to one prefix, so they share a bucket: each
-		// kind starts with a fresh one.
-		s.rrl = newLimiter()
-		s.rrl.now = func() time.Time { return now }
-		before := s.RateLimitStats().RRLDropped
-		sent := 0
-		for range flood {
-			if ask(b) != nil {
-				sent++
-			}
-		}
-		if dropped := s.RateLimitStats().RRLDropped - before; sent != 1 || dropped != flood-1 {
-			t.Errorf("%s: %d of %d replies sent, %d dropped; want 1 sent, the rest dropped", name, sent, flood, dropped)
-		}
+	// The same question unsigned is the first of its answer this second.
+	if r := ask(packQuery(t, query("example.com.", dns.TypeMX))); r.Truncated || len(r.Answer) == 0 {
+		t.Errorf("unsigned after a bad TSIG: want the full answer, got\n%v", r)
 	}
-	for _, msg := range []string{`msg="transfer refused"`, `msg="transfer refused: bad TSIG"`} {
-		if n := strings.Count(logs.String(), msg+" "); n != 1 {
-			t.Errorf("%d lines of %s in the flood's second, want 1:\n%s", n, msg, logs.String())
-		}
-	}
-
-	// A second later the next refusal is logged with the count of the rest.
-	now = now.Add(time.Second)
-	for _, b := range [][]byte{refused, badSig} {
-		ask(b)
-	}
-	if n := strings.Count(logs.String(), "suppressed=99"); n != 2 {
-		t.Errorf("want both kinds logged again with suppressed=99, got:\n%s", logs.String())
+	// An error is not: the bad TSIG had the errors' one reply.
+	chaos := query("version.bind.", dns.TypeTXT)
+	chaos.Question[0].Qclass = dns.ClassCHAOS
+	if r := ask(packQuery(t, chaos)); !r.Truncated || r.Rcode != dns.RcodeRefused {
+		t.Errorf("error after a bad TSIG: want REFUSED slipped, got\n%v", r)
 	}
 }

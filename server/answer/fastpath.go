@@ -1,4 +1,4 @@
-package server
+package answer
 
 import (
 	"bytes"
@@ -18,7 +18,7 @@ import (
 // it in rotation rotate, and returns the entry it came from (nil on a
 // miss, and always without a cache). q is scratch space that, on a miss,
 // tells fillAfterMiss what the general path answered.
-func (st *state) fastAnswer(query []byte, link int, rotate uint32, udp bool, q *wireQuery, out []byte) ([]byte, *cacheEntry) {
+func (st *State) fastAnswer(query []byte, link int, rotate uint32, udp bool, q *wireQuery, out []byte) ([]byte, *cacheEntry) {
 	if st.cache == nil || !parseWireQuery(query, link, q) {
 		return nil, nil
 	}
@@ -40,7 +40,7 @@ func (st *state) fastAnswer(query []byte, link int, rotate uint32, udp bool, q *
 // pack. The cache keeps them on the question's second miss. Without a
 // cache fastAnswer did not parse the query, so q may still hold an
 // earlier one: nothing is filled.
-func (st *state) fillAfterMiss(q *wireQuery, a answered) {
+func (st *State) fillAfterMiss(q *wireQuery, a answered) {
 	if st.cache == nil || q.keyLen == 0 || a.packed == nil || a.rotations == 0 {
 		return // no cache, not a plain query, trimmed, or too many rotations to keep
 	}

@@ -1,9 +1,7 @@
-package server
+package answer
 
 import (
 	"bytes"
-	"log/slog"
-	"net"
 	"os"
 	"path/filepath"
 	"strings"
@@ -17,7 +15,7 @@ import (
 // exampleConfigs are every configuration shipped at the top of the repo.
 func exampleConfigs(t *testing.T) []string {
 	t.Helper()
-	files, err := filepath.Glob("../config*.example.yaml")
+	files, err := filepath.Glob("../../config*.example.yaml")
 	if err != nil || len(files) == 0 {
 		t.Fatalf("no example configs: %v", err)
 	}
@@ -62,17 +60,6 @@ func mixCase(s string) string {
 	return string(b)
 }
 
-// testServer serves snap with every link up, for tests that drive the
-// answer paths without sockets.
-func testServer(t testing.TB, snap *zone.Snapshot) *Server {
-	t.Helper()
-	s := &Server{log: slog.New(slog.DiscardHandler), metrics: newMetrics()}
-	s.initLimits()
-	s.initTransfers()
-	s.state.Store(newState(snap, zone.AllLinks))
-	return s
-}
-
 // listenOf is a listen address that maps to link (any address for NoLink).
 func listenOf(snap *zone.Snapshot, link int) string {
 	if link >= 0 && len(snap.Settings().Links[link].Listen) > 0 {
@@ -83,23 +70,22 @@ func listenOf(snap *zone.Snapshot, link int) string {
 
 // handlerReply is the general path's reply to query: the handler, as over
 // TCP (no rate limiting, no truncation), with the given rotation.
-func handlerReply(t testing.TB, s *Server, query []byte, link int, rotate uint32) []byte {
+func handlerReply(t testing.TB, s *tsrv, query []byte, link int, rotate uint32) []byte {
 	t.Helper()
 	req := new(dns.Msg)
 	if err := req.Unpack(query); err != nil {
 		t.Fatal(err)
 	}
-	w := &udpWriter{local: &net.UDPAddr{}, remote: &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1), Port: 9}}
+	w := &writer{peer: fuzzPeer{}}
 	s.rotate.Store(rotate - 1) // the handler takes the next one
-	h := &handler{srv: s, addr: listenOf(s.state.Load().snap, link)}
-	h.ServeDNS(w, req)
+	s.serveDNS(w, req, listenOf(s.state.Load().Snap, link), false)
 	return w.out
 }
 
 // warm answers query by the general path as a reader does after a miss
 // (the handler, then fillAfterMiss), twice, so that the cache admits it
 // in rotation rotate, unless it holds it already.
-func warm(t testing.TB, s *Server, query []byte, link int, rotate uint32, udp bool) {
+func warm(t testing.TB, s *tsrv, query []byte, link int, rotate uint32, udp bool) {
 	t.Helper()
 	st := s.state.Load()
 	for range 2 {
@@ -111,8 +97,8 @@ func warm(t testing.TB, s *Server, query []byte, link int, rotate uint32, udp bo
 		if err := req.Unpack(query); err != nil {
 			t.Fatal(err)
 		}
-		w := &udpWriter{local: &net.UDPAddr{}, remote: &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1), Port: 9}}
-		h := &handler{srv: s, addr: listenOf(st.snap, link), udp: udp}
+		w := &writer{peer: fuzzPeer{}}
+		h := &handler{a: s.Answerer, addr: listenOf(st.Snap, link), udp: udp}
 		st.fillAfterMiss(&q, h.serve(w, req, st, link, rotate))
 	}
 }

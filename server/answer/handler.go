@@ -1,4 +1,4 @@
-package server
+package answer
 
 import (
 	"strings"
@@ -13,10 +13,10 @@ import (
 // 2020 value, small enough to avoid IP fragmentation on common paths.
 const ednsSize = 1232
 
-// handler serves one listener. It knows the listen address as written in
-// the config, because that string is what maps a query to its link.
+// handler is the general path for one query: it knows the listen
+// address as written in the config, for its logs, and the transport.
 type handler struct {
-	srv  *Server
+	a    *Answerer
 	addr string
 	udp  bool
 }
@@ -37,7 +37,7 @@ type answered struct {
 
 // serve answers req from st, for a query that arrived on link; rotate
 // picks the order of rotated answers.
-func (h *handler) serve(w dns.ResponseWriter, req *dns.Msg, st *state, link int, rotate uint32) answered {
+func (h *handler) serve(w dns.ResponseWriter, req *dns.Msg, st *State, link int, rotate uint32) answered {
 	if req.IsTsig() != nil && w.TsigStatus() != nil {
 		resp, kind := h.badTSIG(w, req)
 		return answered{resp: resp, kind: kind}
@@ -52,7 +52,7 @@ func (h *handler) serve(w dns.ResponseWriter, req *dns.Msg, st *state, link int,
 	asked := lowerQuestion(req)
 	var res *zone.Result // what the zone said, for rate limiting
 	lookup := func(q dns.Question) zone.Result {
-		r := st.snap.Lookup(q, zone.Client{Link: link, Up: st.up, Rotate: rotate})
+		r := st.Snap.Lookup(q, zone.Client{Link: link, Up: st.Up, Rotate: rotate})
 		res = &r
 		return r
 	}
@@ -67,7 +67,7 @@ func (h *handler) serve(w dns.ResponseWriter, req *dns.Msg, st *state, link int,
 		err = h.write(w, req, resp, b, asked)
 	}
 	if err != nil {
-		h.srv.log.Debug("write reply", "listen", h.addr, "client", w.RemoteAddr().String(), "err", err)
+		h.a.log.Debug("write reply", "listen", h.addr, "client", w.RemoteAddr().String(), "err", err)
 	}
 	return a
 }
@@ -84,14 +84,14 @@ func (h *handler) badTSIG(w dns.ResponseWriter, req *dns.Msg) (*dns.Msg, answerK
 	m := header(req)
 	xfr.SignReply(w, req, m)
 	if err := w.WriteMsg(m); err != nil {
-		h.srv.log.Debug("write reply", "listen", h.addr, "client", w.RemoteAddr().String(), "err", err)
+		h.a.log.Debug("write reply", "listen", h.addr, "client", w.RemoteAddr().String(), "err", err)
 	}
 	if xfr.IsTransfer(req) {
 		q := req.Question[0]
 		kind := dns.TypeToString[q.Qtype]
-		h.srv.warnThrottled("transfer refused: bad TSIG", "client", w.RemoteAddr().String(), "zone", dns.CanonicalName(q.Name),
+		h.a.warn("transfer refused: bad TSIG", "client", w.RemoteAddr().String(), "zone", dns.CanonicalName(q.Name),
 			"type", kind, "key", req.IsTsig().Hdr.Name, "err", w.TsigStatus())
-		h.srv.metrics.transfer(kind, "notauth")
+		h.a.metrics.Transfer(kind, "notauth")
 		return nil, answerKind{kind: kindError}
 	}
 	return m, answerKind{kind: kindError}
@@ -160,7 +160,7 @@ func reply(req *dns.Msg, lookup func(dns.Question) zone.Result) *dns.Msg {
 		// CH (version.bind and friends), ANY and NONE are not served.
 		m.Rcode = dns.RcodeRefused
 	case q.Qtype == dns.TypeAXFR || q.Qtype == dns.TypeIXFR:
-		// serve hands transfers to serveTransfer (xfr.go) before reply;
+		// serve hands transfers to serveTransfer (transfer.go) before reply;
 		// reply alone, without a connection, refuses them.
 		m.Rcode = dns.RcodeRefused
 	default:
