@@ -9,6 +9,7 @@ import (
 	"github.com/miekg/dns"
 
 	"github.com/mxdns/mxdns/server/answer"
+	"github.com/mxdns/mxdns/server/ops"
 	"github.com/mxdns/mxdns/zone"
 )
 
@@ -16,7 +17,7 @@ import (
 // transports and the answer pipeline without New.
 func testServer(t testing.TB, snap *zone.Snapshot) *Server {
 	t.Helper()
-	s := &Server{log: slog.New(slog.DiscardHandler), metrics: newMetrics()}
+	s := &Server{log: slog.New(slog.DiscardHandler), metrics: ops.NewMetrics()}
 	s.initLimits()
 	s.initTransfers()
 	s.initAnswers()

@@ -58,7 +58,7 @@ func (s *Server) setUp(snap *zone.Snapshot, up zone.LinkSet, now time.Time) {
 	for name := range s.links {
 		if !slices.Contains(st.LinkNames(), name) {
 			delete(s.links, name)
-			s.metrics.forgetLink(name)
+			s.metrics.ForgetLink(name)
 		}
 	}
 	stranded := snap.Stranded(up)

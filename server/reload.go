@@ -90,7 +90,7 @@ func (s *Server) reload(changed []string) ReloadResult {
 		s.status.Failures++
 		s.status.LastError = res.Err
 		s.mu.Unlock()
-		s.metrics.reload(false)
+		s.metrics.Reload(false)
 		for _, d := range l.Diags.Errors() {
 			s.log.Error("config error", "at", position(d), "error", d.Msg)
 		}
@@ -130,7 +130,7 @@ func (s *Server) reload(changed []string) ReloadResult {
 	s.notifier.ZonesChanged(prev, snap)
 	s.afterServing(l) // under mu: Shutdown closes the copy queue under it
 	s.mu.Unlock()
-	s.metrics.reload(res.Err == nil)
+	s.metrics.Reload(res.Err == nil)
 	select {
 	case s.swapped <- struct{}{}:
 	default:

@@ -61,7 +61,7 @@ type Server struct {
 	counters answer.Counters
 	conns    connLimit
 	xfrLog   logThrottle // refused transfers and bad TSIGs: anyone can send them
-	metrics  *metrics
+	metrics  *ops.Metrics
 	// Transfers, NOTIFY and TSIG (transfers.go).
 	transfers *xfr.Server
 	notifier  *xfr.Notifier
@@ -110,7 +110,7 @@ func New(opts Options) (*Server, error) {
 		swapped:      make(chan struct{}, 1),
 		stopping:     make(chan struct{}),
 	}
-	s.metrics = newMetrics()
+	s.metrics = ops.NewMetrics()
 	s.checks = health.New(health.Config{Report: s.linkChecked, MinTimeout: probeTimeoutFloor})
 	s.exportLimits()
 	s.initTransfers()
@@ -164,7 +164,7 @@ func (s *Server) Up() zone.LinkSet { return s.state.Load().Up }
 func (s *Server) publish(snap *zone.Snapshot) {
 	links := snap.Settings().Links
 	for _, name := range s.checks.Sync(links) {
-		s.metrics.forgetCheck(name)
+		s.metrics.ForgetCheck(name)
 	}
 	s.setUp(snap, s.checks.Up(links), time.Now())
 	if n := snap.Settings().TCPMaxConns; n > 0 {

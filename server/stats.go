@@ -2,8 +2,6 @@ package server
 
 import (
 	"sync/atomic"
-
-	"github.com/prometheus/client_golang/prometheus"
 )
 
 // RateLimitStats counts what the abuse limits did since the server started.
@@ -45,7 +43,6 @@ func (s *Server) exportLimits() {
 		{"mxdns_panics_total", "Panics while answering, recovered.", &c.Panics},
 	} {
 		v := m.v
-		s.metrics.reg.MustRegister(prometheus.NewCounterFunc(prometheus.CounterOpts{Name: m.name, Help: m.help},
-			func() float64 { return float64(v.Load()) }))
+		s.metrics.CounterFunc(m.name, m.help, func() float64 { return float64(v.Load()) })
 	}
 }

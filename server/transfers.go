@@ -21,7 +21,7 @@ func (s *Server) initTransfers() {
 	// The counts read s.metrics when they count: tests swap it.
 	s.transfers = xfr.NewServer(xfr.Config{Log: s.log, Warn: s.warnThrottled,
 		Count: func(kind, result string) { s.metrics.Transfer(kind, result) }})
-	s.notifier = xfr.NewNotifier(xfr.NotifyConfig{Log: s.log, Count: func(result string) { s.metrics.notify(result) },
+	s.notifier = xfr.NewNotifier(xfr.NotifyConfig{Log: s.log, Count: func(result string) { s.metrics.Notify(result) },
 		Attempts: notifyAttempts, Timeout: notifyTimeout, Backoff: notifyBackoff})
 }
 

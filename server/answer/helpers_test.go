@@ -2,17 +2,17 @@ package answer
 
 import (
 	"fmt"
+	"io"
 	"log/slog"
+	"net/http/httptest"
 	"slices"
-	"sort"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"testing"
-	"time"
 
 	"github.com/miekg/dns"
 
+	"github.com/mxdns/mxdns/server/ops"
 	"github.com/mxdns/mxdns/server/xfr"
 	"github.com/mxdns/mxdns/zone"
 )
@@ -37,19 +37,19 @@ const (
 )
 
 // tsrv is an Answerer with what a server keeps beside it (the state, the
-// rotation, the metrics), for tests that drive the answer paths without
-// sockets.
+// rotation, the metrics registry), for tests that drive the answer paths
+// without sockets.
 type tsrv struct {
 	*Answerer
 	state   atomic.Pointer[State]
 	rotate  atomic.Uint32
-	metrics *testMetrics
+	metrics *ops.Metrics
 }
 
 // testServer serves snap with every link up.
 func testServer(t testing.TB, snap *zone.Snapshot) *tsrv {
 	t.Helper()
-	s := &tsrv{metrics: new(testMetrics)}
+	s := &tsrv{metrics: ops.NewMetrics()}
 	s.state.Store(NewState(snap, zone.AllLinks))
 	log := slog.New(slog.DiscardHandler)
 	s.Answerer = New(Config{Log: log, Keys: xfr.Keyring{Snapshot: func() *zone.Snapshot { return s.state.Load().Snap }},
@@ -78,34 +78,21 @@ func (s *tsrv) RateLimitStats() RateLimitStats {
 	return RateLimitStats{c.RRLDropped.Load(), c.RRLSlipped.Load(), c.Panics.Load()}
 }
 
-// testMetrics counts queries as the server's mxdns_queries_total does,
-// and shows them in its text format.
-type testMetrics struct {
-	mu      sync.Mutex
-	queries map[string]int
-}
-
-func (m *testMetrics) Query(qtype, rcode uint16, udp bool, link string, _ time.Duration) {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	if m.queries == nil {
-		m.queries = map[string]int{}
+// scrape is the metrics in their text format, as /metrics shows them.
+func (s *tsrv) scrape(t *testing.T) string {
+	t.Helper()
+	srv := httptest.NewServer(s.metrics.Handler())
+	defer srv.Close()
+	resp, err := srv.Client().Get(srv.URL)
+	if err != nil {
+		t.Fatal(err)
 	}
-	m.queries[fmt.Sprintf(`mxdns_queries_total{link=%q,qtype=%q,rcode=%q,transport=%q}`,
-		link, typeName(qtype), dns.RcodeToString[int(rcode)], transport(udp))]++
-}
-
-func (m *testMetrics) Transfer(string, string) {}
-
-func (m *testMetrics) body() string {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	var lines []string
-	for k, n := range m.queries {
-		lines = append(lines, fmt.Sprintf("%s %d", k, n))
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(resp.Body)
+	if resp.StatusCode != 200 {
+		t.Fatalf("status %d: %s", resp.StatusCode, body)
 	}
-	sort.Strings(lines)
-	return strings.Join(lines, "\n")
+	return string(body)
 }
 
 // sameReply fails unless got has want's rcode, AA and TC, and the same

@@ -91,7 +91,7 @@ func TestSlipIsTheSameOnBothPaths(t *testing.T) {
 		t.Errorf("%d slips counted, want 4", n)
 	}
 	// A slip is a reply sent, counted by either path with its rcode.
-	body := s.metrics.body()
+	body := s.scrape(t)
 	for _, rcode := range []string{"NOERROR", "NXDOMAIN"} {
 		if want := `mxdns_queries_total{link="none",qtype="A",rcode="` + rcode + `",transport="udp"} 3`; !strings.Contains(body, want) {
 			t.Errorf("metrics lack %s", want)

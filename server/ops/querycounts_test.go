@@ -1,4 +1,4 @@
-package server
+package ops
 
 import (
 	"math"
@@ -14,7 +14,7 @@ import (
 // labels the CounterVec gave them (typeName, dns.RcodeToString), each
 // label set once (a registry refuses duplicates), every query counted.
 func TestQueryCountsLabelEveryCodeAsBefore(t *testing.T) {
-	m := newMetrics()
+	m := NewMetrics()
 	for qt := range 1 << 16 {
 		m.Query(uint16(qt), dns.RcodeSuccess, true, "types", time.Microsecond)
 	}

@@ -1,4 +1,4 @@
-package server
+package ops
 
 import (
 	"net/http"
@@ -10,10 +10,10 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 )
 
-// metrics are the Prometheus series of one Server, in a registry of its
+// Metrics are the Prometheus series of one server, in a registry of its
 // own so that several servers (tests) never share or collide. A nil
-// *metrics records nothing.
-type metrics struct {
+// *Metrics records nothing.
+type Metrics struct {
 	reg *prometheus.Registry
 
 	queries    *queryCounts // qtype, rcode, transport, link
@@ -27,8 +27,8 @@ type metrics struct {
 	notifies   *prometheus.CounterVec   // zone, result
 }
 
-func newMetrics() *metrics {
-	m := &metrics{
+func NewMetrics() *Metrics {
+	m := &Metrics{
 		reg:        prometheus.NewRegistry(),
 		queries:    newQueryCounts(),
 		latency:    newLatencies(),
@@ -55,49 +55,61 @@ func newMetrics() *metrics {
 	return m
 }
 
-// MetricsHandler serves the server's metrics in the Prometheus text format.
-func (s *Server) MetricsHandler() http.Handler {
-	return promhttp.HandlerFor(s.metrics.reg, promhttp.HandlerOpts{Registry: s.metrics.reg})
+// Handler serves the metrics in the Prometheus text format.
+func (m *Metrics) Handler() http.Handler {
+	return promhttp.HandlerFor(m.reg, promhttp.HandlerOpts{Registry: m.reg})
 }
 
-// ObserveLinkCheck records one health check of link: whether it passed and
-// how long it took. The health checker calls it after every check.
-func (s *Server) ObserveLinkCheck(link string, ok bool, d time.Duration) {
+// CounterFunc adds a counter read from f when the metrics are scraped,
+// for counts kept elsewhere, lock-free.
+func (m *Metrics) CounterFunc(name, help string, f func() float64) {
+	m.reg.MustRegister(prometheus.NewCounterFunc(prometheus.CounterOpts{Name: name, Help: help}, f))
+}
+
+// LinkCheck records one health check of link: whether it passed and how
+// long it took.
+func (m *Metrics) LinkCheck(link string, ok bool, d time.Duration) {
+	if m == nil {
+		return
+	}
 	result := "fail"
 	if ok {
 		result = "ok"
 	}
-	s.metrics.linkCheck.WithLabelValues(link, result).Observe(d.Seconds())
+	m.linkCheck.WithLabelValues(link, result).Observe(d.Seconds())
 }
 
-// SetLinkUp records the verdict on link.
-func (s *Server) SetLinkUp(link string, up bool) {
+// LinkUp records the verdict on link.
+func (m *Metrics) LinkUp(link string, up bool) {
+	if m == nil {
+		return
+	}
 	v := 0.0
 	if up {
 		v = 1
 	}
-	s.metrics.linkUp.WithLabelValues(link).Set(v)
+	m.linkUp.WithLabelValues(link).Set(v)
 }
 
-// forgetLink drops the up gauge and query counts of a link no longer
+// ForgetLink drops the up gauge and query counts of a link no longer
 // configured, which would otherwise stay on /metrics for good.
-func (m *metrics) forgetLink(link string) {
+func (m *Metrics) ForgetLink(link string) {
 	if m != nil {
 		m.linkUp.DeleteLabelValues(link)
 		m.queries.forget(link)
 	}
 }
 
-// forgetCheck drops the check durations of a link whose check is gone,
+// ForgetCheck drops the check durations of a link whose check is gone,
 // the link itself included.
-func (m *metrics) forgetCheck(link string) {
+func (m *Metrics) ForgetCheck(link string) {
 	if m != nil {
 		m.linkCheck.DeletePartialMatch(prometheus.Labels{"link": link})
 	}
 }
 
 // Query counts one answered query (answer.Metrics).
-func (m *metrics) Query(qtype, rcode uint16, udp bool, link string, d time.Duration) {
+func (m *Metrics) Query(qtype, rcode uint16, udp bool, link string, d time.Duration) {
 	if m == nil {
 		return
 	}
@@ -105,7 +117,9 @@ func (m *metrics) Query(qtype, rcode uint16, udp bool, link string, d time.Durat
 	m.latency.observe(udp, d)
 }
 
-func (m *metrics) reload(ok bool) {
+// Reload counts a reload that put its configuration into service (ok)
+// or kept the previous one.
+func (m *Metrics) Reload(ok bool) {
 	if m == nil {
 		return
 	}
@@ -116,20 +130,22 @@ func (m *metrics) reload(ok bool) {
 	}
 }
 
-func (m *metrics) filesInError(n int) {
+// FilesInError sets how many files are in error.
+func (m *Metrics) FilesInError(n int) {
 	if m != nil {
 		m.fileFaults.Set(float64(n))
 	}
 }
 
 // Transfer counts one transfer request by its result (answer.Metrics).
-func (m *metrics) Transfer(kind, result string) {
+func (m *Metrics) Transfer(kind, result string) {
 	if m != nil {
 		m.transfers.WithLabelValues(kind, result).Inc()
 	}
 }
 
-func (m *metrics) notify(result string) {
+// Notify counts a NOTIFY message by its result.
+func (m *Metrics) Notify(result string) {
 	if m != nil {
 		m.notifies.WithLabelValues(result).Inc()
 	}
