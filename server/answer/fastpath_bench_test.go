@@ -71,14 +71,14 @@ func BenchmarkRandomNameMiss(b *testing.B) {
 		b.Fatal(err)
 	}
 	const hex = "0123456789abcdef"
-	var q wireQuery
-	out := make([]byte, 0, 4096)
+	req := &Request{Query: query, Listen: "no-link", Peer: fuzzPeer{}, Out: make([]byte, 0, 4096)}
 	b.ReportAllocs()
 	for i := 0; b.Loop(); i++ {
 		for j := range 8 { // the label's 8 letters: a name never asked before
 			query[headerLen+1+j] = hex[uint32(i)>>(4*j)&15]
 		}
-		r := s.answerDatagram(st, query, "no-link", new(arrival), uint32(i), fuzzPeer{}, &q, out)
+		req.Rotate = uint32(i)
+		r, _ := s.Answer(st, req)
 		if len(r) < headerLen || r[3]&0x0F != dns.RcodeNameError {
 			b.Fatal("not NXDOMAIN")
 		}
@@ -101,15 +101,15 @@ func BenchmarkDatagramHit(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	var q wireQuery
-	at := new(arrival)
-	out := make([]byte, 0, 4096)
+	// One request for every query, as a reader keeps one.
+	req := &Request{Query: query, Listen: "no-link", Rotate: 1, Peer: fuzzPeer{}, Out: make([]byte, 0, 4096)}
 	for range 2 { // a miss, then a second that the cache admits
-		s.answerDatagram(st, query, "no-link", at, 1, fuzzPeer{}, &q, out)
+		s.Answer(st, req)
 	}
 	b.ReportAllocs()
 	for i := 0; b.Loop(); i++ {
-		if len(s.answerDatagram(st, query, "no-link", at, uint32(i), fuzzPeer{}, &q, out)) == 0 {
+		req.Rotate = uint32(i)
+		if reply, _ := s.Answer(st, req); len(reply) == 0 {
 			b.Fatal("no reply")
 		}
 	}
