@@ -126,25 +126,26 @@ type Request struct {
 	Stream Stream
 	// Out is where a UDP reply is made; its capacity is kept and grown.
 	Out []byte
-	// Arrival caches the link of Listen: a UDP reader zeroes it once per
-	// batch, a TCP connection keeps it.
+	// Arrival caches the link of Listen for the state it was found in.
 	Arrival Arrival
 	wire    wireQuery
 }
 
 // Arrival is the link of the listen address a query came in on, looked
-// up by the first query answered and kept by the transport while the
-// listen address and the state are the same. It is looked up inside
+// up by the first query answered in a state and kept while the state is
+// the same, so that a busy reader looks it up once per state, not per
+// query. It knows the state by its number, not a pointer: a reader that
+// goes idle must not keep an old snapshot alive. It is looked up inside
 // Answer's recover, so that even a panic there costs one reply, not the
 // reader.
 type Arrival struct {
 	link  int
-	state *State
+	state uint64 // State.id; 0 for none
 }
 
 func (a *Arrival) of(st *State, listen string) int {
-	if a.state != st {
-		a.link, a.state = st.Snap.ListenLink(listen), st
+	if a.state != st.id || st.id == 0 {
+		a.link, a.state = st.Snap.ListenLink(listen), st.id
 	}
 	return a.link
 }

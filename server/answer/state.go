@@ -1,6 +1,10 @@
 package answer
 
-import "github.com/mxdns/mxdns/zone"
+import (
+	"sync/atomic"
+
+	"github.com/mxdns/mxdns/zone"
+)
 
 // State is what a query needs, swapped as one value so that a query never
 // sees a snapshot paired with the link states of another. It is never
@@ -9,6 +13,7 @@ import "github.com/mxdns/mxdns/zone"
 type State struct {
 	Snap *zone.Snapshot
 	Up   zone.LinkSet
+	id   uint64 // from states: tells an Arrival which state it was found in
 	// cache holds packed replies made from exactly Snap and Up. It is
 	// nil with the query log on: every query then goes to the handler,
 	// which logs it, and nothing would ever read the cache.
@@ -21,10 +26,13 @@ type State struct {
 	linkNames []string // by link index, for metrics and the query log
 }
 
+// states numbers every State made in the process, from 1.
+var states atomic.Uint64
+
 // NewState is the state serving snap with the links of up.
 func NewState(snap *zone.Snapshot, up zone.LinkSet) *State {
 	set := snap.Settings()
-	st := &State{Snap: snap, Up: up, queryLog: set.QueryLog, rrl: set.RRL}
+	st := &State{Snap: snap, Up: up, id: states.Add(1), queryLog: set.QueryLog, rrl: set.RRL}
 	if !set.QueryLog {
 		st.cache = newAnswerCache(answerCacheSlots)
 	}
