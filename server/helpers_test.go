@@ -18,9 +18,9 @@ import (
 func testServer(t testing.TB, snap *zone.Snapshot) *Server {
 	t.Helper()
 	s := &Server{log: slog.New(slog.DiscardHandler), metrics: ops.NewMetrics()}
-	s.initLimits()
 	s.initTransfers()
 	s.initAnswers()
+	s.initListeners()
 	s.state.Store(answer.NewState(snap, zone.AllLinks))
 	return s
 }
@@ -50,7 +50,7 @@ func packLen(t *testing.T, m *dns.Msg) int {
 	return len(b)
 }
 
-// testPeer is a fixed client for the datagram path.
+// testPeer is a fixed client for the datagram path (answerDatagram).
 type testPeer struct{}
 
 func (testPeer) Addr() netip.Addr     { return netip.MustParseAddr("192.0.2.7") }
@@ -63,38 +63,6 @@ func (s *Server) answerDatagram(st *answer.State, query []byte, listen string, r
 	return reply
 }
 
-// frames is a stream that keeps what is written to it.
-type frames struct{ out [][]byte }
-
-func (f *frames) WriteFrame(b []byte) error {
-	f.out = append(f.out, append([]byte(nil), b...))
-	return nil
-}
-func (f *frames) Close() error { return nil }
-
-// handlerReply is the general path's reply to query as over TCP (no rate
-// limiting, no truncation), with the given rotation: it is answered from
-// a copy of the state with an empty cache, so the handler answers it.
-func handlerReply(t testing.TB, s *Server, query []byte, link int, rotate uint32) []byte {
-	t.Helper()
-	served := s.state.Load()
-	st := answer.NewState(served.Snap, served.Up)
-	listen := "no-link"
-	if link >= 0 {
-		listen = st.Snap.Settings().Links[link].Listen[0]
-	}
-	var conn frames
-	s.answers.Answer(st, &answer.Request{Query: query, Listen: listen, Rotate: rotate, Peer: testPeer{}, Stream: &conn})
-	if len(conn.out) != 1 {
-		t.Fatalf("%d replies, want 1", len(conn.out))
-	}
-	return conn.out[0]
-}
-
-// answerFunc stands in for the answer pipeline in transport tests.
-type answerFunc func(st *answer.State, r *answer.Request) ([]byte, bool)
-
-func (f answerFunc) Answer(st *answer.State, r *answer.Request) ([]byte, bool) { return f(st, r) }
 func wantRcode(t *testing.T, r *dns.Msg, rcode int) {
 	t.Helper()
 	if r.Rcode != rcode {

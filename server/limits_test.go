@@ -123,6 +123,7 @@ func TestPanicIsServfail(t *testing.T) {
 	var logs syncBuffer
 	s.log = slog.New(slog.NewTextHandler(&logs, nil))
 	s.initAnswers() // with the log
+	s.initListeners()
 	s.mu.Lock()
 	err := s.syncListeners(zone.Settings{Listen: []string{"127.0.0.1:0"}})
 	s.mu.Unlock()

@@ -18,15 +18,14 @@ import (
 func bareServer(t *testing.T) *Server {
 	t.Helper()
 	s := &Server{
-		log:       testLogger(t),
-		listeners: make(map[string]*listener),
-		checks:    health.New(health.Config{}),
-		swapped:   make(chan struct{}, 1),
-		stopping:  make(chan struct{}),
+		log:      testLogger(t),
+		checks:   health.New(health.Config{}),
+		swapped:  make(chan struct{}, 1),
+		stopping: make(chan struct{}),
 	}
-	s.initLimits()
 	s.keys = xfr.Keyring{Snapshot: s.Snapshot}
 	s.initAnswers()
+	s.initListeners()
 	s.state.Store(answer.NewState(&zone.Snapshot{}, 0))
 	stopAtCleanup(t, s)
 	return s

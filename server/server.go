@@ -13,6 +13,7 @@ import (
 	"github.com/mxdns/mxdns/server/answer"
 	"github.com/mxdns/mxdns/server/health"
 	"github.com/mxdns/mxdns/server/ops"
+	"github.com/mxdns/mxdns/server/transport"
 	"github.com/mxdns/mxdns/server/xfr"
 	"github.com/mxdns/mxdns/zone"
 )
@@ -52,14 +53,12 @@ type Server struct {
 	onLinkChange func(LinkChange)
 	onCheck      func(link string, ok bool)
 
-	state  atomic.Pointer[answer.State]
-	rotate atomic.Uint32
+	state atomic.Pointer[answer.State]
 
 	// The answer pipeline every listener calls, and the counters of the
-	// abuse limits it and the TCP connection limit (limits.go) bump.
+	// abuse limits it and the TCP connection limit bump.
 	answers  *answer.Answerer
 	counters answer.Counters
-	conns    connLimit
 	xfrLog   logThrottle // refused transfers and bad TSIGs: anyone can send them
 	metrics  *ops.Metrics
 	// Transfers, NOTIFY and TSIG (transfers.go).
@@ -76,8 +75,8 @@ type Server struct {
 	// mu serialises every writer: reload swaps, link changes, listener
 	// changes and shutdown. Queries never take it.
 	mu        sync.Mutex
-	listeners map[string]*listener // by listen address as configured
-	checks    *health.Monitor      // reports through linkChecked (linkstate.go)
+	listeners *transport.Listeners
+	checks    *health.Monitor // reports through linkChecked (linkstate.go)
 	links     map[string]*linkInfo
 	stranded  []string   // names answering every address, as last logged
 	admin     *ops.Admin // nil when off
@@ -105,7 +104,6 @@ func New(opts Options) (*Server, error) {
 		onReload:     opts.OnReload,
 		onLinkChange: opts.OnLinkChange,
 		onCheck:      opts.onCheck,
-		listeners:    make(map[string]*listener),
 		links:        make(map[string]*linkInfo),
 		swapped:      make(chan struct{}, 1),
 		stopping:     make(chan struct{}),
@@ -114,8 +112,8 @@ func New(opts Options) (*Server, error) {
 	s.checks = health.New(health.Config{Report: s.linkChecked, MinTimeout: probeTimeoutFloor})
 	s.exportLimits()
 	s.initTransfers()
-	s.initLimits()
 	s.initAnswers()
+	s.initListeners()
 
 	l := zone.Open(s.path, nil, zone.Options{Memory: s.keeper, Strict: opts.Strict})
 	if l.Snapshot == nil {
@@ -135,7 +133,7 @@ func New(opts Options) (*Server, error) {
 	if err != nil {
 		s.closed = true
 		s.checks.Cancel() // checkers exit without reporting: the server is closed
-		s.closeListeners(context.Background(), s.allListeners())
+		s.listeners.Close(context.Background())
 		return nil, err
 	}
 	now := time.Now()
@@ -167,12 +165,7 @@ func (s *Server) publish(snap *zone.Snapshot) {
 		s.metrics.ForgetCheck(name)
 	}
 	s.setUp(snap, s.checks.Up(links), time.Now())
-	if n := snap.Settings().TCPMaxConns; n > 0 {
-		s.conns.max.Store(int64(n))
-	}
-	if n := snap.Settings().TCPMaxConnsPerSource; n > 0 {
-		s.conns.perSource.Store(int64(n))
-	}
+	s.listeners.SetTCPLimits(snap.Settings().TCPMaxConns, snap.Settings().TCPMaxConnsPerSource)
 }
 
 // Shutdown stops the health checkers, the admin server and every listener,
@@ -203,7 +196,7 @@ func (s *Server) Shutdown(ctx context.Context) error {
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	errs = append(errs, s.closeListeners(ctx, s.allListeners()))
+	errs = append(errs, s.listeners.Close(ctx))
 	return errors.Join(errs...)
 }
 

@@ -1,4 +1,4 @@
-package server
+package transport
 
 import (
 	"bufio"
@@ -25,7 +25,7 @@ func startTCP(t *testing.T) (*tcpServer, string) {
 	return serveTCP(t, srv, ln, nil), ln.Addr().String()
 }
 
-func testConfigServer(t *testing.T) *Server {
+func testConfigServer(t *testing.T) *Listeners {
 	t.Helper()
 	snap, diags := zone.FromYAML("t.yaml", []byte(testConfig), nil)
 	if err := diags.Err(); err != nil {
@@ -36,7 +36,7 @@ func testConfigServer(t *testing.T) *Server {
 
 // serveTCP serves ln for srv with the real answer pipeline until the
 // test ends; a, when not nil, stands in for it.
-func serveTCP(t *testing.T, srv *Server, ln net.Listener, a answerer) *tcpServer {
+func serveTCP(t *testing.T, srv *Listeners, ln net.Listener, a Answerer) *tcpServer {
 	t.Helper()
 	if a == nil {
 		a = srv.answers
@@ -116,7 +116,7 @@ func TestTCPPipelinedAnswersInOrder(t *testing.T) {
 			t.Errorf("%s: question %q", label, r.Question[0].Name)
 		}
 		sameReply(t, label+" vs the general path", r, general)
-		sameReply(t, label, r, testConfigReply(t, ts.srv.state.Load().Snap, names[i%len(names)], dns.TypeMX))
+		sameReply(t, label, r, testConfigReply(t, ts.srv.state().Snap, names[i%len(names)], dns.TypeMX))
 	}
 }
 

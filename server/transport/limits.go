@@ -1,4 +1,4 @@
-package server
+package transport
 
 import (
 	"net"
@@ -8,7 +8,6 @@ import (
 	"time"
 
 	"github.com/mxdns/mxdns/server/answer"
-	"github.com/mxdns/mxdns/zone"
 )
 
 // TCP timeouts (variables so that tests can shorten them). A client has
@@ -117,11 +116,4 @@ type countedConn struct {
 func (c *countedConn) Close() error {
 	c.once.Do(func() { c.lim.give(c.src) })
 	return c.Conn.Close()
-}
-
-// initLimits sets up the abuse limits of a new Server.
-func (s *Server) initLimits() {
-	s.conns.c = &s.counters
-	s.conns.max.Store(zone.DefaultTCPMaxConns)
-	s.conns.perSource.Store(zone.DefaultTCPMaxConnsPerSource)
 }

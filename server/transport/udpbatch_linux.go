@@ -1,6 +1,6 @@
 //go:build linux
 
-package server
+package transport
 
 import (
 	"context"
@@ -52,7 +52,7 @@ type udpGroup struct {
 type udpReader struct {
 	conn  *net.UDPConn
 	rc    syscall.RawConn
-	srv   *Server
+	srv   *Listeners
 	addr  string
 	local net.Addr
 	b     *batch
@@ -66,7 +66,7 @@ type udpReader struct {
 
 // listenUDPBatch opens n reuse-port sockets on addr (port 0 picks one port
 // for all) and starts a reader on each.
-func listenUDPBatch(srv *Server, addr string, n int) (*udpGroup, error) {
+func listenUDPBatch(srv *Listeners, addr string, n int) (*udpGroup, error) {
 	g := new(udpGroup)
 	at := addr
 	for i := 0; i < n; i++ {
@@ -120,7 +120,7 @@ func listenReusePort(addr string) (*net.UDPConn, error) {
 	return pc.(*net.UDPConn), nil
 }
 
-func newUDPReader(srv *Server, addr string, conn *net.UDPConn) (*udpReader, error) {
+func newUDPReader(srv *Listeners, addr string, conn *net.UDPConn) (*udpReader, error) {
 	rc, err := conn.SyscallConn()
 	if err != nil {
 		return nil, err
@@ -165,7 +165,7 @@ func (r *udpReader) serve() {
 			}
 			continue
 		}
-		r.queued = r.answerBatch(r.srv.state.Load(), b, r.got, &rotate)
+		r.queued = r.answerBatch(r.srv.state(), b, r.got, &rotate)
 		for r.sent = 0; r.sent < r.queued; {
 			if err := r.rc.Write(r.sendFn); err != nil {
 				return // closed

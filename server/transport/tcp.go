@@ -1,4 +1,4 @@
-package server
+package transport
 
 import (
 	"bufio"
@@ -22,10 +22,10 @@ import (
 
 // tcpServer serves one TCP listener.
 type tcpServer struct {
-	srv     *Server
+	srv     *Listeners
 	addr    string // as configured: maps the arrival to a link
 	ln      net.Listener
-	answers answerer
+	answers Answerer
 
 	mu    sync.Mutex
 	conns map[net.Conn]struct{}
@@ -33,14 +33,7 @@ type tcpServer struct {
 	wg    sync.WaitGroup
 }
 
-// answerer is the answer pipeline as the TCP server calls it
-// (answer.Answerer): an interface so that tests can put one that stalls
-// in its place.
-type answerer interface {
-	Answer(st *answer.State, r *answer.Request) (reply []byte, keep bool)
-}
-
-func newTCPServer(srv *Server, addr string, ln net.Listener, a answerer) *tcpServer {
+func newTCPServer(srv *Listeners, addr string, ln net.Listener, a Answerer) *tcpServer {
 	return &tcpServer{srv: srv, addr: addr, ln: ln, answers: a, conns: make(map[net.Conn]struct{})}
 }
 
@@ -153,7 +146,7 @@ func (t *tcpServer) serveConn(conn net.Conn) {
 			return
 		}
 		req.Query, req.Rotate = msg, t.srv.rotate.Add(1)
-		if _, keep := t.answers.Answer(t.srv.state.Load(), req); !keep {
+		if _, keep := t.answers.Answer(t.srv.state(), req); !keep {
 			return
 		}
 	}

@@ -1,6 +1,6 @@
 //go:build !linux
 
-package server
+package transport
 
 import (
 	"errors"
@@ -23,7 +23,7 @@ type udpGroup struct {
 	wg    sync.WaitGroup
 }
 
-func listenUDPBatch(srv *Server, addr string, _ int) (*udpGroup, error) {
+func listenUDPBatch(srv *Listeners, addr string, _ int) (*udpGroup, error) {
 	pc, err := net.ListenPacket("udp", addr)
 	if err != nil {
 		return nil, err
@@ -45,7 +45,7 @@ func (p *netPeer) Addr() netip.Addr {
 func (p *netPeer) RemoteAddr() net.Addr { return p.from }
 func (p *netPeer) LocalAddr() net.Addr  { return p.local }
 
-func (g *udpGroup) serve(srv *Server) {
+func (g *udpGroup) serve(srv *Listeners) {
 	buf := make([]byte, 4096)
 	out := make([]byte, 0, 4096)
 	var p netPeer
@@ -61,7 +61,7 @@ func (g *udpGroup) serve(srv *Server) {
 		p = netPeer{from: from.(*net.UDPAddr), local: g.local}
 		req.Query, req.Out = buf[:n], out
 		req.Rotate++
-		if reply, _ := srv.answers.Answer(srv.state.Load(), &req); len(reply) > 0 {
+		if reply, _ := srv.answers.Answer(srv.state(), &req); len(reply) > 0 {
 			g.pc.WriteTo(reply, from)
 		}
 	}

@@ -1,6 +1,6 @@
 //go:build linux
 
-package server
+package transport
 
 import (
 	"fmt"
@@ -87,7 +87,7 @@ func TestUDPBatchAllocatesNothingOnAHit(t *testing.T) {
 	b.in[0].len = uint32(copy(b.bufs[0], query))
 	// Rate limiting stays in the path, at a rate this test never reaches
 	// (fastRRL).
-	st := srv.state.Load()
+	st := srv.state()
 	var rotate uint32
 	if k := r.answerBatch(st, b, 1, &rotate); k != 1 {
 		t.Fatalf("first query: %d replies, want 1", k)
