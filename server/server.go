@@ -1,5 +1,9 @@
-// Package server answers DNS queries from the zone model: it owns the
-// sockets, the current snapshot, reloads and the file watcher.
+// Package server serves the zone model: it owns the state being served
+// and changes it (loads, reloads, the file watcher, link changes,
+// shutdown), and wires the parts that do the rest, each given handles
+// and never the Server: answer (the answer pipeline), transport (the
+// sockets), health (the link checks), xfr (transfers and NOTIFY) and ops
+// (the admin endpoint and the metrics).
 package server
 
 import (
