@@ -124,7 +124,9 @@ type Request struct {
 	Peer   Peer
 	// Stream is the connection of a TCP query; nil over UDP.
 	Stream Stream
-	// Out is where a UDP reply is made; its capacity is kept and grown.
+	// Out is the buffer a cached reply is copied into: a UDP reader gives
+	// the one of the reply's slot, a TCP connection keeps the one Answer
+	// leaves, grown to its largest reply.
 	Out []byte
 	// Arrival caches the link of Listen for the state it was found in.
 	Arrival Arrival
