@@ -68,18 +68,20 @@ func listenOf(snap *zone.Snapshot, link int) string {
 	return "no-link"
 }
 
-// handlerReply is the general path's reply to query: the handler, as over
-// TCP (no rate limiting, no truncation), with the given rotation.
+// handlerReply is the general path's reply to query: Answer, as over
+// TCP (no rate limiting, no truncation), with the given rotation, from
+// the served state without its cache, so that neither the fast path
+// answers nor the reply is kept.
 func handlerReply(t testing.TB, s *tsrv, query []byte, link int, rotate uint32) []byte {
 	t.Helper()
-	req := new(dns.Msg)
-	if err := req.Unpack(query); err != nil {
-		t.Fatal(err)
+	st := *s.state.Load()
+	st.cache = nil
+	var conn frames
+	s.Answer(&st, &Request{Query: query, Listen: listenOf(st.Snap, link), Rotate: rotate, Peer: fuzzPeer{}, Stream: &conn})
+	if len(conn.out) != 1 {
+		t.Fatalf("%d replies, want 1", len(conn.out))
 	}
-	w := &writer{peer: fuzzPeer{}}
-	s.rotate.Store(rotate - 1) // the handler takes the next one
-	s.serveDNS(w, req, listenOf(s.state.Load().Snap, link), false)
-	return w.out
+	return conn.out[0]
 }
 
 // warm answers query by the general path as a reader does after a miss

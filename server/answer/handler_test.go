@@ -3,7 +3,6 @@ package answer
 import (
 	"fmt"
 	"testing"
-	"time"
 
 	"github.com/miekg/dns"
 
@@ -33,20 +32,6 @@ func fakeLookup(t *testing.T) func(dns.Question) zone.Result {
 			}
 		}
 		return zone.Result{Rcode: dns.RcodeSuccess, Authoritative: true, Answer: ans}
-	}
-}
-
-// serveDNS runs the general path as Answer does, from the test server's
-// state and next rotation, for tests that start from a dns.Msg
-// (handlerReply): Answer itself calls serve and observe with the state,
-// link and rotation it took for the fast path.
-func (s *tsrv) serveDNS(w dns.ResponseWriter, req *dns.Msg, listen string, udp bool) {
-	h := &handler{a: s.Answerer, addr: listen, udp: udp}
-	st := s.state.Load()
-	start := time.Now()
-	link := st.Snap.ListenLink(h.addr)
-	if resp := h.serve(w, req, st, link, s.rotate.Add(1)).resp; resp != nil {
-		h.observe(w, req, resp, st, link, time.Since(start))
 	}
 }
 
