@@ -18,7 +18,7 @@ check: build
 
 # Each fuzz target for FUZZTIME (a minute by default), one after the other.
 FUZZTIME ?= 60s
-FUZZ_TARGETS := FuzzFromYAML:./zone FuzzPacket:./server
+FUZZ_TARGETS := FuzzFromYAML:./zone FuzzPacket:./server/answer
 fuzz:
 	@set -e; for t in $(FUZZ_TARGETS); do \
 		echo "fuzz $${t%%:*} for $(FUZZTIME)"; \

@@ -36,7 +36,7 @@ func (s *Server) beforeServing(prev, snap *zone.Snapshot) {
 // Callers hold mu.
 func (s *Server) afterServing(l zone.Loaded) {
 	s.logWarnings(l.Diags, true)
-	s.metrics.filesInError(len(l.Snapshot.Faults()))
+	s.metrics.FilesInError(len(l.Snapshot.Faults()))
 	s.keepCopies(l.Copies)
 }
 

@@ -1,8 +1,6 @@
 package server
 
 import (
-	"errors"
-	"io"
 	"log/slog"
 	"net"
 	"strings"
@@ -11,51 +9,9 @@ import (
 
 	"github.com/miekg/dns"
 
+	"github.com/mxdns/mxdns/server/answer"
 	"github.com/mxdns/mxdns/zone"
 )
-
-func TestLimiterBucket(t *testing.T) {
-	l := newLimiter()
-	now := time.Unix(1000, 0)
-	l.now = func() time.Time { return now }
-	cfg := zone.RRL{ResponsesPerSecond: 10, Slip: 2, Window: 3 * time.Second}
-	var got []rrlAction
-	for range 16 {
-		got = append(got, l.decide(42, cfg))
-	}
-	want := []rrlAction{0, 0, 0, 0, 0, 0, 0, 0, 0, 0, rrlDrop, rrlSlip, rrlDrop, rrlSlip, rrlDrop, rrlSlip}
-	if !slicesEqual(got, want) {
-		t.Fatalf("first second: got %v, want %v", got, want)
-	}
-	if a := l.decide(43, cfg); a != rrlSend {
-		t.Fatalf("another key is limited: %v", a)
-	}
-	// Keep flooding for long: the debt is capped at window*rate, so after
-	// the flood stops, window seconds of quiet restore service.
-	for range 1000 {
-		l.decide(42, cfg)
-	}
-	now = now.Add(3 * time.Second)
-	if a := l.decide(42, cfg); a == rrlSend {
-		t.Fatalf("answered right after a flood at its cap: window not honoured")
-	}
-	now = now.Add(time.Second + time.Millisecond)
-	if a := l.decide(42, cfg); a != rrlSend {
-		t.Fatalf("still limited after window+1s of quiet: %v", a)
-	}
-}
-
-func slicesEqual[T comparable](a, b []T) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i] != b[i] {
-			return false
-		}
-	}
-	return true
-}
 
 const rrlConfig = `listen: ["127.0.0.1:0"]
 rrl: {responses_per_second: 5, slip: 2, window: 5s, exempt: [127.0.2.0/24]}
@@ -162,112 +118,19 @@ func TestRRLOff(t *testing.T) {
 	}
 }
 
-const tcpLimitConfig = `listen: ["127.0.0.1:0"]
-tcp_max_conns: 2
-zones:
-  example.com:
-    ns: [ns1]
-    records:
-      ns1: {a: 203.0.113.53}
-`
-
-func dialTCP(t *testing.T, s *Server) *dns.Conn {
-	t.Helper()
-	c, err := dns.DialTimeout("tcp", s.Addrs()[0].TCP.String(), 10*time.Second)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { c.Close() })
-	return c
-}
-
-// tryTCP connects and asks one question; a refused or reset connection
-// is an error like any other (the server resets connections over the
-// limit, which can reach the client before its connect completes).
-func tryTCP(s *Server) error {
-	c, err := dns.DialTimeout("tcp", s.Addrs()[0].TCP.String(), 10*time.Second)
-	if err != nil {
-		return err
-	}
-	defer c.Close()
-	return tcpQuery(c)
-}
-
-// tcpQuery asks one question on c and reports the error, if any.
-func tcpQuery(c *dns.Conn) error {
-	c.SetDeadline(time.Now().Add(10 * time.Second))
-	m := query("ns1.example.com.", dns.TypeA)
-	if err := c.WriteMsg(m); err != nil {
-		return err
-	}
-	r, err := c.ReadMsg()
-	if err != nil {
-		return err
-	}
-	if r.Id != m.Id || len(r.Answer) != 1 {
-		return errors.New("wrong answer: " + r.String())
-	}
-	return nil
-}
-
-func TestTCPMaxConns(t *testing.T) {
-	s, _, _ := startServer(t, tcpLimitConfig)
-	a, b := dialTCP(t, s), dialTCP(t, s)
-	for _, c := range []*dns.Conn{a, b} {
-		if err := tcpQuery(c); err != nil {
-			t.Fatal(err)
-		}
-	}
-	if err := tryTCP(s); err == nil {
-		t.Fatal("a third connection was served with tcp_max_conns: 2")
-	}
-	if s.RateLimitStats().TCPRejected == 0 {
-		t.Error("rejected connection not counted")
-	}
-	// A slot freed is usable again (once the server has seen the close).
-	a.Close()
-	deadline := time.Now().Add(20 * time.Second)
-	for tryTCP(s) != nil {
-		if time.Now().After(deadline) {
-			t.Fatal("freed slot never reused")
-		}
-	}
-}
-
-// TestSlowlorisDoesNotBlock: a client that sends one byte of the length
-// prefix and stalls neither blocks other clients nor keeps its slot.
-func TestSlowlorisDoesNotBlock(t *testing.T) {
-	s, _, _ := startServer(t, tcpLimitConfig)
-	slow, err := net.Dial("tcp", s.Addrs()[0].TCP.String())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer slow.Close()
-	if _, err := slow.Write([]byte{0}); err != nil {
-		t.Fatal(err)
-	}
-	if err := tcpQuery(dialTCP(t, s)); err != nil {
-		t.Fatalf("a fast client waits behind a slow one: %v", err)
-	}
-	slow.SetReadDeadline(time.Now().Add(tcpReadTimeout + 20*time.Second))
-	if _, err := slow.Read(make([]byte, 1)); !errors.Is(err, io.EOF) && !isReset(err) {
-		t.Fatalf("slow client not disconnected after the read timeout: %v", err)
-	}
-}
-
-func isReset(err error) bool { return err != nil && strings.Contains(err.Error(), "reset") }
-
 func TestPanicIsServfail(t *testing.T) {
 	s := bareServer(t)
 	var logs syncBuffer
 	s.log = slog.New(slog.NewTextHandler(&logs, nil))
+	s.initAnswers() // with the log
+	s.initListeners()
 	s.mu.Lock()
 	err := s.syncListeners(zone.Settings{Listen: []string{"127.0.0.1:0"}})
 	s.mu.Unlock()
 	if err != nil {
 		t.Fatal(err)
 	}
-	s.state.Store(&state{}) // no snapshot: the handler dereferences nil
+	s.state.Store(&answer.State{}) // no snapshot: the handler dereferences nil
 	for _, network := range []string{"udp", "tcp", "udp"} {
 		m := query("example.com.", dns.TypeA)
 		m.SetEdns0(1232, true)
@@ -284,92 +147,5 @@ func TestPanicIsServfail(t *testing.T) {
 	}
 	if !strings.Contains(logs.String(), "goroutine") {
 		t.Errorf("panic log has no stack:\n%s", logs.String())
-	}
-}
-
-func TestWorthAnswerDropsShortAndResponses(t *testing.T) {
-	s := &Server{}
-	q, _ := query("example.com.", dns.TypeA).Pack()
-	resp := append([]byte(nil), q...)
-	resp[2] |= 0x80
-	for _, c := range []struct {
-		name string
-		b    []byte
-		want bool
-	}{{"short", []byte{1, 2, 3}, false}, {"response", resp, false}, {"query", q, true}} {
-		if got := s.worthAnswer(c.b); got != c.want {
-			t.Errorf("%s: worthAnswer %v, want %v", c.name, got, c.want)
-		}
-	}
-	if s.counters.udpShort.Load() != 1 || s.counters.udpResponse.Load() != 1 {
-		t.Errorf("short %d response %d, want 1 1", s.counters.udpShort.Load(), s.counters.udpResponse.Load())
-	}
-}
-
-// TestTCPMaxConnsPerSource: one client prefix holds at most its share of
-// the TCP slots, and another prefix is still served while it does.
-func TestTCPMaxConnsPerSource(t *testing.T) {
-	config := strings.Replace(tcpLimitConfig, "tcp_max_conns: 2\n", "tcp_max_conns: 10\ntcp_max_conns_per_source: 2\n", 1)
-	s, _, _ := startServer(t, config)
-	from := func(ip string) (*dns.Conn, error) {
-		d := net.Dialer{Timeout: 20 * time.Second, LocalAddr: &net.TCPAddr{IP: net.ParseIP(ip)}}
-		c, err := d.Dial("tcp", s.Addrs()[0].TCP.String())
-		if err != nil {
-			return nil, err
-		}
-		t.Cleanup(func() { c.Close() })
-		return &dns.Conn{Conn: c}, nil
-	}
-	var held []*dns.Conn
-	for range 2 {
-		c, err := from("127.0.0.1")
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := tcpQuery(c); err != nil {
-			t.Fatal(err)
-		}
-		held = append(held, c)
-	}
-	// The same /24, another address: over its share.
-	if c, err := from("127.0.0.9"); err == nil && tcpQuery(c) == nil {
-		t.Fatal("a third connection from 127.0.0.0/24 was served with tcp_max_conns_per_source: 2")
-	}
-	if s.RateLimitStats().TCPRejected == 0 {
-		t.Error("rejected connection not counted")
-	}
-	// Another /24 is served.
-	c, err := from("127.0.1.1")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := tcpQuery(c); err != nil {
-		t.Fatalf("another source refused while 127.0.0.0/24 holds its share: %v", err)
-	}
-	// A connection closed gives its source's slot back.
-	held[0].Close()
-	deadline := time.Now().Add(20 * time.Second)
-	for {
-		c, err := from("127.0.0.1")
-		if err == nil && tcpQuery(c) == nil {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatal("freed per-source slot never reused")
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
-}
-
-func TestSourceOfGroupsPrefixes(t *testing.T) {
-	for addr, want := range map[string]string{
-		"192.0.2.77:53":          "192.0.2.0/24",
-		"[::ffff:192.0.2.77]:53": "192.0.2.0/24",
-		"[2001:db8:1:2ff::1]:53": "2001:db8:1:200::/56",
-	} {
-		a, _ := net.ResolveTCPAddr("tcp", addr)
-		if got := sourceOf(a).String(); got != want {
-			t.Errorf("%s: %s, want %s", addr, got, want)
-		}
 	}
 }

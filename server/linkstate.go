@@ -4,6 +4,7 @@ import (
 	"slices"
 	"time"
 
+	"github.com/mxdns/mxdns/server/answer"
 	"github.com/mxdns/mxdns/server/health"
 	"github.com/mxdns/mxdns/zone"
 )
@@ -29,8 +30,8 @@ type linkInfo struct {
 // address. Callers hold mu.
 func (s *Server) setUp(snap *zone.Snapshot, up zone.LinkSet, now time.Time) {
 	st := s.state.Load()
-	if st == nil || st.snap != snap || st.up != up {
-		st = newState(snap, up)
+	if st == nil || st.Snap != snap || st.Up != up {
+		st = answer.NewState(snap, up)
 		s.state.Store(st)
 	}
 	for i, l := range snap.Settings().Links {
@@ -55,9 +56,9 @@ func (s *Server) setUp(snap *zone.Snapshot, up zone.LinkSet, now time.Time) {
 		}
 	}
 	for name := range s.links {
-		if !slices.Contains(st.linkNames, name) {
+		if !slices.Contains(st.LinkNames(), name) {
 			delete(s.links, name)
-			s.metrics.forgetLink(name)
+			s.metrics.ForgetLink(name)
 		}
 	}
 	stranded := snap.Stranded(up)
@@ -90,11 +91,11 @@ func (s *Server) linkChecked(c health.Checker, res health.Result, up, flip bool)
 		return
 	}
 	st := s.state.Load()
-	if i := st.snap.LinkIndex(c.Link); i >= 0 && st.snap.Settings().Links[i].State != zone.LinkAuto {
+	if i := st.Snap.LinkIndex(c.Link); i >= 0 && st.Snap.Settings().Links[i].State != zone.LinkAuto {
 		// Not a change of the answers, so setUp will not log it.
 		s.log.Info("link check changed; the manual state wins", "link", c.Link, "check_up", up, "why", res.Result)
 	}
-	s.setUp(st.snap, s.checks.Up(st.snap.Settings().Links), res.Time)
+	s.setUp(st.Snap, s.checks.Up(st.Snap.Settings().Links), res.Time)
 }
 
 // probeTimeoutFloor is the least time a health check gives a probe

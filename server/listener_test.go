@@ -7,6 +7,7 @@ import (
 
 	"github.com/miekg/dns"
 
+	"github.com/mxdns/mxdns/server/answer"
 	"github.com/mxdns/mxdns/server/health"
 	"github.com/mxdns/mxdns/server/xfr"
 	"github.com/mxdns/mxdns/zone"
@@ -17,15 +18,15 @@ import (
 func bareServer(t *testing.T) *Server {
 	t.Helper()
 	s := &Server{
-		log:       testLogger(t),
-		listeners: make(map[string]*listener),
-		checks:    health.New(health.Config{}),
-		swapped:   make(chan struct{}, 1),
-		stopping:  make(chan struct{}),
+		log:      testLogger(t),
+		checks:   health.New(health.Config{}),
+		swapped:  make(chan struct{}, 1),
+		stopping: make(chan struct{}),
 	}
-	s.initLimits()
 	s.keys = xfr.Keyring{Snapshot: s.Snapshot}
-	s.state.Store(newState(&zone.Snapshot{}, 0))
+	s.initAnswers()
+	s.initListeners()
+	s.state.Store(answer.NewState(&zone.Snapshot{}, 0))
 	stopAtCleanup(t, s)
 	return s
 }

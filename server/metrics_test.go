@@ -96,16 +96,6 @@ func TestQueryLog(t *testing.T) {
 	}
 }
 
-// BenchmarkQueryMetrics is the per-query cost of the metrics: a counter
-// resolved once and an observation.
-func BenchmarkQueryMetrics(b *testing.B) {
-	m := newMetrics()
-	b.ReportAllocs()
-	for i := 0; b.Loop(); i++ {
-		m.query(dns.TypeA, dns.RcodeSuccess, i%2 == 0, "wan1", time.Microsecond)
-	}
-}
-
 // A link removed from the config takes its series with it; the links
 // that stay keep theirs.
 func TestMetricsForgetRemovedLink(t *testing.T) {
@@ -160,17 +150,4 @@ zones:
 	if !strings.Contains(body, `mxdns_link_up{link="wan2"}`) {
 		t.Error("wan2, still configured, lost its series")
 	}
-}
-
-// BenchmarkQueryMetricsParallel is the same from every core at once, as
-// the UDP readers count: what a shared lock or cache line costs.
-func BenchmarkQueryMetricsParallel(b *testing.B) {
-	m := newMetrics()
-	b.ReportAllocs()
-	b.RunParallel(func(pb *testing.PB) {
-		for i := 0; pb.Next(); i++ {
-			// Durations vary in their low bits, as measured ones do.
-			m.query(dns.TypeA, dns.RcodeSuccess, i%2 == 0, "wan1", time.Microsecond+time.Duration(i%1024))
-		}
-	})
 }

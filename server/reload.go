@@ -80,7 +80,7 @@ func (s *Server) reload(changed []string) ReloadResult {
 		return res
 	}
 
-	prev := s.state.Load().snap
+	prev := s.state.Load().Snap
 	l := zone.Open(s.path, prev, zone.Options{Changed: changed, Memory: s.keeper, Cancel: s.stopping})
 	res.Diags, res.Duration = l.Diags, time.Since(start)
 	res.Err = l.Diags.Err()
@@ -90,7 +90,7 @@ func (s *Server) reload(changed []string) ReloadResult {
 		s.status.Failures++
 		s.status.LastError = res.Err
 		s.mu.Unlock()
-		s.metrics.reload(false)
+		s.metrics.Reload(false)
 		for _, d := range l.Diags.Errors() {
 			s.log.Error("config error", "at", position(d), "error", d.Msg)
 		}
@@ -130,7 +130,7 @@ func (s *Server) reload(changed []string) ReloadResult {
 	s.notifier.ZonesChanged(prev, snap)
 	s.afterServing(l) // under mu: Shutdown closes the copy queue under it
 	s.mu.Unlock()
-	s.metrics.reload(res.Err == nil)
+	s.metrics.Reload(res.Err == nil)
 	select {
 	case s.swapped <- struct{}{}:
 	default:

@@ -1,5 +1,9 @@
-// Package server answers DNS queries from the zone model: it owns the
-// sockets, the current snapshot, reloads and the file watcher.
+// Package server serves the zone model: it owns the state being served
+// and changes it (loads, reloads, the file watcher, link changes,
+// shutdown), and wires the parts that do the rest, each given handles
+// and never the Server: answer (the answer pipeline), transport (the
+// sockets), health (the link checks), xfr (transfers and NOTIFY) and ops
+// (the admin endpoint and the metrics).
 package server
 
 import (
@@ -10,7 +14,10 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/mxdns/mxdns/server/answer"
 	"github.com/mxdns/mxdns/server/health"
+	"github.com/mxdns/mxdns/server/ops"
+	"github.com/mxdns/mxdns/server/transport"
 	"github.com/mxdns/mxdns/server/xfr"
 	"github.com/mxdns/mxdns/zone"
 )
@@ -40,43 +47,6 @@ type Options struct {
 	onCheck func(link string, ok bool)
 }
 
-// state is what a query needs, swapped as one value so that a query never
-// sees a snapshot paired with the link states of another.
-type state struct {
-	snap *zone.Snapshot
-	up   zone.LinkSet
-	// cache holds packed replies made from exactly this snap and up. It is
-	// nil with the query log on: every query then goes to the handler,
-	// which logs it, and nothing would ever read the cache.
-	cache *answerCache
-
-	// What every query asks of the settings, taken out once here rather
-	// than copying the snapshot's Settings on each query.
-	queryLog  bool
-	rrl       zone.RRL
-	linkNames []string // by link index, for metrics and the query log
-}
-
-func newState(snap *zone.Snapshot, up zone.LinkSet) *state {
-	set := snap.Settings()
-	st := &state{snap: snap, up: up, queryLog: set.QueryLog, rrl: set.RRL}
-	if !set.QueryLog {
-		st.cache = newAnswerCache(answerCacheSlots)
-	}
-	for _, l := range set.Links {
-		st.linkNames = append(st.linkNames, l.Name)
-	}
-	return st
-}
-
-// linkName names a link index for metrics and logs ("none" for no link).
-func (st *state) linkName(link int) string {
-	if link >= 0 && link < len(st.linkNames) {
-		return st.linkNames[link]
-	}
-	return "none"
-}
-
 // Server is an authoritative DNS server for the zones of one config file.
 type Server struct {
 	log          *slog.Logger
@@ -87,16 +57,14 @@ type Server struct {
 	onLinkChange func(LinkChange)
 	onCheck      func(link string, ok bool)
 
-	state  atomic.Pointer[state]
-	rotate atomic.Uint32
+	state atomic.Pointer[answer.State]
 
-	// Abuse limits (limits.go, rrl.go, recover.go), shared by listeners.
-	counters counters
-	rrl      *limiter
-	conns    connLimit
-	panicLog atomic.Int64
+	// The answer pipeline every listener calls, and the counters of the
+	// abuse limits it and the TCP connection limit bump.
+	answers  *answer.Answerer
+	counters answer.Counters
 	xfrLog   logThrottle // refused transfers and bad TSIGs: anyone can send them
-	metrics  *metrics
+	metrics  *ops.Metrics
 	// Transfers, NOTIFY and TSIG (transfers.go).
 	transfers *xfr.Server
 	notifier  *xfr.Notifier
@@ -111,11 +79,11 @@ type Server struct {
 	// mu serialises every writer: reload swaps, link changes, listener
 	// changes and shutdown. Queries never take it.
 	mu        sync.Mutex
-	listeners map[string]*listener // by listen address as configured
-	checks    *health.Monitor      // reports through linkChecked (linkstate.go)
+	listeners *transport.Listeners
+	checks    *health.Monitor // reports through linkChecked (linkstate.go)
 	links     map[string]*linkInfo
-	stranded  []string // names answering every address, as last logged
-	admin     *adminServer
+	stranded  []string   // names answering every address, as last logged
+	admin     *ops.Admin // nil when off
 	status    ReloadStatus
 	warnings  warningSet // of the configuration in service (warnings.go)
 	closed    bool
@@ -140,16 +108,16 @@ func New(opts Options) (*Server, error) {
 		onReload:     opts.OnReload,
 		onLinkChange: opts.OnLinkChange,
 		onCheck:      opts.onCheck,
-		listeners:    make(map[string]*listener),
 		links:        make(map[string]*linkInfo),
 		swapped:      make(chan struct{}, 1),
 		stopping:     make(chan struct{}),
 	}
-	s.metrics = newMetrics()
+	s.metrics = ops.NewMetrics()
 	s.checks = health.New(health.Config{Report: s.linkChecked, MinTimeout: probeTimeoutFloor})
 	s.exportLimits()
 	s.initTransfers()
-	s.initLimits()
+	s.initAnswers()
+	s.initListeners()
 
 	l := zone.Open(s.path, nil, zone.Options{Memory: s.keeper, Strict: opts.Strict})
 	if l.Snapshot == nil {
@@ -169,7 +137,7 @@ func New(opts Options) (*Server, error) {
 	if err != nil {
 		s.closed = true
 		s.checks.Cancel() // checkers exit without reporting: the server is closed
-		s.closeListeners(context.Background(), s.allListeners())
+		s.listeners.Close(context.Background())
 		return nil, err
 	}
 	now := time.Now()
@@ -188,25 +156,20 @@ func New(opts Options) (*Server, error) {
 }
 
 // Snapshot returns the snapshot being served.
-func (s *Server) Snapshot() *zone.Snapshot { return s.state.Load().snap }
+func (s *Server) Snapshot() *zone.Snapshot { return s.state.Load().Snap }
 
 // Up returns the set of links currently considered up.
-func (s *Server) Up() zone.LinkSet { return s.state.Load().up }
+func (s *Server) Up() zone.LinkSet { return s.state.Load().Up }
 
 // publish stores snap with the up set derived from it, and makes the
 // health checkers follow its links. Callers hold mu.
 func (s *Server) publish(snap *zone.Snapshot) {
 	links := snap.Settings().Links
 	for _, name := range s.checks.Sync(links) {
-		s.metrics.forgetCheck(name)
+		s.metrics.ForgetCheck(name)
 	}
 	s.setUp(snap, s.checks.Up(links), time.Now())
-	if n := snap.Settings().TCPMaxConns; n > 0 {
-		s.conns.max.Store(int64(n))
-	}
-	if n := snap.Settings().TCPMaxConnsPerSource; n > 0 {
-		s.conns.perSource.Store(int64(n))
-	}
+	s.listeners.SetTCPLimits(snap.Settings().TCPMaxConns, snap.Settings().TCPMaxConnsPerSource)
 }
 
 // Shutdown stops the health checkers, the admin server and every listener,
@@ -233,11 +196,11 @@ func (s *Server) Shutdown(ctx context.Context) error {
 	// in flight may be waiting for it.
 	errs := []error{s.checks.Stop(ctx)}
 	if admin != nil {
-		errs = append(errs, admin.close(ctx))
+		errs = append(errs, admin.Shutdown(ctx))
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	errs = append(errs, s.closeListeners(ctx, s.allListeners()))
+	errs = append(errs, s.listeners.Close(ctx))
 	return errors.Join(errs...)
 }
 

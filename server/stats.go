@@ -2,16 +2,7 @@ package server
 
 import (
 	"sync/atomic"
-
-	"github.com/prometheus/client_golang/prometheus"
 )
-
-// counters are the hardening counters, bumped lock-free on the query path.
-type counters struct {
-	rrlDropped, rrlSlipped atomic.Uint64
-	udpShort, udpResponse  atomic.Uint64
-	tcpRejected, panics    atomic.Uint64
-}
 
 // RateLimitStats counts what the abuse limits did since the server started.
 type RateLimitStats struct {
@@ -27,12 +18,12 @@ type RateLimitStats struct {
 func (s *Server) RateLimitStats() RateLimitStats {
 	c := &s.counters
 	return RateLimitStats{
-		RRLDropped:  c.rrlDropped.Load(),
-		RRLSlipped:  c.rrlSlipped.Load(),
-		UDPShort:    c.udpShort.Load(),
-		UDPResponse: c.udpResponse.Load(),
-		TCPRejected: c.tcpRejected.Load(),
-		Panics:      c.panics.Load(),
+		RRLDropped:  c.RRLDropped.Load(),
+		RRLSlipped:  c.RRLSlipped.Load(),
+		UDPShort:    c.UDPShort.Load(),
+		UDPResponse: c.UDPResponse.Load(),
+		TCPRejected: c.TCPRejected.Load(),
+		Panics:      c.Panics.Load(),
 	}
 }
 
@@ -44,15 +35,14 @@ func (s *Server) exportLimits() {
 		name, help string
 		v          *atomic.Uint64
 	}{
-		{"mxdns_rrl_dropped_total", "UDP replies not sent because of response rate limiting.", &c.rrlDropped},
-		{"mxdns_rrl_slipped_total", "Rate-limited UDP replies sent truncated (TC=1) instead.", &c.rrlSlipped},
-		{"mxdns_udp_short_total", "Datagrams shorter than a DNS header, dropped.", &c.udpShort},
-		{"mxdns_udp_response_total", "Datagrams with QR set, dropped.", &c.udpResponse},
-		{"mxdns_tcp_rejected_total", "TCP connections closed at once because tcp_max_conns or tcp_max_conns_per_source was reached.", &c.tcpRejected},
-		{"mxdns_panics_total", "Panics while answering, recovered.", &c.panics},
+		{"mxdns_rrl_dropped_total", "UDP replies not sent because of response rate limiting.", &c.RRLDropped},
+		{"mxdns_rrl_slipped_total", "Rate-limited UDP replies sent truncated (TC=1) instead.", &c.RRLSlipped},
+		{"mxdns_udp_short_total", "Datagrams shorter than a DNS header, dropped.", &c.UDPShort},
+		{"mxdns_udp_response_total", "Datagrams with QR set, dropped.", &c.UDPResponse},
+		{"mxdns_tcp_rejected_total", "TCP connections closed at once because tcp_max_conns or tcp_max_conns_per_source was reached.", &c.TCPRejected},
+		{"mxdns_panics_total", "Panics while answering, recovered.", &c.Panics},
 	} {
 		v := m.v
-		s.metrics.reg.MustRegister(prometheus.NewCounterFunc(prometheus.CounterOpts{Name: m.name, Help: m.help},
-			func() float64 { return float64(v.Load()) }))
+		s.metrics.CounterFunc(m.name, m.help, func() float64 { return float64(v.Load()) })
 	}
 }

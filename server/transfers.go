@@ -3,8 +3,6 @@ package server
 import (
 	"time"
 
-	"github.com/miekg/dns"
-
 	"github.com/mxdns/mxdns/server/xfr"
 )
 
@@ -22,29 +20,9 @@ func (s *Server) initTransfers() {
 	s.keys = xfr.Keyring{Snapshot: s.Snapshot}
 	// The counts read s.metrics when they count: tests swap it.
 	s.transfers = xfr.NewServer(xfr.Config{Log: s.log, Warn: s.warnThrottled,
-		Count: func(kind, result string) { s.metrics.transfer(kind, result) }})
-	s.notifier = xfr.NewNotifier(xfr.NotifyConfig{Log: s.log, Count: func(result string) { s.metrics.notify(result) },
+		Count: func(kind, result string) { s.metrics.Transfer(kind, result) }})
+	s.notifier = xfr.NewNotifier(xfr.NotifyConfig{Log: s.log, Count: func(result string) { s.metrics.Notify(result) },
 		Attempts: notifyAttempts, Timeout: notifyTimeout, Backoff: notifyBackoff})
-}
-
-// serveTransfer answers AXFR and IXFR (xfr.Server.Serve) and returns the
-// kind of its reply for rate limiting: kindError for a refusal, which
-// anyone can provoke from a spoofed address, and kindTransfer, never
-// limited, for a transfer to an allowed client.
-func (h *handler) serveTransfer(w dns.ResponseWriter, req *dns.Msg, st *state) answerKind {
-	client, _ := addrOf(w.RemoteAddr())
-	m, refused := h.srv.transfers.Serve(w, req, header(req), st.snap, h.udp, client)
-	if m != nil {
-		m = withEDNS(m, req)
-		xfr.SignReply(w, req, m)
-		if err := w.WriteMsg(m); err != nil {
-			h.srv.log.Debug("write reply", "listen", h.addr, "client", w.RemoteAddr().String(), "err", err)
-		}
-	}
-	if refused {
-		return answerKind{kind: kindError}
-	}
-	return answerKind{kind: kindTransfer}
 }
 
 // warnThrottled logs a warning a client can provoke at will at most once

@@ -1,6 +1,7 @@
 package server
 
 import (
+	"github.com/mxdns/mxdns/server/ops"
 	"github.com/mxdns/mxdns/zone"
 )
 
@@ -16,12 +17,6 @@ type warningSet struct {
 type warningKey struct{ file, msg string }
 
 func keyOf(d zone.Diagnostic) warningKey { return warningKey{d.File, d.Msg} }
-
-// WarningStatus is one current warning in /status.
-type WarningStatus struct {
-	At      string `json:"at"` // file:line:col
-	Warning string `json:"warning"`
-}
 
 // logWarnings logs the warnings of a load that are not current yet. When
 // the load is served (even with a file in error, served from its last
@@ -55,10 +50,10 @@ func (s *Server) logWarnings(diags zone.Diagnostics, served bool) {
 }
 
 // warningStatus lists the current warnings for /status. Callers hold mu.
-func (s *Server) warningStatus() []WarningStatus {
-	out := make([]WarningStatus, 0, len(s.warnings.current))
+func (s *Server) warningStatus() []ops.WarningStatus {
+	out := make([]ops.WarningStatus, 0, len(s.warnings.current))
 	for _, d := range s.warnings.current {
-		out = append(out, WarningStatus{At: position(d), Warning: d.Msg})
+		out = append(out, ops.WarningStatus{At: position(d), Warning: d.Msg})
 	}
 	return out
 }

@@ -5,6 +5,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/mxdns/mxdns/server/ops"
 )
 
 // warnZone has one warning: a backup MX in another domain.
@@ -37,7 +39,7 @@ func TestWarningsLoggedOnce(t *testing.T) {
 			t.Fatalf("reload: %v", res.Err)
 		}
 	}
-	status := func() []WarningStatus {
+	status := func() []ops.WarningStatus {
 		t.Helper()
 		st := s.Status()
 		if st.Warnings == nil {

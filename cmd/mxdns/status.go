@@ -9,7 +9,7 @@ import (
 	"text/tabwriter"
 	"time"
 
-	"github.com/mxdns/mxdns/server"
+	"github.com/mxdns/mxdns/server/ops"
 )
 
 const defaultAdmin = "127.0.0.1:9153"
@@ -29,8 +29,8 @@ func runStatus(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	return nil
 }
 
-func fetchStatus(ctx context.Context, admin string) (server.Status, error) {
-	var st server.Status
+func fetchStatus(ctx context.Context, admin string) (ops.Status, error) {
+	var st ops.Status
 	ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
 	defer cancel()
 	url := "http://" + admin + "/status"
@@ -52,7 +52,7 @@ func fetchStatus(ctx context.Context, admin string) (server.Status, error) {
 	return st, nil
 }
 
-func printStatus(w io.Writer, st server.Status, now time.Time) {
+func printStatus(w io.Writer, st ops.Status, now time.Time) {
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
 	if len(st.Links) == 0 {
 		fmt.Fprintln(tw, "no links")

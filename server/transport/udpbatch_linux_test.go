@@ -1,0 +1,158 @@
+//go:build linux
+
+package transport
+
+import (
+	"fmt"
+	"net"
+	"testing"
+	"unsafe"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/miekg/dns"
+
+	"github.com/mxdns/mxdns/zone"
+)
+
+// TestUDPBatchAnswersLikeTheGeneralPath serves the test config from two
+// reuse-port readers and checks every reply, first (a miss) and repeated
+// (a hit), against the general path.
+func TestUDPBatchAnswersLikeTheGeneralPath(t *testing.T) {
+	snap, diags := zone.FromYAML("t.yaml", []byte(testConfig), nil)
+	if err := diags.Err(); err != nil {
+		t.Fatal(err)
+	}
+	srv := testServer(t, snap)
+	g, err := listenUDPBatch(srv, "127.0.0.1:0", 2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer g.close()
+
+	c := new(dns.Client)
+	for _, q := range []struct {
+		name string
+		t    uint16
+	}{{"example.com.", dns.TypeMX}, {"MX1.example.COM.", dns.TypeA}, {"nope.example.com.", dns.TypeA}, {"example.org.", dns.TypeA}} {
+		for round := 0; round < 3; round++ {
+			m := new(dns.Msg)
+			m.SetQuestion(q.name, q.t)
+			m.SetEdns0(1232, round == 1)
+			r, _, err := c.Exchange(m, g.local.String())
+			if err != nil {
+				t.Fatalf("%s round %d: %v", q.name, round, err)
+			}
+			if r.Id != m.Id || r.Question[0].Name != q.name {
+				t.Errorf("%s round %d: id %d question %q, want %d %q", q.name, round, r.Id, r.Question[0].Name, m.Id, q.name)
+			}
+			query, _ := m.Pack()
+			general := new(dns.Msg)
+			if err := general.Unpack(handlerReply(t, srv, query, zone.NoLink, 1)); err != nil {
+				t.Fatal(err)
+			}
+			label := fmt.Sprintf("%s %s round %d", q.name, dns.TypeToString[q.t], round)
+			sameReply(t, label+" vs the general path", r, general)
+			sameReply(t, label, r, testConfigReply(t, snap, q.name, q.t))
+			if (r.IsEdns0() == nil) != (general.IsEdns0() == nil) || r.IsEdns0() != nil && r.IsEdns0().Do() != general.IsEdns0().Do() {
+				t.Errorf("%s: OPT %v, general path %v", label, r.IsEdns0(), general.IsEdns0())
+			}
+		}
+	}
+}
+
+// fastRRL keeps rate limiting in the path at the highest rate there is,
+// which the allocation tests never reach.
+const fastRRL = "rrl: {responses_per_second: 1000000}\n"
+
+// TestUDPBatchAllocatesNothingOnAHit runs the reader's per-batch work on a
+// cached query: anything it allocates per datagram is garbage the GC
+// must chase at every query rate.
+func TestUDPBatchAllocatesNothingOnAHit(t *testing.T) {
+	snap, diags := zone.FromYAML("t.yaml", []byte(fastRRL+testConfig), nil)
+	if err := diags.Err(); err != nil {
+		t.Fatal(err)
+	}
+	srv := testServer(t, snap)
+	r := &udpReader{srv: srv, addr: "127.0.0.1:53"}
+	m := new(dns.Msg)
+	m.SetQuestion("example.com.", dns.TypeMX)
+	m.SetEdns0(1232, false)
+	query := packQuery(t, m)
+
+	b := newBatch(r.addr)
+	sa := (*unix.RawSockaddrInet4)(unsafe.Pointer(&b.names[0]))
+	sa.Family, sa.Addr = unix.AF_INET, [4]byte{127, 0, 0, 1}
+	b.in[0].hdr.Namelen = unix.SizeofSockaddrInet4
+	b.in[0].len = uint32(copy(b.bufs[0], query))
+	// Rate limiting stays in the path, at a rate this test never reaches
+	// (fastRRL).
+	st := srv.state()
+	var rotate uint32
+	if k := r.answerBatch(st, b, 1, &rotate); k != 1 {
+		t.Fatalf("first query: %d replies, want 1", k)
+	}
+	allocs := testing.AllocsPerRun(1000, func() {
+		if k := r.answerBatch(st, b, 1, &rotate); k != 1 {
+			t.Fatalf("repeated query: %d replies, want 1", k)
+		}
+	})
+	if allocs != 0 {
+		t.Errorf("a cached UDP query allocates %.1f times, want 0", allocs)
+	}
+}
+
+// TestUDPReaderAllocatesNothingOnAHit measures the whole reader, the
+// netpoller wake-up, recvmmsg and sendmmsg included, from a client that
+// allocates nothing itself: a connected socket written and read with
+// plain system calls.
+func TestUDPReaderAllocatesNothingOnAHit(t *testing.T) {
+	// Rate limiting stays in, never reached (fastRRL).
+	snap, diags := zone.FromYAML("t.yaml", []byte(fastRRL+testConfig), nil)
+	if err := diags.Err(); err != nil {
+		t.Fatal(err)
+	}
+	srv := testServer(t, snap)
+	g, err := listenUDPBatch(srv, "127.0.0.1:0", 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer g.close()
+
+	fd, err := unix.Socket(unix.AF_INET, unix.SOCK_DGRAM|unix.SOCK_CLOEXEC, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer unix.Close(fd)
+	tv := unix.Timeval{Sec: 10} // a lost reply fails the test, not hangs it
+	if err := unix.SetsockoptTimeval(fd, unix.SOL_SOCKET, unix.SO_RCVTIMEO, &tv); err != nil {
+		t.Fatal(err)
+	}
+	to := g.local.(*net.UDPAddr).AddrPort()
+	if err := unix.Connect(fd, &unix.SockaddrInet4{Port: int(to.Port()), Addr: to.Addr().As4()}); err != nil {
+		t.Fatal(err)
+	}
+	m := new(dns.Msg)
+	m.SetQuestion("example.com.", dns.TypeMX)
+	m.SetEdns0(1232, false)
+	query := packQuery(t, m)
+	reply := make([]byte, 4096)
+	var failed error
+	exchange := func() {
+		if _, err := unix.Write(fd, query); err != nil {
+			failed = err
+			return
+		}
+		if _, err := unix.Read(fd, reply); err != nil {
+			failed = err
+		}
+	}
+	exchange() // the miss, which fills the cache
+	allocs := testing.AllocsPerRun(500, exchange)
+	if failed != nil {
+		t.Fatal(failed)
+	}
+	if allocs != 0 {
+		t.Errorf("a cached UDP query through the reader allocates %.1f times, want 0", allocs)
+	}
+}
