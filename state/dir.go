@@ -24,8 +24,12 @@ const (
 type Dir struct {
 	path string
 
-	mu      sync.Mutex
+	// Copies and serials have a lock each: writing thousands of copies
+	// (a first start) takes seconds, and a reload that records its
+	// serials before it serves must not wait for them.
+	copyMu  sync.Mutex
 	digests map[string]string // file → digest of its copy, as far as known
+	mu      sync.Mutex        // the serial journal
 	serials *journal
 }
 
@@ -89,8 +93,8 @@ func (d *Dir) LastSerial(origin string) (zone.SerialRecord, bool) {
 // equal to the one kept is not written again, so a restart with unchanged
 // files writes nothing.
 func (d *Dir) SaveCopies(copies []zone.FileCopy) error {
-	d.mu.Lock()
-	defer d.mu.Unlock()
+	d.copyMu.Lock()
+	defer d.copyMu.Unlock()
 	var batch []pending
 	written := map[string]string{} // file → digest of its new copy
 	for _, c := range copies {
