@@ -61,8 +61,20 @@ func run(args []string, out io.Writer) error {
 	if err != nil {
 		return err
 	}
+	adminPort, err := freePort()
+	if err != nil {
+		return err
+	}
+	probe, err := newProbeTarget()
+	if err != nil {
+		return err
+	}
+	defer probe.ln.Close()
 	config := filepath.Join(o.dir, "scale-config.yaml")
-	if err := os.WriteFile(config, []byte(fmt.Sprintf("listen: [\"127.0.0.1:%d\"]\nlinks:\n  wan1: {}\n  wan2: {}\nzone_files: [\"zones/*.yaml\"]\n", port)), 0o644); err != nil {
+	text := fmt.Sprintf("listen: [\"127.0.0.1:%d\"]\nadmin: \"127.0.0.1:%d\"\n"+
+		"links:\n  wan1: {check: {tcp: %q, interval: 100ms, timeout: 100ms, rise: 1, fall: 1}}\n  wan2: {}\n"+
+		"zone_files: [\"zones/*.yaml\"]\n", port, adminPort, probe.addr)
+	if err := os.WriteFile(config, []byte(text), 0o644); err != nil {
 		return err
 	}
 	fmt.Fprintf(out, "data set: %s, %d forward zone files\n", o.dir, len(zones))
@@ -77,7 +89,7 @@ func run(args []string, out io.Writer) error {
 	fmt.Fprintf(out, "check:        %v (target < 10s)\n", time.Since(start).Round(time.Millisecond))
 
 	target := zones[len(zones)/2]
-	if err := serverFigures(o, config, port, target, out); err != nil {
+	if err := serverFigures(o, config, port, adminPort, target, probe, out); err != nil {
 		return err
 	}
 	// The server is stopped by now: on two cores its idle work and the
@@ -88,7 +100,7 @@ func run(args []string, out io.Writer) error {
 
 // serverFigures starts the real server on config and prints its cold
 // start, its memory and the latency of single-file reloads of target.
-func serverFigures(o options, config string, port int, target string, out io.Writer) error {
+func serverFigures(o options, config string, port, adminPort int, target string, probe *probeTarget, out io.Writer) error {
 	// Cold start of the real server, until it answers, with a new state
 	// directory: the first start, which keeps a copy of every file.
 	stateDir := filepath.Join(o.dir, "state")
@@ -111,8 +123,9 @@ func serverFigures(o options, config string, port int, target string, out io.Wri
 	// server logs "serving" could go unseen.
 	serving := make(chan struct{})
 	logDone := make(chan struct{})
+	logLines := make(chan string, 1024)
 	go func() {
-		followLog(logs, os.Getenv("MXDNS_SCALE_LOG"), serving)
+		followLog(logs, os.Getenv("MXDNS_SCALE_LOG"), serving, logLines)
 		close(logDone)
 	}()
 	// Wait only once the log is read to its end, as os/exec asks of a
@@ -193,7 +206,8 @@ func serverFigures(o options, config string, port int, target string, out io.Wri
 		fmt.Fprintf(out, "drift:        resident after %d reloads / after load: %d / %d MiB = %.2fx (target <= 1.25x)\n",
 			len(lat), rss[len(rss)-1], rss0, float64(rss[len(rss)-1])/float64(rss0))
 	}
-	return nil
+	admin := net.JoinHostPort("127.0.0.1", strconv.Itoa(adminPort))
+	return linkDuringReload(config, addr, admin, origin, probe, logLines, out)
 }
 
 // lookupCost compares a lookup's cost in a snapshot of the zone file
@@ -249,7 +263,7 @@ func lookupCost(dir, config, target string, out io.Writer) error {
 
 // followLog reads the server's log, closing serving at the line that says
 // the watcher runs, and copies it to file when one is named (debugging).
-func followLog(r io.Reader, file string, serving chan struct{}) {
+func followLog(r io.Reader, file string, serving chan struct{}, lines chan<- string) {
 	var w io.Writer = io.Discard
 	if file != "" {
 		if f, err := os.Create(file); err == nil {
@@ -261,6 +275,10 @@ func followLog(r io.Reader, file string, serving chan struct{}) {
 	sc.Buffer(nil, 1<<20)
 	for sc.Scan() {
 		fmt.Fprintln(w, sc.Text())
+		select {
+		case lines <- sc.Text():
+		default: // nobody is listening now
+		}
 		if serving != nil && strings.Contains(sc.Text(), "msg=serving") {
 			close(serving)
 			serving = nil
