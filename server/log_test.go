@@ -1,10 +1,10 @@
 package server
 
 import (
-	"bytes"
 	"log/slog"
-	"sync"
 	"testing"
+
+	"github.com/mxdns/mxdns/internal/dnstest"
 )
 
 // testLogger sends server logs to the test's log, shown on failure or -v.
@@ -21,19 +21,4 @@ func (w tWriter) Write(p []byte) (int, error) {
 }
 
 // syncBuffer collects log output from several goroutines.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (w *syncBuffer) Write(p []byte) (int, error) {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	return w.b.Write(p)
-}
-
-func (w *syncBuffer) String() string {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	return w.b.String()
-}
+type syncBuffer = dnstest.LogBuffer

@@ -14,20 +14,10 @@ import (
 	"time"
 
 	"github.com/miekg/dns"
+	"github.com/mxdns/mxdns/internal/dnstest"
 )
 
-const testConfig = `listen: ["127.0.0.1:0"]
-zones:
-  example.com:
-    ttl: 3600
-    ns: [ns1]
-    records:
-      "@": {mx: ["10;mx1", "20;mx2"], a: 203.0.113.80}
-      mx1: {a: 203.0.113.25}
-      mx2: {a: 198.51.100.25}
-      ns1: {a: 203.0.113.53}
-      _submission._tcp: {srv: ["0 1 587 mx1"]}
-`
+const testConfig = dnstest.Config
 
 // writeFile replaces path the way editors do: write a temporary file in the
 // same directory, then rename it over the original.

@@ -5,30 +5,19 @@ import (
 	"io"
 	"log/slog"
 	"net/http/httptest"
-	"slices"
 	"strings"
 	"sync/atomic"
 	"testing"
 
 	"github.com/miekg/dns"
 
+	"github.com/mxdns/mxdns/internal/dnstest"
 	"github.com/mxdns/mxdns/server/ops"
 	"github.com/mxdns/mxdns/server/xfr"
 	"github.com/mxdns/mxdns/zone"
 )
 
-const testConfig = `listen: ["127.0.0.1:0"]
-zones:
-  example.com:
-    ttl: 3600
-    ns: [ns1]
-    records:
-      "@": {mx: ["10;mx1", "20;mx2"], a: 203.0.113.80}
-      mx1: {a: 203.0.113.25}
-      mx2: {a: 198.51.100.25}
-      ns1: {a: 203.0.113.53}
-      _submission._tcp: {srv: ["0 1 587 mx1"]}
-`
+const testConfig = dnstest.Config
 
 const (
 	testKey    = "xfr-key."
@@ -95,30 +84,7 @@ func (s *tsrv) scrape(t *testing.T) string {
 	return string(body)
 }
 
-// sameReply fails unless got has want's rcode, AA and TC, and the same
-// records in each section (OPT aside), TTLs included, in any order.
-func sameReply(t *testing.T, label string, got, want *dns.Msg) {
-	t.Helper()
-	if got.Rcode != want.Rcode || got.Authoritative != want.Authoritative || got.Truncated != want.Truncated ||
-		!sameRecords(got.Answer, want.Answer) || !sameRecords(got.Ns, want.Ns) || !sameRecords(got.Extra, want.Extra) {
-		t.Errorf("%s: got\n%v\nwant\n%v", label, got, want)
-	}
-}
-
-func sameRecords(a, b []dns.RR) bool {
-	return slices.Equal(recordStrings(a), recordStrings(b))
-}
-
-func recordStrings(rrs []dns.RR) []string {
-	var out []string
-	for _, rr := range rrs {
-		if rr.Header().Rrtype != dns.TypeOPT {
-			out = append(out, strings.ToLower(rr.String()))
-		}
-	}
-	slices.Sort(out)
-	return out
-}
+var sameReply = dnstest.SameReply
 
 // conformanceConfig adds a name whose TXT answer is far over 512 bytes.
 func conformanceConfig() string {

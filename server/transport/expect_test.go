@@ -2,12 +2,12 @@ package transport
 
 import (
 	"fmt"
-	"slices"
 	"strings"
 	"testing"
 
 	"github.com/miekg/dns"
 
+	"github.com/mxdns/mxdns/internal/dnstest"
 	"github.com/mxdns/mxdns/zone"
 )
 
@@ -57,27 +57,4 @@ func testConfigReply(t *testing.T, snap *zone.Snapshot, name string, qtype uint1
 	return m
 }
 
-// sameReply fails unless got has want's rcode, AA and TC, and the same
-// records in each section (OPT aside), TTLs included, in any order.
-func sameReply(t *testing.T, label string, got, want *dns.Msg) {
-	t.Helper()
-	if got.Rcode != want.Rcode || got.Authoritative != want.Authoritative || got.Truncated != want.Truncated ||
-		!sameRecords(got.Answer, want.Answer) || !sameRecords(got.Ns, want.Ns) || !sameRecords(got.Extra, want.Extra) {
-		t.Errorf("%s: got\n%v\nwant\n%v", label, got, want)
-	}
-}
-
-func sameRecords(a, b []dns.RR) bool {
-	return slices.Equal(recordStrings(a), recordStrings(b))
-}
-
-func recordStrings(rrs []dns.RR) []string {
-	var out []string
-	for _, rr := range rrs {
-		if rr.Header().Rrtype != dns.TypeOPT {
-			out = append(out, strings.ToLower(rr.String()))
-		}
-	}
-	slices.Sort(out)
-	return out
-}
+var sameReply = dnstest.SameReply

@@ -1,32 +1,20 @@
 package transport
 
 import (
-	"bytes"
 	"log/slog"
 	"net"
 	"net/netip"
-	"sync"
 	"testing"
 
 	"github.com/miekg/dns"
 
+	"github.com/mxdns/mxdns/internal/dnstest"
 	"github.com/mxdns/mxdns/server/answer"
 	"github.com/mxdns/mxdns/server/xfr"
 	"github.com/mxdns/mxdns/zone"
 )
 
-const testConfig = `listen: ["127.0.0.1:0"]
-zones:
-  example.com:
-    ttl: 3600
-    ns: [ns1]
-    records:
-      "@": {mx: ["10;mx1", "20;mx2"], a: 203.0.113.80}
-      mx1: {a: 203.0.113.25}
-      mx2: {a: 198.51.100.25}
-      ns1: {a: 203.0.113.53}
-      _submission._tcp: {srv: ["0 1 587 mx1"]}
-`
+const testConfig = dnstest.Config
 
 // testServer is Listeners, none open yet, that answer from snap with
 // every link up through the real answer pipeline.
@@ -90,19 +78,4 @@ type answerFunc func(st *answer.State, r *answer.Request) ([]byte, bool)
 func (f answerFunc) Answer(st *answer.State, r *answer.Request) ([]byte, bool) { return f(st, r) }
 
 // syncBuffer collects log output from several goroutines.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (w *syncBuffer) Write(p []byte) (int, error) {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	return w.b.Write(p)
-}
-
-func (w *syncBuffer) String() string {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	return w.b.String()
-}
+type syncBuffer = dnstest.LogBuffer
