@@ -77,7 +77,7 @@ func (s *Snapshot) buildLinks(cfg *parsedConfig, diags *Diagnostics) map[string]
 // buildZone assembles one zone's nodes and runs the checks that need only
 // the zone itself. linkTTL caps the TTL link-mapped addresses answer with.
 func buildZone(pz *parsedZone, linkIndex map[string]int, linkTTL uint32, diags *Diagnostics) *zoneData {
-	z := &zoneData{origin: pz.origin, nodes: make(map[string]*node)}
+	z := &zoneData{origin: pz.origin}
 	apex := z.node(pz.origin)
 
 	ns := &rrset{rtype: dns.TypeNS, ttl: pz.ttl}
@@ -96,7 +96,7 @@ func buildZone(pz *parsedZone, linkIndex map[string]int, linkTTL uint32, diags *
 		seen[o.name] = o.pos
 		z.addOwner(pz, o, linkIndex, linkTTL, diags)
 	}
-	for _, n := range z.nodes {
+	for _, n := range z.nodes.all() {
 		sort.Slice(n.sets, func(i, j int) bool { return n.sets[i].rtype < n.sets[j].rtype })
 	}
 	z.checkOcclusion(pz, diags)
@@ -106,11 +106,11 @@ func buildZone(pz *parsedZone, linkIndex map[string]int, linkTTL uint32, diags *
 // node returns the node for name, creating it and every empty non-terminal
 // between it and the apex.
 func (z *zoneData) node(name string) *node {
-	if n, ok := z.nodes[name]; ok {
+	if n := z.nodes.get(name); n != nil {
 		return n
 	}
 	n := &node{name: name}
-	z.nodes[name] = n
+	z.nodes.set(name, n)
 	if name != z.origin {
 		z.node(parentName(name))
 	}
@@ -301,7 +301,7 @@ func (z *zoneData) checkOcclusion(pz *parsedZone, diags *Diagnostics) {
 	}
 	for _, o := range pz.owners {
 		cut := z.cutAbove(o.name, false)
-		n := z.nodes[o.name]
+		n := z.nodes.get(o.name)
 		if n == nil {
 			continue
 		}
@@ -327,7 +327,7 @@ func (z *zoneData) cutAbove(name string, inclusive bool) *node {
 		if n == name && !inclusive {
 			continue
 		}
-		if nd, ok := z.nodes[n]; ok && nd.cut {
+		if nd := z.nodes.get(n); nd != nil && nd.cut {
 			found = nd
 		}
 	}

@@ -85,7 +85,7 @@ func (b *zoneBuild) buildChangedZones() {
 	}
 	for _, d := range b.all {
 		if o := d.pz.origin; b.built[o] && !isReverse(o) {
-			b.c.zones[o].uses = b.s.addressUses(d.pz)
+			b.c.zones[o].setUses(b.s.addressUses(d.pz))
 		}
 	}
 }

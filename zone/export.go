@@ -25,13 +25,13 @@ func (s *Snapshot) Records(origin string) (rrs []dns.RR, ok bool) {
 		return nil, false
 	}
 	rrs = append(rrs, z.soa)
-	names := make([]string, 0, len(z.nodes))
-	for n := range z.nodes {
+	names := make([]string, 0, z.nodes.len())
+	for n := range z.nodes.all() {
 		names = append(names, n)
 	}
 	sortCanonical(names)
 	for _, n := range names {
-		for _, set := range z.nodes[n].sets {
+		for _, set := range z.nodes.get(n).sets {
 			if set.rtype == dns.TypeSOA {
 				continue
 			}

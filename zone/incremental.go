@@ -59,6 +59,7 @@ type zoneCache struct {
 	depNames  []string  // the names they looked up in reverse zones: a patch elsewhere leaves them be
 	sum       digestSum // the zone's names' digests added up (serial.go)
 	uses      []fwdUse  // a forward zone's addresses that a reverse zone we serve covers
+	span      addrSpan  // the lowest and highest of them: see setUses
 	mxTargets []string
 	redirects []redirect // a reverse zone's: what ptrOwner follows
 }
@@ -77,6 +78,35 @@ type fwdUse struct {
 	addr    netip.Addr
 	name    string
 	pos     at
+}
+
+// setUses keeps a forward zone's addresses and their span. A patch of a
+// reverse zone places the PTRs of a few addresses again, and must find
+// every forward zone holding one of them: by the span it passes over the
+// thousands that cannot, without reading their lists.
+func (zc *zoneCache) setUses(uses []fwdUse) {
+	zc.uses, zc.span = uses, addrSpan{}
+	for i, u := range uses {
+		if i == 0 || u.addr.Less(zc.span.lo) {
+			zc.span.lo = u.addr
+		}
+		if i == 0 || zc.span.hi.Less(u.addr) {
+			zc.span.hi = u.addr
+		}
+	}
+}
+
+// addrSpan is the lowest and highest address of a list; the zero span
+// holds nothing.
+type addrSpan struct{ lo, hi netip.Addr }
+
+// holdsAny reports whether one of addrs, sorted, lies within the span.
+func (s addrSpan) holdsAny(sorted []netip.Addr) bool {
+	if !s.lo.IsValid() {
+		return false
+	}
+	i, _ := slices.BinarySearchFunc(sorted, s.lo, netip.Addr.Compare)
+	return i < len(sorted) && !s.hi.Less(sorted[i])
 }
 
 // noPTRFinding is an MX host's address without a PTR, reported once per
@@ -238,7 +268,7 @@ func (c *buildCache) rerouteUses(s *Snapshot, pc *buildCache, all []defined, bui
 			continue
 		}
 		if uses := s.addressUses(d.pz); !slices.Equal(uses, pc.zones[o].uses) {
-			c.own(pc, o).uses = uses
+			c.own(pc, o).setUses(uses)
 			relisted[o] = true
 		}
 	}

@@ -373,10 +373,10 @@ func diffSnapshots(a, b *Snapshot) string {
 			return fmt.Sprintf("records of %s:\n  %s\nfull:\n  %s", origin, strings.Join(x, "\n  "), strings.Join(y, "\n  "))
 		}
 		names := []string{"nothere." + origin}
-		for name := range za.nodes {
+		for name := range za.nodes.all() {
 			names = append(names, name)
 		}
-		for name := range b.zones[origin].nodes {
+		for name := range b.zones[origin].nodes.all() {
 			names = append(names, name)
 		}
 		for _, name := range names {

@@ -12,7 +12,7 @@ import (
 // by: broken SPF and DMARC, an apex that receives mail by accident, MX
 // sets that hang on one link, and backups nobody filters.
 func (s *Snapshot) checkMail(pz *parsedZone, diags *Diagnostics) {
-	apex := s.zones[pz.origin].nodes[pz.origin] // buildZone always makes it
+	apex := s.zones[pz.origin].nodes.get(pz.origin) // buildZone always makes it
 	implicitMX := !isReverse(pz.origin) && apex.hasAddress() && apex.set(dns.TypeMX) == nil
 	for _, o := range pz.owners {
 		s.checkSPF(o, diags)
@@ -220,7 +220,7 @@ func (s *Snapshot) checkMXSet(pz *parsedZone, o *parsedOwner, diags *Diagnostics
 		return
 	}
 	z := s.zones[pz.origin]
-	n := z.nodes[o.name]
+	n := z.nodes.get(o.name)
 	if n == nil || n.set(dns.TypeMX) == nil {
 		return
 	}

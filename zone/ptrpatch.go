@@ -61,16 +61,16 @@ func (b *zoneBuild) patchPTRs(d defined, zc *zoneCache, relisted map[string]bool
 	h := newNodeHasher()
 	sum := zc.sum
 	for name := range changed {
-		if pn := prevZone.nodes[name]; pn != nil {
+		if pn := prevZone.nodes.get(name); pn != nil {
 			sum.sub(h.digest(pn))
 		}
 	}
-	z.nodes = takeOverNodes(prevZone.nodes, base, owners)
+	z.nodes = takeOverNodes(&prevZone.nodes, &base, owners)
 	warn := maps.Clone(zc.ptrWarn)
 	for owner := range owners {
 		delete(warn, owner)
-		if base[owner] == nil {
-			delete(z.nodes, owner)
+		if base.get(owner) == nil {
+			z.nodes.del(owner)
 		}
 	}
 	byOwner, placed := b.s.collectPTRs(origin, sortedContrib(b.c.contrib[origin], b.order), b.c, touched)
@@ -82,9 +82,9 @@ func (b *zoneBuild) patchPTRs(d defined, zc *zoneCache, relisted map[string]bool
 			warn[owner] = w
 		}
 	}
-	pruneEmpty(z, base, changed)
+	pruneEmpty(z, &base, changed)
 	for name := range changed {
-		if n := z.nodes[name]; n != nil {
+		if n := z.nodes.get(name); n != nil {
 			sum.add(h.digest(n))
 		}
 	}
@@ -131,16 +131,16 @@ func (s *Snapshot) ownersOf(origin string, addrs map[netip.Addr]bool) (owners, c
 // this, and the previous zone's nodes are never written. A name of the
 // file that had a generated PTR keeps it unless it is one of owners, to
 // be placed again.
-func takeOverNodes(prev, base map[string]*node, owners map[string]bool) map[string]*node {
-	nodes := maps.Clone(prev)
-	for name, n := range base {
-		if pn := prev[name]; pn != nil && !owners[name] && n.set(dns.TypePTR) == nil && n.set(dns.TypeCNAME) == nil {
+func takeOverNodes(prev, base *nodeMap, owners map[string]bool) nodeMap {
+	nodes := prev.clone()
+	for name, n := range base.all() {
+		if pn := prev.get(name); pn != nil && !owners[name] && n.set(dns.TypePTR) == nil && n.set(dns.TypeCNAME) == nil {
 			if ptr := pn.set(dns.TypePTR); ptr != nil {
 				n.sets = append(n.sets, ptr)
 				sort.Slice(n.sets, func(i, j int) bool { return n.sets[i].rtype < n.sets[j].rtype })
 			}
 		}
-		nodes[name] = n
+		nodes.set(name, n)
 	}
 	return nodes
 }
@@ -153,13 +153,13 @@ func takeOverNodes(prev, base map[string]*node, owners map[string]bool) map[stri
 // a parent of one, and base holds the parents of its own names: so what
 // lies below such a name lies below one of its children, each an octet
 // or a nibble, and asking for those few is enough.
-func pruneEmpty(z *zoneData, base map[string]*node, names map[string]bool) {
+func pruneEmpty(z *zoneData, base *nodeMap, names map[string]bool) {
 	deepest := slices.SortedFunc(maps.Keys(names), func(a, b string) int {
 		return dns.CountLabel(b) - dns.CountLabel(a)
 	})
 	for _, name := range deepest {
-		if n := z.nodes[name]; n != nil && len(n.sets) == 0 && base[name] == nil && !hasChild(z, name) {
-			delete(z.nodes, name)
+		if n := z.nodes.get(name); n != nil && len(n.sets) == 0 && base.get(name) == nil && !hasChild(z, name) {
+			z.nodes.del(name)
 		}
 	}
 }
@@ -176,7 +176,7 @@ func hasChild(z *zoneData, name string) bool {
 		if last == 15 {
 			label = strconv.FormatInt(int64(i), 16)
 		}
-		if z.nodes[label+"."+name] != nil {
+		if z.nodes.get(label+"."+name) != nil {
 			return true
 		}
 	}

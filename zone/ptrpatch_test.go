@@ -18,8 +18,8 @@ func patched(prev, inc *Snapshot, origin string) bool {
 	if pz == nil || iz == nil || pz == iz {
 		return false
 	}
-	for name, n := range iz.nodes {
-		if pz.nodes[name] == n && n.set(dns.TypePTR) != nil {
+	for name, n := range iz.nodes.all() {
+		if pz.nodes.get(name) == n && n.set(dns.TypePTR) != nil {
 			return true
 		}
 	}

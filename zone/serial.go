@@ -52,7 +52,7 @@ func makeSOA(pz *parsedZone, z *zoneData, mtime int64, prev *zoneData, sum diges
 	neg := *soa
 	neg.Hdr.Ttl = min(soa.Hdr.Ttl, soa.Minttl)
 	z.negSOA = &neg
-	apex := z.nodes[pz.origin]
+	apex := z.nodes.get(pz.origin)
 	apex.sets = append(apex.sets, &rrset{rtype: dns.TypeSOA, ttl: pz.ttl, rrs: []dns.RR{soa}})
 	sort.Slice(apex.sets, func(i, j int) bool { return apex.sets[i].rtype < apex.sets[j].rtype })
 	return soa
@@ -105,7 +105,7 @@ func (s *digestSum) sub(d [32]byte) {
 func (z *zoneData) nodeSum() digestSum {
 	h := newNodeHasher()
 	var sum digestSum
-	for _, n := range z.nodes {
+	for _, n := range z.nodes.all() {
 		sum.add(h.digest(n))
 	}
 	return sum

@@ -55,7 +55,7 @@ type zoneData struct {
 	file     string
 	soa      *dns.SOA
 	negSOA   *dns.SOA // what negative answers carry (RFC 2308 §3)
-	nodes    map[string]*node
+	nodes    nodeMap
 	wildcard bool        // some name starts with "*."; skip the wildcard step otherwise
 	cuts     bool        // some name below the apex has NS; skip the delegation step otherwise
 	mxSets   []*rrset    // every MX set, for the passes that look across zones

@@ -21,7 +21,7 @@ func (s *Snapshot) resolveTarget(name string) (target, bool) {
 	if z == nil || z.cutAbove(name, true) != nil {
 		return target{}, false
 	}
-	if n, ok := z.nodes[name]; ok {
+	if n := z.nodes.get(name); n != nil {
 		return target{z, n}, true
 	}
 	if n := z.wildcardFor(name); n != nil {
