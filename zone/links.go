@@ -111,6 +111,9 @@ func (l *lookup) rotateGroups(rrs []dns.RR) []dns.RR {
 // built, not at every name: it runs on every reload and link change.
 func (s *Snapshot) Stranded(up LinkSet) []string {
 	var out []string
+	if n := len(s.settings.Links); n > 0 && up&(1<<uint(n)-1) == 1<<uint(n)-1 {
+		return nil // every link up: nothing is stranded, and no zone need be read
+	}
 	for _, z := range s.zones {
 		for _, ls := range z.linked {
 			stranded := true

@@ -123,3 +123,17 @@ func TestListenLinkAndStranded(t *testing.T) {
 		t.Errorf("Stranded(wan1 up) = %v, want %v", got, want)
 	}
 }
+
+// TestStrandedWithEveryLinkUp: with every link up nothing is stranded,
+// whichever bits beyond the links the set has.
+func TestStrandedWithEveryLinkUp(t *testing.T) {
+	snap := mustSnapshot(t, linkConfig)
+	for _, up := range []LinkSet{0b111, AllLinks} {
+		if got := snap.Stranded(up); got != nil {
+			t.Errorf("Stranded(%b) = %v, want none", up, got)
+		}
+	}
+	if got := snap.Stranded(0b100); len(got) == 0 {
+		t.Error("Stranded(only wan3 up) = none, want every linked name")
+	}
+}

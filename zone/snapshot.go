@@ -173,6 +173,27 @@ func (s *Snapshot) Removed(prev *Snapshot) []ZoneInfo {
 	return out
 }
 
+// Changed lists, sorted by origin, the zones whose serial differs from
+// prev's, new zones included (every zone when prev is nil). A zone that
+// did not change is shared with prev, so the serials are compared only
+// where the zone is not: a reload of one file among ten thousand neither
+// lists nor sorts the other zones.
+func (s *Snapshot) Changed(prev *Snapshot) []ZoneInfo {
+	var out []ZoneInfo
+	for origin, z := range s.zones {
+		var pz *zoneData
+		if prev != nil {
+			pz = prev.zones[origin]
+		}
+		if pz == z || pz != nil && pz.soa.Serial == z.soa.Serial {
+			continue
+		}
+		out = append(out, ZoneInfo{Origin: z.origin, Serial: z.soa.Serial, File: z.file})
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Origin < out[j].Origin })
+	return out
+}
+
 // ZoneCount is how many zones are served.
 func (s *Snapshot) ZoneCount() int { return len(s.zones) }
 

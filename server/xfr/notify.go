@@ -81,32 +81,13 @@ func NewNotifier(cfg NotifyConfig) *Notifier {
 		tasks: make(map[notifyJob]*notifyTask), targets: make(map[string]*notifyQueue)}
 }
 
-// changedZones lists the zones of next whose serial differs from prev's,
-// new zones included.
-func changedZones(prev, next *zone.Snapshot) []zone.ZoneInfo {
-	var out []zone.ZoneInfo
-	for _, z := range next.Zones() {
-		if prev == nil {
-			out = append(out, z)
-		} else if serial, ok := prev.Serial(z.Origin); !ok || serial != z.Serial {
-			out = append(out, z)
-		}
-	}
-	return out
-}
-
 // ZonesChanged starts a NOTIFY to every target of every changed zone.
-//
-// Its cost on a reload is changedZones: the zone package lists zones only
-// sorted, and a zone's own transfer setting (which may name targets when
-// the top-level one names none) only one zone at a time, so neither the
-// sort nor the serial probes can be skipped without a new zone API.
 func (n *Notifier) ZonesChanged(prev, next *zone.Snapshot) {
 	if n == nil {
 		return
 	}
 	keys := next.Settings().TSIGKeys // Settings copies the whole struct: once, not per zone
-	for _, z := range changedZones(prev, next) {
+	for _, z := range next.Changed(prev) {
 		t, _ := next.Transfer(z.Origin)
 		if len(t.Notify) == 0 {
 			continue
