@@ -59,16 +59,8 @@ func (s *Snapshot) addPTRs(z *zoneData, pz *parsedZone, contrib []string, c *bui
 // sorted; only the addresses in only when only is not nil.
 func (s *Snapshot) collectPTRs(origin string, contrib []string, c *buildCache, only map[netip.Addr]bool) (map[string]*ptrAt, []string) {
 	byAddr := make(map[netip.Addr]*ptrAt)
-	var onlyList []netip.Addr
-	if only != nil {
-		onlyList = slices.SortedFunc(maps.Keys(only), netip.Addr.Compare)
-	}
 	for _, f := range contrib {
-		zc := c.zones[f]
-		if only != nil && !zc.span.holdsAny(onlyList) {
-			continue
-		}
-		for _, u := range zc.uses {
+		for _, u := range c.zones[f].uses {
 			if u.ptrZone != origin || only != nil && !only[u.addr] {
 				continue
 			}

@@ -73,7 +73,7 @@ func (b *zoneBuild) patchPTRs(d defined, zc *zoneCache, relisted map[string]bool
 			z.nodes.del(owner)
 		}
 	}
-	byOwner, placed := b.s.collectPTRs(origin, sortedContrib(b.c.contrib[origin], b.order), b.c, touched)
+	byOwner, placed := b.s.collectPTRs(origin, b.holding(origin, touched), b.c, touched)
 	for _, owner := range placed {
 		if w, ok := placePTR(z, d.pz, owner, byOwner[owner]); ok {
 			if warn == nil {
@@ -181,6 +181,20 @@ func hasChild(z *zoneData, name string) bool {
 		}
 	}
 	return false
+}
+
+// holding lists, in definition order, the forward zones of the reverse
+// zone origin that may hold one of addrs: those whose span holds one, a
+// handful of the thousands, sorted once found.
+func (b *zoneBuild) holding(origin string, addrs map[netip.Addr]bool) []string {
+	sorted := slices.SortedFunc(maps.Keys(addrs), netip.Addr.Compare)
+	var out []string
+	for _, f := range b.c.contrib[origin] {
+		if b.c.zones[f].span.holdsAny(sorted) {
+			out = append(out, f)
+		}
+	}
+	return sortedContrib(out, b.order)
 }
 
 // sortedContrib is a reverse zone's forward zones in definition order.
