@@ -106,7 +106,7 @@ func buildZone(pz *parsedZone, linkIndex map[string]int, linkTTL uint32, diags *
 // node returns the node for name, creating it and every empty non-terminal
 // between it and the apex.
 func (z *zoneData) node(name string) *node {
-	if n := z.nodes.get(name); n != nil {
+	if n := z.nodes.at(name); n != nil {
 		return n
 	}
 	n := &node{name: name}
@@ -301,7 +301,7 @@ func (z *zoneData) checkOcclusion(pz *parsedZone, diags *Diagnostics) {
 	}
 	for _, o := range pz.owners {
 		cut := z.cutAbove(o.name, false)
-		n := z.nodes.get(o.name)
+		n := z.nodes.at(o.name)
 		if n == nil {
 			continue
 		}
@@ -327,7 +327,7 @@ func (z *zoneData) cutAbove(name string, inclusive bool) *node {
 		if n == name && !inclusive {
 			continue
 		}
-		if nd := z.nodes.get(n); nd != nil && nd.cut {
+		if nd := z.nodes.at(n); nd != nil && nd.cut {
 			found = nd
 		}
 	}

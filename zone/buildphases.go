@@ -51,7 +51,7 @@ func (s *Snapshot) buildZones(all []defined, order map[string]int, linkIndex map
 func (b *zoneBuild) startFromPrevious() {
 	s, c := b.s, b.c
 	if b.pc != nil {
-		c.zones = maps.Clone(b.pc.zones)
+		c.zones = b.pc.zones.clone()
 		s.zones = maps.Clone(b.prev.zones)
 		// These depend only on which zones there are, and are never
 		// written once built.
@@ -59,7 +59,7 @@ func (b *zoneBuild) startFromPrevious() {
 		c.classless = b.pc.classless
 		return
 	}
-	c.zones = make(map[string]*zoneCache, len(b.all))
+	c.zones = cowMap[string, *zoneCache]{}
 	s.zones = make(map[string]*zoneData, len(b.all))
 	for _, d := range b.all {
 		s.depths.add(dns.CountLabel(d.pz.origin))
@@ -72,20 +72,20 @@ func (b *zoneBuild) startFromPrevious() {
 func (b *zoneBuild) buildChangedZones() {
 	for _, d := range b.all {
 		origin := d.pz.origin
-		if b.pc != nil && b.pc.zones[origin].pz == d.pz {
+		if b.pc != nil && b.pc.zones.at(origin).pz == d.pz {
 			continue // shared until written: see own
 		}
 		zc := &zoneCache{pz: d.pz, mxTargets: mxTargetsOf(d.pz)}
 		if isReverse(origin) {
 			zc.redirects = redirectsOf(d.pz)
 		}
-		b.c.zones[origin] = zc
+		b.c.zones.set(origin, zc)
 		b.s.zones[origin] = newZone(d, b.linkIndex, b.cfg, &zc.local)
 		b.built[origin] = true
 	}
 	for _, d := range b.all {
 		if o := d.pz.origin; b.built[o] && !isReverse(o) {
-			b.c.zones[o].setUses(b.s.addressUses(d.pz))
+			b.c.zones.at(o).setUses(b.s.addressUses(d.pz))
 		}
 	}
 }
@@ -181,7 +181,7 @@ func (b *zoneBuild) staleChecks() []bool {
 			recheck[i] = true
 			continue
 		}
-		zc := b.c.zones[o]
+		zc := b.c.zones.at(o)
 		recheck[i] = slices.ContainsFunc(zc.deps, func(dep string) bool {
 			return b.built[dep] && b.reaches(dep, zc.depNames)
 		})
@@ -206,9 +206,9 @@ func (b *zoneBuild) reaches(origin string, names []string) bool {
 func (b *zoneBuild) linkMXSets(recheck []bool) {
 	s := b.s
 	if b.pc != nil {
-		s.mxLinked = maps.Clone(b.prev.mxLinked)
+		s.mxLinked = b.prev.mxLinked.clone()
 	} else {
-		s.mxLinked = make(map[*rrset]linkedMX)
+		s.mxLinked = cowMap[*rrset, linkedMX]{}
 	}
 	for i, d := range b.all {
 		if !recheck[i] {
@@ -216,7 +216,7 @@ func (b *zoneBuild) linkMXSets(recheck []bool) {
 		}
 		if b.pc != nil {
 			for _, set := range b.prev.zones[d.pz.origin].mxSets {
-				delete(s.mxLinked, set)
+				s.mxLinked.del(set)
 			}
 		}
 		s.linkMXHealth(s.zones[d.pz.origin])
@@ -251,7 +251,7 @@ func (b *zoneBuild) checkAcrossZones(recheck []bool) {
 func (b *zoneBuild) collectFindings(diags *Diagnostics) {
 	seen := make(map[string]bool)
 	for _, d := range b.all {
-		zc := b.c.zones[d.pz.origin]
+		zc := b.c.zones.at(d.pz.origin)
 		*diags = append(*diags, zc.local...)
 		*diags = append(*diags, zc.ptr...)
 		*diags = append(*diags, zc.cross...)

@@ -31,7 +31,7 @@ func (s *Snapshot) Records(origin string) (rrs []dns.RR, ok bool) {
 	}
 	sortCanonical(names)
 	for _, n := range names {
-		for _, set := range z.nodes.get(n).sets {
+		for _, set := range z.nodes.at(n).sets {
 			if set.rtype == dns.TypeSOA {
 				continue
 			}

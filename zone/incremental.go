@@ -37,7 +37,7 @@ type buildCache struct {
 	configText  string
 	configMtime int64
 	configZones []*parsedZone
-	zones       map[string]*zoneCache // by origin
+	zones       cowMap[string, *zoneCache] // by origin
 	// mxCount and contrib may be the previous build's, when an edit left
 	// them as they were: neither is written once built.
 	mxCount map[string]int      // MX target → how many MX records name it
@@ -124,11 +124,11 @@ type defined struct {
 
 // sameZones reports whether all defines exactly the zones c was built with.
 func (c *buildCache) sameZones(all []defined) bool {
-	if len(all) != len(c.zones) {
+	if len(all) != c.zones.len() {
 		return false
 	}
 	for _, d := range all {
-		if c.zones[d.pz.origin] == nil {
+		if c.zones.at(d.pz.origin) == nil {
 			return false
 		}
 	}
@@ -139,11 +139,11 @@ func (c *buildCache) sameZones(all []defined) bool {
 // previous build is copied first, since that build's cache is never written
 // (another load may start from it).
 func (c *buildCache) own(pc *buildCache, origin string) *zoneCache {
-	zc := c.zones[origin]
-	if pc != nil && pc.zones[origin] == zc {
+	zc := c.zones.at(origin)
+	if pc != nil && pc.zones.at(origin) == zc {
 		cp := *zc
 		zc = &cp
-		c.zones[origin] = zc
+		c.zones.set(origin, zc)
 	}
 	return zc
 }
@@ -176,7 +176,7 @@ func (c *buildCache) trackMXTargets(pc *buildCache, all []defined, built map[str
 	if pc == nil {
 		c.mxCount = make(map[string]int)
 		for _, d := range all {
-			for _, t := range c.zones[d.pz.origin].mxTargets {
+			for _, t := range c.zones.at(d.pz.origin).mxTargets {
 				c.mxCount[t]++
 			}
 		}
@@ -184,7 +184,7 @@ func (c *buildCache) trackMXTargets(pc *buildCache, all []defined, built map[str
 	}
 	same := true
 	for o := range built {
-		same = same && slices.Equal(pc.zones[o].mxTargets, c.zones[o].mxTargets)
+		same = same && slices.Equal(pc.zones.at(o).mxTargets, c.zones.at(o).mxTargets)
 	}
 	if same {
 		// Most edits touch no MX: the counts stand, and are never
@@ -195,11 +195,11 @@ func (c *buildCache) trackMXTargets(pc *buildCache, all []defined, built map[str
 	c.mxCount = maps.Clone(pc.mxCount)
 	var touched []string
 	for o := range built {
-		for _, t := range pc.zones[o].mxTargets {
+		for _, t := range pc.zones.at(o).mxTargets {
 			c.mxCount[t]--
 			touched = append(touched, t)
 		}
-		for _, t := range c.zones[o].mxTargets {
+		for _, t := range c.zones.at(o).mxTargets {
 			c.mxCount[t]++
 			touched = append(touched, t)
 		}
@@ -222,7 +222,7 @@ func (c *buildCache) trackMXTargets(pc *buildCache, all []defined, built map[str
 }
 
 func (c *buildCache) markUses(origin, name string, rebuild map[string]bool) {
-	zc := c.zones[origin]
+	zc := c.zones.at(origin)
 	if zc == nil {
 		return
 	}
@@ -244,10 +244,10 @@ func (c *buildCache) rerouteUses(s *Snapshot, pc *buildCache, all []defined, bui
 		return built, nil
 	}
 	for o := range built {
-		if !isReverse(o) || slices.Equal(pc.zones[o].redirects, c.zones[o].redirects) {
+		if !isReverse(o) || slices.Equal(pc.zones.at(o).redirects, c.zones.at(o).redirects) {
 			continue
 		}
-		for _, r := range slices.Concat(pc.zones[o].redirects, c.zones[o].redirects) {
+		for _, r := range slices.Concat(pc.zones.at(o).redirects, c.zones.at(o).redirects) {
 			if r.target == "" {
 				continue
 			}
@@ -267,7 +267,7 @@ func (c *buildCache) rerouteUses(s *Snapshot, pc *buildCache, all []defined, bui
 		if built[o] || isReverse(o) {
 			continue
 		}
-		if uses := s.addressUses(d.pz); !slices.Equal(uses, pc.zones[o].uses) {
+		if uses := s.addressUses(d.pz); !slices.Equal(uses, pc.zones.at(o).uses) {
 			c.own(pc, o).setUses(uses)
 			relisted[o] = true
 		}
@@ -299,7 +299,7 @@ func (c *buildCache) indexContrib(pc *buildCache, all []defined, relisted, rebui
 	if pc == nil {
 		c.contrib = make(map[string][]string)
 		for _, d := range all {
-			for _, u := range c.zones[d.pz.origin].uses {
+			for _, u := range c.zones.at(d.pz.origin).uses {
 				list := c.contrib[u.ptrZone]
 				if len(list) == 0 || list[len(list)-1] != d.pz.origin {
 					c.contrib[u.ptrZone] = append(list, d.pz.origin)
@@ -325,7 +325,7 @@ func (c *buildCache) indexContrib(pc *buildCache, all []defined, relisted, rebui
 		// done holds the reverse zones whose list is already right for o:
 		// a zone has many addresses in one reverse zone.
 		done := make(map[string]bool)
-		for _, u := range c.zones[o].uses {
+		for _, u := range c.zones.at(o).uses {
 			if done[u.ptrZone] {
 				continue
 			}
@@ -334,7 +334,7 @@ func (c *buildCache) indexContrib(pc *buildCache, all []defined, relisted, rebui
 				set(u.ptrZone, append(list[:len(list):len(list)], o))
 			}
 		}
-		for _, u := range pc.zones[o].uses {
+		for _, u := range pc.zones.at(o).uses {
 			if done[u.ptrZone] {
 				continue
 			}

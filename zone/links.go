@@ -57,7 +57,7 @@ func (l *lookup) linkAddresses(set *rrset) []dns.RR {
 // published. Equal preferences are rotated so senders share them.
 func (l *lookup) mxRecords(set *rrset) []dns.RR {
 	rrs, health := set.rrs, []mxHealth(nil)
-	if linked, ok := l.snap.mxLinked[set]; ok {
+	if linked, ok := l.snap.mxLinked.get(set); ok {
 		rrs, health = linked.rrs, linked.health
 	}
 	if set.publish == publishAll || set.publish == publishHealthy && health == nil {

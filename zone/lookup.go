@@ -98,7 +98,7 @@ func (l *lookup) resolve(name, owner string) {
 			l.referral(cut)
 			return
 		}
-		n := l.zone.nodes.get(name)
+		n := l.zone.nodes.at(name)
 		if n == nil {
 			n = l.zone.wildcardFor(name)
 			if n != nil && l.res.Wildcard == "" {
@@ -162,8 +162,8 @@ func (z *zoneData) wildcardFor(name string) *node {
 	}
 	for ce := parentName(name); ce != ""; ce = parentName(ce) {
 		// The apex always has a node: the walk ends there at the latest.
-		if z.nodes.get(ce) != nil {
-			return z.nodes.get("*." + ce)
+		if z.nodes.at(ce) != nil {
+			return z.nodes.at("*." + ce)
 		}
 	}
 	return nil
@@ -225,7 +225,7 @@ func (l *lookup) addAddresses(host string, glue bool) {
 	if !glue && l.zone.cutAbove(host, true) != nil {
 		return
 	}
-	n := l.zone.nodes.get(host)
+	n := l.zone.nodes.at(host)
 	if n == nil {
 		return
 	}

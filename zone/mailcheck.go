@@ -12,7 +12,7 @@ import (
 // by: broken SPF and DMARC, an apex that receives mail by accident, MX
 // sets that hang on one link, and backups nobody filters.
 func (s *Snapshot) checkMail(pz *parsedZone, diags *Diagnostics) {
-	apex := s.zones[pz.origin].nodes.get(pz.origin) // buildZone always makes it
+	apex := s.zones[pz.origin].nodes.at(pz.origin) // buildZone always makes it
 	implicitMX := !isReverse(pz.origin) && apex.hasAddress() && apex.set(dns.TypeMX) == nil
 	for _, o := range pz.owners {
 		s.checkSPF(o, diags)
@@ -220,7 +220,7 @@ func (s *Snapshot) checkMXSet(pz *parsedZone, o *parsedOwner, diags *Diagnostics
 		return
 	}
 	z := s.zones[pz.origin]
-	n := z.nodes.get(o.name)
+	n := z.nodes.at(o.name)
 	if n == nil || n.set(dns.TypeMX) == nil {
 		return
 	}
@@ -229,7 +229,7 @@ func (s *Snapshot) checkMXSet(pz *parsedZone, o *parsedOwner, diags *Diagnostics
 		return
 	}
 	var links LinkSet
-	health := s.mxLinked[set].health // nil: no target depends on a link
+	health := s.mxLinked.at(set).health // nil: no target depends on a link
 	always := health == nil
 	for _, h := range health {
 		always = always || h.always

@@ -62,7 +62,7 @@ func mx1(t *testing.T, s *Snapshot, origin string) string {
 	if z == nil {
 		return ""
 	}
-	n := z.nodes.get("mx1." + origin + ".")
+	n := z.nodes.at("mx1." + origin + ".")
 	if n == nil || len(n.sets) == 0 || len(n.sets[0].rrs) == 0 {
 		return ""
 	}

@@ -60,7 +60,7 @@ func (s *Snapshot) addPTRs(z *zoneData, pz *parsedZone, contrib []string, c *bui
 func (s *Snapshot) collectPTRs(origin string, contrib []string, c *buildCache, only map[netip.Addr]bool) (map[string]*ptrAt, []string) {
 	byAddr := make(map[netip.Addr]*ptrAt)
 	for _, f := range contrib {
-		for _, u := range c.zones[f].uses {
+		for _, u := range c.zones.at(f).uses {
 			if u.ptrZone != origin || only != nil && !only[u.addr] {
 				continue
 			}
@@ -102,7 +102,7 @@ func (s *Snapshot) collectPTRs(origin string, contrib []string, c *buildCache, o
 // placePTR adds the generated PTR at owner to z, unless a PTR or CNAME is
 // written there, and returns the warning when names share the address.
 func placePTR(z *zoneData, pz *parsedZone, owner string, p *ptrAt) (Diagnostic, bool) {
-	if n := z.nodes.get(owner); n != nil && (n.set(dns.TypePTR) != nil || n.set(dns.TypeCNAME) != nil) {
+	if n := z.nodes.at(owner); n != nil && (n.set(dns.TypePTR) != nil || n.set(dns.TypeCNAME) != nil) {
 		return Diagnostic{}, false
 	}
 	ttl := pz.ttl
@@ -227,7 +227,7 @@ func (s *Snapshot) checkReverse(pz *parsedZone, diags *Diagnostics) []noPTRFindi
 					if z == nil {
 						continue
 					}
-					if n := z.nodes.get(rev); n == nil || n.set(dns.TypePTR) == nil {
+					if n := z.nodes.at(rev); n == nil || n.set(dns.TypePTR) == nil {
 						out = append(out, noPTRFinding{key: rev + " " + rr.Mx, pos: rec.pos, msg: fmt.Sprintf(
 							"mx target %s has address %s with no PTR in zone %s; many receivers refuse mail from an address without reverse DNS (turn auto_ptr on or write ptr at %s)",
 							rr.Mx, a, strings.TrimSuffix(z.origin, "."), rev)})

@@ -32,7 +32,7 @@ func (s *Snapshot) patchable(pz *parsedZone, prev *Snapshot, all []defined, c *b
 		if !isReverse(o) {
 			continue
 		}
-		for _, r := range c.zones[o].redirects {
+		for _, r := range c.zones.at(o).redirects {
 			if r.target != "" && (o == pz.origin || hasLabelSuffix(r.target, pz.origin)) {
 				return false
 			}
@@ -61,7 +61,7 @@ func (b *zoneBuild) patchPTRs(d defined, zc *zoneCache, relisted map[string]bool
 	h := newNodeHasher()
 	sum := zc.sum
 	for name := range changed {
-		if pn := prevZone.nodes.get(name); pn != nil {
+		if pn := prevZone.nodes.at(name); pn != nil {
 			sum.sub(h.digest(pn))
 		}
 	}
@@ -69,7 +69,7 @@ func (b *zoneBuild) patchPTRs(d defined, zc *zoneCache, relisted map[string]bool
 	warn := maps.Clone(zc.ptrWarn)
 	for owner := range owners {
 		delete(warn, owner)
-		if base.get(owner) == nil {
+		if base.at(owner) == nil {
 			z.nodes.del(owner)
 		}
 	}
@@ -84,7 +84,7 @@ func (b *zoneBuild) patchPTRs(d defined, zc *zoneCache, relisted map[string]bool
 	}
 	pruneEmpty(z, &base, changed)
 	for name := range changed {
-		if n := z.nodes.get(name); n != nil {
+		if n := z.nodes.at(name); n != nil {
 			sum.add(h.digest(n))
 		}
 	}
@@ -100,7 +100,7 @@ func (b *zoneBuild) touchedAddrs(origin string, relisted map[string]bool) map[ne
 		if isReverse(f) {
 			continue
 		}
-		for _, uses := range [][]fwdUse{b.pc.zones[f].uses, b.c.zones[f].uses} {
+		for _, uses := range [][]fwdUse{b.pc.zones.at(f).uses, b.c.zones.at(f).uses} {
 			for _, u := range uses {
 				if u.ptrZone == origin {
 					touched[u.addr] = true
@@ -134,7 +134,7 @@ func (s *Snapshot) ownersOf(origin string, addrs map[netip.Addr]bool) (owners, c
 func takeOverNodes(prev, base *nodeMap, owners map[string]bool) nodeMap {
 	nodes := prev.clone()
 	for name, n := range base.all() {
-		if pn := prev.get(name); pn != nil && !owners[name] && n.set(dns.TypePTR) == nil && n.set(dns.TypeCNAME) == nil {
+		if pn := prev.at(name); pn != nil && !owners[name] && n.set(dns.TypePTR) == nil && n.set(dns.TypeCNAME) == nil {
 			if ptr := pn.set(dns.TypePTR); ptr != nil {
 				n.sets = append(n.sets, ptr)
 				sort.Slice(n.sets, func(i, j int) bool { return n.sets[i].rtype < n.sets[j].rtype })
@@ -158,7 +158,7 @@ func pruneEmpty(z *zoneData, base *nodeMap, names map[string]bool) {
 		return dns.CountLabel(b) - dns.CountLabel(a)
 	})
 	for _, name := range deepest {
-		if n := z.nodes.get(name); n != nil && len(n.sets) == 0 && base.get(name) == nil && !hasChild(z, name) {
+		if n := z.nodes.at(name); n != nil && len(n.sets) == 0 && base.at(name) == nil && !hasChild(z, name) {
 			z.nodes.del(name)
 		}
 	}
@@ -176,7 +176,7 @@ func hasChild(z *zoneData, name string) bool {
 		if last == 15 {
 			label = strconv.FormatInt(int64(i), 16)
 		}
-		if z.nodes.get(label+"."+name) != nil {
+		if z.nodes.at(label+"."+name) != nil {
 			return true
 		}
 	}
@@ -190,7 +190,7 @@ func (b *zoneBuild) holding(origin string, addrs map[netip.Addr]bool) []string {
 	sorted := slices.SortedFunc(maps.Keys(addrs), netip.Addr.Compare)
 	var out []string
 	for _, f := range b.c.contrib[origin] {
-		if b.c.zones[f].span.holdsAny(sorted) {
+		if b.c.zones.at(f).span.holdsAny(sorted) {
 			out = append(out, f)
 		}
 	}

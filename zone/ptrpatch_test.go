@@ -19,7 +19,7 @@ func patched(prev, inc *Snapshot, origin string) bool {
 		return false
 	}
 	for name, n := range iz.nodes.all() {
-		if pz.nodes.get(name) == n && n.set(dns.TypePTR) != nil {
+		if pz.nodes.at(name) == n && n.set(dns.TypePTR) != nil {
 			return true
 		}
 	}

@@ -111,7 +111,7 @@ func addrFromReverse(name string) (netip.Addr, bool) {
 func (s *Snapshot) ptrOwner(a netip.Addr) (string, *zoneData) {
 	rev := reverseName(a)
 	if z := s.reverseZoneFor(rev); z != nil {
-		n := z.nodes.get(rev)
+		n := z.nodes.at(rev)
 		if n == nil || n.set(dns.TypeCNAME) == nil {
 			return rev, z
 		}

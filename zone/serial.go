@@ -52,7 +52,7 @@ func makeSOA(pz *parsedZone, z *zoneData, mtime int64, prev *zoneData, sum diges
 	neg := *soa
 	neg.Hdr.Ttl = min(soa.Hdr.Ttl, soa.Minttl)
 	z.negSOA = &neg
-	apex := z.nodes.get(pz.origin)
+	apex := z.nodes.at(pz.origin)
 	apex.sets = append(apex.sets, &rrset{rtype: dns.TypeSOA, ttl: pz.ttl, rrs: []dns.RR{soa}})
 	sort.Slice(apex.sets, func(i, j int) bool { return apex.sets[i].rtype < apex.sets[j].rtype })
 	return soa

@@ -21,7 +21,7 @@ type Snapshot struct {
 	// mxLinked holds the MX sets with a target whose reachability
 	// depends on links. It depends on other zones, so it lives here and
 	// not in the set: zones stay shareable between snapshots.
-	mxLinked map[*rrset]linkedMX
+	mxLinked cowMap[*rrset, linkedMX]
 	// faults lists the files in error, served as they last were good.
 	faults []FileFault
 	// Never read by a query: cache is what the next load may reuse

@@ -21,7 +21,7 @@ func (s *Snapshot) resolveTarget(name string) (target, bool) {
 	if z == nil || z.cutAbove(name, true) != nil {
 		return target{}, false
 	}
-	if n := z.nodes.get(name); n != nil {
+	if n := z.nodes.at(name); n != nil {
 		return target{z, n}, true
 	}
 	if n := z.wildcardFor(name); n != nil {
@@ -96,7 +96,7 @@ func (s *Snapshot) linkMXHealth(z *zoneData) {
 				capped[i] = withTTL(rr, ttl)
 			}
 		}
-		s.mxLinked[set] = linkedMX{health: health, rrs: capped}
+		s.mxLinked.set(set, linkedMX{health: health, rrs: capped})
 	}
 }
 

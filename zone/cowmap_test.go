@@ -5,10 +5,10 @@ import (
 	"testing"
 )
 
-// TestNodeMapCloneSharesUntilWritten: a clone's writes never show in the
+// TestCowMapCloneSharesUntilWritten: a clone's writes never show in the
 // map it was cloned from, at every size the map passes through (one map,
 // then shards splitting as the names grow).
-func TestNodeMapCloneSharesUntilWritten(t *testing.T) {
+func TestCowMapCloneSharesUntilWritten(t *testing.T) {
 	var m nodeMap
 	const total = 100_000
 	for i := range total {
@@ -20,14 +20,14 @@ func TestNodeMapCloneSharesUntilWritten(t *testing.T) {
 		c := m.clone()
 		c.del(name)
 		c.set("new.test.", &node{name: "new.test."})
-		if m.get(name) == nil || m.get("new.test.") != nil || m.len() != i+1 {
+		if m.at(name) == nil || m.at("new.test.") != nil || m.len() != i+1 {
 			t.Fatalf("at %d names the clone's writes reached the original", i+1)
 		}
-		if c.get(name) != nil || c.get("new.test.") == nil || c.len() != i+1 {
+		if c.at(name) != nil || c.at("new.test.") == nil || c.len() != i+1 {
 			t.Fatalf("at %d names the clone lost its own writes", i+1)
 		}
 	}
-	if len(m.shards) < total/namesPerShard {
+	if len(m.shards) < total/perShard {
 		t.Errorf("%d names in %d shards: the map did not split as it grew", total, len(m.shards))
 	}
 	seen := 0
