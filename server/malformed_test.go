@@ -57,6 +57,17 @@ func malformedQueries(t *testing.T) map[string][]byte {
 	m = good()
 	m.Extra = append(m.Extra, tsig(15))
 	out["TSIG MAC under half of SHA-256"] = pack(m)
+
+	m = good()
+	m.Extra = append(m.Extra, tsig(32))
+	m.Extra[0].Header().Class = dns.ClassINET
+	out["TSIG of class IN"] = pack(m)
+
+	// An empty RDATA, which miekg/dns reads as a TSIG with no algorithm.
+	b := pack(good())
+	b[11] = 1 // ARCOUNT
+	b = append(b, 0, 0, byte(dns.TypeTSIG), 0, byte(dns.ClassANY), 0, 0, 0, 0, 0, 0)
+	out["TSIG with no RDATA"] = b
 	return out
 }
 

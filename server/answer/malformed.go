@@ -15,6 +15,10 @@ import (
 //   - a TSIG anywhere but last in the additional section (RFC 8945
 //     §5.1), which IsTsig does not see, so the query would be answered
 //     as if unsigned;
+//   - a TSIG of a class other than ANY (RFC 8945 §4.2), or whose RDATA
+//     is too short for its fixed fields (miekg/dns reads an empty one
+//     as a TSIG without an algorithm, and the NOTAUTH reply it then
+//     packs would not unpack);
 //   - a TSIG MAC shorter than the truncation floor, max(10, half the
 //     hash), or longer than the hash (RFC 8945 §5.2.2.1).
 func malformed(req *dns.Msg, raw []byte) bool {
@@ -38,7 +42,7 @@ func malformed(req *dns.Msg, raw []byte) bool {
 				return true
 			}
 		case dns.TypeTSIG:
-			if i != len(req.Extra)-1 || !macLengthOK(rr.(*dns.TSIG)) {
+			if i != len(req.Extra)-1 || h.Class != dns.ClassANY || h.Rdlength < tsigMinRdata || !macLengthOK(rr.(*dns.TSIG)) {
 				return true
 			}
 		}
@@ -70,6 +74,11 @@ func messageEnd(msg []byte) int {
 	}
 	return off
 }
+
+// tsigMinRdata is the shortest TSIG RDATA: the root as algorithm name,
+// then time signed (6), fudge, MAC size, original id, error and other
+// length (2 each).
+const tsigMinRdata = 1 + 6 + 2*5
 
 // hashLen is the output size in octets of each TSIG algorithm we verify.
 var hashLen = map[string]int{

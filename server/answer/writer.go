@@ -72,11 +72,14 @@ type tsigSession struct {
 	timersOnly bool
 }
 
+// prepare verifies a copy of raw: miekg/dns verifies in place, lowering
+// ARCOUNT and writing the TSIG's original id over the message id, and
+// the query's bytes belong to the caller.
 func (t *tsigSession) prepare(req *dns.Msg, raw []byte, provider dns.TsigProvider) {
 	*t = tsigSession{provider: provider}
 	if rr := req.IsTsig(); rr != nil {
 		t.requestMAC = rr.MAC
-		t.status = dns.TsigVerifyWithProvider(raw, provider, "", false)
+		t.status = dns.TsigVerifyWithProvider(bytes.Clone(raw), provider, "", false)
 	}
 }
 
