@@ -2,8 +2,12 @@ package zone
 
 import (
 	"fmt"
+	"path/filepath"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/miekg/dns"
 )
 
 // aliasBomb is a zone file of about 35 KB whose aliases, expanded, ask for
@@ -96,5 +100,49 @@ func BenchmarkAliasBomb(b *testing.B) {
 		if len(diags) != 1 {
 			b.Fatal(diags)
 		}
+	}
+}
+
+// TestMaxRecordsChangeReparsesZoneFiles: a zone file is parsed again when
+// max_records_per_file changes, though the file did not. Raising the
+// limit clears the error it caused without a save; lowering it below a
+// served file is an error while the last good version stays served.
+func TestMaxRecordsChangeReparsesZoneFiles(t *testing.T) {
+	cfg, zones := zoneFilesConfig(t)
+	config := func(limit int, mtime int64) {
+		writeFile(t, cfg, fmt.Sprintf("max_records_per_file: %d\nzone_files: [\"zones/*.yaml\"]\n", limit), time.Unix(mtime, 0))
+	}
+	a := filepath.Join(zones, "a.yaml")
+	writeFile(t, a, "zones:\n  a.test: {ns: [ns1.example.net.], records: {www: {txt: [a, b, c, d, e]}}}\n", time.Unix(1000, 0))
+	txt := func(s *Snapshot) int {
+		r := s.Lookup(dns.Question{Name: "www.a.test.", Qtype: dns.TypeTXT, Qclass: dns.ClassINET}, Client{Link: NoLink})
+		return len(r.Answer)
+	}
+	const over = "file has more than 3 records (max_records_per_file)"
+
+	config(3, 1000)
+	snap, diags := Load(cfg, nil)
+	if err := diags.Err(); err == nil || !strings.Contains(err.Error(), over) {
+		t.Fatalf("limit 3: %v, want %q", err, over)
+	}
+
+	config(100, 2000)
+	l := Open(cfg, snap, Options{Changed: []string{cfg}})
+	snap, diags = l.Snapshot, l.Diags
+	if err := diags.Err(); err != nil {
+		t.Fatalf("limit raised to 100, the file not touched: %v", err)
+	}
+	if n := txt(snap); n != 5 {
+		t.Fatalf("limit raised: %d TXT records, want 5", n)
+	}
+
+	config(3, 3000)
+	l = Open(cfg, snap, Options{Changed: []string{cfg}})
+	snap, diags = l.Snapshot, l.Diags
+	if err := diags.Err(); err == nil || !strings.Contains(err.Error(), over) {
+		t.Errorf("limit lowered to 3 again: %v, want %q", err, over)
+	}
+	if n := txt(snap); n != 5 {
+		t.Errorf("limit lowered: %d TXT records, want the last good version's 5", n)
 	}
 }

@@ -35,6 +35,11 @@ type parsedFile struct {
 	fault *fileFault
 	// text is the file as read, only until the load that read it ends.
 	text []byte
+	// maxRecords is the max_records_per_file it was parsed under: a
+	// version parsed under another limit is parsed again, so that a
+	// lowered limit applies to files not saved since, as a raised one
+	// does.
+	maxRecords int
 }
 
 // fileFault is what is wrong with a version of a file.
@@ -87,7 +92,7 @@ func rememberedFile(file string, mem Memory, maxRecords int) *parsedFile {
 	if !ok {
 		return nil
 	}
-	f := &parsedFile{src: source{file: file, mtime: c.Mtime}}
+	f := &parsedFile{src: source{file: file, mtime: c.Mtime}, maxRecords: maxRecords}
 	f.src.zones = parseZoneFileLimited(file, c.Text, maxRecords, &f.diags)
 	if f.diags.Err() != nil {
 		return nil
@@ -141,7 +146,7 @@ func (rd *fileReader) readAll(files []string, changed map[string]bool, sameFiles
 					return
 				}
 				p := rd.prev[files[i]]
-				if p != nil && !p.symlink && changed != nil && !changed[files[i]] {
+				if p != nil && !p.symlink && changed != nil && !changed[files[i]] && p.maxRecords == rd.maxRecords {
 					out[i] = p
 					continue
 				}
@@ -170,9 +175,9 @@ func (rd *fileReader) readAll(files []string, changed map[string]bool, sameFiles
 // file that parses with errors or to no zones where its last good version
 // had some, is a fault.
 func (rd *fileReader) read(file string, prev *parsedFile) *parsedFile {
-	f := &parsedFile{src: source{file: file}}
+	f := &parsedFile{src: source{file: file}, maxRecords: rd.maxRecords}
 	key, mtime, symlink, err := statKey(file)
-	if err == nil && prev != nil && prev.key == key {
+	if err == nil && prev != nil && prev.key == key && prev.maxRecords == rd.maxRecords {
 		return prev
 	}
 	var text []byte
