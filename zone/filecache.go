@@ -180,6 +180,7 @@ func (rd *fileReader) read(file string, prev *parsedFile) *parsedFile {
 	if err == nil && prev != nil && prev.key == key && prev.maxRecords == rd.maxRecords {
 		return prev
 	}
+	f.symlink = symlink // a dangling link too: its target is watched for
 	var text []byte
 	if err == nil {
 		text, err = readBounded(file, rd.maxSize)

@@ -254,6 +254,9 @@ func (ld *loader) run(cfg *parsedConfig) Loaded {
 		}
 	}
 	changed := ld.opts.Changed
+	if prev != nil {
+		changed = prev.linked.throughLinks(changed)
+	}
 	set := changedSet(changed, ld.prevFiles)
 	var m *fileMatch
 	sameFiles := pc != nil && set != nil && allExist(changed)
@@ -312,6 +315,7 @@ func (ld *loader) run(cfg *parsedConfig) Loaded {
 	}
 	ld.diags.sortByPosition()
 	s.match = m
+	s.linked = followLinks(linkedFiles(path, files), m.dirs)
 	s.cache.files = cache
 	s.cache.configPath = path
 	s.cache.configText = string(text)
@@ -509,6 +513,21 @@ func (ld *loader) knownMatches(pattern string) []string {
 	for _, f := range known {
 		if ok, _ := filepath.Match(pattern, f); ok {
 			out = append(out, f)
+		}
+	}
+	return out
+}
+
+// linkedFiles is the configuration, when it is a symbolic link, and the
+// zone files read through one: the files whose targets need watching.
+func linkedFiles(config string, files []*parsedFile) []string {
+	var out []string
+	if fi, err := os.Lstat(config); err == nil && fi.Mode()&os.ModeSymlink != 0 {
+		out = append(out, config)
+	}
+	for _, f := range files {
+		if f.symlink {
+			out = append(out, f.src.file)
 		}
 	}
 	return out

@@ -15,6 +15,7 @@ import (
 type Snapshot struct {
 	settings   Settings
 	match      *fileMatch
+	linked     linkWatch // where the symbolic links among the files lead
 	zones      map[string]*zoneData
 	depths     labelCounts // how many labels the origins have: findZone probes only these
 	listenLink map[string]int
@@ -112,8 +113,14 @@ func (s *Snapshot) Settings() Settings { return s.settings }
 func (s *Snapshot) Files() []string { return s.match.files }
 
 // WatchDirs lists the directories whose changes may change the snapshot:
-// the config's directory and the directory of every zone_files glob.
-func (s *Snapshot) WatchDirs() []string { return s.match.dirs }
+// the config's directory, the directory of every zone_files glob, and
+// the directory of every file a symbolic link among them leads to.
+func (s *Snapshot) WatchDirs() []string {
+	if s.linked.dirs != nil {
+		return s.linked.dirs
+	}
+	return s.match.dirs
+}
 
 // Concerns reports whether a change to the file at path may change the
 // snapshot: it is one of its files, a file a zone_files pattern would
@@ -124,6 +131,9 @@ func (s *Snapshot) Concerns(path string) bool {
 	// configuration needs naming (a scan of ten thousand files per event
 	// would not).
 	if strings.HasPrefix(filepath.Base(path), "..") || path == s.match.files[0] {
+		return true
+	}
+	if _, ok := s.linked.links[path]; ok {
 		return true
 	}
 	// A zone directory itself: made unreadable, or readable again.

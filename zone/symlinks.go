@@ -1,0 +1,72 @@
+package zone
+
+import (
+	"os"
+	"path/filepath"
+	"slices"
+)
+
+// maxLinkHops is as many symbolic links as one path is followed through,
+// the kernel's own limit.
+const maxLinkHops = 40
+
+// linkWatch is where the symbolic links among a snapshot's files lead. A
+// link's target may live in a directory nobody would watch otherwise (a
+// configuration kept in /etc, linked into the working directory): a
+// save there must reload like a save of the file itself.
+type linkWatch struct {
+	// links maps each path a link passes through, past the link itself,
+	// to the files served through it.
+	links map[string][]string
+	// dirs is the directories to watch: the snapshot's own, then those
+	// of the paths in links.
+	dirs []string
+}
+
+// followLinks follows each of files that is a symbolic link, hop by
+// hop; a dangling link's missing target is watched too, so that creating
+// it reloads.
+func followLinks(files, dirs []string) linkWatch {
+	w := linkWatch{dirs: dirs}
+	for _, file := range files {
+		p := file
+		for range maxLinkHops {
+			t, err := os.Readlink(p)
+			if err != nil {
+				break
+			}
+			if !filepath.IsAbs(t) {
+				t = filepath.Join(filepath.Dir(p), t)
+			}
+			p = filepath.Clean(t)
+			if w.links == nil {
+				w.links = map[string][]string{}
+				w.dirs = slices.Clone(dirs)
+			}
+			if !slices.Contains(w.links[p], file) {
+				w.links[p] = append(w.links[p], file)
+			}
+			if d := filepath.Dir(p); !slices.Contains(w.dirs, d) {
+				w.dirs = append(w.dirs, d)
+			}
+		}
+	}
+	return w
+}
+
+// throughLinks names, for each changed path, the files it is served as:
+// a link's target becomes the link, anything else stays as it is.
+func (w linkWatch) throughLinks(changed []string) []string {
+	if changed == nil || w.links == nil {
+		return changed
+	}
+	out := make([]string, 0, len(changed))
+	for _, c := range changed {
+		if files, ok := w.links[c]; ok {
+			out = append(out, files...)
+		} else {
+			out = append(out, c)
+		}
+	}
+	return out
+}
