@@ -2,6 +2,7 @@ package server
 
 import (
 	"context"
+	"log/slog"
 	"time"
 
 	"github.com/mxdns/mxdns/zone"
@@ -36,6 +37,7 @@ func (s *Server) beforeServing(prev, snap *zone.Snapshot) {
 // Callers hold mu.
 func (s *Server) afterServing(l zone.Loaded) {
 	s.logWarnings(l.Diags, true)
+	s.stateDir.note(s.log, l.Snapshot.Settings().StateDir)
 	s.metrics.FilesInError(len(l.Snapshot.Faults()))
 	s.keepCopies(l.Copies)
 }
@@ -91,4 +93,31 @@ func (s *Server) stopCopyWriter(ctx context.Context) {
 	case <-ctx.Done():
 		s.log.Warn("state: shutting down before every last good copy was written; the older copies stay", "err", ctx.Err())
 	}
+}
+
+// stateDirUse is the state directory in use against the one the
+// configuration names. Copies and serials written to a directory the
+// next start would not read are worse than none, so a changed state_dir
+// takes effect at a restart; until then it is warned about, once per
+// value, for nothing a user writes may be dropped without a word.
+type stateDirUse struct {
+	inUse  string
+	byFlag bool
+	noted  string // the state_dir last warned about
+}
+
+func (u *stateDirUse) note(log *slog.Logger, written string) {
+	if written == "" || written == u.inUse {
+		u.noted = ""
+		return
+	}
+	if written == u.noted {
+		return
+	}
+	u.noted = written
+	if u.byFlag {
+		log.Warn("state_dir is overridden by -state-dir", "state_dir", written, "in_use", u.inUse)
+		return
+	}
+	log.Warn("state_dir changed: it takes effect when mxdns restarts", "state_dir", written, "in_use", u.inUse)
 }

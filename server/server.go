@@ -39,6 +39,12 @@ type Options struct {
 	// Keeper, when set, remembers last good copies and serials across
 	// restarts: a file broken at start is then served as it last was.
 	Keeper Keeper
+	// StateDir is the directory Keeper keeps its state in, absolute
+	// ("" without one), and StateDirByFlag says -state-dir chose it over
+	// the configuration's state_dir. The directory is opened once: a
+	// reload that names another is warned about, not followed.
+	StateDir       string
+	StateDirByFlag bool
 	// Strict refuses to start while any file is in error, rather than
 	// serving it from its last good copy.
 	Strict bool
@@ -52,6 +58,7 @@ type Server struct {
 	log          *slog.Logger
 	path         string // absolute: the watcher's events name files so
 	keeper       Keeper
+	stateDir     stateDirUse // guarded by mu
 	copies       *copyWriter // nil without a keeper
 	onReload     func(ReloadResult)
 	onLinkChange func(LinkChange)
@@ -105,6 +112,7 @@ func New(opts Options) (*Server, error) {
 		log:          log,
 		path:         zone.AbsPath(opts.ConfigPath),
 		keeper:       opts.Keeper,
+		stateDir:     stateDirUse{inUse: opts.StateDir, byFlag: opts.StateDirByFlag},
 		onReload:     opts.OnReload,
 		onLinkChange: opts.OnLinkChange,
 		onCheck:      opts.onCheck,

@@ -55,34 +55,37 @@ func runServe(ctx context.Context, args []string, stderr io.Writer) error {
 		return &exitError{code: 2}
 	}
 	log := slog.New(h)
-	keeper, err := openState(*stateDir, *config, log)
-	if err != nil {
+	sopts := server.Options{Logger: log, ConfigPath: *config, Strict: *strict}
+	if err := openState(*stateDir, &sopts); err != nil {
 		return err
 	}
-	return serve(ctx, log, *config, keeper, *strict)
+	return serve(ctx, sopts)
 }
 
 // openState opens the state directory the flag, the configuration or the
 // environment names. Without one the server still serves, but a file
 // broken at start then has no last good copy, and serials are not kept.
-func openState(flagDir, config string, log *slog.Logger) (server.Keeper, error) {
+// It fills in opts's Keeper and StateDir.
+func openState(flagDir string, opts *server.Options) error {
+	log := opts.Logger
 	dir := flagDir
 	if dir == "" {
-		dir = zone.ConfigStateDir(config)
+		dir = zone.ConfigStateDir(opts.ConfigPath)
 	}
 	if dir == "" {
 		dir = zone.DefaultStateDir()
 	}
 	if dir == "" {
 		log.Warn("no state directory (set -state-dir): last good copies and serials are not kept")
-		return nil, nil
+		return nil
 	}
 	d, err := state.Open(zone.AbsPath(dir))
 	if err != nil {
-		return nil, fmt.Errorf("%w (set -state-dir or state_dir to a writable directory)", err)
+		return fmt.Errorf("%w (set -state-dir or state_dir to a writable directory)", err)
 	}
 	log.Info("state", "dir", d.Path())
-	return d, nil
+	opts.Keeper, opts.StateDir, opts.StateDirByFlag = d, d.Path(), flagDir != ""
+	return nil
 }
 
 var logLevels = map[string]slog.Level{
@@ -90,13 +93,14 @@ var logLevels = map[string]slog.Level{
 }
 
 // serve runs the server until ctx ends; SIGHUP reloads the configuration.
-func serve(ctx context.Context, log *slog.Logger, config string, keeper server.Keeper, strict bool) error {
+func serve(ctx context.Context, opts server.Options) error {
+	log, config := opts.Logger, opts.ConfigPath
 	// Subscribe before the server exists so an early SIGHUP is not fatal.
 	hup := make(chan os.Signal, 1)
 	signal.Notify(hup, syscall.SIGHUP)
 	defer signal.Stop(hup)
 
-	srv, err := server.New(server.Options{Logger: log, ConfigPath: config, Keeper: keeper, Strict: strict})
+	srv, err := server.New(opts)
 	var loadErr *zone.LoadError
 	switch {
 	case errors.As(err, &loadErr):
