@@ -33,6 +33,18 @@ type addrUse struct {
 type ptrAt struct {
 	addrs []netip.Addr
 	uses  []addrUse
+	named map[string]bool // the names in uses: a web farm puts thousands on one address
+}
+
+// addUse adds u unless its name is there already.
+func (p *ptrAt) addUse(u addrUse) {
+	if p.named == nil {
+		p.named = make(map[string]bool)
+	}
+	if !p.named[u.name] {
+		p.named[u.name] = true
+		p.uses = append(p.uses, u)
+	}
 }
 
 // addPTRs fills a reverse zone with a PTR for each address of our forward
@@ -69,9 +81,7 @@ func (s *Snapshot) collectPTRs(origin string, contrib []string, c *buildCache, o
 				p = &ptrAt{addrs: []netip.Addr{u.addr}}
 				byAddr[u.addr] = p
 			}
-			if !slices.ContainsFunc(p.uses, func(x addrUse) bool { return x.name == u.name }) {
-				p.uses = append(p.uses, addrUse{u.name, u.pos, c.mxCount[u.name] > 0})
-			}
+			p.addUse(addrUse{u.name, u.pos, c.mxCount[u.name] > 0})
 		}
 	}
 	// In address order, so that whichever name is chosen where CNAMEs
@@ -90,9 +100,7 @@ func (s *Snapshot) collectPTRs(origin string, contrib []string, c *buildCache, o
 		// One PTR answers for both: its name is chosen among all theirs.
 		q.addrs = append(q.addrs, a)
 		for _, u := range p.uses {
-			if !slices.ContainsFunc(q.uses, func(x addrUse) bool { return x.name == u.name }) {
-				q.uses = append(q.uses, u)
-			}
+			q.addUse(u)
 		}
 	}
 	sort.Strings(owners)
@@ -167,10 +175,17 @@ func describeAddrs(addrs []netip.Addr) string {
 	return "addresses " + strings.Join(parts, ", ") + " (their reverse names lead to one) are"
 }
 
+// usesListed is how many of the names sharing an address a warning
+// lists: enough to find them, not a line the size of the zone.
+const usesListed = 5
+
 func describeUses(u []addrUse) string {
-	parts := make([]string, len(u))
-	for i, x := range u {
-		parts[i] = fmt.Sprintf("%s (%s)", x.name, x.pos)
+	parts := make([]string, 0, min(len(u), usesListed)+1)
+	for _, x := range u[:min(len(u), usesListed)] {
+		parts = append(parts, fmt.Sprintf("%s (%s)", x.name, x.pos))
+	}
+	if len(u) > usesListed {
+		parts = append(parts, fmt.Sprintf("and %d more", len(u)-usesListed))
 	}
 	return strings.Join(parts, ", ")
 }

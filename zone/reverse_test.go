@@ -1,6 +1,7 @@
 package zone
 
 import (
+	"fmt"
 	"strings"
 	"testing"
 
@@ -198,5 +199,31 @@ zones:
 		if len(diags) != 1 || !strings.Contains(diags[0].Msg, "addresses 192.0.2.25, 192.0.2.26") {
 			t.Fatalf("want one finding naming both addresses, got %v", diags)
 		}
+	}
+}
+
+// TestManyNamesOnOneAddress: a farm of names on one address gets one PTR,
+// to the preferred name, and a warning that lists a few of them and
+// counts the rest, not a line the size of the zone.
+func TestManyNamesOnOneAddress(t *testing.T) {
+	var b strings.Builder
+	b.WriteString("zones:\n  example.com:\n    ns: [ns1.example.net.]\n    records:\n")
+	for i := range 1000 {
+		fmt.Fprintf(&b, "      host%03d: {a: 192.0.2.1}\n", i)
+	}
+	b.WriteString("      w: {a: 192.0.2.1}\n  192.0.2.0/24: {ns: [ns1.example.net.]}\n")
+	snap, diags := FromYAML("c.yaml", []byte(b.String()), nil)
+	if err := diags.Err(); err != nil {
+		t.Fatal(err)
+	}
+	r := snap.Lookup(dns.Question{Name: "1.2.0.192.in-addr.arpa.", Qtype: dns.TypePTR, Qclass: dns.ClassINET}, Client{Link: NoLink})
+	if len(r.Answer) != 1 || r.Answer[0].(*dns.PTR).Ptr != "w.example.com." {
+		t.Errorf("PTR %v, want the shortest name, w.example.com.", r.Answer)
+	}
+	want := "address 192.0.2.1 is held by w.example.com. (c.yaml:1005:14), host000.example.com. (c.yaml:5:20), " +
+		"host001.example.com. (c.yaml:6:20), host002.example.com. (c.yaml:7:20), host003.example.com. (c.yaml:8:20), and 996 more; " +
+		"the generated PTR names w.example.com. (the shortest name)"
+	if ws := diags.Warnings(); len(ws) != 1 || !strings.HasPrefix(ws[0].Msg, want) {
+		t.Errorf("warnings %v\nwant one starting: %s", ws, want)
 	}
 }
