@@ -33,17 +33,31 @@ type addrUse struct {
 type ptrAt struct {
 	addrs []netip.Addr
 	uses  []addrUse
-	named map[string]bool // the names in uses: a web farm puts thousands on one address
+	// named holds the names in uses once there are more than scanUses:
+	// most addresses have one name, and a map each would cost a reverse
+	// zone of a million PTRs a million maps; a web farm puts thousands
+	// on one address, where a scan each would be quadratic.
+	named map[string]bool
 }
+
+const scanUses = 8
 
 // addUse adds u unless its name is there already.
 func (p *ptrAt) addUse(u addrUse) {
-	if p.named == nil {
-		p.named = make(map[string]bool)
-	}
-	if !p.named[u.name] {
+	if p.named != nil {
+		if p.named[u.name] {
+			return
+		}
 		p.named[u.name] = true
-		p.uses = append(p.uses, u)
+	} else if slices.ContainsFunc(p.uses, func(x addrUse) bool { return x.name == u.name }) {
+		return
+	}
+	p.uses = append(p.uses, u)
+	if p.named == nil && len(p.uses) > scanUses {
+		p.named = make(map[string]bool, 2*len(p.uses))
+		for _, x := range p.uses {
+			p.named[x.name] = true
+		}
 	}
 }
 
