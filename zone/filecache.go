@@ -180,7 +180,6 @@ func (rd *fileReader) read(file string, prev *parsedFile) *parsedFile {
 	if err == nil && prev != nil && prev.key == key && prev.maxRecords == rd.maxRecords {
 		return prev
 	}
-	f.symlink = symlink // a dangling link too: its target is watched for
 	var text []byte
 	if err == nil {
 		text, err = readBounded(file, rd.maxSize)
@@ -196,6 +195,7 @@ func (rd *fileReader) read(file string, prev *parsedFile) *parsedFile {
 			return prev
 		}
 	}
+	f.symlink = symlink // a dangling link too: its target is watched for
 	if err != nil {
 		if gone(err) && !symlink {
 			return f
@@ -204,7 +204,7 @@ func (rd *fileReader) read(file string, prev *parsedFile) *parsedFile {
 		d.add(at{file: file}, Error, "read zone file: %v", err)
 		return rd.faulty(f, d, prev, rd.lastGood(file, prev))
 	}
-	f.key, f.src.mtime, f.symlink = key, mtime, symlink
+	f.key, f.src.mtime = key, mtime
 	f.src.zones = parseZoneFileLimited(file, text, rd.maxRecords, &f.diags)
 	if f.diags.Err() != nil {
 		return rd.faulty(f, f.diags.Errors(), prev, rd.lastGood(file, prev))

@@ -91,15 +91,15 @@ type Loaded struct {
 // is reported in Snapshot.Faults; every other file is served as it is now.
 func Open(path string, prev *Snapshot, opts Options) Loaded {
 	path = filepath.Clean(path) // a glob's matches are clean: ./config.yaml must be seen as config.yaml
-	text, mtime, err := readConfig(path)
-	return load(path, configRead{text: text, mtime: mtime, err: err}, prev, opts)
+	return load(path, readConfig(path), prev, opts)
 }
 
 // configRead is the configuration file as read, or why it could not be.
 type configRead struct {
-	text  []byte
-	mtime int64
-	err   error
+	symlink bool // the path is a symbolic link, read or not
+	text    []byte
+	mtime   int64
+	err     error
 }
 
 // AbsPath makes a path absolute and clean, the one spelling a watcher's
@@ -117,7 +117,7 @@ func load(path string, cr configRead, prev *Snapshot, opts Options) Loaded {
 	if opts.Now == nil {
 		opts.Now = time.Now
 	}
-	ld := &loader{path: path, prev: prev, opts: opts}
+	ld := &loader{path: path, prev: prev, opts: opts, cfgSymlink: cr.symlink}
 	if prev != nil && prev.cache != nil {
 		ld.prevFiles = prev.cache.files
 	}
@@ -138,7 +138,7 @@ func load(path string, cr configRead, prev *Snapshot, opts Options) Loaded {
 	if l.Snapshot == nil && len(ld.cfgErrs) == 0 && ld.blamedConfig {
 		// The configuration's own zones do not build: serve its last
 		// good copy, and the zone files it names, instead.
-		ld2 := &loader{path: path, prev: prev, opts: opts, prevFiles: ld.prevFiles}
+		ld2 := &loader{path: path, prev: prev, opts: opts, prevFiles: ld.prevFiles, cfgSymlink: cr.symlink}
 		if cfg, ok := ld2.config(cr, true); cfg != nil && ok {
 			ld2.cfgErrs = append(ld.cfgBuildErrs, ld2.cfgErrs...)
 			return ld2.run(cfg)
@@ -158,6 +158,7 @@ type loader struct {
 
 	cfgText      []byte
 	cfgMtime     int64
+	cfgSymlink   bool        // its target is watched, whichever copy is served
 	cfgErrs      Diagnostics // the configuration's errors, when its last good copy is served
 	cfgFreshGood bool        // the configuration read now is good: remember it
 	// blamedConfig: a build failed on an error in the configuration
@@ -315,7 +316,7 @@ func (ld *loader) run(cfg *parsedConfig) Loaded {
 	}
 	ld.diags.sortByPosition()
 	s.match = m
-	s.linked = followLinks(linkedFiles(path, files), m.dirs)
+	s.linked = followLinks(ld.linkedFiles(files), m.dirs)
 	s.cache.files = cache
 	s.cache.configPath = path
 	s.cache.configText = string(text)
@@ -520,10 +521,10 @@ func (ld *loader) knownMatches(pattern string) []string {
 
 // linkedFiles is the configuration, when it is a symbolic link, and the
 // zone files read through one: the files whose targets need watching.
-func linkedFiles(config string, files []*parsedFile) []string {
+func (ld *loader) linkedFiles(files []*parsedFile) []string {
 	var out []string
-	if fi, err := os.Lstat(config); err == nil && fi.Mode()&os.ModeSymlink != 0 {
-		out = append(out, config)
+	if ld.cfgSymlink {
+		out = append(out, ld.path)
 	}
 	for _, f := range files {
 		if f.symlink {
@@ -552,13 +553,13 @@ func changedSet(changed []string, prev map[string]*parsedFile) map[string]bool {
 
 // readConfig stats the configuration before reading it, as read does a
 // zone file: a save racing the read then shows as a new mtime next time.
-func readConfig(path string) ([]byte, int64, error) {
-	_, mtime, _, err := statKey(path)
+func readConfig(path string) configRead {
+	_, mtime, symlink, err := statKey(path)
 	if err != nil {
-		return nil, 0, err
+		return configRead{symlink: symlink, err: err}
 	}
 	text, err := readBounded(path, DefaultMaxFileSize)
-	return text, mtime, err
+	return configRead{symlink: symlink, text: text, mtime: mtime, err: err}
 }
 
 // globRoot is the directory a glob's matches live in: the part before the

@@ -115,12 +115,7 @@ func (s *Snapshot) Files() []string { return s.match.files }
 // WatchDirs lists the directories whose changes may change the snapshot:
 // the config's directory, the directory of every zone_files glob, and
 // the directory of every file a symbolic link among them leads to.
-func (s *Snapshot) WatchDirs() []string {
-	if s.linked.dirs != nil {
-		return s.linked.dirs
-	}
-	return s.match.dirs
-}
+func (s *Snapshot) WatchDirs() []string { return slices.Concat(s.match.dirs, s.linked.dirs) }
 
 // Concerns reports whether a change to the file at path may change the
 // snapshot: it is one of its files, a file a zone_files pattern would

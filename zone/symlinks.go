@@ -18,16 +18,16 @@ type linkWatch struct {
 	// links maps each path a link passes through, past the link itself,
 	// to the files served through it.
 	links map[string][]string
-	// dirs is the directories to watch: the snapshot's own, then those
-	// of the paths in links.
+	// dirs is the directories of the paths in links that the snapshot
+	// does not watch already.
 	dirs []string
 }
 
-// followLinks follows each of files that is a symbolic link, hop by
-// hop; a dangling link's missing target is watched too, so that creating
-// it reloads.
-func followLinks(files, dirs []string) linkWatch {
-	w := linkWatch{dirs: dirs}
+// followLinks follows each of files, symbolic links, hop by hop; a
+// dangling link's missing target is watched too, so that creating it
+// reloads. watched is the directories watched already.
+func followLinks(files, watched []string) linkWatch {
+	var w linkWatch
 	for _, file := range files {
 		p := file
 		for range maxLinkHops {
@@ -41,12 +41,11 @@ func followLinks(files, dirs []string) linkWatch {
 			p = filepath.Clean(t)
 			if w.links == nil {
 				w.links = map[string][]string{}
-				w.dirs = slices.Clone(dirs)
 			}
 			if !slices.Contains(w.links[p], file) {
 				w.links[p] = append(w.links[p], file)
 			}
-			if d := filepath.Dir(p); !slices.Contains(w.dirs, d) {
+			if d := filepath.Dir(p); !slices.Contains(watched, d) && !slices.Contains(w.dirs, d) {
 				w.dirs = append(w.dirs, d)
 			}
 		}
