@@ -15,6 +15,8 @@ type Keeper interface {
 	zone.Memory
 	SaveCopies([]zone.FileCopy) error
 	SaveSerials(map[string]zone.SerialRecord) error
+	// Path is the directory the state is kept in, opened at start.
+	Path() string
 }
 
 // beforeServing does what a load needs before it is swapped in: its

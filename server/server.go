@@ -39,11 +39,9 @@ type Options struct {
 	// Keeper, when set, remembers last good copies and serials across
 	// restarts: a file broken at start is then served as it last was.
 	Keeper Keeper
-	// StateDir is the directory Keeper keeps its state in, absolute
-	// ("" without one), and StateDirByFlag says -state-dir chose it over
-	// the configuration's state_dir. The directory is opened once: a
-	// reload that names another is warned about, not followed.
-	StateDir       string
+	// StateDirByFlag says -state-dir chose Keeper's directory over the
+	// configuration's state_dir. The directory is opened once: a reload
+	// that names another is warned about, not followed.
 	StateDirByFlag bool
 	// Strict refuses to start while any file is in error, rather than
 	// serving it from its last good copy.
@@ -112,13 +110,16 @@ func New(opts Options) (*Server, error) {
 		log:          log,
 		path:         zone.AbsPath(opts.ConfigPath),
 		keeper:       opts.Keeper,
-		stateDir:     stateDirUse{inUse: opts.StateDir, byFlag: opts.StateDirByFlag},
+		stateDir:     stateDirUse{byFlag: opts.StateDirByFlag},
 		onReload:     opts.OnReload,
 		onLinkChange: opts.OnLinkChange,
 		onCheck:      opts.onCheck,
 		links:        make(map[string]*linkInfo),
 		swapped:      make(chan struct{}, 1),
 		stopping:     make(chan struct{}),
+	}
+	if s.keeper != nil {
+		s.stateDir.inUse = s.keeper.Path()
 	}
 	s.metrics = ops.NewMetrics()
 	s.checks = health.New(health.Config{Report: s.linkChecked, MinTimeout: probeTimeoutFloor})

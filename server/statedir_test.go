@@ -5,6 +5,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	statedir "github.com/mxdns/mxdns/state"
 )
 
 // TestStateDirChangeIsWarnedOnce: the state directory is opened at start,
@@ -25,9 +27,13 @@ func TestStateDirChangeIsWarnedOnce(t *testing.T) {
 		inUse := filepath.Join(dir, "state")
 		path := filepath.Join(dir, "config.yaml")
 		writeFile(t, path, "state_dir: state\n"+zones)
+		keeper, err := statedir.Open(inUse)
+		if err != nil {
+			t.Fatal(err)
+		}
 		var logs syncBuffer
 		s, err := New(Options{Logger: slog.New(slog.NewTextHandler(&logs, nil)), ConfigPath: path,
-			StateDir: inUse, StateDirByFlag: tc.byFlag})
+			Keeper: keeper, StateDirByFlag: tc.byFlag})
 		if err != nil {
 			t.Fatal(err)
 		}

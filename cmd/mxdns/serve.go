@@ -65,7 +65,7 @@ func runServe(ctx context.Context, args []string, stderr io.Writer) error {
 // openState opens the state directory the flag, the configuration or the
 // environment names. Without one the server still serves, but a file
 // broken at start then has no last good copy, and serials are not kept.
-// It fills in opts's Keeper and StateDir.
+// It fills in opts's Keeper and StateDirByFlag.
 func openState(flagDir string, opts *server.Options) error {
 	log := opts.Logger
 	dir := flagDir
@@ -84,7 +84,7 @@ func openState(flagDir string, opts *server.Options) error {
 		return fmt.Errorf("%w (set -state-dir or state_dir to a writable directory)", err)
 	}
 	log.Info("state", "dir", d.Path())
-	opts.Keeper, opts.StateDir, opts.StateDirByFlag = d, d.Path(), flagDir != ""
+	opts.Keeper, opts.StateDirByFlag = d, flagDir != ""
 	return nil
 }
 
