@@ -146,3 +146,29 @@ func TestMaxRecordsChangeReparsesZoneFiles(t *testing.T) {
 		t.Errorf("limit lowered: %d TXT records, want the last good version's 5", n)
 	}
 }
+
+// TestMaxFileSizeChangeRereadsZoneFiles: max_file_size too applies to
+// files not saved since it changed; the last good version stays served.
+func TestMaxFileSizeChangeRereadsZoneFiles(t *testing.T) {
+	cfg, zones := zoneFilesConfig(t)
+	config := func(limit string, mtime int64) {
+		writeFile(t, cfg, "max_file_size: "+limit+"\nzone_files: [\"zones/*.yaml\"]\n", time.Unix(mtime, 0))
+	}
+	a := filepath.Join(zones, "a.yaml")
+	writeFile(t, a, "zones:\n  a.test: {ns: [ns1.example.net.], records: {www: {a: 192.0.2.1}}}\n", time.Unix(1000, 0))
+	const over = "more than max_file_size"
+
+	config("1MiB", 1000)
+	snap, diags := Load(cfg, nil)
+	if err := diags.Err(); err != nil {
+		t.Fatal(err)
+	}
+	config("16", 2000)
+	l := Open(cfg, snap, Options{Changed: []string{cfg}})
+	if err := l.Diags.Err(); err == nil || !strings.Contains(err.Error(), over) {
+		t.Errorf("max_file_size lowered to 16 bytes, the file not touched: %v, want %q", err, over)
+	}
+	if got := wwwA(t, l.Snapshot, "a.test"); got != "192.0.2.1" {
+		t.Errorf("max_file_size lowered: www.a.test %s, want the last good version's 192.0.2.1", got)
+	}
+}

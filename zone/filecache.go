@@ -35,11 +35,16 @@ type parsedFile struct {
 	fault *fileFault
 	// text is the file as read, only until the load that read it ends.
 	text []byte
-	// maxRecords is the max_records_per_file it was parsed under: a
-	// version parsed under another limit is parsed again, so that a
-	// lowered limit applies to files not saved since, as a raised one
-	// does.
-	maxRecords int
+	// limits are those it was read under: a version read under others
+	// is read again, so that a lowered limit applies to files not saved
+	// since, as a raised one does.
+	limits fileLimits
+}
+
+// fileLimits are the configuration's bounds on one file.
+type fileLimits struct {
+	maxSize    int64 // max_file_size
+	maxRecords int   // max_records_per_file
 }
 
 // fileFault is what is wrong with a version of a file.
@@ -84,7 +89,7 @@ func (f *parsedFile) lastGood() *parsedFile {
 
 // rememberedFile parses the last good copy mem keeps of file; nil when
 // there is none, or it does not parse.
-func rememberedFile(file string, mem Memory, maxRecords int) *parsedFile {
+func rememberedFile(file string, mem Memory, limits fileLimits) *parsedFile {
 	if mem == nil {
 		return nil
 	}
@@ -92,8 +97,8 @@ func rememberedFile(file string, mem Memory, maxRecords int) *parsedFile {
 	if !ok {
 		return nil
 	}
-	f := &parsedFile{src: source{file: file, mtime: c.Mtime}, maxRecords: maxRecords}
-	f.src.zones = parseZoneFileLimited(file, c.Text, maxRecords, &f.diags)
+	f := &parsedFile{src: source{file: file, mtime: c.Mtime}, limits: limits}
+	f.src.zones = parseZoneFileLimited(file, c.Text, limits.maxRecords, &f.diags)
 	if f.diags.Err() != nil {
 		return nil
 	}
@@ -117,13 +122,12 @@ func statKey(file string) (key fileKey, mtime int64, symlink bool, err error) {
 
 // fileReader reads a load's zone files.
 type fileReader struct {
-	prev       map[string]*parsedFile // what the snapshot served parsed
-	memory     Memory
-	now        func() time.Time
-	maxSize    int64
-	maxRecords int
-	strict     bool // no last good versions
-	cancel     <-chan struct{}
+	prev   map[string]*parsedFile // what the snapshot served parsed
+	memory Memory
+	now    func() time.Time
+	limits fileLimits
+	strict bool // no last good versions
+	cancel <-chan struct{}
 }
 
 // readAll reads and parses files on every core, reusing what prev parsed
@@ -146,7 +150,7 @@ func (rd *fileReader) readAll(files []string, changed map[string]bool, sameFiles
 					return
 				}
 				p := rd.prev[files[i]]
-				if p != nil && !p.symlink && changed != nil && !changed[files[i]] && p.maxRecords == rd.maxRecords {
+				if p != nil && !p.symlink && changed != nil && !changed[files[i]] && p.limits == rd.limits {
 					out[i] = p
 					continue
 				}
@@ -175,18 +179,18 @@ func (rd *fileReader) readAll(files []string, changed map[string]bool, sameFiles
 // file that parses with errors or to no zones where its last good version
 // had some, is a fault.
 func (rd *fileReader) read(file string, prev *parsedFile) *parsedFile {
-	f := &parsedFile{src: source{file: file}, maxRecords: rd.maxRecords}
+	f := &parsedFile{src: source{file: file}, limits: rd.limits}
 	key, mtime, symlink, err := statKey(file)
-	if err == nil && prev != nil && prev.key == key && prev.maxRecords == rd.maxRecords {
+	if err == nil && prev != nil && prev.key == key && prev.limits == rd.limits {
 		return prev
 	}
 	var text []byte
 	if err == nil {
-		text, err = readBounded(file, rd.maxSize)
+		text, err = readBounded(file, rd.limits.maxSize)
 		for try := 0; errors.Is(err, errChanging) && try < 3; try++ {
 			key, mtime, symlink, err = statKey(file)
 			if err == nil {
-				text, err = readBounded(file, rd.maxSize)
+				text, err = readBounded(file, rd.limits.maxSize)
 			}
 		}
 		if errors.Is(err, errChanging) && prev != nil {
@@ -205,7 +209,7 @@ func (rd *fileReader) read(file string, prev *parsedFile) *parsedFile {
 		return rd.faulty(f, d, prev, rd.lastGood(file, prev))
 	}
 	f.key, f.src.mtime = key, mtime
-	f.src.zones = parseZoneFileLimited(file, text, rd.maxRecords, &f.diags)
+	f.src.zones = parseZoneFileLimited(file, text, rd.limits.maxRecords, &f.diags)
 	if f.diags.Err() != nil {
 		return rd.faulty(f, f.diags.Errors(), prev, rd.lastGood(file, prev))
 	}
@@ -242,7 +246,7 @@ func (rd *fileReader) lastGood(file string, prev *parsedFile) *parsedFile {
 	if prev != nil {
 		return prev.lastGood()
 	}
-	return rememberedFile(file, rd.memory, rd.maxRecords)
+	return rememberedFile(file, rd.memory, rd.limits)
 }
 
 // zoneList names a few zones for a message.

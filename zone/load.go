@@ -271,7 +271,7 @@ func (ld *loader) run(cfg *parsedConfig) Loaded {
 	}
 	ld.diags = append(ld.diags, m.diags...)
 	ld.rd = &fileReader{prev: ld.prevFiles, memory: ld.opts.Memory, now: ld.opts.Now, strict: ld.opts.Strict, cancel: ld.opts.Cancel,
-		maxSize: cfg.maxFileSize, maxRecords: cfg.maxRecords}
+		limits: fileLimits{maxSize: cfg.maxFileSize, maxRecords: cfg.maxRecords}}
 	files, cache := ld.rd.readAll(m.files[1:], set, sameFiles)
 	if cancelled(ld.opts.Cancel) {
 		ld.diags.add(at{file: path}, Error, errCancelled)
