@@ -31,6 +31,8 @@ type Dir struct {
 	digests map[string]string // file → digest of its copy, as far as known
 	mu      sync.Mutex        // the serial journal
 	serials *journal
+	keyMu   sync.Mutex // signing keys (keys.go)
+	keys    map[string]*zoneKeys
 }
 
 // Open opens the state directory at path, making it (mode 0700) when it

@@ -1,0 +1,203 @@
+package dnssec
+
+import (
+	"crypto"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/miekg/dns"
+)
+
+// Role is what a key signs.
+type Role uint8
+
+const (
+	// CSK signs everything: one combined signing key.
+	CSK Role = iota
+	// KSK signs the DNSKEY set, and the parent's DS points at it.
+	KSK
+	// ZSK signs every other set.
+	ZSK
+)
+
+var roleNames = [...]string{"csk", "ksk", "zsk"}
+
+func (r Role) String() string {
+	if int(r) < len(roleNames) {
+		return roleNames[r]
+	}
+	return "unknown"
+}
+
+// dnskeyTTL is the TTL a Key's DNSKEY carries; the zone serves its own.
+const dnskeyTTL = 3600
+
+// Key is one key of a zone.
+type Key struct {
+	DNSKEY  *dns.DNSKEY
+	Role    Role
+	Created time.Time
+	// InUse is false for a key kept but not used: of another algorithm
+	// or role than the policy asks, until rollovers retire it.
+	InUse  bool
+	signer crypto.Signer
+}
+
+// GenerateKey makes a key for the zone origin.
+func GenerateKey(origin string, alg uint8, role Role, now time.Time) (*Key, error) {
+	if alg != dns.ECDSAP256SHA256 && alg != dns.ED25519 {
+		return nil, fmt.Errorf("algorithm %d: want ECDSAP256SHA256 (13) or ED25519 (15)", alg)
+	}
+	k := &dns.DNSKEY{
+		Hdr:       dns.RR_Header{Name: dns.CanonicalName(origin), Rrtype: dns.TypeDNSKEY, Class: dns.ClassINET, Ttl: dnskeyTTL},
+		Flags:     dns.ZONE,
+		Protocol:  3,
+		Algorithm: alg,
+	}
+	if role != ZSK {
+		k.Flags |= dns.SEP
+	}
+	priv, err := k.Generate(256)
+	if err != nil {
+		return nil, fmt.Errorf("generate key: %w", err)
+	}
+	signer, ok := priv.(crypto.Signer)
+	if !ok {
+		return nil, errors.New("generate key: not a signing key")
+	}
+	return &Key{DNSKEY: k, Role: role, Created: now.UTC().Truncate(time.Second), InUse: true, signer: signer}, nil
+}
+
+// Tag is the key's tag (RFC 4034 appendix B).
+func (k *Key) Tag() uint16 { return k.DNSKEY.KeyTag() }
+
+// DS is the key's DS record with a SHA-256 digest, as parents want it.
+func (k *Key) DS() *dns.DS { return k.DNSKEY.ToDS(dns.SHA256) }
+
+// keyFile is the file format of a zone's keys: versioned JSON, each key
+// as its DNSKEY in presentation form and its private part in the format
+// of BIND's Private-key-format v1.3 (which dnssec-keygen and ldns read).
+type keyFile struct {
+	Version int       `json:"version"`
+	Keys    []keyJSON `json:"keys"`
+}
+
+type keyJSON struct {
+	Role    string    `json:"role"`
+	Created time.Time `json:"created"`
+	InUse   bool      `json:"in_use"`
+	DNSKEY  string    `json:"dnskey"`
+	Private string    `json:"private"`
+}
+
+const keyFileVersion = 1
+
+// MarshalKeys writes keys in the key file format.
+func MarshalKeys(keys []*Key) ([]byte, error) {
+	f := keyFile{Version: keyFileVersion}
+	for _, k := range keys {
+		f.Keys = append(f.Keys, keyJSON{Role: k.Role.String(), Created: k.Created, InUse: k.InUse,
+			DNSKEY: k.DNSKEY.String(), Private: k.DNSKEY.PrivateKeyString(k.signer)})
+	}
+	return json.MarshalIndent(f, "", "  ")
+}
+
+// UnmarshalKeys reads a key file of the zone origin.
+func UnmarshalKeys(origin string, b []byte) ([]*Key, error) {
+	var f keyFile
+	if err := json.Unmarshal(b, &f); err != nil {
+		return nil, fmt.Errorf("not a key file: %w", err)
+	}
+	if f.Version != keyFileVersion {
+		return nil, fmt.Errorf("key file version %d: want %d", f.Version, keyFileVersion)
+	}
+	var keys []*Key
+	for i, kj := range f.Keys {
+		k, err := readKey(origin, kj)
+		if err != nil {
+			return nil, fmt.Errorf("key %d: %w", i+1, err)
+		}
+		keys = append(keys, k)
+	}
+	return keys, nil
+}
+
+func readKey(origin string, kj keyJSON) (*Key, error) {
+	rr, err := dns.NewRR(kj.DNSKEY)
+	if err != nil {
+		return nil, fmt.Errorf("dnskey: %w", err)
+	}
+	pub, ok := rr.(*dns.DNSKEY)
+	if !ok || !strings.EqualFold(pub.Hdr.Name, dns.Fqdn(origin)) {
+		return nil, fmt.Errorf("dnskey: want a DNSKEY of %s", origin)
+	}
+	priv, err := pub.ReadPrivateKey(strings.NewReader(kj.Private), "key file")
+	if err != nil {
+		return nil, fmt.Errorf("private key: %w", err)
+	}
+	signer, ok := priv.(crypto.Signer)
+	if !ok {
+		return nil, errors.New("private key: not a signing key")
+	}
+	role := -1
+	for i, name := range roleNames {
+		if name == kj.Role {
+			role = i
+		}
+	}
+	if role < 0 {
+		return nil, fmt.Errorf("role %q: want csk, ksk or zsk", kj.Role)
+	}
+	k := &Key{DNSKEY: pub, Role: Role(role), Created: kj.Created, InUse: kj.InUse, signer: signer}
+	if err := k.selfTest(); err != nil {
+		return nil, err
+	}
+	return k, nil
+}
+
+// selfTest signs a record and verifies it with the DNSKEY: a private key
+// that does not belong to its public key would sign a zone no validator
+// accepts.
+func (k *Key) selfTest() error {
+	rr := []dns.RR{&dns.A{Hdr: dns.RR_Header{Name: k.DNSKEY.Hdr.Name, Rrtype: dns.TypeA, Class: dns.ClassINET, Ttl: 1}, A: []byte{192, 0, 2, 1}}}
+	sig := &dns.RRSIG{Algorithm: k.DNSKEY.Algorithm, KeyTag: k.Tag(), SignerName: k.DNSKEY.Hdr.Name, Inception: 1, Expiration: 2}
+	if err := sig.Sign(k.signer, rr); err != nil {
+		return fmt.Errorf("private key: %w", err)
+	}
+	if err := sig.Verify(k.DNSKEY, rr); err != nil {
+		return fmt.Errorf("private key %d does not match its DNSKEY", k.Tag())
+	}
+	return nil
+}
+
+// ZoneKeys are the keys of one zone in use now.
+type ZoneKeys struct {
+	Origin string
+	Keys   []*Key
+}
+
+// DNSKEYs is the zone's DNSKEY set with ttl, fresh copies.
+func (z *ZoneKeys) DNSKEYs(ttl uint32) []dns.RR {
+	out := make([]dns.RR, 0, len(z.Keys))
+	for _, k := range z.Keys {
+		rr := dns.Copy(k.DNSKEY)
+		rr.Header().Ttl = ttl
+		out = append(out, rr)
+	}
+	return out
+}
+
+// SigningKeys are the keys that sign sets of rtype: the DNSKEY set by the
+// CSK or KSK, every other by the CSK or ZSK.
+func (z *ZoneKeys) SigningKeys(rtype uint16) []*Key {
+	var out []*Key
+	for _, k := range z.Keys {
+		if k.Role == CSK || (k.Role == KSK) == (rtype == dns.TypeDNSKEY) {
+			out = append(out, k)
+		}
+	}
+	return out
+}

@@ -1,0 +1,218 @@
+package dnssec
+
+import (
+	"encoding/binary"
+	"fmt"
+	"hash/maphash"
+	"slices"
+	"sync"
+	"time"
+
+	"github.com/miekg/dns"
+)
+
+// Signer signs the RRsets of one zone with its keys under its policy.
+type Signer struct {
+	keys   *ZoneKeys
+	policy Policy
+	cache  *Cache
+}
+
+// NewSigner signs with keys under p, remembering signatures in cache.
+func NewSigner(keys *ZoneKeys, p Policy, cache *Cache) *Signer {
+	return &Signer{keys: keys, policy: p, cache: cache}
+}
+
+// Keys are the keys the signer signs with.
+func (s *Signer) Keys() *ZoneKeys { return s.keys }
+
+// Policy is the policy the signer signs under.
+func (s *Signer) Policy() Policy { return s.policy }
+
+// skew is how far before now a signature's validity starts, for
+// validators whose clocks are behind.
+const skew = time.Hour
+
+// Sign returns one RRSIG per signing key over rrs, one RRset (same owner,
+// type and class, in any order). source is the name owning the records in
+// the zone: their owner, or the wildcard ("*.example.com.") that
+// synthesised them, over which the signature is made (RFC 4035 §5.3.2);
+// the RRSIGs returned are owned by the records' owner. A signature is
+// made once and remembered by content until Refresh before it expires.
+// The records returned are shared: read them only.
+func (s *Signer) Sign(rrs []dns.RR, source string, now time.Time) ([]dns.RR, error) {
+	if len(rrs) == 0 {
+		return nil, nil
+	}
+	h := rrs[0].Header()
+	owner := h.Name
+	if source == "" {
+		source = owner
+	}
+	keys := s.keys.SigningKeys(h.Rrtype)
+	if len(keys) == 0 {
+		return nil, fmt.Errorf("zone %s has no key to sign %s", s.keys.Origin, dns.TypeToString[h.Rrtype])
+	}
+	id := s.cache.key(rrs, source, keys)
+	sigs, ok := s.cache.get(id, now, s.policy.Refresh)
+	if !ok {
+		var err error
+		if sigs, err = s.sign(rrs, source, keys, now); err != nil {
+			return nil, err
+		}
+		s.cache.put(id, sigs)
+	}
+	if equalFold(source, owner) {
+		return sigs, nil
+	}
+	out := make([]dns.RR, len(sigs))
+	for i, sig := range sigs {
+		c := *sig.(*dns.RRSIG)
+		c.Hdr.Name = owner
+		out[i] = &c
+	}
+	return out, nil
+}
+
+func (s *Signer) sign(rrs []dns.RR, source string, keys []*Key, now time.Time) ([]dns.RR, error) {
+	set := rrs
+	if !equalFold(rrs[0].Header().Name, source) {
+		set = make([]dns.RR, len(rrs))
+		for i, rr := range rrs {
+			set[i] = dns.Copy(rr)
+			set[i].Header().Name = source
+		}
+	}
+	inception := now.Add(-skew).Truncate(time.Hour)
+	expiration := inception.Add(s.policy.SignatureLifetime)
+	out := make([]dns.RR, 0, len(keys))
+	for _, k := range keys {
+		sig := &dns.RRSIG{
+			Hdr:        dns.RR_Header{Ttl: rrs[0].Header().Ttl},
+			Algorithm:  k.DNSKEY.Algorithm,
+			KeyTag:     k.Tag(),
+			SignerName: s.keys.Origin,
+			Inception:  uint32(inception.Unix()),
+			Expiration: uint32(expiration.Unix()),
+		}
+		if err := sig.Sign(k.signer, set); err != nil {
+			return nil, fmt.Errorf("sign %s %s: %w", source, dns.TypeToString[rrs[0].Header().Rrtype], err)
+		}
+		sig.Hdr.Ttl = rrs[0].Header().Ttl
+		out = append(out, sig)
+	}
+	return out, nil
+}
+
+func equalFold(a, b string) bool {
+	return len(a) == len(b) && dns.CanonicalName(a) == dns.CanonicalName(b)
+}
+
+// Cache remembers signatures by the content they sign, for every zone's
+// Signer and across reloads: a set that did not change is not signed
+// again until its signature is due for refresh. It is bounded and safe
+// for concurrent use.
+type Cache struct {
+	seeds    [2]maphash.Seed
+	perShard int
+	shards   [cacheShards]cacheShard
+}
+
+const cacheShards = 64
+
+type cacheShard struct {
+	mu sync.Mutex
+	m  map[sigKey][]dns.RR
+}
+
+// sigKey names a signed content: 128 bits of hash of the records, the
+// name they are signed under and the keys that sign them.
+type sigKey [2]uint64
+
+// NewCache remembers up to maxEntries signed sets.
+func NewCache(maxEntries int) *Cache {
+	c := &Cache{seeds: [2]maphash.Seed{maphash.MakeSeed(), maphash.MakeSeed()}, perShard: max(1, maxEntries/cacheShards)}
+	for i := range c.shards {
+		c.shards[i].m = make(map[sigKey][]dns.RR)
+	}
+	return c
+}
+
+var wirePool = sync.Pool{New: func() any { b := make([]byte, 0, 512); return &b }}
+
+// key hashes the set's records in an order of their own (a rotation signs
+// as the set does), with its TTL, type, source name and signing keys.
+func (c *Cache) key(rrs []dns.RR, source string, keys []*Key) sigKey {
+	bp := wirePool.Get().(*[]byte)
+	defer wirePool.Put(bp)
+	var recs [8]uint64
+	sums := recs[:0]
+	var name [256]byte
+	skip, _ := dns.PackDomainName(rrs[0].Header().Name, name[:], 0, nil, false)
+	for _, rr := range rrs {
+		buf := (*bp)[:cap(*bp)]
+		n, err := dns.PackRR(rr, buf, 0, nil, false)
+		if err != nil { // larger than the buffer
+			buf = make([]byte, dns.Len(rr)+64)
+			n, _ = dns.PackRR(rr, buf, 0, nil, false)
+			*bp = buf[:0]
+		}
+		// The owner is hashed apart, as source, so that every name a
+		// wildcard synthesises shares one signature: skip it.
+		sums = append(sums, maphash.Bytes(c.seeds[0], buf[min(skip, n):n]))
+	}
+	slices.Sort(sums)
+	sums = slices.Compact(sums)
+	var out sigKey
+	for i := range out {
+		var h maphash.Hash
+		h.SetSeed(c.seeds[i])
+		h.WriteString(dns.CanonicalName(source))
+		var b [8]byte
+		for _, s := range sums {
+			binary.LittleEndian.PutUint64(b[:], s)
+			h.Write(b[:])
+		}
+		for _, k := range keys {
+			binary.LittleEndian.PutUint16(b[:2], k.Tag())
+			b[2] = k.DNSKEY.Algorithm
+			h.Write(b[:3])
+		}
+		out[i] = h.Sum64()
+	}
+	return out
+}
+
+func (c *Cache) shard(k sigKey) *cacheShard { return &c.shards[k[0]%cacheShards] }
+
+// get returns the signatures of k while every one is more than refresh
+// away from its expiration.
+func (c *Cache) get(k sigKey, now time.Time, refresh time.Duration) ([]dns.RR, bool) {
+	sh := c.shard(k)
+	sh.mu.Lock()
+	sigs, ok := sh.m[k]
+	sh.mu.Unlock()
+	if !ok {
+		return nil, false
+	}
+	due := uint32(now.Add(refresh).Unix())
+	for _, sig := range sigs {
+		if exp := sig.(*dns.RRSIG).Expiration; int32(exp-due) <= 0 {
+			return nil, false
+		}
+	}
+	return sigs, true
+}
+
+func (c *Cache) put(k sigKey, sigs []dns.RR) {
+	sh := c.shard(k)
+	sh.mu.Lock()
+	defer sh.mu.Unlock()
+	if _, ok := sh.m[k]; !ok && len(sh.m) >= c.perShard {
+		for old := range sh.m { // an arbitrary one: Go's map order is random
+			delete(sh.m, old)
+			break
+		}
+	}
+	sh.m[k] = sigs
+}

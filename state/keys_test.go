@@ -1,0 +1,95 @@
+package state
+
+import (
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/mxdns/mxdns/dnssec"
+)
+
+func TestZoneKeysAreMadeOnceAndKept(t *testing.T) {
+	path := t.TempDir()
+	d, err := Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := dnssec.DefaultPolicy()
+	now := time.Date(2026, 12, 5, 0, 0, 0, 0, time.UTC)
+	k1, err := d.ZoneKeys("Example.COM.", p, now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(k1.Keys) != 1 || k1.Keys[0].Role != dnssec.CSK || k1.Origin != "example.com." {
+		t.Fatalf("keys %+v", k1)
+	}
+	if k2, _ := d.ZoneKeys("example.com.", p, now); k2 != k1 {
+		t.Error("a second call made other keys")
+	}
+	file := filepath.Join(path, "keys", "example.com.json")
+	fi, err := os.Stat(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if fi.Mode().Perm() != 0o600 {
+		t.Errorf("key file mode %v, want 0600", fi.Mode().Perm())
+	}
+	d.Close()
+
+	d2, _ := Open(path)
+	k3, err := d2.ZoneKeys("example.com.", p, now.Add(time.Hour))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if k3.Keys[0].Tag() != k1.Keys[0].Tag() {
+		t.Error("a restart made other keys")
+	}
+
+	// Another policy makes the keys it needs and keeps the old out of use.
+	split := p
+	split.Split = true
+	k4, err := d2.ZoneKeys("example.com.", split, now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(k4.Keys) != 2 || k4.Keys[0].Role != dnssec.KSK || k4.Keys[1].Role != dnssec.ZSK {
+		t.Fatalf("split keys %+v", k4.Keys)
+	}
+	b, _ := os.ReadFile(file)
+	all, err := dnssec.UnmarshalKeys("example.com.", b)
+	if err != nil || len(all) != 3 || all[0].InUse {
+		t.Errorf("file after the change: %d keys, first in use %v, %v", len(all), len(all) > 0 && all[0].InUse, err)
+	}
+	// And back: the CSK is used again, not made anew.
+	k5, _ := d2.ZoneKeys("example.com.", p, now)
+	if k5.Keys[0].Tag() != k1.Keys[0].Tag() {
+		t.Error("going back to csk made a new key")
+	}
+	if _, err := d2.ZoneKeys(".", p, now); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(filepath.Join(path, "keys", "root.json")); err != nil {
+		t.Errorf("root zone's key file: %v", err)
+	}
+}
+
+func TestDamagedKeyFileIsAnErrorAndKept(t *testing.T) {
+	path := t.TempDir()
+	os.MkdirAll(filepath.Join(path, "keys"), 0o700)
+	file := filepath.Join(path, "keys", "example.com.json")
+	os.WriteFile(file, []byte(`{"version": 1, "keys": [{"role": "csk", "dnskey": "garbage"}]}`), 0o600)
+	d, err := Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := d.ZoneKeys("example.com.", dnssec.DefaultPolicy(), time.Now()); err == nil {
+		t.Fatal("a damaged key file was read")
+	}
+	if b, _ := os.ReadFile(file); string(b) != `{"version": 1, "keys": [{"role": "csk", "dnskey": "garbage"}]}` {
+		t.Error("the damaged key file was written over")
+	}
+	if d.keyFile(`a/b\.example.`) != filepath.Join(path, "keys", "a%2Fb%5C.example.json") {
+		t.Errorf("unsafe name: %s", d.keyFile(`a/b\.example.`))
+	}
+}
