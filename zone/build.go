@@ -18,8 +18,8 @@ type source struct {
 // It returns nil when any finding is an error. pc, when not nil, is what
 // the build of prev kept, made from the same configuration: zones whose
 // inputs are unchanged are taken from it as they are.
-func build(cfg *parsedConfig, sources []source, prev *Snapshot, pc *buildCache, mem Memory, diags *Diagnostics) *Snapshot {
-	s := &Snapshot{listenLink: make(map[string]int), building: &buildState{memory: mem}}
+func build(cfg *parsedConfig, sources []source, prev *Snapshot, pc *buildCache, mem Memory, keys KeySource, diags *Diagnostics) *Snapshot {
+	s := &Snapshot{listenLink: make(map[string]int), building: &buildState{memory: mem, keys: keys}}
 	defer func() { s.building = nil }()
 	s.settings = Settings{Listen: cfg.listen, Admin: cfg.admin, AdminAllow: cfg.adminAllow, LinkTTL: cfg.linkTTL, RRL: cfg.rrl,
 		TCPMaxConns: cfg.tcpMax, TCPMaxConnsPerSource: cfg.tcpSource, TSIGKeys: cfg.tsigKeys, QueryLog: cfg.queryLog,

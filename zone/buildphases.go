@@ -80,7 +80,7 @@ func (b *zoneBuild) buildChangedZones() {
 			zc.redirects = redirectsOf(d.pz)
 		}
 		b.c.zones.set(origin, zc)
-		b.s.zones[origin] = newZone(d, b.linkIndex, b.cfg, &zc.local)
+		b.s.zones[origin] = newZone(d, b.linkIndex, b.cfg, b.s.building.keys, &zc.local)
 		b.built[origin] = true
 	}
 	for _, d := range b.all {
@@ -128,7 +128,7 @@ func (b *zoneBuild) fillReverseZones(relisted, rebuild, whole map[string]bool) {
 		}
 		if !b.built[o] {
 			zc.local = nil
-			s.zones[o] = newZone(d, b.linkIndex, b.cfg, &zc.local)
+			s.zones[o] = newZone(d, b.linkIndex, b.cfg, b.s.building.keys, &zc.local)
 			b.built[o] = true
 		}
 		zc.ptr, zc.ptrWarn = nil, nil

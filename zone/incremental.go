@@ -149,10 +149,11 @@ func (c *buildCache) own(pc *buildCache, origin string) *zoneCache {
 }
 
 // newZone builds a zone from its parsed form alone.
-func newZone(d defined, linkIndex map[string]int, cfg *parsedConfig, diags *Diagnostics) *zoneData {
+func newZone(d defined, linkIndex map[string]int, cfg *parsedConfig, keys KeySource, diags *Diagnostics) *zoneData {
 	z := buildZone(d.pz, linkIndex, cfg.linkTTL, diags)
 	z.file = d.src.file
 	z.transfer = resolveTransfer(d.pz.transfer, cfg.tsigKeys, diags)
+	z.sign(d.pz, cfg, keys, diags)
 	return z
 }
 

@@ -46,6 +46,9 @@ type Options struct {
 	// Memory holds last good copies and serials from before this
 	// process; nil knows none.
 	Memory Memory
+	// Keys gives signed zones their DNSKEY records; nil builds them
+	// without (as mxdns check does).
+	Keys KeySource
 	// Now stamps when a file first went bad; nil is time.Now.
 	Now func() time.Time
 	// Strict serves no file from a last good copy: any error, and the
@@ -287,7 +290,7 @@ func (ld *loader) run(cfg *parsedConfig) Loaded {
 	var bd Diagnostics
 	for {
 		bd = nil
-		s = build(cfg, sources, prev, pc, ld.opts.Memory, &bd)
+		s = build(cfg, sources, prev, pc, ld.opts.Memory, ld.opts.Keys, &bd)
 		if s != nil {
 			break
 		}

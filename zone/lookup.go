@@ -12,6 +12,10 @@ type Client struct {
 	Link   int     // index of the link the query arrived over, -1 for none
 	Up     LinkSet // links that are up now
 	Rotate uint32  // varies from answer to answer; picks the rotation of RRsets
+	// DNSSEC is the query's DO bit: a signed zone then adds the NSEC
+	// records that prove a negative or wildcard answer. The signatures
+	// are the caller's: they depend on keys and the time.
+	DNSSEC bool
 }
 
 // NoLink is the Client.Link of a query that arrived on no link's address.
@@ -99,18 +103,26 @@ func (l *lookup) resolve(name, owner string) {
 			return
 		}
 		n := l.zone.nodes.at(name)
+		wild := false
 		if n == nil {
 			n = l.zone.wildcardFor(name)
-			if n != nil && l.res.Wildcard == "" {
+			wild = n != nil
+			if wild && l.res.Wildcard == "" {
 				l.res.Wildcard = n.name
 			}
 		}
 		if n == nil {
 			l.negative(dns.RcodeNameError)
+			if l.signed() {
+				l.proveNoName(name)
+			}
 			return
 		}
 		if cname := n.set(dns.TypeCNAME); cname != nil && followsCNAME(l.qtype) {
 			l.answer(cname.rrs, owner)
+			if wild && l.signed() {
+				l.proveSynthesised(name)
+			}
 			next := cname.rrs[0].(*dns.CNAME).Target
 			if !inZone(next, l.zone.origin) || slices.Contains(visited, next) || len(visited) > maxChain {
 				return // the client resolves the rest itself
@@ -120,11 +132,23 @@ func (l *lookup) resolve(name, owner string) {
 			continue
 		}
 		set := l.pick(n)
+		if set == nil && l.qtype == dns.TypeNSEC && l.signed() && !wild {
+			if nsec := l.nsecOf(name); nsec != nil {
+				l.answer(nsec, owner)
+				return
+			}
+		}
 		if set == nil {
 			l.negative(dns.RcodeSuccess)
+			if l.signed() {
+				l.proveNoType(name, n, wild)
+			}
 			return
 		}
 		l.answer(l.records(set), owner)
+		if wild && l.signed() {
+			l.proveSynthesised(name)
+		}
 		return
 	}
 }
@@ -178,6 +202,9 @@ func (l *lookup) referral(cut *node) {
 	l.res.Kind, l.res.Cut = KindReferral, cut.name
 	if len(l.res.Answer) == 0 {
 		l.res.Authoritative = false
+	}
+	if l.signed() {
+		l.proveNoDS(cut)
 	}
 	for _, rr := range ns.rrs {
 		l.addAddresses(rr.(*dns.NS).Ns, true)

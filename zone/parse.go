@@ -28,6 +28,7 @@ type parsedConfig struct {
 	tcpSource  int // tcp_max_conns_per_source
 	tsigKeys   map[string]TSIGKey
 	transfer   *parsedTransfer
+	dnssec     *parsedDNSSEC // nil: not written, so zones are not signed unless they say
 	queryLog   bool
 	// stateDir is absolute, or "" when state_dir is not written.
 	stateDir    string
@@ -55,6 +56,8 @@ type parsedZone struct {
 	noAutoPTR bool // auto_ptr: false
 	// transfer is nil when the zone follows the top-level transfer settings.
 	transfer *parsedTransfer
+	// dnssec is nil when the zone follows the top-level dnssec setting.
+	dnssec *parsedDNSSEC
 }
 
 type parsedSOA struct {
@@ -186,6 +189,7 @@ func (r *reader) config(root *yaml.Node) *parsedConfig {
 		},
 		"tsig_keys": func(v *yaml.Node) { cfg.tsigKeys = r.tsigKeys(v) },
 		"transfer":  func(v *yaml.Node) { cfg.transfer = r.transfer(v, "config") },
+		"dnssec":    func(v *yaml.Node) { cfg.dnssec = r.dnssec(v, "config") },
 		"query_log": func(v *yaml.Node) { cfg.queryLog = r.boolValue(v, "query_log") },
 		"state_dir": func(v *yaml.Node) { cfg.stateDir = r.stateDir(v) },
 		"max_file_size": func(v *yaml.Node) {
@@ -429,6 +433,7 @@ func (r *reader) zone(origin string, k, n *yaml.Node) *parsedZone {
 		"records":  func(v *yaml.Node) { records = v },
 		"auto_ptr": func(v *yaml.Node) { z.noAutoPTR = !r.autoPTR(v, origin, what) },
 		"transfer": func(v *yaml.Node) { z.transfer = r.transfer(v, what) },
+		"dnssec":   func(v *yaml.Node) { z.dnssec = r.dnssec(v, what) },
 	})
 	// An ns written with no valid name, or a zone that is not a mapping,
 	// was reported where it was written.

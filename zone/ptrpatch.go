@@ -53,7 +53,7 @@ func (b *zoneBuild) patchPTRs(d defined, zc *zoneCache, relisted map[string]bool
 	// The zone's own names, fresh: the file did not change, so they are
 	// as they were, and its findings with them.
 	var local Diagnostics
-	z := newZone(d, b.linkIndex, b.cfg, &local)
+	z := newZone(d, b.linkIndex, b.cfg, b.s.building.keys, &local)
 	base := z.nodes
 
 	touched := b.touchedAddrs(origin, relisted)

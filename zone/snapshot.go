@@ -5,8 +5,11 @@ import (
 	"slices"
 	"sort"
 	"strings"
+	"sync"
 
 	"github.com/miekg/dns"
+
+	"github.com/mxdns/mxdns/dnssec"
 )
 
 // Snapshot is an immutable, fully validated view of every zone and setting.
@@ -37,6 +40,8 @@ type buildState struct {
 	// memory holds the serials served before this process, so that
 	// "serial: auto" never goes back below them.
 	memory Memory
+	// keys gives signed zones their DNSKEY; nil builds them without.
+	keys KeySource
 	// track collects the zones a zone's checks look into, trackNames the
 	// names they look up in reverse zones (buildphases.go).
 	track      map[string]bool
@@ -64,6 +69,11 @@ type zoneData struct {
 	hash     [32]byte
 	transfer *Transfer // nil: the top-level setting
 	rname    string    // the SOA RNAME when soa: gives none (rname.go)
+	// dnssec is the signing policy, nil for a zone not signed; the NSEC
+	// chain is made on its first use (nsec.go).
+	dnssec    *dnssec.Policy
+	chainOnce sync.Once
+	chain     *nsecChain
 }
 
 // node is one owner name. A node with no sets is an empty non-terminal: the

@@ -1,0 +1,110 @@
+package zone
+
+import (
+	"path/filepath"
+	"testing"
+
+	"github.com/miekg/dns"
+
+	"github.com/mxdns/mxdns/dnssec"
+)
+
+// fixedKeys gives every zone the same made-up DNSKEY.
+type fixedKeys struct{}
+
+func (fixedKeys) DNSKEYs(origin string, p dnssec.Policy) ([]dns.RR, error) {
+	rr, err := dns.NewRR(origin + " 3600 IN DNSKEY 257 3 13 aGVsbG8=")
+	return []dns.RR{rr}, err
+}
+
+const signedConfig = `
+dnssec: on
+zones:
+  example.com:
+    ttl: 3600
+    soa: {serial: 1, minimum: 300}
+    ns: [ns1]
+    records:
+      "@": {mx: "10;mx1"}
+      mx1: {a: 203.0.113.25}
+      ns1: {a: 203.0.113.53}
+      "*.wild": {a: 203.0.113.99}
+      deep.ent: {txt: hello}
+      sub: {ns: [ns.sub]}
+      ns.sub: {a: 192.0.2.53}
+  unsigned.example:
+    dnssec: off
+    soa: {serial: 1}
+    ns: [ns1.example.com.]
+    records:
+      www: {a: 192.0.2.1}
+`
+
+func signedSnapshot(t *testing.T) *Snapshot {
+	t.Helper()
+	l := load(filepath.Clean("test.yaml"), configRead{text: []byte(signedConfig)}, nil, Options{Strict: true, Keys: fixedKeys{}})
+	if err := l.Diags.Err(); err != nil {
+		t.Fatal(err)
+	}
+	return l.Snapshot
+}
+
+// The chain in canonical order: example.com., deep.ent, mx1, ns1, sub (a
+// cut: ns.sub below it is glue and owns no NSEC), *.wild.
+func TestNSECProofs(t *testing.T) {
+	snap := signedSnapshot(t)
+	do := &Client{Link: NoLink, DNSSEC: true}
+	soa := "example.com. 300 IN SOA ns1.example.com. hostmaster.example.com. 1 3600 900 1209600 300"
+	nsec := func(owner, next, types string) string {
+		return owner + " 300 IN NSEC " + next + " " + types
+	}
+	apexNSEC := nsec("example.com.", "deep.ent.example.com.", "NS SOA MX RRSIG NSEC DNSKEY")
+	wildNSEC := nsec("*.wild.example.com.", "example.com.", "A RRSIG NSEC")
+	subNSEC := nsec("sub.example.com.", "*.wild.example.com.", "NS RRSIG NSEC")
+	runLookups(t, snap, []lookupCase{
+		{name: "DNSKEY at the apex", qname: "example.com.", qtype: dns.TypeDNSKEY, client: do,
+			answer: []string{"example.com. 3600 IN DNSKEY 257 3 13 aGVsbG8="}},
+		{name: "no name: covering NSEC and no wildcard", qname: "nope.example.com.", qtype: dns.TypeA, client: do,
+			rcode: dns.RcodeNameError,
+			ns: []string{soa,
+				nsec("mx1.example.com.", "ns1.example.com.", "A RRSIG NSEC"),
+				apexNSEC}},
+		{name: "no type at a name", qname: "mx1.example.com.", qtype: dns.TypeAAAA, client: do,
+			ns: []string{soa, nsec("mx1.example.com.", "ns1.example.com.", "A RRSIG NSEC")}},
+		{name: "empty non-terminal", qname: "ent.example.com.", qtype: dns.TypeA, client: do,
+			ns: []string{soa, apexNSEC}},
+		{name: "wildcard answer proves the name absent", qname: "x.wild.example.com.", qtype: dns.TypeA, client: do,
+			answer: []string{"x.wild.example.com. 3600 IN A 203.0.113.99"},
+			ns:     []string{wildNSEC}},
+		{name: "wildcard no type", qname: "x.wild.example.com.", qtype: dns.TypeMX, client: do,
+			ns: []string{soa, wildNSEC}},
+		{name: "referral proves no DS", qname: "www.sub.example.com.", qtype: dns.TypeA, client: do, noAA: true,
+			ns: []string{"sub.example.com. 3600 IN NS ns.sub.example.com.",
+				subNSEC},
+			extra: []string{"ns.sub.example.com. 3600 IN A 192.0.2.53"}},
+		{name: "DS at the cut", qname: "sub.example.com.", qtype: dns.TypeDS, client: do,
+			ns: []string{soa, subNSEC}},
+		{name: "NSEC asked", qname: "mx1.example.com.", qtype: dns.TypeNSEC, client: do,
+			answer: []string{nsec("mx1.example.com.", "ns1.example.com.", "A RRSIG NSEC")}},
+		{name: "no DO, no NSEC", qname: "nope.example.com.", qtype: dns.TypeA,
+			rcode: dns.RcodeNameError, ns: []string{soa}},
+		{name: "zone with dnssec off", qname: "nope.unsigned.example.", qtype: dns.TypeA, client: do,
+			rcode: dns.RcodeNameError,
+			ns:    []string{"unsigned.example. 300 IN SOA ns1.example.com. hostmaster.unsigned.example. 1 3600 900 1209600 300"}},
+	})
+	if got := snap.SignedZones(); len(got) != 1 || got[0] != "example.com." {
+		t.Errorf("SignedZones = %v", got)
+	}
+	for _, tc := range []struct {
+		owner, source string
+		ok            bool
+	}{
+		{"x.wild.example.com.", "*.wild.example.com.", true},
+		{"mx1.example.com.", "mx1.example.com.", true},
+		{"ns.sub.example.com.", "ns.sub.example.com.", false},
+	} {
+		if got, ok := snap.Source("example.com.", tc.owner); got != tc.source || ok != tc.ok {
+			t.Errorf("Source(%s) = %q, %v; want %q, %v", tc.owner, got, ok, tc.source, tc.ok)
+		}
+	}
+}
