@@ -21,7 +21,7 @@ func testServer(t testing.TB, snap *zone.Snapshot) *Server {
 	s.initTransfers()
 	s.initAnswers()
 	s.initListeners()
-	s.state.Store(answer.NewState(snap, zone.AllLinks))
+	s.state.Store(answer.NewState(snap, zone.AllLinks, nil))
 	return s
 }
 

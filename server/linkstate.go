@@ -31,7 +31,7 @@ type linkInfo struct {
 func (s *Server) setUp(snap *zone.Snapshot, up zone.LinkSet, now time.Time) {
 	st := s.state.Load()
 	if st == nil || st.Snap != snap || st.Up != up {
-		st = answer.NewState(snap, up)
+		st = answer.NewState(snap, up, s.signers)
 		s.state.Store(st)
 	}
 	for i, l := range snap.Settings().Links {

@@ -26,7 +26,7 @@ func bareServer(t *testing.T) *Server {
 	s.keys = xfr.Keyring{Snapshot: s.Snapshot}
 	s.initAnswers()
 	s.initListeners()
-	s.state.Store(answer.NewState(&zone.Snapshot{}, 0))
+	s.state.Store(answer.NewState(&zone.Snapshot{}, 0, nil))
 	stopAtCleanup(t, s)
 	return s
 }

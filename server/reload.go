@@ -81,7 +81,9 @@ func (s *Server) reload(changed []string) ReloadResult {
 	}
 
 	prev := s.state.Load().Snap
-	l := zone.Open(s.path, prev, zone.Options{Changed: changed, Memory: s.keeper, Cancel: s.stopping})
+	lo := s.loadOptions()
+	lo.Changed = changed
+	l := zone.Open(s.path, prev, lo)
 	res.Diags, res.Duration = l.Diags, time.Since(start)
 	res.Err = l.Diags.Err()
 	if l.Snapshot == nil {
@@ -100,6 +102,7 @@ func (s *Server) reload(changed []string) ReloadResult {
 	snap := l.Snapshot
 	res.Served = true
 	s.beforeServing(prev, snap)
+	signers := s.signersFor(snap, s.state.Load().Signers())
 
 	s.mu.Lock()
 	if s.closed {
@@ -107,6 +110,7 @@ func (s *Server) reload(changed []string) ReloadResult {
 		res.Err, res.Served = errClosed, false
 		return res
 	}
+	s.signers = signers
 	// Listeners follow the swap: an address opened or closed in between
 	// merely maps to link -1 for an instant, and unchanged ones stay open.
 	s.publish(snap)

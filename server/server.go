@@ -14,6 +14,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/mxdns/mxdns/dnssec"
 	"github.com/mxdns/mxdns/server/answer"
 	"github.com/mxdns/mxdns/server/health"
 	"github.com/mxdns/mxdns/server/ops"
@@ -63,6 +64,10 @@ type Server struct {
 	onCheck      func(link string, ok bool)
 
 	state atomic.Pointer[answer.State]
+	// signers sign the signed zones of the snapshot being served (mu);
+	// signatures are remembered by content across reloads.
+	signers    answer.Signers
+	signatures *dnssec.Cache
 
 	// The answer pipeline every listener calls, and the counters of the
 	// abuse limits it and the TCP connection limit bump.
@@ -128,16 +133,21 @@ func New(opts Options) (*Server, error) {
 	s.initAnswers()
 	s.initListeners()
 
-	l := zone.Open(s.path, nil, zone.Options{Memory: s.keeper, Strict: opts.Strict})
+	s.signatures = dnssec.NewCache(signatureCacheSize)
+	lo := s.loadOptions()
+	lo.Cancel, lo.Strict = nil, opts.Strict
+	l := zone.Open(s.path, nil, lo)
 	if l.Snapshot == nil {
 		s.logWarnings(l.Diags, false)
 		return nil, l.Diags.Err()
 	}
 	snap := l.Snapshot
 	s.beforeServing(nil, snap)
+	signers := s.signersFor(snap, nil)
 
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	s.signers = signers
 	s.publish(snap)
 	err := s.syncListeners(snap.Settings())
 	if err == nil {
@@ -158,6 +168,7 @@ func New(opts Options) (*Server, error) {
 		s.startCopyWriter()
 	}
 	s.afterServing(l)
+	go s.keepSignaturesFresh()
 	// Zones may have changed while we were down: tell the secondaries now
 	// rather than at their next refresh, as BIND and Knot do on load.
 	s.notifier.ZonesChanged(nil, snap)

@@ -34,7 +34,8 @@ func (noMetrics) Transfer(string, string)                           {}
 // Transfers serves AXFR and IXFR (xfr.Server): a one-message reply comes
 // back to be sent here, a full transfer is streamed through w.
 type Transfers interface {
-	Serve(w dns.ResponseWriter, req, m *dns.Msg, snap *zone.Snapshot, udp bool, client netip.Addr) (reply *dns.Msg, refused bool)
+	Serve(w dns.ResponseWriter, req, m *dns.Msg, snap *zone.Snapshot, udp bool, client netip.Addr,
+		sign func(origin string, rrs []dns.RR) ([]dns.RR, error)) (reply *dns.Msg, refused bool)
 }
 
 // Counters are the hardening counters, bumped lock-free on the query

@@ -20,7 +20,7 @@ func TestArrivalFollowsTheState(t *testing.T) {
 		if err := diags.Err(); err != nil {
 			t.Fatal(err)
 		}
-		return NewState(snap, zone.AllLinks)
+		return NewState(snap, zone.AllLinks, nil)
 	}
 	// The address moves from one link to the other.
 	first, second := state("127.0.0.2:53", "127.0.0.3:53"), state("127.0.0.3:53", "127.0.0.2:53")
@@ -41,7 +41,7 @@ func TestArrivalKeepsNoStateAlive(t *testing.T) {
 	if err := diags.Err(); err != nil {
 		t.Fatal(err)
 	}
-	st := NewState(snap, zone.AllLinks)
+	st := NewState(snap, zone.AllLinks, nil)
 	a := New(Config{})
 	req := &Request{Query: packQuery(t, query("example.com.", dns.TypeMX)), Listen: "127.0.0.1:53", Peer: fuzzPeer{}}
 	if reply, _ := a.Answer(st, req); reply == nil {

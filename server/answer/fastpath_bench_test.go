@@ -20,7 +20,7 @@ func benchState(b *testing.B) (*State, []byte) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	return NewState(snap, zone.AllLinks), query
+	return NewState(snap, zone.AllLinks, nil), query
 }
 
 // BenchmarkFastPath is the cost of a cached answer: parse, find, copy, patch.

@@ -2,6 +2,7 @@ package answer
 
 import (
 	"strings"
+	"time"
 
 	"github.com/miekg/dns"
 
@@ -51,8 +52,12 @@ func (h *handler) serve(w dns.ResponseWriter, req *dns.Msg, st *State, link int,
 	// bytes are exactly those the answer cache gives (fastpath.go).
 	asked := lowerQuestion(req)
 	var res *zone.Result // what the zone said, for rate limiting
+	do := req.IsEdns0() != nil && req.IsEdns0().Do()
 	lookup := func(q dns.Question) zone.Result {
-		r := st.Snap.Lookup(q, zone.Client{Link: link, Up: st.Up, Rotate: rotate})
+		r := st.Snap.Lookup(q, zone.Client{Link: link, Up: st.Up, Rotate: rotate, DNSSEC: do})
+		if do {
+			r = h.sign(st, r)
+		}
 		res = &r
 		return r
 	}
@@ -70,6 +75,18 @@ func (h *handler) serve(w dns.ResponseWriter, req *dns.Msg, st *State, link int,
 		h.a.log.Debug("write reply", "listen", h.addr, "client", w.RemoteAddr().String(), "err", err)
 	}
 	return a
+}
+
+// sign adds the signatures of a signed zone to r. A failure to sign is
+// SERVFAIL, counted like an answer of no zone: a reply whose signatures
+// are missing would only be bogus to a validator.
+func (h *handler) sign(st *State, r zone.Result) zone.Result {
+	signed, err := st.signed(r, time.Now())
+	if err != nil {
+		h.a.warn("signing failed", "zone", r.Zone, "err", err)
+		return zone.Result{Kind: zone.KindRefused, Rcode: dns.RcodeServerFailure, Zone: r.Zone}
+	}
+	return signed
 }
 
 // badTSIG answers a request whose TSIG did not verify. Whatever it asked,

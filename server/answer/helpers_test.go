@@ -39,7 +39,7 @@ type tsrv struct {
 func testServer(t testing.TB, snap *zone.Snapshot) *tsrv {
 	t.Helper()
 	s := &tsrv{metrics: ops.NewMetrics()}
-	s.state.Store(NewState(snap, zone.AllLinks))
+	s.state.Store(NewState(snap, zone.AllLinks, nil))
 	log := slog.New(slog.DiscardHandler)
 	s.Answerer = New(Config{Log: log, Keys: xfr.Keyring{Snapshot: func() *zone.Snapshot { return s.state.Load().Snap }},
 		Transfers: xfr.NewServer(xfr.Config{Log: log, Warn: log.Warn, Count: func(string, string) {}}),

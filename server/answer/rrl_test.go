@@ -59,7 +59,7 @@ func TestSlipIsTheSameOnBothPaths(t *testing.T) {
 		}
 		fast := ask() // a hit, over the rate
 		// A new state has an empty cache: the handler answers, over the rate.
-		s.state.Store(NewState(s.state.Load().Snap, zone.AllLinks))
+		s.state.Store(NewState(s.state.Load().Snap, zone.AllLinks, nil))
 		general := ask()
 		if s.state.Load().cache.slots[hashKey(q.key[:q.keyLen])&s.state.Load().cache.mask].Load() != nil {
 			t.Errorf("%s: one miss filled the cache", c.name)

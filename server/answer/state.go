@@ -13,7 +13,9 @@ import (
 type State struct {
 	Snap *zone.Snapshot
 	Up   zone.LinkSet
-	id   uint64 // from states: tells an Arrival which state it was found in
+	// signers sign the answers of Snap's signed zones to DO queries.
+	signers Signers
+	id      uint64 // from states: tells an Arrival which state it was found in
 	// cache holds packed replies made from exactly Snap and Up. It is
 	// nil with the query log on: every query then goes to the handler,
 	// which logs it, and nothing would ever read the cache.
@@ -29,10 +31,11 @@ type State struct {
 // states numbers every State made in the process, from 1.
 var states atomic.Uint64
 
-// NewState is the state serving snap with the links of up.
-func NewState(snap *zone.Snapshot, up zone.LinkSet) *State {
+// NewState is the state serving snap with the links of up, its signed
+// zones signed by signers (nil when none is signed).
+func NewState(snap *zone.Snapshot, up zone.LinkSet, signers Signers) *State {
 	set := snap.Settings()
-	st := &State{Snap: snap, Up: up, id: states.Add(1), queryLog: set.QueryLog, rrl: set.RRL}
+	st := &State{Snap: snap, Up: up, signers: signers, id: states.Add(1), queryLog: set.QueryLog, rrl: set.RRL}
 	if !set.QueryLog {
 		st.cache = newAnswerCache(answerCacheSlots)
 	}
@@ -41,6 +44,10 @@ func NewState(snap *zone.Snapshot, up zone.LinkSet) *State {
 	}
 	return st
 }
+
+// Signers are the state's signers, for the next state of the same
+// snapshot.
+func (st *State) Signers() Signers { return st.signers }
 
 // LinkNames are the names of the state's links, by index.
 func (st *State) LinkNames() []string { return st.linkNames }

@@ -12,7 +12,7 @@ import (
 // limited, for a transfer to an allowed client.
 func (h *handler) serveTransfer(w dns.ResponseWriter, req *dns.Msg, st *State) answerKind {
 	client, _ := AddrOf(w.RemoteAddr())
-	m, refused := h.a.transfers.Serve(w, req, header(req), st.Snap, h.udp, client)
+	m, refused := h.a.transfers.Serve(w, req, header(req), st.Snap, h.udp, client, st.signZone)
 	if m != nil {
 		m = withEDNS(m, req)
 		xfr.SignReply(w, req, m)

@@ -94,14 +94,20 @@ func truncate(resp *dns.Msg, size int, cut string) (b []byte, whole bool, err er
 
 // rrsets groups rrs into RRsets (owner, type and class), each where its
 // first record stands; the lookup writes a set's records together, but a
-// set spread out is gathered rather than split.
+// set spread out is gathered rather than split. An RRSIG goes with the
+// set it covers, so that a set and its signatures are kept or left out
+// together.
 func rrsets(rrs []dns.RR) [][]dns.RR {
 	var sets [][]dns.RR
 	for _, rr := range rrs {
 		h := rr.Header()
+		rtype := h.Rrtype
+		if sig, ok := rr.(*dns.RRSIG); ok {
+			rtype = sig.TypeCovered
+		}
 		found := false
 		for i := len(sets) - 1; i >= 0; i-- {
-			if s := sets[i][0].Header(); s.Rrtype == h.Rrtype && s.Class == h.Class && equalName(s.Name, h.Name) {
+			if s := sets[i][0].Header(); s.Rrtype == rtype && s.Class == h.Class && equalName(s.Name, h.Name) {
 				sets[i], found = append(sets[i], rr), true
 				break
 			}

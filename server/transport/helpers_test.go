@@ -20,7 +20,7 @@ const testConfig = dnstest.Config
 // every link up through the real answer pipeline.
 func testServer(t testing.TB, snap *zone.Snapshot) *Listeners {
 	t.Helper()
-	st := answer.NewState(snap, zone.AllLinks)
+	st := answer.NewState(snap, zone.AllLinks, nil)
 	log := slog.New(slog.DiscardHandler)
 	counters := new(answer.Counters)
 	a := answer.New(answer.Config{Log: log, Keys: xfr.Keyring{Snapshot: func() *zone.Snapshot { return snap }},
@@ -59,7 +59,7 @@ func (f *frames) Close() error { return nil }
 func handlerReply(t testing.TB, s *Listeners, query []byte, link int, rotate uint32) []byte {
 	t.Helper()
 	served := s.state()
-	st := answer.NewState(served.Snap, served.Up)
+	st := answer.NewState(served.Snap, served.Up, nil)
 	listen := "no-link"
 	if link >= 0 {
 		listen = st.Snap.Settings().Links[link].Listen[0]

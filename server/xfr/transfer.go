@@ -80,7 +80,11 @@ func mayTransfer(t zone.Transfer, client netip.Addr, tsig *dns.TSIG) bool {
 // §4.2.1 and RFC 5936 §4.2: AXFR is not defined over UDP) and an allowed
 // IXFR gets the current SOA alone, which tells the client to retry over
 // TCP (RFC 1995 §2).
-func (x *Server) Serve(w dns.ResponseWriter, req, m *dns.Msg, snap *zone.Snapshot, udp bool, client netip.Addr) (reply *dns.Msg, refused bool) {
+//
+// sign, when not nil, signs the zone's records (a signed zone is
+// transferred with its RRSIGs and NSEC chain).
+func (x *Server) Serve(w dns.ResponseWriter, req, m *dns.Msg, snap *zone.Snapshot, udp bool, client netip.Addr,
+	sign func(origin string, rrs []dns.RR) ([]dns.RR, error)) (reply *dns.Msg, refused bool) {
 	q := req.Question[0]
 	from := w.RemoteAddr().String()
 	kind := dns.TypeToString[q.Qtype]
@@ -122,8 +126,18 @@ func (x *Server) Serve(w dns.ResponseWriter, req, m *dns.Msg, snap *zone.Snapsho
 
 	start := time.Now()
 	rrs, _ := snap.Records(origin)
+	soa := rrs[0]
+	if sign != nil {
+		var err error
+		if rrs, err = sign(origin, rrs); err != nil {
+			x.cfg.Log.Error("transfer: signing failed", "client", from, "zone", origin, "err", err)
+			m.Rcode = dns.RcodeServerFailure
+			x.cfg.Count(kind, "servfail")
+			return m, false
+		}
+	}
 	// An AXFR answer ends with the SOA it starts with (RFC 5936 §2.2).
-	envs := chunk(append(rrs, rrs[0]))
+	envs := chunk(append(rrs, soa))
 	ch := make(chan *dns.Envelope, len(envs))
 	for _, env := range envs {
 		ch <- env

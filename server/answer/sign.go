@@ -1,0 +1,108 @@
+package answer
+
+import (
+	"time"
+
+	"github.com/miekg/dns"
+
+	"github.com/mxdns/mxdns/dnssec"
+	"github.com/mxdns/mxdns/zone"
+)
+
+// Signers are the signers of the signed zones of one snapshot, by origin.
+type Signers map[string]*dnssec.Signer
+
+// signed adds to r, the result of a DO query, the RRSIGs of every RRset
+// the zone is authoritative for (RFC 4035 §3.1.1): answer, authority
+// (SOA, NSEC, a DS), and in-zone addresses in additional. A referral's
+// NS and glue are the child's and stay unsigned (§2.2). A zone with no
+// signer (not signed) is left as it is. A signing failure is an error:
+// the caller answers SERVFAIL rather than a reply that cannot validate.
+func (st *State) signed(r zone.Result, now time.Time) (zone.Result, error) {
+	s := st.signers[r.Zone]
+	if s == nil {
+		return r, nil
+	}
+	var err error
+	sign := func(rrs []dns.RR, referral bool) []dns.RR {
+		if err != nil || len(rrs) == 0 {
+			return rrs
+		}
+		var out []dns.RR
+		out, err = st.signSection(s, r, rrs, referral, now)
+		return out
+	}
+	referral := r.Kind == zone.KindReferral
+	r.Answer = sign(r.Answer, false)
+	r.Ns = sign(r.Ns, referral)
+	if !referral {
+		r.Extra = sign(r.Extra, false)
+	}
+	return r, err
+}
+
+// signSection returns rrs with each RRset followed by its RRSIGs. The
+// lookup writes a set's records together. In a referral the cut's NS
+// stays unsigned.
+func (st *State) signSection(s *dnssec.Signer, r zone.Result, rrs []dns.RR, referral bool, now time.Time) ([]dns.RR, error) {
+	out := make([]dns.RR, 0, 2*len(rrs))
+	for i := 0; i < len(rrs); {
+		h := rrs[i].Header()
+		j := i + 1
+		for j < len(rrs) && rrs[j].Header().Rrtype == h.Rrtype && rrs[j].Header().Name == h.Name {
+			j++
+		}
+		set := rrs[i:j]
+		out = append(out, set...)
+		i = j
+		if referral && h.Rrtype == dns.TypeNS {
+			continue
+		}
+		source, ok := st.Snap.Source(r.Zone, h.Name)
+		if !ok {
+			continue // glue below a delegation
+		}
+		sigs, err := s.Sign(set, source, now)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, sigs...)
+	}
+	return out, nil
+}
+
+// signZone signs a transfer of the zone origin: rrs, the zone's records
+// as Snapshot.Records gives them (the SOA first, a set's records
+// together), with its NSEC chain, each set followed by its RRSIGs. A
+// delegation's NS and glue stay unsigned.
+func (st *State) signZone(origin string, rrs []dns.RR) ([]dns.RR, error) {
+	s := st.signers[origin]
+	if s == nil {
+		return rrs, nil
+	}
+	now := time.Now()
+	rrs = append(rrs, st.Snap.NSECRecords(origin)...)
+	out := make([]dns.RR, 0, 2*len(rrs))
+	for i := 0; i < len(rrs); {
+		h := rrs[i].Header()
+		j := i + 1
+		for j < len(rrs) && rrs[j].Header().Rrtype == h.Rrtype && rrs[j].Header().Name == h.Name {
+			j++
+		}
+		set := rrs[i:j]
+		out = append(out, set...)
+		i = j
+		if h.Rrtype == dns.TypeNS && st.Snap.IsCut(origin, h.Name) {
+			continue
+		}
+		if _, ok := st.Snap.Source(origin, h.Name); !ok {
+			continue
+		}
+		sigs, err := s.Sign(set, h.Name, now)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, sigs...)
+	}
+	return out, nil
+}
