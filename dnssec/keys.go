@@ -35,15 +35,35 @@ func (r Role) String() string {
 // dnskeyTTL is the TTL a Key's DNSKEY carries; the zone serves its own.
 const dnskeyTTL = 3600
 
-// Key is one key of a zone.
+// Key is one key of a zone and where it stands in its life (RFC 7583
+// §3.1): each time is when the event happened, zero until it has.
 type Key struct {
 	DNSKEY  *dns.DNSKEY
 	Role    Role
 	Created time.Time
-	// InUse is false for a key kept but not used: of another algorithm
-	// or role than the policy asks, until rollovers retire it.
-	InUse  bool
-	signer crypto.Signer
+	// Published: in the DNSKEY set. Active: signing (a KSK's successor
+	// signs the DNSKEY set from when it is published). Submitted: its
+	// CDS and CDNSKEY are published for the parent. DSSeen: the parent
+	// publishes its DS. Retired: no longer signing data. Removed: out of
+	// the DNSKEY set.
+	Published, Active, Submitted, DSSeen, Retired, Removed time.Time
+	signer                                                 crypto.Signer
+}
+
+// published reports whether the key is in the DNSKEY set.
+func (k *Key) published() bool { return !k.Published.IsZero() && k.Removed.IsZero() }
+
+// signsData reports whether the key signs every set but the DNSKEY set.
+func (k *Key) signsData() bool { return k.Role != KSK && !k.Active.IsZero() && k.Retired.IsZero() }
+
+// signsKeys reports whether the key signs the DNSKEY, CDS and CDNSKEY
+// sets: every published key-signing key, so that a resolver holding the
+// DS of either key validates the set throughout a rollover.
+func (k *Key) signsKeys() bool { return k.Role != ZSK && k.published() }
+
+// submitted reports whether the key's CDS and CDNSKEY are published.
+func (k *Key) submitted() bool {
+	return k.Role != ZSK && !k.Submitted.IsZero() && k.DSSeen.IsZero() && k.Removed.IsZero()
 }
 
 // GenerateKey makes a key for the zone origin.
@@ -68,7 +88,7 @@ func GenerateKey(origin string, alg uint8, role Role, now time.Time) (*Key, erro
 	if !ok {
 		return nil, errors.New("generate key: not a signing key")
 	}
-	return &Key{DNSKEY: k, Role: role, Created: now.UTC().Truncate(time.Second), InUse: true, signer: signer}, nil
+	return &Key{DNSKEY: k, Role: role, Created: now.UTC().Truncate(time.Second), signer: signer}, nil
 }
 
 // Tag is the key's tag (RFC 4034 appendix B).
@@ -86,11 +106,31 @@ type keyFile struct {
 }
 
 type keyJSON struct {
-	Role    string    `json:"role"`
-	Created time.Time `json:"created"`
-	InUse   bool      `json:"in_use"`
-	DNSKEY  string    `json:"dnskey"`
-	Private string    `json:"private"`
+	Role      string     `json:"role"`
+	Created   time.Time  `json:"created"`
+	Published *time.Time `json:"published,omitempty"`
+	Active    *time.Time `json:"active,omitempty"`
+	Submitted *time.Time `json:"submitted,omitempty"`
+	DSSeen    *time.Time `json:"ds_seen,omitempty"`
+	Retired   *time.Time `json:"retired,omitempty"`
+	Removed   *time.Time `json:"removed,omitempty"`
+	DNSKEY    string     `json:"dnskey"`
+	Private   string     `json:"private"`
+}
+
+func timePtr(t time.Time) *time.Time {
+	if t.IsZero() {
+		return nil
+	}
+	t = t.UTC()
+	return &t
+}
+
+func timeOf(t *time.Time) time.Time {
+	if t == nil {
+		return time.Time{}
+	}
+	return *t
 }
 
 const keyFileVersion = 1
@@ -99,7 +139,9 @@ const keyFileVersion = 1
 func MarshalKeys(keys []*Key) ([]byte, error) {
 	f := keyFile{Version: keyFileVersion}
 	for _, k := range keys {
-		f.Keys = append(f.Keys, keyJSON{Role: k.Role.String(), Created: k.Created, InUse: k.InUse,
+		f.Keys = append(f.Keys, keyJSON{Role: k.Role.String(), Created: k.Created,
+			Published: timePtr(k.Published), Active: timePtr(k.Active), Submitted: timePtr(k.Submitted),
+			DSSeen: timePtr(k.DSSeen), Retired: timePtr(k.Retired), Removed: timePtr(k.Removed),
 			DNSKEY: k.DNSKEY.String(), Private: k.DNSKEY.PrivateKeyString(k.signer)})
 	}
 	return json.MarshalIndent(f, "", "  ")
@@ -151,7 +193,9 @@ func readKey(origin string, kj keyJSON) (*Key, error) {
 	if role < 0 {
 		return nil, fmt.Errorf("role %q: want csk, ksk or zsk", kj.Role)
 	}
-	k := &Key{DNSKEY: pub, Role: Role(role), Created: kj.Created, InUse: kj.InUse, signer: signer}
+	k := &Key{DNSKEY: pub, Role: Role(role), Created: kj.Created,
+		Published: timeOf(kj.Published), Active: timeOf(kj.Active), Submitted: timeOf(kj.Submitted),
+		DSSeen: timeOf(kj.DSSeen), Retired: timeOf(kj.Retired), Removed: timeOf(kj.Removed), signer: signer}
 	if err := k.selfTest(); err != nil {
 		return nil, err
 	}
@@ -173,10 +217,31 @@ func (k *Key) selfTest() error {
 	return nil
 }
 
-// ZoneKeys are the keys of one zone in use now.
+// ZoneKeys are the keys of one zone as a snapshot serves them: what the
+// DNSKEY set holds, which keys sign, and which are submitted to the
+// parent. It is never changed once made; a key event makes a new one.
 type ZoneKeys struct {
 	Origin string
-	Keys   []*Key
+	// Keys are the published keys, in the order they were made.
+	Keys []*Key
+	// Next is when a key event is due (zero: none), and WaitingForDS
+	// says a new key waits for the parent's DS: DSSeen moves it on.
+	Next         time.Time
+	WaitingForDS bool
+}
+
+// NewZoneKeys is the view of all, a zone's keys, that a snapshot serves.
+func NewZoneKeys(origin string, all []*Key, next time.Time) *ZoneKeys {
+	z := &ZoneKeys{Origin: dns.CanonicalName(origin), Next: next}
+	for _, k := range all {
+		if k.published() {
+			z.Keys = append(z.Keys, k)
+		}
+		if k.submitted() {
+			z.WaitingForDS = true
+		}
+	}
+	return z
 }
 
 // DNSKEYs is the zone's DNSKEY set with ttl, fresh copies.
@@ -190,12 +255,35 @@ func (z *ZoneKeys) DNSKEYs(ttl uint32) []dns.RR {
 	return out
 }
 
-// SigningKeys are the keys that sign sets of rtype: the DNSKEY set by the
-// CSK or KSK, every other by the CSK or ZSK.
+// CDS are the CDS and CDNSKEY records (RFC 7344) of the keys submitted to
+// the parent, with ttl: the DS set the zone asks the parent to publish.
+func (z *ZoneKeys) CDS(ttl uint32) (cds, cdnskey []dns.RR) {
+	for _, k := range z.Keys {
+		if !k.submitted() {
+			continue
+		}
+		ds := k.DS()
+		ds.Hdr.Ttl = ttl
+		c := &dns.CDS{DS: *ds}
+		c.Hdr.Rrtype = dns.TypeCDS
+		cds = append(cds, c)
+		key := dns.Copy(k.DNSKEY).(*dns.DNSKEY)
+		key.Hdr.Ttl = ttl
+		ck := &dns.CDNSKEY{DNSKEY: *key}
+		ck.Hdr.Rrtype = dns.TypeCDNSKEY
+		cdnskey = append(cdnskey, ck)
+	}
+	return cds, cdnskey
+}
+
+// SigningKeys are the keys that sign sets of rtype: the DNSKEY, CDS and
+// CDNSKEY sets by every published CSK or KSK, every other set by the
+// active CSK or ZSK.
 func (z *ZoneKeys) SigningKeys(rtype uint16) []*Key {
 	var out []*Key
+	keySet := rtype == dns.TypeDNSKEY || rtype == dns.TypeCDS || rtype == dns.TypeCDNSKEY
 	for _, k := range z.Keys {
-		if k.Role == CSK || (k.Role == KSK) == (rtype == dns.TypeDNSKEY) {
+		if keySet && k.signsKeys() || !keySet && k.signsData() {
 			out = append(out, k)
 		}
 	}

@@ -25,6 +25,7 @@ func testKeys(t *testing.T, alg uint8, roles ...Role) *ZoneKeys {
 		if err != nil {
 			t.Fatal(err)
 		}
+		k.Published, k.Active = k.Created, k.Created
 		z.Keys = append(z.Keys, k)
 	}
 	return z
@@ -195,6 +196,7 @@ func TestKeysRoundTrip(t *testing.T) {
 func BenchmarkSignCached(b *testing.B) {
 	keys := &ZoneKeys{Origin: "example.com."}
 	k, _ := GenerateKey("example.com.", dns.ECDSAP256SHA256, CSK, time.Now())
+	k.Published, k.Active = k.Created, k.Created
 	keys.Keys = []*Key{k}
 	s := NewSigner(keys, DefaultPolicy(), NewCache(100))
 	rr1, _ := dns.NewRR("example.com. 3600 IN MX 10 mx1.example.com.")

@@ -52,7 +52,17 @@ func (s *Server) Reload() ReloadResult {
 // reloadChanged is Reload told which files changed since the snapshot
 // served was loaded (nil: not known, check them all).
 func (s *Server) reloadChanged(changed []string) ReloadResult {
-	res := s.reload(changed)
+	res := s.reload(changed, nil)
+	if s.onReload != nil {
+		s.onReload(res)
+	}
+	return res
+}
+
+// reloadRekey builds the signed zones of rekey again with their keys as
+// they stand now: nothing else has changed.
+func (s *Server) reloadRekey(rekey []string) ReloadResult {
+	res := s.reload([]string{}, rekey)
 	if s.onReload != nil {
 		s.onReload(res)
 	}
@@ -63,7 +73,10 @@ func (s *Server) reloadChanged(changed []string) ReloadResult {
 // link changes and /status do: a build of ten thousand zones takes
 // seconds. reloadMu keeps one build at a time, so the snapshot a build
 // starts from is still the one served when it is swapped.
-func (s *Server) reload(changed []string) ReloadResult {
+//
+// rekey names signed zones whose keys must move; a reload of every file
+// (changed nil) moves those whose key event is due, too.
+func (s *Server) reload(changed, rekey []string) ReloadResult {
 	s.reloadMu.Lock()
 	defer s.reloadMu.Unlock()
 
@@ -82,7 +95,10 @@ func (s *Server) reload(changed []string) ReloadResult {
 
 	prev := s.state.Load().Snap
 	lo := s.loadOptions()
-	lo.Changed = changed
+	lo.Changed, lo.Rekey = changed, rekey
+	if changed == nil {
+		lo.Rekey = append(lo.Rekey, s.dueZones(prev, s.now())...)
+	}
 	l := zone.Open(s.path, prev, lo)
 	res.Diags, res.Duration = l.Diags, time.Since(start)
 	res.Err = l.Diags.Err()

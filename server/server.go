@@ -50,6 +50,9 @@ type Options struct {
 
 	// onCheck lets tests wait for probes that change nothing.
 	onCheck func(link string, ok bool)
+	// now is the clock of key events; nil is time.Now. Tests of
+	// rollovers run it fast. Signatures always take the real time.
+	now func() time.Time
 }
 
 // Server is an authoritative DNS server for the zones of one config file.
@@ -68,6 +71,7 @@ type Server struct {
 	// signatures are remembered by content across reloads.
 	signers    answer.Signers
 	signatures *dnssec.Cache
+	now        func() time.Time // of key events (Options.now)
 
 	// The answer pipeline every listener calls, and the counters of the
 	// abuse limits it and the TCP connection limit bump.
@@ -134,6 +138,9 @@ func New(opts Options) (*Server, error) {
 	s.initListeners()
 
 	s.signatures = dnssec.NewCache(signatureCacheSize)
+	if s.now = opts.now; s.now == nil {
+		s.now = time.Now
+	}
 	lo := s.loadOptions()
 	lo.Cancel, lo.Strict = nil, opts.Strict
 	l := zone.Open(s.path, nil, lo)
@@ -168,7 +175,7 @@ func New(opts Options) (*Server, error) {
 		s.startCopyWriter()
 	}
 	s.afterServing(l)
-	go s.keepSignaturesFresh()
+	go s.runKeyEvents()
 	// Zones may have changed while we were down: tell the secondaries now
 	// rather than at their next refresh, as BIND and Knot do on load.
 	s.notifier.ZonesChanged(nil, snap)

@@ -2,20 +2,21 @@ package server
 
 import (
 	"errors"
-	"slices"
 	"time"
-
-	"github.com/miekg/dns"
 
 	"github.com/mxdns/mxdns/dnssec"
 	"github.com/mxdns/mxdns/server/answer"
 	"github.com/mxdns/mxdns/zone"
 )
 
-// KeyKeeper keeps signing keys: the state directory does
-// (state.Dir.ZoneKeys), making a zone's keys on first use.
+// KeyKeeper keeps signing keys: the state directory does (state/keys.go),
+// making a zone's keys on first use and moving them through rollovers.
 type KeyKeeper interface {
-	ZoneKeys(origin string, p dnssec.Policy, now time.Time) (*dnssec.ZoneKeys, error)
+	ZoneKeys(origin string, p dnssec.Policy, t dnssec.Timing, now time.Time) (*dnssec.ZoneKeys, error)
+	// MarkDSSeen records that the parent publishes the DS of the key
+	// submitted to it; DSSeenMarked reports a mark not yet taken in.
+	MarkDSSeen(origin string, now time.Time) error
+	DSSeenMarked(origin string) bool
 }
 
 // signatureCacheSize bounds the signatures remembered by content: about
@@ -30,46 +31,44 @@ const resignEvery = time.Hour
 
 var errNoStateDir = errors.New("signing needs the state directory, where the keys are kept, and none is open")
 
-// keySource gives zone.Open the DNSKEY records of signed zones.
-type keySource struct{ keeper Keeper }
+// keySource gives zone.Open the keys of signed zones as they stand at
+// the server's clock.
+type keySource struct {
+	keeper Keeper
+	now    func() time.Time
+}
 
-func (ks keySource) DNSKEYs(origin string, p dnssec.Policy) ([]dns.RR, error) {
+func (ks keySource) Keys(origin string, p dnssec.Policy, t dnssec.Timing) (*dnssec.ZoneKeys, error) {
 	kk, ok := ks.keeper.(KeyKeeper)
 	if !ok {
 		return nil, errNoStateDir
 	}
-	keys, err := kk.ZoneKeys(origin, p, time.Now())
-	if err != nil {
-		return nil, err
-	}
-	return keys.DNSKEYs(0), nil
+	return kk.ZoneKeys(origin, p, t, ks.now())
 }
 
 // loadOptions are what every load of the server's configuration shares.
 func (s *Server) loadOptions() zone.Options {
-	return zone.Options{Memory: s.keeper, Keys: keySource{s.keeper}, Cancel: s.stopping}
+	return zone.Options{Memory: s.keeper, Keys: keySource{s.keeper, s.now}, Cancel: s.stopping}
 }
 
-// signersFor makes the signers of snap's signed zones, keeping those of
-// prev whose keys and policy are the same: a reload of ten thousand
-// signed zones makes signers only for the zones whose keys changed.
+// signersFor makes the signers of snap's signed zones, each with the
+// keys its zone was built with, keeping those of prev made with the same
+// keys and policy: a reload of ten thousand signed zones makes signers
+// only for the zones whose keys changed.
 func (s *Server) signersFor(snap *zone.Snapshot, prev answer.Signers) answer.Signers {
 	origins := snap.SignedZones()
 	if len(origins) == 0 {
 		return nil
 	}
-	kk, _ := s.keeper.(KeyKeeper)
 	out := make(answer.Signers, len(origins))
 	for _, origin := range origins {
+		keys := snap.Keys(origin)
+		if keys == nil {
+			continue // the load reported why it has none
+		}
 		p, _ := snap.Signing(origin)
-		if kk == nil {
-			continue // the load reported it: the zone has no keys
-		}
-		keys, err := kk.ZoneKeys(origin, p, time.Now())
-		if err != nil {
-			continue // the load reported it
-		}
-		if old := prev[origin]; old != nil && old.Keys() == keys && samePolicy(old.Policy(), p) {
+		if old := prev[origin]; old != nil && old.Keys() == keys && old.Policy().Refresh == p.Refresh &&
+			old.Policy().SignatureLifetime == p.SignatureLifetime {
 			out[origin] = old
 			continue
 		}
@@ -78,29 +77,60 @@ func (s *Server) signersFor(snap *zone.Snapshot, prev answer.Signers) answer.Sig
 	return out
 }
 
-func samePolicy(a, b dnssec.Policy) bool {
-	return slices.Equal(a.Parents, b.Parents) && a.SignatureLifetime == b.SignatureLifetime && a.Refresh == b.Refresh &&
-		a.Algorithm == b.Algorithm && a.Split == b.Split && a.NSEC3 == b.NSEC3 &&
-		a.ZSKLifetime == b.ZSKLifetime && a.KSKLifetime == b.KSKLifetime
+// dueZones lists the signed zones of snap whose keys must move at now: a
+// key event has come, or a DS the parent publishes was marked seen.
+func (s *Server) dueZones(snap *zone.Snapshot, now time.Time) []string {
+	kk, _ := s.keeper.(KeyKeeper)
+	var due []string
+	for _, origin := range snap.SignedZones() {
+		k := snap.Keys(origin)
+		switch {
+		case k == nil:
+		case !k.Next.IsZero() && !now.Before(k.Next):
+			due = append(due, origin)
+		case k.WaitingForDS && kk != nil && kk.DSSeenMarked(origin):
+			due = append(due, origin)
+		}
+	}
+	return due
 }
 
-// keepSignaturesFresh makes the state again every resignEvery while some
-// zone is signed, with an empty answer cache, so that cached replies give
-// up their signatures long before those expire. It returns when the
-// server stops.
-func (s *Server) keepSignaturesFresh() {
-	t := time.NewTicker(resignEvery)
+// keyWakeEvery bounds how long the key loop sleeps: marks of a DS seen,
+// and the parents' DS while a key waits for it, are looked at this often.
+const keyWakeEvery = time.Minute
+
+// runKeyEvents moves signed zones' keys when their events come, and
+// makes the state again every resignEvery so that cached replies give up
+// their signatures long before those expire. It returns when the server
+// stops.
+func (s *Server) runKeyEvents() {
+	t := time.NewTimer(keyWakeEvery)
 	defer t.Stop()
+	lastState := time.Now()
 	for {
 		select {
 		case <-s.stopping:
 			return
 		case <-t.C:
 		}
-		s.mu.Lock()
-		if st := s.state.Load(); !s.closed && st != nil && len(st.Signers()) > 0 {
-			s.state.Store(answer.NewState(st.Snap, st.Up, st.Signers()))
+		st := s.state.Load()
+		if st == nil || len(st.Signers()) == 0 {
+			t.Reset(keyWakeEvery)
+			continue
 		}
-		s.mu.Unlock()
+		s.askParents(st.Snap)
+		if due := s.dueZones(st.Snap, s.now()); len(due) > 0 {
+			s.log.Info("dnssec: key event", "zones", len(due))
+			s.reloadRekey(due)
+			lastState = time.Now()
+		} else if time.Since(lastState) >= resignEvery {
+			s.mu.Lock()
+			if st := s.state.Load(); !s.closed && st != nil {
+				s.state.Store(answer.NewState(st.Snap, st.Up, st.Signers()))
+			}
+			s.mu.Unlock()
+			lastState = time.Now()
+		}
+		t.Reset(keyWakeEvery)
 	}
 }

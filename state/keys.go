@@ -17,26 +17,66 @@ import (
 const keysDir = "keys"
 
 // zoneKeys is what Dir remembers of one zone's keys: every key of its
-// file, and the set in use for the policy last asked, handed out as the
-// same pointer while it stands so that callers can tell it unchanged.
+// file, and the view last handed out, handed out again while nothing
+// changes so that callers can tell it unchanged by its pointer.
 type zoneKeys struct {
 	all    []*dnssec.Key
-	alg    uint8
-	split  bool
-	inUse  *dnssec.ZoneKeys
 	loaded bool
+	view   *dnssec.ZoneKeys
+	policy dnssec.Policy
 }
 
-// ZoneKeys returns the keys of the zone origin under policy p, making and
-// saving them on first use: keys/ZONE.json, mode 0600, written atomically
-// before they are returned, so that a key is never used that a restart
-// would not find again. Keys of another algorithm or role than p asks are
-// kept in the file, out of use. A key file that cannot be read is an
-// error, and is never written over.
-func (d *Dir) ZoneKeys(origin string, p dnssec.Policy, now time.Time) (*dnssec.ZoneKeys, error) {
+// ZoneKeys returns the keys of the zone origin under policy p at now,
+// moved through their rollovers as far as now allows (dnssec.Advance)
+// and making the first ones on first use. Every change is saved before
+// it is returned (keys/ZONE.json, mode 0600, written atomically), so no
+// key is ever published or used that a restart would not find again. A
+// DS the parent was seen to publish (MarkDSSeen) is taken in here. A key
+// file that cannot be read is an error, and is never written over.
+func (d *Dir) ZoneKeys(origin string, p dnssec.Policy, t dnssec.Timing, now time.Time) (*dnssec.ZoneKeys, error) {
 	origin = dns.CanonicalName(origin)
 	d.keyMu.Lock()
 	defer d.keyMu.Unlock()
+	zk, err := d.loadKeys(origin)
+	if err != nil {
+		return nil, err
+	}
+	all := zk.all
+	seenMark := d.keyFile(origin, dsSeenSuffix)
+	seenAt, err := readSeen(seenMark)
+	if err != nil {
+		return nil, fmt.Errorf("keys of %s: %w", origin, err)
+	}
+	changed := false
+	if !seenAt.IsZero() {
+		all, changed = dnssec.MarkDSSeen(all, seenAt)
+	}
+	all, advanced, next, err := dnssec.Advance(origin, all, p, t, now)
+	if err != nil {
+		return nil, fmt.Errorf("keys of %s: %w", origin, err)
+	}
+	if !changed && !advanced && zk.view != nil && samePolicy(zk.policy, p) {
+		return zk.view, nil
+	}
+	if changed || advanced {
+		if err := d.saveKeys(origin, all); err != nil {
+			return nil, err
+		}
+	}
+	if !seenAt.IsZero() {
+		os.Remove(seenMark) // taken in and saved; a mark left over is harmless
+	}
+	zk.all, zk.policy = all, p
+	zk.view = dnssec.NewZoneKeys(origin, all, next)
+	return zk.view, nil
+}
+
+func samePolicy(a, b dnssec.Policy) bool {
+	return a.Algorithm == b.Algorithm && a.Split == b.Split && a.ZSKLifetime == b.ZSKLifetime && a.KSKLifetime == b.KSKLifetime
+}
+
+// loadKeys reads the zone's key file once. Callers hold keyMu.
+func (d *Dir) loadKeys(origin string) (*zoneKeys, error) {
 	if d.keys == nil {
 		d.keys = make(map[string]*zoneKeys)
 	}
@@ -45,87 +85,100 @@ func (d *Dir) ZoneKeys(origin string, p dnssec.Policy, now time.Time) (*dnssec.Z
 		zk = &zoneKeys{}
 		d.keys[origin] = zk
 	}
-	if zk.inUse != nil && zk.alg == p.Algorithm && zk.split == p.Split {
-		return zk.inUse, nil
+	if zk.loaded {
+		return zk, nil
 	}
-	path := d.keyFile(origin)
-	if !zk.loaded {
-		b, err := os.ReadFile(path)
-		switch {
-		case errors.Is(err, fs.ErrNotExist):
-		case err != nil:
-			return nil, fmt.Errorf("keys of %s: %w", origin, err)
-		default:
-			if zk.all, err = dnssec.UnmarshalKeys(origin, b); err != nil {
-				return nil, fmt.Errorf("keys of %s: %s: %w", origin, path, err)
-			}
-		}
-		zk.loaded = true
+	all, err := readKeys(origin, d.keyFile(origin, ".json"))
+	if err != nil {
+		return nil, err
 	}
-	roles := []dnssec.Role{dnssec.CSK}
-	if p.Split {
-		roles = []dnssec.Role{dnssec.KSK, dnssec.ZSK}
-	}
-	var use []*dnssec.Key
-	all, changed := zk.all, false
-	for _, role := range roles {
-		k := findKey(all, p.Algorithm, role)
-		if k == nil {
-			var err error
-			if k, err = dnssec.GenerateKey(origin, p.Algorithm, role, now); err != nil {
-				return nil, fmt.Errorf("keys of %s: %w", origin, err)
-			}
-			all, changed = append(all, k), true
-		}
-		use = append(use, k)
-	}
-	for _, k := range all {
-		if inUse := containsKey(use, k); k.InUse != inUse {
-			k.InUse, changed = inUse, true
-		}
-	}
-	if changed {
-		text, err := dnssec.MarshalKeys(all)
-		if err != nil {
-			return nil, fmt.Errorf("keys of %s: %w", origin, err)
-		}
-		if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
-			return nil, fmt.Errorf("keys of %s: %w", origin, err)
-		}
-		if err := writeAll([]pending{{path: path, text: text}}); err != nil {
-			return nil, fmt.Errorf("keys of %s: %w", origin, err)
-		}
-	}
-	zk.all, zk.alg, zk.split = all, p.Algorithm, p.Split
-	zk.inUse = &dnssec.ZoneKeys{Origin: origin, Keys: use}
-	return zk.inUse, nil
+	zk.all, zk.loaded = all, true
+	return zk, nil
 }
 
-// findKey is the newest key of alg and role; a key out of use may come
-// back into it (a policy changed back).
-func findKey(keys []*dnssec.Key, alg uint8, role dnssec.Role) *dnssec.Key {
-	var found *dnssec.Key
-	for _, k := range keys {
-		if k.DNSKEY.Algorithm == alg && k.Role == role && (found == nil || k.Created.After(found.Created)) {
-			found = k
-		}
+func readKeys(origin, path string) ([]*dnssec.Key, error) {
+	b, err := os.ReadFile(path)
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		return nil, nil
+	case err != nil:
+		return nil, fmt.Errorf("keys of %s: %w", origin, err)
 	}
-	return found
+	all, err := dnssec.UnmarshalKeys(origin, b)
+	if err != nil {
+		return nil, fmt.Errorf("keys of %s: %s: %w", origin, path, err)
+	}
+	return all, nil
 }
 
-func containsKey(keys []*dnssec.Key, k *dnssec.Key) bool {
-	for _, x := range keys {
-		if x == k {
-			return true
-		}
+func (d *Dir) saveKeys(origin string, all []*dnssec.Key) error {
+	text, err := dnssec.MarshalKeys(all)
+	if err != nil {
+		return fmt.Errorf("keys of %s: %w", origin, err)
 	}
-	return false
+	path := d.keyFile(origin, ".json")
+	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+		return fmt.Errorf("keys of %s: %w", origin, err)
+	}
+	if err := writeAll([]pending{{path: path, text: text}}); err != nil {
+		return fmt.Errorf("keys of %s: %w", origin, err)
+	}
+	return nil
+}
+
+// Keys reads every key of the zone origin as its file holds them, for
+// mxdns dnssec status: nothing is made or changed.
+func (d *Dir) Keys(origin string) ([]*dnssec.Key, error) {
+	origin = dns.CanonicalName(origin)
+	return readKeys(origin, d.keyFile(origin, ".json"))
+}
+
+const dsSeenSuffix = ".ds-seen"
+
+// MarkDSSeen records that the parent of origin publishes the DS of the key
+// submitted to it, seen at now: `mxdns dnssec ds-seen` and the server's
+// look at the parents write it, the next ZoneKeys takes it in. It is a
+// file of its own, so that a command run beside the server never writes
+// the key file the server keeps.
+func (d *Dir) MarkDSSeen(origin string, now time.Time) error {
+	path := d.keyFile(dns.CanonicalName(origin), dsSeenSuffix)
+	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+		return err
+	}
+	return writeAll([]pending{{path: path, text: []byte(now.UTC().Format(time.RFC3339) + "\n")}})
+}
+
+// DSSeenMarked reports whether a mark of the DS seen waits for the next
+// ZoneKeys of origin.
+func (d *Dir) DSSeenMarked(origin string) bool {
+	_, err := os.Stat(d.keyFile(dns.CanonicalName(origin), dsSeenSuffix))
+	return err == nil
+}
+
+func readSeen(path string) (time.Time, error) {
+	b, err := os.ReadFile(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		return time.Time{}, nil
+	}
+	if err != nil {
+		return time.Time{}, err
+	}
+	t, err := time.Parse(time.RFC3339, strings.TrimSpace(string(b)))
+	if err != nil {
+		// Written by hand, perhaps: the mark itself is what counts.
+		if fi, serr := os.Stat(path); serr == nil {
+			return fi.ModTime(), nil
+		}
+		return time.Now(), nil
+	}
+	return t, nil
 }
 
 // keyFile is where the keys of origin are kept: its name without the
 // final dot ("root" for the root zone), any octet but a lower-case
-// letter, digit, '-' or '_' between its labels written as %XX.
-func (d *Dir) keyFile(origin string) string {
+// letter, digit, '-' or '_' between its labels written as %XX, then
+// suffix.
+func (d *Dir) keyFile(origin, suffix string) string {
 	name := strings.TrimSuffix(origin, ".")
 	if name == "" {
 		name = "root"
@@ -140,5 +193,5 @@ func (d *Dir) keyFile(origin string) string {
 			fmt.Fprintf(&b, "%%%02X", c)
 		}
 	}
-	return filepath.Join(d.path, keysDir, b.String()+".json")
+	return filepath.Join(d.path, keysDir, b.String()+suffix)
 }

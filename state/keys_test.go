@@ -9,6 +9,8 @@ import (
 	"github.com/mxdns/mxdns/dnssec"
 )
 
+var timing = dnssec.Timing{Propagation: time.Hour, DNSKEYTTL: time.Hour, MaxTTL: time.Hour, DSTTL: 24 * time.Hour}
+
 func TestZoneKeysAreMadeOnceAndKept(t *testing.T) {
 	path := t.TempDir()
 	d, err := Open(path)
@@ -17,14 +19,14 @@ func TestZoneKeysAreMadeOnceAndKept(t *testing.T) {
 	}
 	p := dnssec.DefaultPolicy()
 	now := time.Date(2026, 12, 5, 0, 0, 0, 0, time.UTC)
-	k1, err := d.ZoneKeys("Example.COM.", p, now)
+	k1, err := d.ZoneKeys("Example.COM.", p, timing, now)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if len(k1.Keys) != 1 || k1.Keys[0].Role != dnssec.CSK || k1.Origin != "example.com." {
 		t.Fatalf("keys %+v", k1)
 	}
-	if k2, _ := d.ZoneKeys("example.com.", p, now); k2 != k1 {
+	if k2, _ := d.ZoneKeys("example.com.", p, timing, now); k2 != k1 {
 		t.Error("a second call made other keys")
 	}
 	file := filepath.Join(path, "keys", "example.com.json")
@@ -38,7 +40,7 @@ func TestZoneKeysAreMadeOnceAndKept(t *testing.T) {
 	d.Close()
 
 	d2, _ := Open(path)
-	k3, err := d2.ZoneKeys("example.com.", p, now.Add(time.Hour))
+	k3, err := d2.ZoneKeys("example.com.", p, timing, now.Add(time.Hour))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -49,7 +51,7 @@ func TestZoneKeysAreMadeOnceAndKept(t *testing.T) {
 	// Another policy makes the keys it needs and keeps the old out of use.
 	split := p
 	split.Split = true
-	k4, err := d2.ZoneKeys("example.com.", split, now)
+	k4, err := d2.ZoneKeys("example.com.", split, timing, now)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -58,15 +60,10 @@ func TestZoneKeysAreMadeOnceAndKept(t *testing.T) {
 	}
 	b, _ := os.ReadFile(file)
 	all, err := dnssec.UnmarshalKeys("example.com.", b)
-	if err != nil || len(all) != 3 || all[0].InUse {
-		t.Errorf("file after the change: %d keys, first in use %v, %v", len(all), len(all) > 0 && all[0].InUse, err)
+	if err != nil || len(all) != 3 || all[0].Removed.IsZero() {
+		t.Errorf("file after the change: %d keys, the CSK removed %v, %v", len(all), len(all) > 0 && !all[0].Removed.IsZero(), err)
 	}
-	// And back: the CSK is used again, not made anew.
-	k5, _ := d2.ZoneKeys("example.com.", p, now)
-	if k5.Keys[0].Tag() != k1.Keys[0].Tag() {
-		t.Error("going back to csk made a new key")
-	}
-	if _, err := d2.ZoneKeys(".", p, now); err != nil {
+	if _, err := d2.ZoneKeys(".", p, timing, now); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := os.Stat(filepath.Join(path, "keys", "root.json")); err != nil {
@@ -83,13 +80,13 @@ func TestDamagedKeyFileIsAnErrorAndKept(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := d.ZoneKeys("example.com.", dnssec.DefaultPolicy(), time.Now()); err == nil {
+	if _, err := d.ZoneKeys("example.com.", dnssec.DefaultPolicy(), timing, time.Now()); err == nil {
 		t.Fatal("a damaged key file was read")
 	}
 	if b, _ := os.ReadFile(file); string(b) != `{"version": 1, "keys": [{"role": "csk", "dnskey": "garbage"}]}` {
 		t.Error("the damaged key file was written over")
 	}
-	if d.keyFile(`a/b\.example.`) != filepath.Join(path, "keys", "a%2Fb%5C.example.json") {
-		t.Errorf("unsafe name: %s", d.keyFile(`a/b\.example.`))
+	if d.keyFile(`a/b\.example.`, ".json") != filepath.Join(path, "keys", "a%2Fb%5C.example.json") {
+		t.Errorf("unsafe name: %s", d.keyFile(`a/b\.example.`, ".json"))
 	}
 }

@@ -18,8 +18,11 @@ type source struct {
 // It returns nil when any finding is an error. pc, when not nil, is what
 // the build of prev kept, made from the same configuration: zones whose
 // inputs are unchanged are taken from it as they are.
-func build(cfg *parsedConfig, sources []source, prev *Snapshot, pc *buildCache, mem Memory, keys KeySource, diags *Diagnostics) *Snapshot {
-	s := &Snapshot{listenLink: make(map[string]int), building: &buildState{memory: mem, keys: keys}}
+func build(cfg *parsedConfig, sources []source, prev *Snapshot, pc *buildCache, mem Memory, keys KeySource, rekey []string, diags *Diagnostics) *Snapshot {
+	s := &Snapshot{listenLink: make(map[string]int), building: &buildState{memory: mem, keys: keys, rekey: make(map[string]bool, len(rekey))}}
+	for _, o := range rekey {
+		s.building.rekey[o] = true
+	}
 	defer func() { s.building = nil }()
 	s.settings = Settings{Listen: cfg.listen, Admin: cfg.admin, AdminAllow: cfg.adminAllow, LinkTTL: cfg.linkTTL, RRL: cfg.rrl,
 		TCPMaxConns: cfg.tcpMax, TCPMaxConnsPerSource: cfg.tcpSource, TSIGKeys: cfg.tsigKeys, QueryLog: cfg.queryLog,

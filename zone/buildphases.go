@@ -72,7 +72,7 @@ func (b *zoneBuild) startFromPrevious() {
 func (b *zoneBuild) buildChangedZones() {
 	for _, d := range b.all {
 		origin := d.pz.origin
-		if b.pc != nil && b.pc.zones.at(origin).pz == d.pz {
+		if b.pc != nil && b.pc.zones.at(origin).pz == d.pz && !b.s.building.rekey[origin] {
 			continue // shared until written: see own
 		}
 		zc := &zoneCache{pz: d.pz, mxTargets: mxTargetsOf(d.pz)}

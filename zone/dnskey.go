@@ -3,17 +3,19 @@ package zone
 import (
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/miekg/dns"
 
 	"github.com/mxdns/mxdns/dnssec"
 )
 
-// KeySource gives a signed zone's DNSKEY records, making its keys on
-// first use. The server's is its state directory; without one (mxdns
-// check) zones are built without their DNSKEY.
+// KeySource gives a signed zone its keys as they stand now, moved through
+// their rollovers under t, and makes them on first use. The server's is
+// its state directory; without one (mxdns check) zones are built without
+// their DNSKEY.
 type KeySource interface {
-	DNSKEYs(origin string, p dnssec.Policy) ([]dns.RR, error)
+	Keys(origin string, p dnssec.Policy, t dnssec.Timing) (*dnssec.ZoneKeys, error)
 }
 
 // signingPolicy is the zone's dnssec: setting, or the top level's when it
@@ -30,16 +32,26 @@ func signingPolicy(pz *parsedZone, cfg *parsedConfig) *dnssec.Policy {
 	return &p
 }
 
-// sign marks z as signed under its policy and puts its DNSKEY set at the
-// apex, so that lookups, NSEC type maps and transfers see it like any
-// set. Keys that cannot be had are an error: a zone whose parent may hold
-// its DS must not be served unsigned.
+// sign marks z as signed under its policy and puts its DNSKEY set, and
+// the CDS and CDNSKEY sets of a key submitted to the parent, at the apex,
+// so that lookups, NSEC type maps and transfers see them like any set.
+// Keys that cannot be had are an error: a zone whose parent may hold its
+// DS must not be served unsigned.
 func (z *zoneData) sign(pz *parsedZone, cfg *parsedConfig, keys KeySource, diags *Diagnostics) {
 	z.dnssec = signingPolicy(pz, cfg)
-	if z.dnssec == nil || keys == nil {
+	if z.dnssec == nil {
 		return
 	}
-	rrs, err := keys.DNSKEYs(z.origin, *z.dnssec)
+	z.timing = dnssec.Timing{
+		Propagation: dnssec.DefaultPropagation,
+		DSTTL:       dnssec.DefaultDSTTL,
+		DNSKEYTTL:   time.Duration(pz.ttl) * time.Second,
+		MaxTTL:      time.Duration(z.maxTTL(pz)) * time.Second,
+	}
+	if keys == nil {
+		return
+	}
+	zk, err := keys.Keys(z.origin, *z.dnssec, z.timing)
 	if err != nil {
 		pos := pz.pos
 		if pz.dnssec != nil {
@@ -48,12 +60,44 @@ func (z *zoneData) sign(pz *parsedZone, cfg *parsedConfig, keys KeySource, diags
 		diags.add(pos, Error, "zone %s: dnssec: %v", strings.TrimSuffix(z.origin, "."), err)
 		return
 	}
-	for i, rr := range rrs {
-		rrs[i] = withTTL(rr, pz.ttl)
-	}
+	z.keys = zk
 	apex := z.nodes.at(z.origin)
-	apex.sets = append(apex.sets, &rrset{rtype: dns.TypeDNSKEY, ttl: pz.ttl, rrs: rrs})
+	apex.sets = append(apex.sets, &rrset{rtype: dns.TypeDNSKEY, ttl: pz.ttl, rrs: zk.DNSKEYs(pz.ttl)})
+	if cds, cdnskey := zk.CDS(pz.ttl); len(cds) > 0 {
+		apex.sets = append(apex.sets, &rrset{rtype: dns.TypeCDS, ttl: pz.ttl, rrs: cds},
+			&rrset{rtype: dns.TypeCDNSKEY, ttl: pz.ttl, rrs: cdnskey})
+	}
 	slices.SortFunc(apex.sets, func(a, b *rrset) int { return int(a.rtype) - int(b.rtype) })
+}
+
+// maxTTL is the longest TTL any set of the zone is served with, the SOA's
+// (given by pz, added later) included: how long a signature may live in
+// a cache.
+func (z *zoneData) maxTTL(pz *parsedZone) uint32 {
+	longest := pz.ttl
+	for _, n := range z.nodes.all() {
+		for _, set := range n.sets {
+			longest = max(longest, set.ttl)
+		}
+	}
+	return longest
+}
+
+// KeyTiming is what the rollovers of the signed zone origin wait for.
+func (s *Snapshot) KeyTiming(origin string) dnssec.Timing {
+	if z := s.zones[origin]; z != nil {
+		return z.timing
+	}
+	return dnssec.Timing{}
+}
+
+// Keys returns the keys the signed zone origin was built with: its DNSKEY
+// set is theirs, so they, and no others, must sign its answers.
+func (s *Snapshot) Keys(origin string) *dnssec.ZoneKeys {
+	if z := s.zones[origin]; z != nil {
+		return z.keys
+	}
+	return nil
 }
 
 // Signing returns the signing policy of the zone origin, if it is signed.

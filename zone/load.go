@@ -49,6 +49,9 @@ type Options struct {
 	// Keys gives signed zones their DNSKEY records; nil builds them
 	// without (as mxdns check does).
 	Keys KeySource
+	// Rekey names signed zones to build again with their keys as they
+	// stand now: a key event is due, or the parent's DS was seen.
+	Rekey []string
 	// Now stamps when a file first went bad; nil is time.Now.
 	Now func() time.Time
 	// Strict serves no file from a last good copy: any error, and the
@@ -290,7 +293,7 @@ func (ld *loader) run(cfg *parsedConfig) Loaded {
 	var bd Diagnostics
 	for {
 		bd = nil
-		s = build(cfg, sources, prev, pc, ld.opts.Memory, ld.opts.Keys, &bd)
+		s = build(cfg, sources, prev, pc, ld.opts.Memory, ld.opts.Keys, ld.opts.Rekey, &bd)
 		if s != nil {
 			break
 		}

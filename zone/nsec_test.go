@@ -3,6 +3,7 @@ package zone
 import (
 	"path/filepath"
 	"testing"
+	"time"
 
 	"github.com/miekg/dns"
 
@@ -12,9 +13,13 @@ import (
 // fixedKeys gives every zone the same made-up DNSKEY.
 type fixedKeys struct{}
 
-func (fixedKeys) DNSKEYs(origin string, p dnssec.Policy) ([]dns.RR, error) {
+func (fixedKeys) Keys(origin string, p dnssec.Policy, _ dnssec.Timing) (*dnssec.ZoneKeys, error) {
 	rr, err := dns.NewRR(origin + " 3600 IN DNSKEY 257 3 13 aGVsbG8=")
-	return []dns.RR{rr}, err
+	if err != nil {
+		return nil, err
+	}
+	k := &dnssec.Key{DNSKEY: rr.(*dns.DNSKEY), Role: dnssec.CSK, Published: time.Unix(1, 0), Active: time.Unix(1, 0)}
+	return dnssec.NewZoneKeys(origin, []*dnssec.Key{k}, time.Time{}), nil
 }
 
 const signedConfig = `

@@ -42,6 +42,9 @@ type buildState struct {
 	memory Memory
 	// keys gives signed zones their DNSKEY; nil builds them without.
 	keys KeySource
+	// rekey names zones to build again though nothing they are made of
+	// changed: their keys did (Options.Rekey).
+	rekey map[string]bool
 	// track collects the zones a zone's checks look into, trackNames the
 	// names they look up in reverse zones (buildphases.go).
 	track      map[string]bool
@@ -72,6 +75,8 @@ type zoneData struct {
 	// dnssec is the signing policy, nil for a zone not signed; the NSEC
 	// chain is made on its first use (nsec.go).
 	dnssec    *dnssec.Policy
+	keys      *dnssec.ZoneKeys // what the DNSKEY set was made from; nil without a KeySource
+	timing    dnssec.Timing
 	chainOnce sync.Once
 	chain     *nsecChain
 }

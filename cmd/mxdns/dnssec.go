@@ -14,10 +14,12 @@ import (
 	"github.com/mxdns/mxdns/zone"
 )
 
-// runDNSSEC is `mxdns dnssec ds ZONE` and `mxdns dnssec status [ZONE]`:
-// what an operator hands the registrar, and what the keys are. Keys are
-// made on first use, here as in the server, so the DS can be registered
-// before the zone is served signed.
+// runDNSSEC is `mxdns dnssec ds ZONE`, `mxdns dnssec ds-seen ZONE` and
+// `mxdns dnssec status [ZONE]`: what the registrar needs, telling the
+// server the parent has it, and where the keys stand. A running server
+// owns the key files: these commands only read them (ds makes the first
+// keys when there are none yet, so the DS can be registered before the
+// zone is served signed), and ds-seen leaves a mark the server takes in.
 func runDNSSEC(args []string, stdout, stderr io.Writer) error {
 	fs := newFlagSet("dnssec", stderr)
 	config := fs.String("config", defaultConfig, "configuration `file`")
@@ -26,7 +28,13 @@ func runDNSSEC(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	if len(rest) == 0 || rest[0] != "ds" && rest[0] != "status" || rest[0] == "ds" && len(rest) != 2 || len(rest) > 2 {
+	sub := ""
+	if len(rest) > 0 {
+		sub = rest[0]
+	}
+	switch {
+	case (sub == "ds" || sub == "ds-seen") && len(rest) == 2, sub == "status" && len(rest) <= 2:
+	default:
 		fmt.Fprintf(stderr, "usage: %s\n", synopsis("dnssec", fs))
 		return &exitError{code: 2}
 	}
@@ -61,33 +69,102 @@ func runDNSSEC(args []string, stdout, stderr io.Writer) error {
 	}
 	defer d.Close()
 	now := time.Now()
-	if rest[0] == "ds" {
-		p, _ := snap.Signing(origins[0])
-		keys, err := d.ZoneKeys(origins[0], p, now)
-		if err != nil {
+	switch sub {
+	case "ds":
+		return printDS(stdout, d, snap, origins[0], now)
+	case "ds-seen":
+		if err := d.MarkDSSeen(origins[0], now); err != nil {
 			return err
 		}
-		for _, k := range keys.Keys {
-			if k.Role != dnssec.ZSK {
-				fmt.Fprintln(stdout, k.DS().String())
-			}
-		}
+		fmt.Fprintf(stdout, "%s: the parent's DS is marked seen; a running server moves the rollover on within a minute, or at once on SIGHUP\n",
+			strings.TrimSuffix(origins[0], "."))
 		return nil
 	}
-	w := tabwriter.NewWriter(stdout, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(w, "ZONE\tKEY TAG\tROLE\tALGORITHM\tCREATED\tNEXT EVENT")
-	for _, origin := range origins {
+	return printKeyStatus(stdout, d, snap, origins, now)
+}
+
+// printDS prints the DS records the parent should publish: of the key
+// submitted to it during a rollover, else of the key-signing key in use.
+func printDS(w io.Writer, d *state.Dir, snap *zone.Snapshot, origin string, now time.Time) error {
+	keys, err := d.Keys(origin)
+	if err != nil {
+		return err
+	}
+	if len(keys) == 0 {
 		p, _ := snap.Signing(origin)
-		keys, err := d.ZoneKeys(origin, p, now)
+		zk, err := d.ZoneKeys(origin, p, snap.KeyTiming(origin), now)
 		if err != nil {
 			return err
 		}
-		for _, k := range keys.Keys {
-			fmt.Fprintf(w, "%s\t%d\t%s\t%s\t%s\t%s\n", strings.TrimSuffix(origin, "."), k.Tag(), k.Role,
-				strings.ToLower(dns.AlgorithmToString[k.DNSKEY.Algorithm]), k.Created.UTC().Format(time.RFC3339), "none: rollovers are not automatic yet")
+		keys = zk.Keys
+	}
+	var active, submitted []*dnssec.Key
+	for _, k := range keys {
+		switch {
+		case k.Role == dnssec.ZSK || !k.Removed.IsZero() || k.Published.IsZero():
+		case !k.Submitted.IsZero() && k.DSSeen.IsZero():
+			submitted = append(submitted, k)
+		case !k.Active.IsZero() && k.Retired.IsZero():
+			active = append(active, k)
 		}
 	}
-	return w.Flush()
+	if len(submitted) > 0 {
+		active = submitted
+	}
+	for _, k := range active {
+		fmt.Fprintln(w, k.DS().String())
+	}
+	return nil
+}
+
+// printKeyStatus lists every key of the zones: where it stands and what
+// comes next, as the server would see it now.
+func printKeyStatus(w io.Writer, d *state.Dir, snap *zone.Snapshot, origins []string, now time.Time) error {
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "ZONE\tKEY TAG\tROLE\tALGORITHM\tSTATE\tSINCE\tNEXT EVENT")
+	for _, origin := range origins {
+		keys, err := d.Keys(origin)
+		if err != nil {
+			return err
+		}
+		p, _ := snap.Signing(origin)
+		_, _, next, err := dnssec.Advance(origin, keys, p, snap.KeyTiming(origin), now)
+		if err != nil {
+			return err
+		}
+		nextText := "none"
+		if !next.IsZero() {
+			nextText = next.UTC().Format(time.RFC3339)
+		}
+		if len(keys) == 0 {
+			fmt.Fprintf(tw, "%s\t-\t-\t-\tno keys yet: made when first served\t-\t-\n", strings.TrimSuffix(origin, "."))
+		}
+		for _, k := range keys {
+			st, since := keyState(k)
+			fmt.Fprintf(tw, "%s\t%d\t%s\t%s\t%s\t%s\t%s\n", strings.TrimSuffix(origin, "."), k.Tag(), k.Role,
+				strings.ToLower(dns.AlgorithmToString[k.DNSKEY.Algorithm]), st, since.UTC().Format(time.RFC3339), nextText)
+		}
+	}
+	return tw.Flush()
+}
+
+// keyState names the last thing that happened to k.
+func keyState(k *dnssec.Key) (string, time.Time) {
+	switch {
+	case !k.Removed.IsZero():
+		return "removed", k.Removed
+	case !k.Retired.IsZero():
+		return "retired", k.Retired
+	case !k.DSSeen.IsZero() && k.Active.IsZero():
+		return "ds seen", k.DSSeen
+	case !k.Submitted.IsZero() && k.DSSeen.IsZero():
+		return "waiting for the parent's DS (mxdns dnssec ds, then ds-seen)", k.Submitted
+	case !k.Active.IsZero():
+		return "active", k.Active
+	case !k.Published.IsZero():
+		return "published", k.Published
+	}
+	return "created", k.Created
 }
 
 // keyDir is the state directory serve would use.

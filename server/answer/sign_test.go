@@ -23,7 +23,8 @@ func (m memoryKeys) get(t testing.TB, origin string, p dnssec.Policy) *dnssec.Zo
 	if err != nil {
 		t.Fatal(err)
 	}
-	m[origin] = &dnssec.ZoneKeys{Origin: origin, Keys: []*dnssec.Key{k}}
+	k.Published, k.Active = k.Created, k.Created
+	m[origin] = dnssec.NewZoneKeys(origin, []*dnssec.Key{k}, time.Time{})
 	return m[origin]
 }
 
@@ -32,8 +33,8 @@ type keySource struct {
 	keys memoryKeys
 }
 
-func (ks keySource) DNSKEYs(origin string, p dnssec.Policy) ([]dns.RR, error) {
-	return ks.keys.get(ks.t, origin, p).DNSKEYs(0), nil
+func (ks keySource) Keys(origin string, p dnssec.Policy, _ dnssec.Timing) (*dnssec.ZoneKeys, error) {
+	return ks.keys.get(ks.t, origin, p), nil
 }
 
 const signedConfig = `
@@ -70,7 +71,7 @@ func signedServer(t *testing.T, up zone.LinkSet) (*tsrv, memoryKeys) {
 	signers := Signers{}
 	for _, origin := range l.Snapshot.SignedZones() {
 		p, _ := l.Snapshot.Signing(origin)
-		signers[origin] = dnssec.NewSigner(keys.get(t, origin, p), p, cache)
+		signers[origin] = dnssec.NewSigner(l.Snapshot.Keys(origin), p, cache)
 	}
 	s := testServer(t, l.Snapshot)
 	s.state.Store(NewState(l.Snapshot, up, signers))

@@ -1,0 +1,267 @@
+package server
+
+import (
+	"path/filepath"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/miekg/dns"
+
+	statedir "github.com/mxdns/mxdns/state"
+)
+
+// fakeClock is the clock of key events, moved by the test.
+type fakeClock struct{ ns atomic.Int64 }
+
+func (c *fakeClock) now() time.Time          { return time.Unix(0, c.ns.Load()) }
+func (c *fakeClock) advance(d time.Duration) { c.ns.Add(int64(d)) }
+
+// validator checks answers as a validating resolver does, from a DS as
+// its trust anchor: the DNSKEY set must be signed by the key the DS names,
+// and every set of the answer and authority sections by a key of that set.
+type validator struct {
+	t *testing.T
+	s *Server
+}
+
+func (v *validator) ask(name string, qtype uint16) *dns.Msg {
+	v.t.Helper()
+	m := new(dns.Msg)
+	m.SetQuestion(name, qtype)
+	m.SetEdns0(4096, true)
+	b := v.s.answerDatagram(v.s.state.Load(), packQuery(v.t, m), "127.0.0.1:0", 1)
+	r := new(dns.Msg)
+	if err := r.Unpack(b); err != nil {
+		v.t.Fatal(err)
+	}
+	return r
+}
+
+// keys returns the DNSKEY set if the key anchor names signs it.
+func (v *validator) keys(anchor *dns.DS) ([]*dns.DNSKEY, bool) {
+	r := v.ask(anchor.Hdr.Name, dns.TypeDNSKEY)
+	var keys []*dns.DNSKEY
+	var set []dns.RR
+	var sigs []*dns.RRSIG
+	for _, rr := range r.Answer {
+		switch rr := rr.(type) {
+		case *dns.DNSKEY:
+			keys, set = append(keys, rr), append(set, rr)
+		case *dns.RRSIG:
+			sigs = append(sigs, rr)
+		}
+	}
+	for _, k := range keys {
+		ds := k.ToDS(anchor.DigestType)
+		if ds == nil || ds.Digest != anchor.Digest || k.KeyTag() != anchor.KeyTag {
+			continue
+		}
+		for _, sig := range sigs {
+			if sig.KeyTag == k.KeyTag() && sig.Verify(k, set) == nil && sig.ValidityPeriod(time.Now()) {
+				return keys, true
+			}
+		}
+	}
+	return nil, false
+}
+
+// secure reports whether every question validates under anchor.
+func (v *validator) secure(anchor *dns.DS) bool {
+	v.t.Helper()
+	keys, ok := v.keys(anchor)
+	if !ok {
+		return false
+	}
+	for _, q := range []struct {
+		name  string
+		qtype uint16
+	}{{"example.com.", dns.TypeMX}, {"mx1.example.com.", dns.TypeA}, {"nope.example.com.", dns.TypeA}, {"example.com.", dns.TypeCDS}} {
+		r := v.ask(q.name, q.qtype)
+		for _, section := range [][]dns.RR{r.Answer, r.Ns} {
+			if !signedBy(section, keys) {
+				v.t.Logf("%s %s not validated by %v:\n%s", q.name, dns.TypeToString[q.qtype], anchor, r)
+				return false
+			}
+		}
+	}
+	return true
+}
+
+// signedBy reports whether every set of rrs has a valid RRSIG by keys.
+func signedBy(rrs []dns.RR, keys []*dns.DNSKEY) bool {
+	type setKey struct {
+		name  string
+		rtype uint16
+	}
+	sets := map[setKey][]dns.RR{}
+	for _, rr := range rrs {
+		if rr.Header().Rrtype != dns.TypeRRSIG {
+			k := setKey{rr.Header().Name, rr.Header().Rrtype}
+			sets[k] = append(sets[k], rr)
+		}
+	}
+	for k, set := range sets {
+		ok := false
+		for _, rr := range rrs {
+			sig, isSig := rr.(*dns.RRSIG)
+			if !isSig || sig.Hdr.Name != k.name || sig.TypeCovered != k.rtype {
+				continue
+			}
+			for _, key := range keys {
+				if key.KeyTag() == sig.KeyTag && sig.Verify(key, set) == nil {
+					ok = true
+				}
+			}
+		}
+		if !ok {
+			return false
+		}
+	}
+	return true
+}
+
+// cds is the CDS the zone publishes, as the DS it asks for.
+func (v *validator) cds() []*dns.DS {
+	var out []*dns.DS
+	for _, rr := range v.ask("example.com.", dns.TypeCDS).Answer {
+		if c, ok := rr.(*dns.CDS); ok {
+			ds := c.DS
+			ds.Hdr.Rrtype = dns.TypeDS
+			out = append(out, &ds)
+		}
+	}
+	return out
+}
+
+func activeDS(t *testing.T, v *validator) *dns.DS {
+	t.Helper()
+	for _, rr := range v.ask("example.com.", dns.TypeDNSKEY).Answer {
+		if k, ok := rr.(*dns.DNSKEY); ok && k.Flags&dns.SEP != 0 {
+			return k.ToDS(dns.SHA256)
+		}
+	}
+	t.Fatal("no key-signing key published")
+	return nil
+}
+
+const rolloverConfig = `listen: ["127.0.0.1:0"]
+dnssec: on
+zones:
+  example.com:
+    ttl: 3600
+    ns: [ns1]
+    records:
+      "@": {mx: "10;mx1"}
+      mx1: {a: 192.0.2.1}
+      ns1: {a: 192.0.2.53}
+`
+
+// A CSK rollover, validated at every step both by a resolver holding the
+// old DS and, once the parent has it, by one holding the new: neither
+// ever sees a bogus answer while the other's DS may still be cached.
+func TestCSKRolloverValidatesAtEveryStep(t *testing.T) {
+	dir := t.TempDir()
+	keeper, err := statedir.Open(filepath.Join(dir, "state"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	clock := &fakeClock{}
+	clock.ns.Store(time.Now().UnixNano())
+	s, _, _ := startServerWith(t, dir, rolloverConfig, Options{Keeper: keeper, now: clock.now})
+	v := &validator{t: t, s: s}
+	oldDS := activeDS(t, v)
+	step := func(name string, anchors map[string]*dns.DS, insecure ...*dns.DS) {
+		t.Helper()
+		if r := s.Reload(); r.Err != nil {
+			t.Fatalf("%s: reload: %v", name, r.Err)
+		}
+		for what, a := range anchors {
+			if !v.secure(a) {
+				t.Errorf("%s: bogus under %s", name, what)
+			}
+		}
+		for _, a := range insecure {
+			if v.secure(a) {
+				t.Errorf("%s: still validates under a DS that should be gone", name)
+			}
+		}
+	}
+	step("first key", map[string]*dns.DS{"the first DS": oldDS})
+	if len(v.cds()) != 0 {
+		t.Error("CDS published with no rollover")
+	}
+
+	clock.advance(90 * 24 * time.Hour)
+	step("new CSK published", map[string]*dns.DS{"the old DS": oldDS})
+	clock.advance(2 * time.Hour) // propagation (1h) and the DNSKEY TTL (1h)
+	step("new CSK submitted", map[string]*dns.DS{"the old DS": oldDS})
+	cds := v.cds()
+	if len(cds) != 1 || cds[0].KeyTag == oldDS.KeyTag {
+		t.Fatalf("CDS %v, want the new key's alone", cds)
+	}
+	newDS := cds[0]
+	clock.advance(24 * time.Hour)
+	step("a day on, still waiting for the parent", map[string]*dns.DS{"the old DS": oldDS})
+
+	if err := keeper.MarkDSSeen("example.com.", clock.now()); err != nil {
+		t.Fatal(err)
+	}
+	step("DS seen: the new key signs", map[string]*dns.DS{"the old DS (cached)": oldDS, "the new DS": newDS})
+	if len(v.cds()) != 0 {
+		t.Error("CDS still published after the DS was seen")
+	}
+	clock.advance(25*time.Hour - time.Minute)
+	step("a minute before the old DS leaves every cache", map[string]*dns.DS{"the old DS (cached)": oldDS, "the new DS": newDS})
+	clock.advance(time.Minute)
+	step("old key removed", map[string]*dns.DS{"the new DS": newDS}, oldDS)
+}
+
+// A ZSK rollover by pre-publication: a resolver holding the DNSKEY set
+// from before the new key was published validates until it was used.
+func TestZSKRolloverValidatesAtEveryStep(t *testing.T) {
+	dir := t.TempDir()
+	keeper, err := statedir.Open(filepath.Join(dir, "state"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	clock := &fakeClock{}
+	clock.ns.Store(time.Now().UnixNano())
+	config := rolloverConfig + "    dnssec: {keys: ksk-zsk, zsk_lifetime: 30d}\n"
+	s, _, _ := startServerWith(t, dir, config, Options{Keeper: keeper, now: clock.now})
+	v := &validator{t: t, s: s}
+	ds := activeDS(t, v)
+	zsks := func() int {
+		n := 0
+		for _, rr := range v.ask("example.com.", dns.TypeDNSKEY).Answer {
+			if k, ok := rr.(*dns.DNSKEY); ok && k.Flags == dns.ZONE {
+				n++
+			}
+		}
+		return n
+	}
+	for _, st := range []struct {
+		name    string
+		advance time.Duration
+		zsks    int
+	}{
+		{"first keys", 0, 1},
+		{"new ZSK published", 30 * 24 * time.Hour, 2},
+		{"new ZSK signs", 2 * time.Hour, 2},
+		{"old ZSK removed", 2 * time.Hour, 1}, // propagation and the longest TTL
+	} {
+		clock.advance(st.advance)
+		if r := s.Reload(); r.Err != nil {
+			t.Fatal(r.Err)
+		}
+		if !v.secure(ds) {
+			t.Errorf("%s: bogus", st.name)
+		}
+		if n := zsks(); n != st.zsks {
+			t.Errorf("%s: %d ZSKs published, want %d", st.name, n, st.zsks)
+		}
+		if len(v.cds()) != 0 {
+			t.Errorf("%s: a ZSK rollover published a CDS", st.name)
+		}
+	}
+}
