@@ -1,6 +1,7 @@
 package server
 
 import (
+	"net"
 	"path/filepath"
 	"sync/atomic"
 	"testing"
@@ -263,5 +264,66 @@ func TestZSKRolloverValidatesAtEveryStep(t *testing.T) {
 		if len(v.cds()) != 0 {
 			t.Errorf("%s: a ZSK rollover published a CDS", st.name)
 		}
+	}
+}
+
+// fakeParent answers the DS of example.com with what ds holds.
+func fakeParent(t *testing.T, ds *atomic.Pointer[dns.DS]) string {
+	t.Helper()
+	pc, err := net.ListenPacket("udp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := &dns.Server{PacketConn: pc, Handler: dns.HandlerFunc(func(w dns.ResponseWriter, req *dns.Msg) {
+		m := new(dns.Msg)
+		m.SetReply(req)
+		if d := ds.Load(); d != nil && req.Question[0].Qtype == dns.TypeDS {
+			m.Answer = append(m.Answer, d)
+		}
+		w.WriteMsg(m)
+	})}
+	started := make(chan struct{})
+	srv.NotifyStartedFunc = func() { close(started) }
+	go srv.ActivateAndServe()
+	<-started
+	t.Cleanup(func() { srv.Shutdown() })
+	return pc.LocalAddr().String()
+}
+
+func TestParentsAreAskedForTheNewDS(t *testing.T) {
+	var parentDS atomic.Pointer[dns.DS]
+	parent := fakeParent(t, &parentDS)
+	dir := t.TempDir()
+	keeper, err := statedir.Open(filepath.Join(dir, "state"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	clock := &fakeClock{}
+	clock.ns.Store(time.Now().UnixNano())
+	config := rolloverConfig + "    dnssec: {parents: [\"" + parent + "\"]}\n"
+	s, _, _ := startServerWith(t, dir, config, Options{Keeper: keeper, now: clock.now})
+	v := &validator{t: t, s: s}
+	oldDS := activeDS(t, v)
+	parentDS.Store(oldDS)
+	for _, d := range []time.Duration{90 * 24 * time.Hour, 2 * time.Hour} {
+		clock.advance(d)
+		s.Reload()
+	}
+	cds := v.cds()
+	if len(cds) != 1 {
+		t.Fatalf("CDS %v, want the new key's", cds)
+	}
+	s.askParents(s.Snapshot())
+	if keeper.DSSeenMarked("example.com.") {
+		t.Fatal("the DS was marked seen while the parent still has the old one")
+	}
+	parentDS.Store(cds[0])
+	s.askParents(s.Snapshot())
+	if !keeper.DSSeenMarked("example.com.") {
+		t.Fatal("the parent's new DS was not seen")
+	}
+	s.Reload()
+	if len(v.cds()) != 0 || !v.secure(cds[0]) || !v.secure(oldDS) {
+		t.Error("after the DS was seen the new key should sign, validated under both DS")
 	}
 }
