@@ -6,6 +6,7 @@ import (
 	"hash/maphash"
 	"slices"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/miekg/dns"
@@ -16,6 +17,33 @@ type Signer struct {
 	keys   *ZoneKeys
 	policy Policy
 	cache  *Cache
+	// soonest is the earliest expiration (Unix seconds) of a signature
+	// handed out since the last ResetExpiry: what /status shows.
+	soonest atomic.Int64
+}
+
+// SoonestExpiry is the earliest expiration of a signature handed out
+// since the last ResetExpiry, zero when none was.
+func (s *Signer) SoonestExpiry() time.Time {
+	if v := s.soonest.Load(); v != 0 {
+		return time.Unix(v, 0)
+	}
+	return time.Time{}
+}
+
+// ResetExpiry starts a new period for SoonestExpiry.
+func (s *Signer) ResetExpiry() { s.soonest.Store(0) }
+
+func (s *Signer) noteExpiry(sigs []dns.RR) {
+	for _, sig := range sigs {
+		exp := int64(sig.(*dns.RRSIG).Expiration)
+		for {
+			cur := s.soonest.Load()
+			if cur != 0 && cur <= exp || s.soonest.CompareAndSwap(cur, exp) {
+				break
+			}
+		}
+	}
 }
 
 // NewSigner signs with keys under p, remembering signatures in cache.
@@ -62,6 +90,7 @@ func (s *Signer) Sign(rrs []dns.RR, source string, now time.Time) ([]dns.RR, err
 		}
 		s.cache.put(id, sigs)
 	}
+	s.noteExpiry(sigs)
 	if equalFold(source, owner) {
 		return sigs, nil
 	}

@@ -31,8 +31,13 @@ func (s *Server) Status() ops.Status {
 		}
 		out.Links = append(out.Links, ls)
 	}
+	signed := signedStatus(st)
 	for _, z := range st.Snap.Zones() {
-		out.Zones = append(out.Zones, ops.ZoneStatus{Origin: z.Origin, Serial: z.Serial, File: z.File})
+		zs := ops.ZoneStatus{Origin: z.Origin, Serial: z.Serial, File: z.File}
+		if d, ok := signed[z.Origin]; ok {
+			zs.DNSSEC = &d
+		}
+		out.Zones = append(out.Zones, zs)
 	}
 	out.Warnings = s.warningStatus()
 	out.FilesInError = []ops.FileStatus{}

@@ -202,6 +202,9 @@ func TestCSKRolloverValidatesAtEveryStep(t *testing.T) {
 		t.Fatalf("CDS %v, want the new key's alone", cds)
 	}
 	newDS := cds[0]
+	if z := s.Status().Zones[0]; z.DNSSEC == nil || !z.DNSSEC.WaitingForDS || len(z.DNSSEC.Keys) != 2 {
+		t.Errorf("/status while the new key waits: %+v", z.DNSSEC)
+	}
 	clock.advance(24 * time.Hour)
 	step("a day on, still waiting for the parent", map[string]*dns.DS{"the old DS": oldDS})
 

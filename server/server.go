@@ -133,6 +133,12 @@ func New(opts Options) (*Server, error) {
 	s.metrics = ops.NewMetrics()
 	s.checks = health.New(health.Config{Report: s.linkChecked, MinTimeout: probeTimeoutFloor})
 	s.exportLimits()
+	s.metrics.DNSSECFunc(func() map[string]ops.ZoneDNSSEC {
+		if st := s.state.Load(); st != nil {
+			return signedStatus(st)
+		}
+		return nil
+	})
 	s.initTransfers()
 	s.initAnswers()
 	s.initListeners()

@@ -2,10 +2,14 @@ package server
 
 import (
 	"errors"
+	"strings"
 	"time"
+
+	"github.com/miekg/dns"
 
 	"github.com/mxdns/mxdns/dnssec"
 	"github.com/mxdns/mxdns/server/answer"
+	"github.com/mxdns/mxdns/server/ops"
 	"github.com/mxdns/mxdns/zone"
 )
 
@@ -127,10 +131,41 @@ func (s *Server) runKeyEvents() {
 			s.mu.Lock()
 			if st := s.state.Load(); !s.closed && st != nil {
 				s.state.Store(answer.NewState(st.Snap, st.Up, st.Signers()))
+				for _, signer := range st.Signers() {
+					signer.ResetExpiry()
+				}
 			}
 			s.mu.Unlock()
 			lastState = time.Now()
 		}
 		t.Reset(keyWakeEvery)
 	}
+}
+
+// signedStatus is what /status and the metrics show of each signed zone
+// of st.
+func signedStatus(st *answer.State) map[string]ops.ZoneDNSSEC {
+	out := make(map[string]ops.ZoneDNSSEC, len(st.Signers()))
+	for origin, signer := range st.Signers() {
+		keys := signer.Keys()
+		z := ops.ZoneDNSSEC{SignatureExpiry: signer.SoonestExpiry(), NextKeyEvent: keys.Next, WaitingForDS: keys.WaitingForDS}
+		for _, k := range keys.Keys {
+			data := len(keys.SigningKeys(dns.TypeA)) > 0 && containsKey(keys.SigningKeys(dns.TypeA), k)
+			dnskey := containsKey(keys.SigningKeys(dns.TypeDNSKEY), k)
+			signs := map[[2]bool]string{{true, true}: "data and keys", {true, false}: "data", {false, true}: "keys", {false, false}: "nothing yet"}[[2]bool{data, dnskey}]
+			z.Keys = append(z.Keys, ops.KeyStatus{Tag: k.Tag(), Role: k.Role.String(),
+				Algorithm: strings.ToLower(dns.AlgorithmToString[k.DNSKEY.Algorithm]), Signs: signs})
+		}
+		out[origin] = z
+	}
+	return out
+}
+
+func containsKey(keys []*dnssec.Key, k *dnssec.Key) bool {
+	for _, x := range keys {
+		if x == k {
+			return true
+		}
+	}
+	return false
 }

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"strings"
 	"text/tabwriter"
 	"time"
 
@@ -82,6 +83,7 @@ func printStatus(w io.Writer, st ops.Status, now time.Time) {
 		fmt.Fprintf(tw, "%s\t%d\t%s\n", z.Origin, z.Serial, z.File)
 	}
 	tw.Flush()
+	printSigned(w, st, now)
 
 	if len(st.FilesInError) > 0 {
 		fmt.Fprintf(w, "\nfiles in error:\n")
@@ -105,6 +107,39 @@ func printStatus(w io.Writer, st ops.Status, now time.Time) {
 			fmt.Fprintf(w, "%s: %s\n", wn.At, wn.Warning)
 		}
 	}
+}
+
+// printSigned lists the signed zones: their keys, how long the
+// signatures served last, and the next key event.
+func printSigned(w io.Writer, st ops.Status, now time.Time) {
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	header := false
+	for _, z := range st.Zones {
+		d := z.DNSSEC
+		if d == nil {
+			continue
+		}
+		if !header {
+			fmt.Fprintln(tw, "\nSIGNED ZONE\tKEYS\tSIGNATURES EXPIRE\tNEXT KEY EVENT")
+			header = true
+		}
+		var keys []string
+		for _, k := range d.Keys {
+			keys = append(keys, fmt.Sprintf("%d %s (%s)", k.Tag, k.Role, k.Signs))
+		}
+		expiry, next := "-", "none"
+		if !d.SignatureExpiry.IsZero() {
+			expiry = "not before " + d.SignatureExpiry.Local().Format(time.DateTime)
+		}
+		if !d.NextKeyEvent.IsZero() {
+			next = d.NextKeyEvent.Local().Format(time.DateTime)
+		}
+		if d.WaitingForDS {
+			next = "waiting for the parent's DS (mxdns dnssec ds-seen)"
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", z.Origin, strings.Join(keys, ", "), expiry, next)
+	}
+	tw.Flush()
 }
 
 // ago renders t as a clock time and how long ago it was.

@@ -45,9 +45,10 @@ type CheckStatus struct {
 
 // ZoneStatus is one zone served.
 type ZoneStatus struct {
-	Origin string `json:"origin"`
-	Serial uint32 `json:"serial"`
-	File   string `json:"file"`
+	Origin string      `json:"origin"`
+	Serial uint32      `json:"serial"`
+	File   string      `json:"file"`
+	DNSSEC *ZoneDNSSEC `json:"dnssec,omitempty"` // nil for a zone not signed
 }
 
 // ReloadInfo is the outcome of the latest reload.
