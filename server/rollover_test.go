@@ -1,14 +1,19 @@
 package server
 
 import (
+	"fmt"
 	"net"
+	"os"
+	"os/exec"
 	"path/filepath"
+	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/miekg/dns"
 
+	"github.com/mxdns/mxdns/internal/harness"
 	statedir "github.com/mxdns/mxdns/state"
 )
 
@@ -160,7 +165,10 @@ zones:
 
 // A CSK rollover, validated at every step both by a resolver holding the
 // old DS and, once the parent has it, by one holding the new: neither
-// ever sees a bogus answer while the other's DS may still be cached.
+// ever sees a bogus answer while the other's DS may still be cached. Each
+// step is checked by the validator here and, where it is installed, by
+// unbound, its cache emptied at each step as the waits between them
+// would empty it.
 func TestCSKRolloverValidatesAtEveryStep(t *testing.T) {
 	dir := t.TempDir()
 	keeper, err := statedir.Open(filepath.Join(dir, "state"))
@@ -169,8 +177,22 @@ func TestCSKRolloverValidatesAtEveryStep(t *testing.T) {
 	}
 	clock := &fakeClock{}
 	clock.ns.Store(time.Now().UnixNano())
-	s, _, _ := startServerWith(t, dir, rolloverConfig, Options{Keeper: keeper, now: clock.now})
+	port, err := harness.FreePort()
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := fmt.Sprintf("127.0.0.1:%d", port)
+	config := strings.Replace(rolloverConfig, "127.0.0.1:0", addr, 1)
+	s, _, _ := startServerWith(t, dir, config, Options{Keeper: keeper, now: clock.now})
 	v := &validator{t: t, s: s}
+	resolvers := map[*dns.DS]*harness.Unbound{}
+	resolver := func(ds *dns.DS) *harness.Unbound {
+		if resolvers[ds] == nil && hasUnbound() {
+			resolvers[ds] = harness.StartUnbound(t, harness.UnboundConfig{TrustAnchors: []string{ds.String()},
+				Stubs: map[string]string{"example.com": addr}})
+		}
+		return resolvers[ds]
+	}
 	oldDS := activeDS(t, v)
 	step := func(name string, anchors map[string]*dns.DS, insecure ...*dns.DS) {
 		t.Helper()
@@ -180,6 +202,9 @@ func TestCSKRolloverValidatesAtEveryStep(t *testing.T) {
 		for what, a := range anchors {
 			if !v.secure(a) {
 				t.Errorf("%s: bogus under %s", name, what)
+			}
+			if u := resolver(a); u != nil && !unboundSecure(t, u) {
+				t.Errorf("%s: unbound with %s does not validate", name, what)
 			}
 		}
 		for _, a := range insecure {
@@ -206,7 +231,7 @@ func TestCSKRolloverValidatesAtEveryStep(t *testing.T) {
 		t.Errorf("/status while the new key waits: %+v", z.DNSSEC)
 	}
 	clock.advance(24 * time.Hour)
-	step("a day on, still waiting for the parent", map[string]*dns.DS{"the old DS": oldDS})
+	step("a day on, still waiting for the parent", map[string]*dns.DS{"the old DS": oldDS, "the new DS, early": newDS})
 
 	if err := keeper.MarkDSSeen("example.com.", clock.now()); err != nil {
 		t.Fatal(err)
@@ -221,6 +246,40 @@ func TestCSKRolloverValidatesAtEveryStep(t *testing.T) {
 	step("old key removed", map[string]*dns.DS{"the new DS": newDS}, oldDS)
 }
 
+// hasUnbound says whether unbound can check the steps too: it is skipped
+// where it is not installed, unless CI requires it.
+func hasUnbound() bool {
+	if os.Getenv("MXDNS_REQUIRE_UNBOUND") != "" {
+		return true
+	}
+	for _, p := range []string{"/usr/sbin/unbound", "/sbin/unbound"} {
+		if _, err := os.Stat(p); err == nil {
+			return true
+		}
+	}
+	_, err := exec.LookPath("unbound")
+	return err == nil
+}
+
+// unboundSecure reports whether unbound, its cache emptied, answers every
+// question with AD set.
+func unboundSecure(t *testing.T, u *harness.Unbound) bool {
+	t.Helper()
+	u.Flush(t, "example.com")
+	for _, q := range []struct {
+		name  string
+		qtype uint16
+		rcode int
+	}{{"example.com.", dns.TypeMX, dns.RcodeSuccess}, {"mx1.example.com.", dns.TypeA, dns.RcodeSuccess},
+		{"nope.example.com.", dns.TypeA, dns.RcodeNameError}, {"mx1.example.com.", dns.TypeTXT, dns.RcodeSuccess}} {
+		if r := u.Query(t, q.name, q.qtype); r.Rcode != q.rcode || !r.AuthenticatedData {
+			t.Logf("unbound: %s %s: %s AD=%v", q.name, dns.TypeToString[q.qtype], dns.RcodeToString[r.Rcode], r.AuthenticatedData)
+			return false
+		}
+	}
+	return true
+}
+
 // A ZSK rollover by pre-publication: a resolver holding the DNSKEY set
 // from before the new key was published validates until it was used.
 func TestZSKRolloverValidatesAtEveryStep(t *testing.T) {
@@ -231,10 +290,19 @@ func TestZSKRolloverValidatesAtEveryStep(t *testing.T) {
 	}
 	clock := &fakeClock{}
 	clock.ns.Store(time.Now().UnixNano())
-	config := rolloverConfig + "    dnssec: {keys: ksk-zsk, zsk_lifetime: 30d}\n"
+	port, err := harness.FreePort()
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := fmt.Sprintf("127.0.0.1:%d", port)
+	config := strings.Replace(rolloverConfig, "127.0.0.1:0", addr, 1) + "    dnssec: {keys: ksk-zsk, zsk_lifetime: 30d}\n"
 	s, _, _ := startServerWith(t, dir, config, Options{Keeper: keeper, now: clock.now})
 	v := &validator{t: t, s: s}
 	ds := activeDS(t, v)
+	var u *harness.Unbound
+	if hasUnbound() {
+		u = harness.StartUnbound(t, harness.UnboundConfig{TrustAnchors: []string{ds.String()}, Stubs: map[string]string{"example.com": addr}})
+	}
 	zsks := func() int {
 		n := 0
 		for _, rr := range v.ask("example.com.", dns.TypeDNSKEY).Answer {
@@ -260,6 +328,9 @@ func TestZSKRolloverValidatesAtEveryStep(t *testing.T) {
 		}
 		if !v.secure(ds) {
 			t.Errorf("%s: bogus", st.name)
+		}
+		if u != nil && !unboundSecure(t, u) {
+			t.Errorf("%s: unbound does not validate", st.name)
 		}
 		if n := zsks(); n != st.zsks {
 			t.Errorf("%s: %d ZSKs published, want %d", st.name, n, st.zsks)
