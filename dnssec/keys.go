@@ -101,8 +101,17 @@ func (k *Key) DS() *dns.DS { return k.DNSKEY.ToDS(dns.SHA256) }
 // as its DNSKEY in presentation form and its private part in the format
 // of BIND's Private-key-format v1.3 (which dnssec-keygen and ldns read).
 type keyFile struct {
-	Version int       `json:"version"`
-	Keys    []keyJSON `json:"keys"`
+	Version   int        `json:"version"`
+	Keys      []keyJSON  `json:"keys"`
+	Unsigning *time.Time `json:"unsigning,omitempty"`
+	DSGone    *time.Time `json:"ds_gone,omitempty"`
+}
+
+// Unsigning is where a zone whose dnssec: was removed stands on its way
+// to unsigned (RFC 8078 §4): since when it asks the parent to delete its
+// DS, and when the parent was seen to have done so.
+type Unsigning struct {
+	Since, DSGone time.Time
 }
 
 type keyJSON struct {
@@ -136,8 +145,12 @@ func timeOf(t *time.Time) time.Time {
 const keyFileVersion = 1
 
 // MarshalKeys writes keys in the key file format.
-func MarshalKeys(keys []*Key) ([]byte, error) {
-	f := keyFile{Version: keyFileVersion}
+func MarshalKeys(keys []*Key) ([]byte, error) { return MarshalZone(keys, Unsigning{}) }
+
+// MarshalZone writes a zone's keys and its unsigning in the key file
+// format.
+func MarshalZone(keys []*Key, u Unsigning) ([]byte, error) {
+	f := keyFile{Version: keyFileVersion, Unsigning: timePtr(u.Since), DSGone: timePtr(u.DSGone)}
 	for _, k := range keys {
 		f.Keys = append(f.Keys, keyJSON{Role: k.Role.String(), Created: k.Created,
 			Published: timePtr(k.Published), Active: timePtr(k.Active), Submitted: timePtr(k.Submitted),
@@ -149,22 +162,28 @@ func MarshalKeys(keys []*Key) ([]byte, error) {
 
 // UnmarshalKeys reads a key file of the zone origin.
 func UnmarshalKeys(origin string, b []byte) ([]*Key, error) {
+	keys, _, err := UnmarshalZone(origin, b)
+	return keys, err
+}
+
+// UnmarshalZone reads a key file of the zone origin with its unsigning.
+func UnmarshalZone(origin string, b []byte) ([]*Key, Unsigning, error) {
 	var f keyFile
 	if err := json.Unmarshal(b, &f); err != nil {
-		return nil, fmt.Errorf("not a key file: %w", err)
+		return nil, Unsigning{}, fmt.Errorf("not a key file: %w", err)
 	}
 	if f.Version != keyFileVersion {
-		return nil, fmt.Errorf("key file version %d: want %d", f.Version, keyFileVersion)
+		return nil, Unsigning{}, fmt.Errorf("key file version %d: want %d", f.Version, keyFileVersion)
 	}
 	var keys []*Key
 	for i, kj := range f.Keys {
 		k, err := readKey(origin, kj)
 		if err != nil {
-			return nil, fmt.Errorf("key %d: %w", i+1, err)
+			return nil, Unsigning{}, fmt.Errorf("key %d: %w", i+1, err)
 		}
 		keys = append(keys, k)
 	}
-	return keys, nil
+	return keys, Unsigning{Since: timeOf(f.Unsigning), DSGone: timeOf(f.DSGone)}, nil
 }
 
 func readKey(origin string, kj keyJSON) (*Key, error) {
@@ -228,6 +247,10 @@ type ZoneKeys struct {
 	// says a new key waits for the parent's DS: DSSeen moves it on.
 	Next         time.Time
 	WaitingForDS bool
+	// Deleting says the zone is on its way to unsigned: it publishes
+	// the CDS and CDNSKEY that ask the parent to delete its DS (RFC 8078
+	// §4); WaitingForDSGone that the parent has not been seen to.
+	Deleting, WaitingForDSGone bool
 }
 
 // NewZoneKeys is the view of all, a zone's keys, that a snapshot serves.
@@ -258,6 +281,14 @@ func (z *ZoneKeys) DNSKEYs(ttl uint32) []dns.RR {
 // CDS are the CDS and CDNSKEY records (RFC 7344) of the keys submitted to
 // the parent, with ttl: the DS set the zone asks the parent to publish.
 func (z *ZoneKeys) CDS(ttl uint32) (cds, cdnskey []dns.RR) {
+	if z.Deleting {
+		hdr := func(t uint16) dns.RR_Header {
+			return dns.RR_Header{Name: z.Origin, Rrtype: t, Class: dns.ClassINET, Ttl: ttl}
+		}
+		del := &dns.CDS{DS: dns.DS{Hdr: hdr(dns.TypeCDS), Digest: "00"}}
+		delKey := &dns.CDNSKEY{DNSKEY: dns.DNSKEY{Hdr: hdr(dns.TypeCDNSKEY), Protocol: 3, PublicKey: "AA=="}}
+		return []dns.RR{del}, []dns.RR{delKey}
+	}
 	for _, k := range z.Keys {
 		if !k.submitted() {
 			continue

@@ -401,3 +401,63 @@ func TestParentsAreAskedForTheNewDS(t *testing.T) {
 		t.Error("after the DS was seen the new key should sign, validated under both DS")
 	}
 }
+
+// Removing dnssec: never leaves a moment a resolver holding the DS finds
+// the zone bogus: it stays signed, asks the parent to delete the DS (CDS
+// and CDNSKEY delete records, RFC 8078 §4), and goes unsigned only a DS
+// TTL and an hour after the parent was seen to do so.
+func TestRemovedDNSSECGoesInsecureWithoutABogusWindow(t *testing.T) {
+	dir := t.TempDir()
+	keeper, err := statedir.Open(filepath.Join(dir, "state"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	clock := &fakeClock{}
+	clock.ns.Store(time.Now().UnixNano())
+	signed := rolloverConfig + "    dnssec: on\n"
+	unsigned := strings.Replace(rolloverConfig, "dnssec: on\n", "", 1)
+	s, path, _ := startServerWith(t, dir, signed, Options{Keeper: keeper, now: clock.now})
+	v := &validator{t: t, s: s}
+	ds := activeDS(t, v)
+	step := func(name string, wantSigned bool) {
+		t.Helper()
+		r := s.Reload()
+		if r.Err != nil {
+			t.Fatalf("%s: %v", name, r.Err)
+		}
+		if got := v.secure(ds); got != wantSigned {
+			t.Errorf("%s: validates under the DS: %v, want %v", name, got, wantSigned)
+		}
+		mx := v.ask("example.com.", dns.TypeMX)
+		if hasRRSIG := len(mx.Answer) > 1; hasRRSIG != wantSigned {
+			t.Errorf("%s: MX answer signed: %v, want %v:\n%s", name, hasRRSIG, wantSigned, mx)
+		}
+	}
+	writeFile(t, path, unsigned)
+	step("dnssec: removed", true)
+	cds := v.ask("example.com.", dns.TypeCDS).Answer
+	if len(cds) == 0 || cds[0].(*dns.CDS).Algorithm != 0 || cds[0].(*dns.CDS).Digest != "00" {
+		t.Fatalf("no CDS delete record: %v", cds)
+	}
+	clock.advance(30 * 24 * time.Hour)
+	step("a month on, the parent has not acted", true)
+	if err := keeper.MarkDSGone("example.com.", clock.now()); err != nil {
+		t.Fatal(err)
+	}
+	step("the DS is gone at the parent", true)
+	clock.advance(25*time.Hour - time.Minute)
+	step("a minute before the DS leaves every cache", true)
+	clock.advance(time.Minute)
+	step("unsigned", false)
+	if dnskeys := v.ask("example.com.", dns.TypeDNSKEY).Answer; len(dnskeys) != 0 {
+		t.Errorf("DNSKEY still published: %v", dnskeys)
+	}
+	// Signing again makes new keys.
+	writeFile(t, path, signed)
+	if r := s.Reload(); r.Err != nil {
+		t.Fatal(r.Err)
+	}
+	if again := activeDS(t, v); again.KeyTag == ds.KeyTag || !v.secure(again) {
+		t.Error("signing again did not make a new key that validates")
+	}
+}

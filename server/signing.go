@@ -21,6 +21,12 @@ type KeyKeeper interface {
 	// submitted to it; DSSeenMarked reports a mark not yet taken in.
 	MarkDSSeen(origin string, now time.Time) error
 	DSSeenMarked(origin string) bool
+	// HasKeys and UnsignKeys take a zone whose dnssec: was removed to
+	// unsigned; MarkDSGone and DSGoneMarked as MarkDSSeen, for the
+	// parent's deletion of the DS.
+	HasKeys(origin string) bool
+	UnsignKeys(origin string, t dnssec.Timing, now time.Time) (*dnssec.ZoneKeys, error)
+	DSGoneMarked(origin string) bool
 }
 
 // signatureCacheSize bounds the signatures remembered by content: about
@@ -40,6 +46,19 @@ var errNoStateDir = errors.New("signing needs the state directory, where the key
 type keySource struct {
 	keeper Keeper
 	now    func() time.Time
+}
+
+func (ks keySource) HasKeys(origin string) bool {
+	kk, ok := ks.keeper.(KeyKeeper)
+	return ok && kk.HasKeys(origin)
+}
+
+func (ks keySource) Unsign(origin string, t dnssec.Timing) (*dnssec.ZoneKeys, error) {
+	kk, ok := ks.keeper.(KeyKeeper)
+	if !ok {
+		return nil, errNoStateDir
+	}
+	return kk.UnsignKeys(origin, t, ks.now())
 }
 
 func (ks keySource) Keys(origin string, p dnssec.Policy, t dnssec.Timing) (*dnssec.ZoneKeys, error) {
@@ -93,6 +112,8 @@ func (s *Server) dueZones(snap *zone.Snapshot, now time.Time) []string {
 		case !k.Next.IsZero() && !now.Before(k.Next):
 			due = append(due, origin)
 		case k.WaitingForDS && kk != nil && kk.DSSeenMarked(origin):
+			due = append(due, origin)
+		case k.WaitingForDSGone && kk != nil && kk.DSGoneMarked(origin):
 			due = append(due, origin)
 		}
 	}

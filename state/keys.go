@@ -20,10 +20,11 @@ const keysDir = "keys"
 // file, and the view last handed out, handed out again while nothing
 // changes so that callers can tell it unchanged by its pointer.
 type zoneKeys struct {
-	all    []*dnssec.Key
-	loaded bool
-	view   *dnssec.ZoneKeys
-	policy dnssec.Policy
+	all       []*dnssec.Key
+	unsigning dnssec.Unsigning
+	loaded    bool
+	view      *dnssec.ZoneKeys
+	policy    dnssec.Policy
 }
 
 // ZoneKeys returns the keys of the zone origin under policy p at now,
@@ -55,11 +56,16 @@ func (d *Dir) ZoneKeys(origin string, p dnssec.Policy, t dnssec.Timing, now time
 	if err != nil {
 		return nil, fmt.Errorf("keys of %s: %w", origin, err)
 	}
-	if !changed && !advanced && zk.view != nil && samePolicy(zk.policy, p) {
+	if zk.unsigning != (dnssec.Unsigning{}) {
+		// dnssec: is back before the zone went unsigned: it stays so.
+		zk.unsigning, changed = dnssec.Unsigning{}, true
+		os.Remove(d.keyFile(origin, dsGoneSuffix))
+	}
+	if !changed && !advanced && zk.view != nil && !zk.view.Deleting && samePolicy(zk.policy, p) {
 		return zk.view, nil
 	}
 	if changed || advanced {
-		if err := d.saveKeys(origin, all); err != nil {
+		if err := d.saveKeys(origin, all, zk.unsigning); err != nil {
 			return nil, err
 		}
 	}
@@ -88,31 +94,31 @@ func (d *Dir) loadKeys(origin string) (*zoneKeys, error) {
 	if zk.loaded {
 		return zk, nil
 	}
-	all, err := readKeys(origin, d.keyFile(origin, ".json"))
+	all, u, err := readKeys(origin, d.keyFile(origin, ".json"))
 	if err != nil {
 		return nil, err
 	}
-	zk.all, zk.loaded = all, true
+	zk.all, zk.unsigning, zk.loaded = all, u, true
 	return zk, nil
 }
 
-func readKeys(origin, path string) ([]*dnssec.Key, error) {
+func readKeys(origin, path string) ([]*dnssec.Key, dnssec.Unsigning, error) {
 	b, err := os.ReadFile(path)
 	switch {
 	case errors.Is(err, fs.ErrNotExist):
-		return nil, nil
+		return nil, dnssec.Unsigning{}, nil
 	case err != nil:
-		return nil, fmt.Errorf("keys of %s: %w", origin, err)
+		return nil, dnssec.Unsigning{}, fmt.Errorf("keys of %s: %w", origin, err)
 	}
-	all, err := dnssec.UnmarshalKeys(origin, b)
+	all, u, err := dnssec.UnmarshalZone(origin, b)
 	if err != nil {
-		return nil, fmt.Errorf("keys of %s: %s: %w", origin, path, err)
+		return nil, u, fmt.Errorf("keys of %s: %s: %w", origin, path, err)
 	}
-	return all, nil
+	return all, u, nil
 }
 
-func (d *Dir) saveKeys(origin string, all []*dnssec.Key) error {
-	text, err := dnssec.MarshalKeys(all)
+func (d *Dir) saveKeys(origin string, all []*dnssec.Key, u dnssec.Unsigning) error {
+	text, err := dnssec.MarshalZone(all, u)
 	if err != nil {
 		return fmt.Errorf("keys of %s: %w", origin, err)
 	}
@@ -130,7 +136,90 @@ func (d *Dir) saveKeys(origin string, all []*dnssec.Key) error {
 // mxdns dnssec status: nothing is made or changed.
 func (d *Dir) Keys(origin string) ([]*dnssec.Key, error) {
 	origin = dns.CanonicalName(origin)
-	return readKeys(origin, d.keyFile(origin, ".json"))
+	keys, _, err := readKeys(origin, d.keyFile(origin, ".json"))
+	return keys, err
+}
+
+// HasKeys reports whether the zone origin has keys in its DNSKEY set: a
+// zone whose dnssec: was removed is then still signed (UnsignKeys).
+func (d *Dir) HasKeys(origin string) bool {
+	origin = dns.CanonicalName(origin)
+	d.keyMu.Lock()
+	defer d.keyMu.Unlock()
+	zk, err := d.loadKeys(origin)
+	if err != nil {
+		return true // UnsignKeys reports the error
+	}
+	for _, k := range zk.all {
+		if !k.Published.IsZero() && k.Removed.IsZero() {
+			return true
+		}
+	}
+	return false
+}
+
+// UnsignKeys moves the zone origin, whose dnssec: was removed, towards
+// unsigned (dnssec.AdvanceUnsigning), saving every change first. It
+// returns the keys to keep signing with, or nil once the zone is
+// unsigned.
+func (d *Dir) UnsignKeys(origin string, t dnssec.Timing, now time.Time) (*dnssec.ZoneKeys, error) {
+	origin = dns.CanonicalName(origin)
+	d.keyMu.Lock()
+	defer d.keyMu.Unlock()
+	zk, err := d.loadKeys(origin)
+	if err != nil {
+		return nil, err
+	}
+	u := zk.unsigning
+	goneMark := d.keyFile(origin, dsGoneSuffix)
+	goneAt, err := readSeen(goneMark)
+	if err != nil {
+		return nil, fmt.Errorf("keys of %s: %w", origin, err)
+	}
+	marked := !goneAt.IsZero() && !u.Since.IsZero() && u.DSGone.IsZero()
+	if marked {
+		u.DSGone = goneAt
+	}
+	all, u, changed, next, signed := dnssec.AdvanceUnsigning(zk.all, u, t, now)
+	if !changed && !marked && zk.view != nil && zk.view.Deleting {
+		return zk.view, nil
+	}
+	if changed || marked {
+		if err := d.saveKeys(origin, all, u); err != nil {
+			return nil, err
+		}
+	}
+	if !goneAt.IsZero() {
+		os.Remove(goneMark)
+	}
+	zk.all, zk.unsigning = all, u
+	if !signed {
+		zk.view = nil
+		return nil, nil
+	}
+	zk.view = dnssec.NewZoneKeys(origin, all, next)
+	zk.view.Deleting, zk.view.WaitingForDSGone = true, u.DSGone.IsZero()
+	return zk.view, nil
+}
+
+const dsGoneSuffix = ".ds-gone"
+
+// MarkDSGone records that the parent of origin no longer publishes its
+// DS, seen at now: `mxdns dnssec ds-gone` writes it, the next UnsignKeys
+// takes it in.
+func (d *Dir) MarkDSGone(origin string, now time.Time) error {
+	path := d.keyFile(dns.CanonicalName(origin), dsGoneSuffix)
+	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+		return err
+	}
+	return writeAll([]pending{{path: path, text: []byte(now.UTC().Format(time.RFC3339) + "\n")}})
+}
+
+// DSGoneMarked reports whether a mark of the DS gone waits for the next
+// UnsignKeys of origin.
+func (d *Dir) DSGoneMarked(origin string) bool {
+	_, err := os.Stat(d.keyFile(dns.CanonicalName(origin), dsGoneSuffix))
+	return err == nil
 }
 
 const dsSeenSuffix = ".ds-seen"

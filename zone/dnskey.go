@@ -16,6 +16,11 @@ import (
 // their DNSKEY.
 type KeySource interface {
 	Keys(origin string, p dnssec.Policy, t dnssec.Timing) (*dnssec.ZoneKeys, error)
+	// HasKeys reports whether a zone has keys in use: one whose dnssec:
+	// was removed is then taken towards unsigned by Unsign, which gives
+	// the keys to keep signing with meanwhile, nil once it is unsigned.
+	HasKeys(origin string) bool
+	Unsign(origin string, t dnssec.Timing) (*dnssec.ZoneKeys, error)
 }
 
 // signingPolicy is the zone's dnssec: setting, or the top level's when it
@@ -39,7 +44,7 @@ func signingPolicy(pz *parsedZone, cfg *parsedConfig) *dnssec.Policy {
 // DS must not be served unsigned.
 func (z *zoneData) sign(pz *parsedZone, cfg *parsedConfig, keys KeySource, diags *Diagnostics) {
 	z.dnssec = signingPolicy(pz, cfg)
-	if z.dnssec == nil {
+	if z.dnssec == nil && (keys == nil || !keys.HasKeys(z.origin)) {
 		return
 	}
 	z.timing = dnssec.Timing{
@@ -51,13 +56,25 @@ func (z *zoneData) sign(pz *parsedZone, cfg *parsedConfig, keys KeySource, diags
 	if keys == nil {
 		return
 	}
-	zk, err := keys.Keys(z.origin, *z.dnssec, z.timing)
+	name := strings.TrimSuffix(z.origin, ".")
+	pos := pz.pos
+	if pz.dnssec != nil {
+		pos = pz.dnssec.pos
+	}
+	var zk *dnssec.ZoneKeys
+	var err error
+	if z.dnssec != nil {
+		zk, err = keys.Keys(z.origin, *z.dnssec, z.timing)
+	} else if zk, err = keys.Unsign(z.origin, z.timing); zk != nil {
+		z.dnssec = keptPolicy(zk)
+		diags.add(pos, Warning, "zone %s: dnssec is removed, but the zone stays signed until the parent deletes its DS, or validators would find it bogus; "+
+			"it asks the parent to with CDS and CDNSKEY delete records (RFC 8078). Once the registrar has removed the DS, run: mxdns dnssec ds-gone %s", name, name)
+	}
 	if err != nil {
-		pos := pz.pos
-		if pz.dnssec != nil {
-			pos = pz.dnssec.pos
-		}
-		diags.add(pos, Error, "zone %s: dnssec: %v", strings.TrimSuffix(z.origin, "."), err)
+		diags.add(pos, Error, "zone %s: dnssec: %v", name, err)
+		return
+	}
+	if zk == nil {
 		return
 	}
 	z.keys = zk
@@ -68,6 +85,19 @@ func (z *zoneData) sign(pz *parsedZone, cfg *parsedConfig, keys KeySource, diags
 			&rrset{rtype: dns.TypeCDNSKEY, ttl: pz.ttl, rrs: cdnskey})
 	}
 	slices.SortFunc(apex.sets, func(a, b *rrset) int { return int(a.rtype) - int(b.rtype) })
+}
+
+// keptPolicy signs a zone on its way to unsigned with the keys it has.
+func keptPolicy(zk *dnssec.ZoneKeys) *dnssec.Policy {
+	p := dnssec.DefaultPolicy()
+	p.ZSKLifetime = 0 // no rollover now
+	for _, k := range zk.Keys {
+		p.Algorithm = k.DNSKEY.Algorithm
+		if k.Role == dnssec.KSK {
+			p.Split = true
+		}
+	}
+	return &p
 }
 
 // maxTTL is the longest TTL any set of the zone is served with, the SOA's

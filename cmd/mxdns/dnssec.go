@@ -33,7 +33,7 @@ func runDNSSEC(args []string, stdout, stderr io.Writer) error {
 		sub = rest[0]
 	}
 	switch {
-	case (sub == "ds" || sub == "ds-seen") && len(rest) == 2, sub == "status" && len(rest) <= 2:
+	case (sub == "ds" || sub == "ds-seen" || sub == "ds-gone") && len(rest) == 2, sub == "status" && len(rest) <= 2:
 	default:
 		fmt.Fprintf(stderr, "usage: %s\n", synopsis("dnssec", fs))
 		return &exitError{code: 2}
@@ -46,6 +46,9 @@ func runDNSSEC(args []string, stdout, stderr io.Writer) error {
 		return &exitError{code: 1}
 	}
 	origins := snap.SignedZones()
+	if sub == "ds-gone" {
+		return dsGone(stdout, stderr, snap, dns.CanonicalName(rest[1]), keyDir(*stateDir, *config))
+	}
 	if len(rest) == 2 {
 		origin := dns.CanonicalName(rest[1])
 		if _, ok := snap.Signing(origin); !ok {
@@ -81,6 +84,39 @@ func runDNSSEC(args []string, stdout, stderr io.Writer) error {
 		return nil
 	}
 	return printKeyStatus(stdout, d, snap, origins, now)
+}
+
+// dsGone tells the server that the parent no longer publishes the DS of
+// origin, whose dnssec: was removed: the zone goes unsigned once no cache
+// can hold the DS.
+func dsGone(stdout, stderr io.Writer, snap *zone.Snapshot, origin, dir string) error {
+	name := strings.TrimSuffix(origin, ".")
+	switch {
+	case !snap.Serves(origin):
+		fmt.Fprintf(stderr, "mxdns dnssec: zone %s is not served (%s)\n", name, servedZones(snap))
+		return &exitError{code: 1}
+	case dir == "":
+		fmt.Fprintln(stderr, "mxdns dnssec: no state directory: set -state-dir or state_dir")
+		return &exitError{code: 1}
+	}
+	if _, ok := snap.Signing(origin); ok {
+		fmt.Fprintf(stderr, "mxdns dnssec: zone %s is still configured with dnssec: remove it first, then the DS at the registrar\n", name)
+		return &exitError{code: 1}
+	}
+	d, err := state.Open(dir)
+	if err != nil {
+		return err
+	}
+	defer d.Close()
+	if !d.HasKeys(origin) {
+		fmt.Fprintf(stderr, "mxdns dnssec: zone %s has no keys: it is unsigned already\n", name)
+		return &exitError{code: 1}
+	}
+	if err := d.MarkDSGone(origin, time.Now()); err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "%s: the parent's DS is marked gone; the zone goes unsigned a day and an hour from now, when no cache can hold the DS\n", name)
+	return nil
 }
 
 // printDS prints the DS records the parent should publish: of the key

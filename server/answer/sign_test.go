@@ -33,6 +33,10 @@ type keySource struct {
 	keys memoryKeys
 }
 
+func (ks keySource) HasKeys(string) bool { return false }
+
+func (ks keySource) Unsign(string, dnssec.Timing) (*dnssec.ZoneKeys, error) { return nil, nil }
+
 func (ks keySource) Keys(origin string, p dnssec.Policy, _ dnssec.Timing) (*dnssec.ZoneKeys, error) {
 	return ks.keys.get(ks.t, origin, p), nil
 }
