@@ -4,7 +4,7 @@
 # servers pinned to CPU 1, dnsperf to CPU 0, rounds alternating between
 # servers (scripts/perf.sh). See CONTRIBUTING.md.
 #
-#   [MXDNS=bin] [MXDNS_OLD=bin] [NSD=0] scripts/bench-dns.sh [SECONDS] [ROUNDS] [RATE] [LIGHT]
+#   [MXDNS=bin] [MXDNS_OLD=bin] [NSD=0] [DNSSEC=0] scripts/bench-dns.sh [SECONDS] [ROUNDS] [RATE] [LIGHT]
 #
 # RATE (default 40,000 q/s) is where CPU per answer and latency are
 # measured, LIGHT (default 10,000) a second latency point. MXDNS is the
@@ -13,7 +13,10 @@
 # NSD=0 leaves NSD out. The zone is example.com from config.example.yaml,
 # exported with `mxdns export` so every server answers from the same
 # records. Knot and NSD are measured when installed; dnsperf is installed
-# when missing. Rate limiting is off in every server.
+# when missing. Rate limiting is off in every server. Then, unless
+# DNSSEC=0, a signed round: every query with DO set, to mxdns serving the
+# zone unsigned and signed (dnssec: on) and to Knot signing it itself
+# (ECDSA P-256, one CSK, NSEC), the random-name flood included.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 secs=${1:-5} rounds=${2:-3} rate=${3:-40000} light=${4:-10000}
@@ -71,7 +74,7 @@ start_mxdns() {
 	local port dir=$work/$1
 	port=$(free_port)
 	mkdir -p "$dir"
-	{ echo "rrl: off"; sed -e "s/127\.0\.0\.1:5353/127.0.0.1:$port/" -e "s/127\.0\.0\.1:9153/127.0.0.1:0/" config.example.yaml; } >"$dir/config.yaml"
+	{ echo "rrl: off"; [ "${3:-}" = signed ] && echo "dnssec: on"; sed -e "s/127\.0\.0\.1:5353/127.0.0.1:$port/" -e "s/127\.0\.0\.1:9153/127.0.0.1:0/" config.example.yaml; } >"$dir/config.yaml"
 	[ -d zones ] && cp -r zones "$dir/"
 	taskset -c 1 "$2" serve -config "$dir/config.yaml" -state-dir "$dir/state" -log-format json >"$dir/mxdns.log" 2>&1 &
 	pids+=($!)
@@ -146,3 +149,53 @@ echo "bench-dns: $secs s x $rounds rounds on $(nproc) cores; CPU per answer at $
 LIGHT=$light NXQUERIES="$work/nx.txt" bash scripts/perf.sh "$work/queries.txt" "$secs" "$rounds" "$rate" "${specs[@]}"
 echo "bench-dns: over TCP (8 connections)"
 LIGHT=0 PERF_MODE=tcp bash scripts/perf.sh "$work/queries.txt" "$secs" "$rounds" "$rate" "${specs[@]}"
+
+[ "${DNSSEC:-1}" = 0 ] && exit 0
+unsigned=""
+for spec in "${specs[@]}"; do [ "${spec%%=*}" = mxdns ] && unsigned=$spec; done
+specs=()
+start_mxdns mxdns-dnssec "$mxdns" signed
+signed_specs=("${specs[@]}")
+if command -v knotd >/dev/null 2>&1; then
+	kport=$(free_port)
+	mkdir -p "$work/knot-dnssec"
+	cp "$work/example.com.zone" "$work/knot-dnssec/example.com.zone"
+	cat >"$work/knot-dnssec.conf" <<CONF
+server:
+    listen: 127.0.0.1@$kport
+    rundir: $work/knot-dnssec
+    udp-workers: 1
+    tcp-workers: 1
+    background-workers: 1
+database:
+    storage: $work/knot-dnssec
+    kasp-db: $work/knot-dnssec/kasp
+policy:
+  - id: bench
+    algorithm: ecdsap256sha256
+    single-type-signing: on
+    nsec3: off
+zone:
+  - domain: example.com
+    file: $work/knot-dnssec/example.com.zone
+    zonefile-sync: -1
+    dnssec-signing: on
+    dnssec-policy: bench
+log:
+  - target: stderr
+    any: warning
+CONF
+	taskset -c 1 knotd -c "$work/knot-dnssec.conf" >"$work/knot-dnssec.log" 2>&1 &
+	pids+=($!)
+	wait_up "$kport"
+	# Knot signs after it loads: wait until it answers with an RRSIG.
+	deadline=$((SECONDS + 20))
+	until dig @127.0.0.1 -p "$kport" +dnssec +time=1 +tries=1 example.com MX | grep -q RRSIG; do
+		[ $SECONDS -lt $deadline ] || { echo "bench-dns: knot did not sign" >&2; cat "$work/knot-dnssec.log" >&2; exit 1; }
+		sleep 0.2
+	done
+	signed_specs=("knot-dnssec=$kport:${pids[-1]}" "${signed_specs[@]}")
+fi
+echo "bench-dns: signed answers: every query with DO set; mxdns unsigned beside mxdns signed and Knot signed"
+LIGHT=$light NXQUERIES="$work/nx.txt" DNSPERF_FLAGS=-D bash scripts/perf.sh "$work/queries.txt" "$secs" "$rounds" "$rate" \
+	"${signed_specs[@]}" ${unsigned:+"$unsigned"}

@@ -11,7 +11,8 @@
 #   nxflood:    saturation with NXQUERIES (random names, every one a cache
 #               miss), when set; median qps.
 # Latency is dnsperf's own, per reply (-v), over every reply of the run.
-# usage: [PERF_MODE=tcp] [LIGHT=10000] [NXQUERIES=file] perf.sh QUERYFILE SECONDS ROUNDS RATE name=port:pid [...]
+# DNSPERF_FLAGS are added to every dnsperf run (-D: queries with DO set).
+# usage: [PERF_MODE=tcp] [LIGHT=10000] [NXQUERIES=file] [DNSPERF_FLAGS=-D] perf.sh QUERYFILE SECONDS ROUNDS RATE name=port:pid [...]
 # Prints one line per server with medians and ratios to the first server.
 set -euo pipefail
 qf=$1 secs=$2 rounds=$3 rate=$4; shift 4
@@ -21,7 +22,8 @@ ticks() { sed "s/.*) //" "/proc/$1/stat" | awk '{print $12+$13}'; }
 hz=$(getconf CLK_TCK)
 perf() { # PORT QUERYFILE RATE [dnsperf flags]
 	local port=$1 f=$2 q=$3; shift 3
-	taskset -c 0 dnsperf -s 127.0.0.1 -p "$port" -m "$mode" -d "$f" -l "$secs" -c 8 -Q "$q" -T 1 "$@" 2>&1
+	# shellcheck disable=SC2086
+	taskset -c 0 dnsperf -s 127.0.0.1 -p "$port" -m "$mode" -d "$f" -l "$secs" -c 8 -Q "$q" -T 1 ${DNSPERF_FLAGS:-} "$@" 2>&1
 }
 qps() { awk '/Queries per second/ {print int($4)}'; }
 # latency: mean and p99 in µs from dnsperf -v reply lines ("> RCODE name type seconds").
