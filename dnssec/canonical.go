@@ -13,6 +13,9 @@ import (
 // reads as the end of it, then a zero octet: 0x00 becomes 0x01 0x01 and
 // 0x01 becomes 0x01 0x02, which keeps every label's order.
 func CanonicalKey(name string) string {
+	if strings.IndexByte(name, '\\') < 0 {
+		return plainKey(name)
+	}
 	name = dns.CanonicalName(name)
 	if name == "." {
 		return ""
@@ -25,6 +28,28 @@ func CanonicalKey(name string) string {
 		b.WriteByte(0)
 	}
 	return b.String()
+}
+
+// plainKey is CanonicalKey of a name without escapes, in one pass from
+// its end: the common case, and the one chains of half a million names
+// are sorted by.
+func plainKey(name string) string {
+	name = strings.TrimSuffix(name, ".")
+	b := make([]byte, 0, len(name)+1)
+	end := len(name)
+	for end > 0 {
+		start := strings.LastIndexByte(name[:end], '.') + 1
+		for i := start; i < end; i++ {
+			c := name[i]
+			if 'A' <= c && c <= 'Z' {
+				c += 'a' - 'A'
+			}
+			b = append(b, c)
+		}
+		b = append(b, 0)
+		end = start - 1
+	}
+	return string(b)
 }
 
 // writeLabel writes a label's octets, presentation escapes (\. and \DDD)

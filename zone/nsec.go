@@ -17,26 +17,70 @@ type nsecChain struct {
 	keys  []string // dnssec.CanonicalKey of each name, ascending
 }
 
-// chain is made on first use and kept with the zone, which is never
-// changed once built: a zone taken over by the next snapshot keeps it.
+// nsecChain is made on first use and kept with the zone, which is never
+// changed once built: a zone taken over by the next snapshot keeps it,
+// and a patched one derives its own from it (derivedChain).
 func (z *zoneData) nsecChain() *nsecChain {
-	z.chainOnce.Do(func() {
-		c := &nsecChain{}
-		for name, n := range z.nodes.all() {
-			if len(n.sets) == 0 || name != z.origin && z.cutAbove(name, false) != nil {
-				continue
-			}
+	if c := z.chain.Load(); c != nil {
+		return c
+	}
+	z.chainMu.Lock()
+	defer z.chainMu.Unlock()
+	if c := z.chain.Load(); c != nil {
+		return c
+	}
+	c := &nsecChain{}
+	for name, n := range z.nodes.all() {
+		if z.ownsNSEC(name, n) {
 			c.names = append(c.names, name)
 		}
-		keys := make([]string, len(c.names))
-		for i, name := range c.names {
-			keys[i] = dnssec.CanonicalKey(name)
+	}
+	c.keys = make([]string, len(c.names))
+	for i, name := range c.names {
+		c.keys[i] = dnssec.CanonicalKey(name)
+	}
+	sort.Sort(byKey{c.names, c.keys})
+	z.chain.Store(c)
+	return c
+}
+
+// ownsNSEC reports whether name owns an NSEC: it holds records and is not
+// below a delegation.
+func (z *zoneData) ownsNSEC(name string, n *node) bool {
+	return n != nil && len(n.sets) > 0 && (name == z.origin || z.cutAbove(name, false) == nil)
+}
+
+// deriveChain gives a patched zone the chain of prev, the zone it was
+// patched from, with the names of changed placed again: a few names in a
+// chain of hundreds of thousands, rather than all of them sorted anew. It
+// does nothing when prev's chain was never made.
+func (z *zoneData) deriveChain(prev *zoneData, changed map[string]bool) {
+	pc := prev.chain.Load()
+	if pc == nil || z.dnssec == nil {
+		return
+	}
+	var add byKey
+	for name := range changed {
+		if z.ownsNSEC(name, z.nodes.at(name)) {
+			add.names = append(add.names, name)
+			add.keys = append(add.keys, dnssec.CanonicalKey(name))
 		}
-		sort.Sort(byKey{c.names, keys})
-		c.keys = keys
-		z.chain = c
-	})
-	return z.chain
+	}
+	sort.Sort(add)
+	c := &nsecChain{names: make([]string, 0, len(pc.names)+len(add.names)), keys: make([]string, 0, len(pc.names)+len(add.names))}
+	j := 0
+	for i, name := range pc.names {
+		if changed[name] {
+			continue
+		}
+		for j < len(add.names) && add.keys[j] < pc.keys[i] {
+			c.names, c.keys = append(c.names, add.names[j]), append(c.keys, add.keys[j])
+			j++
+		}
+		c.names, c.keys = append(c.names, name), append(c.keys, pc.keys[i])
+	}
+	c.names, c.keys = append(c.names, add.names[j:]...), append(c.keys, add.keys[j:]...)
+	z.chain.Store(c)
 }
 
 type byKey struct{ names, keys []string }

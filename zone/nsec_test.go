@@ -2,6 +2,7 @@ package zone
 
 import (
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -114,6 +115,41 @@ func TestNSECProofs(t *testing.T) {
 	} {
 		if got, ok := snap.Source("example.com.", tc.owner); got != tc.source || ok != tc.ok {
 			t.Errorf("Source(%s) = %q, %v; want %q, %v", tc.owner, got, ok, tc.source, tc.ok)
+		}
+	}
+}
+
+// A reverse zone patched after an edit derives its NSEC chain from the
+// previous one, and it is the chain a build from scratch makes.
+func TestPatchedZoneDerivesItsChain(t *testing.T) {
+	cfg, zones := zoneFilesConfig(t)
+	fwd := filepath.Join(zones, "fwd.yaml")
+	writeFile(t, filepath.Join(zones, "rev.yaml"), "zones:\n  10.0.0.0/8: {ns: [ns1.example.com.], dnssec: on}\n", time.Unix(1000, 0))
+	writeFile(t, filepath.Join(zones, "other.yaml"), "zones:\n  example.org: {ns: [ns1.example.com.], records: {www: {a: [10.0.0.1, 10.9.0.1]}}}\n", time.Unix(1000, 0))
+	const fwdText = "zones:\n  example.com: {ns: [ns1], records: {www: {a: ADDR}, ns1: {a: 192.0.2.1}}}\n"
+	writeFile(t, fwd, strings.Replace(fwdText, "ADDR", "[10.1.2.3, 10.1.2.4]", 1), time.Unix(1000, 0))
+	prev, diags := Load(cfg, nil)
+	if err := diags.Err(); err != nil {
+		t.Fatal(err)
+	}
+	const origin = "10.in-addr.arpa."
+	prev.NSECRecords(origin) // the chain is made, as a DO query would
+	writeFile(t, fwd, strings.Replace(fwdText, "ADDR", "[10.0.0.4, 10.1.2.4, 10.200.1.1]", 1), time.Unix(2000, 0))
+	inc, diags := Reload(cfg, prev, []string{fwd})
+	if err := diags.Err(); err != nil {
+		t.Fatal(err)
+	}
+	if !patched(prev, inc, origin) || inc.zones[origin].chain.Load() == nil {
+		t.Fatal("the reverse zone was not patched, or made no chain from the previous one")
+	}
+	full, _ := Load(cfg, withoutCache(prev))
+	got, want := inc.NSECRecords(origin), full.NSECRecords(origin)
+	if len(got) != len(want) {
+		t.Fatalf("derived chain of %d names, a full build's %d", len(got), len(want))
+	}
+	for i := range got {
+		if got[i].String() != want[i].String() {
+			t.Errorf("NSEC %d: derived %s, full %s", i, got[i], want[i])
 		}
 	}
 }

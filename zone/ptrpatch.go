@@ -89,6 +89,7 @@ func (b *zoneBuild) patchPTRs(d defined, zc *zoneCache, relisted map[string]bool
 		}
 	}
 	zc.sum, zc.ptrWarn, zc.ptr = sum, warn, ptrDiagnostics(warn)
+	z.deriveChain(prevZone, changed)
 	return z, changed
 }
 

@@ -6,6 +6,7 @@ import (
 	"sort"
 	"strings"
 	"sync"
+	"sync/atomic"
 
 	"github.com/miekg/dns"
 
@@ -77,8 +78,8 @@ type zoneData struct {
 	dnssec    *dnssec.Policy
 	keys      *dnssec.ZoneKeys // what the DNSKEY set was made from; nil without a KeySource
 	timing    dnssec.Timing
-	chainOnce sync.Once
-	chain     *nsecChain
+	chainMu   sync.Mutex // held while the chain is made
+	chain     atomic.Pointer[nsecChain]
 }
 
 // node is one owner name. A node with no sets is an empty non-terminal: the
