@@ -39,6 +39,9 @@ type parsedFile struct {
 	// is read again, so that a lowered limit applies to files not saved
 	// since, as a raised one does.
 	limits fileLimits
+	// deps are the certificate files its TLSA records were made from
+	// (tlsacert.go): a change to one reads the file again.
+	deps []fileDep
 }
 
 // fileLimits are the configuration's bounds on one file.
@@ -99,6 +102,9 @@ func rememberedFile(file string, mem Memory, limits fileLimits) *parsedFile {
 	}
 	f := &parsedFile{src: source{file: file, mtime: c.Mtime}, limits: limits}
 	f.src.zones = parseZoneFileLimited(file, c.Text, limits.maxRecords, &f.diags)
+	if f.diags.Err() == nil {
+		f.deps = resolveCerts(f.src.zones, &f.diags)
+	}
 	if f.diags.Err() != nil {
 		return nil
 	}
@@ -150,7 +156,7 @@ func (rd *fileReader) readAll(files []string, changed map[string]bool, sameFiles
 					return
 				}
 				p := rd.prev[files[i]]
-				if p != nil && !p.symlink && changed != nil && !changed[files[i]] && p.limits == rd.limits {
+				if p != nil && !p.symlink && len(p.deps) == 0 && changed != nil && !changed[files[i]] && p.limits == rd.limits {
 					out[i] = p
 					continue
 				}
@@ -181,7 +187,7 @@ func (rd *fileReader) readAll(files []string, changed map[string]bool, sameFiles
 func (rd *fileReader) read(file string, prev *parsedFile) *parsedFile {
 	f := &parsedFile{src: source{file: file}, limits: rd.limits}
 	key, mtime, symlink, err := statKey(file)
-	if err == nil && prev != nil && prev.key == key && prev.limits == rd.limits {
+	if err == nil && prev != nil && prev.key == key && prev.limits == rd.limits && depsSame(prev.deps) {
 		return prev
 	}
 	var text []byte
@@ -210,6 +216,9 @@ func (rd *fileReader) read(file string, prev *parsedFile) *parsedFile {
 	}
 	f.key, f.src.mtime = key, mtime
 	f.src.zones = parseZoneFileLimited(file, text, rd.limits.maxRecords, &f.diags)
+	if f.diags.Err() == nil {
+		f.deps = resolveCerts(f.src.zones, &f.diags)
+	}
 	if f.diags.Err() != nil {
 		return rd.faulty(f, f.diags.Errors(), prev, rd.lastGood(file, prev))
 	}

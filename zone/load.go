@@ -322,7 +322,7 @@ func (ld *loader) run(cfg *parsedConfig) Loaded {
 	}
 	ld.diags.sortByPosition()
 	s.match = m
-	s.linked = followLinks(ld.linkedFiles(files), m.dirs)
+	s.linked = followLinks(ld.linkedFiles(files), m.dirs).withDeps(files, m.dirs)
 	s.cache.files = cache
 	s.cache.configPath = path
 	s.cache.configText = string(text)

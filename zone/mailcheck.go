@@ -19,9 +19,33 @@ func (s *Snapshot) checkMail(pz *parsedZone, diags *Diagnostics) {
 		checkDMARCText(o, diags)
 		s.checkMXSet(pz, o, diags)
 		s.checkMTASTS(o, diags)
+		s.checkDANE(pz, o, diags)
 		if implicitMX && o.name == pz.origin {
 			diags.add(o.pos, Warning, "%s has an address but no mx: senders deliver its mail to that address (implicit MX, RFC 5321 §5.1); add mx, or null_mx: true if it takes no mail", o.name)
 		}
+	}
+}
+
+// checkDANE warns of TLSA records that cannot do what they are for: in
+// a zone not signed, no sender trusts them (RFC 7672 §2.2); for SMTP at
+// a host no MX of our zones names, senders never look them up (§2.2.2).
+func (s *Snapshot) checkDANE(pz *parsedZone, o *parsedOwner, diags *Diagnostics) {
+	var first *parsedRecord
+	for i := range o.records {
+		if o.records[i].rr.Header().Rrtype == dns.TypeTLSA {
+			first = &o.records[i]
+			break
+		}
+	}
+	if first == nil {
+		return
+	}
+	if z := s.zones[pz.origin]; z.dnssec == nil {
+		diags.add(first.pos, Warning, "tlsa at %s: DANE needs DNSSEC: senders ignore TLSA records in a zone that is not signed; sign it with dnssec: on", strings.TrimSuffix(o.name, "."))
+	}
+	if host, ok := strings.CutPrefix(o.name, "_25._tcp."); ok && s.cache != nil && s.cache.mxCount[host] == 0 {
+		diags.add(first.pos, Warning, "tlsa at %s: no MX of these zones names %s: senders look up _25._tcp TLSA only at MX hosts (RFC 7672 §2.2.2)",
+			strings.TrimSuffix(o.name, "."), strings.TrimSuffix(host, "."))
 	}
 }
 

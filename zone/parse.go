@@ -81,8 +81,9 @@ type parsedOwner struct {
 	linkMode  linkMode
 	mxPublish mxPublish
 	records   []parsedRecord
-	mail      mailOwner // what mail helpers wrote (mail.go)
-	helper    string    // for a name made by a helper: its key
+	certs     []tlsaCert // tlsa: {cert: PATH}, made into records by the loader (tlsacert.go)
+	mail      mailOwner  // what mail helpers wrote (mail.go)
+	helper    string     // for a name made by a helper: its key
 }
 
 // parsedRecord is one record value; link is "" unless the value was written
@@ -121,7 +122,7 @@ const (
 
 // parseConfig reads the top-level configuration file.
 func parseConfig(file string, text []byte, diags *Diagnostics) *parsedConfig {
-	r := &reader{file: file, diags: diags, maxRecords: DefaultMaxRecordsPerFile}
+	r := &reader{file: file, diags: diags, maxRecords: DefaultMaxRecordsPerFile, inConfig: true}
 	root := r.document(text)
 	if root != nil {
 		// The limit applies to this very file, wherever the key is

@@ -45,7 +45,7 @@ var ownerKeys = map[string]keyReader{
 	"txt":  eachValue("txt", parseTXT),
 	"ns":   eachValue("ns", parseNS),
 	"caa":  eachValue("caa", parseCAA),
-	"tlsa": eachValue("tlsa", parseTLSA),
+	"tlsa": readTLSA,
 	"cname": func(r *reader, o *parsedOwner, origin string, k, v *yaml.Node) {
 		if n := deref(v); n.Kind == yaml.SequenceNode && len(n.Content) > 1 {
 			r.errorf(v, "cname: a name has at most one CNAME (RFC 2181 §10.1)")

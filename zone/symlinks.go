@@ -29,28 +29,49 @@ type linkWatch struct {
 func followLinks(files, watched []string) linkWatch {
 	var w linkWatch
 	for _, file := range files {
-		p := file
-		for range maxLinkHops {
-			t, err := os.Readlink(p)
-			if err != nil {
-				break
-			}
-			if !filepath.IsAbs(t) {
-				t = filepath.Join(filepath.Dir(p), t)
-			}
-			p = filepath.Clean(t)
-			if w.links == nil {
-				w.links = map[string][]string{}
-			}
-			if !slices.Contains(w.links[p], file) {
-				w.links[p] = append(w.links[p], file)
-			}
-			if d := filepath.Dir(p); !slices.Contains(watched, d) && !slices.Contains(w.dirs, d) {
-				w.dirs = append(w.dirs, d)
-			}
+		w.follow(file, file, watched)
+	}
+	return w
+}
+
+// withDeps adds the files zone files' records are made from (certificate
+// files, tlsacert.go): each, and where a link among them leads (certbot's
+// live/ links into archive/), is served as the zone file that reads it.
+func (w linkWatch) withDeps(files []*parsedFile, watched []string) linkWatch {
+	for _, f := range files {
+		for _, d := range f.deps {
+			w.add(d.path, f.src.file, watched)
+			w.follow(d.path, f.src.file, watched)
 		}
 	}
 	return w
+}
+
+// follow adds every path a link at p leads through, hop by hop, as file.
+func (w *linkWatch) follow(p, file string, watched []string) {
+	for range maxLinkHops {
+		t, err := os.Readlink(p)
+		if err != nil {
+			return
+		}
+		if !filepath.IsAbs(t) {
+			t = filepath.Join(filepath.Dir(p), t)
+		}
+		p = filepath.Clean(t)
+		w.add(p, file, watched)
+	}
+}
+
+func (w *linkWatch) add(p, file string, watched []string) {
+	if w.links == nil {
+		w.links = map[string][]string{}
+	}
+	if !slices.Contains(w.links[p], file) {
+		w.links[p] = append(w.links[p], file)
+	}
+	if d := filepath.Dir(p); !slices.Contains(watched, d) && !slices.Contains(w.dirs, d) {
+		w.dirs = append(w.dirs, d)
+	}
 }
 
 // throughLinks names, for each changed path, the files it is served as:

@@ -24,6 +24,8 @@ type reader struct {
 	maxRecords int
 	records    int
 	full       bool
+	// inConfig: the configuration file itself, not a zone_files file.
+	inConfig bool
 }
 
 // at is a position in a file, kept beside parsed values so that checks made
