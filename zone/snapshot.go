@@ -75,11 +75,11 @@ type zoneData struct {
 	rname    string    // the SOA RNAME when soa: gives none (rname.go)
 	// dnssec is the signing policy, nil for a zone not signed; the NSEC
 	// chain is made on its first use (nsec.go).
-	dnssec    *dnssec.Policy
-	keys      *dnssec.ZoneKeys // what the DNSKEY set was made from; nil without a KeySource
-	timing    dnssec.Timing
-	chainMu   sync.Mutex // held while the chain is made
-	chain     atomic.Pointer[nsecChain]
+	dnssec  *dnssec.Policy
+	keys    *dnssec.ZoneKeys // what the DNSKEY set was made from; nil without a KeySource
+	timing  dnssec.Timing
+	chainMu sync.Mutex // held while the chain is made
+	chain   atomic.Pointer[nsecChain]
 }
 
 // node is one owner name. A node with no sets is an empty non-terminal: the

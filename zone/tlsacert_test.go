@@ -29,7 +29,9 @@ type testPKI struct {
 
 func newTestPKI(t *testing.T, leafSeed byte) testPKI {
 	t.Helper()
-	key := func(b byte) ed25519.PrivateKey { return ed25519.NewKeyFromSeed([]byte(strings.Repeat(string(rune(b)), 32))) }
+	key := func(b byte) ed25519.PrivateKey {
+		return ed25519.NewKeyFromSeed([]byte(strings.Repeat(string(rune(b)), 32)))
+	}
 	caKey, leafKey, nextKey := key('c'), key(leafSeed), key('n')
 	day := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
 	caTmpl := &x509.Certificate{SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "Test CA"}, NotBefore: day, NotAfter: day.AddDate(10, 0, 0),
