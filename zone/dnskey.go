@@ -80,6 +80,12 @@ func (z *zoneData) sign(pz *parsedZone, cfg *parsedConfig, keys KeySource, diags
 	z.keys = zk
 	apex := z.nodes.at(z.origin)
 	apex.sets = append(apex.sets, &rrset{rtype: dns.TypeDNSKEY, ttl: pz.ttl, rrs: zk.DNSKEYs(pz.ttl)})
+	if z.dnssec.NSEC3 {
+		// Iterations 0, no salt, no opt-out: RFC 9276 §3.1. TTL 0, as
+		// BIND and Knot publish it: only signers read it.
+		param := &dns.NSEC3PARAM{Hdr: dns.RR_Header{Name: z.origin, Rrtype: dns.TypeNSEC3PARAM, Class: dns.ClassINET}, Hash: dns.SHA1}
+		apex.sets = append(apex.sets, &rrset{rtype: dns.TypeNSEC3PARAM, rrs: []dns.RR{param}})
+	}
 	if cds, cdnskey := zk.CDS(pz.ttl); len(cds) > 0 {
 		apex.sets = append(apex.sets, &rrset{rtype: dns.TypeCDS, ttl: pz.ttl, rrs: cds},
 			&rrset{rtype: dns.TypeCDNSKEY, ttl: pz.ttl, rrs: cdnskey})

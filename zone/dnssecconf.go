@@ -55,11 +55,8 @@ func (r *reader) dnssec(n *yaml.Node, what string) *parsedDNSSEC {
 			p.Split = s == "ksk-zsk"
 		},
 		"denial": func(v *yaml.Node) {
-			if s, _ := r.choice(v, what+" denial", "nsec", "nsec3"); s == "nsec3" {
-				// Written down here so that nobody reads nsec3 as served
-				// while it is not: denial is by NSEC until NSEC3 exists.
-				r.errorf(v, "%s denial: nsec3 is not supported yet; want nsec", what)
-			}
+			s, _ := r.choice(v, what+" denial", "nsec", "nsec3")
+			p.NSEC3 = s == "nsec3"
 		},
 		"nsec3": func(v *yaml.Node) { r.nsec3(v, what+" nsec3", p) },
 		"signature_lifetime": func(v *yaml.Node) {

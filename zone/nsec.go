@@ -56,7 +56,7 @@ func (z *zoneData) ownsNSEC(name string, n *node) bool {
 // does nothing when prev's chain was never made.
 func (z *zoneData) deriveChain(prev *zoneData, changed map[string]bool) {
 	pc := prev.chain.Load()
-	if pc == nil || z.dnssec == nil {
+	if pc == nil || z.dnssec == nil || z.dnssec.NSEC3 {
 		return
 	}
 	var add byKey
@@ -146,6 +146,10 @@ func (l *lookup) addNSEC(c *nsecChain, i int) {
 // NSEC covering it, and the NSEC covering the wildcard at its closest
 // encloser, which would otherwise have answered.
 func (l *lookup) proveNoName(name string) {
+	if l.zone.dnssec.NSEC3 {
+		l.prove3NoName(name)
+		return
+	}
 	c := l.zone.nsecChain()
 	i, _ := c.find(name)
 	l.addNSEC(c, i)
@@ -162,6 +166,10 @@ func (l *lookup) proveNoName(name string) {
 // the NSEC whose span holds it; from a wildcard, also the proof that name
 // itself does not exist (§3.1.3.4).
 func (l *lookup) proveNoType(name string, n *node, wild bool) {
+	if l.zone.dnssec.NSEC3 {
+		l.prove3NoType(name, n, wild)
+		return
+	}
 	c := l.zone.nsecChain()
 	if wild {
 		l.proveSynthesised(name)
@@ -173,6 +181,10 @@ func (l *lookup) proveNoType(name string, n *node, wild bool) {
 // proveSynthesised proves that a wildcard answered for name because name
 // does not exist (RFC 4035 §3.1.3.3): the NSEC covering it.
 func (l *lookup) proveSynthesised(name string) {
+	if l.zone.dnssec.NSEC3 {
+		l.prove3Synthesised(name)
+		return
+	}
 	c := l.zone.nsecChain()
 	i, _ := c.find(name)
 	l.addNSEC(c, i)
@@ -181,6 +193,10 @@ func (l *lookup) proveSynthesised(name string) {
 // proveNoDS proves that a delegation is insecure: the NSEC at the cut,
 // which lists NS and no DS (RFC 4035 §3.1.4.1).
 func (l *lookup) proveNoDS(cut *node) {
+	if l.zone.dnssec.NSEC3 {
+		l.prove3NoDS(cut)
+		return
+	}
 	c := l.zone.nsecChain()
 	if i, ok := c.find(cut.name); ok {
 		l.addNSEC(c, i)
@@ -189,6 +205,9 @@ func (l *lookup) proveNoDS(cut *node) {
 
 // nsecOf answers a query for the NSEC type at a name of the chain.
 func (l *lookup) nsecOf(name string) []dns.RR {
+	if l.zone.dnssec.NSEC3 {
+		return nil
+	}
 	c := l.zone.nsecChain()
 	if i, ok := c.find(name); ok {
 		return []dns.RR{l.zone.nsecAt(c, i)}
@@ -200,7 +219,7 @@ func (l *lookup) nsecOf(name string) []dns.RR {
 // of the signed zone; nil for a zone not signed.
 func (s *Snapshot) NSECRecords(origin string) []dns.RR {
 	z := s.zones[origin]
-	if z == nil || z.dnssec == nil {
+	if z == nil || z.dnssec == nil || z.dnssec.NSEC3 {
 		return nil
 	}
 	c := z.nsecChain()

@@ -153,3 +153,39 @@ func TestPatchedZoneDerivesItsChain(t *testing.T) {
 		}
 	}
 }
+
+// With denial: nsec3 every name is hashed into the chain, empty
+// non-terminals and the delegation included, glue not; NSEC3PARAM says
+// how (RFC 9276: no extra iterations, no salt).
+func TestNSEC3Chain(t *testing.T) {
+	config := strings.Replace(signedConfig, "dnssec: on", "dnssec: {denial: nsec3}", 1)
+	l := load(filepath.Clean("test.yaml"), configRead{text: []byte(config)}, nil, Options{Strict: true, Keys: fixedKeys{}})
+	if err := l.Diags.Err(); err != nil {
+		t.Fatal(err)
+	}
+	snap := l.Snapshot
+	// example.com, mx1, ns1, wild (empty), *.wild, ent (empty), deep.ent, sub.
+	if n := len(snap.NSEC3Records("example.com.")); n != 8 {
+		t.Errorf("%d NSEC3 records, want 8", n)
+	}
+	if snap.NSECRecords("example.com.") != nil {
+		t.Error("an NSEC3 zone has an NSEC chain")
+	}
+	r := snap.Lookup(dns.Question{Name: "nope.example.com.", Qtype: dns.TypeA, Qclass: dns.ClassINET}, Client{Link: NoLink, DNSSEC: true})
+	n3 := 0
+	for _, rr := range r.Ns {
+		if nsec3, ok := rr.(*dns.NSEC3); ok {
+			n3++
+			if nsec3.Iterations != 0 || nsec3.Salt != "" || nsec3.Flags != 0 {
+				t.Errorf("NSEC3 parameters: %s", nsec3)
+			}
+		}
+	}
+	if r.Rcode != dns.RcodeNameError || n3 < 2 || n3 > 3 {
+		t.Errorf("NXDOMAIN with %d NSEC3, want the closest encloser proof and the wildcard's (2 or 3):\n%v", n3, r.Ns)
+	}
+	apex := snap.Lookup(dns.Question{Name: "example.com.", Qtype: dns.TypeNSEC3PARAM, Qclass: dns.ClassINET}, Client{Link: NoLink})
+	if len(apex.Answer) != 1 || apex.Answer[0].String() != "example.com.\t0\tIN\tNSEC3PARAM\t1 0 0 -" {
+		t.Errorf("NSEC3PARAM: %v", apex.Answer)
+	}
+}

@@ -80,6 +80,7 @@ type zoneData struct {
 	timing  dnssec.Timing
 	chainMu sync.Mutex // held while the chain is made
 	chain   atomic.Pointer[nsecChain]
+	chain3  atomic.Pointer[nsec3Chain] // for denial: nsec3 (nsec3.go)
 }
 
 // node is one owner name. A node with no sets is an empty non-terminal: the

@@ -18,12 +18,12 @@ import (
 
 // signedSite is config.yaml for a signed mail domain with two links, wan1
 // health-checked against check, and its reverse zone filled by auto PTR.
-func signedSite(check string) func(port, admin int) string {
+func signedSite(check, denial string) func(port, admin int) string {
 	return func(port, admin int) string {
 		return fmt.Sprintf(`listen: ["127.0.0.1:%d"]
 admin: "127.0.0.1:%d"
 rrl: off
-dnssec: on
+dnssec: {denial: `+denial+`}
 links:
   wan1: {check: {tcp: %q, interval: 200ms, timeout: 100ms, rise: 1, fall: 1}}
   wan2:
@@ -37,6 +37,7 @@ zones:
       smtp: {a: {wan1: 203.0.113.30, wan2: 203.0.113.31}}
       ns1: {a: 203.0.113.53}
       www: {a: 203.0.113.80, aaaa: "2001:db8::80"}
+      deep.below.empty: {txt: "an empty non-terminal above"}
       "*.wild": {txt: "from the wildcard"}
       _25._tcp.mx1: {tlsa: "3 1 1 0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"}
       _submission._tcp: {srv: "0 1 587 mx1"}
@@ -50,8 +51,14 @@ zones:
 // the DS that mxdns dnssec ds prints, returns AD=1 and the right data for
 // every type mail needs, a wildcard, NODATA and NXDOMAIN, in a signed
 // forward zone and its automatic reverse zone, and for a link-dependent A
-// and MX before and after a link fails.
+// and MX before and after a link fails; with NSEC and with NSEC3 denial.
 func TestDNSSECValidatesInUnbound(t *testing.T) {
+	for _, denial := range []string{"nsec", "nsec3"} {
+		t.Run(denial, func(t *testing.T) { validatesInUnbound(t, denial) })
+	}
+}
+
+func validatesInUnbound(t *testing.T, denial string) {
 	target, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
@@ -67,7 +74,7 @@ func TestDNSSECValidatesInUnbound(t *testing.T) {
 		}
 	}()
 	dir := t.TempDir()
-	write := signedSite(target.Addr().String())
+	write := signedSite(target.Addr().String(), denial)
 	srv, err := harness.Start(harness.Options{Bin: bin, Dir: dir, Args: []string{"serve", "-config", "config.yaml", "-state-dir", "state"},
 		MemLimit: memLimit,
 		WriteConfig: func(port, admin int) error {
@@ -116,6 +123,9 @@ func TestDNSSECValidatesInUnbound(t *testing.T) {
 		{"anything.wild.example.test", dns.TypeA, dns.RcodeSuccess, ""},
 		{"www.example.test", dns.TypeMX, dns.RcodeSuccess, ""},
 		{"nope.example.test", dns.TypeA, dns.RcodeNameError, ""},
+		{"a.b.nope.example.test", dns.TypeA, dns.RcodeNameError, ""},
+		{"below.empty.example.test", dns.TypeA, dns.RcodeSuccess, ""},
+		{"deep.below.empty.example.test", dns.TypeTXT, dns.RcodeSuccess, "an empty non-terminal above"},
 		{"7.113.0.203.in-addr.arpa", dns.TypePTR, dns.RcodeNameError, ""},
 	} {
 		validated(t, u, tc.name, tc.qtype, tc.rcode, tc.want)

@@ -58,7 +58,10 @@ func (st *State) signSection(s *dnssec.Signer, r zone.Result, rrs []dns.RR, refe
 		if referral && h.Rrtype == dns.TypeNS {
 			continue
 		}
-		source, ok := st.Snap.Source(r.Zone, h.Name)
+		source, ok := h.Name, true
+		if h.Rrtype != dns.TypeNSEC3 { // a hashed owner is no name of the zone
+			source, ok = st.Snap.Source(r.Zone, h.Name)
+		}
 		if !ok {
 			continue // glue below a delegation
 		}
@@ -82,6 +85,7 @@ func (st *State) signZone(origin string, rrs []dns.RR) ([]dns.RR, error) {
 	}
 	now := time.Now()
 	rrs = append(rrs, st.Snap.NSECRecords(origin)...)
+	rrs = append(rrs, st.Snap.NSEC3Records(origin)...)
 	out := make([]dns.RR, 0, 2*len(rrs))
 	for i := 0; i < len(rrs); {
 		h := rrs[i].Header()
@@ -95,7 +99,7 @@ func (st *State) signZone(origin string, rrs []dns.RR) ([]dns.RR, error) {
 		if h.Rrtype == dns.TypeNS && st.Snap.IsCut(origin, h.Name) {
 			continue
 		}
-		if _, ok := st.Snap.Source(origin, h.Name); !ok {
+		if _, ok := st.Snap.Source(origin, h.Name); !ok && h.Rrtype != dns.TypeNSEC3 {
 			continue
 		}
 		sigs, err := s.Sign(set, h.Name, now)
