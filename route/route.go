@@ -52,6 +52,9 @@ type Host struct {
 	Addresses []Address `json:"addresses"`
 	// Unknown is set when the server would not say (REFUSED, SERVFAIL).
 	Unknown bool `json:"unknown,omitempty"`
+	// DANE is its TLSA at _25._tcp and whether it validates; nil when
+	// it publishes none.
+	DANE *DANE `json:"dane,omitempty"`
 }
 
 // Address is one address of a host and the names its PTR gives.
@@ -134,6 +137,9 @@ func Resolve(ctx context.Context, ex Exchange, domain string) (*Plan, error) {
 		h, err := r.host(target, true)
 		if err != nil {
 			return nil, err
+		}
+		if !h.Unknown {
+			h.DANE = r.dane(target)
 		}
 		if n := len(p.Groups); n == 0 || p.Groups[n-1].Preference != mx.Preference {
 			p.Groups = append(p.Groups, Group{Preference: mx.Preference})

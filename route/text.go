@@ -58,6 +58,9 @@ func WriteText(w io.Writer, p *Plan) error {
 				}
 				fmt.Fprintf(tw, "       %s\t%s\n", a.IP, ptr)
 			}
+			if h.DANE != nil {
+				fmt.Fprintf(tw, "       %s\n", daneLine(h.DANE))
+			}
 		}
 	}
 	tw.Flush()

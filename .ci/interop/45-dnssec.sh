@@ -11,6 +11,6 @@ cd "$(dirname "$0")/../.."
 . .ci/lib.sh
 need unbound unbound
 need unbound-control unbound
-MXDNS_REQUIRE_UNBOUND=1 go test -count=1 -run 'DNSSEC|Rollover|Parents' ./internal/e2e ./server
+MXDNS_REQUIRE_UNBOUND=1 go test -count=1 -run 'DNSSEC|DANE|Rollover|Parents' ./internal/e2e ./server ./route
 passed=1
 finish
