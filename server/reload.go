@@ -116,6 +116,16 @@ func (s *Server) reload(changed, rekey []string) ReloadResult {
 		return res
 	}
 	snap := l.Snapshot
+	if err := s.saveKeys(); err != nil {
+		s.mu.Lock()
+		s.status.Failures++
+		s.status.LastError = err
+		s.mu.Unlock()
+		s.metrics.Reload(false)
+		s.log.Error("reload failed, previous configuration kept", "config", s.path, "err", err)
+		res.Err = err
+		return res
+	}
 	res.Served = true
 	s.beforeServing(prev, snap)
 	signers := s.signersFor(snap, s.state.Load().Signers())

@@ -155,6 +155,9 @@ func New(opts Options) (*Server, error) {
 		return nil, l.Diags.Err()
 	}
 	snap := l.Snapshot
+	if err := s.saveKeys(); err != nil {
+		return nil, err
+	}
 	s.beforeServing(nil, snap)
 	signers := s.signersFor(snap, nil)
 

@@ -2,6 +2,7 @@ package server
 
 import (
 	"errors"
+	"fmt"
 	"strings"
 	"time"
 
@@ -27,6 +28,9 @@ type KeyKeeper interface {
 	HasKeys(origin string) bool
 	UnsignKeys(origin string, t dnssec.Timing, now time.Time) (*dnssec.ZoneKeys, error)
 	DSGoneMarked(origin string) bool
+	// FlushKeys saves every key change since the last: a load is served
+	// only after it returns nil.
+	FlushKeys() error
 }
 
 // signatureCacheSize bounds the signatures remembered by content: about
@@ -72,6 +76,16 @@ func (ks keySource) Keys(origin string, p dnssec.Policy, t dnssec.Timing) (*dnss
 // loadOptions are what every load of the server's configuration shares.
 func (s *Server) loadOptions() zone.Options {
 	return zone.Options{Memory: s.keeper, Keys: keySource{s.keeper, s.now}, Cancel: s.stopping}
+}
+
+// saveKeys saves the key changes a load made, before it is served.
+func (s *Server) saveKeys() error {
+	if kk, ok := s.keeper.(KeyKeeper); ok {
+		if err := kk.FlushKeys(); err != nil {
+			return fmt.Errorf("dnssec keys not saved, so not served: %w", err)
+		}
+	}
+	return nil
 }
 
 // signersFor makes the signers of snap's signed zones, each with the

@@ -33,6 +33,9 @@ type Dir struct {
 	serials *journal
 	keyMu   sync.Mutex // signing keys (keys.go)
 	keys    map[string]*zoneKeys
+	keysDue map[string][]byte // key files changed, written by FlushKeys
+	// marksTaken are DS marks taken in, removed once their effect is saved.
+	marksTaken []string
 }
 
 // Open opens the state directory at path, making it (mode 0700) when it

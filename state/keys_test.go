@@ -30,6 +30,12 @@ func TestZoneKeysAreMadeOnceAndKept(t *testing.T) {
 		t.Error("a second call made other keys")
 	}
 	file := filepath.Join(path, "keys", "example.com.json")
+	if _, err := os.Stat(file); err == nil {
+		t.Error("the key file was written before FlushKeys")
+	}
+	if err := d.FlushKeys(); err != nil {
+		t.Fatal(err)
+	}
 	fi, err := os.Stat(file)
 	if err != nil {
 		t.Fatal(err)
@@ -58,6 +64,7 @@ func TestZoneKeysAreMadeOnceAndKept(t *testing.T) {
 	if len(k4.Keys) != 2 || k4.Keys[0].Role != dnssec.KSK || k4.Keys[1].Role != dnssec.ZSK {
 		t.Fatalf("split keys %+v", k4.Keys)
 	}
+	d2.FlushKeys()
 	b, _ := os.ReadFile(file)
 	all, err := dnssec.UnmarshalKeys("example.com.", b)
 	if err != nil || len(all) != 3 || all[0].Removed.IsZero() {
@@ -66,6 +73,7 @@ func TestZoneKeysAreMadeOnceAndKept(t *testing.T) {
 	if _, err := d2.ZoneKeys(".", p, timing, now); err != nil {
 		t.Fatal(err)
 	}
+	d2.FlushKeys()
 	if _, err := os.Stat(filepath.Join(path, "keys", "root.json")); err != nil {
 		t.Errorf("root zone's key file: %v", err)
 	}

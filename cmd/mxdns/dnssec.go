@@ -132,6 +132,9 @@ func printDS(w io.Writer, d *state.Dir, snap *zone.Snapshot, origin string, now 
 		if err != nil {
 			return err
 		}
+		if err := d.FlushKeys(); err != nil {
+			return err
+		}
 		keys = zk.Keys
 	}
 	var active, submitted []*dnssec.Key
