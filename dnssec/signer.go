@@ -178,17 +178,20 @@ func (c *Cache) key(rrs []dns.RR, source string, keys []*Key) sigKey {
 	sums := recs[:0]
 	var name [256]byte
 	skip, _ := dns.PackDomainName(rrs[0].Header().Name, name[:], 0, nil, false)
-	for _, rr := range rrs {
-		buf := (*bp)[:cap(*bp)]
-		n, err := dns.PackRR(rr, buf, 0, nil, false)
-		if err != nil { // larger than the buffer
-			buf = make([]byte, dns.Len(rr)+64)
-			n, _ = dns.PackRR(rr, buf, 0, nil, false)
-			*bp = buf[:0]
+	// A message of one record, packed: dns.PackRR would write the
+	// record's Rdlength, and records are the snapshot's, read by every
+	// query at once. The message header is 12 octets, then the owner.
+	var m dns.Msg
+	for i := range rrs {
+		m.Answer = rrs[i : i+1]
+		b, err := m.PackBuffer((*bp)[:cap(*bp)])
+		if err != nil {
+			continue // unpackable: it will not sign either
 		}
+		*bp = b[:0]
 		// The owner is hashed apart, as source, so that every name a
 		// wildcard synthesises shares one signature: skip it.
-		sums = append(sums, maphash.Bytes(c.seeds[0], buf[min(skip, n):n]))
+		sums = append(sums, maphash.Bytes(c.seeds[0], b[min(12+skip, len(b)):]))
 	}
 	slices.Sort(sums)
 	sums = slices.Compact(sums)
