@@ -247,10 +247,23 @@ type ZoneKeys struct {
 	// says a new key waits for the parent's DS: DSSeen moves it on.
 	Next         time.Time
 	WaitingForDS bool
+	// Epoch numbers the signature period the keys were taken in: it
+	// moves every Refresh, and with it the zone's serial, so that
+	// secondaries transfer fresh signatures before theirs expire (the
+	// signatures themselves are made as they are asked for).
+	Epoch int64
 	// Deleting says the zone is on its way to unsigned: it publishes
 	// the CDS and CDNSKEY that ask the parent to delete its DS (RFC 8078
 	// §4); WaitingForDSGone that the parent has not been seen to.
 	Deleting, WaitingForDSGone bool
+}
+
+// SignatureEpoch is the signature period at now, and when the next
+// begins: periods of refresh, counted from the Unix epoch.
+func SignatureEpoch(now time.Time, refresh time.Duration) (int64, time.Time) {
+	period := max(int64(refresh/time.Second), 1)
+	epoch := now.Unix() / period
+	return epoch, time.Unix((epoch+1)*period, 0)
 }
 
 // NewZoneKeys is the view of all, a zone's keys, that a snapshot serves.

@@ -461,3 +461,30 @@ func TestRemovedDNSSECGoesInsecureWithoutABogusWindow(t *testing.T) {
 		t.Error("signing again did not make a new key that validates")
 	}
 }
+
+// Secondaries serve the signatures they transferred: a signed zone's
+// serial moves every refresh period, though nothing else changed, so
+// that they transfer fresh ones long before theirs expire.
+func TestSignedSerialMovesEveryRefresh(t *testing.T) {
+	dir := t.TempDir()
+	keeper, err := statedir.Open(filepath.Join(dir, "state"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	clock := &fakeClock{}
+	clock.ns.Store(time.Date(2027, 1, 1, 0, 0, 0, 0, time.UTC).UnixNano()) // a period starts on a multiple of 7 days since 1970: not here
+	s, _, _ := startServerWith(t, dir, rolloverConfig, Options{Keeper: keeper, now: clock.now})
+	v := &validator{t: t, s: s}
+	serial := func() uint32 { return v.ask("example.com.", dns.TypeSOA).Answer[0].(*dns.SOA).Serial }
+	first := serial()
+	clock.advance(time.Hour)
+	s.Reload()
+	if serial() != first {
+		t.Error("the serial moved within a refresh period")
+	}
+	clock.advance(7 * 24 * time.Hour)
+	s.Reload()
+	if next := serial(); next == first {
+		t.Error("the serial did not move when a refresh period passed")
+	}
+}

@@ -64,7 +64,8 @@ func (d *Dir) ZoneKeys(origin string, p dnssec.Policy, t dnssec.Timing, now time
 		zk.unsigning, changed = dnssec.Unsigning{}, true
 		os.Remove(d.keyFile(origin, dsGoneSuffix))
 	}
-	if !changed && !advanced && zk.view != nil && !zk.view.Deleting && samePolicy(zk.policy, p) {
+	epoch, nextEpoch := dnssec.SignatureEpoch(now, p.Refresh)
+	if !changed && !advanced && zk.view != nil && !zk.view.Deleting && zk.view.Epoch == epoch && samePolicy(zk.policy, p) {
 		return zk.view, nil
 	}
 	if changed || advanced {
@@ -76,8 +77,19 @@ func (d *Dir) ZoneKeys(origin string, p dnssec.Policy, t dnssec.Timing, now time
 		d.marksTaken = append(d.marksTaken, seenMark) // removed once saved
 	}
 	zk.all, zk.policy = all, p
-	zk.view = dnssec.NewZoneKeys(origin, all, next)
+	zk.view = withEpoch(dnssec.NewZoneKeys(origin, all, next), epoch, nextEpoch)
 	return zk.view, nil
+}
+
+// withEpoch stamps a view with its signature period, and makes the start
+// of the next one an event: the zone is built again then, its serial
+// moves, and secondaries transfer fresh signatures.
+func withEpoch(v *dnssec.ZoneKeys, epoch int64, next time.Time) *dnssec.ZoneKeys {
+	v.Epoch = epoch
+	if v.Next.IsZero() || next.Before(v.Next) {
+		v.Next = next
+	}
+	return v
 }
 
 func samePolicy(a, b dnssec.Policy) bool {
@@ -212,7 +224,8 @@ func (d *Dir) UnsignKeys(origin string, t dnssec.Timing, now time.Time) (*dnssec
 		u.DSGone = goneAt
 	}
 	all, u, changed, next, signed := dnssec.AdvanceUnsigning(zk.all, u, t, now)
-	if !changed && !marked && zk.view != nil && zk.view.Deleting {
+	epoch, nextEpoch := dnssec.SignatureEpoch(now, dnssec.DefaultPolicy().Refresh)
+	if !changed && !marked && zk.view != nil && zk.view.Deleting && zk.view.Epoch == epoch {
 		return zk.view, nil
 	}
 	if changed || marked {
@@ -228,7 +241,7 @@ func (d *Dir) UnsignKeys(origin string, t dnssec.Timing, now time.Time) (*dnssec
 		zk.view = nil
 		return nil, nil
 	}
-	zk.view = dnssec.NewZoneKeys(origin, all, next)
+	zk.view = withEpoch(dnssec.NewZoneKeys(origin, all, next), epoch, nextEpoch)
 	zk.view.Deleting, zk.view.WaitingForDSGone = true, u.DSGone.IsZero()
 	return zk.view, nil
 }

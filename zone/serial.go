@@ -38,6 +38,14 @@ func makeSOA(pz *parsedZone, z *zoneData, mtime int64, prev *zoneData, sum diges
 		soa.Mbox = pz.soa.rname.name
 	}
 	z.hash = contentHash(soa, sum) // sum: z.nodeSum(), or kept up to date by a patch
+	if z.keys != nil {
+		// A signed zone's serial moves with its signature period too:
+		// secondaries must transfer fresh signatures before theirs
+		// expire, though nothing else changed.
+		var epoch [8]byte
+		binary.BigEndian.PutUint64(epoch[:], uint64(z.keys.Epoch))
+		z.hash = sha256.Sum256(append(z.hash[:], epoch[:]...))
+	}
 	switch {
 	case !pz.soa.autoSerial:
 		soa.Serial = pz.soa.serial
