@@ -39,7 +39,7 @@ var commands = []command{
 	{"status", "", "show links, zones, warnings and reloads of a running server",
 		"Reads GET /status from the admin address of a running server (its admin: setting) and prints it as tables."},
 	{"export", "[ZONE...]", "print zones as RFC 1035 master files",
-		"Prints the named zones (default: all) exactly as a secondary receives them by AXFR. " +
+		"Prints the named zones (default: all) exactly as a secondary receives them by AXFR, but unsigned: a signed zone's DNSKEY, RRSIG and NSEC records are the server's to make. " +
 			"A ZONE may be written as a name or, for a reverse zone, as the network the configuration names it by (192.0.2.0/24)."},
 	{"import", "FILE.zone", "print a master file as mxdns YAML",
 		"Converts a BIND-style master file into a zone_files YAML file on standard output. " +
