@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"hash/fnv"
 	"strings"
 	"time"
 
@@ -258,12 +259,17 @@ type ZoneKeys struct {
 	Deleting, WaitingForDSGone bool
 }
 
-// SignatureEpoch is the signature period at now, and when the next
-// begins: periods of refresh, counted from the Unix epoch.
-func SignatureEpoch(now time.Time, refresh time.Duration) (int64, time.Time) {
+// SignatureEpoch is the signature period of the zone origin at now, and
+// when the next begins: periods of refresh, each zone's shifted by a
+// hash of its name, so that ten thousand zones do not all move their
+// serials, and NOTIFY their secondaries, in the same second.
+func SignatureEpoch(origin string, now time.Time, refresh time.Duration) (int64, time.Time) {
 	period := max(int64(refresh/time.Second), 1)
-	epoch := now.Unix() / period
-	return epoch, time.Unix((epoch+1)*period, 0)
+	h := fnv.New64a()
+	h.Write([]byte(dns.CanonicalName(origin)))
+	shift := int64(h.Sum64() % uint64(period))
+	epoch := (now.Unix() + shift) / period
+	return epoch, time.Unix((epoch+1)*period-shift, 0)
 }
 
 // NewZoneKeys is the view of all, a zone's keys, that a snapshot serves.

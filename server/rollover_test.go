@@ -13,6 +13,7 @@ import (
 
 	"github.com/miekg/dns"
 
+	"github.com/mxdns/mxdns/dnssec"
 	"github.com/mxdns/mxdns/internal/harness"
 	statedir "github.com/mxdns/mxdns/state"
 )
@@ -472,7 +473,9 @@ func TestSignedSerialMovesEveryRefresh(t *testing.T) {
 		t.Fatal(err)
 	}
 	clock := &fakeClock{}
-	clock.ns.Store(time.Date(2027, 1, 1, 0, 0, 0, 0, time.UTC).UnixNano()) // a period starts on a multiple of 7 days since 1970: not here
+	// A minute into a period of the zone's.
+	_, next := dnssec.SignatureEpoch("example.com.", time.Now(), dnssec.DefaultPolicy().Refresh)
+	clock.ns.Store(next.Add(time.Minute).UnixNano())
 	s, _, _ := startServerWith(t, dir, rolloverConfig, Options{Keeper: keeper, now: clock.now})
 	v := &validator{t: t, s: s}
 	serial := func() uint32 { return v.ask("example.com.", dns.TypeSOA).Answer[0].(*dns.SOA).Serial }

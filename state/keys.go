@@ -64,7 +64,7 @@ func (d *Dir) ZoneKeys(origin string, p dnssec.Policy, t dnssec.Timing, now time
 		zk.unsigning, changed = dnssec.Unsigning{}, true
 		os.Remove(d.keyFile(origin, dsGoneSuffix))
 	}
-	epoch, nextEpoch := dnssec.SignatureEpoch(now, p.Refresh)
+	epoch, nextEpoch := dnssec.SignatureEpoch(origin, now, p.Refresh)
 	if !changed && !advanced && zk.view != nil && !zk.view.Deleting && zk.view.Epoch == epoch && samePolicy(zk.policy, p) {
 		return zk.view, nil
 	}
@@ -224,7 +224,7 @@ func (d *Dir) UnsignKeys(origin string, t dnssec.Timing, now time.Time) (*dnssec
 		u.DSGone = goneAt
 	}
 	all, u, changed, next, signed := dnssec.AdvanceUnsigning(zk.all, u, t, now)
-	epoch, nextEpoch := dnssec.SignatureEpoch(now, dnssec.DefaultPolicy().Refresh)
+	epoch, nextEpoch := dnssec.SignatureEpoch(origin, now, dnssec.DefaultPolicy().Refresh)
 	if !changed && !marked && zk.view != nil && zk.view.Deleting && zk.view.Epoch == epoch {
 		return zk.view, nil
 	}
