@@ -25,7 +25,7 @@ admin: "127.0.0.1:%d"
 rrl: off
 dnssec: {denial: `+denial+`}
 links:
-  wan1: {check: {tcp: %q, interval: 200ms, timeout: 100ms, rise: 1, fall: 1}}
+  wan1: {check: {tcp: %q, interval: 1s, timeout: 1s, rise: 1, fall: 1}}
   wan2:
 zones:
   example.test:
