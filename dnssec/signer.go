@@ -81,7 +81,7 @@ func (s *Signer) Sign(rrs []dns.RR, source string, now time.Time) ([]dns.RR, err
 	if len(keys) == 0 {
 		return nil, fmt.Errorf("zone %s has no key to sign %s", s.keys.Origin, dns.TypeToString[h.Rrtype])
 	}
-	id := s.cache.key(rrs, source, keys)
+	id := s.cache.key(rrs, source, s.keys.Origin, keys)
 	sigs, ok := s.cache.get(id, now, s.policy.Refresh)
 	if !ok {
 		var err error
@@ -170,8 +170,11 @@ func NewCache(maxEntries int) *Cache {
 var wirePool = sync.Pool{New: func() any { b := make([]byte, 0, 512); return &b }}
 
 // key hashes the set's records in an order of their own (a rotation signs
-// as the set does), with its TTL, type, source name and signing keys.
-func (c *Cache) key(rrs []dns.RR, source string, keys []*Key) sigKey {
+// as the set does), with its TTL, type, source name, the zone that signs
+// and its signing keys. A key is hashed whole, not by its tag: two keys
+// may share a tag, and one's signatures served for the other's would
+// stop validating once the first left the DNSKEY set.
+func (c *Cache) key(rrs []dns.RR, source, origin string, keys []*Key) sigKey {
 	bp := wirePool.Get().(*[]byte)
 	defer wirePool.Put(bp)
 	var recs [8]uint64
@@ -199,16 +202,24 @@ func (c *Cache) key(rrs []dns.RR, source string, keys []*Key) sigKey {
 	for i := range out {
 		var h maphash.Hash
 		h.SetSeed(c.seeds[i])
+		// Names end in a dot and hold no zero octet (their
+		// presentation form escapes it): a zero ends each.
 		h.WriteString(dns.CanonicalName(source))
+		h.WriteByte(0)
+		h.WriteString(origin)
+		h.WriteByte(0)
 		var b [8]byte
 		for _, s := range sums {
 			binary.LittleEndian.PutUint64(b[:], s)
 			h.Write(b[:])
 		}
 		for _, k := range keys {
-			binary.LittleEndian.PutUint16(b[:2], k.Tag())
-			b[2] = k.DNSKEY.Algorithm
-			h.Write(b[:3])
+			d := k.DNSKEY
+			binary.LittleEndian.PutUint16(b[:2], d.Flags)
+			b[2], b[3] = d.Protocol, d.Algorithm
+			binary.LittleEndian.PutUint16(b[4:6], uint16(len(d.PublicKey)))
+			h.Write(b[:6])
+			h.WriteString(d.PublicKey)
 		}
 		out[i] = h.Sum64()
 	}
