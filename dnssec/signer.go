@@ -77,7 +77,8 @@ func (s *Signer) Sign(rrs []dns.RR, source string, now time.Time) ([]dns.RR, err
 	if source == "" {
 		source = owner
 	}
-	keys := s.keys.SigningKeys(h.Rrtype)
+	var room [4]*Key // a zone has two or three signing keys at most
+	keys := s.keys.appendSigningKeys(room[:0], h.Rrtype)
 	if len(keys) == 0 {
 		return nil, fmt.Errorf("zone %s has no key to sign %s", s.keys.Origin, dns.TypeToString[h.Rrtype])
 	}
@@ -133,8 +134,39 @@ func (s *Signer) sign(rrs []dns.RR, source string, keys []*Key, now time.Time) (
 	return out, nil
 }
 
+// equalFold compares names as DNS does, folding ASCII letters only: a
+// name's other octets are compared as they are (RFC 4343).
 func equalFold(a, b string) bool {
-	return len(a) == len(b) && dns.CanonicalName(a) == dns.CanonicalName(b)
+	if len(a) != len(b) {
+		return false
+	}
+	for i := 0; i < len(a); i++ {
+		if lower(a[i]) != lower(b[i]) {
+			return false
+		}
+	}
+	return true
+}
+
+func lower(c byte) byte {
+	if 'A' <= c && c <= 'Z' {
+		return c + 'a' - 'A'
+	}
+	return c
+}
+
+// canonical is dns.CanonicalName without its cost for a name already
+// canonical, which every name of a zone is: it runs on every answer.
+func canonical(name string) string {
+	if !dns.IsFqdn(name) {
+		return dns.CanonicalName(name)
+	}
+	for i := 0; i < len(name); i++ {
+		if 'A' <= name[i] && name[i] <= 'Z' {
+			return dns.CanonicalName(name)
+		}
+	}
+	return name
 }
 
 // Cache remembers signatures by the content they sign, for every zone's
@@ -198,13 +230,14 @@ func (c *Cache) key(rrs []dns.RR, source, origin string, keys []*Key) sigKey {
 	}
 	slices.Sort(sums)
 	sums = slices.Compact(sums)
+	source = canonical(source)
 	var out sigKey
 	for i := range out {
 		var h maphash.Hash
 		h.SetSeed(c.seeds[i])
 		// Names end in a dot and hold no zero octet (their
 		// presentation form escapes it): a zero ends each.
-		h.WriteString(dns.CanonicalName(source))
+		h.WriteString(source)
 		h.WriteByte(0)
 		h.WriteString(origin)
 		h.WriteByte(0)

@@ -269,3 +269,23 @@ func TestCacheTellsZonesApart(t *testing.T) {
 		t.Errorf("signer name %s, want example.net.", got)
 	}
 }
+
+// A set already signed is answered from the cache without allocating:
+// Sign runs for every signed answer.
+func TestCacheHitAllocatesNothing(t *testing.T) {
+	keys := testKeys(t, dns.ECDSAP256SHA256, KSK, ZSK)
+	s := NewSigner(keys, DefaultPolicy(), NewCache(100))
+	now := time.Date(2026, 12, 5, 12, 0, 0, 0, time.UTC)
+	set := []dns.RR{mustRR(t, "example.com. 3600 IN MX 10 mx1.example.com."), mustRR(t, "example.com. 3600 IN MX 20 mx2.example.com.")}
+	if _, err := s.Sign(set, "", now); err != nil {
+		t.Fatal(err)
+	}
+	allocs := testing.AllocsPerRun(1000, func() {
+		if _, err := s.Sign(set, "example.com.", now); err != nil {
+			t.Fatal(err)
+		}
+	})
+	if allocs != 0 {
+		t.Errorf("a cache hit allocates %v times, want 0", allocs)
+	}
+}
