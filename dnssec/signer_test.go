@@ -289,3 +289,39 @@ func TestCacheHitAllocatesNothing(t *testing.T) {
 		t.Errorf("a cache hit allocates %v times, want 0", allocs)
 	}
 }
+
+// A set holding a record twice is signed as the set without the copy
+// (RFC 4034 §6.3), and by the same signature.
+func TestDuplicatesAreSignedOnce(t *testing.T) {
+	keys := testKeys(t, dns.ECDSAP256SHA256, CSK)
+	s := NewSigner(keys, DefaultPolicy(), NewCache(100))
+	now := time.Date(2026, 12, 5, 12, 0, 0, 0, time.UTC)
+	set := []dns.RR{mustRR(t, "www.example.com. 60 IN A 192.0.2.1"), mustRR(t, "www.example.com. 60 IN A 192.0.2.2")}
+	twice := []dns.RR{set[1], set[0], mustRR(t, "www.example.com. 60 IN A 192.0.2.2")}
+	a, err := s.Sign(twice, "", now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	verify(t, keys, a[0].(*dns.RRSIG), set, now)
+	if b, _ := s.Sign(set, "", now); b[0].(*dns.RRSIG).Signature != a[0].(*dns.RRSIG).Signature {
+		t.Error("the set without its copy was signed again")
+	}
+}
+
+func TestGenerateKeyAlgorithms(t *testing.T) {
+	for _, alg := range []uint8{dns.RSASHA256, dns.ECDSAP384SHA384, 0} {
+		if _, err := GenerateKey("example.com.", alg, CSK, time.Now()); err == nil {
+			t.Errorf("GenerateKey made a key of algorithm %d", alg)
+		}
+	}
+	for _, alg := range []uint8{dns.ECDSAP256SHA256, dns.ED25519} {
+		k, err := GenerateKey("Example.COM", alg, ZSK, time.Now())
+		if err != nil {
+			t.Fatal(err)
+		}
+		h := k.DNSKEY.Hdr
+		if h.Name != "example.com." || h.Class != dns.ClassINET || h.Ttl != 3600 || k.DNSKEY.Flags != 256 || k.DNSKEY.Protocol != 3 || k.DNSKEY.Algorithm != alg {
+			t.Errorf("DNSKEY %s", k.DNSKEY)
+		}
+	}
+}
