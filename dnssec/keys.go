@@ -330,7 +330,12 @@ func (z *ZoneKeys) CDS(ttl uint32) (cds, cdnskey []dns.RR) {
 // CDNSKEY sets by every published CSK or KSK, every other set by the
 // active CSK or ZSK.
 func (z *ZoneKeys) SigningKeys(rtype uint16) []*Key {
-	var out []*Key
+	return z.appendSigningKeys(nil, rtype)
+}
+
+// appendSigningKeys is SigningKeys into out, which the signer keeps on
+// its stack: it runs on every signed answer.
+func (z *ZoneKeys) appendSigningKeys(out []*Key, rtype uint16) []*Key {
 	keySet := rtype == dns.TypeDNSKEY || rtype == dns.TypeCDS || rtype == dns.TypeCDNSKEY
 	for _, k := range z.Keys {
 		if keySet && k.signsKeys() || !keySet && k.signsData() {

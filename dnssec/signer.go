@@ -77,11 +77,12 @@ func (s *Signer) Sign(rrs []dns.RR, source string, now time.Time) ([]dns.RR, err
 	if source == "" {
 		source = owner
 	}
-	keys := s.keys.SigningKeys(h.Rrtype)
+	var room [4]*Key // a zone has two or three signing keys at most
+	keys := s.keys.appendSigningKeys(room[:0], h.Rrtype)
 	if len(keys) == 0 {
 		return nil, fmt.Errorf("zone %s has no key to sign %s", s.keys.Origin, dns.TypeToString[h.Rrtype])
 	}
-	id := s.cache.key(rrs, source, keys)
+	id := s.cache.key(rrs, source, s.keys.Origin, keys)
 	sigs, ok := s.cache.get(id, now, s.policy.Refresh)
 	if !ok {
 		var err error
@@ -133,8 +134,39 @@ func (s *Signer) sign(rrs []dns.RR, source string, keys []*Key, now time.Time) (
 	return out, nil
 }
 
+// equalFold compares names as DNS does, folding ASCII letters only: a
+// name's other octets are compared as they are (RFC 4343).
 func equalFold(a, b string) bool {
-	return len(a) == len(b) && dns.CanonicalName(a) == dns.CanonicalName(b)
+	if len(a) != len(b) {
+		return false
+	}
+	for i := 0; i < len(a); i++ {
+		if lower(a[i]) != lower(b[i]) {
+			return false
+		}
+	}
+	return true
+}
+
+func lower(c byte) byte {
+	if 'A' <= c && c <= 'Z' {
+		return c + 'a' - 'A'
+	}
+	return c
+}
+
+// canonical is dns.CanonicalName without its cost for a name already
+// canonical, which every name of a zone is: it runs on every answer.
+func canonical(name string) string {
+	if !dns.IsFqdn(name) {
+		return dns.CanonicalName(name)
+	}
+	for i := 0; i < len(name); i++ {
+		if 'A' <= name[i] && name[i] <= 'Z' {
+			return dns.CanonicalName(name)
+		}
+	}
+	return name
 }
 
 // Cache remembers signatures by the content they sign, for every zone's
@@ -170,8 +202,11 @@ func NewCache(maxEntries int) *Cache {
 var wirePool = sync.Pool{New: func() any { b := make([]byte, 0, 512); return &b }}
 
 // key hashes the set's records in an order of their own (a rotation signs
-// as the set does), with its TTL, type, source name and signing keys.
-func (c *Cache) key(rrs []dns.RR, source string, keys []*Key) sigKey {
+// as the set does), with its TTL, type, source name, the zone that signs
+// and its signing keys. A key is hashed whole, not by its tag: two keys
+// may share a tag, and one's signatures served for the other's would
+// stop validating once the first left the DNSKEY set.
+func (c *Cache) key(rrs []dns.RR, source, origin string, keys []*Key) sigKey {
 	bp := wirePool.Get().(*[]byte)
 	defer wirePool.Put(bp)
 	var recs [8]uint64
@@ -195,20 +230,29 @@ func (c *Cache) key(rrs []dns.RR, source string, keys []*Key) sigKey {
 	}
 	slices.Sort(sums)
 	sums = slices.Compact(sums)
+	source = canonical(source)
 	var out sigKey
 	for i := range out {
 		var h maphash.Hash
 		h.SetSeed(c.seeds[i])
-		h.WriteString(dns.CanonicalName(source))
+		// Names end in a dot and hold no zero octet (their
+		// presentation form escapes it): a zero ends each.
+		h.WriteString(source)
+		h.WriteByte(0)
+		h.WriteString(origin)
+		h.WriteByte(0)
 		var b [8]byte
 		for _, s := range sums {
 			binary.LittleEndian.PutUint64(b[:], s)
 			h.Write(b[:])
 		}
 		for _, k := range keys {
-			binary.LittleEndian.PutUint16(b[:2], k.Tag())
-			b[2] = k.DNSKEY.Algorithm
-			h.Write(b[:3])
+			d := k.DNSKEY
+			binary.LittleEndian.PutUint16(b[:2], d.Flags)
+			b[2], b[3] = d.Protocol, d.Algorithm
+			binary.LittleEndian.PutUint16(b[4:6], uint16(len(d.PublicKey)))
+			h.Write(b[:6])
+			h.WriteString(d.PublicKey)
 		}
 		out[i] = h.Sum64()
 	}

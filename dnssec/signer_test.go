@@ -1,6 +1,7 @@
 package dnssec
 
 import (
+	"encoding/base64"
 	"strings"
 	"testing"
 	"time"
@@ -208,6 +209,119 @@ func BenchmarkSignCached(b *testing.B) {
 	for b.Loop() {
 		if _, err := s.Sign(set, "", now); err != nil {
 			b.Fatal(err)
+		}
+	}
+}
+
+// sameTag is a key whose tag is k's and whose public key is not: two of
+// its octets at even offsets swapped, which keeps the tag's sum (RFC 4034
+// appendix B). It signs with k's private key.
+func sameTag(t *testing.T, k *Key) *Key {
+	t.Helper()
+	pub, err := base64.StdEncoding.DecodeString(k.DNSKEY.PublicKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	j := 2
+	for j < len(pub) && pub[j] == pub[0] {
+		j += 2
+	}
+	if j >= len(pub) {
+		t.Fatalf("public key %q has no two even octets to swap", k.DNSKEY.PublicKey)
+	}
+	pub[0], pub[j] = pub[j], pub[0]
+	twin := *k
+	twin.DNSKEY = dns.Copy(k.DNSKEY).(*dns.DNSKEY)
+	twin.DNSKEY.PublicKey = base64.StdEncoding.EncodeToString(pub)
+	if twin.Tag() != k.Tag() {
+		t.Fatalf("tags %d and %d", twin.Tag(), k.Tag())
+	}
+	return &twin
+}
+
+// A signature is remembered for the key that made it, not for its tag:
+// one key's signatures served for another of the same tag would stop
+// validating once the first left the DNSKEY set.
+func TestCacheTellsKeysOfOneTagApart(t *testing.T) {
+	keys := testKeys(t, dns.ECDSAP256SHA256, CSK)
+	twin := &ZoneKeys{Origin: keys.Origin, Keys: []*Key{sameTag(t, keys.Keys[0])}}
+	c := NewCache(100)
+	now := time.Date(2026, 12, 5, 12, 0, 0, 0, time.UTC)
+	rrs := []dns.RR{mustRR(t, "www.example.com. 60 IN A 192.0.2.1")}
+	first, _ := NewSigner(keys, DefaultPolicy(), c).Sign(rrs, "", now)
+	second, _ := NewSigner(twin, DefaultPolicy(), c).Sign(rrs, "", now)
+	if first[0].(*dns.RRSIG).Signature == second[0].(*dns.RRSIG).Signature {
+		t.Error("a key was given the signature of another with its tag")
+	}
+}
+
+// The cache is shared by every zone: a set two zones sign alike (a key
+// file copied from one zone to another) is signed by each.
+func TestCacheTellsZonesApart(t *testing.T) {
+	keys := testKeys(t, dns.ECDSAP256SHA256, CSK)
+	other := &ZoneKeys{Origin: "example.net.", Keys: keys.Keys}
+	c := NewCache(100)
+	now := time.Date(2026, 12, 5, 12, 0, 0, 0, time.UTC)
+	rrs := []dns.RR{mustRR(t, "www.example.com. 60 IN A 192.0.2.1")}
+	NewSigner(keys, DefaultPolicy(), c).Sign(rrs, "", now)
+	sigs, _ := NewSigner(other, DefaultPolicy(), c).Sign(rrs, "", now)
+	if got := sigs[0].(*dns.RRSIG).SignerName; got != "example.net." {
+		t.Errorf("signer name %s, want example.net.", got)
+	}
+}
+
+// A set already signed is answered from the cache without allocating:
+// Sign runs for every signed answer.
+func TestCacheHitAllocatesNothing(t *testing.T) {
+	keys := testKeys(t, dns.ECDSAP256SHA256, KSK, ZSK)
+	s := NewSigner(keys, DefaultPolicy(), NewCache(100))
+	now := time.Date(2026, 12, 5, 12, 0, 0, 0, time.UTC)
+	set := []dns.RR{mustRR(t, "example.com. 3600 IN MX 10 mx1.example.com."), mustRR(t, "example.com. 3600 IN MX 20 mx2.example.com.")}
+	if _, err := s.Sign(set, "", now); err != nil {
+		t.Fatal(err)
+	}
+	allocs := testing.AllocsPerRun(1000, func() {
+		if _, err := s.Sign(set, "example.com.", now); err != nil {
+			t.Fatal(err)
+		}
+	})
+	if allocs != 0 {
+		t.Errorf("a cache hit allocates %v times, want 0", allocs)
+	}
+}
+
+// A set holding a record twice is signed as the set without the copy
+// (RFC 4034 §6.3), and by the same signature.
+func TestDuplicatesAreSignedOnce(t *testing.T) {
+	keys := testKeys(t, dns.ECDSAP256SHA256, CSK)
+	s := NewSigner(keys, DefaultPolicy(), NewCache(100))
+	now := time.Date(2026, 12, 5, 12, 0, 0, 0, time.UTC)
+	set := []dns.RR{mustRR(t, "www.example.com. 60 IN A 192.0.2.1"), mustRR(t, "www.example.com. 60 IN A 192.0.2.2")}
+	twice := []dns.RR{set[1], set[0], mustRR(t, "www.example.com. 60 IN A 192.0.2.2")}
+	a, err := s.Sign(twice, "", now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	verify(t, keys, a[0].(*dns.RRSIG), set, now)
+	if b, _ := s.Sign(set, "", now); b[0].(*dns.RRSIG).Signature != a[0].(*dns.RRSIG).Signature {
+		t.Error("the set without its copy was signed again")
+	}
+}
+
+func TestGenerateKeyAlgorithms(t *testing.T) {
+	for _, alg := range []uint8{dns.RSASHA256, dns.ECDSAP384SHA384, 0} {
+		if _, err := GenerateKey("example.com.", alg, CSK, time.Now()); err == nil {
+			t.Errorf("GenerateKey made a key of algorithm %d", alg)
+		}
+	}
+	for _, alg := range []uint8{dns.ECDSAP256SHA256, dns.ED25519} {
+		k, err := GenerateKey("Example.COM", alg, ZSK, time.Now())
+		if err != nil {
+			t.Fatal(err)
+		}
+		h := k.DNSKEY.Hdr
+		if h.Name != "example.com." || h.Class != dns.ClassINET || h.Ttl != 3600 || k.DNSKEY.Flags != 256 || k.DNSKEY.Protocol != 3 || k.DNSKEY.Algorithm != alg {
+			t.Errorf("DNSKEY %s", k.DNSKEY)
 		}
 	}
 }

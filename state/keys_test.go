@@ -6,6 +6,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/miekg/dns"
+
 	"github.com/mxdns/mxdns/dnssec"
 )
 
@@ -42,6 +44,9 @@ func TestZoneKeysAreMadeOnceAndKept(t *testing.T) {
 	}
 	if fi.Mode().Perm() != 0o600 {
 		t.Errorf("key file mode %v, want 0600", fi.Mode().Perm())
+	}
+	if fi, err := os.Stat(filepath.Dir(file)); err != nil || fi.Mode().Perm() != 0o700 {
+		t.Errorf("keys directory: %v, %v, want mode 0700", fi, err)
 	}
 	d.Close()
 
@@ -96,5 +101,40 @@ func TestDamagedKeyFileIsAnErrorAndKept(t *testing.T) {
 	}
 	if d.keyFile(`a/b\.example.`, ".json") != filepath.Join(path, "keys", "a%2Fb%5C.example.json") {
 		t.Errorf("unsafe name: %s", d.keyFile(`a/b\.example.`, ".json"))
+	}
+}
+
+// Another algorithm makes a key of it and takes the old one out of use,
+// kept in the file.
+func TestZoneKeysOfAnotherAlgorithm(t *testing.T) {
+	path := t.TempDir()
+	d, err := Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	now := time.Date(2026, 12, 5, 0, 0, 0, 0, time.UTC)
+	old, err := d.ZoneKeys("example.com.", dnssec.DefaultPolicy(), timing, now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := dnssec.DefaultPolicy()
+	p.Algorithm = dns.ED25519
+	k, err := d.ZoneKeys("example.com.", p, timing, now.Add(time.Hour))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(k.Keys) != 1 || k.Keys[0].DNSKEY.Algorithm != dns.ED25519 || k.Keys[0].Role != dnssec.CSK {
+		t.Fatalf("keys under ED25519: %+v", k.Keys)
+	}
+	if err := d.FlushKeys(); err != nil {
+		t.Fatal(err)
+	}
+	b, err := os.ReadFile(filepath.Join(path, "keys", "example.com.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	all, err := dnssec.UnmarshalKeys("example.com.", b)
+	if err != nil || len(all) != 2 || all[0].Tag() != old.Keys[0].Tag() || all[0].Removed.IsZero() {
+		t.Errorf("file after the change: %d keys, %v", len(all), err)
 	}
 }
