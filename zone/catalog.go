@@ -5,7 +5,6 @@ import (
 	"encoding/binary"
 	"encoding/hex"
 	"slices"
-	"sort"
 	"strings"
 
 	"github.com/miekg/dns"
@@ -27,9 +26,11 @@ import (
 //
 // A member's <id> never changes while the zone stays in the catalog: a
 // changed label tells every consumer to throw the zone and its state
-// away and set it up anew (RFC 9432 §5.4). The labels come in through
-// Options.CatalogIDs (the server keeps them in its state directory), else
-// from the catalog served before; a zone new to the catalog gets a label
+// away and set it up anew (RFC 9432 §5.4). A member keeps the label the
+// catalog served gave it; at a start, with none served, the labels come
+// in through Options.CatalogIDs (the server keeps them in its state
+// directory), as DNSSEC keys come through Options.Keys. A zone new to
+// the catalog gets a label
 // made from its name and the catalog's previous serial, so that a zone
 // removed and added again gets a new one: the consumers that missed the
 // removal still see a new zone, not a continuation of the old one.
@@ -71,9 +72,9 @@ func (s *Snapshot) Catalog() (origin string, members []CatalogMember) {
 
 // CatalogIDs returns the label of each member of the catalog by origin,
 // for the server to keep (Options.CatalogIDs); nil when the snapshot
-// publishes no catalog.
+// publishes no catalog (or is nil).
 func (s *Snapshot) CatalogIDs() map[string]string {
-	if s.catalog == nil {
+	if s == nil || s.catalog == nil {
 		return nil
 	}
 	out := make(map[string]string, len(s.catalog.members))
@@ -133,6 +134,15 @@ func (s *Snapshot) buildCatalog(cfg *parsedConfig, all []defined, order map[stri
 	}
 
 	members := s.catalogMembers(all, diags)
+	s.depths.add(dns.CountLabel(c.origin))
+	pc := prev.catalogState()
+	if pc != nil && pc.origin == c.origin && pc.file == c.pos.file && sameMembers(pc.members, members) {
+		// Nothing listed changed: the zone served stands, serial,
+		// labels and all. Most reloads stop here, with ten thousand
+		// zones as with ten.
+		s.zones[c.origin], s.catalog = prev.zones[c.origin], pc
+		return
+	}
 	var prevZone *zoneData
 	if prev != nil {
 		prevZone = prev.zones[c.origin]
@@ -140,24 +150,19 @@ func (s *Snapshot) buildCatalog(cfg *parsedConfig, all []defined, order map[stri
 	if prevZone == nil {
 		prevZone = s.rememberedZone(c.origin)
 	}
-	var prevIDs map[string]string
-	if prev != nil {
-		prevIDs = prev.CatalogIDs()
-	}
 	var salt uint32
 	if prevZone != nil {
 		salt = prevZone.soa.Serial
 	}
-	assignCatalogIDs(members, ids, prevIDs, salt)
-
-	s.depths.add(dns.CountLabel(c.origin))
-	if pc := prev.catalogState(); pc != nil && pc.origin == c.origin && pc.file == c.pos.file && slices.Equal(pc.members, members) {
-		// Nothing listed changed: the zone served stands, serial and all.
-		s.zones[c.origin], s.catalog = prev.zones[c.origin], pc
-		return
-	}
+	assignCatalogIDs(members, prev.CatalogIDs(), ids, salt)
 	s.catalog = &catalogState{origin: c.origin, file: c.pos.file, members: members}
 	s.zones[c.origin] = s.catalog.zone(c.pos, prevZone, newest)
+}
+
+// sameMembers reports whether b lists the zones of a, each with the same
+// group; b has no labels yet.
+func sameMembers(a, b []CatalogMember) bool {
+	return slices.EqualFunc(a, b, func(x, y CatalogMember) bool { return x.Origin == y.Origin && x.Group == y.Group })
 }
 
 // catalogState is prev's catalog, nil for none (or no prev).
@@ -187,22 +192,24 @@ func (s *Snapshot) catalogMembers(all []defined, diags *Diagnostics) []CatalogMe
 		}
 		members = append(members, CatalogMember{Origin: pz.origin, Group: m.group})
 	}
-	sort.Slice(members, func(i, j int) bool { return members[i].Origin < members[j].Origin })
+	slices.SortFunc(members, func(a, b CatalogMember) int { return strings.Compare(a.Origin, b.Origin) })
 	return members
 }
 
-// assignCatalogIDs gives each member its label: the one ids holds, else
-// the one prevIDs holds, else a new one made from its origin and salt.
-// Labels known are taken first, so that a new label never takes one in
-// use; a label held twice, or not a label we would make, is made anew.
-func assignCatalogIDs(members []CatalogMember, ids, prevIDs map[string]string, salt uint32) {
+// assignCatalogIDs gives each member its label: the one the catalog
+// served gave it (served), else the one kept for it (kept), else a new
+// one made from its origin and salt. The served label wins: it is what
+// the secondaries know. Labels known are taken first, so that a new label
+// never takes one in use; a label held twice, or not a label we would
+// make, is made anew.
+func assignCatalogIDs(members []CatalogMember, served, kept map[string]string, salt uint32) {
 	used := make(map[string]bool, len(members))
 	var fresh []int
 	for i := range members {
 		o := members[i].Origin
-		id := ids[o]
+		id := served[o]
 		if !validCatalogID(id) || used[id] {
-			id = prevIDs[o]
+			id = kept[o]
 		}
 		if !validCatalogID(id) || used[id] {
 			fresh = append(fresh, i)

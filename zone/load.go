@@ -53,8 +53,8 @@ type Options struct {
 	// stand now: a key event is due, or the parent's DS was seen.
 	Rekey []string
 	// CatalogIDs holds the label of each zone in the catalog by origin,
-	// as the server keeps them (Snapshot.CatalogIDs): a zone keeps its
-	// label while it stays in the catalog, across restarts. nil knows
+	// as the server keeps them (Snapshot.CatalogIDs), so that a zone
+	// keeps its label across restarts; those prev serves win. nil knows
 	// none but those of prev.
 	CatalogIDs map[string]string
 	// Now stamps when a file first went bad; nil is time.Now.
