@@ -75,7 +75,7 @@ func (ks keySource) Keys(origin string, p dnssec.Policy, t dnssec.Timing) (*dnss
 
 // loadOptions are what every load of the server's configuration shares.
 func (s *Server) loadOptions() zone.Options {
-	return zone.Options{Memory: s.keeper, Keys: keySource{s.keeper, s.now}, Cancel: s.stopping}
+	return zone.Options{Memory: s.keeper, Keys: keySource{s.keeper, s.now}, Cancel: s.stopping, CatalogIDs: s.catalogIDs()}
 }
 
 // saveKeys saves the key changes a load made, before it is served.

@@ -36,6 +36,8 @@ type Dir struct {
 	keysDue map[string][]byte // key files changed, written by FlushKeys
 	// marksTaken are DS marks taken in, removed once their effect is saved.
 	marksTaken []string
+
+	catalog catalogStore // the labels of the catalog's members (catalog.go)
 }
 
 // Open opens the state directory at path, making it (mode 0700) when it

@@ -18,7 +18,7 @@ type source struct {
 // It returns nil when any finding is an error. pc, when not nil, is what
 // the build of prev kept, made from the same configuration: zones whose
 // inputs are unchanged are taken from it as they are.
-func build(cfg *parsedConfig, sources []source, prev *Snapshot, pc *buildCache, mem Memory, keys KeySource, rekey []string, diags *Diagnostics) *Snapshot {
+func build(cfg *parsedConfig, sources []source, prev *Snapshot, pc *buildCache, mem Memory, keys KeySource, rekey []string, catalogIDs map[string]string, diags *Diagnostics) *Snapshot {
 	s := &Snapshot{listenLink: make(map[string]int), building: &buildState{memory: mem, keys: keys, rekey: make(map[string]bool, len(rekey))}}
 	for _, o := range rekey {
 		s.building.rekey[o] = true
@@ -53,6 +53,7 @@ func build(cfg *parsedConfig, sources []source, prev *Snapshot, pc *buildCache, 
 		newest = max(newest, src.mtime)
 	}
 	s.buildZones(all, order, linkIndex, cfg, prev, pc, newest, diags)
+	s.buildCatalog(cfg, all, order, prev, catalogIDs, newest, diags)
 	if len(diags.Errors()) > 0 {
 		return nil
 	}

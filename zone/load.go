@@ -52,6 +52,11 @@ type Options struct {
 	// Rekey names signed zones to build again with their keys as they
 	// stand now: a key event is due, or the parent's DS was seen.
 	Rekey []string
+	// CatalogIDs holds the label of each zone in the catalog by origin,
+	// as the server keeps them (Snapshot.CatalogIDs), so that a zone
+	// keeps its label across restarts; those prev serves win. nil knows
+	// none but those of prev.
+	CatalogIDs map[string]string
 	// Now stamps when a file first went bad; nil is time.Now.
 	Now func() time.Time
 	// Strict serves no file from a last good copy: any error, and the
@@ -293,7 +298,7 @@ func (ld *loader) run(cfg *parsedConfig) Loaded {
 	var bd Diagnostics
 	for {
 		bd = nil
-		s = build(cfg, sources, prev, pc, ld.opts.Memory, ld.opts.Keys, ld.opts.Rekey, &bd)
+		s = build(cfg, sources, prev, pc, ld.opts.Memory, ld.opts.Keys, ld.opts.Rekey, ld.opts.CatalogIDs, &bd)
 		if s != nil {
 			break
 		}

@@ -29,6 +29,9 @@ type Snapshot struct {
 	mxLinked cowMap[*rrset, linkedMX]
 	// faults lists the files in error, served as they last were good.
 	faults []FileFault
+	// catalog is the catalog zone's list (catalog.go), nil without one;
+	// the zone itself is among zones.
+	catalog *catalogState
 	// Never read by a query: cache is what the next load may reuse
 	// (incremental.go), building what only the build in progress uses,
 	// nil once the snapshot is built.
