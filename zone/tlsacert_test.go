@@ -340,3 +340,53 @@ func pemBytes(t *testing.T, text []byte) []byte {
 	}
 	return b.Bytes
 }
+
+// The warning of a _25._tcp TLSA at a host no MX names depends on the MX
+// records of every zone: an incremental load must come to what a full
+// load does when an MX in another file starts or stops naming the host,
+// and when the TLSA's own file changes.
+func TestDANEWarningFollowsMXOfOtherZones(t *testing.T) {
+	pki := newTestPKI(t, 'l')
+	cfg, zones := zoneFilesConfig(t)
+	certs := filepath.Join(filepath.Dir(cfg), "certs")
+	os.Mkdir(certs, 0o755)
+	writeFile(t, filepath.Join(certs, "chain.pem"), string(pki.chain), time.Unix(1000, 0))
+	hosts := "zones:\n  example.com:\n    dnssec: on\n    ns: [ns1]\n    records:\n      ns1: {a: 192.0.2.53}\n      mx1: {a: 192.0.2.1}\n      mx2: {a: 192.0.2.2}\n" +
+		"      _25._tcp.mx1: {tlsa: {cert: ../certs/chain.pem}}\n"
+	mail := func(target string) string {
+		return "zones:\n  example.org:\n    ns: [ns1.example.com.]\n    records:\n      \"@\": {mx: \"10;" + target + "\"}\n"
+	}
+	hostsFile, mailFile := filepath.Join(zones, "hosts.yaml"), filepath.Join(zones, "mail.yaml")
+	writeFile(t, hostsFile, hosts, time.Unix(1000, 0))
+	writeFile(t, mailFile, mail("mx2.example.com."), time.Unix(1000, 0))
+	prev, diags := Load(cfg, nil)
+	if prev == nil {
+		t.Fatal(diags)
+	}
+	const warning = "no MX of these zones names mx1.example.com"
+	for i, step := range []struct {
+		file, text string
+		warned     bool
+	}{
+		{mailFile, mail("mx1.example.com."), false},
+		{mailFile, mail("mx2.example.com."), true},
+		{mailFile, mail("mx1.example.com."), false},
+		{hostsFile, hosts + "      www: {a: 192.0.2.80}\n", false},
+		{mailFile, mail("mx2.example.com."), true},
+		{hostsFile, hosts, true},
+	} {
+		writeFile(t, step.file, step.text, time.Unix(int64(2000+i), 0))
+		inc, incDiags := Reload(cfg, prev, []string{step.file})
+		full, fullDiags := Load(cfg, withoutCache(prev))
+		if d := diffDiags(incDiags, fullDiags); d != "" {
+			t.Fatalf("step %d: findings differ:\n%s", i, d)
+		}
+		if got := len(findingsWith(incDiags, Warning, warning)) > 0; got != step.warned {
+			t.Errorf("step %d: warned %v, want %v: %v", i, got, step.warned, incDiags)
+		}
+		if inc == nil || full == nil {
+			t.Fatalf("step %d: %v", i, incDiags)
+		}
+		prev = inc
+	}
+}
