@@ -8,6 +8,7 @@ import (
 	"crypto/x509/pkix"
 	"encoding/hex"
 	"encoding/pem"
+	"fmt"
 	"math/big"
 	"os"
 	"path/filepath"
@@ -389,4 +390,77 @@ func TestDANEWarningFollowsMXOfOtherZones(t *testing.T) {
 		}
 		prev = inc
 	}
+}
+
+// Every usage, selector and matching type a certificate file can be
+// published under, and those a next key alone can (selector 1: a key has
+// no certificate; usage 3 and 1: it is the host's own key), as golden
+// text; each record is also worked out here from the certificates
+// themselves, so the golden file cannot pin a wrong choice of certificate.
+func TestTLSACombinations(t *testing.T) {
+	pki := newTestPKI(t, 'l')
+	nextSPKI := pemBytes(t, pki.nextPublic)
+	var zone strings.Builder
+	zone.WriteString("zones:\n  example.com:\n    dnssec: on\n    ns: [ns1]\n    records:\n      ns1: {a: 192.0.2.53}\n")
+	type combo struct {
+		owner   string
+		u, s, m uint8
+		key     bool
+	}
+	var combos []combo
+	for u := range uint8(4) {
+		for s := range uint8(2) {
+			for m := range uint8(3) {
+				c := combo{owner: fmt.Sprintf("_443._tcp.cert-%d%d%d", u, s, m), u: u, s: s, m: m}
+				combos = append(combos, c)
+				fmt.Fprintf(&zone, "      %s: {tlsa: {cert: ../certs/chain.pem, usage_selector_match: \"%d %d %d\"}}\n", c.owner, u, s, m)
+				if s == 1 && (u == 1 || u == 3) {
+					k := combo{owner: fmt.Sprintf("_443._tcp.next-%d%d%d", u, s, m), u: u, s: s, m: m, key: true}
+					combos = append(combos, k)
+					fmt.Fprintf(&zone, "      %s: {tlsa: {cert: ../certs/chain.pem, next: ../certs/next.key, usage_selector_match: \"%d %d %d\"}}\n", k.owner, u, s, m)
+				}
+			}
+		}
+	}
+	_, _, snap, diags := tlsaSite(t, pki, zone.String())
+	if err := diags.Err(); err != nil {
+		t.Fatal(err)
+	}
+	digest := func(b []byte, m uint8) string {
+		switch m {
+		case 1:
+			return sha256Hex(b)
+		case 2:
+			s := sha512.Sum512(b)
+			return hex.EncodeToString(s[:])
+		}
+		return hex.EncodeToString(b)
+	}
+	var b strings.Builder
+	for _, c := range combos {
+		r := snap.Lookup(dns.Question{Name: c.owner + ".example.com.", Qtype: dns.TypeTLSA, Qclass: dns.ClassINET}, Client{Link: NoLink})
+		var got []string
+		for _, rr := range r.Answer {
+			b.WriteString(rr.String() + "\n")
+			got = append(got, rr.(*dns.TLSA).Certificate)
+		}
+		cert := pki.leaf // usage 1 and 3: the end entity
+		if c.u == 0 || c.u == 2 {
+			cert = pki.ca // usage 0 and 2: the chain's last, its trust anchor's end
+		}
+		data := cert.Raw
+		if c.s == 1 {
+			data = cert.RawSubjectPublicKeyInfo
+		}
+		want := []string{digest(data, c.m)}
+		if c.key {
+			want = append(want, digest(nextSPKI, c.m))
+		}
+		slices.Sort(got)
+		slices.Sort(want)
+		if !slices.Equal(got, want) {
+			t.Errorf("%s (%d %d %d): TLSA %v, want %v", c.owner, c.u, c.s, c.m, got, want)
+		}
+	}
+	golden(t, filepath.Join("testdata", "tlsa", "combinations.golden"), b.String())
 }
