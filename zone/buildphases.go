@@ -171,7 +171,8 @@ func (b *zoneBuild) makeSOAs() {
 // staleChecks says, by index in all, which zones' findings across zones
 // and MX health must be worked out again: those stand while neither the
 // zone nor a zone its checks looked into was rebuilt (its MX targets are
-// among what they looked into). A patched zone counts only where the
+// among what they looked into), and no name they asked about became or
+// stopped being an MX target. A patched zone counts only where the
 // checks looked up a name the patch may have changed.
 func (b *zoneBuild) staleChecks() []bool {
 	recheck := make([]bool, len(b.all))
@@ -184,6 +185,8 @@ func (b *zoneBuild) staleChecks() []bool {
 		zc := b.c.zones.at(o)
 		recheck[i] = slices.ContainsFunc(zc.deps, func(dep string) bool {
 			return b.built[dep] && b.reaches(dep, zc.depNames)
+		}) || slices.ContainsFunc(zc.mxReads, func(name string) bool {
+			return (b.pc.mxCount[name] > 0) != (b.c.mxCount[name] > 0)
 		})
 	}
 	return recheck
@@ -229,7 +232,7 @@ func (b *zoneBuild) linkMXSets(recheck []bool) {
 func (b *zoneBuild) checkAcrossZones(recheck []bool) {
 	s := b.s
 	s.building.track = make(map[string]bool)
-	defer func() { s.building.track, s.building.trackNames = nil, nil }()
+	defer func() { s.building.track, s.building.trackNames, s.building.trackMX = nil, nil, nil }()
 	for i, d := range b.all {
 		if !recheck[i] {
 			continue
@@ -237,12 +240,14 @@ func (b *zoneBuild) checkAcrossZones(recheck []bool) {
 		zc := b.c.own(b.pc, d.pz.origin)
 		clear(s.building.track)
 		s.building.trackNames = s.building.trackNames[:0]
+		s.building.trackMX = s.building.trackMX[:0]
 		zc.cross = nil
 		s.checkTargets(d.pz, &zc.cross)
 		s.checkMail(d.pz, &zc.cross)
 		zc.noPTR = s.checkReverse(d.pz, &zc.cross)
 		zc.deps = slices.Collect(maps.Keys(s.building.track))
 		zc.depNames = slices.Clone(s.building.trackNames)
+		zc.mxReads = slices.Clone(s.building.trackMX)
 	}
 }
 

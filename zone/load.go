@@ -316,11 +316,18 @@ func (ld *loader) run(cfg *parsedConfig) Loaded {
 	if ld.cfgFreshGood && (pc == nil || pc.configText != string(text)) {
 		copies = append(copies, FileCopy{File: path, Text: text, Mtime: mtime})
 	}
+	certCopied := map[string]bool{}
 	for _, f := range files {
 		ld.diags = append(ld.diags, f.report()...)
 		if f.text != nil {
 			if f.fault == nil {
 				copies = append(copies, FileCopy{File: f.src.file, Text: f.text, Mtime: f.src.mtime})
+				for _, d := range f.deps {
+					if d.fresh && !certCopied[d.path] {
+						certCopied[d.path] = true
+						copies = append(copies, FileCopy{File: d.path, Text: d.good, Mtime: d.mtime, Cert: true})
+					}
+				}
 			}
 			f.text = nil // read by this load alone: the snapshot must not keep it
 		}

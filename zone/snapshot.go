@@ -53,6 +53,10 @@ type buildState struct {
 	// names they look up in reverse zones (buildphases.go).
 	track      map[string]bool
 	trackNames []string
+	// trackMX collects the names whose being an MX target or not a
+	// zone's checks read: the findings are redone when one of them
+	// becomes or stops being one, in whatever zone the MX is.
+	trackMX []string
 }
 
 // ZoneInfo is what the admin endpoint and logs show of a zone.
