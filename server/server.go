@@ -165,6 +165,10 @@ func New(opts Options) (*Server, error) {
 	defer s.mu.Unlock()
 	s.signers = signers
 	s.publish(snap)
+	// At a start nothing waits on the chains but the first DO queries of
+	// each zone: serve at once and make them meanwhile (a reload makes
+	// them before it serves, server/reload.go).
+	go snap.PrepareDenial()
 	err := s.syncListeners(snap.Settings())
 	if err == nil {
 		err = s.syncAdmin(snap.Settings().Admin)
