@@ -1,6 +1,7 @@
 package dnssec
 
 import (
+	"crypto"
 	"errors"
 	"testing"
 	"time"
@@ -95,4 +96,45 @@ func TestRawECDSA(t *testing.T) {
 			t.Errorf("rawECDSA(%x) took it", bad)
 		}
 	}
+}
+
+// A key of tag 0 is valid (RFC 4034 appendix B), though dns.RRSIG.Sign
+// refuses it as unset: one found on disk still loads and signs, and
+// GenerateKey makes none. About one key in 65,536 has it, so the test
+// makes Ed25519 keys, the fastest, until one does.
+func TestKeyOfTagZeroSigns(t *testing.T) {
+	if testing.Short() {
+		t.Skip("makes tens of thousands of keys")
+	}
+	now := time.Date(2026, 12, 6, 12, 0, 0, 0, time.UTC)
+	var zero *Key
+	for deadline := time.Now().Add(2 * time.Minute); zero == nil && time.Now().Before(deadline); {
+		k := &dns.DNSKEY{Hdr: dns.RR_Header{Name: "example.com.", Rrtype: dns.TypeDNSKEY, Class: dns.ClassINET, Ttl: 3600},
+			Flags: dns.ZONE | dns.SEP, Protocol: 3, Algorithm: dns.ED25519}
+		priv, err := k.Generate(256)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if k.KeyTag() == 0 {
+			zero = &Key{DNSKEY: k, Role: CSK, Created: now, Published: now, Active: now, signer: priv.(crypto.Signer)}
+		}
+	}
+	if zero == nil {
+		t.Skip("no key of tag 0 made in time")
+	}
+	b, err := MarshalKeys([]*Key{zero})
+	if err != nil {
+		t.Fatal(err)
+	}
+	read, err := UnmarshalKeys("example.com.", b)
+	if err != nil {
+		t.Fatalf("a key of tag 0 does not load: %v", err)
+	}
+	keys := &ZoneKeys{Origin: "example.com.", Keys: read}
+	set := []dns.RR{mustRR(t, "example.com. 300 IN MX 10 mx1.example.com.")}
+	sigs, err := NewSigner(keys, DefaultPolicy(), NewCache(10)).Sign(set, "", now)
+	if err != nil {
+		t.Fatalf("a key of tag 0 does not sign: %v", err)
+	}
+	verify(t, keys, sigs[0].(*dns.RRSIG), set, now)
 }
