@@ -38,9 +38,10 @@ func (s *Snapshot) buildZones(all []defined, order map[string]int, linkIndex map
 	b.startFromPrevious()
 	b.buildChangedZones()
 	b.fillReverseZones(b.staleReverseZones())
-	b.makeSOAs()
 	recheck := b.staleChecks()
-	b.linkMXSets(recheck)
+	b.linkMXSets(recheck) // before the SOAs: a transferred view reads it
+	b.makeSOAs()
+	b.followView(recheck)
 	b.checkAcrossZones(recheck)
 	b.collectFindings(diags)
 }
@@ -164,7 +165,30 @@ func (b *zoneBuild) makeSOAs() {
 			zc.sum = s.zones[o].nodeSum()
 		}
 		s.zones[o].rname = defaultRName(d.pz, b.zoneOf)
-		s.zones[o].soa = makeSOA(d.pz, s.zones[o], mtime, prevZone, zc.sum)
+		s.zones[o].soa = s.makeSOA(d.pz, s.zones[o], mtime, prevZone, zc.sum)
+	}
+}
+
+// followView gives the next serial to each zone taken over from prev
+// whose transferred view changed though the zone did not: an MX target's
+// links changed in another zone, or the links up are not those prev's
+// view was made for. Only under transfer_view: current; a zone built
+// anew had its serial from makeSOA.
+func (b *zoneBuild) followView(recheck []bool) {
+	s := b.s
+	if s.settings.TransferView != TransferCurrent || b.pc == nil {
+		return
+	}
+	moved := b.prev.transferUp != s.transferUp
+	for i, d := range b.all {
+		o := d.pz.origin
+		if b.built[o] || !recheck[i] && !moved {
+			continue
+		}
+		z := s.zones[o]
+		if h := s.serialHash(z, s.transferUp); h != z.hash {
+			s.zones[o] = z.withSerial(nextSerial(z.soa.Serial, s.building.now), h)
+		}
 	}
 }
 
@@ -245,6 +269,7 @@ func (b *zoneBuild) checkAcrossZones(recheck []bool) {
 		s.checkTargets(d.pz, &zc.cross)
 		s.checkMail(d.pz, &zc.cross)
 		zc.noPTR = s.checkReverse(d.pz, &zc.cross)
+		s.checkFixedSerial(d.pz, &zc.cross)
 		zc.deps = slices.Collect(maps.Keys(s.building.track))
 		zc.depNames = slices.Clone(s.building.trackNames)
 		zc.mxReads = slices.Clone(s.building.trackMX)
