@@ -322,7 +322,7 @@ func (z *zoneData) checkOcclusion(pz *parsedZone, diags *Diagnostics) {
 			switch {
 			case cut != nil && set.rtype != dns.TypeA && set.rtype != dns.TypeAAAA:
 				diags.add(o.pos, Warning, "name %s is below the delegation at %s: its %s is never served (only glue addresses are)", o.name, cut.name, strings.ToLower(dns.TypeToString[set.rtype]))
-			case cut == nil && n.cut && set.rtype != dns.TypeNS && set.rtype != dns.TypeA && set.rtype != dns.TypeAAAA:
+			case cut == nil && n.cut && set.rtype != dns.TypeNS && set.rtype != dns.TypeDS && set.rtype != dns.TypeA && set.rtype != dns.TypeAAAA:
 				diags.add(o.pos, Warning, "name %s is a delegation point: its %s is never served (the child zone answers for it)", o.name, strings.ToLower(dns.TypeToString[set.rtype]))
 			}
 		}

@@ -155,6 +155,7 @@ func newZone(d defined, linkIndex map[string]int, cfg *parsedConfig, keys KeySou
 	z.file = d.src.file
 	z.transfer = resolveTransfer(d.pz.transfer, cfg.tsigKeys, diags)
 	z.sign(d.pz, cfg, keys, diags)
+	z.checkDS(d.pz, diags)
 	return z
 }
 
