@@ -37,6 +37,9 @@ type Snapshot struct {
 	// nil once the snapshot is built.
 	cache    *buildCache
 	building *buildState
+	// outbound lists where each outbound address's PTR goes, for the
+	// next build to see whether one moved.
+	outbound []outboundPTR
 }
 
 // buildState is what a snapshot needs only while it is built.
@@ -53,6 +56,8 @@ type buildState struct {
 	// names they look up in reverse zones (buildphases.go).
 	track      map[string]bool
 	trackNames []string
+	// outbound is what the links' outbound identities give (outbound.go).
+	outbound *outboundSet
 }
 
 // ZoneInfo is what the admin endpoint and logs show of a zone.
