@@ -41,7 +41,7 @@ func (r *reader) check(n *yaml.Node, what string) Check {
 	r.fields(n, what, map[string]func(*yaml.Node){
 		"tcp": func(v *yaml.Node) {
 			kind("tcp")
-			if s, ok := r.scalar(v, what+" tcp"); ok && r.hostPort(v, what+" tcp", s) {
+			if s, ok := r.scalar(v, what+" tcp"); ok && r.probeTarget(v, what+" tcp", s) {
 				c.TCP = s
 			}
 		},
@@ -57,7 +57,7 @@ func (r *reader) check(n *yaml.Node, what string) Check {
 		},
 		"smtp": func(v *yaml.Node) {
 			kind("smtp")
-			if s, ok := r.scalar(v, what+" smtp"); ok && r.hostPort(v, what+" smtp", s) {
+			if s, ok := r.scalar(v, what+" smtp"); ok && r.probeTarget(v, what+" smtp", s) {
 				c.SMTP = s
 			}
 		},
@@ -170,6 +170,30 @@ func (r *reader) sourceFamily(n *yaml.Node, what string, c Check) {
 	if a.Unmap().Is4() != c.Source.Is4() {
 		r.errorf(n, "%s: source %s cannot reach %s, an address of the other family", what, c.Source, host)
 	}
+}
+
+// probeTarget checks a probe's host:port: the host a name or an address, so
+// that nothing else (a user or a token before an @) can be written in it
+// and shown wherever the check is.
+func (r *reader) probeTarget(n *yaml.Node, what, s string) bool {
+	if !r.hostPort(n, what, s) {
+		return false
+	}
+	host, _, _ := net.SplitHostPort(s)
+	if _, err := netip.ParseAddr(host); err == nil {
+		return true
+	}
+	for _, c := range host {
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '-' || c == '.' || c == '_') {
+			r.errorf(n, "%s %q: want host:port, the host a name or an address", what, s)
+			return false
+		}
+	}
+	if host == "" {
+		r.errorf(n, "%s %q: want host:port with a host, e.g. mx1.example.com:25", what, s)
+		return false
+	}
+	return true
 }
 
 // relPath makes a path written in the configuration absolute, relative to

@@ -136,6 +136,8 @@ func TestOutboundParseErrors(t *testing.T) {
 		{link + "{outbound: {ipv4: 192.0.2.1, helo: mail}}\n", `c.yaml:2:44: link wan1 outbound helo "mail": want the fully qualified host name`},
 		{link + "{outbound: {ipv4: 192.0.2.1, helo: m.example., port: 25}}\n", `c.yaml:2:56: link wan1 outbound: unknown key "port"`},
 		{link + "{check: {smtp: mx1}}\n", `c.yaml:2:24: link wan1 check smtp "mx1": want host:port`},
+		{link + "{check: {smtp: 's3cr3t@mx1:25'}}\n", `c.yaml:2:24: link wan1 check smtp "s3cr3t@mx1:25": want host:port, the host a name or an address`},
+		{link + "{check: {tcp: ':25'}}\n", `c.yaml:2:23: link wan1 check tcp ":25": want host:port with a host`},
 		{link + "{check: {smtp: 'mx1:25', tcp: 'mx1:25'}}\n", "c.yaml:2:17: link wan1 check: want one of tcp: host:port, http: URL, smtp: host:port or file: PATH in each check, not"},
 		{link + "{check: {tcp: 'mx1:25', starttls: true}}\n", "c.yaml:2:43: link wan1 check: starttls is for an smtp check"},
 		{link + "{check: {smtp: 'mx1:25', ca_file: ca.pem}}\n", "c.yaml:2:43: link wan1 check: ca_file is for an smtp check with starttls: true"},
