@@ -222,6 +222,7 @@ func (s *Server) publish(snap *zone.Snapshot) {
 	for _, name := range s.checks.Sync(links) {
 		s.metrics.ForgetCheck(name)
 	}
+	s.keepCheckSeries(links)
 	s.setUp(snap, s.checks.Up(links), time.Now())
 	s.listeners.SetTCPLimits(snap.Settings().TCPMaxConns, snap.Settings().TCPMaxConnsPerSource)
 }

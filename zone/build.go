@@ -1,6 +1,7 @@
 package zone
 
 import (
+	"net/netip"
 	"sort"
 	"strings"
 
@@ -54,6 +55,7 @@ func build(cfg *parsedConfig, sources []source, prev *Snapshot, pc *buildCache, 
 			all = append(all, defined{pz, src})
 		}
 	}
+	s.building.outbound = newOutboundSet(cfg.links, order)
 	if pc != nil && !pc.sameZones(all) {
 		pc = nil // a zone came or went: what other zones' names resolve to may change
 	}
@@ -72,7 +74,17 @@ func build(cfg *parsedConfig, sources []source, prev *Snapshot, pc *buildCache, 
 func (s *Snapshot) buildLinks(cfg *parsedConfig, diags *Diagnostics) map[string]int {
 	index := make(map[string]int, len(cfg.links))
 	owner := make(map[string]string)
+	sender := make(map[netip.Addr]outboundAddr)
+	senderLink := make(map[netip.Addr]string)
 	for _, l := range cfg.links {
+		for _, oa := range l.outbound {
+			if first, dup := sender[oa.addr]; dup {
+				diags.add(oa.pos, Error, "link %s: outbound address %s is link %s's too (%s); an address leaves over one link, and receivers judge mail by the address it came from: give each link its own",
+					l.Name, oa.addr, senderLink[oa.addr], first.pos)
+				continue
+			}
+			sender[oa.addr], senderLink[oa.addr] = oa, l.Name
+		}
 		index[l.Name] = len(s.settings.Links)
 		for _, addr := range l.Listen {
 			if other, dup := owner[addr]; dup {
@@ -89,7 +101,8 @@ func (s *Snapshot) buildLinks(cfg *parsedConfig, diags *Diagnostics) map[string]
 
 // buildZone assembles one zone's nodes and runs the checks that need only
 // the zone itself. linkTTL caps the TTL link-mapped addresses answer with.
-func buildZone(pz *parsedZone, linkIndex map[string]int, linkTTL uint32, diags *Diagnostics) *zoneData {
+// spfTerms is what the spf helper's links term stands for.
+func buildZone(pz *parsedZone, linkIndex map[string]int, linkTTL uint32, spfTerms []string, diags *Diagnostics) *zoneData {
 	z := &zoneData{origin: pz.origin}
 	apex := z.node(pz.origin)
 
@@ -107,7 +120,7 @@ func buildZone(pz *parsedZone, linkIndex map[string]int, linkTTL uint32, diags *
 			continue
 		}
 		seen[o.name] = o.pos
-		z.addOwner(pz, o, linkIndex, linkTTL, diags)
+		z.addOwner(pz, o, linkIndex, linkTTL, spfTerms, diags)
 	}
 	for _, n := range z.nodes.all() {
 		sort.Slice(n.sets, func(i, j int) bool { return n.sets[i].rtype < n.sets[j].rtype })
@@ -133,7 +146,7 @@ func (z *zoneData) node(name string) *node {
 	return n
 }
 
-func (z *zoneData) addOwner(pz *parsedZone, o *parsedOwner, linkIndex map[string]int, linkTTL uint32, diags *Diagnostics) {
+func (z *zoneData) addOwner(pz *parsedZone, o *parsedOwner, linkIndex map[string]int, linkTTL uint32, spfTerms []string, diags *Diagnostics) {
 	ttl := pz.ownerTTL(o)
 	byType := make(map[uint16][]parsedRecord)
 	var order []uint16
@@ -181,7 +194,7 @@ func (z *zoneData) addOwner(pz *parsedZone, o *parsedOwner, linkIndex map[string
 			}
 		} else {
 			for _, rec := range recs {
-				set.rrs = append(set.rrs, rec.rr)
+				set.rrs = append(set.rrs, o.spfLinksRR(rec.rr, spfTerms))
 			}
 			set.rrs = dedupe(set.rrs, recs, diags)
 		}

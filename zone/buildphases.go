@@ -44,6 +44,7 @@ func (s *Snapshot) buildZones(all []defined, order map[string]int, linkIndex map
 	b.followView(recheck)
 	b.checkAcrossZones(recheck)
 	b.collectFindings(diags)
+	b.checkOutbound(diags)
 }
 
 // startFromPrevious takes over the previous build's maps, to replace what
@@ -81,7 +82,7 @@ func (b *zoneBuild) buildChangedZones() {
 			zc.redirects = redirectsOf(d.pz)
 		}
 		b.c.zones.set(origin, zc)
-		b.s.zones[origin] = newZone(d, b.linkIndex, b.cfg, b.s.building.keys, &zc.local)
+		b.s.zones[origin] = b.newZone(d, &zc.local)
 		b.built[origin] = true
 	}
 	for _, d := range b.all {
@@ -104,6 +105,9 @@ func (b *zoneBuild) staleReverseZones() (relisted, rebuild, whole map[string]boo
 		rebuild[o] = true
 	}
 	for _, o := range staleRNames(b.all, b.s.zones, b.built, b.zoneOf) {
+		rebuild[o] = true
+	}
+	for o := range b.locateOutboundPTRs() {
 		rebuild[o] = true
 	}
 	whole = maps.Clone(rebuild)
@@ -129,7 +133,7 @@ func (b *zoneBuild) fillReverseZones(relisted, rebuild, whole map[string]bool) {
 		}
 		if !b.built[o] {
 			zc.local = nil
-			s.zones[o] = newZone(d, b.linkIndex, b.cfg, b.s.building.keys, &zc.local)
+			s.zones[o] = b.newZone(d, &zc.local)
 			b.built[o] = true
 		}
 		zc.ptr, zc.ptrWarn = nil, nil

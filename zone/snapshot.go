@@ -40,6 +40,9 @@ type Snapshot struct {
 	// nil once the snapshot is built.
 	cache    *buildCache
 	building *buildState
+	// outbound lists where each outbound address's PTR goes, for the
+	// next build to see whether one moved.
+	outbound []outboundPTR
 }
 
 // buildState is what a snapshot needs only while it is built.
@@ -63,6 +66,8 @@ type buildState struct {
 	// now is the time of the build, unix seconds: the serial of a zone
 	// whose transferred view changed though nothing it is made of did.
 	now int64
+	// outbound is what the links' outbound identities give (outbound.go).
+	outbound *outboundSet
 }
 
 // ZoneInfo is what the admin endpoint and logs show of a zone.
