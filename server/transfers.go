@@ -14,12 +14,14 @@ var (
 	notifyBackoff  = 2 * time.Second
 )
 
-// initTransfers makes the transfer server, the NOTIFY queue and the TSIG
-// keyring, which reads the keys of the snapshot being served.
+// initTransfers makes the transfer server, the IXFR journal, the NOTIFY
+// queue and the TSIG keyring, which reads the keys of the snapshot being
+// served.
 func (s *Server) initTransfers() {
 	s.keys = xfr.Keyring{Snapshot: s.Snapshot}
+	s.journal = s.newJournal()
 	// The counts read s.metrics when they count: tests swap it.
-	s.transfers = xfr.NewServer(xfr.Config{Log: s.log, Warn: s.warnThrottled,
+	s.transfers = xfr.NewServer(xfr.Config{Log: s.log, Warn: s.warnThrottled, Journal: s.journal,
 		Count: func(kind, result string) { s.metrics.Transfer(kind, result) }})
 	s.notifier = xfr.NewNotifier(xfr.NotifyConfig{Log: s.log, Count: func(result string) { s.metrics.Notify(result) },
 		Attempts: notifyAttempts, Timeout: notifyTimeout, Backoff: notifyBackoff})

@@ -157,3 +157,22 @@ func sameValue[V any](a, b V) bool { return any(a) == any(b) }
 func sameMap[K comparable, V any](a, b map[K]V) bool {
 	return reflect.ValueOf(a).UnsafePointer() == reflect.ValueOf(b).UnsafePointer()
 }
+
+// SOA is the SOA record of the zone origin, shared: read it only.
+func (s *Snapshot) SOA(origin string) (*dns.SOA, bool) {
+	z := s.zones[origin]
+	if z == nil {
+		return nil, false
+	}
+	return z.soa, true
+}
+
+// Version is the serial and content digest of the zone origin, as
+// Serials gives them.
+func (s *Snapshot) Version(origin string) (SerialRecord, bool) {
+	z := s.zones[origin]
+	if z == nil {
+		return SerialRecord{}, false
+	}
+	return SerialRecord{Serial: z.soa.Serial, Hash: z.hash}, true
+}
