@@ -339,8 +339,14 @@ func TestSignedZoneIXFR(t *testing.T) {
 		t.Errorf("changes given from the serial first journaled: %v", reply)
 	}
 	a := wholeZone(t, s)
+	signer := s.state.Load().Signers()["example.com."]
+	signer.ResetExpiry()
 	if again := wholeZone(t, s); !slices.Equal(zoneSet(again), zoneSet(a)) {
 		t.Fatal("two AXFRs at one serial differ")
+	}
+	// Its signatures went out again: /status shows when the first expires.
+	if signer.SoonestExpiry().IsZero() {
+		t.Error("an AXFR of the journaled version is not counted in the soonest signature expiry")
 	}
 	config = edit(t, s, path, config, "mx1: {a: 192.0.2.1}", "mx1: {a: 192.0.2.2}")
 	b := wholeZone(t, s)

@@ -31,6 +31,9 @@ type Config struct {
 	// Journal, when not nil, answers IXFR with changes, and gives the
 	// signed zones' versions as journaled.
 	Journal *Journal
+	// SignedSent, when not nil, is told of every signed version sent as
+	// journaled (its signatures are handed out again).
+	SignedSent func(origin string, rrs []dns.RR)
 }
 
 // Server answers transfer requests, at most MaxRunning full transfers
@@ -141,6 +144,8 @@ func (x *Server) Serve(w dns.ResponseWriter, req, m *dns.Msg, snap *zone.Snapsho
 	rrs, signed := x.journaled(origin, serial)
 	if !signed {
 		rrs, _ = snap.Records(origin)
+	} else if x.cfg.SignedSent != nil {
+		x.cfg.SignedSent(origin, rrs)
 	}
 	soa := rrs[0]
 	if sign != nil && !signed {
