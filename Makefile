@@ -111,12 +111,14 @@ bigrev:
 	go run ./cmd/mxdns-gen -out $(BIGREV) -zones 10000 -records 1000000 -shape one-reverse
 
 # Load, memory, single-file reload latency, RSS drift and lookup cost on
-# $(BIG), then on $(BIGREV) with 50 reloads.
+# $(BIG), then on $(BIGREV) with 50 reloads, then the time to sign every
+# zone of $(BIG) beside Knot signing them exported (when knotd is there).
 scale: build
 	@test -d $(BIG)/zones || $(MAKE) bigzones
 	@test -d $(BIGREV)/zones || $(MAKE) bigrev
 	go run ./cmd/mxdns-scale -dir $(BIG) -bin bin/mxdns
 	go run ./cmd/mxdns-scale -dir $(BIGREV) -bin bin/mxdns -reloads 50
+	go run ./cmd/mxdns-scale -dir $(BIG) -bin bin/mxdns -sign
 
 # Bad saves, restarts and hostile files under a dnsperf load of 12,000 q/s
 # (issue #13); fails on any wrong answer, RSS >= 512 MiB or a serial going

@@ -13,7 +13,9 @@ need() {
 		$sudo apt-get update
 		touch /tmp/mxdns-ci-apt-updated
 	fi
-	DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y "$@"
+	# Another installer (a second CI run, unattended-upgrades) may hold
+	# dpkg's lock: wait for it rather than fail the step.
+	DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -o DPkg::Lock::Timeout=600 "$@"
 }
 
 need dig bind9-dnsutils

@@ -325,3 +325,21 @@ func TestGenerateKeyAlgorithms(t *testing.T) {
 		}
 	}
 }
+
+func BenchmarkSignFresh(b *testing.B) {
+	keys := &ZoneKeys{Origin: "example.com."}
+	k, _ := GenerateKey("example.com.", dns.ECDSAP256SHA256, CSK, time.Now())
+	k.Published, k.Active = k.Created, k.Created
+	keys.Keys = []*Key{k}
+	s := NewSigner(keys, DefaultPolicy(), NewCache(100))
+	rr1, _ := dns.NewRR("example.com. 3600 IN MX 10 mx1.example.com.")
+	rr2, _ := dns.NewRR("example.com. 3600 IN MX 20 mx2.example.com.")
+	set := []dns.RR{rr1, rr2}
+	now := time.Now()
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := s.sign(set, "example.com.", keys.Keys, now); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

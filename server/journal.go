@@ -25,8 +25,9 @@ func (s *Server) newJournal() *xfr.Journal {
 // before snap is served, outside mu: a big zone's changes take a while.
 // A version is a zone as AXFR sends it, signed when signers sign it;
 // prevSigners are prev's. Whatever changes what a transfer carries (an
-// edit, a key event, signatures made again) builds the zone anew, moves
-// its serial and so comes through here.
+// edit, a key event, signatures made again, a link change under
+// transfer_view: current) makes the zone anew, moves its serial and so
+// comes through here.
 func (s *Server) journalVersions(prev, snap *zone.Snapshot, signers, prevSigners answer.Signers) {
 	changed := snap.SerialsSince(prev)
 	origins := make([]string, 0, len(changed))
@@ -49,12 +50,17 @@ func (s *Server) journalVersions(prev, snap *zone.Snapshot, signers, prevSigners
 				return answer.TransferRecords(snap, signer, origin, prevRRs, now)
 			}}
 		// Unsigned before and now, the changes are those of the names
-		// the build wrote.
+		// the build wrote, or under transfer_view: current the two
+		// views compared whole.
 		if from, ok := versionOf(prev, origin); ok && signer == nil && prevSigners[origin] == nil {
 			v.From = from
 			v.Diff = func() (del, add []dns.RR) {
-				del, add, _ = snap.TransferDiff(prev, origin)
-				return del, add
+				if del, add, ok := snap.TransferDiff(prev, origin); ok {
+					return del, add
+				}
+				before, _ := prev.Transferred(origin)
+				after, _ := snap.Transferred(origin)
+				return xfr.DiffRecords(before[1:], after[1:])
 			}
 		}
 		vs = append(vs, v)

@@ -30,6 +30,7 @@ func (s *Server) beforeServing(prev, snap *zone.Snapshot) {
 			s.log.Error("state: serials not kept; after a crash a serial may go back", "err", err)
 		}
 	}
+	s.saveCatalog(prev, snap)
 	s.logFaults(prev, snap)
 	s.logRemoved(prev, snap)
 }

@@ -130,6 +130,7 @@ func (s *Server) reload(changed, rekey []string) ReloadResult {
 	s.beforeServing(prev, snap)
 	prevSigners := s.state.Load().Signers()
 	signers := s.signersFor(snap, prevSigners)
+	snap.PrepareDenial()
 	s.journalVersions(prev, snap, signers, prevSigners)
 
 	s.mu.Lock()

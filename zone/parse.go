@@ -30,11 +30,16 @@ type parsedConfig struct {
 	transfer   *parsedTransfer
 	dnssec     *parsedDNSSEC // nil: not written, so zones are not signed unless they say
 	queryLog   bool
+	// transferView is transfer_view: what a transfer carries of the
+	// records that depend on link state.
+	transferView TransferView
 	// stateDir is absolute, or "" when state_dir is not written.
 	stateDir    string
 	maxFileSize int64 // max_file_size, in bytes
 	maxRecords  int   // max_records_per_file, counted after alias expansion
 	ixfr        IXFRJournal
+
+	catalog *parsedCatalog // nil: no catalog is published (catalogparse.go)
 }
 
 type globRef struct {
@@ -59,6 +64,8 @@ type parsedZone struct {
 	transfer *parsedTransfer
 	// dnssec is nil when the zone follows the top-level dnssec setting.
 	dnssec *parsedDNSSEC
+
+	member catalogMember // its catalog: and group: (catalogparse.go)
 }
 
 type parsedSOA struct {
@@ -193,7 +200,13 @@ func (r *reader) config(root *yaml.Node) *parsedConfig {
 		"transfer":  func(v *yaml.Node) { cfg.transfer = r.transfer(v, "config") },
 		"dnssec":    func(v *yaml.Node) { cfg.dnssec = r.dnssec(v, "config") },
 		"query_log": func(v *yaml.Node) { cfg.queryLog = r.boolValue(v, "query_log") },
+		"transfer_view": func(v *yaml.Node) {
+			if s, _ := r.choice(v, "transfer_view", "all", "current"); s == "current" {
+				cfg.transferView = TransferCurrent
+			}
+		},
 		"state_dir": func(v *yaml.Node) { cfg.stateDir = r.stateDir(v) },
+		"catalog":   func(v *yaml.Node) { cfg.catalog = r.catalog(v) },
 		"max_file_size": func(v *yaml.Node) {
 			if n, ok := r.byteSize(v, "max_file_size"); ok {
 				cfg.maxFileSize = n
@@ -437,6 +450,8 @@ func (r *reader) zone(origin string, k, n *yaml.Node) *parsedZone {
 		"auto_ptr": func(v *yaml.Node) { z.noAutoPTR = !r.autoPTR(v, origin, what) },
 		"transfer": func(v *yaml.Node) { z.transfer = r.transfer(v, what) },
 		"dnssec":   func(v *yaml.Node) { z.dnssec = r.dnssec(v, what) },
+		"catalog":  func(v *yaml.Node) { r.catalogMember(v, what, &z.member) },
+		"group":    func(v *yaml.Node) { r.catalogGroup(v, what, &z.member) },
 	})
 	// An ns written with no valid name, or a zone that is not a mapping,
 	// was reported where it was written.

@@ -8,14 +8,16 @@ import (
 
 // TransferDiff gives what a transfer of the zone origin carries
 // differently in s than in prev: del, the records only prev's holds, and
-// add, those only s's holds, each as Records gives it, the SOA aside.
-// Names whose node the two share are passed over unread: a reverse zone
-// patched for one edit among hundreds of thousands of names costs the
-// names the patch wrote, not a pass over the zone. ok is false when
-// either snapshot does not serve the zone.
+// add, those only s's holds, each as Transferred gives it, the SOA
+// aside. Names whose node the two share are passed over unread: a
+// reverse zone patched for one edit among hundreds of thousands of names
+// costs the names the patch wrote, not a pass over the zone. ok is false
+// when either snapshot does not serve the zone, or transfers it under
+// transfer_view: current, where what a node's sets transfer depends on
+// the links and on other zones: compare Transferred whole then.
 func (s *Snapshot) TransferDiff(prev *Snapshot, origin string) (del, add []dns.RR, ok bool) {
 	z, pz := s.zones[origin], prev.zones[origin]
-	if z == nil || pz == nil {
+	if z == nil || pz == nil || s.viewed(z) || prev.viewed(pz) {
 		return nil, nil, false
 	}
 	if z == pz {
@@ -35,7 +37,7 @@ func (s *Snapshot) TransferDiff(prev *Snapshot, origin string) (del, add []dns.R
 	return del, add, true
 }
 
-// transferRecords are a node's records as Records gives them: copies,
+// transferRecords are a node's records as zoneRecords gives them: copies,
 // each with its set's TTL as written, the SOA left out.
 func transferRecords(n *node) []dns.RR {
 	if n == nil {

@@ -41,6 +41,7 @@ func main() {
 type options struct {
 	dir, bin string
 	reloads  int
+	sign     bool
 }
 
 func run(args []string, out io.Writer) error {
@@ -49,6 +50,7 @@ func run(args []string, out io.Writer) error {
 	fs.StringVar(&o.dir, "dir", "/tmp/mxdns-big", "data set written by mxdns-gen")
 	fs.StringVar(&o.bin, "bin", "bin/mxdns", "the mxdns binary")
 	fs.IntVar(&o.reloads, "reloads", 1000, "single-file reloads to time")
+	fs.BoolVar(&o.sign, "sign", false, "time signing every zone, beside Knot signing them exported, instead")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -78,6 +80,9 @@ func run(args []string, out io.Writer) error {
 		return err
 	}
 	fmt.Fprintf(out, "data set: %s, %d forward zone files\n", o.dir, len(zones))
+	if o.sign {
+		return signingFigures(o, config, out)
+	}
 
 	// mxdns check.
 	start := time.Now()

@@ -75,7 +75,7 @@ func (st *State) signSection(s *dnssec.Signer, r zone.Result, rrs []dns.RR, refe
 }
 
 // signZone signs a transfer of the zone origin made at the request: rrs,
-// the zone's records as Snapshot.Records gives them. A zone journaled
+// the zone's records as Snapshot.Transferred gives them. A zone journaled
 // for IXFR is sent as journaled instead (TransferRecords).
 func (st *State) signZone(origin string, rrs []dns.RR) ([]dns.RR, error) {
 	s := st.signers[origin]

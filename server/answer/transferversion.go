@@ -13,14 +13,15 @@ import (
 )
 
 // TransferRecords is the zone origin of snap as a transfer carries it,
-// the closing SOA aside: Records, and for a signed zone (signer not nil)
+// the closing SOA aside: Transferred (as transfer_view says), and for a
+// signed zone (signer not nil)
 // its NSEC or NSEC3 chain and each set followed by its RRSIGs. prev, the
 // version transferred before, lends its signatures to the sets that did
 // not change while they have long to live and their keys still sign, so
 // that an IXFR carries only the signatures that changed, even after a
 // restart emptied the signature cache.
 func TransferRecords(snap *zone.Snapshot, signer *dnssec.Signer, origin string, prev []dns.RR, now time.Time) ([]dns.RR, error) {
-	rrs, ok := snap.Records(origin)
+	rrs, ok := snap.Transferred(origin)
 	if !ok {
 		return nil, errNoZone
 	}
@@ -32,8 +33,8 @@ func TransferRecords(snap *zone.Snapshot, signer *dnssec.Signer, origin string, 
 
 var errNoZone = errors.New("no such zone")
 
-// signTransfer adds to rrs, the zone's records as Snapshot.Records gives
-// them (the SOA first, a set's records together), its NSEC chain and
+// signTransfer adds to rrs, the zone's records as Snapshot.Transferred
+// gives them (the SOA first, a set's records together), its NSEC chain and
 // each set's RRSIGs. A delegation's NS and glue stay unsigned.
 func signTransfer(snap *zone.Snapshot, s *dnssec.Signer, origin string, rrs, prev []dns.RR, now time.Time) ([]dns.RR, error) {
 	rrs = append(rrs, snap.NSECRecords(origin)...)

@@ -102,9 +102,9 @@ func condense(seq []Changes) Changes {
 	return Changes{From: seq[0].From, To: seq[len(seq)-1].To, Del: del.list(), Add: add.list()}
 }
 
-// diffRecords gives what before holds and after lacks, and the reverse,
+// DiffRecords gives what before holds and after lacks, and the reverse,
 // each in the order of its list.
-func diffRecords(before, after []dns.RR) (del, add []dns.RR) {
+func DiffRecords(before, after []dns.RR) (del, add []dns.RR) {
 	var p rrPacker
 	had := make(map[string]bool, len(before))
 	for _, rr := range before {

@@ -34,6 +34,9 @@ func (j *Journal) Changes(origin string, from, to uint32) (Changes, string) {
 		}
 	}
 	if first < 0 {
+		if from == zj.head.serial {
+			return Changes{}, fullGap // the journal's last, not the one served
+		}
 		if len(zj.deltas) > 0 && serialAfter(zj.deltas[0].from, from) || len(zj.deltas) == 0 && serialAfter(zj.head.serial, from) {
 			return Changes{}, fullOlder
 		}

@@ -46,7 +46,7 @@ func after(t testing.TB, prev, next Version) Version {
 	before, _ := prev.Records(nil)
 	now, _ := next.Records(nil)
 	next.From = zone.SerialRecord{Serial: prev.SOA.Serial, Hash: prev.Key}
-	next.Diff = func() ([]dns.RR, []dns.RR) { return diffRecords(before[1:], now[1:]) }
+	next.Diff = func() ([]dns.RR, []dns.RR) { return DiffRecords(before[1:], now[1:]) }
 	return next
 }
 

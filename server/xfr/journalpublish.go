@@ -93,7 +93,7 @@ func (zj *zoneJournal) appendDelta(st Store, log *slog.Logger, v *Version, lim z
 		if rrs, err = v.Records(old); err != nil {
 			return nil, err
 		}
-		del, add = diffRecords(old[1:], rrs[1:])
+		del, add = DiffRecords(old[1:], rrs[1:])
 	}
 	frame, err := encodeRecord(&record{kind: kindDelta, from: zj.head.serial, to: v.SOA.Serial, key: v.Key,
 		add: append([]dns.RR{v.SOA}, add...), del: append([]dns.RR{zj.soa}, del...)})

@@ -143,7 +143,9 @@ func (x *Server) Serve(w dns.ResponseWriter, req, m *dns.Msg, snap *zone.Snapsho
 	}
 	rrs, signed := x.journaled(origin, serial)
 	if !signed {
-		rrs, _ = snap.Records(origin)
+		// What transfer_view says a secondary gets, under the serial that
+		// names it (zone.Snapshot.Transferred).
+		rrs, _ = snap.Transferred(origin)
 	} else if x.cfg.SignedSent != nil {
 		x.cfg.SignedSent(origin, rrs)
 	}
