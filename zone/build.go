@@ -30,6 +30,7 @@ func build(cfg *parsedConfig, sources []source, prev *Snapshot, pc *buildCache, 
 	if t := resolveTransfer(cfg.transfer, cfg.tsigKeys, diags); t != nil {
 		s.settings.Transfer = *t
 	}
+	s.settings.Updates = resolveUpdates(cfg.updates, cfg.tsigKeys, diags)
 	linkIndex := s.buildLinks(cfg, diags)
 
 	all := make([]defined, 0, len(sources))
@@ -54,6 +55,7 @@ func build(cfg *parsedConfig, sources []source, prev *Snapshot, pc *buildCache, 
 	}
 	s.buildZones(all, order, linkIndex, cfg, prev, pc, newest, diags)
 	s.buildCatalog(cfg, all, order, prev, catalogIDs, newest, diags)
+	s.checkUpdateNames(s.settings.Updates, diags)
 	if len(diags.Errors()) > 0 {
 		return nil
 	}

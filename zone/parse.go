@@ -36,6 +36,7 @@ type parsedConfig struct {
 	maxRecords  int   // max_records_per_file, counted after alias expansion
 
 	catalog *parsedCatalog // nil: no catalog is published (catalogparse.go)
+	updates *updatesConf   // nil: no updates: UPDATE is NOTIMP (updatesconf.go)
 }
 
 type globRef struct {
@@ -198,6 +199,7 @@ func (r *reader) config(root *yaml.Node) *parsedConfig {
 		"query_log": func(v *yaml.Node) { cfg.queryLog = r.boolValue(v, "query_log") },
 		"state_dir": func(v *yaml.Node) { cfg.stateDir = r.stateDir(v) },
 		"catalog":   func(v *yaml.Node) { cfg.catalog = r.catalog(v) },
+		"updates":   func(v *yaml.Node) { cfg.updates = r.updates(v) },
 		"max_file_size": func(v *yaml.Node) {
 			if n, ok := r.byteSize(v, "max_file_size"); ok {
 				cfg.maxFileSize = n

@@ -37,6 +37,7 @@ func makeSOA(pz *parsedZone, z *zoneData, mtime int64, prev *zoneData, sum diges
 	if pz.soa.rname != nil {
 		soa.Mbox = pz.soa.rname.name
 	}
+	z.autoSerial = pz.soa.autoSerial
 	z.hash = contentHash(soa, sum) // sum: z.nodeSum(), or kept up to date by a patch
 	if z.keys != nil {
 		// A signed zone's serial moves with its signature period too:
