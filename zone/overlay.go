@@ -8,6 +8,7 @@ import (
 	"slices"
 	"sort"
 	"strings"
+	"time"
 
 	"github.com/miekg/dns"
 )
@@ -336,4 +337,11 @@ func (z *zoneData) setNode(name string, edit func(*rrset) *rrset, add []dns.RR) 
 	}
 	sort.Slice(n.sets, func(i, j int) bool { return n.sets[i].rtype < n.sets[j].rtype })
 	z.nodes.set(name, n)
+}
+
+// UpdatedRecord is a record an update added, and when: it is served
+// until an update deletes it or updates.expire has passed since.
+type UpdatedRecord struct {
+	RR    dns.RR
+	Added time.Time
 }
