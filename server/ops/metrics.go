@@ -25,6 +25,7 @@ type Metrics struct {
 	linkCheck  *prometheus.HistogramVec // link, result
 	transfers  *prometheus.CounterVec   // type, result
 	notifies   *prometheus.CounterVec   // zone, result
+	updates    *prometheus.CounterVec   // result
 }
 
 func NewMetrics() *Metrics {
@@ -49,8 +50,11 @@ func NewMetrics() *Metrics {
 		notifies: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "mxdns_notifies_total", Help: "NOTIFY messages by result: ok (acknowledged), retry (attempt failed) or failed (gave up).",
 		}, []string{"result"}),
+		updates: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "mxdns_updates_total", Help: "RFC 2136 updates by result: ok, refused, notauth (bad TSIG or a zone not served), formerr, notzone, prereq (a prerequisite failed) or servfail.",
+		}, []string{"result"}),
 	}
-	m.reg.MustRegister(m.queries, m.latency, m.reloads, m.reloadFail, m.fileFaults, m.linkUp, m.linkCheck, m.transfers, m.notifies,
+	m.reg.MustRegister(m.queries, m.latency, m.reloads, m.reloadFail, m.fileFaults, m.linkUp, m.linkCheck, m.transfers, m.notifies, m.updates,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
 }
