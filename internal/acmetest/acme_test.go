@@ -25,6 +25,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/miekg/dns"
+
 	"github.com/mxdns/mxdns/internal/dnstest"
 	"github.com/mxdns/mxdns/internal/harness"
 )
@@ -183,7 +185,13 @@ func TestLegoObtainsACertificateThroughMxdns(t *testing.T) {
 	s := startSite(t)
 	dir, mgmt, caFile := startPebble(t, pebbleBin, s.Addr())
 
-	out := filepath.Join(t.TempDir(), "mx1.pem")
+	// lego writes the certificate where the MTA reads it, and where the
+	// zone's TLSA is made from.
+	out := filepath.Join(s.dir, "certs", "mx1.pem")
+	before := tlsaData(t, s)
+	if want := tlsa311(readChain(t, out)[0]); before != want {
+		t.Fatalf("TLSA before the renewal: %q, want %q, the placeholder's", before, want)
+	}
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, legoBin, "-dir", dir, "-ca", caFile, "-dns", s.Addr(), "-zone", "example.test.",
@@ -263,6 +271,10 @@ func TestLegoObtainsACertificateThroughMxdns(t *testing.T) {
 	}
 	verifyWithPebbleRoot(t, httpsClient(t, caFile), mgmt, chain)
 
+	// DANE: the TLSA follows the new certificate, with no edit.
+	want := tlsa311(chain[0])
+	waitFor(t, "the TLSA of the new certificate", func() bool { return tlsaData(t, s) == want })
+
 	// The client deleted its challenge: nothing is left served or kept.
 	waitFor(t, "the challenge deleted", func() bool { return len(txt(t, s, name)) == 0 })
 	st, err := s.Status()
@@ -277,6 +289,21 @@ func TestLegoObtainsACertificateThroughMxdns(t *testing.T) {
 	if !strings.Contains(s.Log(), "msg=update zone=example.test. key=acme. added=1") {
 		t.Errorf("the log lacks the update:\n%s", s.Log())
 	}
+}
+
+// tlsaData is the data of the TLSA served for mx1's SMTP, "" for none.
+func tlsaData(t *testing.T, s *site) string {
+	t.Helper()
+	r, err := s.Query("_25._tcp.mx1.example.test.", dns.TypeTLSA)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, rr := range r.Answer {
+		if x, ok := rr.(*dns.TLSA); ok && x.Usage == 3 && x.Selector == 1 && x.MatchingType == 1 {
+			return x.Certificate
+		}
+	}
+	return ""
 }
 
 func readChain(t *testing.T, file string) []*x509.Certificate {

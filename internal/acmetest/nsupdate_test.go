@@ -6,8 +6,6 @@ import (
 	"slices"
 	"strings"
 	"testing"
-
-	"github.com/mxdns/mxdns/internal/harness"
 )
 
 // A dynamic update client as an ACME hook runs it: a script on its input,
@@ -25,7 +23,7 @@ var updateClients = []updateClient{
 
 // send runs the client with script after server and zone lines, signed
 // with key (alg:name:secret) unless it is "".
-func (c updateClient) send(t *testing.T, path string, s *harness.Server, key string, tcp bool, script string) (string, error) {
+func (c updateClient) send(t *testing.T, path string, s *site, key string, tcp bool, script string) (string, error) {
 	t.Helper()
 	var args []string
 	if key != "" {

@@ -1,7 +1,16 @@
 package acmetest
 
 import (
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/sha256"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"encoding/hex"
+	"encoding/pem"
 	"fmt"
+	"math/big"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -56,23 +65,47 @@ updates:
     - key: acme
       names: [_acme-challenge.example.test., _acme-challenge.*.example.test.]
       types: [TXT]
-zones:
+zone_files: [zones/*.yaml]
+`
+
+// zoneFile is the domain's zone: its MX host's TLSA is made from the
+// certificate the ACME client renews (certs/mx1.pem).
+const zoneFile = `zones:
   example.test:
     ns: [ns1]
     records:
       "@": {mx: "10;mx1"}
       ns1: {a: 127.0.0.1}
       mx1: {a: 127.0.0.1}
+      _25._tcp.mx1: {tlsa: {cert: ../certs/mx1.pem}}
       _acme-challenge.www: {cname: elsewhere.example.net.}
 `
 
+// site is mxdns serving the domain, and where its files are.
+type site struct {
+	*harness.Server
+	dir string
+}
+
 // startSite serves config from a directory of its own, its state kept in
-// state/ there.
-func startSite(t *testing.T) *harness.Server {
+// state/ there, the MX host's certificate a self-signed one until an
+// ACME client replaces it.
+func startSite(t *testing.T) *site {
 	t.Helper()
 	dir := t.TempDir()
-	if err := os.WriteFile(filepath.Join(dir, "acme.key"), []byte(acmeSecret+"\n"), 0o600); err != nil {
-		t.Fatal(err)
+	for _, d := range []string{"zones", "certs"} {
+		if err := os.Mkdir(filepath.Join(dir, d), 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for name, text := range map[string][]byte{
+		"acme.key":                []byte(acmeSecret + "\n"),
+		"zones/example.test.yaml": []byte(zoneFile),
+		"certs/mx1.pem":           placeholderCert(t),
+	} {
+		if err := os.WriteFile(filepath.Join(dir, name), text, 0o600); err != nil {
+			t.Fatal(err)
+		}
 	}
 	s, err := harness.Start(harness.Options{Bin: bin, Dir: dir,
 		Args: []string{"serve", "-config", "config.yaml", "-state-dir", "state"},
@@ -90,12 +123,36 @@ func startSite(t *testing.T) *harness.Server {
 			t.Logf("mxdns log:\n%s", s.Log())
 		}
 	})
-	return s
+	return &site{Server: s, dir: dir}
+}
+
+// placeholderCert is a self-signed certificate for mx1.example.test, the
+// one the MX host has before its first ACME certificate.
+func placeholderCert(t *testing.T) []byte {
+	t.Helper()
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tmpl := &x509.Certificate{SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "mx1.example.test"},
+		DNSNames: []string{"mx1.example.test"}, NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(24 * time.Hour)}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der})
+}
+
+// tlsa311 is the TLSA 3 1 1 data of a certificate: the SHA-256 of its
+// public key.
+func tlsa311(c *x509.Certificate) string {
+	sum := sha256.Sum256(c.RawSubjectPublicKeyInfo)
+	return hex.EncodeToString(sum[:])
 }
 
 // txt is the TXT data served at name, sorted: none when the name has no
 // TXT (or does not exist).
-func txt(t *testing.T, s *harness.Server, name string) []string {
+func txt(t *testing.T, s *site, name string) []string {
 	t.Helper()
 	r, err := s.Query(name, dns.TypeTXT)
 	if err != nil {

@@ -136,7 +136,13 @@ func run() error {
 	if err != nil {
 		return fmt.Errorf("obtain: %w", err)
 	}
-	if err := os.WriteFile(*out, res.Certificate, 0o644); err != nil {
+	// Written aside and renamed into place, as a client should: a
+	// watcher of the file (the TLSA made from it) never reads half.
+	tmp := *out + ".tmp"
+	if err := os.WriteFile(tmp, res.Certificate, 0o644); err != nil {
+		return err
+	}
+	if err := os.Rename(tmp, *out); err != nil {
 		return err
 	}
 	fmt.Printf("certificate %s\n", res.CertURL)
