@@ -72,6 +72,7 @@ func (s *Server) setUp(snap *zone.Snapshot, up zone.LinkSet, now time.Time) {
 		}
 		s.stranded = stranded
 	}
+	s.kickTransferView(st)
 }
 
 // linkChecked is the health monitor's report of one probe: it is counted

@@ -135,6 +135,7 @@ func (s *Server) reload(changed, rekey []string) ReloadResult {
 	snap = s.withUpdates(snap, prev)
 	s.beforeServing(prev, snap)
 	signers := s.signersFor(snap, s.state.Load().Signers())
+	snap.PrepareDenial()
 
 	s.mu.Lock()
 	if s.closed {

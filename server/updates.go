@@ -83,6 +83,7 @@ func (s *Server) publishUpdates() {
 		return
 	}
 	s.beforeServing(prev, next)
+	next.PrepareDenial() // an updated signed zone's chain, before it is served
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.closed {

@@ -18,20 +18,29 @@ type source struct {
 // It returns nil when any finding is an error. pc, when not nil, is what
 // the build of prev kept, made from the same configuration: zones whose
 // inputs are unchanged are taken from it as they are.
-func build(cfg *parsedConfig, sources []source, prev *Snapshot, pc *buildCache, mem Memory, keys KeySource, rekey []string, catalogIDs map[string]string, diags *Diagnostics) *Snapshot {
-	s := &Snapshot{listenLink: make(map[string]int), building: &buildState{memory: mem, keys: keys, rekey: make(map[string]bool, len(rekey))}}
-	for _, o := range rekey {
+//
+// opts gives the memory of serials, the key source, the zones to rekey,
+// the clock, and the links up for the transferred view.
+func build(cfg *parsedConfig, sources []source, prev *Snapshot, pc *buildCache, opts Options, diags *Diagnostics) *Snapshot {
+	s := &Snapshot{listenLink: make(map[string]int), building: &buildState{memory: opts.Memory, keys: opts.Keys,
+		rekey: make(map[string]bool, len(opts.Rekey)), now: opts.Now().Unix()}}
+	for _, o := range opts.Rekey {
 		s.building.rekey[o] = true
 	}
 	defer func() { s.building = nil }()
 	s.settings = Settings{Listen: cfg.listen, Admin: cfg.admin, AdminAllow: cfg.adminAllow, LinkTTL: cfg.linkTTL, RRL: cfg.rrl,
 		TCPMaxConns: cfg.tcpMax, TCPMaxConnsPerSource: cfg.tcpSource, TSIGKeys: cfg.tsigKeys, QueryLog: cfg.queryLog,
-		StateDir: cfg.stateDir, MaxFileSize: cfg.maxFileSize, MaxRecordsPerFile: cfg.maxRecords}
+		StateDir: cfg.stateDir, MaxFileSize: cfg.maxFileSize, MaxRecordsPerFile: cfg.maxRecords, TransferView: cfg.transferView}
 	if t := resolveTransfer(cfg.transfer, cfg.tsigKeys, diags); t != nil {
 		s.settings.Transfer = *t
 	}
 	s.settings.Updates = resolveUpdates(cfg.updates, cfg.tsigKeys, diags)
 	linkIndex := s.buildLinks(cfg, diags)
+	if opts.TransferUp != nil {
+		s.transferUp = opts.TransferUp(s.settings.Links)
+	} else {
+		s.transferUp = DefaultUp(s.settings.Links)
+	}
 
 	all := make([]defined, 0, len(sources))
 	order := make(map[string]int, len(sources)) // origin → index in all
@@ -54,7 +63,7 @@ func build(cfg *parsedConfig, sources []source, prev *Snapshot, pc *buildCache, 
 		newest = max(newest, src.mtime)
 	}
 	s.buildZones(all, order, linkIndex, cfg, prev, pc, newest, diags)
-	s.buildCatalog(cfg, all, order, prev, catalogIDs, newest, diags)
+	s.buildCatalog(cfg, all, order, prev, opts.CatalogIDs, newest, diags)
 	s.checkUpdateNames(s.settings.Updates, diags)
 	if len(diags.Errors()) > 0 {
 		return nil
@@ -315,7 +324,7 @@ func (z *zoneData) checkOcclusion(pz *parsedZone, diags *Diagnostics) {
 			switch {
 			case cut != nil && set.rtype != dns.TypeA && set.rtype != dns.TypeAAAA:
 				diags.add(o.pos, Warning, "name %s is below the delegation at %s: its %s is never served (only glue addresses are)", o.name, cut.name, strings.ToLower(dns.TypeToString[set.rtype]))
-			case cut == nil && n.cut && set.rtype != dns.TypeNS && set.rtype != dns.TypeA && set.rtype != dns.TypeAAAA:
+			case cut == nil && n.cut && set.rtype != dns.TypeNS && set.rtype != dns.TypeDS && set.rtype != dns.TypeA && set.rtype != dns.TypeAAAA:
 				diags.add(o.pos, Warning, "name %s is a delegation point: its %s is never served (the child zone answers for it)", o.name, strings.ToLower(dns.TypeToString[set.rtype]))
 			}
 		}

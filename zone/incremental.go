@@ -57,6 +57,7 @@ type zoneCache struct {
 	noPTR     []noPTRFinding
 	deps      []string  // zones the cross-zone checks looked into
 	depNames  []string  // the names they looked up in reverse zones: a patch elsewhere leaves them be
+	mxReads   []string  // the names whose being an MX target they read (buildState.trackMX)
 	sum       digestSum // the zone's names' digests added up (serial.go)
 	uses      []fwdUse  // a forward zone's addresses that a reverse zone we serve covers
 	span      addrSpan  // the lowest and highest of them: see setUses
@@ -154,6 +155,7 @@ func newZone(d defined, linkIndex map[string]int, cfg *parsedConfig, keys KeySou
 	z.file = d.src.file
 	z.transfer = resolveTransfer(d.pz.transfer, cfg.tsigKeys, diags)
 	z.sign(d.pz, cfg, keys, diags)
+	z.checkDS(d.pz, diags)
 	return z
 }
 

@@ -43,7 +43,7 @@ func (s *Snapshot) checkDANE(pz *parsedZone, o *parsedOwner, diags *Diagnostics)
 	if z := s.zones[pz.origin]; z.dnssec == nil {
 		diags.add(first.pos, Warning, "tlsa at %s: DANE needs DNSSEC: senders ignore TLSA records in a zone that is not signed; sign it with dnssec: on", strings.TrimSuffix(o.name, "."))
 	}
-	if host, ok := strings.CutPrefix(o.name, "_25._tcp."); ok && s.cache != nil && s.cache.mxCount[host] == 0 {
+	if host, ok := strings.CutPrefix(o.name, "_25._tcp."); ok && !s.isMXTarget(host) {
 		diags.add(first.pos, Warning, "tlsa at %s: no MX of these zones names %s: senders look up _25._tcp TLSA only at MX hosts (RFC 7672 §2.2.2)",
 			strings.TrimSuffix(o.name, "."), strings.TrimSuffix(host, "."))
 	}

@@ -137,7 +137,7 @@ func (s *Snapshot) WithUpdates(prev *Snapshot, mem Memory, updates map[string][]
 		if z == nil || z == s.catalogZone() {
 			continue
 		}
-		nz, sk := z.yaml().overlay(updates[origin], servedZone(prev, mem, origin))
+		nz, sk := s.overlay(z.yaml(), updates[origin], servedZone(prev, mem, origin))
 		skipped = append(skipped, sk...)
 		if nz != z {
 			set(origin, nz)
@@ -168,7 +168,7 @@ func (s *Snapshot) WithUpdates(prev *Snapshot, mem Memory, updates map[string][]
 		}
 		done[origin] = true
 		if z := s.zones[origin]; z != nil {
-			nz, _ := z.yaml().overlay(nil, servedZone(prev, mem, origin))
+			nz, _ := s.overlay(z.yaml(), nil, servedZone(prev, mem, origin))
 			set(origin, nz)
 		}
 	}
@@ -198,8 +198,10 @@ func servedZone(prev *Snapshot, mem Memory, origin string) *zoneData {
 // overlay is z, a zone as its files define it, with rrs laid over it and
 // its serial moved past served's (see WithUpdates). It is served itself
 // when it holds that content with that serial, z when rrs is empty and z's
-// serial stands. z and its nodes are never written.
-func (z *zoneData) overlay(rrs []dns.RR, served *zoneData) (*zoneData, []UpdateSkipped) {
+// serial stands. z and its nodes are never written. The digest the serial
+// follows is the content's (the files' and the records'), and under
+// transfer_view: current the view transferred too, for s's up set.
+func (s *Snapshot) overlay(z *zoneData, rrs []dns.RR, served *zoneData) (*zoneData, []UpdateSkipped) {
 	var skipped []UpdateSkipped
 	kept := make([]dns.RR, 0, len(rrs))
 	var seen rrIndex
@@ -222,14 +224,18 @@ func (z *zoneData) overlay(rrs []dns.RR, served *zoneData) (*zoneData, []UpdateS
 		kept = append(kept, rr)
 	}
 	sortRecords(kept)
-	hash := z.hash
+	var nz *zoneData
+	hash := s.serialHash(z, s.transferUp)
 	if len(kept) > 0 {
+		content := z.content
 		h := sha256.New()
-		h.Write(hash[:])
+		h.Write(content[:])
 		nh := newNodeHasher()
 		nh.h = h
 		nh.records(kept...)
-		h.Sum(hash[:0])
+		h.Sum(content[:0])
+		nz = z.withRecords(kept, content)
+		hash = s.serialHash(nz, s.transferUp)
 	}
 	serial := z.soa.Serial
 	if served != nil {
@@ -243,10 +249,14 @@ func (z *zoneData) overlay(rrs []dns.RR, served *zoneData) (*zoneData, []UpdateS
 	if served != nil && served.base == z && served.hash == hash && served.soa.Serial == serial {
 		return served, skipped
 	}
-	if len(kept) == 0 && serial == z.soa.Serial {
-		return z, skipped
+	if nz == nil {
+		if hash == z.hash && serial == z.soa.Serial {
+			return z, skipped
+		}
+		nz = z.withRecords(nil, z.content)
 	}
-	return z.withRecords(kept, hash, serial), skipped
+	nz.setSerial(serial, hash)
+	return nz, skipped
 }
 
 // holds reports whether the files give name the record rr.
@@ -274,25 +284,15 @@ func sortRecords(rrs []dns.RR) {
 	})
 }
 
-// withRecords is z with kept (checked, canonical, sorted) added, the
-// content digest hash and the serial: a new zone sharing every node of z
-// but those it adds to.
-func (z *zoneData) withRecords(kept []dns.RR, hash [32]byte, serial uint32) *zoneData {
+// withRecords is z with kept (checked, canonical, sorted) added and the
+// content digest content: a new zone sharing every node of z but those it
+// adds to. Its serial is z's until setSerial.
+func (z *zoneData) withRecords(kept []dns.RR, content [32]byte) *zoneData {
 	nz := &zoneData{origin: z.origin, file: z.file, nodes: z.nodes.clone(), wildcard: z.wildcard, cuts: z.cuts,
-		mxSets: z.mxSets, linked: z.linked, hash: hash, transfer: z.transfer, rname: z.rname,
-		dnssec: z.dnssec, keys: z.keys, timing: z.timing, autoSerial: z.autoSerial, base: z, updates: kept}
-	soa := *z.soa
-	soa.Serial = serial
-	neg := *z.negSOA
-	neg.Serial = serial
-	nz.soa, nz.negSOA = &soa, &neg
-	changed := map[string]bool{z.origin: true}
-	nz.setNode(z.origin, func(set *rrset) *rrset {
-		if set.rtype != dns.TypeSOA {
-			return set
-		}
-		return &rrset{rtype: dns.TypeSOA, ttl: set.ttl, rrs: []dns.RR{&soa}}
-	}, nil)
+		mxSets: z.mxSets, linked: z.linked, hash: z.hash, content: content, autoSerial: z.autoSerial,
+		transfer: z.transfer, rname: z.rname, dnssec: z.dnssec, keys: z.keys, timing: z.timing,
+		soa: z.soa, negSOA: z.negSOA, base: z, updates: kept}
+	changed := map[string]bool{}
 	for i := 0; i < len(kept); {
 		j := i
 		for j < len(kept) && kept[j].Header().Name == kept[i].Header().Name {
@@ -302,8 +302,27 @@ func (z *zoneData) withRecords(kept []dns.RR, hash [32]byte, serial uint32) *zon
 		changed[kept[i].Header().Name] = true
 		i = j
 	}
-	nz.deriveChain(z, changed)
+	if len(changed) > 0 {
+		nz.deriveChain(z, changed)
+	} else {
+		nz.chain.Store(z.chain.Load())
+		nz.chain3.Store(z.chain3.Load())
+	}
 	return nz
+}
+
+// setSerial gives a zone withRecords made its serial, in a new SOA at its
+// apex, and the digest the serial names.
+func (z *zoneData) setSerial(serial uint32, hash [32]byte) {
+	soa, neg := *z.soa, *z.negSOA
+	soa.Serial, neg.Serial = serial, serial
+	z.soa, z.negSOA, z.hash = &soa, &neg, hash
+	z.setNode(z.origin, func(set *rrset) *rrset {
+		if set.rtype != dns.TypeSOA {
+			return set
+		}
+		return &rrset{rtype: dns.TypeSOA, ttl: set.ttl, rrs: []dns.RR{&soa}}
+	}, nil)
 }
 
 // setNode replaces the node at name with a copy whose sets are each

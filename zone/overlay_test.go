@@ -337,3 +337,64 @@ func TestUpdatesJoinTheNSECChain(t *testing.T) {
 		t.Errorf("chain %v lacks the new name", derived.names)
 	}
 }
+
+// Under transfer_view: current a link change moves the serial of an
+// updated zone as of any other, and the zone keeps its updated records
+// and the files' zone below them: a later update, or a load, still
+// starts from the files alone.
+func TestUpdatesFollowTheTransferView(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "config.yaml")
+	writeFile(t, path, viewConfig, time.Unix(1_800_000_000, 0))
+	mem := &memory{serials: map[string]SerialRecord{}}
+	l := Open(path, nil, Options{Memory: mem, Strict: true})
+	if err := l.Diags.Err(); err != nil {
+		t.Fatal(err)
+	}
+	base := l.Snapshot
+	up := map[string][]dns.RR{"example.com.": {mustRR(t, `_acme-challenge.example.com. 60 IN TXT "t"`)}}
+	s1, _ := base.WithUpdates(base, mem, up)
+	serial := serialOf(t, s1, "example.com.")
+
+	// wan1 goes down: the transferred MX and addresses change.
+	s2 := s1.WithTransferUp(s1.TransferUp().Without(0), time.Unix(1_800_000_500, 0))
+	if got := serialOf(t, s2, "example.com."); !serialAfter(got, serial) {
+		t.Fatalf("serial %d after wan1 went down, want past %d", got, serial)
+	}
+	if got := txtAnswer(t, s2, "_acme-challenge.example.com."); len(got) != 1 {
+		t.Fatalf("the updated record after the link change: %q", got)
+	}
+	rrs, _ := s2.Transferred("example.com.")
+	found := false
+	for _, rr := range rrs {
+		found = found || strings.Contains(rr.String(), `"t"`)
+	}
+	if !found {
+		t.Error("the transfer lacks the updated record")
+	}
+
+	// The same records again: nothing moves. Then deleted: the files'
+	// zone, at a serial past the link change's.
+	if s3, _ := s2.WithUpdates(s2, mem, up); s3.zones["example.com."] != s2.zones["example.com."] {
+		t.Error("the same records made the zone again after the link change")
+	}
+	s4, _ := s2.WithUpdates(s2, mem, map[string][]dns.RR{"example.com.": nil})
+	if got := txtAnswer(t, s4, "_acme-challenge.example.com."); len(got) != 0 {
+		t.Errorf("deleted, still served: %q", got)
+	}
+	if got, prev := serialOf(t, s4, "example.com."), serialOf(t, s2, "example.com."); !serialAfter(got, prev) {
+		t.Errorf("serial %d after the delete, want past %d", got, prev)
+	}
+	// A load from the snapshot with the link change builds from the files
+	// alone: given no records, none is served.
+	l2 := Open(path, s2, Options{Memory: mem, Strict: true, TransferUp: func([]Link) LinkSet { return s2.TransferUp() }})
+	if err := l2.Diags.Err(); err != nil {
+		t.Fatal(err)
+	}
+	s5, _ := l2.Snapshot.WithUpdates(s2, mem, map[string][]dns.RR{"example.com.": nil})
+	if got := txtAnswer(t, s5, "_acme-challenge.example.com."); len(got) != 0 {
+		t.Errorf("a load brought the updated record back into the files' zone: %q", got)
+	}
+	if got, prev := serialOf(t, s5, "example.com."), serialOf(t, s2, "example.com."); !serialAfter(got, prev) {
+		t.Errorf("serial %d after the load, want past %d", got, prev)
+	}
+}

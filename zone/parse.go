@@ -30,6 +30,9 @@ type parsedConfig struct {
 	transfer   *parsedTransfer
 	dnssec     *parsedDNSSEC // nil: not written, so zones are not signed unless they say
 	queryLog   bool
+	// transferView is transfer_view: what a transfer carries of the
+	// records that depend on link state.
+	transferView TransferView
 	// stateDir is absolute, or "" when state_dir is not written.
 	stateDir    string
 	maxFileSize int64 // max_file_size, in bytes
@@ -197,6 +200,11 @@ func (r *reader) config(root *yaml.Node) *parsedConfig {
 		"transfer":  func(v *yaml.Node) { cfg.transfer = r.transfer(v, "config") },
 		"dnssec":    func(v *yaml.Node) { cfg.dnssec = r.dnssec(v, "config") },
 		"query_log": func(v *yaml.Node) { cfg.queryLog = r.boolValue(v, "query_log") },
+		"transfer_view": func(v *yaml.Node) {
+			if s, _ := r.choice(v, "transfer_view", "all", "current"); s == "current" {
+				cfg.transferView = TransferCurrent
+			}
+		},
 		"state_dir": func(v *yaml.Node) { cfg.stateDir = r.stateDir(v) },
 		"catalog":   func(v *yaml.Node) { cfg.catalog = r.catalog(v) },
 		"updates":   func(v *yaml.Node) { cfg.updates = r.updates(v) },

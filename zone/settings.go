@@ -34,6 +34,9 @@ type Settings struct {
 	Transfer Transfer
 	// QueryLog asks for one log line per query.
 	QueryLog bool
+	// TransferView is what a zone transfer carries of the records that
+	// depend on link state (transferview.go).
+	TransferView TransferView
 	// StateDir is state_dir as written, made absolute against the
 	// configuration's directory; empty when not written.
 	StateDir string

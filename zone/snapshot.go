@@ -35,6 +35,9 @@ type Snapshot struct {
 	// updated holds the zones with updated records laid over them
 	// (overlay.go): a load takes those zones over without them.
 	updated map[string]bool
+	// transferUp is the up set the transferred zones and their serials
+	// were made for (transferview.go).
+	transferUp LinkSet
 	// Never read by a query: cache is what the next load may reuse
 	// (incremental.go), building what only the build in progress uses,
 	// nil once the snapshot is built.
@@ -56,6 +59,13 @@ type buildState struct {
 	// names they look up in reverse zones (buildphases.go).
 	track      map[string]bool
 	trackNames []string
+	// trackMX collects the names whose being an MX target or not a
+	// zone's checks read: the findings are redone when one of them
+	// becomes or stops being one, in whatever zone the MX is.
+	trackMX []string
+	// now is the time of the build, unix seconds: the serial of a zone
+	// whose transferred view changed though nothing it is made of did.
+	now int64
 }
 
 // ZoneInfo is what the admin endpoint and logs show of a zone.
@@ -76,9 +86,13 @@ type zoneData struct {
 	cuts     bool        // some name below the apex has NS; skip the delegation step otherwise
 	mxSets   []*rrset    // every MX set, for the passes that look across zones
 	linked   []linkedSet // every link-mapped address set, for Stranded
-	hash     [32]byte
-	transfer *Transfer // nil: the top-level setting
-	rname    string    // the SOA RNAME when soa: gives none (rname.go)
+	// hash is what the serial follows: content, and under
+	// transfer_view: current the view transferred (serialHash).
+	hash       [32]byte
+	content    [32]byte  // the zone as written (contentHash)
+	autoSerial bool      // serial: auto; a fixed serial cannot follow the view
+	transfer   *Transfer // nil: the top-level setting
+	rname      string    // the SOA RNAME when soa: gives none (rname.go)
 	// dnssec is the signing policy, nil for a zone not signed; the NSEC
 	// chain is made on its first use (nsec.go).
 	dnssec  *dnssec.Policy
@@ -87,12 +101,11 @@ type zoneData struct {
 	chainMu sync.Mutex // held while the chain is made
 	chain   atomic.Pointer[nsecChain]
 	chain3  atomic.Pointer[nsec3Chain] // for denial: nsec3 (nsec3.go)
-	// autoSerial: the files say serial: auto. base is the zone as its
-	// files define it when updated records are laid over this one, and
-	// updates are those records (overlay.go); nil for a zone of files.
-	autoSerial bool
-	base       *zoneData
-	updates    []dns.RR
+	// base is the zone as its files define it when updated records are
+	// laid over this one, and updates are those records (overlay.go);
+	// nil for a zone of files.
+	base    *zoneData
+	updates []dns.RR
 }
 
 // node is one owner name. A node with no sets is an empty non-terminal: the
