@@ -3,6 +3,7 @@ package server
 import (
 	"net"
 	"net/netip"
+	"time"
 
 	"github.com/mxdns/mxdns/server/ops"
 )
@@ -26,8 +27,9 @@ func (s *Server) Status() ops.Status {
 		out.Links = append(out.Links, ls)
 	}
 	signed := signedStatus(st)
+	updated := s.updatedStatus(time.Now())
 	for _, z := range st.Snap.Zones() {
-		zs := ops.ZoneStatus{Origin: z.Origin, Serial: z.Serial, File: z.File}
+		zs := ops.ZoneStatus{Origin: z.Origin, Serial: z.Serial, File: z.File, Updated: updated[z.Origin]}
 		if d, ok := signed[z.Origin]; ok {
 			zs.DNSSEC = &d
 		}

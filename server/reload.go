@@ -127,6 +127,12 @@ func (s *Server) reload(changed, rekey []string) ReloadResult {
 		return res
 	}
 	res.Served = true
+	// Held to the swap: an update served meanwhile is laid over snap
+	// too, and its serials are the ones the new ones must pass.
+	s.pubMu.Lock()
+	defer s.pubMu.Unlock()
+	prev = s.state.Load().Snap
+	snap = s.withUpdates(snap, prev)
 	s.beforeServing(prev, snap)
 	prevSigners := s.state.Load().Signers()
 	signers := s.signersFor(snap, prevSigners)
@@ -164,6 +170,7 @@ func (s *Server) reload(changed, rekey []string) ReloadResult {
 	s.afterServing(l) // under mu: Shutdown closes the copy queue under it
 	s.mu.Unlock()
 	s.metrics.Reload(res.Err == nil)
+	s.updates.Poke() // updates.expire may have changed
 	select {
 	case s.swapped <- struct{}{}:
 	default:

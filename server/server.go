@@ -19,6 +19,7 @@ import (
 	"github.com/mxdns/mxdns/server/health"
 	"github.com/mxdns/mxdns/server/ops"
 	"github.com/mxdns/mxdns/server/transport"
+	"github.com/mxdns/mxdns/server/update"
 	"github.com/mxdns/mxdns/server/xfr"
 	"github.com/mxdns/mxdns/zone"
 )
@@ -94,10 +95,17 @@ type Server struct {
 	journal   *xfr.Journal
 	notifier  *xfr.Notifier
 	keys      xfr.Keyring
+	// updates applies RFC 2136 updates and holds the records they added
+	// (updates.go).
+	updates *update.Updater
 
 	// reloadMu keeps one reload building at a time; it is held while
 	// building, mu only while swapping.
 	reloadMu sync.Mutex
+	// pubMu orders the swaps of reloads and of updates: each lays the
+	// updated records over the snapshot it swaps in, and must start from
+	// the one served. Taken after reloadMu, before mu.
+	pubMu sync.Mutex
 	// stopping is closed by Shutdown: a reload building then gives up.
 	stopping  chan struct{}
 	closeOnce sync.Once
@@ -154,6 +162,8 @@ func New(opts Options) (*Server, error) {
 		return nil
 	})
 	s.initTransfers()
+	s.initUpdates()
+	s.metrics.UpdatedFunc(func() map[string][]ops.UpdatedRecord { return s.updatedStatus(time.Now()) })
 	s.initAnswers()
 	s.initListeners()
 
@@ -168,7 +178,7 @@ func New(opts Options) (*Server, error) {
 		s.logWarnings(l.Diags, false)
 		return nil, l.Diags.Err()
 	}
-	snap := l.Snapshot
+	snap := s.withUpdates(l.Snapshot, nil)
 	if err := s.saveKeys(); err != nil {
 		return nil, err
 	}
@@ -204,6 +214,7 @@ func New(opts Options) (*Server, error) {
 	}
 	s.afterServing(l)
 	go s.runKeyEvents()
+	go s.updates.Run(s.stopping, s.updateExpire)
 	go s.followTransferView()
 	// Zones may have changed while we were down: tell the secondaries now
 	// rather than at their next refresh, as BIND and Knot do on load.

@@ -59,11 +59,14 @@ func (s *Server) followTransferView() {
 // links up now: the serials of the zones whose transfers change are kept
 // in the state directory first, then served, then NOTIFYed. It holds
 // reloadMu, so that no reload builds from the snapshot it replaces (a
-// reload would give those zones back their old serials), and mu only to
-// swap; queries, checks and /status never wait for it.
+// reload would give those zones back their old serials), pubMu, so that
+// no update swaps in one made from it, and mu only to swap; queries,
+// checks and /status never wait for it.
 func (s *Server) transferLinks() {
 	s.reloadMu.Lock()
 	defer s.reloadMu.Unlock()
+	s.pubMu.Lock() // an update's swap must not come between (updates.go)
+	defer s.pubMu.Unlock()
 	st := s.state.Load()
 	next := st.Snap.WithTransferUp(st.Up, time.Now())
 	if next == st.Snap {

@@ -41,6 +41,7 @@ type Dir struct {
 	journals   journalWrites
 
 	catalog catalogStore // the labels of the catalog's members (catalog.go)
+	updMu   sync.Mutex   // the files of updated records (updates.go)
 }
 
 // Open opens the state directory at path, making it (mode 0700) when it

@@ -36,6 +36,7 @@ func build(cfg *parsedConfig, sources []source, prev *Snapshot, pc *buildCache, 
 	if t := resolveTransfer(cfg.transfer, cfg.tsigKeys, diags); t != nil {
 		s.settings.Transfer = *t
 	}
+	s.settings.Updates = resolveUpdates(cfg.updates, cfg.tsigKeys, diags)
 	linkIndex := s.buildLinks(cfg, diags)
 	if opts.TransferUp != nil {
 		s.transferUp = opts.TransferUp(s.settings.Links)
@@ -66,6 +67,7 @@ func build(cfg *parsedConfig, sources []source, prev *Snapshot, pc *buildCache, 
 	}
 	s.buildZones(all, order, linkIndex, cfg, prev, pc, newest, diags)
 	s.buildCatalog(cfg, all, order, prev, opts.CatalogIDs, newest, diags)
+	s.checkUpdateNames(s.settings.Updates, diags)
 	if len(diags.Errors()) > 0 {
 		return nil
 	}

@@ -55,6 +55,11 @@ func (b *zoneBuild) startFromPrevious() {
 	if b.pc != nil {
 		c.zones = b.pc.zones.clone()
 		s.zones = maps.Clone(b.prev.zones)
+		for o := range b.prev.updated {
+			// Built from files alone: the server lays the updated
+			// records over the snapshot again (overlay.go).
+			s.zones[o] = s.zones[o].yaml()
+		}
 		// These depend only on which zones there are, and are never
 		// written once built.
 		s.depths = b.prev.depths

@@ -40,6 +40,7 @@ type parsedConfig struct {
 	ixfr        IXFRJournal
 
 	catalog *parsedCatalog // nil: no catalog is published (catalogparse.go)
+	updates *updatesConf   // nil: no updates: UPDATE is NOTIMP (updatesconf.go)
 }
 
 type globRef struct {
@@ -213,6 +214,7 @@ func (r *reader) config(root *yaml.Node) *parsedConfig {
 		},
 		"state_dir": func(v *yaml.Node) { cfg.stateDir = r.stateDir(v) },
 		"catalog":   func(v *yaml.Node) { cfg.catalog = r.catalog(v) },
+		"updates":   func(v *yaml.Node) { cfg.updates = r.updates(v) },
 		"max_file_size": func(v *yaml.Node) {
 			if n, ok := r.byteSize(v, "max_file_size"); ok {
 				cfg.maxFileSize = n

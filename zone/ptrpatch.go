@@ -49,7 +49,7 @@ func (s *Snapshot) patchable(pz *parsedZone, prev *Snapshot, all []defined, c *b
 // or its nodes.
 func (b *zoneBuild) patchPTRs(d defined, zc *zoneCache, relisted map[string]bool) (*zoneData, map[string]bool) {
 	origin := d.pz.origin
-	prevZone := b.prev.zones[origin]
+	prevZone := b.prev.zones[origin].yaml() // the files' names, not those updates added
 	// The zone's own names, fresh: the file did not change, so they are
 	// as they were, and its findings with them.
 	var local Diagnostics

@@ -43,6 +43,9 @@ type Settings struct {
 	StateDir string
 	// MaxFileSize is the largest configuration or zone file read, in bytes.
 	MaxFileSize int64
+	// Updates says which RFC 2136 updates are accepted; nil (no
+	// updates: written) answers every UPDATE with NOTIMP.
+	Updates *Updates
 	// MaxRecordsPerFile caps the records one file may define, counted
 	// after YAML aliases are expanded.
 	MaxRecordsPerFile int

@@ -32,6 +32,9 @@ type Snapshot struct {
 	// catalog is the catalog zone's list (catalog.go), nil without one;
 	// the zone itself is among zones.
 	catalog *catalogState
+	// updated holds the zones with updated records laid over them
+	// (overlay.go): a load takes those zones over without them.
+	updated map[string]bool
 	// transferUp is the up set the transferred zones and their serials
 	// were made for (transferview.go).
 	transferUp LinkSet
@@ -103,6 +106,11 @@ type zoneData struct {
 	chainMu sync.Mutex // held while the chain is made
 	chain   atomic.Pointer[nsecChain]
 	chain3  atomic.Pointer[nsec3Chain] // for denial: nsec3 (nsec3.go)
+	// base is the zone as its files define it when updated records are
+	// laid over this one, and updates are those records (overlay.go);
+	// nil for a zone of files.
+	base    *zoneData
+	updates []dns.RR
 }
 
 // node is one owner name. A node with no sets is an empty non-terminal: the

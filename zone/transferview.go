@@ -216,7 +216,8 @@ func nextSerial(old uint32, now int64) uint32 {
 func (z *zoneData) withSerial(serial uint32, hash [32]byte) *zoneData {
 	n := &zoneData{origin: z.origin, file: z.file, nodes: z.nodes.clone(), wildcard: z.wildcard, cuts: z.cuts,
 		mxSets: z.mxSets, linked: z.linked, hash: hash, content: z.content, autoSerial: z.autoSerial,
-		transfer: z.transfer, rname: z.rname, dnssec: z.dnssec, keys: z.keys, timing: z.timing}
+		transfer: z.transfer, rname: z.rname, dnssec: z.dnssec, keys: z.keys, timing: z.timing,
+		base: z.base, updates: z.updates} // a load takes the files' zone back (overlay.go)
 	soa, neg := *z.soa, *z.negSOA
 	soa.Serial, neg.Serial = serial, serial
 	n.soa, n.negSOA = &soa, &neg

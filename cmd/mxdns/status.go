@@ -91,6 +91,7 @@ func printStatus(w io.Writer, st ops.Status, now time.Time) {
 	}
 	tw.Flush()
 	printSigned(w, st, now)
+	printUpdated(w, st, now)
 
 	if len(st.FilesInError) > 0 {
 		fmt.Fprintf(w, "\nfiles in error:\n")
@@ -167,6 +168,24 @@ func printSigned(w io.Writer, st ops.Status, now time.Time) {
 			next = "waiting for the parent's DS (mxdns dnssec ds-seen)"
 		}
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", z.Origin, strings.Join(keys, ", "), expiry, next)
+	}
+	tw.Flush()
+}
+
+// printUpdated lists the records RFC 2136 updates added and that are
+// served: an old one is a challenge its ACME client never deleted.
+func printUpdated(w io.Writer, st ops.Status, now time.Time) {
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	header := false
+	for _, z := range st.Zones {
+		for _, r := range z.Updated {
+			if !header {
+				fmt.Fprintln(tw, "\nUPDATED RECORD\tZONE\tADDED\tEXPIRES")
+				header = true
+			}
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", strings.Join(strings.Fields(r.Record), " "), z.Origin, ago(now, r.Added),
+				r.Expires.Local().Format(time.DateTime))
+		}
 	}
 	tw.Flush()
 }

@@ -6,6 +6,9 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/mxdns/mxdns/server/ops"
 )
 
 func TestStatus(t *testing.T) {
@@ -48,5 +51,31 @@ func TestStatusUnreachable(t *testing.T) {
 	err := run(context.Background(), []string{"status", "-admin", "127.0.0.1:1"}, new(strings.Builder), new(strings.Builder))
 	if err == nil || !strings.Contains(err.Error(), "connection refused") || !strings.Contains(err.Error(), `admin: "127.0.0.1:1"`) {
 		t.Errorf("err %v, want connection refused naming the admin setting", err)
+	}
+}
+
+func TestStatusListsUpdatedRecords(t *testing.T) {
+	now := time.Date(2030, 1, 1, 12, 0, 0, 0, time.Local)
+	st := ops.Status{Zones: []ops.ZoneStatus{
+		{Origin: "example.com.", Serial: 5, File: "config.yaml", Updated: []ops.UpdatedRecord{{
+			Record: "_acme-challenge.mx1.example.com.\t60\tIN\tTXT\t\"token\"", Added: now.Add(-90 * time.Second),
+			AgeSeconds: 90, Expires: now.Add(24 * time.Hour)}}},
+		{Origin: "example.org.", Serial: 6, File: "config.yaml"},
+	}}
+	var b strings.Builder
+	printStatus(&b, st, now)
+	for _, want := range []string{
+		`(?m)^UPDATED RECORD +ZONE +ADDED +EXPIRES$`,
+		`(?m)^_acme-challenge\.mx1\.example\.com\. 60 IN TXT "token" +example\.com\. +11:58:30 \(1m30s ago\) +2030-01-02 12:00:00$`,
+	} {
+		if !regexp.MustCompile(want).MatchString(b.String()) {
+			t.Errorf("output does not match %s:\n%s", want, b.String())
+		}
+	}
+	b.Reset()
+	st.Zones[0].Updated = nil
+	printStatus(&b, st, now)
+	if strings.Contains(b.String(), "UPDATED") {
+		t.Errorf("a table of no updated records:\n%s", b.String())
 	}
 }

@@ -16,6 +16,10 @@ type Status struct {
 		Origin string `json:"origin"`
 		Serial uint32 `json:"serial"`
 		File   string `json:"file"`
+		// Updated are the records RFC 2136 updates added (issue #19).
+		Updated []struct {
+			Record string `json:"record"`
+		} `json:"updated"`
 	} `json:"zones"`
 	Reload struct {
 		OK        bool   `json:"ok"`

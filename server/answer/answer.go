@@ -53,8 +53,10 @@ type Config struct {
 	Log       *slog.Logger
 	Keys      dns.TsigProvider // verifies and signs TSIG
 	Transfers Transfers
-	Metrics   Metrics
-	Counters  *Counters
+	// Updates applies UPDATEs; nil answers every one NOTIMP.
+	Updates  Updates
+	Metrics  Metrics
+	Counters *Counters
 	// Warn logs a warning a client can provoke at will, throttled.
 	Warn func(msg string, args ...any)
 	// Now is the rate limiter's clock; nil is time.Now (tests stop it).
@@ -67,6 +69,7 @@ type Answerer struct {
 	log       *slog.Logger
 	keys      dns.TsigProvider
 	transfers Transfers
+	updates   Updates
 	metrics   Metrics
 	counters  *Counters
 	warn      func(msg string, args ...any)
@@ -79,7 +82,7 @@ type Answerer struct {
 
 // New makes an Answerer from cfg.
 func New(cfg Config) *Answerer {
-	a := &Answerer{log: cfg.Log, keys: cfg.Keys, transfers: cfg.Transfers, metrics: cfg.Metrics,
+	a := &Answerer{log: cfg.Log, keys: cfg.Keys, transfers: cfg.Transfers, updates: cfg.Updates, metrics: cfg.Metrics,
 		counters: cfg.Counters, warn: cfg.Warn, rrl: newLimiter(), general: (*handler).serve}
 	if a.log == nil {
 		a.log = slog.New(slog.DiscardHandler)

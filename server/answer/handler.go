@@ -40,11 +40,17 @@ type answered struct {
 // picks the order of rotated answers.
 func (h *handler) serve(w dns.ResponseWriter, req *dns.Msg, st *State, link int, rotate uint32) answered {
 	if req.IsTsig() != nil && w.TsigStatus() != nil {
+		if h.takesUpdates(req, st) {
+			h.a.updates.BadSignature(req, w.RemoteAddr().String(), w.TsigStatus())
+		}
 		resp, kind := h.badTSIG(w, req)
 		return answered{resp: resp, kind: kind}
 	}
 	if xfr.IsTransfer(req) {
 		return answered{kind: h.serveTransfer(w, req, st)}
+	}
+	if h.takesUpdates(req, st) {
+		return h.serveUpdate(w, req, st)
 	}
 	// The reply is made for the lower-cased question and the client's
 	// letters are put back into the packed question afterwards: answers

@@ -26,6 +26,7 @@ type Metrics struct {
 	transfers  *prometheus.CounterVec   // type, result
 	notifies   *prometheus.CounterVec   // zone, result
 	checks     *checkSeries             // link, check
+	updates    *prometheus.CounterVec   // result
 }
 
 func NewMetrics() *Metrics {
@@ -50,9 +51,12 @@ func NewMetrics() *Metrics {
 		notifies: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "mxdns_notifies_total", Help: "NOTIFY messages by result: ok (acknowledged), retry (attempt failed) or failed (gave up).",
 		}, []string{"result"}),
+		updates: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "mxdns_updates_total", Help: "RFC 2136 updates by result: ok, refused, notauth (bad TSIG or a zone not served), formerr, notzone, prereq (a prerequisite failed) or servfail.",
+		}, []string{"result"}),
 	}
 	m.checks = newCheckSeries()
-	m.reg.MustRegister(m.queries, m.latency, m.reloads, m.reloadFail, m.fileFaults, m.linkUp, m.linkCheck, m.transfers, m.notifies,
+	m.reg.MustRegister(m.queries, m.latency, m.reloads, m.reloadFail, m.fileFaults, m.linkUp, m.linkCheck, m.transfers, m.notifies, m.updates,
 		m.checks.ok, m.checks.latency, m.checks.expiry,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m

@@ -63,6 +63,17 @@ type ZoneStatus struct {
 	Serial uint32      `json:"serial"`
 	File   string      `json:"file"`
 	DNSSEC *ZoneDNSSEC `json:"dnssec,omitempty"` // nil for a zone not signed
+	// Updated are the records RFC 2136 updates added and that are
+	// served, oldest first.
+	Updated []UpdatedRecord `json:"updated,omitempty"`
+}
+
+// UpdatedRecord is one record an update added.
+type UpdatedRecord struct {
+	Record     string    `json:"record"` // in master file form
+	Added      time.Time `json:"added"`
+	AgeSeconds float64   `json:"age_seconds"`
+	Expires    time.Time `json:"expires"` // when it goes, if no update deletes it first
 }
 
 // ReloadInfo is the outcome of the latest reload.
