@@ -44,8 +44,12 @@ func (s *Snapshot) WrittenAt(name string, rrtype uint16) []Written {
 	return out
 }
 
-// Answers reports whether name is in a zone served: a query for it gets
-// an authoritative answer (or a referral), not REFUSED.
-func (s *Snapshot) Answers(name string) bool {
-	return s.findZone(strings.ToLower(dns.Fqdn(name))) != nil
+// ZoneOf returns the origin of the zone served that holds name (the
+// longest origin it ends in), or "" when no zone does: a query for it
+// then gets REFUSED.
+func (s *Snapshot) ZoneOf(name string) string {
+	if z := s.findZone(strings.ToLower(dns.Fqdn(name))); z != nil {
+		return z.origin
+	}
+	return ""
 }

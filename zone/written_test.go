@@ -62,9 +62,10 @@ links:
 			}
 		}
 	}
-	for name, want := range map[string]bool{"example.com": true, "x.y.example.com.": true, "25.2.0.192.in-addr.arpa": true, "example.org": false, "com": false} {
-		if snap.Answers(name) != want {
-			t.Errorf("Answers(%s) = %v, want %v", name, !want, want)
+	for name, want := range map[string]string{"example.com": "example.com.", "x.y.example.com.": "example.com.",
+		"25.2.0.192.in-addr.arpa": "2.0.192.in-addr.arpa.", "example.org": "", "com": ""} {
+		if got := snap.ZoneOf(name); got != want {
+			t.Errorf("ZoneOf(%s) = %q, want %q", name, got, want)
 		}
 	}
 }
