@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/pem"
 	"fmt"
+	"github.com/mxdns/mxdns/internal/mailtest"
 	"strings"
 	"testing"
 	"time"
@@ -18,9 +19,9 @@ func bimiDomain(d, record string) string {
 // Every BIMI finding, each on a domain of its own; the logos and mark
 // certificates are served by an HTTPS server of the test.
 func TestBIMI(t *testing.T) {
-	auth := newCA(t, "test CA")
+	auth := mailtest.NewCA(t, "test CA", now)
 	vmc := func(notAfter time.Time) string {
-		c := auth.leaf(t, now.AddDate(-1, 0, 0), notAfter, "brand.example")
+		c := auth.Leaf(t, now.AddDate(-1, 0, 0), notAfter, "brand.example")
 		return string(pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: c.Certificate[0]}))
 	}
 	img := "https://img.example/"
@@ -53,23 +54,23 @@ func TestBIMI(t *testing.T) {
 	delete(w.rrs, "_dmarc.nodmarc.example.")
 	delete(w.rrs, "_dmarc.sub.orgnone.example.")
 	svg := "image/svg+xml"
-	pages := map[string]page{
-		"img.example/ok.svg":      {ctype: svg, body: tinySVG},
-		"img.example/plain.svg":   {ctype: svg, body: `<svg xmlns="http://www.w3.org/2000/svg"></svg>`},
-		"img.example/huge.svg":    {ctype: svg, body: strings.Replace(tinySVG, "Brand", strings.Repeat("x", 40*1024), 1)},
-		"img.example/logo.png":    {ctype: "image/png", body: "\x89PNG\r\n\x1a\n"},
-		"img.example/vmc.pem":     {ctype: "application/x-pem-file", body: vmc(now.AddDate(1, 0, 0))},
-		"img.example/expired.pem": {ctype: "application/x-pem-file", body: vmc(now.AddDate(0, -2, 0))},
-		"img.example/soon.pem":    {ctype: "application/x-pem-file", body: vmc(now.Add(3*24*time.Hour + time.Hour))},
+	pages := map[string]mailtest.Page{
+		"img.example/ok.svg":      {Type: svg, Body: tinySVG},
+		"img.example/plain.svg":   {Type: svg, Body: `<svg xmlns="http://www.w3.org/2000/svg"></svg>`},
+		"img.example/huge.svg":    {Type: svg, Body: strings.Replace(tinySVG, "Brand", strings.Repeat("x", 40*1024), 1)},
+		"img.example/logo.png":    {Type: "image/png", Body: "\x89PNG\r\n\x1a\n"},
+		"img.example/vmc.pem":     {Type: "application/x-pem-file", Body: vmc(now.AddDate(1, 0, 0))},
+		"img.example/expired.pem": {Type: "application/x-pem-file", Body: vmc(now.AddDate(0, -2, 0))},
+		"img.example/soon.pem":    {Type: "application/x-pem-file", Body: vmc(now.Add(3*24*time.Hour + time.Hour))},
 	}
-	srv := startHTTPS(t, auth.valid(t, "img.example"), nil, pages)
-	dial := dialer(map[string]string{"192.0.2.81:443": srv.addr}, nil, nil)
+	srv := mailtest.StartHTTPS(t, auth.Valid(t, "img.example"), nil, pages)
+	dial := mailtest.Dialer(map[string]string{"192.0.2.81:443": srv}, nil, nil)
 	names := []string{"ok.example", "policynone.example", "sub.orgnone.example", "nodmarc.example", "pct.example",
 		"noevidence.example", "png.example", "notiny.example", "huge.example", "http.example", "nologo.example",
 		"expired.example", "soon.example", "notpem.example", "declined.example", "two.example", "broken.example"}
 	ds := domains(names...)
 	clock := func() time.Time { return now }
-	opts := Options{Exchange: w.exchange, HTTP: HTTPClient(w.exchange, dial, auth.pool, clock, 5*time.Second), Now: clock}
+	opts := Options{Exchange: w.exchange, HTTP: HTTPClient(w.exchange, dial, auth.Pool, clock, 5*time.Second), Now: clock}
 	fs := Check(context.Background(), opts, ds)
 	golden(t, "bimi", report(ds, onlyCheck(fs, "bimi")))
 }

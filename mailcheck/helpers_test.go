@@ -1,26 +1,14 @@
 package mailcheck
 
 import (
-	"bufio"
 	"context"
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
-	"crypto/tls"
-	"crypto/x509"
-	"crypto/x509/pkix"
 	"flag"
 	"fmt"
-	"io"
-	"log"
-	"math/big"
 	"net"
-	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
 	"sync"
-	"syscall"
 	"testing"
 	"time"
 
@@ -210,139 +198,6 @@ func domains(names ...string) []Domain {
 	return out
 }
 
-// ca is a test certificate authority.
-type ca struct {
-	cert *x509.Certificate
-	key  *ecdsa.PrivateKey
-	pool *x509.CertPool
-}
-
-func newCA(t *testing.T, name string) *ca {
-	t.Helper()
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
-	tmpl := &x509.Certificate{
-		SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: name},
-		NotBefore: now.AddDate(-1, 0, 0), NotAfter: now.AddDate(5, 0, 0),
-		IsCA: true, BasicConstraintsValid: true, KeyUsage: x509.KeyUsageCertSign,
-	}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	cert, _ := x509.ParseCertificate(der)
-	pool := x509.NewCertPool()
-	pool.AddCert(cert)
-	return &ca{cert: cert, key: key, pool: pool}
-}
-
-// leaf is a server certificate for names, valid from notBefore to notAfter.
-func (c *ca) leaf(t *testing.T, notBefore, notAfter time.Time, names ...string) tls.Certificate {
-	t.Helper()
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
-	tmpl := &x509.Certificate{
-		SerialNumber: big.NewInt(time.Now().UnixNano()), Subject: pkix.Name{CommonName: names[0]},
-		DNSNames: names, NotBefore: notBefore, NotAfter: notAfter,
-		KeyUsage: x509.KeyUsageDigitalSignature, ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
-	}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, c.cert, &key.PublicKey, c.key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return tls.Certificate{Certificate: [][]byte{der}, PrivateKey: key}
-}
-
-// valid is a certificate for names valid long before and after now.
-func (c *ca) valid(t *testing.T, names ...string) tls.Certificate {
-	return c.leaf(t, now.AddDate(0, -6, 0), now.AddDate(0, 6, 0), names...)
-}
-
-// site is what an HTTPS host serves: a path's status, type and body.
-type page struct {
-	status int
-	ctype  string
-	body   string
-	header map[string]string
-}
-
-// httpsServer serves pages by host and path over TLS, with the
-// certificate of each host chosen by SNI (default when none is given).
-type httpsServer struct {
-	addr  string
-	certs map[string]tls.Certificate
-	pages map[string]page // "host/path"
-}
-
-func startHTTPS(t *testing.T, def tls.Certificate, certs map[string]tls.Certificate, pages map[string]page) *httpsServer {
-	t.Helper()
-	s := &httpsServer{certs: certs, pages: pages}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	s.addr = ln.Addr().String()
-	srv := &http.Server{
-		Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			p, ok := s.pages[r.Host+r.URL.Path]
-			if !ok {
-				http.NotFound(w, r)
-				return
-			}
-			for k, v := range p.header {
-				w.Header().Set(k, v)
-			}
-			if p.ctype != "" {
-				w.Header().Set("Content-Type", p.ctype)
-			}
-			if p.status == 0 {
-				p.status = 200
-			}
-			w.WriteHeader(p.status)
-			w.Write([]byte(p.body))
-		}),
-		TLSConfig: &tls.Config{GetCertificate: func(h *tls.ClientHelloInfo) (*tls.Certificate, error) {
-			if c, ok := s.certs[h.ServerName]; ok {
-				return &c, nil
-			}
-			return &def, nil
-		}},
-		ErrorLog: nil,
-	}
-	srv.ErrorLog = quietLog()
-	go srv.ServeTLS(ln, "", "")
-	t.Cleanup(func() { srv.Close() })
-	return s
-}
-
-// dialer sends connections to 192.0.2.x:443 and the like to the test's
-// servers: routes maps "IP:PORT" to a listener's address, refused lists
-// addresses that refuse, unreachable those with no route.
-func dialer(routes map[string]string, refused, unreachable []string) DialFunc {
-	return func(ctx context.Context, network, address string) (net.Conn, error) {
-		for _, a := range refused {
-			if a == address {
-				return nil, &net.OpError{Op: "dial", Net: network, Err: os.NewSyscallError("connect", syscall.ECONNREFUSED)}
-			}
-		}
-		for _, a := range unreachable {
-			if a == address {
-				return nil, &net.OpError{Op: "dial", Net: network, Err: os.NewSyscallError("connect", syscall.ENETUNREACH)}
-			}
-		}
-		to, ok := routes[address]
-		if !ok {
-			return nil, &net.OpError{Op: "dial", Net: network, Err: os.NewSyscallError("connect", syscall.ECONNREFUSED)}
-		}
-		var d net.Dialer
-		return d.DialContext(ctx, network, to)
-	}
-}
-
 // memPolicies is a PolicyStore in memory.
 type memPolicies map[string][2]string
 
@@ -355,78 +210,6 @@ func (m memPolicies) Remember(domain, id, digest string) error {
 	m[domain] = [2]string{id, digest}
 	return nil
 }
-
-// smtpBehaviour is how a test SMTP server answers.
-type smtpBehaviour struct {
-	greeting string          // "" for "220 mx ESMTP"
-	noTLS    bool            // no STARTTLS in EHLO
-	cert     tls.Certificate // shown after STARTTLS
-}
-
-// startSMTP runs an SMTP responder on 127.0.0.1:0 and returns its address.
-func startSMTP(t *testing.T, b smtpBehaviour) string {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { ln.Close() })
-	go func() {
-		for {
-			conn, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			go serveSMTP(conn, b)
-		}
-	}()
-	return ln.Addr().String()
-}
-
-func serveSMTP(conn net.Conn, b smtpBehaviour) {
-	defer conn.Close()
-	conn.SetDeadline(time.Now().Add(10 * time.Second))
-	greeting := b.greeting
-	if greeting == "" {
-		greeting = "220 mx.test ESMTP"
-	}
-	fmt.Fprintf(conn, "%s\r\n", greeting)
-	if !strings.HasPrefix(greeting, "220") {
-		return
-	}
-	rd := bufio.NewReader(conn)
-	var c net.Conn = conn
-	tlsOn := false
-	for {
-		line, err := rd.ReadString('\n')
-		if err != nil {
-			return
-		}
-		verb := strings.ToUpper(strings.Fields(line + " x")[0])
-		switch verb {
-		case "EHLO":
-			if b.noTLS || tlsOn {
-				fmt.Fprintf(c, "250-mx.test\r\n250 PIPELINING\r\n")
-			} else {
-				fmt.Fprintf(c, "250-mx.test\r\n250-PIPELINING\r\n250 STARTTLS\r\n")
-			}
-		case "STARTTLS":
-			fmt.Fprintf(c, "220 go ahead\r\n")
-			tc := tls.Server(conn, &tls.Config{Certificates: []tls.Certificate{b.cert}})
-			if tc.Handshake() != nil {
-				return
-			}
-			c, rd, tlsOn = tc, bufio.NewReader(tc), true
-		case "QUIT":
-			fmt.Fprintf(c, "221 bye\r\n")
-			return
-		default:
-			fmt.Fprintf(c, "502 no\r\n")
-		}
-	}
-}
-
-func quietLog() *log.Logger { return log.New(io.Discard, "", 0) }
 
 // replace puts records in place of those of the same name and type.
 func (w *world) replace(t *testing.T, lines ...string) {

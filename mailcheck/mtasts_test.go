@@ -6,6 +6,7 @@ import (
 	"crypto/tls"
 	"encoding/hex"
 	"fmt"
+	"github.com/mxdns/mxdns/internal/mailtest"
 	"strings"
 	"testing"
 	"time"
@@ -20,20 +21,20 @@ _smtp._tls.%[1]s. TXT "v=TLSRPTv1; rua=mailto:tlsrpt@%[1]s"
 mta-sts.%[1]s. A 192.0.2.80`, d)
 }
 
-func policy(d, mode string) page {
-	return page{ctype: "text/plain; charset=utf-8", body: "version: STSv1\r\nmode: " + mode + "\r\nmx: mx." + d + "\r\nmax_age: 604800\r\n"}
+func policy(d, mode string) mailtest.Page {
+	return mailtest.Page{Type: "text/plain; charset=utf-8", Body: "version: STSv1\r\nmode: " + mode + "\r\nmx: mx." + d + "\r\nmax_age: 604800\r\n"}
 }
 
 // Every MTA-STS finding, each on a domain of its own; TLS-RPT's too.
 func TestMTASTS(t *testing.T) {
-	auth := newCA(t, "test CA")
-	other := newCA(t, "someone else's CA")
+	auth := mailtest.NewCA(t, "test CA", now)
+	other := mailtest.NewCA(t, "someone else's CA", now)
 	names := []string{"ok.example", "two.example", "badid.example", "nohost.example", "refused.example", "wrongcert.example",
 		"untrusted.example", "expired.example", "soon.example", "redirect.example", "notfound.example", "html.example",
 		"badpolicy.example", "short.example", "mismatch.example", "testing.example", "changed.example", "same.example",
 		"norpt.example", "tworpt.example", "badrpt.example", "noruarpt.example", "none.example"}
 	var lines []string
-	pages := map[string]page{}
+	pages := map[string]mailtest.Page{}
 	for _, n := range names {
 		lines = append(lines, stsDomain(n))
 		pages["mta-sts."+n+"/.well-known/mta-sts.txt"] = policy(n, "enforce")
@@ -56,36 +57,36 @@ func TestMTASTS(t *testing.T) {
 	delete(w.rrs, "_smtp._tls.norpt.example.")
 
 	certs := map[string]tls.Certificate{
-		"mta-sts.wrongcert.example": auth.valid(t, "www.wrongcert.example"),
-		"mta-sts.untrusted.example": other.valid(t, "mta-sts.untrusted.example"),
-		"mta-sts.expired.example":   auth.leaf(t, now.AddDate(-1, 0, 0), now.AddDate(0, -1, 0), "mta-sts.expired.example"),
-		"mta-sts.soon.example":      auth.leaf(t, now.AddDate(-1, 0, 0), now.Add(5*24*time.Hour+time.Hour), "mta-sts.soon.example"),
+		"mta-sts.wrongcert.example": auth.Valid(t, "www.wrongcert.example"),
+		"mta-sts.untrusted.example": other.Valid(t, "mta-sts.untrusted.example"),
+		"mta-sts.expired.example":   auth.Leaf(t, now.AddDate(-1, 0, 0), now.AddDate(0, -1, 0), "mta-sts.expired.example"),
+		"mta-sts.soon.example":      auth.Leaf(t, now.AddDate(-1, 0, 0), now.Add(5*24*time.Hour+time.Hour), "mta-sts.soon.example"),
 	}
-	pages["mta-sts.redirect.example/.well-known/mta-sts.txt"] = page{status: 301, header: map[string]string{"Location": "https://www.redirect.example/mta-sts.txt"}}
+	pages["mta-sts.redirect.example/.well-known/mta-sts.txt"] = mailtest.Page{Status: 301, Header: map[string]string{"Location": "https://www.redirect.example/mta-sts.txt"}}
 	delete(pages, "mta-sts.notfound.example/.well-known/mta-sts.txt")
-	pages["mta-sts.html.example/.well-known/mta-sts.txt"] = page{ctype: "text/html", body: policy("html.example", "enforce").body}
-	pages["mta-sts.badpolicy.example/.well-known/mta-sts.txt"] = page{ctype: "text/plain", body: "mode: strict\nmax_age: forever\njunk\n"}
-	pages["mta-sts.short.example/.well-known/mta-sts.txt"] = page{ctype: "text/plain", body: "version: STSv1\nmode: testing\nmx: mx.short.example\nmax_age: 3600\n"}
-	pages["mta-sts.mismatch.example/.well-known/mta-sts.txt"] = page{ctype: "text/plain", body: "version: STSv1\nmode: enforce\nmx: mx.mismatch.example\nmx: *.old.example\nmax_age: 604800\n"}
-	pages["mta-sts.testing.example/.well-known/mta-sts.txt"] = page{ctype: "text/plain", body: "version: STSv1\nmode: testing\nmx: mx.testing.example\nmax_age: 604800\n"}
-	pages["mta-sts.none.example/.well-known/mta-sts.txt"] = page{ctype: "text/plain", body: "version: STSv1\nmode: none\nmax_age: 86400\n"}
+	pages["mta-sts.html.example/.well-known/mta-sts.txt"] = mailtest.Page{Type: "text/html", Body: policy("html.example", "enforce").Body}
+	pages["mta-sts.badpolicy.example/.well-known/mta-sts.txt"] = mailtest.Page{Type: "text/plain", Body: "mode: strict\nmax_age: forever\njunk\n"}
+	pages["mta-sts.short.example/.well-known/mta-sts.txt"] = mailtest.Page{Type: "text/plain", Body: "version: STSv1\nmode: testing\nmx: mx.short.example\nmax_age: 3600\n"}
+	pages["mta-sts.mismatch.example/.well-known/mta-sts.txt"] = mailtest.Page{Type: "text/plain", Body: "version: STSv1\nmode: enforce\nmx: mx.mismatch.example\nmx: *.old.example\nmax_age: 604800\n"}
+	pages["mta-sts.testing.example/.well-known/mta-sts.txt"] = mailtest.Page{Type: "text/plain", Body: "version: STSv1\nmode: testing\nmx: mx.testing.example\nmax_age: 604800\n"}
+	pages["mta-sts.none.example/.well-known/mta-sts.txt"] = mailtest.Page{Type: "text/plain", Body: "version: STSv1\nmode: none\nmax_age: 86400\n"}
 
 	var hosts []string
 	for _, n := range names {
 		hosts = append(hosts, "mta-sts."+n)
 	}
-	srv := startHTTPS(t, auth.valid(t, hosts...), certs, pages)
-	dial := dialer(map[string]string{"192.0.2.80:443": srv.addr}, []string{"192.0.2.99:443"}, nil)
-	client := HTTPClient(w.exchange, dial, auth.pool, func() time.Time { return now }, 5*time.Second)
+	srv := mailtest.StartHTTPS(t, auth.Valid(t, hosts...), certs, pages)
+	dial := mailtest.Dialer(map[string]string{"192.0.2.80:443": srv}, []string{"192.0.2.99:443"}, nil)
+	client := HTTPClient(w.exchange, dial, auth.Pool, func() time.Time { return now }, 5*time.Second)
 	store := memPolicies{
 		"changed.example": {"20260601", "a digest of another policy"},
-		"same.example":    {"20260601", digestOf(policy("same.example", "enforce").body)},
+		"same.example":    {"20260601", digestOf(policy("same.example", "enforce").Body)},
 	}
 	ds := domains(names...)
 	opts := Options{Exchange: w.exchange, HTTP: client, Policies: store, Now: func() time.Time { return now }}
 	fs := Check(context.Background(), opts, ds)
 	golden(t, "mtasts", report(ds, append(onlyCheck(fs, "mta-sts"), onlyCheck(fs, "tls-rpt")...)))
-	if got := store["ok.example"]; got[0] != "20260601" || got[1] != digestOf(policy("ok.example", "enforce").body) {
+	if got := store["ok.example"]; got[0] != "20260601" || got[1] != digestOf(policy("ok.example", "enforce").Body) {
 		t.Errorf("the policy of ok.example is not remembered: %q", got)
 	}
 	if got := store["changed.example"]; got[1] != "a digest of another policy" {

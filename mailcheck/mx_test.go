@@ -3,6 +3,7 @@ package mailcheck
 import (
 	"context"
 	"fmt"
+	"github.com/mxdns/mxdns/internal/mailtest"
 	"testing"
 	"time"
 )
@@ -40,27 +41,27 @@ func smtpDomain(d string, n int) string {
 // STARTTLS and certificate, judged harder under an MTA-STS policy in
 // mode enforce.
 func TestSMTP(t *testing.T) {
-	auth := newCA(t, "test CA")
-	other := newCA(t, "someone else's CA")
+	auth := mailtest.NewCA(t, "test CA", now)
+	other := mailtest.NewCA(t, "someone else's CA", now)
 	type host struct {
 		domain string
-		b      smtpBehaviour
+		b      mailtest.SMTP
 		sts    bool
 	}
 	hosts := []host{
-		{domain: "ok.example", b: smtpBehaviour{cert: auth.valid(t, "mx.ok.example")}},
-		{domain: "notls.example", b: smtpBehaviour{noTLS: true}},
-		{domain: "enforcenotls.example", b: smtpBehaviour{noTLS: true}, sts: true},
-		{domain: "greet.example", b: smtpBehaviour{greeting: "554 mx.greet.example no service"}},
+		{domain: "ok.example", b: mailtest.SMTP{Cert: auth.Valid(t, "mx.ok.example")}},
+		{domain: "notls.example", b: mailtest.SMTP{NoTLS: true}},
+		{domain: "enforcenotls.example", b: mailtest.SMTP{NoTLS: true}, sts: true},
+		{domain: "greet.example", b: mailtest.SMTP{Greeting: "554 mx.greet.example no service"}},
 		{domain: "refused.example"},
-		{domain: "wrongcert.example", b: smtpBehaviour{cert: auth.valid(t, "mail.wrongcert.example")}},
-		{domain: "enforcecert.example", b: smtpBehaviour{cert: other.valid(t, "mx.enforcecert.example")}, sts: true},
-		{domain: "soon.example", b: smtpBehaviour{cert: auth.leaf(t, now.AddDate(-1, 0, 0), now.Add(2*24*time.Hour+time.Hour), "mx.soon.example")}},
+		{domain: "wrongcert.example", b: mailtest.SMTP{Cert: auth.Valid(t, "mail.wrongcert.example")}},
+		{domain: "enforcecert.example", b: mailtest.SMTP{Cert: other.Valid(t, "mx.enforcecert.example")}, sts: true},
+		{domain: "soon.example", b: mailtest.SMTP{Cert: auth.Leaf(t, now.AddDate(-1, 0, 0), now.Add(2*24*time.Hour+time.Hour), "mx.soon.example")}},
 	}
 	routes := map[string]string{"192.0.2.80:443": ""}
 	var lines, names, stsNames []string
 	var refused, unreachable []string
-	pages := map[string]page{}
+	pages := map[string]mailtest.Page{}
 	for i, h := range hosts {
 		n := 30 + i
 		names = append(names, h.domain)
@@ -69,7 +70,7 @@ func TestSMTP(t *testing.T) {
 		if h.domain == "refused.example" {
 			refused = append(refused, fmt.Sprintf("192.0.2.%d:25", n))
 		} else {
-			routes[fmt.Sprintf("192.0.2.%d:25", n)] = startSMTP(t, h.b)
+			routes[fmt.Sprintf("192.0.2.%d:25", n)] = mailtest.StartSMTP(t, h.b)
 		}
 		if h.sts {
 			stsNames = append(stsNames, h.domain)
@@ -81,14 +82,14 @@ func TestSMTP(t *testing.T) {
 	for _, n := range stsNames {
 		stsHosts = append(stsHosts, "mta-sts."+n)
 	}
-	routes["192.0.2.80:443"] = startHTTPS(t, auth.valid(t, stsHosts...), nil, pages).addr
+	routes["192.0.2.80:443"] = mailtest.StartHTTPS(t, auth.Valid(t, stsHosts...), nil, pages)
 	w := newWorld(t, lines...)
-	dial := dialer(routes, refused, unreachable)
+	dial := mailtest.Dialer(routes, refused, unreachable)
 	clock := func() time.Time { return now }
 	opts := Options{
 		Exchange: w.exchange,
-		HTTP:     HTTPClient(w.exchange, dial, auth.pool, clock, 5*time.Second),
-		SMTP:     &SMTPOptions{Dial: dial, HELO: "checker.test", Roots: auth.pool, Timeout: 5 * time.Second},
+		HTTP:     HTTPClient(w.exchange, dial, auth.Pool, clock, 5*time.Second),
+		SMTP:     &SMTPOptions{Dial: dial, HELO: "checker.test", Roots: auth.Pool, Timeout: 5 * time.Second},
 		Policies: memPolicies{},
 		Now:      clock,
 	}
