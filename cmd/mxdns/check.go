@@ -74,6 +74,10 @@ func runCheck(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		}
 		ctx, cancel := context.WithTimeout(ctx, *timeout)
 		defer cancel()
+		if err := probeResolver(ctx, addr); err != nil {
+			fmt.Fprintf(stderr, "mxdns check: %v; give another with -resolver ADDR\n", err)
+			return &exitError{code: 1}
+		}
 		ex := localExchange(snap, route.Client(addr, mailQueryTimeout))
 		opts := mailOptions(ex, *smtp, dir)
 		opts.Zone = func(name string) string { return ourZone(snap, name) }

@@ -52,6 +52,19 @@ func resolverAddr(flag string) (string, error) {
 	return net.JoinHostPort(strings.Trim(cc.Servers[0], "[]"), cc.Port), nil
 }
 
+// probeResolver asks the resolver one question, so that a resolver that
+// does not answer at all is said once rather than in every finding. Any
+// reply will do: one that refuses the root has answered.
+func probeResolver(ctx context.Context, addr string) error {
+	q := new(dns.Msg)
+	q.SetQuestion(".", dns.TypeSOA)
+	q.RecursionDesired = true
+	if _, err := route.Client(addr, mailQueryTimeout)(ctx, q); err != nil {
+		return fmt.Errorf("the resolver %s does not answer: %w", addr, err)
+	}
+	return nil
+}
+
 // mailOptions are the options of a resolving run asking ex, with SMTP
 // when smtp is set and MTA-STS policies remembered in stateDir ("": not).
 func mailOptions(ex route.Exchange, smtp bool, stateDir string) mailcheck.Options {

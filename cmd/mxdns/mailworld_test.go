@@ -3,6 +3,7 @@ package main
 import (
 	"encoding/json"
 	"flag"
+	"net"
 	"os"
 	"path/filepath"
 	"strings"
@@ -182,6 +183,16 @@ func TestMailCheckUsage(t *testing.T) {
 	out, errOut, code := runArgs(t, "check", "-resolve", "-resolver", "127.0.0.1:9", broken)
 	if code != 1 || !strings.Contains(errOut, "-resolve: not run, the configuration has errors") || strings.Contains(out, "mta-sts") {
 		t.Errorf("broken configuration: status %d\n%s\n%s", code, out, errOut)
+	}
+	// A port nobody listens on: the resolver is said not to answer, once.
+	ln, err := net.ListenPacket("udp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	dead := ln.LocalAddr().String()
+	ln.Close()
+	if out, errOut, code := runArgs(t, "check", "-resolve", "-resolver", dead, config); code != 1 || out != "" || !strings.Contains(errOut, "does not answer") {
+		t.Errorf("a dead resolver: status %d, stdout %q, stderr %q", code, out, errOut)
 	}
 	saved := mailNet.resolvConf
 	t.Cleanup(func() { mailNet.resolvConf = saved })

@@ -138,6 +138,10 @@ func runRoute(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 			fmt.Fprintf(stderr, "mxdns route: %v\n", err)
 			return &exitError{code: 1}
 		}
+		if err := probeResolver(ctx, addr); err != nil {
+			fmt.Fprintf(stderr, "mxdns route: %v; give another with -resolver ADDR\n", err)
+			return &exitError{code: 1}
+		}
 		ex = route.Client(addr, mailQueryTimeout)
 		if server == "" {
 			server = addr
