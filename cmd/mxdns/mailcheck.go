@@ -150,7 +150,9 @@ func mailDomains(snap *zone.Snapshot) []mailcheck.Domain {
 	var out []mailcheck.Domain
 	index := map[string]int{}
 	add := func(name, selector string) {
-		if strings.HasPrefix(name, "*.") || name == "." {
+		// A wildcard is no domain, and an underscored name (an SPF
+		// record for include:, RFC 8552) is none that sends or receives.
+		if strings.HasPrefix(name, "*.") || strings.HasPrefix(name, "_") || name == "." {
 			return
 		}
 		i, ok := index[name]

@@ -34,7 +34,7 @@ func startMailWorld(t *testing.T, policy string) {
 	ca := mailtest.NewCA(t, "mail world CA", time.Now())
 	pages := map[string]mailtest.Page{
 		"mta-sts.news.example/.well-known/mta-sts.txt": {Type: "text/plain", Body: policy},
-		"brand.example/logo.svg": {Type: "image/svg+xml", Body: `<svg xmlns="http://www.w3.org/2000/svg"><title>Brand</title></svg>`},
+		"brand.example/logo.svg":                       {Type: "image/svg+xml", Body: `<svg xmlns="http://www.w3.org/2000/svg"><title>Brand</title></svg>`},
 	}
 	https := mailtest.StartHTTPS(t, ca.Valid(t, "mta-sts.news.example", "brand.example"), nil, pages)
 	good := mailtest.StartSMTP(t, mailtest.SMTP{Cert: ca.Valid(t, "mx1.shop.example", "mx2.news.example")})

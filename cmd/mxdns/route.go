@@ -25,7 +25,7 @@ func routeFlags(w io.Writer) *flag.FlagSet {
 	fs.Bool("check", false, "also check the domain's mail records as receivers and the online checkers do: SPF through every include, DMARC, MTA-STS, TLS-RPT, BIMI, the MX hosts")
 	fs.String("resolver", "", "with -check: the resolver `address` asked what SERVER does not answer for (host or host:port; default the first nameserver of /etc/resolv.conf); without @SERVER, asked everything")
 	fs.Bool("smtp", false, "with -check: connect to every MX host's port 25 and try STARTTLS")
-	fs.Duration("timeout", 30*time.Second, "give up after this long")
+	fs.Duration("timeout", 30*time.Second, "give up after this long (with -check, 2m by default)")
 	return fs
 }
 
@@ -46,7 +46,7 @@ type routeArgs struct {
 // parseRouteArgs parses by hand: dig-style "@server" and flags may come
 // in any order, which the flag package does not allow.
 func parseRouteArgs(args []string, stderr io.Writer) (*routeArgs, error) {
-	ra := &routeArgs{timeout: 30 * time.Second}
+	ra := &routeArgs{}
 	usageErr := func(format string, a ...any) error {
 		fmt.Fprintf(stderr, "mxdns route: "+format+"\n\n%s", append(a, routeUsage())...)
 		return &exitError{code: 2}
@@ -118,6 +118,12 @@ func parseRouteArgs(args []string, stderr io.Writer) (*routeArgs, error) {
 	}
 	if !ra.check && (ra.smtp || ra.resolver != "") {
 		return nil, usageErr("-smtp and -resolver go with -check")
+	}
+	if ra.timeout == 0 {
+		ra.timeout = 30 * time.Second
+		if ra.check {
+			ra.timeout = mailRunTimeout
+		}
 	}
 	return ra, nil
 }
