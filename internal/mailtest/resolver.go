@@ -1,6 +1,7 @@
 package mailtest
 
 import (
+	"net"
 	"os"
 	"strings"
 	"testing"
@@ -38,28 +39,37 @@ func StartResolver(t testing.TB, files ...string) *Resolver {
 			t.Fatalf("%s: %v", f, err)
 		}
 	}
-	udp := &dns.Server{Addr: "127.0.0.1:0", Net: "udp", Handler: r}
-	started := make(chan error, 1)
-	udp.NotifyStartedFunc = func() { started <- nil }
-	go func() {
-		if err := udp.ListenAndServe(); err != nil {
-			started <- err
+	// UDP and TCP on one port: the port the system gives UDP may be
+	// taken for TCP by someone else, so try again.
+	var pc net.PacketConn
+	var ln net.Listener
+	for try := 0; ; try++ {
+		var err error
+		if pc, err = net.ListenPacket("udp", "127.0.0.1:0"); err != nil {
+			t.Fatal(err)
 		}
-	}()
-	if err := <-started; err != nil {
-		t.Fatal(err)
+		if ln, err = net.Listen("tcp", pc.LocalAddr().String()); err == nil {
+			break
+		}
+		pc.Close()
+		if try == 20 {
+			t.Fatal(err)
+		}
 	}
-	r.Addr = udp.PacketConn.LocalAddr().String()
-	tcp := &dns.Server{Addr: r.Addr, Net: "tcp", Handler: r}
-	tcpStarted := make(chan error, 1)
-	tcp.NotifyStartedFunc = func() { tcpStarted <- nil }
-	go func() {
-		if err := tcp.ListenAndServe(); err != nil {
-			tcpStarted <- err
+	r.Addr = pc.LocalAddr().String()
+	udp := &dns.Server{PacketConn: pc, Handler: r}
+	tcp := &dns.Server{Listener: ln, Handler: r}
+	for _, srv := range []*dns.Server{udp, tcp} {
+		started := make(chan error, 1)
+		srv.NotifyStartedFunc = func() { started <- nil }
+		go func() {
+			if err := srv.ActivateAndServe(); err != nil {
+				started <- err
+			}
+		}()
+		if err := <-started; err != nil {
+			t.Fatal(err)
 		}
-	}()
-	if err := <-tcpStarted; err != nil {
-		t.Fatal(err)
 	}
 	t.Cleanup(func() { udp.Shutdown(); tcp.Shutdown() })
 	return r
