@@ -67,6 +67,7 @@ type spfWalk struct {
 	tops     []topCount // what each include and redirect of the record brings
 	voids    []string   // the chains to the void lookups
 	path     []string   // the names whose records are being evaluated
+	capped   bool       // past spfCountCap, includes were no longer followed
 }
 
 type topCount struct {
@@ -190,8 +191,17 @@ func (w *spfWalk) term(name string, t spfTerm, via []string, final bool) {
 	}
 }
 
+// spfCountCap bounds the evaluation: includes that name one record many
+// times over could make it exponential, and past the cap the count says
+// enough.
+const spfCountCap = 100
+
 // follow evaluates the record an include or redirect names.
 func (w *spfWalk) follow(name string, t spfTerm, target string, via []string, final bool) {
+	if w.lookups > spfCountCap {
+		w.capped = true
+		return
+	}
 	for i, p := range w.path {
 		if p != target {
 			continue
@@ -309,7 +319,11 @@ func (w *spfWalk) report() {
 	if len(parts) > 0 {
 		by = "; by include: " + strings.Join(parts, ", ")
 	}
-	w.find(Error, "%d DNS-querying terms (include, a, mx, ptr, exists, redirect) counted through every include; receivers stop at the 11th, %s, with permerror (RFC 7208 §4.6.4)%s", w.lookups, w.eleventh, by)
+	count := fmt.Sprint(w.lookups)
+	if w.capped {
+		count = fmt.Sprintf("over %d", spfCountCap)
+	}
+	w.find(Error, "%s DNS-querying terms (include, a, mx, ptr, exists, redirect) counted through every include; receivers stop at the 11th, %s, with permerror (RFC 7208 §4.6.4)%s", count, w.eleventh, by)
 }
 
 // static counts as zone's check does: every DNS-querying term, through

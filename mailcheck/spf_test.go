@@ -50,15 +50,28 @@ func TestSPF(t *testing.T) {
 		except("incptr.example", "spf1"), `incptr.example. TXT "v=spf1 include:ptrprov.example -all"`,
 		`ptrprov.example. TXT "v=spf1 ptr:ptrprov.example ~all"`,
 		except("macro.example", "spf1"), `macro.example. TXT "v=spf1 exists:%{i}._spf.macro.example include:%{d}.x.example -all"`,
+		// Each record includes the next twice: 2^12 evaluations unbounded.
+		except("fan.example", "spf1"), `fan.example. TXT "v=spf1 include:f1.example include:f1.example -all"`,
+		fanOut(12),
 		except("cname.example", "spf1"), `cname.example. TXT "v=spf1 include:alias.example -all"`,
 		`alias.example. CNAME real.example.`, `real.example. TXT "v=spf1 ip4:192.0.2.0/24 ~all"`,
 	)
 	ds := domains("ok.example", "nospf.example", "two.example", "syntax.example", "plusall.example", "neutral.example",
 		"ptr.example", "after.example", "limit.example", "void.example", "mx10.example", "loop.example", "missing.example",
 		"badinc.example", "incall.example", "redirect.example", "redirnone.example", "temp.example", "long.example",
-		"incptr.example", "macro.example", "cname.example")
+		"incptr.example", "macro.example", "fan.example", "cname.example")
 	fs := Check(context.Background(), Options{Exchange: w.exchange, Now: func() time.Time { return now }}, ds)
 	golden(t, "spf", report(ds, onlyCheck(fs, "spf")))
+}
+
+// fanOut is records f1 to fN.example, each including the next twice.
+func fanOut(n int) string {
+	var b strings.Builder
+	for i := 1; i < n; i++ {
+		fmt.Fprintf(&b, "f%d.example. TXT \"v=spf1 include:f%d.example include:f%d.example ~all\"\n", i, i+1, i+1)
+	}
+	fmt.Fprintf(&b, "f%d.example. TXT \"v=spf1 a:f%d.example ~all\"\nf%d.example. A 192.0.2.1", n, n, n)
+	return b.String()
 }
 
 // onlyCheck keeps the findings of one check.
