@@ -2,9 +2,11 @@ package dnssec
 
 import (
 	"encoding/binary"
+	"errors"
 	"fmt"
 	"hash/maphash"
 	"slices"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -105,6 +107,41 @@ func (s *Signer) Sign(rrs []dns.RR, source string, now time.Time) ([]dns.RR, err
 }
 
 func (s *Signer) sign(rrs []dns.RR, source string, keys []*Key, now time.Time) ([]dns.RR, error) {
+	inception := now.Add(-skew).Truncate(time.Hour)
+	expiration := inception.Add(s.policy.SignatureLifetime)
+	h := rrs[0].Header()
+	labels := uint8(dns.CountLabel(source))
+	if strings.HasPrefix(source, "*.") {
+		labels-- // RFC 4034 §3.1.3: the wildcard label is not counted
+	}
+	out := make([]dns.RR, 0, len(keys))
+	for _, k := range keys {
+		sig := &dns.RRSIG{
+			Hdr:         dns.RR_Header{Name: source, Rrtype: dns.TypeRRSIG, Class: h.Class, Ttl: h.Ttl},
+			TypeCovered: h.Rrtype,
+			Algorithm:   k.DNSKEY.Algorithm,
+			Labels:      labels,
+			OrigTtl:     h.Ttl,
+			KeyTag:      k.Tag(),
+			SignerName:  s.keys.Origin,
+			Inception:   uint32(inception.Unix()),
+			Expiration:  uint32(expiration.Unix()),
+		}
+		err := signFast(sig, k, rrs, source)
+		if errors.Is(err, errNotFast) {
+			err = signReference(sig, k, rrs, source)
+		}
+		if err != nil {
+			return nil, fmt.Errorf("sign %s %s: %w", source, dns.TypeToString[h.Rrtype], err)
+		}
+		out = append(out, sig)
+	}
+	return out, nil
+}
+
+// signReference signs as dns.RRSIG.Sign does, over copies of rrs owned
+// by source: for what signFast does not take.
+func signReference(sig *dns.RRSIG, k *Key, rrs []dns.RR, source string) error {
 	set := rrs
 	if !equalFold(rrs[0].Header().Name, source) {
 		set = make([]dns.RR, len(rrs))
@@ -113,25 +150,12 @@ func (s *Signer) sign(rrs []dns.RR, source string, keys []*Key, now time.Time) (
 			set[i].Header().Name = source
 		}
 	}
-	inception := now.Add(-skew).Truncate(time.Hour)
-	expiration := inception.Add(s.policy.SignatureLifetime)
-	out := make([]dns.RR, 0, len(keys))
-	for _, k := range keys {
-		sig := &dns.RRSIG{
-			Hdr:        dns.RR_Header{Ttl: rrs[0].Header().Ttl},
-			Algorithm:  k.DNSKEY.Algorithm,
-			KeyTag:     k.Tag(),
-			SignerName: s.keys.Origin,
-			Inception:  uint32(inception.Unix()),
-			Expiration: uint32(expiration.Unix()),
-		}
-		if err := sig.Sign(k.signer, set); err != nil {
-			return nil, fmt.Errorf("sign %s %s: %w", source, dns.TypeToString[rrs[0].Header().Rrtype], err)
-		}
-		sig.Hdr.Ttl = rrs[0].Header().Ttl
-		out = append(out, sig)
+	ttl := sig.Hdr.Ttl
+	if err := sig.Sign(k.signer, set); err != nil {
+		return err
 	}
-	return out, nil
+	sig.Hdr.Ttl = ttl
+	return nil
 }
 
 // equalFold compares names as DNS does, folding ASCII letters only: a

@@ -4,7 +4,6 @@ import (
 	"net"
 	"net/netip"
 
-	"github.com/mxdns/mxdns/server/health"
 	"github.com/mxdns/mxdns/server/ops"
 )
 
@@ -23,12 +22,7 @@ func (s *Server) Status() ops.Status {
 		if info := s.links[l.Name]; info != nil {
 			ls.Since = info.since
 		}
-		if l.Check != nil {
-			ls.Check = health.Describe(*l.Check)
-			if r, ok := s.checks.Last(l.Name); ok {
-				ls.LastCheck = &ops.CheckStatus{Time: r.Time, OK: r.OK, Result: r.Result, LatencyMS: float64(r.Latency.Microseconds()) / 1000}
-			}
-		}
+		s.linkChecks(&ls, l)
 		out.Links = append(out.Links, ls)
 	}
 	signed := signedStatus(st)

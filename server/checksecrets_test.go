@@ -78,3 +78,46 @@ zones:
 		t.Errorf("the failing link was not logged down:\n%s", logs.String())
 	}
 }
+
+// TestFileCheckContentNeverShown: what a file check's file holds, when it
+// is neither up nor down, appears neither in the status nor in the logs:
+// a check pointed at the wrong file must not publish it.
+func TestFileCheckContentNeverShown(t *testing.T) {
+	dir := t.TempDir()
+	state := filepath.Join(dir, "wan1.state")
+	writeFile(t, state, "password=hunter2\n")
+	path := filepath.Join(dir, "config.yaml")
+	writeFile(t, path, `listen: ["127.0.0.1:0"]
+links:
+  wan1: {check: {file: `+state+`}}
+zones:
+  example.com:
+    ns: [ns1]
+    records:
+      ns1: {a: 203.0.113.53}
+`)
+	var logs syncBuffer
+	s, err := New(Options{Logger: slog.New(slog.NewTextHandler(&logs, nil)), ConfigPath: path})
+	if err != nil {
+		t.Fatal(err)
+	}
+	stopAtCleanup(t, s)
+	deadline := time.Now().Add(20 * time.Second)
+	var st ops.Status
+	for {
+		if st = s.Status(); st.Links[0].State == "down" {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the link did not go down: %+v", st.Links)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	shown := fmt.Sprintf("%+v %+v\n%s", st.Links[0], *st.Links[0].LastCheck, logs.String())
+	if strings.Contains(shown, "hunter2") {
+		t.Errorf("the file's content was shown:\n%s", shown)
+	}
+	if want := "file " + state + ": want up or down, found something else (not shown)"; st.Links[0].Why != want {
+		t.Errorf("why %q, want %q", st.Links[0].Why, want)
+	}
+}

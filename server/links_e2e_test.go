@@ -136,7 +136,7 @@ func TestLinksManualOverride(t *testing.T) {
 	if c, _ := e.s.checks.Checker("wan1"); c != wan1Checker {
 		t.Error("wan1's unchanged check was restarted")
 	}
-	if c, _ := e.s.checks.Checker("wan2"); c == wan2Checker || c.Spec.Timeout != 90*time.Millisecond {
+	if c, _ := e.s.checks.Checker("wan2"); c == wan2Checker || e.s.checks.Checks("wan2")[0].Timeout != 90*time.Millisecond {
 		t.Error("wan2's changed check was not restarted with its new spec")
 	}
 	// The restarted check starts from the verdict it had: still down.

@@ -72,6 +72,7 @@ func (s *Server) setUp(snap *zone.Snapshot, up zone.LinkSet, now time.Time) {
 		}
 		s.stranded = stranded
 	}
+	s.kickTransferView(st)
 }
 
 // linkChecked is the health monitor's report of one probe: it is counted
@@ -84,13 +85,16 @@ func (s *Server) linkChecked(c health.Checker, res health.Result, up, flip bool)
 		return
 	}
 	s.ObserveLinkCheck(c.Link, res.OK, res.Latency)
+	st := s.state.Load()
+	if i := st.Snap.LinkIndex(c.Link); i >= 0 && res.Check < len(st.Snap.Settings().Links[i].Checks) {
+		s.metrics.CheckResult(c.Link, health.Describe(st.Snap.Settings().Links[i].Checks[res.Check]), res.OK, res.Latency, res.CertExpiry)
+	}
 	if s.onCheck != nil {
 		s.onCheck(c.Link, res.OK)
 	}
 	if !flip {
 		return
 	}
-	st := s.state.Load()
 	if i := st.Snap.LinkIndex(c.Link); i >= 0 && st.Snap.Settings().Links[i].State != zone.LinkAuto {
 		// Not a change of the answers, so setUp will not log it.
 		s.log.Info("link check changed; the manual state wins", "link", c.Link, "check_up", up, "why", res.Result)

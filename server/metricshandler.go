@@ -3,6 +3,9 @@ package server
 import (
 	"net/http"
 	"time"
+
+	"github.com/mxdns/mxdns/server/health"
+	"github.com/mxdns/mxdns/zone"
 )
 
 // MetricsHandler serves the server's metrics in the Prometheus text format.
@@ -16,3 +19,22 @@ func (s *Server) ObserveLinkCheck(link string, ok bool, d time.Duration) {
 
 // SetLinkUp records the verdict on link.
 func (s *Server) SetLinkUp(link string, up bool) { s.metrics.LinkUp(link, up) }
+
+// keepCheckSeries drops the per-check series of checks no longer
+// configured. Callers hold mu.
+func (s *Server) keepCheckSeries(links []zone.Link) {
+	configured := make(map[string]bool, len(links))
+	for _, l := range links {
+		configured[l.Name] = true
+		descs := make([]string, len(l.Checks))
+		for i, c := range l.Checks {
+			descs[i] = health.Describe(c)
+		}
+		s.metrics.KeepChecks(l.Name, descs)
+	}
+	for _, name := range s.metrics.KnownCheckLinks() {
+		if !configured[name] {
+			s.metrics.KeepChecks(name, nil)
+		}
+	}
+}

@@ -129,6 +129,7 @@ func (s *Server) reload(changed, rekey []string) ReloadResult {
 	res.Served = true
 	s.beforeServing(prev, snap)
 	signers := s.signersFor(snap, s.state.Load().Signers())
+	snap.PrepareDenial()
 
 	s.mu.Lock()
 	if s.closed {

@@ -50,6 +50,9 @@ type Options struct {
 
 	// onCheck lets tests wait for probes that change nothing.
 	onCheck func(link string, ok bool)
+	// onTransferView lets tests wait for the transferred zones to follow
+	// the links (transferview.go): it gets the zones whose serial moved.
+	onTransferView func([]zone.ZoneInfo)
 	// now is the clock of key events; nil is time.Now. Tests of
 	// rollovers run it fast. Signatures always take the real time.
 	now func() time.Time
@@ -65,6 +68,13 @@ type Server struct {
 	onReload     func(ReloadResult)
 	onLinkChange func(LinkChange)
 	onCheck      func(link string, ok bool)
+	// onTransferView: Options.onTransferView.
+	onTransferView func([]zone.ZoneInfo)
+	// viewKick asks followTransferView to make the transferred zones
+	// follow the links up (transferview.go); nil in servers tests
+	// assemble by hand.
+	viewKick  chan struct{}
+	viewDelay time.Duration // transferViewDelay, taken when the Server is made
 
 	state atomic.Pointer[answer.State]
 	// signers sign the signed zones of the snapshot being served (mu);
@@ -116,16 +126,19 @@ func New(opts Options) (*Server, error) {
 		log = slog.New(slog.DiscardHandler)
 	}
 	s := &Server{
-		log:          log,
-		path:         zone.AbsPath(opts.ConfigPath),
-		keeper:       opts.Keeper,
-		stateDir:     stateDirUse{byFlag: opts.StateDirByFlag},
-		onReload:     opts.OnReload,
-		onLinkChange: opts.OnLinkChange,
-		onCheck:      opts.onCheck,
-		links:        make(map[string]*linkInfo),
-		swapped:      make(chan struct{}, 1),
-		stopping:     make(chan struct{}),
+		log:            log,
+		path:           zone.AbsPath(opts.ConfigPath),
+		keeper:         opts.Keeper,
+		stateDir:       stateDirUse{byFlag: opts.StateDirByFlag},
+		onReload:       opts.OnReload,
+		onLinkChange:   opts.OnLinkChange,
+		onCheck:        opts.onCheck,
+		onTransferView: opts.onTransferView,
+		viewKick:       make(chan struct{}, 1),
+		viewDelay:      transferViewDelay,
+		links:          make(map[string]*linkInfo),
+		swapped:        make(chan struct{}, 1),
+		stopping:       make(chan struct{}),
 	}
 	if s.keeper != nil {
 		s.stateDir.inUse = s.keeper.Path()
@@ -165,6 +178,10 @@ func New(opts Options) (*Server, error) {
 	defer s.mu.Unlock()
 	s.signers = signers
 	s.publish(snap)
+	// At a start nothing waits on the chains but the first DO queries of
+	// each zone: serve at once and make them meanwhile (a reload makes
+	// them before it serves, server/reload.go).
+	go snap.PrepareDenial()
 	err := s.syncListeners(snap.Settings())
 	if err == nil {
 		err = s.syncAdmin(snap.Settings().Admin)
@@ -185,6 +202,7 @@ func New(opts Options) (*Server, error) {
 	}
 	s.afterServing(l)
 	go s.runKeyEvents()
+	go s.followTransferView()
 	// Zones may have changed while we were down: tell the secondaries now
 	// rather than at their next refresh, as BIND and Knot do on load.
 	s.notifier.ZonesChanged(nil, snap)
@@ -204,6 +222,7 @@ func (s *Server) publish(snap *zone.Snapshot) {
 	for _, name := range s.checks.Sync(links) {
 		s.metrics.ForgetCheck(name)
 	}
+	s.keepCheckSeries(links)
 	s.setUp(snap, s.checks.Up(links), time.Now())
 	s.listeners.SetTCPLimits(snap.Settings().TCPMaxConns, snap.Settings().TCPMaxConnsPerSource)
 }

@@ -75,7 +75,11 @@ func (ks keySource) Keys(origin string, p dnssec.Policy, t dnssec.Timing) (*dnss
 
 // loadOptions are what every load of the server's configuration shares.
 func (s *Server) loadOptions() zone.Options {
-	return zone.Options{Memory: s.keeper, Keys: keySource{s.keeper, s.now}, Cancel: s.stopping, CatalogIDs: s.catalogIDs()}
+	// The transferred view is built for the links up as the checks say
+	// now; if they change before the build is served, setUp sees the
+	// transfers lag the answers and has them follow (transferview.go).
+	return zone.Options{Memory: s.keeper, Keys: keySource{s.keeper, s.now}, Cancel: s.stopping, TransferUp: s.checks.Up,
+		CatalogIDs: s.catalogIDs()}
 }
 
 // saveKeys saves the key changes a load made, before it is served.

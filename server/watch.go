@@ -30,6 +30,10 @@ type Watcher struct {
 	fs     *fsnotify.Watcher
 	cancel context.CancelFunc
 	done   chan struct{}
+	// standIn maps each directory to watch that does not exist yet to
+	// the nearest one above it that does, watched in its place; only
+	// the loop's goroutine uses it once started (watchparent.go).
+	standIn map[string]string
 }
 
 // Watch starts watching the directories of the current snapshot until ctx
@@ -79,6 +83,15 @@ func (w *Watcher) loop(ctx context.Context) {
 			// in some way of replacing a file. Other files in the same
 			// directories (a log written beside the config, an editor's
 			// swap file) must not trigger reloads.
+			if w.onTheWay(ev.Name) {
+				// A directory on the way to one to watch came or went:
+				// watch it, or the next one down.
+				if w.sync() {
+					changed = nil
+					timer.Reset(debounce)
+				}
+				continue
+			}
 			if !w.srv.Snapshot().Concerns(ev.Name) {
 				continue
 			}
@@ -114,38 +127,61 @@ func (w *Watcher) loop(ctx context.Context) {
 				// was good until its next save) or a listener failed.
 				changed = map[string]bool{}
 			}
-			if res.Err != nil {
-				w.sync()
+			if res.Err != nil && w.sync() {
+				changed = nil
+				timer.Reset(debounce)
 			}
 		case <-w.srv.swapped:
 			// Any successful reload, this watcher's or another's (SIGHUP),
 			// may have changed WatchDirs.
-			w.sync()
+			if w.sync() {
+				changed = nil
+				timer.Reset(debounce)
+			}
 		}
 	}
 }
 
 // sync makes the watched directories those of the current snapshot. A
-// directory that cannot be watched (not created yet) is retried at the
-// next sync.
-func (w *Watcher) sync() {
+// directory that does not exist yet is stood in for by the nearest one
+// above it that does; one that cannot be watched for another reason is
+// retried at the next sync. It reports whether a directory stood in for
+// came nearer to being watched: what was made in it before made no event,
+// so every file must be read again.
+func (w *Watcher) sync() (nearer bool) {
 	want := w.srv.Snapshot().WatchDirs()
 	have := w.fs.WatchList()
-	for _, d := range have {
-		if !slices.Contains(want, d) {
+	standIn := map[string]string{}
+	keep := slices.Clone(want)
+	for _, d := range want {
+		if slices.Contains(have, d) {
+			continue
+		}
+		at, err := w.watchNearest(d)
+		if err != nil {
+			w.srv.log.Warn("watch", "dir", d, "err", err)
+			continue
+		}
+		if was, ok := w.standIn[d]; ok && was != at {
+			nearer = true
+		}
+		if at != d {
+			standIn[d] = at
+			keep = append(keep, at)
+			if w.standIn[d] != at {
+				w.srv.log.Debug("watching a directory above one not made yet", "dir", d, "watching", at)
+			}
+			continue
+		}
+		w.srv.log.Debug("watching", "dir", d)
+	}
+	w.standIn = standIn
+	for _, d := range w.fs.WatchList() {
+		if !slices.Contains(keep, d) {
 			if err := w.fs.Remove(d); err != nil {
 				w.srv.log.Debug("unwatch", "dir", d, "err", err)
 			}
 		}
 	}
-	for _, d := range want {
-		if slices.Contains(have, d) {
-			continue
-		}
-		if err := w.fs.Add(d); err != nil {
-			w.srv.log.Warn("watch", "dir", d, "err", err)
-			continue
-		}
-		w.srv.log.Debug("watching", "dir", d)
-	}
+	return nearer
 }

@@ -19,11 +19,21 @@ import (
 //
 //	# mxdns last good copy of /etc/mxdns/zones/example.com.yaml
 //	# mtime 1764800000 sha256 <hex digest of the text>
+//
+// The copy of a certificate file a zone file's TLSA records are made from
+// says so with a last word, "certificate", on the second line; its text is
+// PEM, which tools read past the comment lines.
 const copyHeader = "# mxdns last good copy of "
+
+const certMark = "certificate"
 
 func encodeCopy(c zone.FileCopy) []byte {
 	sum := sha256.Sum256(c.Text)
-	head := fmt.Sprintf("%s%s\n# mtime %d sha256 %s\n", copyHeader, c.File, c.Mtime, hex.EncodeToString(sum[:]))
+	mark := ""
+	if c.Cert {
+		mark = " " + certMark
+	}
+	head := fmt.Sprintf("%s%s\n# mtime %d sha256 %s%s\n", copyHeader, c.File, c.Mtime, hex.EncodeToString(sum[:]), mark)
 	return append([]byte(head), c.Text...)
 }
 
@@ -38,7 +48,8 @@ func readCopy(path string) (zone.FileCopy, error) {
 	second, text, ok2 := bytes.Cut(rest, []byte("\n"))
 	file, ok3 := strings.CutPrefix(string(first), copyHeader)
 	f := strings.Fields(string(second))
-	if !ok || !ok2 || !ok3 || len(f) != 5 || f[0] != "#" || f[1] != "mtime" || f[3] != "sha256" {
+	cert := len(f) == 6 && f[5] == certMark
+	if !ok || !ok2 || !ok3 || len(f) != 5 && !cert || f[0] != "#" || f[1] != "mtime" || f[3] != "sha256" {
 		return zone.FileCopy{}, errBadCopy
 	}
 	mtime, err := strconv.ParseInt(f[2], 10, 64)
@@ -46,7 +57,7 @@ func readCopy(path string) (zone.FileCopy, error) {
 	if err != nil || hex.EncodeToString(sum[:]) != f[4] {
 		return zone.FileCopy{}, errBadCopy
 	}
-	return zone.FileCopy{File: file, Text: text, Mtime: mtime}, nil
+	return zone.FileCopy{File: file, Text: text, Mtime: mtime, Cert: cert}, nil
 }
 
 // keepable: a path a copy's header can name.

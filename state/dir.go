@@ -73,7 +73,9 @@ func (d *Dir) LastGood(file string) (zone.FileCopy, bool) {
 	return c, true
 }
 
-// KnownFiles lists the files with a last good copy.
+// KnownFiles lists the zone files with a last good copy: not the
+// certificate files, which no zone_files pattern is to match in their
+// place.
 func (d *Dir) KnownFiles() []string {
 	entries, err := os.ReadDir(filepath.Join(d.path, copiesDir))
 	if err != nil {
@@ -81,7 +83,7 @@ func (d *Dir) KnownFiles() []string {
 	}
 	var out []string
 	for _, e := range entries {
-		if c, err := readCopy(filepath.Join(d.path, copiesDir, e.Name())); err == nil {
+		if c, err := readCopy(filepath.Join(d.path, copiesDir, e.Name())); err == nil && !c.Cert {
 			out = append(out, c.File)
 		}
 	}

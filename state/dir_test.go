@@ -160,3 +160,34 @@ func TestJournalCompacts(t *testing.T) {
 		t.Errorf("b.test. serial %d after compaction, want 7", r.Serial)
 	}
 }
+
+// The copy of a certificate file says it is one: it comes back as one,
+// and is no zone file a zone directory held.
+func TestCertificateCopy(t *testing.T) {
+	dir := t.TempDir()
+	d, err := Open(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pem := []byte("-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n")
+	copies := []zone.FileCopy{
+		{File: "/etc/letsencrypt/live/mx1/fullchain.pem", Text: pem, Mtime: 300, Cert: true},
+		{File: "/etc/mxdns/zones/b.yaml", Text: []byte("zones: {b.test: {}}\n"), Mtime: 200},
+	}
+	if err := d.SaveCopies(copies); err != nil {
+		t.Fatal(err)
+	}
+	d, err = Open(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range copies {
+		got, ok := d.LastGood(want.File)
+		if !ok || string(got.Text) != string(want.Text) || got.Mtime != want.Mtime || got.Cert != want.Cert {
+			t.Errorf("LastGood(%s) = %+v %v, want %+v", want.File, got, ok, want)
+		}
+	}
+	if got := d.KnownFiles(); len(got) != 1 || got[0] != "/etc/mxdns/zones/b.yaml" {
+		t.Errorf("KnownFiles = %v, want the zone file alone", got)
+	}
+}

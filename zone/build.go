@@ -1,6 +1,7 @@
 package zone
 
 import (
+	"net/netip"
 	"sort"
 	"strings"
 
@@ -18,19 +19,28 @@ type source struct {
 // It returns nil when any finding is an error. pc, when not nil, is what
 // the build of prev kept, made from the same configuration: zones whose
 // inputs are unchanged are taken from it as they are.
-func build(cfg *parsedConfig, sources []source, prev *Snapshot, pc *buildCache, mem Memory, keys KeySource, rekey []string, catalogIDs map[string]string, diags *Diagnostics) *Snapshot {
-	s := &Snapshot{listenLink: make(map[string]int), building: &buildState{memory: mem, keys: keys, rekey: make(map[string]bool, len(rekey))}}
-	for _, o := range rekey {
+//
+// opts gives the memory of serials, the key source, the zones to rekey,
+// the clock, and the links up for the transferred view.
+func build(cfg *parsedConfig, sources []source, prev *Snapshot, pc *buildCache, opts Options, diags *Diagnostics) *Snapshot {
+	s := &Snapshot{listenLink: make(map[string]int), building: &buildState{memory: opts.Memory, keys: opts.Keys,
+		rekey: make(map[string]bool, len(opts.Rekey)), now: opts.Now().Unix()}}
+	for _, o := range opts.Rekey {
 		s.building.rekey[o] = true
 	}
 	defer func() { s.building = nil }()
 	s.settings = Settings{Listen: cfg.listen, Admin: cfg.admin, AdminAllow: cfg.adminAllow, LinkTTL: cfg.linkTTL, RRL: cfg.rrl,
 		TCPMaxConns: cfg.tcpMax, TCPMaxConnsPerSource: cfg.tcpSource, TSIGKeys: cfg.tsigKeys, QueryLog: cfg.queryLog,
-		StateDir: cfg.stateDir, MaxFileSize: cfg.maxFileSize, MaxRecordsPerFile: cfg.maxRecords}
+		StateDir: cfg.stateDir, MaxFileSize: cfg.maxFileSize, MaxRecordsPerFile: cfg.maxRecords, TransferView: cfg.transferView}
 	if t := resolveTransfer(cfg.transfer, cfg.tsigKeys, diags); t != nil {
 		s.settings.Transfer = *t
 	}
 	linkIndex := s.buildLinks(cfg, diags)
+	if opts.TransferUp != nil {
+		s.transferUp = opts.TransferUp(s.settings.Links)
+	} else {
+		s.transferUp = DefaultUp(s.settings.Links)
+	}
 
 	all := make([]defined, 0, len(sources))
 	order := make(map[string]int, len(sources)) // origin → index in all
@@ -45,6 +55,7 @@ func build(cfg *parsedConfig, sources []source, prev *Snapshot, pc *buildCache, 
 			all = append(all, defined{pz, src})
 		}
 	}
+	s.building.outbound = newOutboundSet(cfg.links, order)
 	if pc != nil && !pc.sameZones(all) {
 		pc = nil // a zone came or went: what other zones' names resolve to may change
 	}
@@ -53,7 +64,7 @@ func build(cfg *parsedConfig, sources []source, prev *Snapshot, pc *buildCache, 
 		newest = max(newest, src.mtime)
 	}
 	s.buildZones(all, order, linkIndex, cfg, prev, pc, newest, diags)
-	s.buildCatalog(cfg, all, order, prev, catalogIDs, newest, diags)
+	s.buildCatalog(cfg, all, order, prev, opts.CatalogIDs, newest, diags)
 	if len(diags.Errors()) > 0 {
 		return nil
 	}
@@ -63,7 +74,17 @@ func build(cfg *parsedConfig, sources []source, prev *Snapshot, pc *buildCache, 
 func (s *Snapshot) buildLinks(cfg *parsedConfig, diags *Diagnostics) map[string]int {
 	index := make(map[string]int, len(cfg.links))
 	owner := make(map[string]string)
+	sender := make(map[netip.Addr]outboundAddr)
+	senderLink := make(map[netip.Addr]string)
 	for _, l := range cfg.links {
+		for _, oa := range l.outbound {
+			if first, dup := sender[oa.addr]; dup {
+				diags.add(oa.pos, Error, "link %s: outbound address %s is link %s's too (%s); an address leaves over one link, and receivers judge mail by the address it came from: give each link its own",
+					l.Name, oa.addr, senderLink[oa.addr], first.pos)
+				continue
+			}
+			sender[oa.addr], senderLink[oa.addr] = oa, l.Name
+		}
 		index[l.Name] = len(s.settings.Links)
 		for _, addr := range l.Listen {
 			if other, dup := owner[addr]; dup {
@@ -80,7 +101,8 @@ func (s *Snapshot) buildLinks(cfg *parsedConfig, diags *Diagnostics) map[string]
 
 // buildZone assembles one zone's nodes and runs the checks that need only
 // the zone itself. linkTTL caps the TTL link-mapped addresses answer with.
-func buildZone(pz *parsedZone, linkIndex map[string]int, linkTTL uint32, diags *Diagnostics) *zoneData {
+// spfTerms is what the spf helper's links term stands for.
+func buildZone(pz *parsedZone, linkIndex map[string]int, linkTTL uint32, spfTerms []string, diags *Diagnostics) *zoneData {
 	z := &zoneData{origin: pz.origin}
 	apex := z.node(pz.origin)
 
@@ -98,7 +120,7 @@ func buildZone(pz *parsedZone, linkIndex map[string]int, linkTTL uint32, diags *
 			continue
 		}
 		seen[o.name] = o.pos
-		z.addOwner(pz, o, linkIndex, linkTTL, diags)
+		z.addOwner(pz, o, linkIndex, linkTTL, spfTerms, diags)
 	}
 	for _, n := range z.nodes.all() {
 		sort.Slice(n.sets, func(i, j int) bool { return n.sets[i].rtype < n.sets[j].rtype })
@@ -124,7 +146,7 @@ func (z *zoneData) node(name string) *node {
 	return n
 }
 
-func (z *zoneData) addOwner(pz *parsedZone, o *parsedOwner, linkIndex map[string]int, linkTTL uint32, diags *Diagnostics) {
+func (z *zoneData) addOwner(pz *parsedZone, o *parsedOwner, linkIndex map[string]int, linkTTL uint32, spfTerms []string, diags *Diagnostics) {
 	ttl := pz.ownerTTL(o)
 	byType := make(map[uint16][]parsedRecord)
 	var order []uint16
@@ -172,7 +194,7 @@ func (z *zoneData) addOwner(pz *parsedZone, o *parsedOwner, linkIndex map[string
 			}
 		} else {
 			for _, rec := range recs {
-				set.rrs = append(set.rrs, rec.rr)
+				set.rrs = append(set.rrs, o.spfLinksRR(rec.rr, spfTerms))
 			}
 			set.rrs = dedupe(set.rrs, recs, diags)
 		}
@@ -313,7 +335,7 @@ func (z *zoneData) checkOcclusion(pz *parsedZone, diags *Diagnostics) {
 			switch {
 			case cut != nil && set.rtype != dns.TypeA && set.rtype != dns.TypeAAAA:
 				diags.add(o.pos, Warning, "name %s is below the delegation at %s: its %s is never served (only glue addresses are)", o.name, cut.name, strings.ToLower(dns.TypeToString[set.rtype]))
-			case cut == nil && n.cut && set.rtype != dns.TypeNS && set.rtype != dns.TypeA && set.rtype != dns.TypeAAAA:
+			case cut == nil && n.cut && set.rtype != dns.TypeNS && set.rtype != dns.TypeDS && set.rtype != dns.TypeA && set.rtype != dns.TypeAAAA:
 				diags.add(o.pos, Warning, "name %s is a delegation point: its %s is never served (the child zone answers for it)", o.name, strings.ToLower(dns.TypeToString[set.rtype]))
 			}
 		}

@@ -38,11 +38,13 @@ func (s *Snapshot) buildZones(all []defined, order map[string]int, linkIndex map
 	b.startFromPrevious()
 	b.buildChangedZones()
 	b.fillReverseZones(b.staleReverseZones())
-	b.makeSOAs()
 	recheck := b.staleChecks()
-	b.linkMXSets(recheck)
+	b.linkMXSets(recheck) // before the SOAs: a transferred view reads it
+	b.makeSOAs()
+	b.followView(recheck)
 	b.checkAcrossZones(recheck)
 	b.collectFindings(diags)
+	b.checkOutbound(diags)
 }
 
 // startFromPrevious takes over the previous build's maps, to replace what
@@ -80,7 +82,7 @@ func (b *zoneBuild) buildChangedZones() {
 			zc.redirects = redirectsOf(d.pz)
 		}
 		b.c.zones.set(origin, zc)
-		b.s.zones[origin] = newZone(d, b.linkIndex, b.cfg, b.s.building.keys, &zc.local)
+		b.s.zones[origin] = b.newZone(d, &zc.local)
 		b.built[origin] = true
 	}
 	for _, d := range b.all {
@@ -103,6 +105,9 @@ func (b *zoneBuild) staleReverseZones() (relisted, rebuild, whole map[string]boo
 		rebuild[o] = true
 	}
 	for _, o := range staleRNames(b.all, b.s.zones, b.built, b.zoneOf) {
+		rebuild[o] = true
+	}
+	for o := range b.locateOutboundPTRs() {
 		rebuild[o] = true
 	}
 	whole = maps.Clone(rebuild)
@@ -128,7 +133,7 @@ func (b *zoneBuild) fillReverseZones(relisted, rebuild, whole map[string]bool) {
 		}
 		if !b.built[o] {
 			zc.local = nil
-			s.zones[o] = newZone(d, b.linkIndex, b.cfg, b.s.building.keys, &zc.local)
+			s.zones[o] = b.newZone(d, &zc.local)
 			b.built[o] = true
 		}
 		zc.ptr, zc.ptrWarn = nil, nil
@@ -164,14 +169,38 @@ func (b *zoneBuild) makeSOAs() {
 			zc.sum = s.zones[o].nodeSum()
 		}
 		s.zones[o].rname = defaultRName(d.pz, b.zoneOf)
-		s.zones[o].soa = makeSOA(d.pz, s.zones[o], mtime, prevZone, zc.sum)
+		s.zones[o].soa = s.makeSOA(d.pz, s.zones[o], mtime, prevZone, zc.sum)
+	}
+}
+
+// followView gives the next serial to each zone taken over from prev
+// whose transferred view changed though the zone did not: an MX target's
+// links changed in another zone, or the links up are not those prev's
+// view was made for. Only under transfer_view: current; a zone built
+// anew had its serial from makeSOA.
+func (b *zoneBuild) followView(recheck []bool) {
+	s := b.s
+	if s.settings.TransferView != TransferCurrent || b.pc == nil {
+		return
+	}
+	moved := b.prev.transferUp != s.transferUp
+	for i, d := range b.all {
+		o := d.pz.origin
+		if b.built[o] || !recheck[i] && !moved {
+			continue
+		}
+		z := s.zones[o]
+		if h := s.serialHash(z, s.transferUp); h != z.hash {
+			s.zones[o] = z.withSerial(nextSerial(z.soa.Serial, s.building.now), h)
+		}
 	}
 }
 
 // staleChecks says, by index in all, which zones' findings across zones
 // and MX health must be worked out again: those stand while neither the
 // zone nor a zone its checks looked into was rebuilt (its MX targets are
-// among what they looked into). A patched zone counts only where the
+// among what they looked into), and no name they asked about became or
+// stopped being an MX target. A patched zone counts only where the
 // checks looked up a name the patch may have changed.
 func (b *zoneBuild) staleChecks() []bool {
 	recheck := make([]bool, len(b.all))
@@ -184,6 +213,8 @@ func (b *zoneBuild) staleChecks() []bool {
 		zc := b.c.zones.at(o)
 		recheck[i] = slices.ContainsFunc(zc.deps, func(dep string) bool {
 			return b.built[dep] && b.reaches(dep, zc.depNames)
+		}) || slices.ContainsFunc(zc.mxReads, func(name string) bool {
+			return (b.pc.mxCount[name] > 0) != (b.c.mxCount[name] > 0)
 		})
 	}
 	return recheck
@@ -229,7 +260,7 @@ func (b *zoneBuild) linkMXSets(recheck []bool) {
 func (b *zoneBuild) checkAcrossZones(recheck []bool) {
 	s := b.s
 	s.building.track = make(map[string]bool)
-	defer func() { s.building.track, s.building.trackNames = nil, nil }()
+	defer func() { s.building.track, s.building.trackNames, s.building.trackMX = nil, nil, nil }()
 	for i, d := range b.all {
 		if !recheck[i] {
 			continue
@@ -237,12 +268,15 @@ func (b *zoneBuild) checkAcrossZones(recheck []bool) {
 		zc := b.c.own(b.pc, d.pz.origin)
 		clear(s.building.track)
 		s.building.trackNames = s.building.trackNames[:0]
+		s.building.trackMX = s.building.trackMX[:0]
 		zc.cross = nil
 		s.checkTargets(d.pz, &zc.cross)
 		s.checkMail(d.pz, &zc.cross)
 		zc.noPTR = s.checkReverse(d.pz, &zc.cross)
+		s.checkFixedSerial(d.pz, &zc.cross)
 		zc.deps = slices.Collect(maps.Keys(s.building.track))
 		zc.depNames = slices.Clone(s.building.trackNames)
+		zc.mxReads = slices.Clone(s.building.trackMX)
 	}
 }
 

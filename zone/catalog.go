@@ -156,7 +156,7 @@ func (s *Snapshot) buildCatalog(cfg *parsedConfig, all []defined, order map[stri
 	}
 	assignCatalogIDs(members, prev.CatalogIDs(), ids, salt)
 	s.catalog = &catalogState{origin: c.origin, file: c.pos.file, members: members}
-	s.zones[c.origin] = s.catalog.zone(c.pos, prevZone, newest)
+	s.zones[c.origin] = s.catalog.zone(s, c.pos, prevZone, newest)
 }
 
 // sameMembers reports whether b lists the zones of a, each with the same
@@ -256,7 +256,7 @@ func validCatalogID(id string) bool {
 // zone builds the catalog zone. Its serial moves, as with serial: auto,
 // only when what it lists changes: prev is the catalog served before (or
 // remembered), newest the base of a new serial.
-func (c *catalogState) zone(pos at, prev *zoneData, newest int64) *zoneData {
+func (c *catalogState) zone(s *Snapshot, pos at, prev *zoneData, newest int64) *zoneData {
 	origin := c.origin
 	z := &zoneData{origin: origin, file: c.file}
 	hdr := func(name string, t uint16) dns.RR_Header {
@@ -278,7 +278,7 @@ func (c *catalogState) zone(pos at, prev *zoneData, newest int64) *zoneData {
 	invalid := &nameRef{name: "invalid.", pos: pos}
 	pz := &parsedZone{origin: origin, pos: pos, ns: []nameRef{*invalid}, soa: parsedSOA{autoSerial: true,
 		mname: invalid, rname: invalid, refresh: catalogRefresh, retry: catalogRetry, expire: catalogExpire}}
-	z.soa = makeSOA(pz, z, newest, prev, z.nodeSum())
+	z.soa = s.makeSOA(pz, z, newest, prev, z.nodeSum())
 	return z
 }
 

@@ -16,15 +16,28 @@ import (
 // checks. A reverse zone may also be named by its network, as the
 // configuration may (192.0.2.0/24). ok is false when no such zone is served.
 func (s *Snapshot) Records(origin string) (rrs []dns.RR, ok bool) {
+	z := s.zoneNamed(origin)
+	if z == nil {
+		return nil, false
+	}
+	return s.zoneRecords(z, nil), true
+}
+
+// zoneNamed is the zone with the given origin, as Records takes it, or
+// nil.
+func (s *Snapshot) zoneNamed(origin string) *zoneData {
 	name, err := ZoneName(origin)
 	if err != nil {
-		return nil, false
+		return nil
 	}
-	z, ok := s.zones[name]
-	if !ok {
-		return nil, false
-	}
-	rrs = append(rrs, z.soa)
+	return s.zones[name]
+}
+
+// zoneRecords is z's records in transfer order, copied. pick, when not
+// nil, chooses a set's records, which keep their TTL; where it gives nil,
+// or is nil, the set is taken as written, with the set's TTL.
+func (s *Snapshot) zoneRecords(z *zoneData, pick func(*rrset) []dns.RR) []dns.RR {
+	rrs := []dns.RR{z.soa}
 	names := make([]string, 0, z.nodes.len())
 	for n := range z.nodes.all() {
 		names = append(names, n)
@@ -35,6 +48,14 @@ func (s *Snapshot) Records(origin string) (rrs []dns.RR, ok bool) {
 			if set.rtype == dns.TypeSOA {
 				continue
 			}
+			if pick != nil {
+				if chosen := pick(set); chosen != nil {
+					for _, rr := range chosen {
+						rrs = append(rrs, dns.Copy(rr))
+					}
+					continue
+				}
+			}
 			for _, rr := range set.rrs {
 				rr = dns.Copy(rr)
 				rr.Header().Ttl = set.ttl
@@ -42,7 +63,7 @@ func (s *Snapshot) Records(origin string) (rrs []dns.RR, ok bool) {
 			}
 		}
 	}
-	return rrs, true
+	return rrs
 }
 
 // Export writes the zone as RFC 1035 master-file text.

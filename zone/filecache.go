@@ -82,9 +82,9 @@ func (f *parsedFile) report() Diagnostics {
 }
 
 // lastGood is the version of the file to serve should this one be in
-// error.
+// error; nil for none, or for no file.
 func (f *parsedFile) lastGood() *parsedFile {
-	if f.fault == nil {
+	if f == nil || f.fault == nil {
 		return f
 	}
 	return f.fault.fallback
@@ -100,15 +100,48 @@ func rememberedFile(file string, mem Memory, limits fileLimits) *parsedFile {
 	if !ok {
 		return nil
 	}
+	if c.Cert {
+		return nil
+	}
 	f := &parsedFile{src: source{file: file, mtime: c.Mtime}, limits: limits}
 	f.src.zones = parseZoneFileLimited(file, c.Text, limits.maxRecords, &f.diags)
-	if f.diags.Err() == nil {
-		f.deps = resolveCerts(f.src.zones, &f.diags)
-	}
 	if f.diags.Err() != nil {
 		return nil
 	}
+	certs := resolveCerts(f.src.zones, memoryCerts(mem, nil), &f.diags)
+	f.deps = certs.deps
+	if f.diags.Err() != nil || !certs.allCopied() {
+		return nil
+	}
+	// Served in place of a file in error, which reports that file's
+	// errors: a certificate made up for by its copy is said here.
+	certs.report(&f.diags, Warning, false)
 	return f
+}
+
+// memoryCerts is the last good version of a certificate file: the one
+// prev was made from, else the copy mem keeps.
+func memoryCerts(mem Memory, prev *parsedFile) certFallback {
+	return func(path string) ([]byte, int64, bool) {
+		for _, p := range []*parsedFile{prev, prev.lastGood()} {
+			if p == nil {
+				continue
+			}
+			for _, d := range p.deps {
+				if d.path == path && d.good != nil {
+					return d.good, d.mtime, true
+				}
+			}
+		}
+		if mem == nil {
+			return nil, 0, false
+		}
+		c, ok := mem.LastGood(path)
+		if !ok || !c.Cert {
+			return nil, 0, false
+		}
+		return c.Text, c.Mtime, true
+	}
 }
 
 // statKey stats file once, following it only when it is a symbolic link.
@@ -216,11 +249,11 @@ func (rd *fileReader) read(file string, prev *parsedFile) *parsedFile {
 	}
 	f.key, f.src.mtime = key, mtime
 	f.src.zones = parseZoneFileLimited(file, text, rd.limits.maxRecords, &f.diags)
-	if f.diags.Err() == nil {
-		f.deps = resolveCerts(f.src.zones, &f.diags)
-	}
 	if f.diags.Err() != nil {
 		return rd.faulty(f, f.diags.Errors(), prev, rd.lastGood(file, prev))
+	}
+	if bad := rd.resolveCerts(f, prev); bad != nil {
+		return bad
 	}
 	if len(f.src.zones) == 0 {
 		if good := rd.lastGood(file, prev); good != nil && len(good.src.zones) > 0 {
@@ -233,6 +266,41 @@ func (rd *fileReader) read(file string, prev *parsedFile) *parsedFile {
 	}
 	f.text = text
 	return f
+}
+
+// resolveCerts makes f's TLSA records from certificate files, and returns
+// f in error when that went wrong, nil when it did not. The zone file is
+// good when only certificate files are wrong: it is served as it is, a
+// file's TLSA made from its last good copy, so that a renewal half done
+// or a permission lost costs no edit of the zone file, and no restart the
+// zone. A file with no copy known costs its TLSA records, unless the zone
+// file's last good version can be served instead; but a zone file with
+// no last good version is served without them: mail still flows without
+// DANE, and does not without its MX.
+func (rd *fileReader) resolveCerts(f, prev *parsedFile) *parsedFile {
+	var fallback certFallback
+	if !rd.strict {
+		fallback = memoryCerts(rd.memory, prev)
+	}
+	certs := resolveCerts(f.src.zones, fallback, &f.diags)
+	f.deps = certs.deps
+	if !certs.onlyFiles() {
+		if f.diags.Err() != nil {
+			return rd.faulty(f, f.diags.Errors(), prev, rd.lastGood(f.src.file, prev))
+		}
+		return nil
+	}
+	good := rd.lastGood(f.src.file, prev)
+	leftOut := !rd.strict && !certs.allCopied() && good == nil
+	var errs Diagnostics
+	certs.report(&errs, Error, leftOut)
+	f.diags = append(f.diags, errs...)
+	if rd.strict || !certs.allCopied() && good != nil {
+		return rd.faulty(f, f.diags.Errors(), prev, good)
+	}
+	served := *f
+	served.diags = f.diags.Warnings()
+	return rd.faulty(f, f.diags.Errors(), prev, &served)
 }
 
 // faulty is f in error: its key is kept (a file that does not change is

@@ -57,6 +57,7 @@ type zoneCache struct {
 	noPTR     []noPTRFinding
 	deps      []string  // zones the cross-zone checks looked into
 	depNames  []string  // the names they looked up in reverse zones: a patch elsewhere leaves them be
+	mxReads   []string  // the names whose being an MX target they read (buildState.trackMX)
 	sum       digestSum // the zone's names' digests added up (serial.go)
 	uses      []fwdUse  // a forward zone's addresses that a reverse zone we serve covers
 	span      addrSpan  // the lowest and highest of them: see setUses
@@ -148,12 +149,16 @@ func (c *buildCache) own(pc *buildCache, origin string) *zoneCache {
 	return zc
 }
 
-// newZone builds a zone from its parsed form alone.
-func newZone(d defined, linkIndex map[string]int, cfg *parsedConfig, keys KeySource, diags *Diagnostics) *zoneData {
-	z := buildZone(d.pz, linkIndex, cfg.linkTTL, diags)
+// newZone builds a zone from its parsed form and the configuration alone
+// (a changed configuration rebuilds every zone).
+func (b *zoneBuild) newZone(d defined, diags *Diagnostics) *zoneData {
+	ob := b.s.building.outbound
+	z := buildZone(d.pz, b.linkIndex, b.cfg.linkTTL, ob.spfTerms, diags)
+	z.addHELOAddresses(d.pz, ob.helo[d.pz.origin])
 	z.file = d.src.file
-	z.transfer = resolveTransfer(d.pz.transfer, cfg.tsigKeys, diags)
-	z.sign(d.pz, cfg, keys, diags)
+	z.transfer = resolveTransfer(d.pz.transfer, b.cfg.tsigKeys, diags)
+	z.sign(d.pz, b.cfg, b.s.building.keys, diags)
+	z.checkDS(d.pz, diags)
 	return z
 }
 

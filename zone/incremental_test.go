@@ -15,10 +15,11 @@ import (
 )
 
 // world is a set of zone files with relations across zones: MX targets
-// and SPF includes in other zones, addresses shared between zones (so
-// generated PTRs must choose), link-mapped MX hosts, CNAMEs, wildcards,
-// reverse zones (one RFC 2317, and the /24 it divides, with CNAMEs into
-// it) filled by auto PTR, with CNAMEs and delegations that move PTRs.
+// (and TLSA records at them) and SPF includes in other zones, addresses
+// shared between zones (so generated PTRs must choose), link-mapped MX
+// hosts, CNAMEs, wildcards, reverse zones (one RFC 2317, and the /24 it
+// divides, with CNAMEs into it) filled by auto PTR, with CNAMEs and
+// delegations that move PTRs.
 type world struct {
 	dir    string
 	rng    *rand.Rand
@@ -137,6 +138,10 @@ func (w *world) writeFwd(t *testing.T, i int) {
 		fmt.Fprintf(&b, "      mx1: {%s: %q}\n", key, z.mxAddr[0])
 	}
 	fmt.Fprintf(&b, "      www: {cname: mx1}\n")
+	if i%2 == 0 {
+		// Warned of while no MX, of this zone or another, names mx1.
+		fmt.Fprintf(&b, "      _25._tcp.mx1: {tlsa: \"3 1 1 %064x\"}\n", i)
+	}
 	hosts := make([]string, 0, len(z.hosts))
 	for h := range z.hosts {
 		hosts = append(hosts, h)

@@ -57,8 +57,13 @@ type Options struct {
 	// keeps its label across restarts; those prev serves win. nil knows
 	// none but those of prev.
 	CatalogIDs map[string]string
-	// Now stamps when a file first went bad; nil is time.Now.
+	// Now stamps when a file first went bad, and gives the serial of a
+	// zone whose transferred view alone changed; nil is time.Now.
 	Now func() time.Time
+	// TransferUp gives the links up, among those of the configuration
+	// loaded, that transfer_view: current transfers the answers of; nil
+	// is DefaultUp. A server passes its health checks' verdicts.
+	TransferUp func(links []Link) LinkSet
 	// Strict serves no file from a last good copy: any error, and the
 	// snapshot is nil.
 	Strict bool
@@ -298,7 +303,7 @@ func (ld *loader) run(cfg *parsedConfig) Loaded {
 	var bd Diagnostics
 	for {
 		bd = nil
-		s = build(cfg, sources, prev, pc, ld.opts.Memory, ld.opts.Keys, ld.opts.Rekey, ld.opts.CatalogIDs, &bd)
+		s = build(cfg, sources, prev, pc, ld.opts, &bd)
 		if s != nil {
 			break
 		}
@@ -316,11 +321,18 @@ func (ld *loader) run(cfg *parsedConfig) Loaded {
 	if ld.cfgFreshGood && (pc == nil || pc.configText != string(text)) {
 		copies = append(copies, FileCopy{File: path, Text: text, Mtime: mtime})
 	}
+	certCopied := map[string]bool{}
 	for _, f := range files {
 		ld.diags = append(ld.diags, f.report()...)
 		if f.text != nil {
 			if f.fault == nil {
 				copies = append(copies, FileCopy{File: f.src.file, Text: f.text, Mtime: f.src.mtime})
+				for _, d := range f.deps {
+					if d.fresh && !certCopied[d.path] {
+						certCopied[d.path] = true
+						copies = append(copies, FileCopy{File: d.path, Text: d.good, Mtime: d.mtime, Cert: true})
+					}
+				}
 			}
 			f.text = nil // read by this load alone: the snapshot must not keep it
 		}

@@ -203,8 +203,14 @@ func (l *lookup) referral(cut *node) {
 	if len(l.res.Answer) == 0 {
 		l.res.Authoritative = false
 	}
+	// With DO, the DS at the cut and its signatures, or the proof that
+	// there is none: the delegation is then insecure (RFC 4035 §3.1.4).
 	if l.signed() {
-		l.proveNoDS(cut)
+		if ds := cut.set(dns.TypeDS); ds != nil {
+			l.res.Ns = append(l.res.Ns, ds.rrs...)
+		} else {
+			l.proveNoDS(cut)
+		}
 	}
 	for _, rr := range ns.rrs {
 		l.addAddresses(rr.(*dns.NS).Ns, true)

@@ -3,6 +3,7 @@ package zone
 import (
 	"encoding/base64"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -115,7 +116,11 @@ func parseSPFHelper(r *reader, o *parsedOwner, _ string, k, v *yaml.Node) {
 		r.diags.add(r.pos(k), Error, `spf: want the mechanisms, e.g. "mx -all"`)
 		return
 	}
-	if _, err := parseSPF("v=spf1 " + s); err != nil {
+	// links stands for the outbound addresses of every link, known only
+	// when the zone is built with the configuration (outbound.go).
+	plain := slices.DeleteFunc(slices.Clone(f), func(t string) bool { _, ok := spfLinksTerm(t); return ok })
+	o.spfLinks = o.spfLinks || len(plain) < len(f)
+	if _, err := parseSPF(strings.Join(append([]string{"v=spf1"}, plain...), " ")); err != nil {
 		r.diags.add(r.pos(k), Error, "spf %q: %v", written, err)
 		return
 	}

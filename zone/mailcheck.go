@@ -3,6 +3,7 @@ package zone
 import (
 	"fmt"
 	"math/bits"
+	"slices"
 	"strings"
 
 	"github.com/miekg/dns"
@@ -43,7 +44,7 @@ func (s *Snapshot) checkDANE(pz *parsedZone, o *parsedOwner, diags *Diagnostics)
 	if z := s.zones[pz.origin]; z.dnssec == nil {
 		diags.add(first.pos, Warning, "tlsa at %s: DANE needs DNSSEC: senders ignore TLSA records in a zone that is not signed; sign it with dnssec: on", strings.TrimSuffix(o.name, "."))
 	}
-	if host, ok := strings.CutPrefix(o.name, "_25._tcp."); ok && s.cache != nil && s.cache.mxCount[host] == 0 {
+	if host, ok := strings.CutPrefix(o.name, "_25._tcp."); ok && !s.isMXTarget(host) {
 		diags.add(first.pos, Warning, "tlsa at %s: no MX of these zones names %s: senders look up _25._tcp TLSA only at MX hosts (RFC 7672 §2.2.2)",
 			strings.TrimSuffix(o.name, "."), strings.TrimSuffix(host, "."))
 	}
@@ -119,10 +120,17 @@ func (s *Snapshot) checkSPF(o *parsedOwner, diags *Diagnostics) {
 			diags.add(rec.pos, Error, "%s has more than one SPF record (first at %s); receivers then fail every check with permerror (RFC 7208 §4.5): merge them into one", o.name, recs[0].pos)
 			continue
 		}
-		terms, err := parseSPF(txtText(rec.rr.(*dns.TXT)))
+		text := txtText(o.spfLinksRR(rec.rr, s.spfTerms()).(*dns.TXT))
+		terms, err := parseSPF(text)
 		if err != nil {
+			if slices.ContainsFunc(strings.Fields(text), func(f string) bool { _, ok := spfLinksTerm(f); return ok }) {
+				err = fmt.Errorf("%v; links is a term of the spf helper: write spf: instead of txt:", err)
+			}
 			diags.add(rec.pos, Error, "spf: %v", err)
 			continue
+		}
+		if o.spfLinks && len(s.spfTerms()) == 0 {
+			diags.add(rec.pos, Warning, "spf: the links term adds nothing: no link has outbound addresses (links.NAME.outbound)")
 		}
 		for _, t := range terms {
 			if t.name == "ptr" {

@@ -9,8 +9,8 @@ type Memory interface {
 	// LastGood returns the last copy of file (an absolute path) that
 	// was served.
 	LastGood(file string) (FileCopy, bool)
-	// KnownFiles lists the files with a last good copy: those a zone
-	// directory held when it cannot be listed at start.
+	// KnownFiles lists the zone files with a last good copy: those a
+	// zone directory held when it cannot be listed at start.
 	KnownFiles() []string
 	// LastSerial returns the serial a zone was last served with, and
 	// the content it had then.
@@ -22,6 +22,10 @@ type FileCopy struct {
 	File  string // absolute
 	Text  []byte
 	Mtime int64 // unix seconds
+	// Cert says the file is one a zone file's TLSA records are made from
+	// (tlsa: {cert: ...}), not a zone file; Text then holds what of it
+	// is used, its certificates or public key, and never a private key.
+	Cert bool
 }
 
 // SerialRecord is a zone's serial and a digest of the content it named.

@@ -1,8 +1,11 @@
 package zone
 
 import (
+	"runtime"
 	"slices"
 	"sort"
+	"sync"
+	"sync/atomic"
 
 	"github.com/miekg/dns"
 
@@ -239,4 +242,36 @@ func (s *Snapshot) IsCut(origin, name string) bool {
 	}
 	n := z.nodes.at(name)
 	return n != nil && n.cut
+}
+
+// PrepareDenial makes the NSEC or NSEC3 chain of every signed zone that
+// has none yet, over as many goroutines as the process has cores. A
+// chain is otherwise made by the first DO query that needs one, and the
+// queries behind it wait: 0.6 s for a reverse zone of 430,000 names. The
+// server calls this after a load and before serving it, so that no
+// answer waits for a chain. Zones taken over from the previous snapshot,
+// and patched ones, have theirs already.
+func (s *Snapshot) PrepareDenial() {
+	var todo []*zoneData
+	for _, z := range s.zones {
+		switch {
+		case z.dnssec == nil:
+		case z.dnssec.NSEC3 && z.chain3.Load() == nil, !z.dnssec.NSEC3 && z.chain.Load() == nil:
+			todo = append(todo, z)
+		}
+	}
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	for range min(runtime.GOMAXPROCS(0), len(todo)) {
+		wg.Go(func() {
+			for i := int(next.Add(1)) - 1; i < len(todo); i = int(next.Add(1)) - 1 {
+				if todo[i].dnssec.NSEC3 {
+					todo[i].nsec3Chain()
+				} else {
+					todo[i].nsecChain()
+				}
+			}
+		})
+	}
+	wg.Wait()
 }

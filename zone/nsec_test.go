@@ -189,3 +189,30 @@ func TestNSEC3Chain(t *testing.T) {
 		t.Errorf("NSEC3PARAM: %v", apex.Answer)
 	}
 }
+
+// PrepareDenial makes the chain of every signed zone, NSEC or NSEC3, and
+// none for a zone not signed, so that no query waits to make one.
+func TestPrepareDenialMakesEveryChain(t *testing.T) {
+	for _, denial := range []string{"nsec", "nsec3"} {
+		config := strings.Replace(signedConfig, "dnssec: on", "dnssec: {denial: "+denial+"}", 1)
+		l := load(filepath.Clean("test.yaml"), configRead{text: []byte(config)}, nil, Options{Strict: true, Keys: fixedKeys{}})
+		if err := l.Diags.Err(); err != nil {
+			t.Fatal(err)
+		}
+		snap := l.Snapshot
+		signed, unsigned := snap.zones["example.com."], snap.zones["unsigned.example."]
+		if signed.chain.Load() != nil || signed.chain3.Load() != nil {
+			t.Fatalf("%s: a chain made before it was asked for", denial)
+		}
+		snap.PrepareDenial()
+		if made := signed.chain.Load() != nil; made != (denial == "nsec") {
+			t.Errorf("%s: NSEC chain made: %v", denial, made)
+		}
+		if made := signed.chain3.Load() != nil; made != (denial == "nsec3") {
+			t.Errorf("%s: NSEC3 chain made: %v", denial, made)
+		}
+		if unsigned.chain.Load() != nil || unsigned.chain3.Load() != nil {
+			t.Errorf("%s: a chain made for a zone not signed", denial)
+		}
+	}
+}

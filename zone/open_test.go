@@ -27,8 +27,10 @@ func (m *memory) LastSerial(origin string) (SerialRecord, bool) {
 
 func (m *memory) KnownFiles() []string {
 	var out []string
-	for f := range m.copies {
-		out = append(out, f)
+	for f, c := range m.copies {
+		if !c.Cert {
+			out = append(out, f)
+		}
 	}
 	return out
 }

@@ -30,6 +30,9 @@ type parsedConfig struct {
 	transfer   *parsedTransfer
 	dnssec     *parsedDNSSEC // nil: not written, so zones are not signed unless they say
 	queryLog   bool
+	// transferView is transfer_view: what a transfer carries of the
+	// records that depend on link state.
+	transferView TransferView
 	// stateDir is absolute, or "" when state_dir is not written.
 	stateDir    string
 	maxFileSize int64 // max_file_size, in bytes
@@ -46,6 +49,9 @@ type globRef struct {
 type parsedLink struct {
 	Link
 	pos at
+	// Where the outbound identity was written, for the checks of it.
+	outbound []outboundAddr
+	heloPos  at
 }
 
 type parsedZone struct {
@@ -88,6 +94,9 @@ type parsedOwner struct {
 	certs     []tlsaCert // tlsa: {cert: PATH}, made into records by the loader (tlsacert.go)
 	mail      mailOwner  // what mail helpers wrote (mail.go)
 	helper    string     // for a name made by a helper: its key
+	// spfLinks says its spf helper wrote the links term, expanded at
+	// build from the links' outbound addresses (outbound.go).
+	spfLinks bool
 }
 
 // parsedRecord is one record value; link is "" unless the value was written
@@ -196,6 +205,11 @@ func (r *reader) config(root *yaml.Node) *parsedConfig {
 		"transfer":  func(v *yaml.Node) { cfg.transfer = r.transfer(v, "config") },
 		"dnssec":    func(v *yaml.Node) { cfg.dnssec = r.dnssec(v, "config") },
 		"query_log": func(v *yaml.Node) { cfg.queryLog = r.boolValue(v, "query_log") },
+		"transfer_view": func(v *yaml.Node) {
+			if s, _ := r.choice(v, "transfer_view", "all", "current"); s == "current" {
+				cfg.transferView = TransferCurrent
+			}
+		},
 		"state_dir": func(v *yaml.Node) { cfg.stateDir = r.stateDir(v) },
 		"catalog":   func(v *yaml.Node) { cfg.catalog = r.catalog(v) },
 		"max_file_size": func(v *yaml.Node) {
@@ -308,6 +322,7 @@ func (r *reader) links(n *yaml.Node) []parsedLink {
 		}
 		l := parsedLink{Link: Link{Name: p.key}, pos: r.pos(p.k)}
 		what := "link " + p.key
+		var requireNode *yaml.Node
 		if v := deref(p.v); v.Kind == yaml.ScalarNode && v.Tag == "!!null" {
 			out = append(out, l) // "wan3:" with nothing: a link with no check, up
 			continue
@@ -320,7 +335,7 @@ func (r *reader) links(n *yaml.Node) []parsedLink {
 					}
 				}
 			},
-			"check": func(v *yaml.Node) { l.Check = r.check(v, what+" check") },
+			"check": func(v *yaml.Node) { l.Checks = r.checks(v, what+" check") },
 			"state": func(v *yaml.Node) {
 				switch s, _ := r.choice(v, what+" state", "auto", "up", "down"); s {
 				case "up":
@@ -329,7 +344,17 @@ func (r *reader) links(n *yaml.Node) []parsedLink {
 					l.State = LinkDown
 				}
 			},
+			"require": func(v *yaml.Node) {
+				requireNode = v
+				if s, _ := r.choice(v, what+" require", "all", "any"); s == "any" {
+					l.Require = RequireAny
+				}
+			},
+			"outbound": func(v *yaml.Node) { r.outbound(v, what, &l) },
 		})
+		if requireNode != nil && len(l.Checks) < 2 && r.probe == nil {
+			r.warnf(requireNode, "%s: require has no effect with fewer than two checks", what)
+		}
 		out = append(out, l)
 	}
 	return out
@@ -345,43 +370,6 @@ func validLinkName(s string) bool {
 		}
 	}
 	return true
-}
-
-func (r *reader) check(n *yaml.Node, what string) *Check {
-	c := &Check{Interval: defaultCheckInterval, Timeout: defaultCheckTimeout, Rise: 2, Fall: 2}
-	written := false // a tcp or http written wrong was reported where it was written
-	r.fields(n, what, map[string]func(*yaml.Node){
-		"tcp": func(v *yaml.Node) {
-			written = true
-			if s, ok := r.scalar(v, what+" tcp"); ok && r.hostPort(v, what+" tcp", s) {
-				c.TCP = s
-			}
-		},
-		"http": func(v *yaml.Node) {
-			written = true
-			if s, ok := r.scalar(v, what+" http"); ok {
-				if !strings.HasPrefix(s, "http://") && !strings.HasPrefix(s, "https://") {
-					r.errorf(v, "%s http %q: want an http:// or https:// URL", what, s)
-					return
-				}
-				c.HTTP = s
-			}
-		},
-		"interval": func(v *yaml.Node) { c.Interval, _ = r.duration(v, what+" interval") },
-		"timeout":  func(v *yaml.Node) { c.Timeout, _ = r.duration(v, what+" timeout") },
-		"rise":     func(v *yaml.Node) { c.Rise = int(must(r.uint32Value(v, what+" rise", 1, 100))) },
-		"fall":     func(v *yaml.Node) { c.Fall = int(must(r.uint32Value(v, what+" fall", 1, 100))) },
-	})
-	switch {
-	case !written && deref(n).Kind == yaml.MappingNode:
-		r.errorf(n, "%s: want tcp: host:port or http: URL", what)
-	case c.TCP != "" && c.HTTP != "":
-		r.errorf(n, "%s: want tcp or http, not both", what)
-	}
-	if c.Timeout > c.Interval && c.Interval > 0 {
-		r.errorf(n, "%s: timeout %s is longer than interval %s", what, c.Timeout, c.Interval)
-	}
-	return c
 }
 
 // must keeps a value whose error was already reported.

@@ -30,7 +30,7 @@ func TestOneMistakeOneFinding(t *testing.T) {
 		{"links:\n  wan1: {check: {tcp: nope}}\n", `c.yaml:2:23: link wan1 check tcp "nope": want host:port`},
 		{"links:\n  wan1: {check: {http: ftp://x}}\n", `c.yaml:2:24: link wan1 check http "ftp://x": want an http:// or https:// URL`},
 		{"links:\n  wan1: {check: nope}\n", `c.yaml:2:17: link wan1 check: want a mapping, got "nope"`},
-		{"links:\n  wan1: {check: {rise: 3}}\n", "c.yaml:2:17: link wan1 check: want tcp: host:port or http: URL"},
+		{"links:\n  wan1: {check: {rise: 3}}\n", "c.yaml:2:17: link wan1 check: want tcp: host:port, http: URL, smtp: host:port or file: PATH"},
 	} {
 		wantOneError(t, tc.yaml, tc.want)
 	}

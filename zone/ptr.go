@@ -67,6 +67,7 @@ func (p *ptrAt) addUse(u addrUse) {
 // found by owner name. z, built from pz, must be fresh: zones already
 // published are never written.
 func (s *Snapshot) addPTRs(z *zoneData, pz *parsedZone, contrib []string, c *buildCache) map[string]Diagnostic {
+	s.placeOutboundPTRs(z, pz, nil)
 	byOwner, owners := s.collectPTRs(z.origin, contrib, c, nil)
 	var warn map[string]Diagnostic
 	for _, owner := range owners {

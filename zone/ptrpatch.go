@@ -53,7 +53,7 @@ func (b *zoneBuild) patchPTRs(d defined, zc *zoneCache, relisted map[string]bool
 	// The zone's own names, fresh: the file did not change, so they are
 	// as they were, and its findings with them.
 	var local Diagnostics
-	z := newZone(d, b.linkIndex, b.cfg, b.s.building.keys, &local)
+	z := b.newZone(d, &local)
 	base := z.nodes
 
 	touched := b.touchedAddrs(origin, relisted)
@@ -73,6 +73,7 @@ func (b *zoneBuild) patchPTRs(d defined, zc *zoneCache, relisted map[string]bool
 			z.nodes.del(owner)
 		}
 	}
+	b.s.placeOutboundPTRs(z, d.pz, owners)
 	byOwner, placed := b.s.collectPTRs(origin, b.holding(origin, touched), b.c, touched)
 	for _, owner := range placed {
 		if w, ok := placePTR(z, d.pz, owner, byOwner[owner]); ok {

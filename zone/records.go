@@ -45,6 +45,7 @@ var ownerKeys = map[string]keyReader{
 	"txt":  eachValue("txt", parseTXT),
 	"ns":   eachValue("ns", parseNS),
 	"caa":  eachValue("caa", parseCAA),
+	"ds":   eachValue("ds", parseDS),
 	"tlsa": readTLSA,
 	"cname": func(r *reader, o *parsedOwner, origin string, k, v *yaml.Node) {
 		if n := deref(v); n.Kind == yaml.SequenceNode && len(n.Content) > 1 {

@@ -19,7 +19,11 @@ import (
 // content comes from other files too: there it is the newest of every
 // source, so that a restart after an edit of a forward zone cannot serve a
 // lower serial than the edit did.
-func makeSOA(pz *parsedZone, z *zoneData, mtime int64, prev *zoneData, sum digestSum) *dns.SOA {
+//
+// Under transfer_view: current the digest compared takes in the view
+// transferred too (serialHash), for the up set of the build: MX targets'
+// links (mxLinked) must be known by then.
+func (s *Snapshot) makeSOA(pz *parsedZone, z *zoneData, mtime int64, prev *zoneData, sum digestSum) *dns.SOA {
 	soa := &dns.SOA{
 		Hdr:     dns.RR_Header{Name: pz.origin, Rrtype: dns.TypeSOA, Class: dns.ClassINET, Ttl: pz.ttl},
 		Mbox:    z.rname, // defaultRName
@@ -46,6 +50,8 @@ func makeSOA(pz *parsedZone, z *zoneData, mtime int64, prev *zoneData, sum diges
 		binary.BigEndian.PutUint64(epoch[:], uint64(z.keys.Epoch))
 		z.hash = sha256.Sum256(append(z.hash[:], epoch[:]...))
 	}
+	z.content, z.autoSerial = z.hash, pz.soa.autoSerial
+	z.hash = s.serialHash(z, s.transferUp)
 	switch {
 	case !pz.soa.autoSerial:
 		soa.Serial = pz.soa.serial

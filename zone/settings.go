@@ -2,6 +2,7 @@ package zone
 
 import (
 	"net/netip"
+	"slices"
 	"time"
 )
 
@@ -34,6 +35,9 @@ type Settings struct {
 	Transfer Transfer
 	// QueryLog asks for one log line per query.
 	QueryLog bool
+	// TransferView is what a zone transfer carries of the records that
+	// depend on link state (transferview.go).
+	TransferView TransferView
 	// StateDir is state_dir as written, made absolute against the
 	// configuration's directory; empty when not written.
 	StateDir string
@@ -56,11 +60,62 @@ type Link struct {
 	Name string
 	// Listen addresses: a query received on one of them arrived over this link.
 	Listen []string
-	// Check is nil when the link has no health check (it is then up unless
-	// State says otherwise).
-	Check *Check
+	// Checks are the link's health checks, in the order written; none
+	// means the link is up unless State says otherwise.
+	Checks []Check
+	// Require says how the checks' verdicts make the link's.
+	Require Require
 	// State is the manual override.
 	State LinkState
+	// Outbound is the identity mail sent over this link has; zero when
+	// not written.
+	Outbound Outbound
+}
+
+// Require is how a link with several checks is judged.
+type Require uint8
+
+const (
+	RequireAll Require = iota // up while every check is up
+	RequireAny                // up while at least one check is up
+)
+
+func (r Require) String() string {
+	if r == RequireAny {
+		return "any"
+	}
+	return "all"
+}
+
+// Outbound is the sending identity of a link: the addresses mail leaves
+// from over it and the name its mail server gives in EHLO.
+type Outbound struct {
+	IPv4, IPv6 []netip.Addr
+	// HELO is absolute and lower case; "" when not written.
+	HELO string
+}
+
+// Addrs lists every outbound address, IPv4 first, in the order written.
+func (o Outbound) Addrs() []netip.Addr {
+	return append(append([]netip.Addr(nil), o.IPv4...), o.IPv6...)
+}
+
+// Source is the first outbound address of a's family, the default local
+// address of a check through this link; ok is false when there is none.
+func (o Outbound) Source(ipv6 bool) (netip.Addr, bool) {
+	list := o.IPv4
+	if ipv6 {
+		list = o.IPv6
+	}
+	if len(list) == 0 {
+		return netip.Addr{}, false
+	}
+	return list[0], true
+}
+
+// Equal reports whether two identities are the same.
+func (o Outbound) Equal(p Outbound) bool {
+	return o.HELO == p.HELO && slices.Equal(o.IPv4, p.IPv4) && slices.Equal(o.IPv6, p.IPv6)
 }
 
 // LinkState is a manual override of a link's health.
@@ -83,10 +138,25 @@ func (s LinkState) String() string {
 	}
 }
 
-// Check describes a link's health check. Exactly one of TCP and HTTP is set.
+// Check describes one health check of a link. Exactly one of TCP, HTTP,
+// SMTP and File is set.
 type Check struct {
-	TCP      string // host:port to connect to
-	HTTP     string // URL to GET; any 2xx is healthy
+	TCP  string // host:port to connect to
+	HTTP string // URL to GET; any 2xx is healthy
+	// SMTP is host:port of a mail server to greet: a 220 banner, EHLO,
+	// with StartTLS an upgrade whose certificate is verified (against
+	// CAFile when set, else the system roots; Insecure skips it), QUIT.
+	SMTP     string
+	StartTLS bool
+	CAFile   string // absolute
+	Insecure bool
+	// File is the absolute path of a file another monitor writes "up" or
+	// "down" into.
+	File string
+	// Source is the local address a probe is sent from; zero for the
+	// link's first outbound address of the target's family, or, with
+	// none, whatever the system picks.
+	Source   netip.Addr
 	Interval time.Duration
 	Timeout  time.Duration
 	Rise     int // consecutive successes to go up

@@ -32,11 +32,17 @@ type Snapshot struct {
 	// catalog is the catalog zone's list (catalog.go), nil without one;
 	// the zone itself is among zones.
 	catalog *catalogState
+	// transferUp is the up set the transferred zones and their serials
+	// were made for (transferview.go).
+	transferUp LinkSet
 	// Never read by a query: cache is what the next load may reuse
 	// (incremental.go), building what only the build in progress uses,
 	// nil once the snapshot is built.
 	cache    *buildCache
 	building *buildState
+	// outbound lists where each outbound address's PTR goes, for the
+	// next build to see whether one moved.
+	outbound []outboundPTR
 }
 
 // buildState is what a snapshot needs only while it is built.
@@ -53,6 +59,15 @@ type buildState struct {
 	// names they look up in reverse zones (buildphases.go).
 	track      map[string]bool
 	trackNames []string
+	// trackMX collects the names whose being an MX target or not a
+	// zone's checks read: the findings are redone when one of them
+	// becomes or stops being one, in whatever zone the MX is.
+	trackMX []string
+	// now is the time of the build, unix seconds: the serial of a zone
+	// whose transferred view changed though nothing it is made of did.
+	now int64
+	// outbound is what the links' outbound identities give (outbound.go).
+	outbound *outboundSet
 }
 
 // ZoneInfo is what the admin endpoint and logs show of a zone.
@@ -73,9 +88,13 @@ type zoneData struct {
 	cuts     bool        // some name below the apex has NS; skip the delegation step otherwise
 	mxSets   []*rrset    // every MX set, for the passes that look across zones
 	linked   []linkedSet // every link-mapped address set, for Stranded
-	hash     [32]byte
-	transfer *Transfer // nil: the top-level setting
-	rname    string    // the SOA RNAME when soa: gives none (rname.go)
+	// hash is what the serial follows: content, and under
+	// transfer_view: current the view transferred (serialHash).
+	hash       [32]byte
+	content    [32]byte  // the zone as written (contentHash)
+	autoSerial bool      // serial: auto; a fixed serial cannot follow the view
+	transfer   *Transfer // nil: the top-level setting
+	rname      string    // the SOA RNAME when soa: gives none (rname.go)
 	// dnssec is the signing policy, nil for a zone not signed; the NSEC
 	// chain is made on its first use (nsec.go).
 	dnssec  *dnssec.Policy

@@ -126,6 +126,16 @@ func (s *Snapshot) targetHealth(name string) mxHealth {
 	return h
 }
 
+// isMXTarget reports whether an MX record of any zone names name, noting
+// that a zone's checks asked: an MX in another file that starts or stops
+// naming it must redo them.
+func (s *Snapshot) isMXTarget(name string) bool {
+	if s.building != nil && s.building.track != nil {
+		s.building.trackMX = append(s.building.trackMX, name)
+	}
+	return s.cache != nil && s.cache.mxCount[name] > 0
+}
+
 // tracked notes, while a zone's cross-zone checks run, that they looked
 // up name in z: the findings are redone when z is rebuilt, or, for a
 // reverse zone patched, when the patch may have changed name.

@@ -1,17 +1,12 @@
 package zone
 
 import (
-	"crypto"
-	"crypto/sha256"
-	"crypto/sha512"
-	"crypto/x509"
-	"encoding/hex"
-	"encoding/pem"
-	"errors"
 	"fmt"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/miekg/dns"
 	"gopkg.in/yaml.v3"
@@ -28,12 +23,22 @@ type tlsaCert struct {
 	pos              at
 }
 
-// fileDep is a file a zone file's records are made from, and the version
-// they were made from.
+// fileDep is a file a zone file's records are made from, the version
+// they were made from, and what of it a last good copy keeps.
 type fileDep struct {
 	path string
-	key  fileKey
+	key  fileKey // zero when it could not be stat'ed
+	// good is what the records were made from (certFile.pem): the file
+	// as read now (fresh), or its last good copy served in its place; nil
+	// when neither could be had.
+	good  []byte
+	mtime int64 // of the version good is
+	fresh bool
 }
+
+// certFallback finds the last good version of a certificate file, as
+// fileDep.good keeps it; nil in a strict load, which serves none.
+type certFallback func(path string) (good []byte, mtime int64, ok bool)
 
 // maxCertFile bounds a certificate file: a chain is a few KiB.
 const maxCertFile = 1 << 20
@@ -132,30 +137,94 @@ func (r *reader) tlsaCert(n *yaml.Node) (tlsaCert, bool) {
 	return c, true
 }
 
+// certFailure is a certificate file, named at pos, that could not be
+// used: unreadable, or holding nothing usable. copied: its last good copy
+// was used instead, of copyTime.
+type certFailure struct {
+	pos      at
+	path     string
+	read     bool // the error is of reading it, not of what it holds
+	err      error
+	copied   bool
+	copyTime int64
+}
+
+// certsResolved is what resolveCerts found: the files read, those that
+// could not be used, and whether anything else was wrong (a TLSA written
+// as text that matches neither file).
+type certsResolved struct {
+	deps     []fileDep
+	failures []certFailure
+	other    bool
+}
+
+// onlyFiles reports whether the certificate files themselves are all that
+// is wrong: the zone file is good, and is served with what could be had.
+func (c certsResolved) onlyFiles() bool { return !c.other && len(c.failures) > 0 }
+
+// allCopied reports whether every file that could not be used was made up
+// for by its last good copy.
+func (c certsResolved) allCopied() bool {
+	for _, f := range c.failures {
+		if !f.copied {
+			return false
+		}
+	}
+	return true
+}
+
+// report adds an error for each file that could not be used, saying what
+// is served instead: its last good copy, or, when left out says so,
+// nothing of it.
+func (c certsResolved) report(diags *Diagnostics, sev Severity, leftOut bool) {
+	for _, f := range c.failures {
+		msg := fmt.Sprintf("tlsa: %s: %v", f.path, f.err)
+		if f.read {
+			msg = fmt.Sprintf("tlsa: read %s: %v", f.path, f.err)
+		}
+		switch {
+		case f.copied:
+			msg += fmt.Sprintf("; its TLSA records are made from its last good copy (modified %s) until it is good again",
+				time.Unix(f.copyTime, 0).UTC().Format("2006-01-02 15:04 UTC"))
+		case leftOut:
+			msg += "; no good copy of it is known, so the zone is served without the TLSA records it would make"
+		}
+		diags.add(f.pos, sev, "%s", msg)
+	}
+}
+
 // resolveCerts makes the TLSA records of every tlsa: {cert: PATH} of
-// zones, reading the files, and returns the files read. A file that
-// cannot be read or holds no usable key is an error at the path's
-// position; a TLSA written as text beside a cert that matches neither
-// file is an error too: it would tell senders to expect a key the server
-// does not have.
-func resolveCerts(zones []*parsedZone, diags *Diagnostics) []fileDep {
-	var deps []fileDep
-	seen := map[string]bool{}
-	read := func(path string, pos at) ([]byte, bool) {
-		key, _, _, err := statKey(path)
-		var text []byte
-		if err == nil {
-			text, err = readBounded(path, maxCertFile)
+// zones, reading the files. A file that cannot be read or holds nothing
+// usable is made up for by its last good copy, when lastGood knows one,
+// and is a failure either way; a TLSA written as text beside a cert that
+// matches neither file is an error: it would tell senders to expect a key
+// the server does not have. Failures are left to the caller to report,
+// who knows what is served in their place.
+func resolveCerts(zones []*parsedZone, lastGood certFallback, diags *Diagnostics) certsResolved {
+	var res certsResolved
+	type file struct {
+		cf   certFile
+		ok   bool
+		fail certFailure // when not ok, or made from its copy
+	}
+	files := map[[2]string]*file{} // by path and "cert" or "next": a cert: must hold a certificate
+	use := func(path string, pos at, mustCert bool) (certFile, bool) {
+		kind := [2]string{path, "next"}
+		if mustCert {
+			kind[1] = "cert"
 		}
-		if !seen[path] {
-			seen[path] = true
-			deps = append(deps, fileDep{path: path, key: key})
+		f := files[kind]
+		if f == nil {
+			f = &file{}
+			files[kind] = f
+			f.cf, f.ok, f.fail = res.readCert(path, mustCert, lastGood)
 		}
-		if err != nil {
-			diags.add(pos, Error, "tlsa: read %s: %v", path, err)
-			return nil, false
+		if f.fail.err != nil {
+			fail := f.fail
+			fail.pos = pos
+			res.failures = append(res.failures, fail)
 		}
-		return text, true
+		return f.cf, f.ok
 	}
 	for _, z := range zones {
 		for _, o := range z.owners {
@@ -163,6 +232,8 @@ func resolveCerts(zones []*parsedZone, diags *Diagnostics) []fileDep {
 				continue
 			}
 			var made []dns.RR
+			var have []certFile
+			complete := true
 			for _, c := range o.certs {
 				for _, f := range []struct {
 					path string
@@ -171,13 +242,16 @@ func resolveCerts(zones []*parsedZone, diags *Diagnostics) []fileDep {
 					if f.path == "" {
 						continue
 					}
-					text, ok := read(f.path, f.pos)
+					cf, ok := use(f.path, f.pos, f.path == c.cert)
 					if !ok {
+						complete = false
 						continue
 					}
-					data, err := tlsaData(text, c.usage, c.selector, c.match, f.path == c.cert)
+					have = append(have, cf)
+					data, err := cf.data(c.usage, c.selector, c.match)
 					if err != nil {
 						diags.add(f.pos, Error, "tlsa: %s: %v", f.path, err)
+						res.other = true
 						continue
 					}
 					rr := &dns.TLSA{Hdr: header(o.name, dns.TypeTLSA), Usage: c.usage, Selector: c.selector, MatchingType: c.match, Certificate: data}
@@ -185,7 +259,9 @@ func resolveCerts(zones []*parsedZone, diags *Diagnostics) []fileDep {
 					made = append(made, rr)
 				}
 			}
-			checkWrittenTLSA(o, made, diags)
+			if complete && !checkWrittenTLSA(o, have, diags) {
+				res.other = true
+			}
 			for _, rr := range made {
 				if !hasRecord(o.records, rr) {
 					o.records = append(o.records, parsedRecord{rr: rr, pos: o.certs[0].pos})
@@ -193,22 +269,59 @@ func resolveCerts(zones []*parsedZone, diags *Diagnostics) []fileDep {
 			}
 		}
 	}
-	return deps
+	return res
+}
+
+// readCert reads one certificate file, or, failing that, takes its last
+// good copy: ok says either worked, fail.err says why the file did not.
+func (c *certsResolved) readCert(path string, mustCert bool, lastGood certFallback) (cf certFile, ok bool, fail certFailure) {
+	dep := fileDep{path: path}
+	fail.path = path
+	key, mtime, _, err := statKey(path)
+	var text []byte
+	if err == nil {
+		dep.key = key
+		text, err = readBounded(path, maxCertFile)
+	}
+	fail.read = err != nil
+	if err == nil {
+		cf, err = parseCertFile(text, mustCert)
+	}
+	fail.err = err
+	if err == nil {
+		dep.good, dep.mtime, dep.fresh = cf.pem(), mtime, true
+	} else if lastGood != nil {
+		if good, mtime, found := lastGood(path); found {
+			if copied, err := parseCertFile(good, mustCert); err == nil {
+				cf, dep.good, dep.mtime = copied, good, mtime
+				fail.copied, fail.copyTime = true, mtime
+			}
+		}
+	}
+	c.deps = append(c.deps, dep)
+	return cf, dep.good != nil, fail
 }
 
 // checkWrittenTLSA reports a TLSA written as text that none of the
-// records made from the owner's certificate files matches.
-func checkWrittenTLSA(o *parsedOwner, made []dns.RR, diags *Diagnostics) {
+// owner's certificate files gives under the TLSA's own usage, selector and
+// matching type; it returns false when there is one.
+func checkWrittenTLSA(o *parsedOwner, files []certFile, diags *Diagnostics) bool {
+	ok := true
 	for _, rec := range o.records {
-		t, ok := rec.rr.(*dns.TLSA)
-		if !ok {
+		t, isTLSA := rec.rr.(*dns.TLSA)
+		if !isTLSA {
 			continue
 		}
-		if !containsRR(made, t) {
-			diags.add(rec.pos, Error, "tlsa %d %d %d %.16s...: matches neither the cert nor the next file of %s: senders using DANE would expect a key this host does not have",
+		if !slices.ContainsFunc(files, func(f certFile) bool {
+			data, err := f.data(t.Usage, t.Selector, t.MatchingType)
+			return err == nil && strings.EqualFold(data, t.Certificate)
+		}) {
+			ok = false
+			diags.add(rec.pos, Error, "tlsa %d %d %d %.16s...: matches neither the cert nor the next file of %s under its usage, selector and matching type: senders using DANE would expect a key this host does not have",
 				t.Usage, t.Selector, t.MatchingType, t.Certificate, strings.TrimSuffix(o.name, "."))
 		}
 	}
+	return ok
 }
 
 func hasRecord(recs []parsedRecord, rr dns.RR) bool {
@@ -220,111 +333,18 @@ func hasRecord(recs []parsedRecord, rr dns.RR) bool {
 	return false
 }
 
-func containsRR(rrs []dns.RR, rr dns.RR) bool {
-	for _, x := range rrs {
-		if dns.IsDuplicate(x, rr) {
-			return true
-		}
-	}
-	return false
-}
-
 // depsSame reports whether every file of deps is as it was read.
+// One that could not be stat'ed then and cannot now is as it was: a
+// missing certificate does not make its zone file be read at every load.
 func depsSame(deps []fileDep) bool {
 	for _, d := range deps {
 		key, _, _, err := statKey(d.path)
-		if err != nil || key != d.key {
+		if err != nil {
+			key = fileKey{}
+		}
+		if key != d.key {
 			return false
 		}
 	}
 	return true
-}
-
-// tlsaData is the certificate association data (RFC 6698 §2.1) of a PEM
-// file for usage, selector and matching type: from the leaf (usage 1 and
-// 3) or the last certificate of the chain, the issuer's end (0 and 2);
-// the whole certificate (selector 0) or its public key (1). A file of a
-// public or private key alone serves selector 1: the next key of a
-// renewal, published before its certificate exists. mustCert says the
-// file is cert:, which must hold a certificate.
-func tlsaData(text []byte, usage, selector, match uint8, mustCert bool) (string, error) {
-	var certs []*x509.Certificate
-	var spki []byte
-	for rest := text; ; {
-		var b *pem.Block
-		if b, rest = pem.Decode(rest); b == nil {
-			break
-		}
-		switch b.Type {
-		case "CERTIFICATE":
-			c, err := x509.ParseCertificate(b.Bytes)
-			if err != nil {
-				return "", fmt.Errorf("certificate: %w", err)
-			}
-			certs = append(certs, c)
-		case "PUBLIC KEY":
-			if _, err := x509.ParsePKIXPublicKey(b.Bytes); err != nil {
-				return "", fmt.Errorf("public key: %w", err)
-			}
-			spki = b.Bytes
-		case "PRIVATE KEY", "EC PRIVATE KEY", "RSA PRIVATE KEY":
-			pub, err := publicOf(b)
-			if err != nil {
-				return "", err
-			}
-			if spki, err = x509.MarshalPKIXPublicKey(pub); err != nil {
-				return "", fmt.Errorf("private key: %w", err)
-			}
-		}
-	}
-	var data []byte
-	switch {
-	case len(certs) > 0:
-		c := certs[0]
-		if usage == 0 || usage == 2 {
-			c = certs[len(certs)-1]
-		}
-		data = c.Raw
-		if selector == 1 {
-			data = c.RawSubjectPublicKeyInfo
-		}
-	case mustCert:
-		return "", errors.New("holds no certificate (want a PEM file, leaf first)")
-	case spki == nil:
-		return "", errors.New("holds no certificate, public key or private key in PEM")
-	case selector == 0:
-		return "", errors.New("holds a key but no certificate, and selector 0 publishes the whole certificate: use selector 1, or give the next certificate")
-	default:
-		data = spki
-	}
-	switch match {
-	case 1:
-		sum := sha256.Sum256(data)
-		data = sum[:]
-	case 2:
-		sum := sha512.Sum512(data)
-		data = sum[:]
-	}
-	return hex.EncodeToString(data), nil
-}
-
-func publicOf(b *pem.Block) (crypto.PublicKey, error) {
-	var key any
-	var err error
-	switch b.Type {
-	case "EC PRIVATE KEY":
-		key, err = x509.ParseECPrivateKey(b.Bytes)
-	case "RSA PRIVATE KEY":
-		key, err = x509.ParsePKCS1PrivateKey(b.Bytes)
-	default:
-		key, err = x509.ParsePKCS8PrivateKey(b.Bytes)
-	}
-	if err != nil {
-		return nil, fmt.Errorf("private key: %w", err)
-	}
-	signer, ok := key.(crypto.Signer)
-	if !ok {
-		return nil, errors.New("private key: not a signing key")
-	}
-	return signer.Public(), nil
 }

@@ -83,6 +83,16 @@ within "www over wan1" 1 "203.0.113.80" 127.0.0.1 www.example.com A
 within "www over wan2" 1 "198.51.100.80 198.51.100.81" 127.0.0.2 www.example.com A
 within "www over no link" 1 "198.51.100.80 198.51.100.81 203.0.113.80" 127.0.0.3 www.example.com A
 within "vpn failover, wan1 first" 1 "203.0.113.90" 127.0.0.2 vpn.example.com A
+# The outbound side: each link's sending address has the PTR of its helo,
+# and spf's links term lists every link's address.
+within "PTR of wan1's outbound address" 1 "mx1.example.com." 127.0.0.1 -x 203.0.113.25
+within "PTR of wan2's outbound address" 1 "mx2.example.com." 127.0.0.2 -x 198.51.100.25
+within "spf links" 1 '"v=spf1 mx ip4:203.0.113.25 ip4:198.51.100.25 -all"' 127.0.0.1 example.com TXT
+if bin/mxdns outbound -config "$work/config.yaml" example.com "@127.0.0.1:$port" | grep -Eq '^wan2 +198\.51\.100\.25 +mx2\.example\.com +mx2\.example\.com +ok +pass'; then
+	passed=$((passed + 1)); echo "ok   mxdns outbound"
+else
+	failed=$((failed + 1)); echo "FAIL mxdns outbound:"; bin/mxdns outbound -config "$work/config.yaml" example.com "@127.0.0.1:$port"
+fi
 expect_ttl=$(dig @127.0.0.1 -p "$port" +noall +answer www.example.com A | awk '{print $2}')
 if [ "$expect_ttl" = 30 ]; then passed=$((passed + 1)); echo "ok   link_ttl caps www"; else failed=$((failed + 1)); echo "FAIL link_ttl: ttl $expect_ttl"; fi
 

@@ -5,7 +5,8 @@
 # mxdns's serials; a zone file saved is served by all three within 5 s,
 # one deleted is dropped within 5 s, a group's zones get its template, and
 # a restart of mxdns changes nothing in the catalog
-# (internal/e2e/fleet_test.go). The Knot secondary of the harness is
+# (internal/e2e/fleet_test.go); with transfer_view: current a secondary's
+# MX and A answers follow a link down and back (fleetview_test.go). The Knot secondary of the harness is
 # proven against a primary of its own (internal/harness). make test skips
 # these where Knot is missing; here they are required.
 set -euo pipefail

@@ -41,6 +41,10 @@ var commands = []command{
 			"SERVER defaults to " + defaultRouteServer + "; a SERVER given without a port is asked on port 53. " +
 			"Flags and @SERVER may come in any order. " +
 			"With -check it also judges the domain's mail records as check -resolve does, asking the resolver (-resolver, default the system's) what SERVER does not answer for, and everything when no @SERVER is given; the exit status is then 1 on any error found."},
+	{"outbound", "[DOMAIN] [@SERVER[:PORT]]", "show what receivers see of mail sent over each link",
+		"For each link with an outbound identity (links.NAME.outbound in the configuration, -config), prints every address mail leaves from, its PTR, the HELO name and whether it has the address back (forward-confirmed reverse DNS), and, for DOMAIN, whether its SPF passes the address and so DMARC by SPF alignment (the envelope sender and From being DOMAIN). " +
+			"The answers come from our own data, as the server would give them with every link up; with @SERVER, from that server, a resolver showing what the world sees. " +
+			"A SERVER given without a port is asked on port 53. Flags and @SERVER may come in any order."},
 	{"status", "", "show links, zones, warnings and reloads of a running server",
 		"Reads GET /status from the admin address of a running server (its admin: setting) and prints it as tables."},
 	{"export", "[ZONE...]", "print zones as RFC 1035 master files",
@@ -98,6 +102,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return runCheck(ctx, args, stdout, stderr)
 	case "route":
 		return runRoute(ctx, args, stdout, stderr)
+	case "outbound":
+		return runOutbound(ctx, args, stdout, stderr)
 	case "status":
 		return runStatus(ctx, args, stdout, stderr)
 	case "export":

@@ -60,21 +60,28 @@ func printStatus(w io.Writer, st ops.Status, now time.Time) {
 	} else {
 		fmt.Fprintln(tw, "LINK\tSTATE\tSET\tSINCE\tWHY\tCHECK\tLAST CHECK")
 		for _, l := range st.Links {
-			check, last := "-", "-"
-			if l.Check != "" {
-				check = l.Check
+			checks := l.Checks
+			if len(checks) == 0 && l.Check != "" { // a server from before links had several checks
+				checks = []ops.CheckInfo{{Check: l.Check, Up: true, LastCheck: l.LastCheck}}
 			}
-			if c := l.LastCheck; c != nil {
-				verdict := "fail"
-				if c.OK {
-					verdict = "ok"
+			set := l.Manual
+			if len(checks) > 1 {
+				set += ", " + l.Require
+			}
+			if len(checks) == 0 {
+				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t-\t-\n", l.Name, l.State, set, ago(now, l.Since), l.Why)
+			}
+			for i, c := range checks {
+				check := c.Check
+				if len(checks) > 1 && !c.Up {
+					check += " (down)"
 				}
-				last = fmt.Sprintf("%s %.1fms, %s", verdict, c.LatencyMS, ago(now, c.Time))
-				if c.Result != l.Why {
-					last += ": " + c.Result
+				if i == 0 {
+					fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", l.Name, l.State, set, ago(now, l.Since), l.Why, check, lastCheck(c.LastCheck, l.Why, now))
+				} else {
+					fmt.Fprintf(tw, "\t\t\t\t\t%s\t%s\n", check, lastCheck(c.LastCheck, l.Why, now))
 				}
 			}
-			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", l.Name, l.State, l.Manual, ago(now, l.Since), l.Why, check, last)
 		}
 	}
 	fmt.Fprintln(tw)
@@ -107,6 +114,28 @@ func printStatus(w io.Writer, st ops.Status, now time.Time) {
 			fmt.Fprintf(w, "%s: %s\n", wn.At, wn.Warning)
 		}
 	}
+}
+
+// lastCheck is a check's latest probe: its verdict, latency, when, and
+// its result unless the link's why already says it (then a
+// certificate's expiry, which the result would have named).
+func lastCheck(c *ops.CheckStatus, why string, now time.Time) string {
+	if c == nil {
+		return "-"
+	}
+	verdict := "fail"
+	if c.OK {
+		verdict = "ok"
+	}
+	last := fmt.Sprintf("%s %.1fms, %s", verdict, c.LatencyMS, ago(now, c.Time))
+	if c.Result != why {
+		last += ": " + c.Result
+	}
+	if c.CertExpiry != nil && c.Result == why {
+		// The result, which names the certificate's state, is not shown.
+		last += fmt.Sprintf(", certificate until %s", c.CertExpiry.Local().Format(time.DateOnly))
+	}
+	return last
 }
 
 // printSigned lists the signed zones: their keys, how long the

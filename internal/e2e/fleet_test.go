@@ -49,10 +49,18 @@ func fleetZoneFile(origin, group, extra string) string {
 	return text + extra
 }
 
+// fleetOptions add to the fleet's primary: config (top-level keys, with
+// %[1]s for the address of a TCP probe target the test controls, when
+// one is asked for) and zone files by name.
+type fleetOptions struct {
+	config string
+	files  map[string]string
+}
+
 // startFleet starts mxdns on fleetZones zones with its catalog, then three
 // Knot secondaries on 127.0.0.2, .3 and .4 that know nothing but the
 // primary, the key and the catalog's name.
-func startFleet(t *testing.T) *fleet {
+func startFleet(t *testing.T, opts fleetOptions) *fleet {
 	t.Helper()
 	harness.NeedKnot(t) // before building a hundred zones for nothing
 	f := &fleet{t: t, dir: t.TempDir()}
@@ -67,6 +75,9 @@ func startFleet(t *testing.T) *fleet {
 		f.save("zones/"+strings.TrimSuffix(fleetZone(i), ".")+".yaml", fleetZoneFile(fleetZone(i), group, ""))
 	}
 	f.save("zones/private.test.yaml", fleetZoneFile("private.test.", "", "    catalog: false\n"))
+	for name, text := range opts.files {
+		f.save(name, text)
+	}
 
 	var targets []string
 	for i := range 3 {
@@ -96,7 +107,7 @@ transfer:
   allow: ["key:xfr-key"]
   notify: [%s]
 zone_files: ["zones/*.yaml"]
-`, port, admin, fleetCatalog, fleetSecret, strings.Join(targets, ", ")), 0o644)
+%s`, port, admin, fleetCatalog, fleetSecret, strings.Join(targets, ", "), opts.config), 0o644)
 		},
 	})
 	if srv != nil {
@@ -206,7 +217,7 @@ func allFleetZones() []string {
 // a zone file saved is served by all three within 5 s, and one deleted
 // is no longer; and a restart of mxdns changes nothing in the catalog.
 func TestFleetCatalog(t *testing.T) {
-	f := startFleet(t)
+	f := startFleet(t, fleetOptions{})
 	f.waitAll("the catalog's zones", allFleetZones(), 60*time.Second, f.served)
 	f.waitAll("left out (catalog: false)", []string{"private.test."}, time.Second, func(string) string { return "REFUSED AA=false" })
 	var mirrored []string

@@ -118,13 +118,21 @@ func testPrimary(t *testing.T, origin string) string {
 		w.WriteMsg(m)
 	})
 	secrets := map[string]string{"xfr-key.": testSecret}
-	pc, err := net.ListenPacket("udp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	l, err := net.Listen("tcp", pc.LocalAddr().String())
-	if err != nil {
-		t.Fatal(err)
+	// A UDP port the kernel gave may be taken for TCP (a client's
+	// ephemeral port, on a busy machine): take another.
+	var pc net.PacketConn
+	var l net.Listener
+	for try := 0; l == nil; try++ {
+		var err error
+		if pc, err = net.ListenPacket("udp", "127.0.0.1:0"); err != nil {
+			t.Fatal(err)
+		}
+		if l, err = net.Listen("tcp", pc.LocalAddr().String()); err != nil {
+			pc.Close()
+			if try == 20 {
+				t.Fatal(err)
+			}
+		}
 	}
 	for _, srv := range []*dns.Server{{PacketConn: pc, Handler: handler, TsigSecret: secrets}, {Listener: l, Handler: handler, TsigSecret: secrets}} {
 		started := make(chan struct{})

@@ -24,6 +24,38 @@ type Status struct {
 		LastError string `json:"last_error"`
 	} `json:"reload"`
 	FilesInError []FileError `json:"files_in_error"`
+	Links        []Link      `json:"links"`
+}
+
+// Link is one link of /status.
+type Link struct {
+	Name   string    `json:"name"`
+	State  string    `json:"state"` // up or down
+	Why    string    `json:"why"`
+	Since  time.Time `json:"since"` // when it went up or down, by the server's clock
+	Checks []Check   `json:"checks"`
+}
+
+// Check is one health check of a link.
+type Check struct {
+	Check     string `json:"check"`
+	Up        bool   `json:"up"`
+	LastCheck *struct {
+		Time       time.Time  `json:"time"`
+		OK         bool       `json:"ok"`
+		Result     string     `json:"result"`
+		CertExpiry *time.Time `json:"cert_expiry"`
+	} `json:"last_check"`
+}
+
+// Link returns the link named name.
+func (st Status) Link(name string) (Link, bool) {
+	for _, l := range st.Links {
+		if l.Name == name {
+			return l, true
+		}
+	}
+	return Link{}, false
 }
 
 // FileError is one entry of files_in_error (issue #13).

@@ -1,8 +1,9 @@
-// Package health checks the links: one goroutine per link probes its
-// target, turns the results into an up or down verdict (rise and fall),
-// and reports every result through a callback. It knows nothing of the
-// server that serves the verdicts; Up turns them into the set of links
-// that answers use.
+// Package health checks the links: each check of a link probes its
+// target in its own goroutine and turns the results into an up or down
+// verdict (rise and fall); the link's verdict is that of all its checks
+// or of any (require). Every result is reported through a callback. It
+// knows nothing of the server that serves the verdicts; Up turns them
+// into the set of links that answers use.
 package health
 
 import (
@@ -16,16 +17,20 @@ import (
 
 // Result is one probe's outcome.
 type Result struct {
-	OK      bool
+	Check   int    // the check's index in its link's list
+	OK      bool   //
 	Result  string // "tcp 127.0.0.1:2525: connection refused", "http 200", ...
 	Time    time.Time
 	Latency time.Duration
+	// CertExpiry is when the certificate an SMTP check with STARTTLS was
+	// shown expires; zero for other checks and failed handshakes.
+	CertExpiry time.Time
 }
 
 // Report is called after every probe of a current checker, without the
 // Monitor's lock held (it may call the Monitor, and Current tells it
-// whether c was replaced meanwhile). Flip says the verdict of c.Link
-// changed to up.
+// whether c was replaced meanwhile). up is the link's verdict after the
+// probe, and flip says it changed.
 type Report func(c Checker, res Result, up, flip bool)
 
 // Config is what a Monitor is given.
@@ -48,7 +53,8 @@ type Monitor struct {
 	checkers map[string]*checker
 	verdict  map[string]bool   // by link name
 	why      map[string]string // by link name: the probe result behind the verdict
-	last     map[string]Result
+	checkUp  map[string][]bool // by link name: each check's own verdict
+	last     map[string][]Result
 	nextID   uint64
 	closed   bool
 	wg       sync.WaitGroup // every checker goroutine ever started
@@ -60,15 +66,16 @@ func New(cfg Config) *Monitor {
 		checkers: make(map[string]*checker),
 		verdict:  make(map[string]bool),
 		why:      make(map[string]string),
-		last:     make(map[string]Result),
+		checkUp:  make(map[string][]bool),
+		last:     make(map[string][]Result),
 	}
 }
 
-// Sync makes the running checkers match links: a link whose check is
-// unchanged keeps its goroutine and counters; a changed one is stopped
+// Sync makes the running checkers match links: a link whose checks are
+// unchanged keeps its goroutines and counters; a changed one is stopped
 // and started afresh from the verdict it had; a removed one is stopped
 // and forgotten, and returned so that the caller can forget it too.
-// Manual states need no checker change: the check keeps running under a
+// Manual states need no checker change: the checks keep running under a
 // manual override so that "auto" has a fresh verdict at once.
 func (m *Monitor) Sync(links []zone.Link) (removed []string) {
 	m.mu.Lock()
@@ -76,19 +83,20 @@ func (m *Monitor) Sync(links []zone.Link) (removed []string) {
 	if m.closed {
 		return nil
 	}
-	want := make(map[string]zone.Check)
+	want := make(map[string]linkSpec)
 	for _, l := range links {
-		if l.Check != nil {
-			want[l.Name] = *l.Check
+		if len(l.Checks) > 0 {
+			want[l.Name] = specOf(l)
 		}
 	}
 	for name, c := range m.checkers {
-		if spec, ok := want[name]; !ok || spec != c.spec {
+		if spec, ok := want[name]; !ok || !spec.equal(c.spec) {
 			c.cancel()
 			delete(m.checkers, name)
 			if !ok {
 				delete(m.verdict, name)
 				delete(m.why, name)
+				delete(m.checkUp, name)
 				delete(m.last, name)
 				removed = append(removed, name)
 			}
@@ -108,18 +116,22 @@ func (m *Monitor) Sync(links []zone.Link) (removed []string) {
 	return removed
 }
 
-// start starts the goroutine of one link's check. Callers hold mu.
-func (m *Monitor) start(link string, spec zone.Check, up bool) {
+// start starts the goroutines of one link's checks, each from the
+// link's verdict. Callers hold mu.
+func (m *Monitor) start(link string, spec linkSpec, up bool) {
 	ctx, cancel := context.WithCancel(context.Background())
 	m.nextID++
 	c := &checker{id: m.nextID, link: link, spec: spec, cancel: cancel, minTimeout: m.cfg.MinTimeout}
-	if spec.TCP != "" {
-		c.probe = tcpProbe(spec)
-	} else {
-		c.probe = httpProbe(spec)
+	m.verdict[link] = up
+	m.checkUp[link] = make([]bool, len(spec.checks))
+	m.last[link] = make([]Result, len(spec.checks))
+	for i, cs := range spec.checks {
+		m.checkUp[link][i] = up
+		p := newProbe(ctx, i, cs, spec, &m.wg)
+		c.probes = append(c.probes, p)
+		m.wg.Go(func() { c.run(ctx, p, up, m.record) })
 	}
 	m.checkers[link] = c
-	m.wg.Go(func() { c.run(ctx, up, m.record) })
 }
 
 // Cancel stops every checker without waiting; their results are dropped
@@ -147,15 +159,20 @@ func (m *Monitor) Stop(ctx context.Context) error {
 	}
 }
 
-// record keeps a probe result and passes it on. Results of a checker
-// that was replaced or stopped are dropped.
-func (m *Monitor) record(c *checker, res Result, up, flip bool) {
+// record keeps a probe result and the verdict of its check, works out
+// the link's, and passes them on. Results of a checker that was
+// replaced or stopped are dropped.
+func (m *Monitor) record(c *checker, res Result, checkUp bool) {
 	m.mu.Lock()
 	if m.closed || m.checkers[c.link] != c {
 		m.mu.Unlock()
 		return
 	}
-	m.last[c.link] = res
+	m.last[c.link][res.Check] = res
+	ups := m.checkUp[c.link]
+	ups[res.Check] = checkUp
+	up := combine(ups, c.spec.require)
+	flip := up != m.verdict[c.link]
 	if flip {
 		m.verdict[c.link] = up
 		m.why[c.link] = res.Result
@@ -165,6 +182,16 @@ func (m *Monitor) record(c *checker, res Result, up, flip bool) {
 	}
 	m.mu.Unlock()
 	if m.cfg.Report != nil {
-		m.cfg.Report(Checker{ID: c.id, Link: c.link, Spec: c.spec}, res, up, flip)
+		m.cfg.Report(Checker{ID: c.id, Link: c.link}, res, up, flip)
 	}
+}
+
+// combine is a link's verdict from its checks'.
+func combine(ups []bool, require zone.Require) bool {
+	for _, up := range ups {
+		if up == (require == zone.RequireAny) {
+			return up
+		}
+	}
+	return require == zone.RequireAll
 }

@@ -15,13 +15,13 @@ import (
 func TestTCPProbe(t *testing.T) {
 	target := newTCPTarget(t)
 	addr := target.addr
-	probe := tcpProbe(zone.Check{TCP: addr, Timeout: time.Second})
-	if ok, why := probe(context.Background()); !ok || why != "tcp "+addr+": connected" {
-		t.Errorf("listening target: %v %q", ok, why)
+	probe := tcpProbe(zone.Check{TCP: addr, Timeout: time.Second}, dialer{})
+	if out := probe(context.Background()); !out.ok || out.result != "tcp "+addr+": connected" {
+		t.Errorf("listening target: %+v", out)
 	}
 	target.down()
-	if ok, why := probe(context.Background()); ok || why != "tcp "+addr+": connection refused" {
-		t.Errorf("closed target: %v %q", ok, why)
+	if out := probe(context.Background()); out.ok || out.result != "tcp "+addr+": connection refused" {
+		t.Errorf("closed target: %+v", out)
 	}
 }
 
@@ -61,19 +61,19 @@ func TestHTTPProbe(t *testing.T) {
 		if tc.path == "/hang" {
 			timeout = 50 * time.Millisecond
 		}
-		probe := httpProbe(zone.Check{HTTP: web.URL + tc.path, Timeout: timeout})
+		probe := httpProbe(zone.Check{HTTP: web.URL + tc.path, Timeout: timeout}, dialer{})
 		ctx, cancel := context.WithTimeout(context.Background(), timeout)
-		ok, why := probe(ctx)
+		out := probe(ctx)
 		cancel()
-		if ok != tc.ok || why != tc.why {
-			t.Errorf("%s: %v %q, want %v %q", tc.path, ok, why, tc.ok, tc.why)
+		if out.ok != tc.ok || out.result != tc.why {
+			t.Errorf("%s: %v %q, want %v %q", tc.path, out.ok, out.result, tc.ok, tc.why)
 		}
 	}
 
 	web.Close()
-	probe := httpProbe(zone.Check{HTTP: web.URL + "/ok", Timeout: time.Second})
-	if ok, why := probe(context.Background()); ok || !strings.HasSuffix(why, ": connection refused") {
-		t.Errorf("closed server: %v %q", ok, why)
+	probe := httpProbe(zone.Check{HTTP: web.URL + "/ok", Timeout: time.Second}, dialer{})
+	if out := probe(context.Background()); out.ok || !strings.HasSuffix(out.result, ": connection refused") {
+		t.Errorf("closed server: %+v", out)
 	}
 }
 

@@ -1,6 +1,10 @@
 package health
 
-import "github.com/mxdns/mxdns/zone"
+import (
+	"fmt"
+
+	"github.com/mxdns/mxdns/zone"
+)
 
 // Up derives the up set from the links' manual states and the verdicts
 // seen so far. A manual state wins; a link with no verdict is up.
@@ -21,7 +25,7 @@ func upLinks(links []zone.Link, healthy map[string]bool) zone.LinkSet {
 		case zone.LinkDown:
 			continue
 		case zone.LinkAuto:
-			if ok, seen := healthy[l.Name]; seen && !ok && l.Check != nil {
+			if ok, seen := healthy[l.Name]; seen && !ok && len(l.Checks) > 0 {
 				continue
 			}
 		}
@@ -37,7 +41,7 @@ func (m *Monitor) Why(l zone.Link) string {
 		return "state: down in config"
 	case l.State == zone.LinkUp:
 		return "state: up in config"
-	case l.Check == nil:
+	case len(l.Checks) == 0:
 		return "no health check"
 	}
 	m.mu.Lock()
@@ -48,18 +52,40 @@ func (m *Monitor) Why(l zone.Link) string {
 	return "not checked yet"
 }
 
-// Last returns the latest probe result of link, if it has one.
-func (m *Monitor) Last(link string) (Result, bool) {
+// Results returns the latest result of each check of link, in the order
+// written; a check not probed yet has a zero Time.
+func (m *Monitor) Results(link string) []Result {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	r, ok := m.last[link]
-	return r, ok
+	return append([]Result(nil), m.last[link]...)
 }
 
-// Describe names a check the way logs and the status page show it.
+// CheckUp returns the verdict of each check of link, in the order written.
+func (m *Monitor) CheckUp(link string) []bool {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return append([]bool(nil), m.checkUp[link]...)
+}
+
+// Describe names a check the way logs and the status page show it,
+// never with a secret.
 func Describe(c zone.Check) string {
-	if c.TCP != "" {
-		return "tcp " + c.TCP
+	var s string
+	switch {
+	case c.TCP != "":
+		s = "tcp " + c.TCP
+	case c.SMTP != "":
+		s = "smtp " + c.SMTP
+		if c.StartTLS {
+			s += " starttls"
+		}
+	case c.File != "":
+		s = "file " + c.File
+	default:
+		s = RedactURL(c.HTTP) // the URL says it is http; its secrets are not shown
 	}
-	return RedactURL(c.HTTP) // the URL says it is http; its secrets are not shown
+	if c.Source.IsValid() {
+		s += fmt.Sprintf(" from %s", c.Source)
+	}
+	return s
 }

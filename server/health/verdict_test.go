@@ -7,14 +7,14 @@ import (
 )
 
 func TestUpLinks(t *testing.T) {
-	check := &zone.Check{TCP: "192.0.2.1:25"}
+	check := []zone.Check{{TCP: "192.0.2.1:25"}}
 	links := []zone.Link{
 		{Name: "auto"},
-		{Name: "up", State: zone.LinkUp, Check: check},
+		{Name: "up", State: zone.LinkUp, Checks: check},
 		{Name: "down", State: zone.LinkDown},
-		{Name: "checked", Check: check},
-		{Name: "failing", Check: check},
-		{Name: "forced", State: zone.LinkUp, Check: check},
+		{Name: "checked", Checks: check},
+		{Name: "failing", Checks: check},
+		{Name: "forced", State: zone.LinkUp, Checks: check},
 	}
 	health := map[string]bool{"checked": true, "failing": false, "forced": false}
 	got := upLinks(links, health)

@@ -25,6 +25,7 @@ type Metrics struct {
 	linkCheck  *prometheus.HistogramVec // link, result
 	transfers  *prometheus.CounterVec   // type, result
 	notifies   *prometheus.CounterVec   // zone, result
+	checks     *checkSeries             // link, check
 }
 
 func NewMetrics() *Metrics {
@@ -50,7 +51,9 @@ func NewMetrics() *Metrics {
 			Name: "mxdns_notifies_total", Help: "NOTIFY messages by result: ok (acknowledged), retry (attempt failed) or failed (gave up).",
 		}, []string{"result"}),
 	}
+	m.checks = newCheckSeries()
 	m.reg.MustRegister(m.queries, m.latency, m.reloads, m.reloadFail, m.fileFaults, m.linkUp, m.linkCheck, m.transfers, m.notifies,
+		m.checks.ok, m.checks.latency, m.checks.expiry,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
 }

@@ -26,12 +26,23 @@ type FileStatus struct {
 
 // LinkStatus is one link as the answers see it.
 type LinkStatus struct {
-	Name      string       `json:"name"`
-	State     string       `json:"state"`  // up or down: what the answers use
-	Manual    string       `json:"manual"` // the configured state: auto, up or down
-	Why       string       `json:"why"`
-	Since     time.Time    `json:"since"`
-	Check     string       `json:"check,omitempty"` // "tcp 127.0.0.1:2525" or the http URL
+	Name   string    `json:"name"`
+	State  string    `json:"state"`  // up or down: what the answers use
+	Manual string    `json:"manual"` // the configured state: auto, up or down
+	Why    string    `json:"why"`
+	Since  time.Time `json:"since"`
+	// Check and LastCheck are the link's first check, as before a link
+	// could have several; Checks lists every one.
+	Check     string       `json:"check,omitempty"` // "tcp 127.0.0.1:2525", the http URL, ...
+	LastCheck *CheckStatus `json:"last_check,omitempty"`
+	Require   string       `json:"require,omitempty"` // all or any: how the checks make the link's verdict
+	Checks    []CheckInfo  `json:"checks,omitempty"`
+}
+
+// CheckInfo is one health check of a link.
+type CheckInfo struct {
+	Check     string       `json:"check"`
+	Up        bool         `json:"up"` // the check's own verdict, after rise and fall
 	LastCheck *CheckStatus `json:"last_check,omitempty"`
 }
 
@@ -41,6 +52,9 @@ type CheckStatus struct {
 	OK        bool      `json:"ok"`
 	Result    string    `json:"result"`
 	LatencyMS float64   `json:"latency_ms"`
+	// CertExpiry is when the certificate an SMTP check with STARTTLS was
+	// shown expires.
+	CertExpiry *time.Time `json:"cert_expiry,omitempty"`
 }
 
 // ZoneStatus is one zone served.

@@ -125,7 +125,9 @@ func (x *Server) Serve(w dns.ResponseWriter, req, m *dns.Msg, snap *zone.Snapsho
 	}
 
 	start := time.Now()
-	rrs, _ := snap.Records(origin)
+	// What transfer_view says a secondary gets, under the serial that
+	// names it (zone.Snapshot.Transferred).
+	rrs, _ := snap.Transferred(origin)
 	soa := rrs[0]
 	if sign != nil {
 		var err error

@@ -1,0 +1,85 @@
+package outbound
+
+import (
+	"context"
+	"net/netip"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/miekg/dns"
+)
+
+// fake answers from a table of records; names under refused are REFUSED,
+// as an authoritative server answers for zones it does not serve.
+func fake(records []string, refused string) func(context.Context, *dns.Msg) (*dns.Msg, error) {
+	var rrs []dns.RR
+	for _, r := range records {
+		rrs = append(rrs, must(dns.NewRR(r)))
+	}
+	return func(_ context.Context, q *dns.Msg) (*dns.Msg, error) {
+		m := new(dns.Msg)
+		m.SetReply(q)
+		name := q.Question[0].Name
+		if dns.IsSubDomain(refused, name) {
+			m.Rcode = dns.RcodeRefused
+			return m, nil
+		}
+		exists := false
+		for _, rr := range rrs {
+			if strings.EqualFold(rr.Header().Name, name) {
+				exists = true
+				if rr.Header().Rrtype == q.Question[0].Qtype {
+					m.Answer = append(m.Answer, rr)
+				}
+			}
+		}
+		if !exists {
+			m.Rcode = dns.RcodeNameError
+		}
+		return m, nil
+	}
+}
+
+func must(rr dns.RR, err error) dns.RR {
+	if err != nil {
+		panic(err)
+	}
+	return rr
+}
+
+func TestResolve(t *testing.T) {
+	ex := fake([]string{
+		"mail.example.test. A 192.0.2.25",
+		"25.2.0.192.in-addr.arpa. PTR mail.example.test.",
+		"26.2.0.192.in-addr.arpa. PTR other.example.test.",
+		"example.test. TXT \"v=spf1 ip4:192.0.2.25 -all\"",
+	}, "100.51.198.in-addr.arpa.")
+	ids := []Identity{
+		{Link: "wan1", HELO: "mail.example.test.", Addrs: []netip.Addr{netip.MustParseAddr("192.0.2.25")}},
+		{Link: "wan2", HELO: "mail.example.test.", Addrs: []netip.Addr{netip.MustParseAddr("192.0.2.26"), netip.MustParseAddr("198.51.100.25"), netip.MustParseAddr("192.0.2.27")}},
+	}
+	rep, err := Resolve(context.Background(), ex, ids, "example.test")
+	if err != nil {
+		t.Fatal(err)
+	}
+	a := rep.Links[0].Addresses[0]
+	if !a.PTRIsHELO || !a.FCrDNS || a.SPF != "pass" || a.DMARC != "none" {
+		t.Errorf("wan1: %+v", a)
+	}
+	w2 := rep.Links[1].Addresses
+	if w2[0].PTRIsHELO || w2[0].FCrDNS || w2[0].SPF != "fail" || !w2[1].PTRUnknown || len(w2[2].PTR) != 0 || w2[2].PTRUnknown {
+		t.Errorf("wan2: %+v", w2)
+	}
+	for _, want := range []string{
+		"wan2 192.0.2.26: PTR other.example.test is not the HELO name mail.example.test",
+		"wan2 192.0.2.26: HELO name mail.example.test does not have this address",
+		"wan2 198.51.100.25: this server does not answer for its reverse zone",
+		"wan2 192.0.2.27 has no PTR",
+		"wan2 192.0.2.26: SPF of example.test gives fail",
+	} {
+		if !slices.ContainsFunc(rep.Warnings, func(w string) bool { return strings.HasPrefix(w, want) }) {
+			t.Errorf("no warning %q in %q", want, rep.Warnings)
+		}
+	}
+}

@@ -1,0 +1,80 @@
+package zone
+
+import (
+	"fmt"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/miekg/dns"
+)
+
+const dsLine = "2371 13 2 1f987cc6583e92df0890718c42ab1b4f49d13d7b9d59e0c1a0f7a0c9e3e9c2a1"
+
+// A signed parent publishes the DS written at a delegation: a DS query
+// is answered from the parent's side, signed, and a referral carries the
+// DS with its signature instead of a proof that there is none.
+func TestDSAtDelegation(t *testing.T) {
+	config := strings.Replace(signedConfig, "      sub: {ns: [ns.sub]}", "      sub: {ns: [ns.sub], ds: \""+dsLine+"\"}", 1)
+	l := load(filepath.Clean("test.yaml"), configRead{text: []byte(config)}, nil, Options{Strict: true, Keys: fixedKeys{}})
+	if err := l.Diags.Err(); err != nil {
+		t.Fatal(err)
+	}
+	if w := l.Diags.Warnings(); len(w) != 0 {
+		t.Errorf("warnings: %v", w)
+	}
+	snap := l.Snapshot
+	signed := Client{Link: NoLink, DNSSEC: true}
+	r := snap.Lookup(dns.Question{Name: "sub.example.com.", Qtype: dns.TypeDS, Qclass: dns.ClassINET}, signed)
+	if r.Rcode != dns.RcodeSuccess || !r.Authoritative || len(r.Answer) != 1 || r.Answer[0].(*dns.DS).KeyTag != 2371 {
+		t.Fatalf("DS query: rcode %d aa %v answer %v", r.Rcode, r.Authoritative, r.Answer)
+	}
+	r = snap.Lookup(dns.Question{Name: "www.sub.example.com.", Qtype: dns.TypeA, Qclass: dns.ClassINET}, signed)
+	var ds, nsec int
+	for _, rr := range r.Ns {
+		switch rr.(type) {
+		case *dns.DS:
+			ds++
+		case *dns.NSEC:
+			nsec++
+		}
+	}
+	if r.Kind != KindReferral || ds != 1 || nsec != 0 {
+		t.Errorf("referral: kind %v, %d DS and %d NSEC in authority, want 1 and 0:\n%v", r.Kind, ds, nsec, r.Ns)
+	}
+	for _, rr := range snap.NSECRecords("example.com.") {
+		if n := rr.(*dns.NSEC); n.Hdr.Name == "sub.example.com." && !strings.Contains(n.String(), " DS") {
+			t.Errorf("the delegation's NSEC lacks DS: %s", n)
+		}
+	}
+}
+
+func TestDSFindings(t *testing.T) {
+	for _, c := range []struct {
+		name, from, to, want string
+		err              bool
+	}{
+		{"at the apex", `      "@": {mx: "10;mx1"}`, `      "@": {mx: "10;mx1", ds: "` + dsLine + `"}`, "belongs in its parent zone", true},
+		{"no delegation", `      mx1: {a: 203.0.113.25}`, `      mx1: {a: 203.0.113.25, ds: "` + dsLine + `"}`, "delegates nothing", true},
+		{"bad digest", `      sub: {ns: [ns.sub]}`, `      sub: {ns: [ns.sub], ds: "2371 13 2 abcd"}`, "wants 32 octets", true},
+		{"unknown digest type", `      sub: {ns: [ns.sub]}`, `      sub: {ns: [ns.sub], ds: "2371 13 3 abcd"}`, "digest type \"3\"", true},
+		{"sha-1", `      sub: {ns: [ns.sub]}`, `      sub: {ns: [ns.sub], ds: "2371 ECDSAP256SHA256 1 ` + strings.Repeat("ab", 20) + `"}`, "SHA-1", false},
+		{"unsigned parent", "dnssec: on\n", "\n", "is not signed", false},
+	} {
+		config := strings.Replace(signedConfig, c.from, c.to, 1)
+		if c.name == "unsigned parent" {
+			config = strings.Replace(config, "      sub: {ns: [ns.sub]}", "      sub: {ns: [ns.sub], ds: \""+dsLine+"\"}", 1)
+		}
+		if config == signedConfig {
+			t.Fatalf("%s: the config did not change", c.name)
+		}
+		l := load(filepath.Clean("test.yaml"), configRead{text: []byte(config)}, nil, Options{Keys: fixedKeys{}})
+		found := l.Diags.Warnings()
+		if c.err {
+			found = l.Diags.Errors()
+		}
+		if !strings.Contains(fmt.Sprint(found), c.want) {
+			t.Errorf("%s: want a finding with %q, got errors %v, warnings %v", c.name, c.want, l.Diags.Errors(), l.Diags.Warnings())
+		}
+	}
+}
