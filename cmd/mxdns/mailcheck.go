@@ -226,6 +226,13 @@ func locate(snap *zone.Snapshot, f mailcheck.Finding) *zone.Written {
 			return &ws[i]
 		}
 	}
+	// The record as served may differ from the one written (an spf
+	// helper's links term, expanded): one of its kind, v=spf1 or the like.
+	for i, w := range ws {
+		if kind := firstWord(f.Text); kind != "" && firstWord(recordText(w.RR)) == kind {
+			return &ws[i]
+		}
+	}
 	for _, try := range []struct {
 		name  string
 		rtype uint16
@@ -235,6 +242,13 @@ func locate(snap *zone.Snapshot, f mailcheck.Finding) *zone.Written {
 		}
 	}
 	return nil
+}
+
+func firstWord(s string) string {
+	if f := strings.FieldsFunc(s, func(r rune) bool { return r == ' ' || r == ';' }); len(f) > 0 {
+		return strings.ToLower(f[0])
+	}
+	return ""
 }
 
 // recordText is a record's data as mailcheck quotes it.

@@ -2,8 +2,12 @@ package main
 
 import (
 	"fmt"
+	"strings"
 	"testing"
 
+	"github.com/miekg/dns"
+
+	"github.com/mxdns/mxdns/mailcheck"
 	"github.com/mxdns/mxdns/zone"
 )
 
@@ -46,3 +50,39 @@ zones:
 
 // dkimTestKey is an Ed25519 key's 32 octets.
 const dkimTestKey = "11qYAYKxCrfVS/7TyWQHOg7hcvPapiMlrwIaaPcHURo="
+
+// A finding about an SPF record is found where the record was written,
+// though the server publishes it with the links term expanded and other
+// TXT records come first.
+func TestLocateExpandedSPF(t *testing.T) {
+	snap, diags := zone.FromYAML("config.yaml", []byte(`
+links:
+  wan1: {outbound: {ipv4: 192.0.2.25, helo: mx1.example.com.}}
+zones:
+  example.com:
+    ns: [ns1]
+    records:
+      "@":
+        txt: "google-site-verification=abc"
+        spf: "links mx ?all"
+        mx: "10;mx1"
+      mx1: {a: 192.0.2.25}
+      ns1: {a: 192.0.2.1}
+`), nil)
+	if diags.Err() != nil {
+		t.Fatal(diags.Err())
+	}
+	served := ""
+	for _, rr := range snap.Lookup(dns.Question{Name: "example.com.", Qtype: dns.TypeTXT, Qclass: dns.ClassINET}, zone.Client{Link: zone.NoLink}).Answer {
+		if text := recordText(rr); strings.HasPrefix(text, "v=spf1") {
+			served = text
+		}
+	}
+	if !strings.Contains(served, "ip4:192.0.2.25") {
+		t.Fatalf("the served SPF record is not expanded (test is moot): %q", served)
+	}
+	w := locate(snap, mailcheck.Finding{Domain: "example.com.", Name: "example.com.", Type: dns.TypeTXT, Text: served})
+	if w == nil || w.Line != 10 {
+		t.Errorf("located at %+v, want the spf key on line 10", w)
+	}
+}
