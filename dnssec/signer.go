@@ -48,6 +48,23 @@ func (s *Signer) noteExpiry(sigs []dns.RR) {
 	}
 }
 
+// NoteExpiry counts the RRSIGs among rrs as handed out, for
+// SoonestExpiry: signatures made before and sent again, as a transfer of
+// a version kept since sends them.
+func (s *Signer) NoteExpiry(rrs []dns.RR) {
+	var batch [16]dns.RR
+	sigs := batch[:0]
+	for _, rr := range rrs {
+		if _, ok := rr.(*dns.RRSIG); ok {
+			if sigs = append(sigs, rr); len(sigs) == len(batch) {
+				s.noteExpiry(sigs)
+				sigs = sigs[:0]
+			}
+		}
+	}
+	s.noteExpiry(sigs)
+}
+
 // NewSigner signs with keys under p, remembering signatures in cache.
 func NewSigner(keys *ZoneKeys, p Policy, cache *Cache) *Signer {
 	return &Signer{keys: keys, policy: p, cache: cache}

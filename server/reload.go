@@ -128,8 +128,10 @@ func (s *Server) reload(changed, rekey []string) ReloadResult {
 	}
 	res.Served = true
 	s.beforeServing(prev, snap)
-	signers := s.signersFor(snap, s.state.Load().Signers())
+	prevSigners := s.state.Load().Signers()
+	signers := s.signersFor(snap, prevSigners)
 	snap.PrepareDenial()
+	s.journalVersions(prev, snap, signers, prevSigners)
 
 	s.mu.Lock()
 	if s.closed {

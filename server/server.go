@@ -89,8 +89,9 @@ type Server struct {
 	counters answer.Counters
 	xfrLog   logThrottle // refused transfers and bad TSIGs: anyone can send them
 	metrics  *ops.Metrics
-	// Transfers, NOTIFY and TSIG (transfers.go).
+	// Transfers, the IXFR journal, NOTIFY and TSIG (transfers.go).
 	transfers *xfr.Server
+	journal   *xfr.Journal
 	notifier  *xfr.Notifier
 	keys      xfr.Keyring
 
@@ -173,6 +174,7 @@ func New(opts Options) (*Server, error) {
 	}
 	s.beforeServing(nil, snap)
 	signers := s.signersFor(snap, nil)
+	s.journalVersions(nil, snap, signers, nil)
 
 	s.mu.Lock()
 	defer s.mu.Unlock()

@@ -75,6 +75,8 @@ func (s *Server) transferLinks() {
 			s.log.Error("state: serials not kept; after a crash a serial may go back", "err", err)
 		}
 	}
+	// The zones keep their keys: the signers stay.
+	s.journalVersions(st.Snap, next, st.Signers(), st.Signers())
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.closed || s.state.Load().Snap != st.Snap {

@@ -3,7 +3,8 @@
 // serial of every zone. A copy is written atomically (a temporary file,
 // fsync, rename, fsync of the directory), so a crash leaves the old copy or
 // the new, never half of one; serials go to a journal that is appended to
-// and synced before the serials are served.
+// and synced before the serials are served, and so do the differences
+// between versions of transferred zones (ixfr.go).
 package state
 
 import (
@@ -36,6 +37,8 @@ type Dir struct {
 	keysDue map[string][]byte // key files changed, written by FlushKeys
 	// marksTaken are DS marks taken in, removed once their effect is saved.
 	marksTaken []string
+	journalMu  sync.Mutex // IXFR journal writes not yet synced (ixfr.go)
+	journals   journalWrites
 
 	catalog catalogStore // the labels of the catalog's members (catalog.go)
 }

@@ -31,7 +31,8 @@ func build(cfg *parsedConfig, sources []source, prev *Snapshot, pc *buildCache, 
 	defer func() { s.building = nil }()
 	s.settings = Settings{Listen: cfg.listen, Admin: cfg.admin, AdminAllow: cfg.adminAllow, LinkTTL: cfg.linkTTL, RRL: cfg.rrl,
 		TCPMaxConns: cfg.tcpMax, TCPMaxConnsPerSource: cfg.tcpSource, TSIGKeys: cfg.tsigKeys, QueryLog: cfg.queryLog,
-		StateDir: cfg.stateDir, MaxFileSize: cfg.maxFileSize, MaxRecordsPerFile: cfg.maxRecords, TransferView: cfg.transferView}
+		StateDir: cfg.stateDir, MaxFileSize: cfg.maxFileSize, MaxRecordsPerFile: cfg.maxRecords, TransferView: cfg.transferView,
+		IXFRJournal: cfg.ixfr}
 	if t := resolveTransfer(cfg.transfer, cfg.tsigKeys, diags); t != nil {
 		s.settings.Transfer = *t
 	}

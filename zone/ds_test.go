@@ -52,7 +52,7 @@ func TestDSAtDelegation(t *testing.T) {
 func TestDSFindings(t *testing.T) {
 	for _, c := range []struct {
 		name, from, to, want string
-		err              bool
+		err                  bool
 	}{
 		{"at the apex", `      "@": {mx: "10;mx1"}`, `      "@": {mx: "10;mx1", ds: "` + dsLine + `"}`, "belongs in its parent zone", true},
 		{"no delegation", `      mx1: {a: 203.0.113.25}`, `      mx1: {a: 203.0.113.25, ds: "` + dsLine + `"}`, "delegates nothing", true},

@@ -37,6 +37,7 @@ type parsedConfig struct {
 	stateDir    string
 	maxFileSize int64 // max_file_size, in bytes
 	maxRecords  int   // max_records_per_file, counted after alias expansion
+	ixfr        IXFRJournal
 
 	catalog *parsedCatalog // nil: no catalog is published (catalogparse.go)
 }
@@ -151,7 +152,7 @@ func parseConfig(file string, text []byte, diags *Diagnostics) *parsedConfig {
 // config reads the top-level mapping; root is nil for a file with no document.
 func (r *reader) config(root *yaml.Node) *parsedConfig {
 	cfg := &parsedConfig{linkTTL: defaultLinkTTL, rrl: DefaultRRL, tcpMax: DefaultTCPMaxConns,
-		maxFileSize: DefaultMaxFileSize, maxRecords: DefaultMaxRecordsPerFile, tcpSource: DefaultTCPMaxConnsPerSource}
+		maxFileSize: DefaultMaxFileSize, maxRecords: DefaultMaxRecordsPerFile, tcpSource: DefaultTCPMaxConnsPerSource, ixfr: DefaultIXFRJournal}
 	if root == nil {
 		return cfg
 	}
@@ -217,6 +218,7 @@ func (r *reader) config(root *yaml.Node) *parsedConfig {
 				cfg.maxFileSize = n
 			}
 		},
+		"ixfr_journal": func(v *yaml.Node) { cfg.ixfr = r.ixfrJournal(v) },
 		"max_records_per_file": func(v *yaml.Node) {
 			if n, ok := r.uint32Value(v, "max_records_per_file", 1, maxRecordsLimit); ok {
 				cfg.maxRecords = int(n)

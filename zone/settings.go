@@ -46,6 +46,8 @@ type Settings struct {
 	// MaxRecordsPerFile caps the records one file may define, counted
 	// after YAML aliases are expanded.
 	MaxRecordsPerFile int
+	// IXFRJournal bounds each zone's journal of differences.
+	IXFRJournal IXFRJournal
 }
 
 // DefaultMaxFileSize is max_file_size when not written: far above any

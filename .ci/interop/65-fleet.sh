@@ -1,20 +1,29 @@
 #!/usr/bin/env bash
-# Secondaries that learn every zone from mxdns's catalog zone (RFC 9432,
-# issue #17): three real Knot secondaries, told only the primary, the key
-# and the catalog's name, serve the hundred zones of a generated set with
-# mxdns's serials; a zone file saved is served by all three within 5 s,
-# one deleted is dropped within 5 s, a group's zones get its template, and
-# a restart of mxdns changes nothing in the catalog
-# (internal/e2e/fleet_test.go); with transfer_view: current a secondary's
-# MX and A answers follow a link down and back (fleetview_test.go). The Knot secondary of the harness is
-# proven against a primary of its own (internal/harness). make test skips
-# these where Knot is missing; here they are required.
+# Issue #17, a fleet of real Knot secondaries (internal/e2e/fleet*_test.go):
+# - TestFleetScenario: three secondaries that know only the primary, the
+#   key and the catalog's name follow mxdns: with transfer_view: current
+#   a link going down changes their MX and A answers within interval x
+#   fall + 5 s and back; edits reach all three within 5 s by IXFR, also
+#   after mxdns restarts, a signed zone's too, which then validates in
+#   unbound at a secondary;
+# - TestFleetCatalog: the hundred zones of a generated set, a zone file
+#   added or deleted within 5 s, a group's template, a restart that
+#   changes nothing in the catalog;
+# - TestFleetIXFR: the transferred size of an IXFR is the difference's,
+#   and the signed copy passes kzonecheck;
+# - TestFleetTransferView: one secondary follows a link down and back.
+# The harness's Knot secondary is proven against a primary of its own.
+# make test skips these where Knot or unbound is missing; here they are
+# required.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 . .ci/lib.sh
 need knotd knot
 need kdig knot-dnsutils
-MXDNS_REQUIRE_KNOT=1 go test -count=1 -run Fleet ./internal/e2e
+need kzonecheck knot-dnssecutils
+need unbound unbound
+need unbound-control unbound
+MXDNS_REQUIRE_KNOT=1 MXDNS_REQUIRE_UNBOUND=1 go test -count=1 -timeout 300s -run Fleet ./internal/e2e
 MXDNS_REQUIRE_KNOT=1 go test -count=1 -run KnotSecondary ./internal/harness
 passed=1
 finish

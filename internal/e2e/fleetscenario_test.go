@@ -45,8 +45,9 @@ const (
 // know only the primary, the key and the catalog: with transfer_view:
 // current, a link going down changes the MX and A answers of all three
 // within interval × fall + 5 s, and back on recovery; an edit reaches all
-// three within 5 s, and again after mxdns restarts; a signed zone flows
-// the same way and validates at a secondary.
+// three within 5 s by IXFR, and again after mxdns restarts; a signed
+// zone flows the same way and validates at a secondary. Link changes
+// reach the secondaries by IXFR too.
 func TestFleetScenario(t *testing.T) {
 	probe := newScenarioProbe(t)
 	f := startFleet(t, fleetOptions{
@@ -77,6 +78,7 @@ func TestFleetScenario(t *testing.T) {
 	}
 	f.waitAnswers("both links up", scenarioLinkWithin+30*time.Second, mxOf, "mx1,mx2")
 
+	marks := f.logMarks()
 	probe.down()
 	took := f.waitAnswers("wan1 down: MX", 30*time.Second, mxOf, "mx2")
 	f.waitAnswers("wan1 down: A", scenarioLinkWithin, smtpOf, "198.51.100.30")
@@ -84,6 +86,8 @@ func TestFleetScenario(t *testing.T) {
 	if took > scenarioLinkWithin {
 		t.Errorf("wan1 down: mx1 withdrawn by all three after %v, want within %v", took.Round(time.Millisecond), scenarioLinkWithin)
 	}
+	f.byIXFR("wan1 down", "site.test.", marks)
+	marks = f.logMarks()
 	probe.up(t)
 	took = f.waitAnswers("wan1 back: MX", 30*time.Second, mxOf, "mx1,mx2")
 	t.Logf("wan1 back: the three secondaries published mx1 again after %v", took.Round(time.Millisecond))
@@ -91,15 +95,19 @@ func TestFleetScenario(t *testing.T) {
 		t.Errorf("wan1 back: mx1 back on all three after %v, want within %v", took.Round(time.Millisecond), scenarioLinkWithin)
 	}
 
-	f.editReaches("z001.test.", "192.0.2.81")
+	f.editReaches("z001.test.", "192.0.2.81", true)
+	// A signed zone's first change since its journal began is sent
+	// whole: the secondaries may hold its serial with signatures made
+	// before (server/xfr/journalpublish.go). The next ones go by IXFR.
+	f.editReaches("signed.test.", "192.0.2.82", false)
 	if err := f.srv.Stop(); err != nil {
 		t.Fatal(err)
 	}
 	if err := f.srv.Restart(); err != nil {
 		t.Fatal(err)
 	}
-	f.editReaches("z002.test.", "192.0.2.82")
-	f.editReaches("signed.test.", "192.0.2.83")
+	f.editReaches("z002.test.", "192.0.2.82", true)
+	f.editReaches("signed.test.", "192.0.2.83", true)
 
 	// The signed zone as the secondaries serve it validates, from the
 	// DS mxdns gives for it.
@@ -117,8 +125,9 @@ func TestFleetScenario(t *testing.T) {
 }
 
 // editReaches saves origin's zone file with www at addr and waits until
-// all three secondaries serve it, within the 5 s.
-func (f *fleet) editReaches(origin, addr string) {
+// all three secondaries serve it, within the 5 s, by an
+// incremental IXFR when incremental.
+func (f *fleet) editReaches(origin, addr string, incremental bool) {
 	f.t.Helper()
 	name := strings.TrimSuffix(origin, ".")
 	var text string
@@ -128,6 +137,7 @@ func (f *fleet) editReaches(origin, addr string) {
 	default:
 		text = strings.Replace(fleetZoneFile(origin, "", ""), "192.0.2.80", addr, 1)
 	}
+	marks := f.logMarks()
 	f.save(filepath.Join("zones", name+".yaml"), text)
 	wwwOf := func(query func(string, uint16) (*dns.Msg, error)) string {
 		r, err := query("www."+origin, dns.TypeA)
@@ -151,6 +161,40 @@ func (f *fleet) editReaches(origin, addr string) {
 	f.t.Logf("%s: an edit reached the three secondaries after %v", name, took.Round(time.Millisecond))
 	if took > fleetWithin {
 		f.t.Errorf("%s: an edit reached all three secondaries after %v, want within %v", name, took.Round(time.Millisecond), fleetWithin)
+	}
+	if incremental {
+		f.byIXFR(name+": an edit", origin, marks)
+	}
+}
+
+// logMarks are where each secondary's log stands now.
+func (f *fleet) logMarks() []int {
+	marks := make([]int, len(f.knots))
+	for i, k := range f.knots {
+		marks[i] = len(k.Log())
+	}
+	return marks
+}
+
+// byIXFR checks that every secondary took origin by an incremental IXFR
+// since marks (Knot logs an AXFR-style one, the whole zone, apart).
+func (f *fleet) byIXFR(what, origin string, marks []int) {
+	f.t.Helper()
+	for i, k := range f.knots {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		ok := harness.Wait(ctx, func() bool {
+			for _, m := range finished.FindAllStringSubmatch(k.Log()[marks[i]:], -1) {
+				if m[1] == origin && m[2] == "IXFR" {
+					return true
+				}
+			}
+			return false
+		})
+		cancel()
+		since := k.Log()[marks[i]:]
+		if !ok || strings.Contains(since, "["+origin+"] IXFR, incoming") && strings.Contains(since, "AXFR-style IXFR") {
+			f.t.Errorf("%s: secondary %s did not take %s by an incremental IXFR; its log since:\n%s\nbefore:\n%s", what, k.Addr(), origin, tail(since, 30), tail(k.Log()[:marks[i]], 15))
+		}
 	}
 }
 

@@ -74,39 +74,13 @@ func (st *State) signSection(s *dnssec.Signer, r zone.Result, rrs []dns.RR, refe
 	return out, nil
 }
 
-// signZone signs a transfer of the zone origin: rrs, the zone's records
-// as Snapshot.Records gives them (the SOA first, a set's records
-// together), with its NSEC chain, each set followed by its RRSIGs. A
-// delegation's NS and glue stay unsigned.
+// signZone signs a transfer of the zone origin made at the request: rrs,
+// the zone's records as Snapshot.Transferred gives them. A zone journaled
+// for IXFR is sent as journaled instead (TransferRecords).
 func (st *State) signZone(origin string, rrs []dns.RR) ([]dns.RR, error) {
 	s := st.signers[origin]
 	if s == nil {
 		return rrs, nil
 	}
-	now := time.Now()
-	rrs = append(rrs, st.Snap.NSECRecords(origin)...)
-	rrs = append(rrs, st.Snap.NSEC3Records(origin)...)
-	out := make([]dns.RR, 0, 2*len(rrs))
-	for i := 0; i < len(rrs); {
-		h := rrs[i].Header()
-		j := i + 1
-		for j < len(rrs) && rrs[j].Header().Rrtype == h.Rrtype && rrs[j].Header().Name == h.Name {
-			j++
-		}
-		set := rrs[i:j]
-		out = append(out, set...)
-		i = j
-		if h.Rrtype == dns.TypeNS && st.Snap.IsCut(origin, h.Name) {
-			continue
-		}
-		if _, ok := st.Snap.Source(origin, h.Name); !ok && h.Rrtype != dns.TypeNSEC3 {
-			continue
-		}
-		sigs, err := s.Sign(set, h.Name, now)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, sigs...)
-	}
-	return out, nil
+	return signTransfer(st.Snap, s, origin, rrs, nil, time.Now())
 }

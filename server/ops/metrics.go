@@ -45,7 +45,7 @@ func NewMetrics() *Metrics {
 			Buckets: []float64{.001, .005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5},
 		}, []string{"link", "result"}),
 		transfers: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Name: "mxdns_transfers_total", Help: "Zone transfer requests by type (AXFR, IXFR) and result (ok, refused, notauth, formerr, soa-only, busy, aborted).",
+			Name: "mxdns_transfers_total", Help: "Zone transfer requests by type (AXFR, IXFR) and result: ok (the whole zone sent, for IXFR too), incremental (an IXFR answered with the changes from the journal), soa-only, refused, notauth, formerr, busy, servfail, aborted.",
 		}, []string{"type", "result"}),
 		notifies: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "mxdns_notifies_total", Help: "NOTIFY messages by result: ok (acknowledged), retry (attempt failed) or failed (gave up).",

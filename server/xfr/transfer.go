@@ -26,8 +26,14 @@ type Config struct {
 	// Warn logs what a client can provoke at will; the caller throttles it.
 	Warn func(msg string, args ...any)
 	// Count counts a transfer request by type ("AXFR") and result ("ok",
-	// "refused", ...).
+	// "refused", ...; "incremental" for an IXFR answered with changes).
 	Count func(kind, result string)
+	// Journal, when not nil, answers IXFR with changes, and gives the
+	// signed zones' versions as journaled.
+	Journal *Journal
+	// SignedSent, when not nil, is told of every signed version sent as
+	// journaled (its signatures are handed out again).
+	SignedSent func(origin string, rrs []dns.RR)
 }
 
 // Server answers transfer requests, at most MaxRunning full transfers
@@ -73,10 +79,13 @@ func mayTransfer(t zone.Transfer, client netip.Addr, tsig *dns.TSIG) bool {
 // request was refused, which anyone can provoke from a spoofed address,
 // rather than answered for an allowed client.
 //
-// Over TCP an allowed request gets the whole zone (IXFR too: we keep no
-// history, and RFC 1995 §4 lets a server answer IXFR with a full
-// transfer), except an IXFR whose serial is already current, which gets
-// the SOA alone (RFC 1995 §2). Over UDP, AXFR is FORMERR (RFC 1035
+// Over TCP an allowed AXFR gets the whole zone. An IXFR whose serial is
+// already current gets the SOA alone (RFC 1995 §2); one whose serial the
+// journal holds gets the changes since, in one difference sequence (RFC
+// 1995 §4); any other (a serial older than the journal, unknown, or no
+// journal) gets the whole zone, AXFR-style, as RFC 1995 §4 allows. A
+// signed zone is sent as journaled at its serial, when it is, so that
+// its signatures are those the changes delete. Over UDP, AXFR is FORMERR (RFC 1035
 // §4.2.1 and RFC 5936 §4.2: AXFR is not defined over UDP) and an allowed
 // IXFR gets the current SOA alone, which tells the client to retry over
 // TCP (RFC 1995 §2).
@@ -125,11 +134,23 @@ func (x *Server) Serve(w dns.ResponseWriter, req, m *dns.Msg, snap *zone.Snapsho
 	}
 
 	start := time.Now()
-	// What transfer_view says a secondary gets, under the serial that
-	// names it (zone.Snapshot.Transferred).
-	rrs, _ := snap.Transferred(origin)
+	if q.Qtype == dns.TypeIXFR {
+		c, why := x.changes(req, origin, serial)
+		if why == "" {
+			return x.send(w, req, ixfrRecords(c), logArgs{from, origin, kind, "incremental", serial, start, len(c.Del), len(c.Add)})
+		}
+		x.cfg.Log.Info("ixfr: sending the whole zone", "client", from, "zone", origin, "serial", serial, "why", why)
+	}
+	rrs, signed := x.journaled(origin, serial)
+	if !signed {
+		// What transfer_view says a secondary gets, under the serial that
+		// names it (zone.Snapshot.Transferred).
+		rrs, _ = snap.Transferred(origin)
+	} else if x.cfg.SignedSent != nil {
+		x.cfg.SignedSent(origin, rrs)
+	}
 	soa := rrs[0]
-	if sign != nil {
+	if sign != nil && !signed {
 		var err error
 		if rrs, err = sign(origin, rrs); err != nil {
 			x.cfg.Log.Error("transfer: signing failed", "client", from, "zone", origin, "err", err)
@@ -139,7 +160,21 @@ func (x *Server) Serve(w dns.ResponseWriter, req, m *dns.Msg, snap *zone.Snapsho
 		}
 	}
 	// An AXFR answer ends with the SOA it starts with (RFC 5936 §2.2).
-	envs := chunk(append(rrs, soa))
+	return x.send(w, req, append(slices.Clip(rrs), soa), logArgs{from, origin, kind, "ok", serial, start, 0, len(rrs)})
+}
+
+// logArgs are what the log and the count say of a transfer sent.
+type logArgs struct {
+	client, zone, kind, result string
+	serial                     uint32
+	start                      time.Time
+	deleted, records           int
+}
+
+// send streams rrs, the whole reply, in messages of about xfrChunk
+// octets, each signed when the request was.
+func (x *Server) send(w dns.ResponseWriter, req *dns.Msg, rrs []dns.RR, a logArgs) (*dns.Msg, bool) {
+	envs := chunk(rrs)
 	ch := make(chan *dns.Envelope, len(envs))
 	for _, env := range envs {
 		ch <- env
@@ -149,13 +184,43 @@ func (x *Server) Serve(w dns.ResponseWriter, req, m *dns.Msg, snap *zone.Snapsho
 	// The connection stays open: the client may ask more on it (RFC 5936
 	// §4.1) and closes it, or the server's idle timeout does.
 	if err != nil {
-		x.cfg.Log.Warn("transfer aborted", "client", from, "zone", origin, "type", kind, "err", err)
-		x.cfg.Count(kind, "aborted")
+		x.cfg.Log.Warn("transfer aborted", "client", a.client, "zone", a.zone, "type", a.kind, "err", err)
+		x.cfg.Count(a.kind, "aborted")
 		return nil, false
 	}
-	x.cfg.Count(kind, "ok")
-	x.cfg.Log.Info("transfer", "client", from, "zone", origin, "type", kind, "serial", serial, "records", len(rrs)+1, "took", time.Since(start))
+	x.cfg.Count(a.kind, a.result)
+	args := []any{"client", a.client, "zone", a.zone, "type", a.kind, "serial", a.serial}
+	if a.result == "incremental" {
+		args = append(args, "reply", "incremental", "deleted", a.deleted, "added", a.records)
+	} else {
+		args = append(args, "records", a.records+1)
+	}
+	x.cfg.Log.Info("transfer", append(args, "messages", len(envs), "took", time.Since(a.start))...)
 	return nil, false
+}
+
+// changes are the journal's changes from the serial of an IXFR request
+// to serial, or why there are none to send.
+func (x *Server) changes(req *dns.Msg, origin string, serial uint32) (Changes, string) {
+	if x.cfg.Journal == nil {
+		return Changes{}, fullNoJournal
+	}
+	var theirs *dns.SOA
+	if len(req.Ns) == 1 {
+		theirs, _ = req.Ns[0].(*dns.SOA)
+	}
+	if theirs == nil {
+		return Changes{}, "no SOA in the request"
+	}
+	return x.cfg.Journal.Changes(origin, theirs.Serial, serial)
+}
+
+// journaled is the signed zone origin at serial as journaled.
+func (x *Server) journaled(origin string, serial uint32) ([]dns.RR, bool) {
+	if x.cfg.Journal == nil {
+		return nil, false
+	}
+	return x.cfg.Journal.Transferred(origin, serial)
 }
 
 // upToDate reports whether an IXFR request already has serial or a newer
