@@ -413,6 +413,7 @@ func (r *reader) zone(origin string, k, n *yaml.Node) *parsedZone {
 	z.soa = parsedSOA{autoSerial: true, refresh: 3600, retry: 900, expire: 1209600, minimum: 300}
 	what := "zone " + strings.TrimSuffix(origin, ".")
 	var records *yaml.Node
+	var reports *parsedOwner // what dmarc_reports_for makes (dmarcreports.go)
 	nsWritten := false
 	r.fields(n, what, map[string]func(*yaml.Node){
 		"ttl": func(v *yaml.Node) { z.ttl = must(r.uint32Value(v, what+" ttl", 0, maxTTL)) },
@@ -428,12 +429,13 @@ func (r *reader) zone(origin string, k, n *yaml.Node) *parsedZone {
 				z.ns = append(z.ns, nameRef{name, r.pos(item)})
 			}
 		},
-		"records":  func(v *yaml.Node) { records = v },
-		"auto_ptr": func(v *yaml.Node) { z.noAutoPTR = !r.autoPTR(v, origin, what) },
-		"transfer": func(v *yaml.Node) { z.transfer = r.transfer(v, what) },
-		"dnssec":   func(v *yaml.Node) { z.dnssec = r.dnssec(v, what) },
-		"catalog":  func(v *yaml.Node) { r.catalogMember(v, what, &z.member) },
-		"group":    func(v *yaml.Node) { r.catalogGroup(v, what, &z.member) },
+		"records":           func(v *yaml.Node) { records = v },
+		"auto_ptr":          func(v *yaml.Node) { z.noAutoPTR = !r.autoPTR(v, origin, what) },
+		"transfer":          func(v *yaml.Node) { z.transfer = r.transfer(v, what) },
+		"dnssec":            func(v *yaml.Node) { z.dnssec = r.dnssec(v, what) },
+		"catalog":           func(v *yaml.Node) { r.catalogMember(v, what, &z.member) },
+		"group":             func(v *yaml.Node) { r.catalogGroup(v, what, &z.member) },
+		"dmarc_reports_for": func(v *yaml.Node) { reports = r.dmarcReportsFor(v, origin, what) },
 	})
 	// An ns written with no valid name, or a zone that is not a mapping,
 	// was reported where it was written.
@@ -446,6 +448,11 @@ func (r *reader) zone(origin string, k, n *yaml.Node) *parsedZone {
 				z.owners = append(z.owners, o)
 			}
 		}
+	}
+	switch {
+	case reports != nil:
+		r.mergeGenerated(z, reports)
+	case records != nil:
 		r.mergeGenerated(z)
 	}
 	setTTLs(z)

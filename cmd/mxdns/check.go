@@ -1,23 +1,33 @@
 package main
 
 import (
+	"context"
 	"encoding/json"
 	"flag"
 	"fmt"
 	"io"
+	"sort"
+	"strings"
 
+	"github.com/mxdns/mxdns/mailcheck"
+	"github.com/mxdns/mxdns/route"
 	"github.com/mxdns/mxdns/zone"
 )
 
 // runCheck prints every diagnostic of the configuration. Like
 // named-checkconf it says nothing more when the configuration loads: the
 // exit status is the verdict (1 on errors, and on warnings with -strict).
-func runCheck(args []string, stdout, stderr io.Writer) error {
+func runCheck(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := newFlagSet("check", stderr)
 	config := fs.String("config", defaultConfig, "configuration `file` (or give it as the argument)")
 	strict := fs.Bool("strict", false, "treat warnings as errors: any warning makes the exit status 1")
 	format := fs.String("format", "text", "output `format`: text or json (a list of diagnostics and a summary)")
 	verbose := fs.Bool("v", false, "end with a summary line even when the configuration is fine")
+	resolve := fs.Bool("resolve", false, "also check what lies outside the zones (SPF includes, DMARC report addresses, MTA-STS policies, DKIM keys, MX hosts) through a resolver")
+	resolver := fs.String("resolver", "", "with -resolve: the resolver `address` to ask (host or host:port; default the first nameserver of /etc/resolv.conf)")
+	smtp := fs.Bool("smtp", false, "with -resolve: connect to every MX host's port 25 and try STARTTLS")
+	timeout := fs.Duration("timeout", mailRunTimeout, "with -resolve: give up on what is not checked after this long")
+	stateDir := fs.String("state-dir", "", "with -resolve: `directory` that remembers MTA-STS policies between runs (default: state_dir of the configuration; none: not remembered)")
 	files, err := parseInterleaved(fs, args)
 	if err != nil {
 		return err
@@ -37,28 +47,77 @@ func runCheck(args []string, stdout, stderr io.Writer) error {
 		return &exitError{code: 2}
 	}
 
+	for _, name := range []string{"resolver", "smtp", "timeout", "state-dir"} {
+		if flagSet(fs, name) && !*resolve {
+			fmt.Fprintf(stderr, "mxdns check: -%s goes with -resolve\n", name)
+			return &exitError{code: 2}
+		}
+	}
+
 	snap, diags := zone.Load(*config, nil)
-	nerr, nwarn := len(diags.Errors()), len(diags.Warnings())
+	var found []checkFinding
+	for _, d := range diags {
+		found = append(found, staticFinding(d))
+	}
+	if *resolve && diags.Err() != nil {
+		fmt.Fprintf(stderr, "mxdns check: -resolve: not run, the configuration has errors\n")
+	}
+	if *resolve && diags.Err() == nil {
+		addr, err := resolverAddr(*resolver)
+		if err != nil {
+			fmt.Fprintf(stderr, "mxdns check: %v\n", err)
+			return &exitError{code: 1}
+		}
+		dir := *stateDir
+		if dir == "" {
+			dir = snap.Settings().StateDir
+		}
+		ctx, cancel := context.WithTimeout(ctx, *timeout)
+		defer cancel()
+		if err := probeResolver(ctx, addr); err != nil {
+			fmt.Fprintf(stderr, "mxdns check: %v; give another with -resolver ADDR\n", err)
+			return &exitError{code: 1}
+		}
+		ex := localExchange(snap, route.Client(addr, mailQueryTimeout))
+		opts := mailOptions(ex, *smtp, dir)
+		opts.Zone = func(name string) string { return ourZone(snap, name) }
+		found = mergeFindings(snap, found, mailcheck.Check(ctx, opts, mailDomains(snap)))
+	}
+	var nerr, nwarn, nnote int
+	for _, f := range found {
+		switch f.Severity {
+		case "error":
+			nerr++
+		case "warning":
+			nwarn++
+		default:
+			nnote++
+		}
+	}
 	failed := nerr > 0 || *strict && nwarn > 0
 	zones := 0
-	if nerr == 0 {
+	if diags.Err() == nil {
 		zones = snap.ZoneCount()
 	}
 	if *format == "json" {
-		if err := writeCheckJSON(stdout, *config, diags, zones, !failed); err != nil {
+		if err := writeCheckJSON(stdout, *config, found, zones, !failed); err != nil {
 			return err
 		}
 	} else {
-		for _, d := range diags {
-			fmt.Fprintln(stdout, d.String())
+		for _, f := range found {
+			fmt.Fprintln(stdout, f.String())
+		}
+		notes := ""
+		if nnote > 0 {
+			notes = ", " + plural(nnote, "note")
 		}
 		switch {
 		case nerr > 0:
-			fmt.Fprintf(stdout, "%s: %s, %s\n", *config, plural(nerr, "error"), plural(nwarn, "warning"))
+			fmt.Fprintf(stdout, "%s: %s, %s%s\n", *config, plural(nerr, "error"), plural(nwarn, "warning"), notes)
 		case failed:
 			fmt.Fprintf(stdout, "%s: %s, failing as -strict asks\n", *config, plural(nwarn, "warning"))
 		case *verbose:
-			fmt.Fprintf(stdout, "%s: ok, %s, %s\n", *config, plural(zones, "zone"), plural(nwarn, "warning"))
+			fmt.Fprintf(stdout, "%s: ok, %s, %s%s\n", *config, plural(zones, "zone"), plural(nwarn, "warning"), notes)
 		}
 	}
 	if failed {
@@ -67,38 +126,107 @@ func runCheck(args []string, stdout, stderr io.Writer) error {
 	return nil
 }
 
-// checkDiagnostic is one finding in check -format json.
-type checkDiagnostic struct {
+// checkFinding is one finding as check prints it, from the files' checks
+// or the resolving ones: at file:line:col when it is about a record of
+// ours, else under the name it is about.
+type checkFinding struct {
 	File     string `json:"file"`
 	Line     int    `json:"line"`
 	Col      int    `json:"col"`
-	Severity string `json:"severity"` // error or warning
+	Name     string `json:"name,omitempty"`  // the name the finding is about, outside our files
+	Check    string `json:"check,omitempty"` // the resolving check that found it
+	Severity string `json:"severity"`        // error, warning or note
 	Message  string `json:"message"`
+}
+
+// String is the finding as zone.Diagnostic prints one: "error: " is
+// left out.
+func (f checkFinding) String() string {
+	where := f.Name
+	if f.File != "" {
+		where = zone.Diagnostic{File: f.File, Line: f.Line, Col: f.Col}.String()
+		where = strings.TrimSuffix(where, ": ")
+	}
+	sev := ""
+	if f.Severity != "error" {
+		sev = f.Severity + ": "
+	}
+	if where == "" {
+		return sev + f.Message
+	}
+	return where + ": " + sev + f.Message
+}
+
+func staticFinding(d zone.Diagnostic) checkFinding {
+	sev := "error"
+	if d.Severity == zone.Warning {
+		sev = "warning"
+	}
+	return checkFinding{File: d.File, Line: d.Line, Col: d.Col, Severity: sev, Message: d.Msg}
+}
+
+// mergeFindings adds the resolving checks' findings to the files': those
+// about records of ours at their positions, in file order with the rest;
+// those outside after them, in the order found.
+func mergeFindings(snap *zone.Snapshot, static []checkFinding, fs []mailcheck.Finding) []checkFinding {
+	rank := map[string]int{}
+	for _, f := range snap.Files() {
+		if _, ok := rank[f]; !ok {
+			rank[f] = len(rank)
+		}
+	}
+	ours := static
+	var outside []checkFinding
+	for _, f := range fs {
+		cf := checkFinding{Check: f.Check, Severity: f.Severity.String(), Message: f.Msg}
+		if w := locate(snap, f); w != nil {
+			cf.File, cf.Line, cf.Col = w.File, w.Line, w.Col
+			ours = append(ours, cf)
+			continue
+		}
+		cf.Name = strings.TrimSuffix(f.Name, ".")
+		outside = append(outside, cf)
+	}
+	sort.SliceStable(ours, func(i, j int) bool {
+		a, b := ours[i], ours[j]
+		if a.File != b.File {
+			return rank[a.File] < rank[b.File]
+		}
+		if a.Line != b.Line {
+			return a.Line < b.Line
+		}
+		return a.Col < b.Col
+	})
+	return append(ours, outside...)
 }
 
 // checkReport is the whole output of check -format json.
 type checkReport struct {
-	Diagnostics []checkDiagnostic `json:"diagnostics"`
+	Diagnostics []checkFinding `json:"diagnostics"`
 	Summary     struct {
 		File     string `json:"file"`
 		OK       bool   `json:"ok"` // the exit status is 0
 		Errors   int    `json:"errors"`
 		Warnings int    `json:"warnings"`
+		Notes    int    `json:"notes,omitempty"`
 		Zones    int    `json:"zones"`
 	} `json:"summary"`
 }
 
-func writeCheckJSON(w io.Writer, file string, diags zone.Diagnostics, zones int, ok bool) error {
-	rep := checkReport{Diagnostics: []checkDiagnostic{}}
-	for _, d := range diags {
-		sev := "error"
-		if d.Severity == zone.Warning {
-			sev = "warning"
+func writeCheckJSON(w io.Writer, file string, found []checkFinding, zones int, ok bool) error {
+	rep := checkReport{Diagnostics: []checkFinding{}}
+	for _, f := range found {
+		rep.Diagnostics = append(rep.Diagnostics, f)
+		switch f.Severity {
+		case "error":
+			rep.Summary.Errors++
+		case "warning":
+			rep.Summary.Warnings++
+		default:
+			rep.Summary.Notes++
 		}
-		rep.Diagnostics = append(rep.Diagnostics, checkDiagnostic{d.File, d.Line, d.Col, sev, d.Msg})
 	}
 	rep.Summary.File, rep.Summary.OK, rep.Summary.Zones = file, ok, zones
-	rep.Summary.Errors, rep.Summary.Warnings = len(diags.Errors()), len(diags.Warnings())
 	enc := json.NewEncoder(w)
 	enc.SetIndent("", "  ")
 	return enc.Encode(rep)

@@ -49,10 +49,10 @@ func TestCompletionScript(t *testing.T) {
 	if err != nil {
 		t.Skip("no bash")
 	}
-	script := `source "$1"; COMP_WORDS=(mxdns check -st); COMP_CWORD=2; _mxdns; echo "${COMPREPLY[@]}"`
+	script := `source "$1"; COMP_WORDS=(mxdns check -str); COMP_CWORD=2; _mxdns; echo "${COMPREPLY[@]}"`
 	out, err := exec.Command(bash, "-c", script, "bash", completionPath).CombinedOutput()
 	if err != nil || string(out) != "-strict\n" {
-		t.Errorf("completing mxdns check -st: %q, %v", out, err)
+		t.Errorf("completing mxdns check -str: %q, %v", out, err)
 	}
 }
 

@@ -31,11 +31,16 @@ var commands = []command{
 	{"check", "[FILE]", "validate a configuration",
 		"Loads the configuration FILE (or -config; default " + defaultConfig + ") as serve would and prints every error and warning at file:line:col. " +
 			"Prints nothing else when there is no error, as named-checkconf does. " +
-			"The exit status is 1 on any error, and with -strict on any warning too."},
+			"The exit status is 1 on any error, and with -strict on any warning too. " +
+			"With -resolve it also looks past the zones, as receivers and the online checkers do: names it serves are answered from the configuration, the rest asked of a resolver (-resolver, default the system's). " +
+			"It follows SPF through every include (DNS lookups, void lookups, loops), checks DMARC report addresses for their authorisation, DKIM key sizes, the MTA-STS policy over HTTPS against the MX set, TLS-RPT, BIMI and every MX host's addresses; -smtp also asks each MX host for STARTTLS on port 25. " +
+			"Findings about records of the files are printed at their file:line:col, others under the name they are about. " +
+			"MTA-STS policies are remembered in the state directory (-state-dir, else state_dir) to tell a policy changed without a new id."},
 	{"route", "DOMAIN [@SERVER[:PORT]]", "show where mail for DOMAIN goes",
 		"Asks a DNS server the questions a sending MTA asks (RFC 5321 §5.1) and prints where mail for DOMAIN goes. " +
 			"SERVER defaults to " + defaultRouteServer + "; a SERVER given without a port is asked on port 53. " +
-			"Flags and @SERVER may come in any order."},
+			"Flags and @SERVER may come in any order. " +
+			"With -check it also judges the domain's mail records as check -resolve does, asking the resolver (-resolver, default the system's) what SERVER does not answer for, and everything when no @SERVER is given; the exit status is then 1 on any error found."},
 	{"outbound", "[DOMAIN] [@SERVER[:PORT]]", "show what receivers see of mail sent over each link",
 		"For each link with an outbound identity (links.NAME.outbound in the configuration, -config), prints every address mail leaves from, its PTR, the HELO name and whether it has the address back (forward-confirmed reverse DNS), and, for DOMAIN, whether its SPF passes the address and so DMARC by SPF alignment (the envelope sender and From being DOMAIN). " +
 			"The answers come from our own data, as the server would give them with every link up; with @SERVER, from that server, a resolver showing what the world sees. " +
@@ -94,7 +99,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	case "serve":
 		return runServe(ctx, args, stderr)
 	case "check":
-		return runCheck(args, stdout, stderr)
+		return runCheck(ctx, args, stdout, stderr)
 	case "route":
 		return runRoute(ctx, args, stdout, stderr)
 	case "outbound":

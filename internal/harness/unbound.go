@@ -44,6 +44,10 @@ type UnboundConfig struct {
 	// Insecure zones are treated as unsigned whatever their parent's DS
 	// says (domain-insecure); a trust anchor for the zone itself wins.
 	Insecure []string
+	// AuthZones maps each zone unbound serves itself to its RFC 1035
+	// zone file (auth-zone, for its own lookups only): a world of other
+	// people's domains without a server for each.
+	AuthZones map[string]string
 }
 
 // StartUnbound starts unbound for the test, waits until it answers, and
@@ -205,6 +209,8 @@ type unboundSettings struct {
 	addrs    map[string]string
 	insecure []string
 	ip6      bool
+	auth     []string          // auth zones, sorted, fully qualified
+	files    map[string]string // auth zone → its file
 }
 
 // SocketDir is dir, or when dir is too long to hold a unix socket (its
@@ -259,6 +265,20 @@ func (cfg UnboundConfig) settings(dir, control string) (*unboundSettings, error)
 	for _, z := range cfg.Insecure {
 		s.insecure = append(s.insecure, dns.CanonicalName(z))
 	}
+	s.files = map[string]string{}
+	for zone, file := range cfg.AuthZones {
+		abs, err := filepath.Abs(file)
+		if err != nil {
+			return nil, fmt.Errorf("unbound auth zone %s: %v", zone, err)
+		}
+		if _, err := os.Stat(abs); err != nil {
+			return nil, fmt.Errorf("unbound auth zone %s: %v", zone, err)
+		}
+		z := dns.CanonicalName(zone)
+		s.auth = append(s.auth, z)
+		s.files[z] = abs
+	}
+	slices.Sort(s.auth)
 	return s, nil
 }
 
@@ -367,17 +387,21 @@ func (s *unboundSettings) text(port int, identity string) string {
 		fmt.Fprintf(&b, "\tdomain-insecure: %q\n", z)
 	}
 	b.WriteString("\tlocal-zone: \".\" refuse\n")
-	for _, z := range s.zones {
+	served := slices.Concat(s.zones, s.auth)
+	for _, z := range served {
 		fmt.Fprintf(&b, "\tlocal-zone: %q transparent\n", z)
 	}
 	for _, d := range unboundDefaultZones {
-		if slices.ContainsFunc(s.zones, func(z string) bool { return dns.IsSubDomain(z, d) }) {
+		if slices.ContainsFunc(served, func(z string) bool { return dns.IsSubDomain(z, d) }) {
 			fmt.Fprintf(&b, "\tlocal-zone: %q nodefault\n", d)
 		}
 	}
 	fmt.Fprintf(&b, "remote-control:\n\tcontrol-enable: yes\n\tcontrol-interface: %q\n\tcontrol-use-cert: no\n", s.control)
 	for _, z := range s.zones {
 		fmt.Fprintf(&b, "stub-zone:\n\tname: %q\n\tstub-addr: %s\n", z, s.addrs[z])
+	}
+	for _, z := range s.auth {
+		fmt.Fprintf(&b, "auth-zone:\n\tname: %q\n\tzonefile: %q\n\tfor-downstream: no\n\tfor-upstream: yes\n\tfallback-enabled: no\n", z, s.files[z])
 	}
 	return b.String()
 }

@@ -499,3 +499,23 @@ func (k *knot) reload(t *testing.T, zone, text string) {
 func chaosID(addr string) string {
 	return (&Unbound{Addr: addr}).identity()
 }
+
+// TestUnboundAuthZones: unbound serves zone files itself, answers below
+// them NXDOMAIN, and still refuses every other name.
+func TestUnboundAuthZones(t *testing.T) {
+	dir := t.TempDir()
+	file := filepath.Join(dir, "world.zone")
+	zoneText := "$ORIGIN world.example.\n$TTL 300\n@ SOA ns h 1 3600 900 86400 300\n@ NS ns\nns A 127.0.0.1\n@ TXT \"v=spf1 +all\"\nalias CNAME @\n"
+	if err := os.WriteFile(file, []byte(zoneText), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	u := StartUnbound(t, UnboundConfig{AuthZones: map[string]string{"world.example": file}})
+	checkAnswer(t, u.Query(t, "world.example", dns.TypeTXT), "world.example", dns.TypeTXT, dns.RcodeSuccess, false, `"v=spf1 +all"`)
+	checkAnswer(t, u.Query(t, "alias.world.example", dns.TypeTXT), "alias.world.example", dns.TypeTXT, dns.RcodeSuccess, false, `"v=spf1 +all"`)
+	checkAnswer(t, u.Query(t, "nope.world.example", dns.TypeA), "nope.world.example", dns.TypeA, dns.RcodeNameError, false, "")
+	checkAnswer(t, u.Query(t, "example.org", dns.TypeA), "example.org", dns.TypeA, dns.RcodeRefused, false, "")
+
+	if _, err := (UnboundConfig{AuthZones: map[string]string{"x.example": filepath.Join(dir, "missing.zone")}}).settings(dir, "/control.sock"); err == nil {
+		t.Error("an auth zone without its file: no error")
+	}
+}
