@@ -68,6 +68,27 @@ func (s *Server) journalVersions(prev, snap *zone.Snapshot, signers, prevSigners
 	s.journal.Publish(vs, snap.Settings().IXFRJournal)
 }
 
+// journalStart journals the zones of snap, the snapshot a start serves,
+// unless a reload or link change has served another since: that one
+// journaled what it changed, and the zones it did not are journaled at
+// their next change. It holds reloadMu, as a reload does, so that no
+// older version is journaled over a newer one.
+func (s *Server) journalStart(snap *zone.Snapshot, signers answer.Signers) {
+	s.reloadMu.Lock()
+	defer s.reloadMu.Unlock()
+	select {
+	case <-s.stopping:
+		return
+	default:
+	}
+	if st := s.state.Load(); st == nil || st.Snap != snap {
+		return
+	}
+	start := time.Now()
+	s.journalVersions(nil, snap, signers, nil)
+	s.log.Debug("ixfr journal: the zones served at start are journaled", "took", time.Since(start))
+}
+
 func versionOf(snap *zone.Snapshot, origin string) (zone.SerialRecord, bool) {
 	if snap == nil {
 		return zone.SerialRecord{}, false
