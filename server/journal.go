@@ -65,8 +65,20 @@ func (s *Server) journalVersions(prev, snap *zone.Snapshot, signers, prevSigners
 		}
 		vs = append(vs, v)
 	}
-	s.journal.Publish(vs, snap.Settings().IXFRJournal)
+	// A hundred zones at a time: Publish holds each zone's lock until its
+	// batch is synced, and a transfer of the zone waits on it. All at
+	// once, the first start of ten thousand signed zones held every
+	// transfer for minutes.
+	for len(vs) > 0 {
+		n := min(len(vs), journalBatch)
+		s.journal.Publish(vs[:n], snap.Settings().IXFRJournal)
+		vs = vs[n:]
+	}
 }
+
+// journalBatch is how many zones' versions are journaled, and synced,
+// together.
+const journalBatch = 100
 
 // journalStart journals the zones of snap, the snapshot a start serves,
 // unless a reload or link change has served another since: that one
