@@ -81,20 +81,15 @@ func (s *Server) journalVersions(prev, snap *zone.Snapshot, signers, prevSigners
 const journalBatch = 100
 
 // journalStart journals the zones of snap, the snapshot a start serves,
-// unless a reload or link change has served another since: that one
-// journaled what it changed, and the zones it did not are journaled at
-// their next change. It holds reloadMu, as a reload does, so that no
-// older version is journaled over a newer one.
+// and gives back reloadMu, which the start took before serving snap: no
+// reload or link change journals a newer version first, and none waits
+// longer than this takes. Answers never wait on it.
 func (s *Server) journalStart(snap *zone.Snapshot, signers answer.Signers) {
-	s.reloadMu.Lock()
 	defer s.reloadMu.Unlock()
 	select {
 	case <-s.stopping:
 		return
 	default:
-	}
-	if st := s.state.Load(); st == nil || st.Snap != snap {
-		return
 	}
 	start := time.Now()
 	s.journalVersions(nil, snap, signers, nil)

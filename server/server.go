@@ -185,18 +185,21 @@ func New(opts Options) (*Server, error) {
 	s.beforeServing(nil, snap)
 	signers := s.signersFor(snap, nil)
 
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.signers = signers
-	s.publish(snap)
 	// At a start nothing waits on the chains but the first DO queries of
 	// each zone, and nothing on the IXFR journals but IXFR: serve at once
 	// and make them meanwhile (a reload makes both before it serves,
 	// server/reload.go). Journaling ten thousand signed zones the first
 	// time signs all of them, minutes on two cores. A transfer asked for
-	// before its zone is journaled is sent whole, signed then.
-	go snap.PrepareDenial()
+	// before its zone is journaled is sent whole, signed then. reloadMu
+	// is taken here and given back by journalStart, so that no reload
+	// journals a zone's next version before this one.
+	s.reloadMu.Lock()
 	go s.journalStart(snap, signers)
+	go snap.PrepareDenial()
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.signers = signers
+	s.publish(snap)
 	err := s.syncListeners(snap.Settings())
 	if err == nil {
 		err = s.syncAdmin(snap.Settings().Admin)
