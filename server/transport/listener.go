@@ -158,7 +158,11 @@ func bindPair(addr string, listenUDP func(string) (*udpGroup, error)) (*udpGroup
 		}
 		return g, ln, nil
 	}
-	const tries = 10
+	// A port is taken for TCP by any socket on it, a client's in
+	// TIME_WAIT included: after a burst of outgoing connections (a
+	// benchmark's ten thousand transfers) most ephemeral ports are, for
+	// a minute.
+	const tries = 64
 	for i := 0; ; i++ {
 		g, err := listenUDP(addr)
 		if err != nil {
