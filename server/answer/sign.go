@@ -48,10 +48,7 @@ func (st *State) signSection(s *dnssec.Signer, r zone.Result, rrs []dns.RR, refe
 	out := make([]dns.RR, 0, 2*len(rrs))
 	for i := 0; i < len(rrs); {
 		h := rrs[i].Header()
-		j := i + 1
-		for j < len(rrs) && rrs[j].Header().Rrtype == h.Rrtype && rrs[j].Header().Name == h.Name {
-			j++
-		}
+		j := setEnd(rrs, i)
 		set := rrs[i:j]
 		out = append(out, set...)
 		i = j
@@ -83,4 +80,16 @@ func (st *State) signZone(origin string, rrs []dns.RR) ([]dns.RR, error) {
 		return rrs, nil
 	}
 	return signTransfer(st.Snap, s, origin, rrs, nil, time.Now())
+}
+
+// setEnd is the index after the RRset that starts at rrs[i]: the records
+// that follow with its owner and type (a lookup and a transfer write a
+// set's records together).
+func setEnd(rrs []dns.RR, i int) int {
+	h := rrs[i].Header()
+	j := i + 1
+	for j < len(rrs) && rrs[j].Header().Rrtype == h.Rrtype && rrs[j].Header().Name == h.Name {
+		j++
+	}
+	return j
 }

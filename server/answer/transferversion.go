@@ -43,10 +43,7 @@ func signTransfer(snap *zone.Snapshot, s *dnssec.Signer, origin string, rrs, pre
 	out := make([]dns.RR, 0, 2*len(rrs))
 	for i := 0; i < len(rrs); {
 		h := rrs[i].Header()
-		j := i + 1
-		for j < len(rrs) && rrs[j].Header().Rrtype == h.Rrtype && rrs[j].Header().Name == h.Name {
-			j++
-		}
+		j := setEnd(rrs, i)
 		set := rrs[i:j]
 		out = append(out, set...)
 		i = j
