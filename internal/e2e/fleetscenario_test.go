@@ -3,7 +3,6 @@ package e2e
 import (
 	"context"
 	"fmt"
-	"net"
 	"os/exec"
 	"path/filepath"
 	"strings"
@@ -49,7 +48,7 @@ const (
 // zone flows the same way and validates at a secondary. Link changes
 // reach the secondaries by IXFR too.
 func TestFleetScenario(t *testing.T) {
-	probe := newScenarioProbe(t)
+	probe := newFleetTarget(t) // wan1's check target: closed, the link fails
 	f := startFleet(t, fleetOptions{
 		config: fmt.Sprintf("transfer_view: current\nlinks:\n  wan1: {check: {tcp: %q, interval: 1s, timeout: 500ms, rise: 1, fall: 1}}\n  wan2: {}\n", probe.addr),
 		files:  map[string]string{"zones/site.test.yaml": scenarioSite, "zones/signed.test.yaml": scenarioSigned},
@@ -221,49 +220,3 @@ func (f *fleet) waitAnswers(what string, limit time.Duration, answer func(func(s
 	}
 	return took
 }
-
-// scenarioProbe is what wan1's TCP check connects to: closed, the link
-// fails its check; opened again on the same address, it passes.
-type scenarioProbe struct {
-	addr string
-	mu   sync.Mutex
-	ln   net.Listener
-}
-
-func newScenarioProbe(t *testing.T) *scenarioProbe {
-	p := &scenarioProbe{}
-	p.listen(t, "127.0.0.1:0")
-	p.addr = p.ln.Addr().String()
-	t.Cleanup(p.down)
-	return p
-}
-
-func (p *scenarioProbe) listen(t *testing.T, addr string) {
-	ln, err := net.Listen("tcp", addr)
-	if err != nil {
-		t.Fatal(err)
-	}
-	p.mu.Lock()
-	p.ln = ln
-	p.mu.Unlock()
-	go func() {
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			c.Close()
-		}
-	}()
-}
-
-func (p *scenarioProbe) down() {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	if p.ln != nil {
-		p.ln.Close()
-		p.ln = nil
-	}
-}
-
-func (p *scenarioProbe) up(t *testing.T) { p.listen(t, p.addr) }
