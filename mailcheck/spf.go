@@ -5,6 +5,8 @@ import (
 	"strings"
 
 	"github.com/miekg/dns"
+
+	"github.com/mxdns/mxdns/spf"
 )
 
 // spf judges the domain's SPF record as a receiver evaluates it (RFC
@@ -32,7 +34,7 @@ func (c *checker) spf(s *domainState) {
 		}
 		return
 	}
-	terms, err := parseSPF(recs[0])
+	terms, err := spf.Parse(recs[0])
 	if err != nil {
 		if !ours {
 			c.at(s, "spf", Error, s.name, dns.TypeTXT, recs[0], "%v; receivers fail with permerror", err)
@@ -48,7 +50,7 @@ func (c *checker) spf(s *domainState) {
 func spfTexts(texts []string) []string {
 	var out []string
 	for _, t := range texts {
-		if isSPF(t) {
+		if spf.IsRecord(t) {
 			out = append(out, t)
 		}
 	}
@@ -81,32 +83,32 @@ func (w *spfWalk) find(sev Severity, format string, args ...any) {
 }
 
 // chain is the terms that lead from the domain's record to t.
-func chain(via []string, t spfTerm) string {
-	return strings.Join(append(via[:len(via):len(via)], t.text), " → ")
+func chain(via []string, t spf.Term) string {
+	return strings.Join(append(via[:len(via):len(via)], t.Text), " → ")
 }
 
 // record evaluates the record of name, reached through via, up to its
 // all; final says its all is the domain's result (the domain's own
 // record, or a redirect from one), not an include's.
-func (w *spfWalk) record(name string, terms []spfTerm, via []string, final bool) {
+func (w *spfWalk) record(name string, terms []spf.Term, via []string, final bool) {
 	hasAll := false
 	for _, t := range terms {
-		hasAll = hasAll || t.name == "all"
+		hasAll = hasAll || t.Name == "all"
 	}
-	var redirect *spfTerm
+	var redirect *spf.Term
 	for i, t := range terms {
-		if t.qualifier == 0 {
-			if t.name == "redirect" && !hasAll { // ignored beside all (RFC 7208 §6.1)
+		if t.Qualifier == 0 {
+			if t.Name == "redirect" && !hasAll { // ignored beside all (RFC 7208 §6.1)
 				redirect = &terms[i]
 			}
 			continue
 		}
-		if t.name == "all" {
+		if t.Name == "all" {
 			w.all(name, t, via, final)
 			var after []string
 			for _, u := range terms[i+1:] {
-				if u.qualifier != 0 {
-					after = append(after, u.text)
+				if u.Qualifier != 0 {
+					after = append(after, u.Text)
 				}
 			}
 			if len(after) > 0 && len(via) == 0 {
@@ -122,35 +124,35 @@ func (w *spfWalk) record(name string, terms []spfTerm, via []string, final bool)
 }
 
 // term evaluates one DNS-querying term (or one that needs none).
-func (w *spfWalk) term(name string, t spfTerm, via []string, final bool) {
-	if !t.queries() {
+func (w *spfWalk) term(name string, t spf.Term, via []string, final bool) {
+	if !t.Queries() {
 		return
 	}
 	w.lookups++
-	if w.lookups == spfLimit+1 {
+	if w.lookups == spf.LookupLimit+1 {
 		w.eleventh = chain(via, t)
 	}
 	before := w.lookups
 	defer func() {
-		if len(via) == 0 && (t.name == "include" || t.name == "redirect") {
-			w.tops = append(w.tops, topCount{t.text, w.lookups - before + 1})
+		if len(via) == 0 && (t.Name == "include" || t.Name == "redirect") {
+			w.tops = append(w.tops, topCount{t.Text, w.lookups - before + 1})
 		}
 	}()
 	target := name
-	if t.domain != "" {
-		if t.macro() {
+	if t.Domain != "" {
+		if t.Macro() {
 			return // depends on the mail: one query, not followed
 		}
-		d, err := domainName(t.domain)
+		d, err := domainName(t.Domain)
 		if err != nil {
 			if !w.c.ours(name) {
-				w.find(Error, "%s: %q is not a domain name; receivers fail with permerror", chain(via, t), t.domain)
+				w.find(Error, "%s: %q is not a domain name; receivers fail with permerror", chain(via, t), t.Domain)
 			}
 			return
 		}
 		target = d
 	}
-	switch t.name {
+	switch t.Name {
 	case "include", "redirect":
 		w.follow(name, t, target, via, final)
 	case "a":
@@ -168,8 +170,8 @@ func (w *spfWalk) term(name string, t spfTerm, via []string, final bool) {
 			w.temp(via, t, "MX at "+bare(target), a.failed())
 		case a.void():
 			w.voids = append(w.voids, chain(via, t))
-		case len(a.rrs) > spfMXLimit:
-			w.find(Error, "%s: %s has %d MX records; receivers look at %d and fail the mechanism with permerror (RFC 7208 §4.6.4)", chain(via, t), bare(target), len(a.rrs), spfMXLimit)
+		case len(a.rrs) > spf.MXLimit:
+			w.find(Error, "%s: %s has %d MX records; receivers look at %d and fail the mechanism with permerror (RFC 7208 §4.6.4)", chain(via, t), bare(target), len(a.rrs), spf.MXLimit)
 		}
 	case "exists":
 		a := w.c.res.lookup(target, dns.TypeA)
@@ -197,7 +199,7 @@ func (w *spfWalk) term(name string, t spfTerm, via []string, final bool) {
 const spfCountCap = 100
 
 // follow evaluates the record an include or redirect names.
-func (w *spfWalk) follow(name string, t spfTerm, target string, via []string, final bool) {
+func (w *spfWalk) follow(name string, t spf.Term, target string, via []string, final bool) {
 	if w.lookups > spfCountCap {
 		w.capped = true
 		return
@@ -223,7 +225,7 @@ func (w *spfWalk) follow(name string, t spfTerm, target string, via []string, fi
 	}
 	recs := spfTexts(texts)
 	section := "§5.2"
-	if t.name == "redirect" {
+	if t.Name == "redirect" {
 		section = "§6.1"
 	}
 	switch {
@@ -241,7 +243,7 @@ func (w *spfWalk) follow(name string, t spfTerm, target string, via []string, fi
 		}
 		return
 	}
-	terms, err := parseSPF(recs[0])
+	terms, err := spf.Parse(recs[0])
 	if err != nil {
 		if !w.c.ours(target) {
 			w.find(Error, "%s: the record of %s is not valid, %v; receivers fail with permerror", chain(via, t), bare(target), err)
@@ -250,34 +252,34 @@ func (w *spfWalk) follow(name string, t spfTerm, target string, via []string, fi
 	}
 	w.size(target, a, recs[0])
 	w.path = append(w.path, target)
-	w.record(target, terms, append(via[:len(via):len(via)], t.text), final)
+	w.record(target, terms, append(via[:len(via):len(via)], t.Text), final)
 	w.path = w.path[:len(w.path)-1]
 }
 
 // all judges the all that ends a record.
-func (w *spfWalk) all(name string, t spfTerm, via []string, final bool) {
+func (w *spfWalk) all(name string, t spf.Term, via []string, final bool) {
 	switch {
-	case t.qualifier == '+' && len(via) == 0:
+	case t.Qualifier == '+' && len(via) == 0:
 		w.find(Error, "%s lets every host on the internet send as %s; end the record with -all or ~all (RFC 7208 §5.1)", allText(t), bare(w.s.name))
-	case t.qualifier == '+':
+	case t.Qualifier == '+':
 		w.find(Error, "%s: %s ends in %s, so every host on the internet passes as %s", strings.Join(via, " → "), bare(name), allText(t), bare(w.s.name))
-	case t.qualifier == '?' && final && len(via) == 0:
+	case t.Qualifier == '?' && final && len(via) == 0:
 		w.find(Warning, "?all (neutral) tells receivers nothing about mail from other hosts; end the record with -all or ~all (RFC 7208 §8.2)")
-	case t.qualifier == '?' && final:
+	case t.Qualifier == '?' && final:
 		w.find(Warning, "%s: %s ends in ?all (neutral), which tells receivers nothing about mail from other hosts (RFC 7208 §8.2)", strings.Join(via, " → "), bare(name))
 	}
 }
 
-func allText(t spfTerm) string {
-	if t.text == "all" {
-		return string(t.qualifier) + "all"
+func allText(t spf.Term) string {
+	if t.Text == "all" {
+		return string(t.Qualifier) + "all"
 	}
-	return t.text
+	return t.Text
 }
 
 // temp reports a question with no usable answer, which receivers turn
 // into temperror.
-func (w *spfWalk) temp(via []string, t spfTerm, what, problem string) {
+func (w *spfWalk) temp(via []string, t spf.Term, what, problem string) {
 	w.find(Warning, "%s: %s: %s; receivers get temperror and may defer mail", chain(via, t), what, problem)
 }
 
@@ -302,13 +304,13 @@ func (w *spfWalk) size(name string, a *answer, text string) {
 // report gives the findings of the whole evaluation: too many queries,
 // too many void lookups.
 func (w *spfWalk) report() {
-	if len(w.voids) > spfVoidLimit {
-		w.find(Error, "%d void lookups (names with no records) where receivers allow %d, then fail with permerror (RFC 7208 §4.6.4): %s", len(w.voids), spfVoidLimit, strings.Join(w.voids, ", "))
+	if len(w.voids) > spf.VoidLimit {
+		w.find(Error, "%d void lookups (names with no records) where receivers allow %d, then fail with permerror (RFC 7208 §4.6.4): %s", len(w.voids), spf.VoidLimit, strings.Join(w.voids, ", "))
 	}
-	if w.lookups <= spfLimit {
+	if w.lookups <= spf.LookupLimit {
 		return
 	}
-	if w.c.ours(w.s.name) && w.static(w.s.name, map[string]bool{}) > spfLimit {
+	if w.c.ours(w.s.name) && w.static(w.s.name, map[string]bool{}) > spf.LookupLimit {
 		return // zone's checks, counting through our names alone, say so
 	}
 	var parts []string
@@ -334,24 +336,24 @@ func (w *spfWalk) static(name string, visiting map[string]bool) int {
 	if len(recs) != 1 {
 		return 0
 	}
-	terms, err := parseSPF(recs[0])
+	terms, err := spf.Parse(recs[0])
 	if err != nil {
 		return 0
 	}
 	hasAll := false
 	for _, t := range terms {
-		hasAll = hasAll || t.name == "all"
+		hasAll = hasAll || t.Name == "all"
 	}
 	visiting[name] = true
 	defer delete(visiting, name)
 	n := 0
 	for _, t := range terms {
-		if !t.queries() || t.name == "redirect" && hasAll {
+		if !t.Queries() || t.Name == "redirect" && hasAll {
 			continue
 		}
 		n++
-		if (t.name == "include" || t.name == "redirect") && !t.macro() {
-			if d, err := domainName(t.domain); err == nil && w.c.ours(d) && !visiting[d] {
+		if (t.Name == "include" || t.Name == "redirect") && !t.Macro() {
+			if d, err := domainName(t.Domain); err == nil && w.c.ours(d) && !visiting[d] {
 				n += w.static(d, visiting)
 			}
 		}

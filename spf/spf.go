@@ -37,10 +37,6 @@ type Resolver interface {
 	MX(name string) (hosts []string, known bool)
 }
 
-// lookupLimit is the most DNS-querying terms one evaluation may cause
-// (RFC 7208 §4.6.4).
-const lookupLimit = 10
-
 // Check evaluates domain's SPF policy for a message sent from ip, and
 // says why: the term that decided, or what could not be known.
 func Check(r Resolver, domain string, ip netip.Addr) (Result, string) {
@@ -72,7 +68,7 @@ func (e *eval) record(domain string) (string, Result, string) {
 	}
 	var found []string
 	for _, t := range texts {
-		if strings.EqualFold(t, "v=spf1") || len(t) > 7 && strings.EqualFold(t[:7], "v=spf1 ") {
+		if IsRecord(t) {
 			found = append(found, t)
 		}
 	}
@@ -86,46 +82,39 @@ func (e *eval) record(domain string) (string, Result, string) {
 }
 
 func (e *eval) check(domain string, depth int) (Result, string) {
-	if depth > lookupLimit {
+	if depth > LookupLimit {
 		return PermError, "include or redirect loop"
 	}
 	text, res, why := e.record(domain)
 	if res != "" {
 		return res, why
 	}
+	terms, err := Parse(text)
+	if err != nil {
+		return PermError, "the SPF of " + bare(domain) + ": " + err.Error()
+	}
 	var redirect string
-	for _, f := range strings.Fields(text)[1:] {
-		name, val, isMod := strings.Cut(f, "=")
-		if isMod && !strings.ContainsAny(name, ":/") {
-			if strings.EqualFold(name, "redirect") {
-				redirect = val
+	for _, t := range terms {
+		if t.Qualifier == 0 {
+			if t.Name == "redirect" {
+				redirect = t.Domain
 			}
 			continue
 		}
-		q := Pass
-		switch f[0] {
-		case '+':
-			f = f[1:]
-		case '-':
-			q, f = Fail, f[1:]
-		case '~':
-			q, f = SoftFail, f[1:]
-		case '?':
-			q, f = Neutral, f[1:]
-		}
-		match, res, why := e.mechanism(domain, f, depth)
+		q := qualifiers[t.Qualifier]
+		match, res, why := e.mechanism(domain, t.Text, depth)
 		if res != "" {
 			return res, why
 		}
 		if match {
-			return q, "matched " + qualifierText(q) + f + " in the SPF of " + bare(domain)
+			return q, "matched " + qualifierText(q) + t.Text + " in the SPF of " + bare(domain)
 		}
 	}
 	if redirect != "" {
 		if strings.Contains(redirect, "%") {
 			return Unknown, "redirect=" + redirect + " uses a macro"
 		}
-		if e.lookups++; e.lookups > lookupLimit {
+		if e.lookups++; e.lookups > LookupLimit {
 			return PermError, "more than 10 DNS-querying terms"
 		}
 		res, why := e.check(canonical(redirect), depth+1)
@@ -136,6 +125,8 @@ func (e *eval) check(domain string, depth int) (Result, string) {
 	}
 	return Neutral, "nothing in the SPF of " + bare(domain) + " matched"
 }
+
+var qualifiers = map[byte]Result{'+': Pass, '-': Fail, '~': SoftFail, '?': Neutral}
 
 func qualifierText(q Result) string {
 	switch q {
@@ -173,7 +164,7 @@ func (e *eval) mechanism(domain, term string, depth int) (bool, Result, string) 
 	if strings.Contains(arg, "%") {
 		return false, Unknown, term + " uses a macro, which depends on the message"
 	}
-	if e.lookups++; e.lookups > lookupLimit {
+	if e.lookups++; e.lookups > LookupLimit {
 		return false, PermError, "more than 10 DNS-querying terms"
 	}
 	target := domain
@@ -189,7 +180,7 @@ func (e *eval) mechanism(domain, term string, depth int) (bool, Result, string) 
 			return false, Unknown, "the MX of " + bare(target) + " is not known here"
 		}
 		for i, h := range hosts {
-			if i == lookupLimit {
+			if i == MXLimit {
 				return false, PermError, "mx of " + bare(target) + ": more than 10 hosts"
 			}
 			if m, res, why := e.hostMatches(canonical(h), cidr, term); m || res != "" {

@@ -36,11 +36,12 @@ func TestCheck(t *testing.T) {
 			"far.example.":      {"v=spf1 include:spf.elsewhere.example -all"},
 			"loop.example.":     {"v=spf1 include:loop.example -all"},
 			"neutral.example.":  {"v=spf1 ?ip4:192.0.2.0/24"},
+			"typo.example.":     {"v=spf1 ip4:192.0.2.1 inclde:_spf.example.com -all"},
 		},
 		addrs: map[string][]string{"mx1.example.com.": {"192.0.2.25", "2001:db8:1::25"}, "web.example.com.": {"198.51.100.80"}},
 		mx:    map[string][]string{"example.com.": {"mx1.example.com."}},
 		known: map[string]bool{"example.com.": true, "_spf.example.com.": true, "redir.example.": true, "two.example.": true,
-			"macro.example.": true, "far.example.": true, "loop.example.": true, "neutral.example.": true, "mx1.example.com.": true,
+			"macro.example.": true, "far.example.": true, "loop.example.": true, "neutral.example.": true, "typo.example.": true, "mx1.example.com.": true,
 			"web.example.com.": true, "none.example.": true},
 	}
 	for _, tc := range []struct {
@@ -63,6 +64,7 @@ func TestCheck(t *testing.T) {
 		{"loop.example", "192.0.2.1", PermError},
 		{"neutral.example", "192.0.2.1", Neutral},
 		{"neutral.example", "10.0.0.1", Neutral}, // nothing matched
+		{"typo.example", "192.0.2.1", PermError}, // a syntax error after the match still fails the whole record (RFC 7208 §4.6)
 	} {
 		got, why := Check(d, tc.domain, netip.MustParseAddr(tc.ip))
 		if got != tc.want {

@@ -9,6 +9,8 @@ import (
 
 	"github.com/miekg/dns"
 	"gopkg.in/yaml.v3"
+
+	"github.com/mxdns/mxdns/spf"
 )
 
 // Mail helpers are owner keys that expand to the standard records a mail
@@ -120,7 +122,7 @@ func parseSPFHelper(r *reader, o *parsedOwner, _ string, k, v *yaml.Node) {
 	// when the zone is built with the configuration (outbound.go).
 	plain := slices.DeleteFunc(slices.Clone(f), func(t string) bool { _, ok := spfLinksTerm(t); return ok })
 	o.spfLinks = o.spfLinks || len(plain) < len(f)
-	if _, err := parseSPF(strings.Join(append([]string{"v=spf1"}, plain...), " ")); err != nil {
+	if _, err := spf.Parse(strings.Join(append([]string{"v=spf1"}, plain...), " ")); err != nil {
 		r.diags.add(r.pos(k), Error, "spf %q: %v", written, err)
 		return
 	}

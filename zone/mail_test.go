@@ -6,6 +6,8 @@ import (
 	"testing"
 
 	"github.com/miekg/dns"
+
+	"github.com/mxdns/mxdns/spf"
 )
 
 const mailConfig = `
@@ -155,7 +157,7 @@ func TestSPFSyntax(t *testing.T) {
 		{text: "v=spf2 -all", err: "v=spf1 first"},
 	}
 	for _, tc := range tests {
-		terms, err := parseSPF(tc.text)
+		terms, err := spf.Parse(tc.text)
 		if tc.err != "" {
 			if err == nil || !strings.Contains(err.Error(), tc.err) {
 				t.Errorf("%q: error %v, want one mentioning %q", tc.text, err, tc.err)
@@ -168,7 +170,7 @@ func TestSPFSyntax(t *testing.T) {
 		}
 		n := 0
 		for _, term := range terms {
-			if term.lookups() {
+			if term.Queries() {
 				n++
 			}
 		}

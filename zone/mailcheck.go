@@ -7,6 +7,8 @@ import (
 	"strings"
 
 	"github.com/miekg/dns"
+
+	"github.com/mxdns/mxdns/spf"
 )
 
 // checkMail runs the checks that catch the mistakes mail hosting is bitten
@@ -87,10 +89,10 @@ func nullMX(o *parsedOwner) *parsedRecord {
 
 // failsAll reports whether an SPF record's all, the first one as receivers
 // read it, is -all.
-func failsAll(terms []spfTerm) bool {
+func failsAll(terms []spf.Term) bool {
 	for _, t := range terms {
-		if t.name == "all" {
-			return t.qualifier == '-'
+		if t.Name == "all" {
+			return t.Qualifier == '-'
 		}
 	}
 	return false
@@ -100,7 +102,7 @@ func failsAll(terms []spfTerm) bool {
 func spfRecords(o *parsedOwner) []parsedRecord {
 	var out []parsedRecord
 	for _, rec := range o.records {
-		if txt, ok := rec.rr.(*dns.TXT); ok && isSPF(txtText(txt)) {
+		if txt, ok := rec.rr.(*dns.TXT); ok && spf.IsRecord(txtText(txt)) {
 			out = append(out, rec)
 		}
 	}
@@ -121,7 +123,7 @@ func (s *Snapshot) checkSPF(o *parsedOwner, diags *Diagnostics) {
 			continue
 		}
 		text := txtText(o.spfLinksRR(rec.rr, s.spfTerms()).(*dns.TXT))
-		terms, err := parseSPF(text)
+		terms, err := spf.Parse(text)
 		if err != nil {
 			if slices.ContainsFunc(strings.Fields(text), func(f string) bool { _, ok := spfLinksTerm(f); return ok }) {
 				err = fmt.Errorf("%v; links is a term of the spf helper: write spf: instead of txt:", err)
@@ -133,7 +135,7 @@ func (s *Snapshot) checkSPF(o *parsedOwner, diags *Diagnostics) {
 			diags.add(rec.pos, Warning, "spf: the links term adds nothing: no link has outbound addresses (links.NAME.outbound)")
 		}
 		for _, t := range terms {
-			if t.name == "ptr" {
+			if t.Name == "ptr" {
 				diags.add(rec.pos, Warning, "spf: the ptr mechanism is slow and unreliable, and must not be used (RFC 7208 §5.5); list the addresses with ip4:/ip6: or a/mx")
 			}
 		}
@@ -141,8 +143,8 @@ func (s *Snapshot) checkSPF(o *parsedOwner, diags *Diagnostics) {
 		switch {
 		case err != nil:
 			diags.add(rec.pos, Error, "spf: %v", err)
-		case n > spfLookupLimit:
-			diags.add(rec.pos, Error, "spf: %d DNS-querying terms (include, a, mx, ptr, exists, redirect, counting through includes of names we serve); receivers give up after %d with permerror (RFC 7208 §4.6.4): replace some with ip4:/ip6:", n, spfLookupLimit)
+		case n > spf.LookupLimit:
+			diags.add(rec.pos, Error, "spf: %d DNS-querying terms (include, a, mx, ptr, exists, redirect, counting through includes of names we serve); receivers give up after %d with permerror (RFC 7208 §4.6.4): replace some with ip4:/ip6:", n, spf.LookupLimit)
 		}
 		if null != nil && !failsAll(terms) {
 			diags.add(rec.pos, Warning, "%s has a null MX but its SPF does not end in -all; a name that sends no mail should publish spf: \"-all\"", o.name)
@@ -155,23 +157,23 @@ func (s *Snapshot) checkSPF(o *parsedOwner, diags *Diagnostics) {
 
 // spfLookups counts the DNS-querying terms a receiver evaluates, following
 // include: and redirect= into the names we serve.
-func (s *Snapshot) spfLookups(terms []spfTerm, visiting map[string]bool) (int, error) {
+func (s *Snapshot) spfLookups(terms []spf.Term, visiting map[string]bool) (int, error) {
 	n := 0
 	hasAll := false
 	for _, t := range terms {
-		hasAll = hasAll || t.name == "all"
+		hasAll = hasAll || t.Name == "all"
 	}
 	for _, t := range terms {
-		if !t.lookups() || t.name == "redirect" && hasAll {
+		if !t.Queries() || t.Name == "redirect" && hasAll {
 			continue // redirect= is ignored when all is present (RFC 7208 §6.1)
 		}
 		n++
-		if t.name != "include" && t.name != "redirect" || strings.Contains(t.domain, "%") {
+		if t.Name != "include" && t.Name != "redirect" || strings.Contains(t.Domain, "%") {
 			continue
 		}
-		d, err := canonicalName(t.domain)
+		d, err := canonicalName(t.Domain)
 		if err != nil {
-			return 0, fmt.Errorf("%s %q: %v", t.name, t.domain, err)
+			return 0, fmt.Errorf("%s %q: %v", t.Name, t.Domain, err)
 		}
 		target, ok := s.resolveTarget(d)
 		for hops := 0; ok && target.node != nil && target.node.set(dns.TypeCNAME) != nil && hops < 8; hops++ {
@@ -182,13 +184,13 @@ func (s *Snapshot) spfLookups(terms []spfTerm, visiting map[string]bool) (int, e
 			continue
 		}
 		if visiting[d] {
-			return 0, fmt.Errorf("%s %s leads back to itself; receivers fail with permerror", t.name, strings.TrimSuffix(d, "."))
+			return 0, fmt.Errorf("%s %s leads back to itself; receivers fail with permerror", t.Name, strings.TrimSuffix(d, "."))
 		}
 		text, found := spfAt(target.node)
 		if !found {
-			return 0, fmt.Errorf("%s %s: we serve that name and it has no SPF record; receivers fail with permerror (RFC 7208 §5.2)", t.name, strings.TrimSuffix(d, "."))
+			return 0, fmt.Errorf("%s %s: we serve that name and it has no SPF record; receivers fail with permerror (RFC 7208 §5.2)", t.Name, strings.TrimSuffix(d, "."))
 		}
-		sub, err := parseSPF(text)
+		sub, err := spf.Parse(text)
 		if err != nil {
 			continue // reported at its own record
 		}
@@ -212,7 +214,7 @@ func spfAt(n *node) (string, bool) {
 		return "", false
 	}
 	for _, rr := range set.rrs {
-		if text := txtText(rr.(*dns.TXT)); isSPF(text) {
+		if text := txtText(rr.(*dns.TXT)); spf.IsRecord(text) {
 			return text, true
 		}
 	}

@@ -7,6 +7,8 @@ import (
 
 	"github.com/miekg/dns"
 	"gopkg.in/yaml.v3"
+
+	"github.com/mxdns/mxdns/spf"
 )
 
 // Outbound identities. A link's outbound: says which addresses mail
@@ -284,7 +286,7 @@ func expandSPFLinks(text string, terms []string) string {
 // builds and never written.
 func (o *parsedOwner) spfLinksRR(rr dns.RR, terms []string) dns.RR {
 	txt, ok := rr.(*dns.TXT)
-	if !o.spfLinks || !ok || !isSPF(txtText(txt)) {
+	if !o.spfLinks || !ok || !spf.IsRecord(txtText(txt)) {
 		return rr
 	}
 	cp := dns.Copy(txt).(*dns.TXT)
