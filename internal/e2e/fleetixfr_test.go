@@ -10,7 +10,6 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
@@ -46,8 +45,8 @@ func ixfrZone(origin, www string, hosts int, signed bool) string {
 // follows by IXFR too, its copy on Knot passing kzonecheck with DNSSEC
 // checks.
 func TestFleetIXFR(t *testing.T) {
-	knotd := ixfrKnotBinary(t, "knotd")
-	kport, err := harness.FreePort()
+	harness.NeedKnot(t)
+	kport, err := harness.FreePortOn("127.0.0.2")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -60,7 +59,7 @@ func TestFleetIXFR(t *testing.T) {
   xfr-key: {algorithm: hmac-sha256, secret: %q}
 transfer:
   allow: ["key:xfr-key"]
-  notify: ["127.0.0.1:%d"]
+  notify: ["127.0.0.2:%d"]
 `, ixfrSecret, kport)
 	}
 	srv, err := harness.Start(harness.Options{Bin: bin, Dir: s.dir, Args: s.args(), MemLimit: memLimit,
@@ -79,7 +78,10 @@ transfer:
 			t.Logf("mxdns output:\n%s", tail(srv.Log(), 60))
 		}
 	})
-	k := startIXFRSecondary(t, knotd, kport, srv.Port, []string{"plain.test", "signed.test"})
+	k := &ixfrSecondary{t: t, KnotSecondary: harness.StartKnotSecondary(t, harness.KnotSecondaryOptions{
+		Primary: srv.Addr(), Addr: fmt.Sprintf("127.0.0.2:%d", kport), Zones: []string{"plain.test", "signed.test"},
+		TSIGName: "xfr-key", TSIGAlgorithm: "hmac-sha256", TSIGSecret: ixfrSecret, ZoneFiles: true,
+	})}
 
 	for _, z := range []string{"plain.test", "signed.test"} {
 		k.waitSerial(z, s.serial(z), deadline, "first transfer")
@@ -155,105 +157,15 @@ func isExec(path string) bool {
 	return err == nil && fi.Mode().IsRegular() && fi.Mode().Perm()&0o111 != 0
 }
 
-// ixfrSecondary is a knotd secondary of mxdns, for this test alone (a
-// shared one in internal/harness is to replace it).
+// ixfrSecondary is the test's Knot secondary, with what this test asks of it.
 type ixfrSecondary struct {
-	t       *testing.T
-	addr    string
-	dir     string
-	logPath string
+	t *testing.T
+	*harness.KnotSecondary
 }
 
-func (k *ixfrSecondary) log() string {
-	b, _ := os.ReadFile(k.logPath)
-	return string(b)
-}
+func (k *ixfrSecondary) log() string { return k.Log() }
 
-func (k *ixfrSecondary) logLen() int { return len(k.log()) }
-
-// startIXFRSecondary runs knotd on port as a secondary of mxdns on
-// primary for zones, with the test's key, writing each zone to its file
-// as soon as it changes, and stops it when the test ends.
-func startIXFRSecondary(t *testing.T, knotd string, port, primary int, zones []string) *ixfrSecondary {
-	t.Helper()
-	dir := t.TempDir()
-	k := &ixfrSecondary{t: t, addr: fmt.Sprintf("127.0.0.1:%d", port), dir: dir, logPath: filepath.Join(dir, "knotd.log")}
-	var b strings.Builder
-	fmt.Fprintf(&b, `server:
-    rundir: %q
-    listen: 127.0.0.1@%d
-control:
-    listen: %q
-log:
-  - target: stderr
-    any: info
-database:
-    storage: %q
-key:
-  - id: xfr-key
-    algorithm: hmac-sha256
-    secret: %s
-remote:
-  - id: mxdns
-    address: 127.0.0.1@%d
-    key: xfr-key
-acl:
-  - id: notify-from-mxdns
-    address: 127.0.0.1
-    key: xfr-key
-    action: notify
-template:
-  - id: default
-    storage: %q
-    file: "%%s.zone"
-    master: mxdns
-    acl: notify-from-mxdns
-    zonefile-sync: 0
-    zonefile-load: none
-    journal-content: changes
-zone:
-`, dir, port, filepath.Join(harness.SocketDir(t, dir), "knot.sock"), dir, ixfrSecret, primary, dir)
-	for _, z := range zones {
-		fmt.Fprintf(&b, "  - domain: %s\n", z)
-	}
-	conf := filepath.Join(dir, "knot.conf")
-	if err := os.WriteFile(conf, []byte(b.String()), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	out, err := os.Create(k.logPath)
-	if err != nil {
-		t.Fatal(err)
-	}
-	cmd := exec.Command(knotd, "-c", conf)
-	cmd.Dir, cmd.Stdout, cmd.Stderr, cmd.SysProcAttr = dir, out, out, harness.ChildAttr()
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	done := make(chan struct{})
-	go func() { cmd.Wait(); close(done) }()
-	t.Cleanup(func() {
-		cmd.Process.Signal(syscall.SIGTERM)
-		select {
-		case <-done:
-		case <-time.After(10 * time.Second):
-			cmd.Process.Kill()
-			<-done
-		}
-		out.Close()
-		if t.Failed() {
-			t.Logf("knotd log:\n%s", tail(k.log(), 80))
-		}
-	})
-	select {
-	case <-done:
-		t.Fatalf("knotd exited at start:\n%s", k.log())
-	default:
-	}
-	if strings.Contains(k.log(), "already in use") {
-		t.Fatalf("knotd: port %d taken:\n%s", port, k.log())
-	}
-	return k
-}
+func (k *ixfrSecondary) logLen() int { return len(k.Log()) }
 
 // waitSerial waits up to within for Knot to serve zone at serial.
 func (k *ixfrSecondary) waitSerial(zone string, serial uint32, within time.Duration, what string) {
@@ -262,7 +174,7 @@ func (k *ixfrSecondary) waitSerial(zone string, serial uint32, within time.Durat
 	ctx, cancel := context.WithTimeout(context.Background(), within)
 	defer cancel()
 	if !harness.Wait(ctx, func() bool {
-		r, err := harness.Exchange(k.addr, zone, dns.TypeSOA, false, 500*time.Millisecond)
+		r, err := harness.Exchange(k.Addr(), zone, dns.TypeSOA, false, 500*time.Millisecond)
 		if err != nil {
 			return false
 		}
@@ -292,7 +204,7 @@ func (k *ixfrSecondary) transferSize(zone, kind string, mark int) int {
 func (k *ixfrSecondary) zoneCheck(zone string, serial uint32) {
 	k.t.Helper()
 	check := ixfrKnotBinary(k.t, "kzonecheck")
-	file := filepath.Join(k.dir, zone+".zone")
+	file := k.ZoneFile(zone)
 	ctx, cancel := context.WithTimeout(context.Background(), deadline)
 	defer cancel()
 	want := regexp.MustCompile(`(?m)^\S+\s+\d+\s+SOA\s+\S+\s+\S+\s+` + strconv.FormatUint(uint64(serial), 10) + `\s`)

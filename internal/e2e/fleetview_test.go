@@ -2,15 +2,12 @@ package e2e
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"net"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"slices"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
@@ -26,7 +23,7 @@ import (
 // and a recovery changes it back within interval × rise + 5 s: Knot
 // refreshes only on NOTIFY here (its SOA refresh is an hour).
 func TestFleetTransferView(t *testing.T) {
-	knotd := fleetKnotBinary(t)
+	harness.NeedKnot(t)
 	const (
 		interval = 500 * time.Millisecond
 		fall     = 2
@@ -34,7 +31,9 @@ func TestFleetTransferView(t *testing.T) {
 		slack    = 5 * time.Second
 	)
 	wan1, wan2 := newFleetTarget(t), newFleetTarget(t)
-	kport, err := harness.FreePort()
+	// Knot secondaries live on 127.0.0.2, where no other test's servers
+	// take ports.
+	kport, err := harness.FreePortOn("127.0.0.2")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -48,7 +47,7 @@ admin: "127.0.0.1:%d"
 rrl: off
 link_ttl: 30
 transfer_view: current
-transfer: {allow: ["127.0.0.1"], notify: ["127.0.0.1:%d"]}
+transfer: {allow: ["127.0.0.1"], notify: ["127.0.0.2:%d"]}
 links:
   wan1: {check: %s}
   wan2: {check: %s}
@@ -65,10 +64,8 @@ zones:
       ns1: {a: 192.0.2.53}
 `, port, admin, kport, check(wan1.addr), check(wan2.addr))
 	}
-	var dnsPort, adminPort int
 	srv, err := harness.Start(harness.Options{Bin: bin, Dir: dir, Args: []string{"serve", "-config", "config.yaml", "-state-dir", "state"},
 		WriteConfig: func(port, admin int) error {
-			dnsPort, adminPort = port, admin
 			return os.WriteFile(filepath.Join(dir, "config.yaml"), []byte(config(port, admin, kport)), 0o644)
 		}})
 	if err != nil {
@@ -80,15 +77,9 @@ zones:
 			t.Logf("mxdns:\n%s", srv.Log())
 		}
 	})
-	k := startFleetKnot(t, knotd, srv.Addr(), kport, "fleet.test.", func(kport int) {
-		// Knot could not have kport: NOTIFY where it went instead. The
-		// save is reloaded by the watcher.
-		reloads := strings.Count(srv.Log(), `msg=reloaded`)
-		if err := os.WriteFile(filepath.Join(dir, "config.yaml"), []byte(config(dnsPort, adminPort, kport)), 0o644); err != nil {
-			t.Fatal(err)
-		}
-		waitFor(t, "mxdns reloads the new NOTIFY target", deadline, func() bool { return strings.Count(srv.Log(), `msg=reloaded`) > reloads })
-	})
+	k := &fleetKnot{origin: "fleet.test.", KnotSecondary: harness.StartKnotSecondary(t, harness.KnotSecondaryOptions{
+		Primary: srv.Addr(), Addr: fmt.Sprintf("127.0.0.2:%d", kport), Zones: []string{"fleet.test."},
+	})}
 
 	both := fleetAnswer{mx: []string{"30 10 mx1.fleet.test.", "30 20 mx2.fleet.test."}, www: []string{"30 192.0.2.80", "30 198.51.100.80"}}
 	onlyWan2 := fleetAnswer{mx: []string{"30 20 mx2.fleet.test."}, www: []string{"30 198.51.100.80"}}
@@ -100,7 +91,7 @@ zones:
 	if !harness.SerialAfter(second, first) {
 		t.Errorf("wan1 down: serial %d, not after %d", second, first)
 	}
-	if got := fleetAnswerOf(t, k.addr, "fleet.test."); !slices.Equal(got.txt, []string{"3600 \"v=spf1 mx -all\""}) {
+	if got := fleetAnswerOf(t, k.Addr(), "fleet.test."); !slices.Equal(got.txt, []string{"3600 \"v=spf1 mx -all\""}) {
 		t.Errorf("a record on no link, on Knot: %q", got.txt)
 	}
 
@@ -200,134 +191,10 @@ func waitFor(t *testing.T, what string, limit time.Duration, cond func() bool) {
 	}
 }
 
-// fleetKnotBinary finds knotd, or skips (fails under MXDNS_REQUIRE_KNOT).
-func fleetKnotBinary(t *testing.T) string {
-	t.Helper()
-	if p, err := exec.LookPath("knotd"); err == nil {
-		return p
-	}
-	if p := "/usr/sbin/knotd"; fileExecutable(p) {
-		return p
-	}
-	if os.Getenv("MXDNS_REQUIRE_KNOT") != "" {
-		t.Fatal("knotd is not installed (apt-get install knot), and MXDNS_REQUIRE_KNOT is set")
-	}
-	t.Skip("knotd is not installed (apt-get install knot)")
-	return ""
-}
-
-func fileExecutable(p string) bool {
-	st, err := os.Stat(p)
-	return err == nil && !st.IsDir() && st.Mode()&0o111 != 0
-}
-
-// fleetKnot is a Knot secondary of one zone, run as the current user in
-// a temporary directory.
+// fleetKnot is the test's Knot secondary of one zone.
 type fleetKnot struct {
-	addr   string
+	*harness.KnotSecondary
 	origin string
-	log    string
-}
-
-// startFleetKnot starts knotd as a secondary of origin from primary on
-// kport (or, when another process took it, on a new port it hands to
-// moved before waiting for the zone), accepting NOTIFY from 127.0.0.1.
-// A minimal starter for this test; internal/harness may grow a shared one.
-func startFleetKnot(t *testing.T, knotd, primary string, kport int, origin string, moved func(kport int)) *fleetKnot {
-	t.Helper()
-	dir := t.TempDir()
-	host, port, _ := net.SplitHostPort(primary)
-	for try := 1; ; try++ {
-		k := &fleetKnot{addr: fmt.Sprintf("127.0.0.1:%d", kport), origin: origin, log: filepath.Join(dir, "knotd.log")}
-		conf := fmt.Sprintf(`server:
-    rundir: %q
-    listen: 127.0.0.1@%d
-log:
-  - target: stderr
-    any: info
-database:
-    storage: %q
-remote:
-  - id: mxdns
-    address: %s@%s
-acl:
-  - id: notify-from-mxdns
-    address: 127.0.0.1
-    action: notify
-template:
-  - id: default
-    storage: %q
-    master: mxdns
-    acl: notify-from-mxdns
-    zonefile-sync: -1
-    zonefile-load: none
-    journal-content: none
-zone:
-  - domain: %s
-`, dir, kport, dir, host, port, dir, origin)
-		if err := os.WriteFile(filepath.Join(dir, "knot.conf"), []byte(conf), 0o644); err != nil {
-			t.Fatal(err)
-		}
-		out, err := os.Create(k.log)
-		if err != nil {
-			t.Fatal(err)
-		}
-		cmd := exec.Command(knotd, "-c", filepath.Join(dir, "knot.conf"))
-		cmd.Dir, cmd.Stdout, cmd.Stderr = dir, out, out
-		cmd.SysProcAttr = harness.ChildAttr()
-		if err := cmd.Start(); err != nil {
-			t.Fatalf("start knotd: %v", err)
-		}
-		done := make(chan struct{})
-		go func() { cmd.Wait(); out.Close(); close(done) }()
-		exited := func() bool {
-			select {
-			case <-done:
-				return true
-			default:
-				return false
-			}
-		}
-		listening := func() bool {
-			_, err := harness.Exchange(k.addr, origin, dns.TypeSOA, false, 300*time.Millisecond)
-			return err == nil
-		}
-		ctx, cancel := context.WithTimeout(context.Background(), deadline)
-		harness.Wait(ctx, func() bool { return exited() || strings.Contains(k.text(), "already in use") || listening() })
-		cancel()
-		if !exited() && listening() && !strings.Contains(k.text(), "already in use") {
-			t.Cleanup(func() {
-				cmd.Process.Signal(syscall.SIGTERM)
-				select {
-				case <-done:
-				case <-time.After(10 * time.Second):
-					cmd.Process.Kill()
-					<-done
-				}
-				if t.Failed() {
-					t.Logf("knotd:\n%s", k.text())
-				}
-			})
-			return k
-		}
-		if !exited() {
-			cmd.Process.Kill()
-		}
-		<-done
-		if !strings.Contains(k.text(), "already in use") || try == 5 {
-			t.Fatalf("knotd did not start:\n%s", k.text())
-		}
-		var err2 error
-		if kport, err2 = harness.FreePort(); err2 != nil {
-			t.Fatal(errors.Join(errors.New("knotd's port was taken"), err2))
-		}
-		moved(kport)
-	}
-}
-
-func (k *fleetKnot) text() string {
-	b, _ := os.ReadFile(k.log)
-	return string(b)
 }
 
 // await waits until Knot answers want and serves mxdns's serial, and
@@ -339,7 +206,7 @@ func (k *fleetKnot) await(t *testing.T, srv *harness.Server, what string, want f
 	ctx, cancel := context.WithTimeout(context.Background(), limit)
 	defer cancel()
 	ok := harness.Wait(ctx, func() bool {
-		got = fleetAnswerOf(t, k.addr, k.origin)
+		got = fleetAnswerOf(t, k.Addr(), k.origin)
 		primary = fleetAnswerOf(t, srv.Addr(), k.origin)
 		return slices.Equal(got.mx, want.mx) && slices.Equal(got.www, want.www) && got.serial == primary.serial
 	})

@@ -51,6 +51,10 @@ type KnotSecondaryOptions struct {
 	Groups []string
 	// Zones are zones served from the primary besides the catalog's.
 	Zones []string
+	// ZoneFiles has Knot write each of Zones to its file (ZoneFile) as
+	// soon as it changes, for a test to check the copy, and keep a
+	// journal of changes, as a secondary that serves IXFR on does.
+	ZoneFiles bool
 	// Addr is where Knot listens, ip:port. "" or port 0 takes a free
 	// port, on 127.0.0.1 unless an address is given; a start that finds
 	// the port taken then tries another.
@@ -178,6 +182,11 @@ func (k *KnotSecondary) GroupZones(group string) []string {
 	return out
 }
 
+// ZoneFile is where Knot writes zone under KnotSecondaryOptions.ZoneFiles.
+func (k *KnotSecondary) ZoneFile(zone string) string {
+	return filepath.Join(k.dir, "zones", strings.TrimSuffix(zone, ".")+".zone")
+}
+
 func (k *KnotSecondary) groupDir(group string) string {
 	return filepath.Join(k.dir, "group-"+hex.EncodeToString([]byte(group)))
 }
@@ -206,6 +215,13 @@ func (k *KnotSecondary) config(o KnotSecondaryOptions, identity, control string)
 	fmt.Fprintf(&b, "template:\n  - id: default\n    storage: %q\n", k.dir)
 	templates := []string{"member"}
 	b.WriteString("  - id: member\n" + follow)
+	if o.ZoneFiles {
+		if err := os.MkdirAll(filepath.Join(k.dir, "zones"), 0o755); err != nil {
+			return "", err
+		}
+		fmt.Fprintf(&b, "  - id: files\n    storage: %q\n    file: \"%%s.zone\"\n%s", filepath.Join(k.dir, "zones"),
+			strings.NewReplacer("zonefile-sync: -1", "zonefile-sync: 0", "journal-content: none", "journal-content: changes").Replace(follow))
+	}
 	for _, g := range o.Groups {
 		if g == "" || g == "default" || g == "member" || strings.ContainsAny(g, " \t\n\"\\") {
 			return "", fmt.Errorf("knot secondary: group %q cannot be a template id here", g)
@@ -225,8 +241,12 @@ func (k *KnotSecondary) config(o KnotSecondaryOptions, identity, control string)
 		fmt.Fprintf(&b, "  - domain: %q\n%s    catalog-role: interpret\n    catalog-template: [%s]\n",
 			dns.Fqdn(o.Catalog), follow, strings.Join(templates, ", "))
 	}
+	zoneTemplate := "member"
+	if o.ZoneFiles {
+		zoneTemplate = "files"
+	}
 	for _, z := range o.Zones {
-		fmt.Fprintf(&b, "  - domain: %q\n    template: member\n", dns.Fqdn(z))
+		fmt.Fprintf(&b, "  - domain: %q\n    template: %s\n", dns.Fqdn(z), zoneTemplate)
 	}
 	return b.String(), nil
 }
