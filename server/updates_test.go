@@ -362,3 +362,28 @@ func TestUpdateOfASignedZone(t *testing.T) {
 		})
 	}
 }
+
+// An UPDATE is counted as an update, not as a query for the SOA its zone
+// section names.
+func TestUpdateIsNotCountedAsAQuery(t *testing.T) {
+	s, _ := updateServer(t, t.TempDir(), "")
+	wantRcode(t, sendUpdate(t, s, "udp", txtUpdate("example.com.", true, challenge), acmeKey, acmeSecret), dns.RcodeSuccess)
+	wantRcode(t, sendUpdate(t, s, "tcp", txtUpdate("example.com.", false, challenge), acmeKey, acmeSecret), dns.RcodeSuccess)
+	body := scrape(t, s)
+	if strings.Contains(body, `qtype="SOA"`) {
+		t.Errorf("updates counted as SOA queries:\n%s", grepLines(body, "mxdns_queries_total"))
+	}
+	if !strings.Contains(body, "mxdns_updates_total") {
+		t.Errorf("updates not counted:\n%s", grepLines(body, "mxdns_updates"))
+	}
+}
+
+func grepLines(text, substr string) string {
+	var out []string
+	for _, l := range strings.Split(text, "\n") {
+		if strings.Contains(l, substr) {
+			out = append(out, l)
+		}
+	}
+	return strings.Join(out, "\n")
+}

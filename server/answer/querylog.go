@@ -1,12 +1,16 @@
 package answer
 
 import (
+	"strconv"
 	"time"
 
 	"github.com/miekg/dns"
 )
 
 // observe counts an answered query and, with query_log on, logs it.
+// Other opcodes are logged but not counted as queries: an UPDATE's zone
+// section looks like a question for the SOA, and it has counters of its
+// own (mxdns_updates_total).
 func (h *handler) observe(w dns.ResponseWriter, req, resp *dns.Msg, st *State, arrival int, d time.Duration) {
 	link := st.linkName(arrival)
 	var qtype uint16
@@ -14,11 +18,24 @@ func (h *handler) observe(w dns.ResponseWriter, req, resp *dns.Msg, st *State, a
 	if len(req.Question) == 1 {
 		qtype, qname = req.Question[0].Qtype, req.Question[0].Name
 	}
-	h.a.metrics.Query(qtype, uint16(resp.Rcode), h.udp, link, d)
-	if st.queryLog {
-		h.a.log.Info("query", "client", w.RemoteAddr().String(), "transport", transport(h.udp), "link", link,
-			"qname", qname, "qtype", typeName(qtype), "rcode", dns.RcodeToString[resp.Rcode], "duration", d)
+	if req.Opcode == dns.OpcodeQuery {
+		h.a.metrics.Query(qtype, uint16(resp.Rcode), h.udp, link, d)
 	}
+	if st.queryLog {
+		attrs := []any{"client", w.RemoteAddr().String(), "transport", transport(h.udp), "link", link,
+			"qname", qname, "qtype", typeName(qtype), "rcode", dns.RcodeToString[resp.Rcode], "duration", d}
+		if req.Opcode != dns.OpcodeQuery {
+			attrs = append(attrs, "opcode", opcodeName(req.Opcode))
+		}
+		h.a.log.Info("query", attrs...)
+	}
+}
+
+func opcodeName(op int) string {
+	if s, ok := dns.OpcodeToString[op]; ok {
+		return s
+	}
+	return strconv.Itoa(op)
 }
 
 // typeName keeps the names the query log and the metrics give a qtype
