@@ -70,6 +70,11 @@ func (s *Server) journalVersions(prev, snap *zone.Snapshot, signers, prevSigners
 	// once, the first start of ten thousand signed zones held every
 	// transfer for minutes.
 	for len(vs) > 0 {
+		select {
+		case <-s.stopping: // the next start journals what is left
+			return
+		default:
+		}
 		n := min(len(vs), journalBatch)
 		s.journal.Publish(vs[:n], snap.Settings().IXFRJournal)
 		vs = vs[n:]
