@@ -157,18 +157,29 @@ func (j *Journal) Publish(vs []Version, lim zone.IXFRJournal) {
 }
 
 // Transferred returns a signed zone's version at serial as it was
-// journaled, for AXFR to send that very one.
+// journaled, for AXFR to send that very one. A zone whose journal the
+// start has not reached yet is read from its file here: an AXFR signed
+// afresh would carry other signatures than the journal's at one serial,
+// and a secondary holding it would fail the next IXFR's deletions.
 func (j *Journal) Transferred(origin string, serial uint32) ([]dns.RR, bool) {
-	zj := j.lookup(origin)
-	if zj == nil {
-		return nil, false
-	}
+	zj := j.zone(origin)
 	zj.mu.Lock()
 	defer zj.mu.Unlock()
+	if !zj.loaded {
+		zj.load(j.store, j.log)
+	}
 	for _, c := range []content{zj.cur, zj.prev} {
 		if c.rrs != nil && c.serial == serial {
 			return c.rrs, true
 		}
 	}
-	return nil, false
+	if !zj.head.known || zj.head.serial != serial {
+		return nil, false
+	}
+	rrs, err := zj.headContent(j.store)
+	if err != nil {
+		return nil, false
+	}
+	zj.cur = content{serial: serial, rrs: rrs}
+	return rrs, true
 }

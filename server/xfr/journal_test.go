@@ -314,3 +314,25 @@ func TestJournalCompacts(t *testing.T) {
 	j.Publish([]Version{version(t, 251, append(slices.Clone(lines[1:]), "www.example.com. 3600 IN A 10.0.0.250")...)}, lim)
 	wantChanges(t, j, 250, 251, []string{lines[0]}, nil)
 }
+
+// TestJournalTransferredBeforePublish: after a restart, a signed zone's
+// AXFR asked for before the start journals the zone again gets the
+// version journaled at its serial, with the signatures the secondaries
+// hold, read from the file.
+func TestJournalTransferredBeforePublish(t *testing.T) {
+	st := NewMemStore()
+	j := NewJournal(st, nil)
+	v := version(t, 7, a1, mx)
+	v.Signed = true
+	j.Publish([]Version{v}, lots)
+	want, _ := v.Records(nil)
+
+	j = NewJournal(st, nil)
+	got, ok := j.Transferred(origin, 7)
+	if !ok || !slices.Equal(texts(got), texts(want)) {
+		t.Fatalf("after a restart, before Publish: %v %q, want %q", ok, texts(got), texts(want))
+	}
+	if _, ok := j.Transferred(origin, 8); ok {
+		t.Error("a serial the journal does not hold was given")
+	}
+}

@@ -141,7 +141,11 @@ func (x *Server) Serve(w dns.ResponseWriter, req, m *dns.Msg, snap *zone.Snapsho
 		}
 		x.cfg.Log.Info("ixfr: sending the whole zone", "client", from, "zone", origin, "serial", serial, "why", why)
 	}
-	rrs, signed := x.journaled(origin, serial)
+	var rrs []dns.RR
+	_, signed := snap.Signing(origin)
+	if signed {
+		rrs, signed = x.journaled(origin, serial)
+	}
 	if !signed {
 		// What transfer_view says a secondary gets, under the serial that
 		// names it (zone.Snapshot.Transferred).
