@@ -39,7 +39,7 @@ func (s *Server) keepCheckSeries(links []zone.Link) {
 	}
 }
 
-// MetricFamilies names every metric family /metrics may carry, those with
-// no sample yet included (a scrape leaves them out): what a dashboard or
-// an alert may query.
+// MetricFamilies names every metric family the server registers for
+// /metrics, those with no sample yet included (a scrape leaves them out):
+// what a dashboard or an alert may query.
 func (s *Server) MetricFamilies() []string { return s.metrics.Families() }

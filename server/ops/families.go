@@ -28,8 +28,10 @@ func (m *Metrics) register(cs ...prometheus.Collector) {
 // client_golang gives it out.
 var descName = regexp.MustCompile(`fqName: "([^"]+)"`)
 
-// Families names, sorted, every metric family registered, whether or not
-// it has a sample yet: what a dashboard or an alert may query.
+// Families names, sorted, every metric family registered (ours, the Go
+// runtime's and the process's), whether or not it has a sample yet: what
+// a dashboard or an alert may query. The handler's own
+// promhttp_metric_handler_errors_total is not among them.
 func (m *Metrics) Families() []string {
 	m.fams.mu.Lock()
 	cs := slices.Clone(m.fams.collectors)
