@@ -54,6 +54,7 @@ func TestMetrics(t *testing.T) {
 		`mxdns_response_duration_seconds_count{transport="udp"} 2`,
 		`mxdns_reloads_total 1`,
 		`mxdns_reload_failures_total 1`,
+		`mxdns_reload_duration_seconds_count 2`,
 		`mxdns_transfers_total{result="ok",type="AXFR"} 1`,
 		`mxdns_link_up{link="wan1"} 1`,
 		`mxdns_link_up{link="wan2"} 0`,

@@ -38,3 +38,8 @@ func (s *Server) keepCheckSeries(links []zone.Link) {
 		}
 	}
 }
+
+// MetricFamilies names every metric family the server registers for
+// /metrics, those with no sample yet included (a scrape leaves them out):
+// what a dashboard or an alert may query.
+func (s *Server) MetricFamilies() []string { return s.metrics.Families() }

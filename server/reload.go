@@ -92,6 +92,8 @@ func (s *Server) reload(changed, rekey []string) ReloadResult {
 		res.Err = errClosed
 		return res
 	}
+	// res.Duration is the build alone; an operator waits for the swap too.
+	defer func() { s.metrics.ReloadDuration(time.Since(start)) }()
 
 	prev := s.state.Load().Snap
 	lo := s.loadOptions()

@@ -36,7 +36,7 @@ type signedZones struct {
 // DNSSECFunc adds the gauges of signed zones, read from list at each
 // scrape.
 func (m *Metrics) DNSSECFunc(list func() map[string]ZoneDNSSEC) {
-	m.reg.MustRegister(&signedZones{
+	m.register(&signedZones{
 		list: list,
 		expiry: prometheus.NewDesc("mxdns_dnssec_signature_expiry_timestamp_seconds",
 			"Earliest expiration of a signature served in the last hour, per signed zone.", []string{"zone"}, nil),

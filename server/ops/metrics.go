@@ -14,12 +14,14 @@ import (
 // own so that several servers (tests) never share or collide. A nil
 // *Metrics records nothing.
 type Metrics struct {
-	reg *prometheus.Registry
+	reg  *prometheus.Registry
+	fams families
 
 	queries    *queryCounts // qtype, rcode, transport, link
 	latency    *latencies   // transport
 	reloads    prometheus.Counter
 	reloadFail prometheus.Counter
+	reloadTook prometheus.Histogram
 	fileFaults prometheus.Gauge
 	linkUp     *prometheus.GaugeVec
 	linkCheck  *prometheus.HistogramVec // link, result
@@ -36,6 +38,10 @@ func NewMetrics() *Metrics {
 		latency:    newLatencies(),
 		reloads:    prometheus.NewCounter(prometheus.CounterOpts{Name: "mxdns_reloads_total", Help: "Reloads that put a new configuration into service."}),
 		reloadFail: prometheus.NewCounter(prometheus.CounterOpts{Name: "mxdns_reload_failures_total", Help: "Reloads that kept the previous configuration."}),
+		// Up to minutes: a first reload of ten thousand signed zones.
+		reloadTook: prometheus.NewHistogram(prometheus.HistogramOpts{Name: "mxdns_reload_duration_seconds",
+			Help:    "Time a reload took, served or not: reading, building and signing the zones, then the swap.",
+			Buckets: []float64{.01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10, 30, 60, 120}}),
 		fileFaults: prometheus.NewGauge(prometheus.GaugeOpts{Name: "mxdns_files_in_error",
 			Help: "Files in error: each is served from its last good copy, or not at all when none is known."}),
 		linkUp: prometheus.NewGaugeVec(prometheus.GaugeOpts{
@@ -56,7 +62,7 @@ func NewMetrics() *Metrics {
 		}, []string{"result"}),
 	}
 	m.checks = newCheckSeries()
-	m.reg.MustRegister(m.queries, m.latency, m.reloads, m.reloadFail, m.fileFaults, m.linkUp, m.linkCheck, m.transfers, m.notifies, m.updates,
+	m.register(m.queries, m.latency, m.reloads, m.reloadFail, m.reloadTook, m.fileFaults, m.linkUp, m.linkCheck, m.transfers, m.notifies, m.updates,
 		m.checks.ok, m.checks.latency, m.checks.expiry,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
@@ -70,7 +76,7 @@ func (m *Metrics) Handler() http.Handler {
 // CounterFunc adds a counter read from f when the metrics are scraped,
 // for counts kept elsewhere, lock-free.
 func (m *Metrics) CounterFunc(name, help string, f func() float64) {
-	m.reg.MustRegister(prometheus.NewCounterFunc(prometheus.CounterOpts{Name: name, Help: help}, f))
+	m.register(prometheus.NewCounterFunc(prometheus.CounterOpts{Name: name, Help: help}, f))
 }
 
 // LinkCheck records one health check of link: whether it passed and how
@@ -134,6 +140,13 @@ func (m *Metrics) Reload(ok bool) {
 		m.reloads.Inc()
 	} else {
 		m.reloadFail.Inc()
+	}
+}
+
+// ReloadDuration records how long one reload took, whatever its outcome.
+func (m *Metrics) ReloadDuration(d time.Duration) {
+	if m != nil {
+		m.reloadTook.Observe(d.Seconds())
 	}
 }
 

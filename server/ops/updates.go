@@ -21,7 +21,7 @@ type updatedZones struct {
 // UpdatedFunc adds the gauges of the records updates added, per zone,
 // read from list at each scrape.
 func (m *Metrics) UpdatedFunc(list func() map[string][]UpdatedRecord) {
-	m.reg.MustRegister(&updatedZones{
+	m.register(&updatedZones{
 		list: list,
 		records: prometheus.NewDesc("mxdns_updated_records",
 			"Records RFC 2136 updates added and that are served, per zone.", []string{"zone"}, nil),
