@@ -59,9 +59,9 @@ type udpReader struct {
 	// The RawConn callbacks, made once: a closure or method value made
 	// at each call would be an allocation per batch.
 	recvFn, sendFn func(fd uintptr) bool
-	got            int // datagrams the last recvmmsg read
 	sent, queued   int // replies sendmmsg has taken, of queued
 	errno          unix.Errno
+	rotate         uint32
 }
 
 // listenUDPBatch opens n reuse-port sockets on addr (port 0 picks one port
@@ -143,30 +143,22 @@ func (g *udpGroup) closeConns() {
 	}
 }
 
-// serve reads and answers until the socket is closed.
+// serve reads and answers until the socket is closed. The work is done
+// in the read callback (recv), which returns only to wait for a full
+// send queue or to report an error.
 func (r *udpReader) serve() {
-	b := r.b
-	var rotate uint32
 	for {
-		for i := range b.in {
-			b.in[i].hdr.Namelen = unix.SizeofSockaddrAny
-			b.in[i].hdr.Flags = 0
-		}
-		r.got, r.errno = 0, 0
+		r.errno = 0
 		if err := r.rc.Read(r.recvFn); err != nil {
 			if !errors.Is(err, net.ErrClosed) {
 				r.srv.log.Error("udp reader stopped", "listen", r.addr, "err", err)
 			}
 			return
 		}
-		if r.errno != 0 {
-			if r.errno != unix.EINTR {
-				r.srv.log.Warn("udp receive", "listen", r.addr, "err", r.errno)
-			}
-			continue
+		if r.errno != 0 && r.errno != unix.EINTR {
+			r.srv.log.Warn("udp receive", "listen", r.addr, "err", r.errno)
 		}
-		r.queued = r.answerBatch(r.srv.state(), b, r.got, &rotate)
-		for r.sent = 0; r.sent < r.queued; {
+		for r.sent < r.queued {
 			if err := r.rc.Write(r.sendFn); err != nil {
 				return // closed
 			}
@@ -174,18 +166,42 @@ func (r *udpReader) serve() {
 	}
 }
 
-// recv is the read callback: false only when nothing is queued, which
-// parks the reader in the netpoller until something is.
+// recv is the read callback, and the reader's loop: it reads a batch,
+// answers it and sends the replies, again and again, and returns false
+// to wait in the netpoller when the queue is empty.
+//
+// Staying inside one RawConn.Read saves a system call a batch: each Read
+// first forgets any readiness the netpoller has seen (pollReset), so a
+// reader that returned after every batch had to ask recvmmsg once more
+// to learn the queue was empty. Here a short batch already says so, and
+// the wait follows at once: the sockets are edge-triggered, so every
+// datagram queued since raised an event that ends it.
 func (r *udpReader) recv(fd uintptr) bool {
-	n, _, errno := unix.RawSyscall6(unix.SYS_RECVMMSG, fd, uintptr(unsafe.Pointer(&r.b.in[0])), udpBatch, unix.MSG_DONTWAIT, 0, 0)
-	if errno == unix.EAGAIN {
-		return false
+	b := r.b
+	for {
+		for i := range b.in {
+			b.in[i].hdr.Namelen = unix.SizeofSockaddrAny
+			b.in[i].hdr.Flags = 0
+		}
+		n, _, errno := unix.RawSyscall6(unix.SYS_RECVMMSG, fd, uintptr(unsafe.Pointer(&b.in[0])), udpBatch, unix.MSG_DONTWAIT, 0, 0)
+		switch errno {
+		case 0:
+		case unix.EAGAIN:
+			return false
+		default:
+			r.errno = errno
+			return true
+		}
+		r.queued = r.answerBatch(r.srv.state(), b, int(n), &r.rotate)
+		for r.sent = 0; r.sent < r.queued; {
+			if !r.send(fd) {
+				return true // no room: serve waits for it
+			}
+		}
+		if int(n) < udpBatch {
+			return false
+		}
 	}
-	r.got, r.errno = int(n), errno
-	if errno != 0 {
-		r.got = 0
-	}
-	return true
 }
 
 // send is the write callback: it sends what it can of the queued replies

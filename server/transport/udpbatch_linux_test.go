@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net"
 	"testing"
+	"time"
 	"unsafe"
 
 	"golang.org/x/sys/unix"
@@ -154,5 +155,71 @@ func TestUDPReaderAllocatesNothingOnAHit(t *testing.T) {
 	}
 	if allocs != 0 {
 		t.Errorf("a cached UDP query through the reader allocates %.1f times, want 0", allocs)
+	}
+}
+
+// TestUDPReaderAnswersEveryBurst sends bursts of sizes around the batch
+// size, each followed by silence, to one reader, then queries one at a
+// time, each sent as the last reply arrives (while the reader is on its
+// way to wait): every query must be answered with nothing after it to
+// wake the reader again. A reader that waited in the netpoller while
+// queries were queued (a lost wake-up) would leave a reply unsent.
+func TestUDPReaderAnswersEveryBurst(t *testing.T) {
+	snap, diags := zone.FromYAML("t.yaml", []byte("rrl: off\n"+testConfig), nil)
+	if err := diags.Err(); err != nil {
+		t.Fatal(err)
+	}
+	srv := testServer(t, snap)
+	g, err := listenUDPBatch(srv, "127.0.0.1:0", 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer g.close()
+	conn, err := net.DialUDP("udp", nil, g.local.(*net.UDPAddr))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	if err := conn.SetReadBuffer(1 << 20); err != nil {
+		t.Fatal(err)
+	}
+	var id uint16
+	for _, size := range []int{1, 2, udpBatch - 1, udpBatch, udpBatch + 1, 2*udpBatch + 3, 1, 3} {
+		want := map[uint16]bool{}
+		for range size {
+			id++
+			m := new(dns.Msg)
+			m.SetQuestion("example.com.", dns.TypeMX)
+			m.Id = id
+			if _, err := conn.Write(packQuery(t, m)); err != nil {
+				t.Fatal(err)
+			}
+			want[id] = true
+		}
+		buf := make([]byte, 4096)
+		for len(want) > 0 {
+			conn.SetReadDeadline(time.Now().Add(10 * time.Second))
+			n, err := conn.Read(buf)
+			if err != nil {
+				t.Fatalf("burst of %d: %d replies missing: %v", size, len(want), err)
+			}
+			r := new(dns.Msg)
+			if err := r.Unpack(buf[:n]); err != nil {
+				t.Fatal(err)
+			}
+			delete(want, r.Id)
+		}
+	}
+	buf := make([]byte, 4096)
+	for i := range 3000 {
+		m := new(dns.Msg)
+		m.SetQuestion("example.com.", dns.TypeMX)
+		if _, err := conn.Write(packQuery(t, m)); err != nil {
+			t.Fatal(err)
+		}
+		conn.SetReadDeadline(time.Now().Add(10 * time.Second))
+		if _, err := conn.Read(buf); err != nil {
+			t.Fatalf("query %d of one at a time: %v", i, err)
+		}
 	}
 }
