@@ -2,7 +2,6 @@ package zone
 
 import (
 	"slices"
-	"sort"
 	"strings"
 
 	"github.com/miekg/dns"
@@ -34,11 +33,28 @@ type MXState struct {
 	Why string
 }
 
-// MailDomains lists, sorted by name, every name with MX records in the
-// zones served whose name keep accepts (nil: all), with each record
-// published or withdrawn as the answers do for the links of up.
-func (s *Snapshot) MailDomains(up LinkSet, keep func(name string) bool) []MailDomain {
-	var out []MailDomain
+// MailDomains lists the names with MX records in the zones served whose
+// name keep accepts (nil: all), with each record published or withdrawn
+// as the answers do for the links of up: those with a record withdrawn
+// first, then by name, at most limit of them (a page of ten thousand
+// zones shows a few), and how many there are in all.
+func (s *Snapshot) MailDomains(up LinkSet, keep func(name string) bool, limit int) ([]MailDomain, int) {
+	type found struct {
+		name, origin string
+		set          *rrset
+		withdrawn    bool
+	}
+	before := func(a, b found) bool {
+		if a.withdrawn != b.withdrawn {
+			return a.withdrawn
+		}
+		return a.name < b.name
+	}
+	// The first limit in order, kept sorted while the zones are walked:
+	// of ten thousand domains only a few hundred ever enter it, and no
+	// list of them all is made.
+	first := make([]found, 0, min(limit, 256))
+	matched := 0
 	for _, z := range s.zones {
 		for _, set := range z.mxSets {
 			if len(set.rrs) == 0 {
@@ -48,11 +64,55 @@ func (s *Snapshot) MailDomains(up LinkSet, keep func(name string) bool) []MailDo
 			if keep != nil && !keep(name) {
 				continue
 			}
-			out = append(out, s.mailDomain(z.origin, name, set, up))
+			matched++
+			f := found{name, z.origin, set, s.withdraws(set, up)}
+			if len(first) == limit && (limit == 0 || !before(f, first[limit-1])) {
+				continue
+			}
+			i, _ := slices.BinarySearchFunc(first, f, func(a, b found) int {
+				if before(a, b) {
+					return -1
+				}
+				return 1
+			})
+			if len(first) == limit {
+				first = first[:limit-1]
+			}
+			first = slices.Insert(first, i, f)
 		}
 	}
-	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
-	return out
+	out := make([]MailDomain, 0, len(first))
+	for _, f := range first {
+		out = append(out, s.mailDomain(f.origin, f.name, f.set, up))
+	}
+	return out, matched
+}
+
+// withdraws reports whether publishedMX leaves out a record of set,
+// without making the list.
+func (s *Snapshot) withdraws(set *rrset, up LinkSet) bool {
+	linked, ok := s.mxLinked.get(set)
+	if set.publish == publishAll || set.publish == publishHealthy && !ok {
+		return false
+	}
+	rrs := set.rrs
+	if ok {
+		rrs = linked.rrs
+	}
+	n, pref := 0, uint16(0)
+	for i, rr := range rrs {
+		if ok && !linked.health[i].healthy(up) {
+			continue
+		}
+		p := rr.(*dns.MX).Preference
+		if n == 0 {
+			pref = p
+		} else if set.publish == publishPrimary && p != pref {
+			break
+		}
+		n++
+	}
+	return n > 0 && n < len(rrs)
 }
 
 func (s *Snapshot) mailDomain(origin, name string, set *rrset, up LinkSet) MailDomain {
