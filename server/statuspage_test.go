@@ -43,7 +43,8 @@ func TestStatusPageFollowsLinks(t *testing.T) {
 		`Why: http 503.`,
 		`<span class="badge down">withdrawn</span><br>its addresses are only on wan2, down`,
 		`any link: 203.0.113.25`,
-		`<span class="badge down">failed</span> http 503`,
+		`: http 503"`, // a probe, titled with its result
+		`<span class="badge down">failed</span>`,
 		`<span class="badge up">ok</span>`, // the start, in the reloads
 	} {
 		if !strings.Contains(page, want) {
