@@ -14,7 +14,7 @@ func (s *Server) Status() ops.Status {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	st := s.state.Load()
-	out := ops.Status{Links: []ops.LinkStatus{}, Zones: []ops.ZoneStatus{}} // [] rather than null in the JSON
+	out := ops.Status{Links: []ops.LinkStatus{}, Zones: make([]ops.ZoneStatus, 0, st.Snap.ZoneCount())} // [] rather than null in the JSON
 	for i, l := range st.Snap.Settings().Links {
 		ls := ops.LinkStatus{Name: l.Name, State: "down", Manual: l.State.String(), Why: s.checks.Why(l)}
 		if st.Up.Has(i) {

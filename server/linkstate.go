@@ -6,6 +6,7 @@ import (
 
 	"github.com/mxdns/mxdns/server/answer"
 	"github.com/mxdns/mxdns/server/health"
+	"github.com/mxdns/mxdns/server/ops"
 	"github.com/mxdns/mxdns/zone"
 )
 
@@ -37,6 +38,7 @@ func (s *Server) setUp(snap *zone.Snapshot, up zone.LinkSet, now time.Time) {
 	for i, l := range snap.Settings().Links {
 		isUp := up.Has(i)
 		s.SetLinkUp(l.Name, isUp)
+		s.history.LinkState(l.Name, isUp, l.State != zone.LinkAuto, now)
 		info, known := s.links[l.Name]
 		if known && info.up == isUp {
 			continue
@@ -59,6 +61,7 @@ func (s *Server) setUp(snap *zone.Snapshot, up zone.LinkSet, now time.Time) {
 		if !slices.Contains(st.LinkNames(), name) {
 			delete(s.links, name)
 			s.metrics.ForgetLink(name)
+			s.history.ForgetLink(name)
 		}
 	}
 	stranded := snap.Stranded(up)
@@ -87,7 +90,9 @@ func (s *Server) linkChecked(c health.Checker, res health.Result, up, flip bool)
 	s.ObserveLinkCheck(c.Link, res.OK, res.Latency)
 	st := s.state.Load()
 	if i := st.Snap.LinkIndex(c.Link); i >= 0 && res.Check < len(st.Snap.Settings().Links[i].Checks) {
-		s.metrics.CheckResult(c.Link, health.Describe(st.Snap.Settings().Links[i].Checks[res.Check]), res.OK, res.Latency, res.CertExpiry)
+		check := health.Describe(st.Snap.Settings().Links[i].Checks[res.Check])
+		s.metrics.CheckResult(c.Link, check, res.OK, res.Latency, res.CertExpiry)
+		s.history.LinkCheck(c.Link, ops.CheckEvent{Time: res.Time, Check: check, OK: res.OK, Result: res.Result, Latency: res.Latency})
 	}
 	if s.onCheck != nil {
 		s.onCheck(c.Link, res.OK)

@@ -53,6 +53,7 @@ func (s *Server) Reload() ReloadResult {
 // served was loaded (nil: not known, check them all).
 func (s *Server) reloadChanged(changed []string) ReloadResult {
 	res := s.reload(changed, nil)
+	s.recordReload(res)
 	if s.onReload != nil {
 		s.onReload(res)
 	}
@@ -63,6 +64,7 @@ func (s *Server) reloadChanged(changed []string) ReloadResult {
 // they stand now: nothing else has changed.
 func (s *Server) reloadRekey(rekey []string) ReloadResult {
 	res := s.reload([]string{}, rekey)
+	s.recordReload(res)
 	if s.onReload != nil {
 		s.onReload(res)
 	}

@@ -90,6 +90,7 @@ type Server struct {
 	counters answer.Counters
 	xfrLog   logThrottle // refused transfers and bad TSIGs: anyone can send them
 	metrics  *ops.Metrics
+	history  *ops.History // the status page's (statuspage.go)
 	// Transfers, the IXFR journal, NOTIFY and TSIG (transfers.go).
 	transfers *xfr.Server
 	journal   *xfr.Journal
@@ -158,6 +159,7 @@ func New(opts Options) (*Server, error) {
 		s.stateDir.inUse = s.keeper.Path()
 	}
 	s.metrics = ops.NewMetrics()
+	s.history = ops.NewHistory(s.metrics)
 	s.checks = health.New(health.Config{Report: s.linkChecked, MinTimeout: probeTimeoutFloor})
 	s.exportLimits()
 	s.metrics.DNSSECFunc(func() map[string]ops.ZoneDNSSEC {
@@ -178,7 +180,9 @@ func New(opts Options) (*Server, error) {
 	}
 	lo := s.loadOptions()
 	lo.Cancel, lo.Strict = nil, opts.Strict
+	start := time.Now()
 	l := zone.Open(s.path, nil, lo)
+	loaded := ReloadResult{Time: start, Duration: time.Since(start), Served: l.Snapshot != nil, Err: l.Diags.Err()}
 	if l.Snapshot == nil {
 		s.logWarnings(l.Diags, false)
 		return nil, l.Diags.Err()
@@ -224,6 +228,8 @@ func New(opts Options) (*Server, error) {
 		s.startCopyWriter()
 	}
 	s.afterServing(l)
+	s.recordReload(loaded)
+	s.background.Go(func() { s.history.Run(s.stopping) })
 	s.background.Go(s.runKeyEvents)
 	s.background.Go(func() { s.updates.Run(s.stopping, s.updateExpire) })
 	s.background.Go(s.followTransferView)

@@ -56,14 +56,20 @@ func (l *lookup) linkAddresses(set *rrset) []dns.RR {
 // ones of the lowest preference. When none is reachable every MX is
 // published. Equal preferences are rotated so senders share them.
 func (l *lookup) mxRecords(set *rrset) []dns.RR {
+	return l.rotateGroups(l.snap.publishedMX(set, l.client.Up))
+}
+
+// publishedMX is the MX records of set published with the links of up,
+// before rotation: the answers' choice and the status page's.
+func (s *Snapshot) publishedMX(set *rrset, up LinkSet) []dns.RR {
 	rrs, health := set.rrs, []mxHealth(nil)
-	if linked, ok := l.snap.mxLinked.get(set); ok {
+	if linked, ok := s.mxLinked.get(set); ok {
 		rrs, health = linked.rrs, linked.health
 	}
 	if set.publish == publishAll || set.publish == publishHealthy && health == nil {
-		return l.rotateGroups(rrs)
+		return rrs
 	}
-	ok := func(i int) bool { return health == nil || health[i].healthy(l.client.Up) }
+	ok := func(i int) bool { return health == nil || health[i].healthy(up) }
 	var chosen []dns.RR
 	for i, rr := range rrs {
 		if !ok(i) {
@@ -78,7 +84,7 @@ func (l *lookup) mxRecords(set *rrset) []dns.RR {
 	if chosen == nil {
 		chosen = rrs
 	}
-	return l.rotateGroups(chosen)
+	return chosen
 }
 
 // rotateGroups rotates each run of equal preference in a sorted MX list.

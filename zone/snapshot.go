@@ -3,7 +3,6 @@ package zone
 import (
 	"path/filepath"
 	"slices"
-	"sort"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -221,7 +220,7 @@ func (s *Snapshot) Removed(prev *Snapshot) []ZoneInfo {
 			out = append(out, ZoneInfo{Origin: z.origin, Serial: z.soa.Serial, File: z.file})
 		}
 	}
-	sort.Slice(out, func(i, j int) bool { return out[i].Origin < out[j].Origin })
+	slices.SortFunc(out, func(a, b ZoneInfo) int { return strings.Compare(a.Origin, b.Origin) })
 	return out
 }
 
@@ -242,7 +241,7 @@ func (s *Snapshot) Changed(prev *Snapshot) []ZoneInfo {
 		}
 		out = append(out, ZoneInfo{Origin: z.origin, Serial: z.soa.Serial, File: z.file})
 	}
-	sort.Slice(out, func(i, j int) bool { return out[i].Origin < out[j].Origin })
+	slices.SortFunc(out, func(a, b ZoneInfo) int { return strings.Compare(a.Origin, b.Origin) })
 	return out
 }
 
@@ -264,7 +263,7 @@ func (s *Snapshot) Zones() []ZoneInfo {
 	for _, z := range s.zones {
 		out = append(out, ZoneInfo{Origin: z.origin, Serial: z.soa.Serial, File: z.file})
 	}
-	sort.Slice(out, func(i, j int) bool { return out[i].Origin < out[j].Origin })
+	slices.SortFunc(out, func(a, b ZoneInfo) int { return strings.Compare(a.Origin, b.Origin) })
 	return out
 }
 

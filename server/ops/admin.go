@@ -1,6 +1,7 @@
 // Package ops serves the admin endpoint: GET /status, the JSON of what a
-// Provider reports, and GET /metrics, the handler it is given, to
-// loopback and admin_allow clients only, with timeouts and a connection
+// Provider reports, GET /, the same and more as a page for people
+// (page.go), and GET /metrics, the handler it is given, to loopback and
+// admin_allow clients only, with timeouts and a connection
 // cap. It knows nothing of the server whose status it shows.
 package ops
 
@@ -22,6 +23,12 @@ type Provider interface {
 	// AdminAllow is the admin_allow of the configuration in service,
 	// read per request so that a reload changes it at once.
 	AdminAllow() []netip.Prefix
+	// Mail lists the mail domains whose name holds filter ("": every
+	// one), those with a record withdrawn first, at most limit of them,
+	// and how many matched: the status page's mail table.
+	Mail(filter string, limit int) (domains []MailDomain, matched int)
+	// History is what the status page remembers; nil keeps nothing.
+	History() *History
 }
 
 // Admin is a running admin HTTP server.
@@ -63,6 +70,7 @@ func mux(p Provider, metrics http.Handler, log *slog.Logger) *http.ServeMux {
 		}
 	})
 	mux.Handle("GET /metrics", metrics)
+	mux.Handle("GET /{$}", pageHandler(p, log))
 	return mux
 }
 

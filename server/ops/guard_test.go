@@ -17,8 +17,10 @@ import (
 // allow list.
 type fakeProvider struct{ allow []netip.Prefix }
 
-func (p fakeProvider) Status() Status             { return Status{Links: []LinkStatus{}, Zones: []ZoneStatus{}} }
-func (p fakeProvider) AdminAllow() []netip.Prefix { return p.allow }
+func (p fakeProvider) Status() Status                       { return Status{Links: []LinkStatus{}, Zones: []ZoneStatus{}} }
+func (p fakeProvider) AdminAllow() []netip.Prefix           { return p.allow }
+func (p fakeProvider) Mail(string, int) ([]MailDomain, int) { return nil, 0 }
+func (p fakeProvider) History() *History                    { return nil }
 
 func TestAdminGuardAllowList(t *testing.T) {
 	p := fakeProvider{allow: []netip.Prefix{netip.MustParsePrefix("192.0.2.0/24"), netip.MustParsePrefix("2001:db8::1/128")}}

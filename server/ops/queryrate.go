@@ -1,0 +1,122 @@
+package ops
+
+import "time"
+
+// The query rates of the status page: every rateEvery the totals of the
+// lock-free query counts (querycounts.go) are summed by answer kind and
+// kept, rateSamples of them; a rate is the difference of two. Queries
+// never see any of this.
+const (
+	rateEvery   = 10 * time.Second
+	rateSamples = 90 // 15 minutes
+)
+
+// rateKinds are the answer kinds the page shows, by response code.
+var rateKinds = [...]string{"NOERROR", "NXDOMAIN", "REFUSED", "SERVFAIL", "other"}
+
+// cellKind is the rateKinds index of each cell of a link's count table.
+var cellKind = func() []uint8 {
+	other := uint8(len(rateKinds) - 1)
+	byRcode := make([]uint8, len(rcodeLabels))
+	for r, name := range rcodeLabels {
+		byRcode[r] = other
+		for k, kind := range rateKinds[:other] {
+			if name == kind {
+				byRcode[r] = uint8(k)
+			}
+		}
+	}
+	out := make([]uint8, countCells)
+	for i := range out {
+		out[i] = byRcode[i%(len(typeLabels)*len(rcodeLabels))%len(rcodeLabels)]
+	}
+	return out
+}()
+
+type rateSample struct {
+	t time.Time
+	n [len(rateKinds)]uint64
+}
+
+// rateRing holds the last rateSamples+1 samples: rateSamples intervals.
+type rateRing struct {
+	samples [rateSamples + 1]rateSample
+	n       int // samples taken, ever
+}
+
+// ratePoint is the rate of each kind over one interval.
+type ratePoint struct {
+	Start, End time.Time
+	PerKind    [len(rateKinds)]float64 // queries per second
+	Total      float64
+}
+
+// totals sums the counts of every link, shard and cell by kind.
+func (c *queryCounts) totals() (n [len(rateKinds)]uint64) {
+	for _, lc := range *c.links.Load() {
+		for i := range lc.n {
+			if v := lc.n[i].Load(); v != 0 {
+				n[cellKind[i%countCells]] += v
+			}
+		}
+	}
+	return n
+}
+
+// Sample takes the query totals at now. Run calls it every rateEvery.
+func (h *History) Sample(now time.Time) {
+	if h == nil || h.counts == nil {
+		return
+	}
+	s := rateSample{t: now, n: h.counts.totals()} // outside the lock
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	h.rates.samples[h.rates.n%len(h.rates.samples)] = s
+	h.rates.n++
+}
+
+// Run samples the query totals every rateEvery until stop is closed.
+func (h *History) Run(stop <-chan struct{}) {
+	if h == nil {
+		return
+	}
+	h.Sample(time.Now())
+	t := time.NewTicker(rateEvery)
+	defer t.Stop()
+	for {
+		select {
+		case <-stop:
+			return
+		case now := <-t.C:
+			h.Sample(now)
+		}
+	}
+}
+
+// queryRates is the rate of each interval kept, oldest first.
+func (h *History) queryRates() []ratePoint {
+	if h == nil {
+		return nil
+	}
+	h.mu.Lock()
+	r := h.rates
+	h.mu.Unlock()
+	kept := min(r.n, len(r.samples))
+	out := make([]ratePoint, 0, max(kept-1, 0))
+	for i := r.n - kept + 1; i < r.n; i++ {
+		a, b := r.samples[(i-1)%len(r.samples)], r.samples[i%len(r.samples)]
+		secs := b.t.Sub(a.t).Seconds()
+		if secs <= 0 {
+			continue
+		}
+		p := ratePoint{Start: a.t, End: b.t}
+		for k := range rateKinds {
+			if b.n[k] > a.n[k] { // a link forgotten takes its counts away
+				p.PerKind[k] = float64(b.n[k]-a.n[k]) / secs
+			}
+			p.Total += p.PerKind[k]
+		}
+		out = append(out, p)
+	}
+	return out
+}
