@@ -10,11 +10,24 @@ import (
 
 // Status reports links, zones and reloads: what GET /status shows
 // (ops.Provider).
+//
+// The zones, ten thousand of them on a large server, are listed from the
+// state served before mu is taken: a health check's report waits on mu,
+// and must not wait for a page.
 func (s *Server) Status() ops.Status {
-	s.mu.Lock()
-	defer s.mu.Unlock()
 	st := s.state.Load()
 	out := ops.Status{Links: []ops.LinkStatus{}, Zones: make([]ops.ZoneStatus, 0, st.Snap.ZoneCount())} // [] rather than null in the JSON
+	signed := signedStatus(st)
+	updated := s.updatedStatus(time.Now())
+	for _, z := range st.Snap.Zones() {
+		zs := ops.ZoneStatus{Origin: z.Origin, Serial: z.Serial, File: z.File, Updated: updated[z.Origin]}
+		if d, ok := signed[z.Origin]; ok {
+			zs.DNSSEC = &d
+		}
+		out.Zones = append(out.Zones, zs)
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
 	for i, l := range st.Snap.Settings().Links {
 		ls := ops.LinkStatus{Name: l.Name, State: "down", Manual: l.State.String(), Why: s.checks.Why(l)}
 		if st.Up.Has(i) {
@@ -25,15 +38,6 @@ func (s *Server) Status() ops.Status {
 		}
 		s.linkChecks(&ls, l)
 		out.Links = append(out.Links, ls)
-	}
-	signed := signedStatus(st)
-	updated := s.updatedStatus(time.Now())
-	for _, z := range st.Snap.Zones() {
-		zs := ops.ZoneStatus{Origin: z.Origin, Serial: z.Serial, File: z.File, Updated: updated[z.Origin]}
-		if d, ok := signed[z.Origin]; ok {
-			zs.DNSSEC = &d
-		}
-		out.Zones = append(out.Zones, zs)
 	}
 	out.Warnings = s.warningStatus()
 	out.FilesInError = []ops.FileStatus{}

@@ -91,6 +91,9 @@ type Server struct {
 	xfrLog   logThrottle // refused transfers and bad TSIGs: anyone can send them
 	metrics  *ops.Metrics
 	history  *ops.History // the status page's (statuspage.go)
+	// mailView is the status page's last unfiltered mail table, with
+	// the state it was made from (statuspage.go).
+	mailView atomic.Pointer[mailView]
 	// Transfers, the IXFR journal, NOTIFY and TSIG (transfers.go).
 	transfers *xfr.Server
 	journal   *xfr.Journal

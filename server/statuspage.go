@@ -6,6 +6,7 @@ import (
 
 	"github.com/miekg/dns"
 
+	"github.com/mxdns/mxdns/server/answer"
 	"github.com/mxdns/mxdns/server/ops"
 	"github.com/mxdns/mxdns/zone"
 )
@@ -20,6 +21,29 @@ func (s *Server) History() *ops.History { return s.history }
 // waits for a reload's swap, nor a probe for a page.
 func (s *Server) Mail(filter string, limit int) ([]ops.MailDomain, int) {
 	st := s.state.Load()
+	if filter == "" {
+		if v := s.mailView.Load(); v != nil && v.st == st && v.limit == limit {
+			return v.domains, v.matched
+		}
+		domains, matched := s.mail(st, "", limit)
+		s.mailView.Store(&mailView{st: st, limit: limit, domains: domains, matched: matched})
+		return domains, matched
+	}
+	return s.mail(st, filter, limit)
+}
+
+// mailView is the unfiltered mail table made for one state: a status
+// page refreshes every few seconds, the state changes far more rarely,
+// and at ten thousand domains the table is most of the page's cost. It
+// is shared by the pages, which only read it.
+type mailView struct {
+	st      *answer.State
+	limit   int
+	domains []ops.MailDomain
+	matched int
+}
+
+func (s *Server) mail(st *answer.State, filter string, limit int) ([]ops.MailDomain, int) {
 	snap, up := st.Snap, st.Up
 	var keep func(string) bool
 	if filter != "" {

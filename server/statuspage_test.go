@@ -9,6 +9,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/mxdns/mxdns/server/ops"
 )
 
 // TestStatusPageFollowsLinks: the page of a running server shows a link
@@ -16,6 +18,13 @@ import (
 // each arrival link is told, and the link's failed probes.
 func TestStatusPageFollowsLinks(t *testing.T) {
 	e := startLinks(t)
+	for _, d := range func() []ops.MailDomain { d, _ := e.s.Mail("", 10); return d }() {
+		if d.Name == "example.com." && d.Withdrawn != 0 {
+			t.Fatalf("both links up, example.com. has an MX withdrawn: %+v", d)
+		}
+	}
+	// The table just made is kept for that state; the link change that
+	// follows makes a new state, and a new table.
 	e.code.Store(http.StatusServiceUnavailable)
 	e.waitLink("wan2", false, failBound)
 
