@@ -51,6 +51,8 @@ func TestMetrics(t *testing.T) {
 	for _, want := range []string{
 		`mxdns_queries_total{link="none",qtype="A",rcode="NOERROR",transport="udp"} 2`,
 		`mxdns_queries_total{link="none",qtype="MX",rcode="NXDOMAIN",transport="tcp"} 1`,
+		`mxdns_answers_total{kind="answer",transport="udp"} 2`, // the general path, then the fast path
+		`mxdns_answers_total{kind="nxdomain",transport="tcp"} 1`,
 		`mxdns_response_duration_seconds_count{transport="udp"} 2`,
 		`mxdns_reloads_total 1`,
 		`mxdns_reload_failures_total 1`,

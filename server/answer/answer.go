@@ -22,14 +22,14 @@ import (
 // Metrics counts what the answers did; the server's metrics registry
 // implements it. A query is counted once it is answered.
 type Metrics interface {
-	Query(qtype, rcode uint16, udp bool, link string, d time.Duration)
+	Query(qtype, rcode uint16, kind string, udp bool, link string, d time.Duration)
 	Transfer(kind, result string)
 }
 
 type noMetrics struct{}
 
-func (noMetrics) Query(uint16, uint16, bool, string, time.Duration) {}
-func (noMetrics) Transfer(string, string)                           {}
+func (noMetrics) Query(uint16, uint16, string, bool, string, time.Duration) {}
+func (noMetrics) Transfer(string, string)                                   {}
 
 // Transfers serves AXFR and IXFR (xfr.Server): a one-message reply comes
 // back to be sent here, a full transfer is streamed through w.
@@ -184,7 +184,8 @@ func (a *Answerer) Answer(st *State, r *Request) (reply []byte, keep bool) {
 			fast = a.limit(&st.rrl, r.Peer, e.kind, fast)
 		}
 		if fast != nil {
-			a.metrics.Query(q.qtype, uint16(fast[3]&0x0F), udp, st.linkName(link), time.Since(start))
+			rcode := uint16(fast[3] & 0x0F)
+			a.metrics.Query(q.qtype, rcode, e.kind.metricKind(rcode), udp, st.linkName(link), time.Since(start))
 		}
 		if !udp {
 			r.Out = fast[:0] // keep the grown buffer for the connection's next query
@@ -208,7 +209,7 @@ func (a *Answerer) Answer(st *State, r *Request) (reply []byte, keep bool) {
 	st.fillAfterMiss(q, ans)
 	if !udp {
 		if resp := ans.resp; resp != nil {
-			h.observe(w, req, resp, st, link, time.Since(start))
+			h.observe(w, req, resp, ans.kind, st, link, time.Since(start))
 		}
 		return nil, !w.closed // TCP is not rate-limited
 	}
@@ -230,7 +231,7 @@ func (a *Answerer) Answer(st *State, r *Request) (reply []byte, keep bool) {
 			return nil, true
 		}
 	}
-	h.observe(w, req, resp, st, link, time.Since(start))
+	h.observe(w, req, resp, kind, st, link, time.Since(start))
 	return w.out, true
 }
 

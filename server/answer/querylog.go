@@ -11,7 +11,7 @@ import (
 // Other opcodes are logged but not counted as queries: an UPDATE's zone
 // section looks like a question for the SOA, and it has counters of its
 // own (mxdns_updates_total).
-func (h *handler) observe(w dns.ResponseWriter, req, resp *dns.Msg, st *State, arrival int, d time.Duration) {
+func (h *handler) observe(w dns.ResponseWriter, req, resp *dns.Msg, kind answerKind, st *State, arrival int, d time.Duration) {
 	link := st.linkName(arrival)
 	var qtype uint16
 	qname := ""
@@ -19,7 +19,7 @@ func (h *handler) observe(w dns.ResponseWriter, req, resp *dns.Msg, st *State, a
 		qtype, qname = req.Question[0].Qtype, req.Question[0].Name
 	}
 	if req.Opcode == dns.OpcodeQuery {
-		h.a.metrics.Query(qtype, uint16(resp.Rcode), h.udp, link, d)
+		h.a.metrics.Query(qtype, uint16(resp.Rcode), kind.metricKind(uint16(resp.Rcode)), h.udp, link, d)
 	}
 	if st.queryLog {
 		attrs := []any{"client", w.RemoteAddr().String(), "transport", transport(h.udp), "link", link,

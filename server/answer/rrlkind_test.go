@@ -49,3 +49,25 @@ func TestCNAMEIntoADelegationIsLimitedAsAReferral(t *testing.T) {
 		}
 	}
 }
+
+// TestMetricKind: the kinds mxdns_answers_total counts, REFUSED told
+// apart from the other errors.
+func TestMetricKind(t *testing.T) {
+	for _, tc := range []struct {
+		k     answerKind
+		rcode uint16
+		want  string
+	}{
+		{answerKind{kind: kindPositive}, dns.RcodeSuccess, "answer"},
+		{answerKind{kind: kindNoData}, dns.RcodeSuccess, "nodata"},
+		{answerKind{kind: kindNXDomain}, dns.RcodeNameError, "nxdomain"},
+		{answerKind{kind: kindReferral}, dns.RcodeSuccess, "referral"},
+		{answerKind{kind: kindError}, dns.RcodeRefused, "refused"},
+		{answerKind{kind: kindError}, dns.RcodeFormatError, "error"},
+		{answerKind{kind: kindError}, dns.RcodeServerFailure, "error"},
+	} {
+		if got := tc.k.metricKind(tc.rcode); got != tc.want {
+			t.Errorf("%+v %s: %q, want %q", tc.k, dns.RcodeToString[int(tc.rcode)], got, tc.want)
+		}
+	}
+}

@@ -18,7 +18,7 @@ type History struct {
 	reloads [reloadRing]ReloadEvent
 	reloadN int // reloads recorded, ever
 	rates   rateRing
-	counts  *queryCounts // nil: no rates
+	counts  *kindCounts // nil: no rates
 }
 
 const (
@@ -75,7 +75,7 @@ type ReloadEvent struct {
 func NewHistory(m *Metrics) *History {
 	h := &History{links: map[string]*linkHistory{}}
 	if m != nil {
-		h.counts = m.queries
+		h.counts = m.kinds
 	}
 	return h
 }

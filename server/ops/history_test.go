@@ -94,20 +94,21 @@ func TestQueryRates(t *testing.T) {
 	t0 := time.Date(2025, 3, 1, 12, 0, 0, 0, time.UTC)
 	h.Sample(t0)
 	for i := range 100 {
-		m.Query(1, 0, true, "wan1", time.Duration(i)) // NOERROR
+		m.Query(1, 0, "answer", true, "wan1", time.Duration(i))
 	}
 	for i := range 30 {
-		m.Query(1, 3, false, "", time.Duration(i)) // NXDOMAIN
+		m.Query(1, 3, "nxdomain", false, "", time.Duration(i))
 	}
-	m.Query(1, 5, true, "wan2", 0)  // REFUSED
-	m.Query(1, 23, true, "wan2", 0) // BADCOOKIE: other
+	m.Query(1, 0, "nodata", true, "wan2", 0)
+	m.Query(1, 5, "refused", true, "wan2", 0)
+	m.Query(1, 23, "a kind unknown", true, "wan2", 0) // an error
 	h.Sample(t0.Add(10 * time.Second))
 	rates := h.queryRates()
 	if len(rates) != 1 {
 		t.Fatalf("%d intervals, want 1", len(rates))
 	}
-	want := [len(rateKinds)]float64{10, 3, .1, 0, .1}
-	if rates[0].PerKind != want || rates[0].Total < 13.19 || rates[0].Total > 13.21 {
+	want := [len(rateKinds)]float64{10, .1, 3, 0, .1, .1} // answer, nodata, nxdomain, referral, refused, error
+	if rates[0].PerKind != want || rates[0].Total < 13.29 || rates[0].Total > 13.31 {
 		t.Errorf("rates %v total %v, want %v", rates[0].PerKind, rates[0].Total, want)
 	}
 	for i := range rateSamples + 10 {

@@ -18,6 +18,7 @@ type Metrics struct {
 	fams families
 
 	queries    *queryCounts // qtype, rcode, transport, link
+	kinds      *kindCounts  // kind, transport
 	latency    *latencies   // transport
 	reloads    prometheus.Counter
 	reloadFail prometheus.Counter
@@ -35,6 +36,7 @@ func NewMetrics() *Metrics {
 	m := &Metrics{
 		reg:        prometheus.NewRegistry(),
 		queries:    newQueryCounts(),
+		kinds:      newKindCounts(),
 		latency:    newLatencies(),
 		reloads:    prometheus.NewCounter(prometheus.CounterOpts{Name: "mxdns_reloads_total", Help: "Reloads that put a new configuration into service."}),
 		reloadFail: prometheus.NewCounter(prometheus.CounterOpts{Name: "mxdns_reload_failures_total", Help: "Reloads that kept the previous configuration."}),
@@ -62,7 +64,7 @@ func NewMetrics() *Metrics {
 		}, []string{"result"}),
 	}
 	m.checks = newCheckSeries()
-	m.register(m.queries, m.latency, m.reloads, m.reloadFail, m.reloadTook, m.fileFaults, m.linkUp, m.linkCheck, m.transfers, m.notifies, m.updates,
+	m.register(m.queries, m.kinds, m.latency, m.reloads, m.reloadFail, m.reloadTook, m.fileFaults, m.linkUp, m.linkCheck, m.transfers, m.notifies, m.updates,
 		m.checks.ok, m.checks.latency, m.checks.expiry,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
@@ -121,12 +123,15 @@ func (m *Metrics) ForgetCheck(link string) {
 	}
 }
 
-// Query counts one answered query (answer.Metrics).
-func (m *Metrics) Query(qtype, rcode uint16, udp bool, link string, d time.Duration) {
+// Query counts one answered query (answer.Metrics), and the kind of its
+// answer: answer, nodata, nxdomain, referral, refused or error.
+func (m *Metrics) Query(qtype, rcode uint16, kind string, udp bool, link string, d time.Duration) {
 	if m == nil {
 		return
 	}
-	m.queries.add(qtype, rcode, udp, link, shardOf(d))
+	shard := shardOf(d)
+	m.queries.add(qtype, rcode, udp, link, shard)
+	m.kinds.add(kind, udp, shard)
 	m.latency.observe(udp, d)
 }
 

@@ -3,35 +3,15 @@ package ops
 import "time"
 
 // The query rates of the status page: every rateEvery the totals of the
-// lock-free query counts (querycounts.go) are summed by answer kind and
-// kept, rateSamples of them; a rate is the difference of two. Queries
+// lock-free counts by answer kind (kindcounts.go) are summed and kept, rateSamples of them; a rate is the difference of two. Queries
 // never see any of this.
 const (
 	rateEvery   = 10 * time.Second
 	rateSamples = 90 // 15 minutes
 )
 
-// rateKinds are the answer kinds the page shows, by response code.
-var rateKinds = [...]string{"NOERROR", "NXDOMAIN", "REFUSED", "SERVFAIL", "other"}
-
-// cellKind is the rateKinds index of each cell of a link's count table.
-var cellKind = func() []uint8 {
-	other := uint8(len(rateKinds) - 1)
-	byRcode := make([]uint8, len(rcodeLabels))
-	for r, name := range rcodeLabels {
-		byRcode[r] = other
-		for k, kind := range rateKinds[:other] {
-			if name == kind {
-				byRcode[r] = uint8(k)
-			}
-		}
-	}
-	out := make([]uint8, countCells)
-	for i := range out {
-		out[i] = byRcode[i%(len(typeLabels)*len(rcodeLabels))%len(rcodeLabels)]
-	}
-	return out
-}()
+// rateKinds are the answer kinds the page shows.
+var rateKinds = kindLabels
 
 type rateSample struct {
 	t time.Time
@@ -49,18 +29,6 @@ type ratePoint struct {
 	Start, End time.Time
 	PerKind    [len(rateKinds)]float64 // queries per second
 	Total      float64
-}
-
-// totals sums the counts of every link, shard and cell by kind.
-func (c *queryCounts) totals() (n [len(rateKinds)]uint64) {
-	for _, lc := range *c.links.Load() {
-		for i := range lc.n {
-			if v := lc.n[i].Load(); v != 0 {
-				n[cellKind[i%countCells]] += v
-			}
-		}
-	}
-	return n
 }
 
 // Sample takes the query totals at now. Run calls it every rateEvery.
