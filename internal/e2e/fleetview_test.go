@@ -137,7 +137,8 @@ func fleetAnswerOf(t *testing.T, addr, origin string) fleetAnswer {
 	return a
 }
 
-// fleetTarget is a TCP health-check target the test refuses or answers.
+// fleetTarget is a TCP health-check target the test refuses or answers
+// (the fleet and status page tests).
 type fleetTarget struct {
 	addr string
 	ln   net.Listener

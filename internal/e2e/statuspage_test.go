@@ -3,7 +3,6 @@ package e2e
 import (
 	"context"
 	"fmt"
-	"net"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -23,7 +22,7 @@ import (
 // also saves the page as the PNG docs/status-page.png is made from.
 func TestStatusPageInChromium(t *testing.T) {
 	chromium := harness.NeedChromium(t)
-	wan1, wan2 := tcpTarget(t), tcpTarget(t)
+	wan1, wan2 := newFleetTarget(t), newFleetTarget(t)
 	dir := t.TempDir()
 	if err := os.Mkdir(filepath.Join(dir, "zones"), 0o755); err != nil {
 		t.Fatal(err)
@@ -61,7 +60,7 @@ links:
     check: {tcp: "%s", interval: 500ms, timeout: 400ms, rise: 1, fall: 2}
   wan2:
     check: {tcp: "%s", interval: 500ms, timeout: 400ms, rise: 1, fall: 2}
-`, port, admin, wan1.Addr(), wan2.Addr()))
+`, port, admin, wan1.addr, wan2.addr))
 			return nil
 		}})
 	if err != nil {
@@ -90,7 +89,7 @@ links:
 	}
 
 	t.Log("wan2's target closes; other.yaml gets a YAML error")
-	wan2.Close()
+	wan2.down()
 	write("zones/other.yaml", good+"  broken: [\n")
 	if !harness.Wait(ctx, func() bool {
 		l, _ := status().Link("wan2")
@@ -114,7 +113,7 @@ links:
 	for _, want := range []string{
 		`<h1>mxdns status</h1>`,
 		`wan2 <span class="badge down">down</span>`,
-		`Why: tcp ` + wan2.Addr().String() + `: connection refused.`,
+		`Why: tcp ` + wan2.addr + `: connection refused.`,
 		`wan1 <span class="badge up">up</span>`,
 		`mx2.example.test.</td><td><span class="badge down">withdrawn</span><br>its addresses are only on wan2, down`,
 		`any link: 192.0.2.25`,
@@ -146,23 +145,4 @@ links:
 			t.Error(err)
 		}
 	}
-}
-
-// tcpTarget is a health-check target that accepts until closed.
-func tcpTarget(t *testing.T) net.Listener {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { ln.Close() })
-	go func() {
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			c.Close()
-		}
-	}()
-	return ln
 }

@@ -20,16 +20,8 @@ import (
 // reuse-port readers and checks every reply, first (a miss) and repeated
 // (a hit), against the general path.
 func TestUDPBatchAnswersLikeTheGeneralPath(t *testing.T) {
-	snap, diags := zone.FromYAML("t.yaml", []byte(testConfig), nil)
-	if err := diags.Err(); err != nil {
-		t.Fatal(err)
-	}
-	srv := testServer(t, snap)
-	g, err := listenUDPBatch(srv, "127.0.0.1:0", 2)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer g.close()
+	g, srv := udpReaders(t, testConfig, 2)
+	snap := srv.state().Snap
 
 	c := new(dns.Client)
 	for _, q := range []struct {
@@ -109,16 +101,7 @@ func TestUDPBatchAllocatesNothingOnAHit(t *testing.T) {
 // plain system calls.
 func TestUDPReaderAllocatesNothingOnAHit(t *testing.T) {
 	// Rate limiting stays in, never reached (fastRRL).
-	snap, diags := zone.FromYAML("t.yaml", []byte(fastRRL+testConfig), nil)
-	if err := diags.Err(); err != nil {
-		t.Fatal(err)
-	}
-	srv := testServer(t, snap)
-	g, err := listenUDPBatch(srv, "127.0.0.1:0", 1)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer g.close()
+	g, _ := udpReaders(t, fastRRL+testConfig, 1)
 
 	fd, err := unix.Socket(unix.AF_INET, unix.SOCK_DGRAM|unix.SOCK_CLOEXEC, 0)
 	if err != nil {
@@ -165,16 +148,7 @@ func TestUDPReaderAllocatesNothingOnAHit(t *testing.T) {
 // wake the reader again. A reader that waited in the netpoller while
 // queries were queued (a lost wake-up) would leave a reply unsent.
 func TestUDPReaderAnswersEveryBurst(t *testing.T) {
-	snap, diags := zone.FromYAML("t.yaml", []byte("rrl: off\n"+testConfig), nil)
-	if err := diags.Err(); err != nil {
-		t.Fatal(err)
-	}
-	srv := testServer(t, snap)
-	g, err := listenUDPBatch(srv, "127.0.0.1:0", 1)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer g.close()
+	g, _ := udpReaders(t, "rrl: off\n"+testConfig, 1)
 	conn, err := net.DialUDP("udp", nil, g.local.(*net.UDPAddr))
 	if err != nil {
 		t.Fatal(err)
@@ -222,4 +196,20 @@ func TestUDPReaderAnswersEveryBurst(t *testing.T) {
 			t.Fatalf("query %d of one at a time: %v", i, err)
 		}
 	}
+}
+
+// udpReaders serves config from n reuse-port readers until the test ends.
+func udpReaders(t *testing.T, config string, n int) (*udpGroup, *Listeners) {
+	t.Helper()
+	snap, diags := zone.FromYAML("t.yaml", []byte(config), nil)
+	if err := diags.Err(); err != nil {
+		t.Fatal(err)
+	}
+	srv := testServer(t, snap)
+	g, err := listenUDPBatch(srv, "127.0.0.1:0", n)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(g.close)
+	return g, srv
 }
