@@ -27,26 +27,10 @@ const (
 // mark certificate it points at.
 func (c *checker) bimi(s *domainState) {
 	name := "default._bimi." + s.name
-	texts, a := c.res.txt(name)
-	if p := a.failed(); p != "" {
-		c.at(s, "bimi", Warning, name, dns.TypeTXT, "", "TXT at %s: %s; receivers show no logo", bare(name), p)
+	text, ok := c.theRecord(s, "bimi", name, "v=BIMI1", "BIMI", "receivers show no logo", "")
+	if !ok || text == "" {
 		return
 	}
-	var recs []string
-	for _, t := range texts {
-		if strings.HasPrefix(t, "v=BIMI1") {
-			recs = append(recs, t)
-		}
-	}
-	switch len(recs) {
-	case 0:
-		return
-	case 1:
-	default:
-		c.at(s, "bimi", Error, name, dns.TypeTXT, recs[1], "%d BIMI records at %s: receivers show no logo; keep one", len(recs), bare(name))
-		return
-	}
-	text := recs[0]
 	find := func(sev Severity, format string, args ...any) {
 		c.at(s, "bimi", sev, name, dns.TypeTXT, text, format, args...)
 	}

@@ -35,26 +35,10 @@ type stsPolicy struct {
 // to the id it was last seen with.
 func (c *checker) mtaSTS(s *domainState) {
 	name := "_mta-sts." + s.name
-	texts, a := c.res.txt(name)
-	if p := a.failed(); p != "" {
-		c.at(s, "mta-sts", Warning, name, dns.TypeTXT, "", "TXT at %s: %s; senders apply no policy", bare(name), p)
+	text, ok := c.theRecord(s, "mta-sts", name, "v=STSv1", "MTA-STS", "senders apply no policy", " (RFC 8461 §3.1)")
+	if !ok || text == "" {
 		return
 	}
-	var recs []string
-	for _, t := range texts {
-		if strings.HasPrefix(t, "v=STSv1") {
-			recs = append(recs, t)
-		}
-	}
-	switch len(recs) {
-	case 0:
-		return
-	case 1:
-	default:
-		c.at(s, "mta-sts", Error, name, dns.TypeTXT, recs[1], "%d MTA-STS records at %s: senders apply no policy (RFC 8461 §3.1); keep one", len(recs), bare(name))
-		return
-	}
-	text := recs[0]
 	find := func(sev Severity, format string, args ...any) {
 		c.at(s, "mta-sts", sev, name, dns.TypeTXT, text, format, args...)
 	}

@@ -12,30 +12,18 @@ import (
 // TLS, or nobody hears of their failures.
 func (c *checker) tlsRPT(s *domainState) {
 	name := "_smtp._tls." + s.name
-	texts, a := c.res.txt(name)
-	if p := a.failed(); p != "" {
-		c.at(s, "tls-rpt", Warning, name, dns.TypeTXT, "", "TXT at %s: %s; senders send no TLS reports", bare(name), p)
+	text, ok := c.theRecord(s, "tls-rpt", name, "v=TLSRPTv1", "TLS-RPT", "senders send no reports", " (RFC 8460 §3)")
+	if !ok {
 		return
 	}
-	var recs []string
-	for _, t := range texts {
-		if strings.HasPrefix(t, "v=TLSRPTv1") {
-			recs = append(recs, t)
-		}
-	}
-	switch len(recs) {
-	case 0:
+	if text == "" {
 		if s.stsMode == "enforce" || s.stsMode == "testing" {
 			c.at(s, "tls-rpt", Warning, name, dns.TypeTXT, "", "%s has an MTA-STS policy but no TLS-RPT record at %s: you will not hear of senders that fail to deliver under it; add one, e.g. tls_rpt: \"mailto:tlsrpt@%s\" (RFC 8460 §3)", bare(s.name), bare(name), bare(s.name))
 		}
 		return
-	case 1:
-	default:
-		c.at(s, "tls-rpt", Error, name, dns.TypeTXT, recs[1], "%d TLS-RPT records at %s: senders send no reports (RFC 8460 §3)", len(recs), bare(name))
-		return
 	}
-	if p := tlsRPTProblem(recs[0]); p != "" {
-		c.at(s, "tls-rpt", Error, name, dns.TypeTXT, recs[0], "%s; senders send no reports (RFC 8460 §3)", p)
+	if p := tlsRPTProblem(text); p != "" {
+		c.at(s, "tls-rpt", Error, name, dns.TypeTXT, text, "%s; senders send no reports (RFC 8460 §3)", p)
 	}
 }
 
