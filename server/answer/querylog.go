@@ -38,6 +38,26 @@ func opcodeName(op int) string {
 	return strconv.Itoa(op)
 }
 
+// metricKind names k for the metrics (mxdns_answers_total): the kinds
+// of the lookup, and for the rest REFUSED (a name in no zone, a refused
+// class) apart from the errors.
+func (k answerKind) metricKind(rcode uint16) string {
+	switch k.kind {
+	case kindPositive:
+		return "answer"
+	case kindNoData:
+		return "nodata"
+	case kindNXDomain:
+		return "nxdomain"
+	case kindReferral:
+		return "referral"
+	}
+	if rcode == dns.RcodeRefused {
+		return "refused"
+	}
+	return "error"
+}
+
 // typeName keeps the names the query log and the metrics give a qtype
 // alike: a type miekg/dns does not name is "other".
 func typeName(t uint16) string {

@@ -80,26 +80,6 @@ type answerKind struct {
 	qtype uint16
 }
 
-// metricKind names k for the metrics (mxdns_answers_total): the kinds
-// of the lookup, and for the rest REFUSED (a name in no zone, a refused
-// class) apart from the errors.
-func (k answerKind) metricKind(rcode uint16) string {
-	switch k.kind {
-	case kindPositive:
-		return "answer"
-	case kindNoData:
-		return "nodata"
-	case kindNXDomain:
-		return "nxdomain"
-	case kindReferral:
-		return "referral"
-	}
-	if rcode == dns.RcodeRefused {
-		return "refused"
-	}
-	return "error"
-}
-
 // key hashes the client prefix and an answer kind; it allocates nothing,
 // for the fast path.
 func (l *limiter) key(client netip.Addr, k answerKind) uint64 {
