@@ -17,13 +17,19 @@ const (
 // serial to, condensed into one difference sequence, or why they cannot
 // be given (the client then gets the whole zone).
 func (j *Journal) Changes(origin string, from, to uint32) (Changes, string) {
-	zj := j.lookup(origin)
-	if zj == nil {
-		return Changes{}, fullNoJournal
-	}
+	zj := j.zone(origin)
 	zj.mu.Lock()
 	defer zj.mu.Unlock()
-	if !zj.loaded || !zj.head.known {
+	if zj.off {
+		return Changes{}, fullNoJournal
+	}
+	if !zj.loaded {
+		// After a restart, before the start journals this zone again: its
+		// file says what the secondaries may hold. A journal whose last
+		// version is not the one served gives no changes (fullGap).
+		zj.load(j.store, j.log)
+	}
+	if !zj.head.known {
 		return Changes{}, fullNoJournal
 	}
 	first := -1

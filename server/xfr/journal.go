@@ -126,8 +126,10 @@ func (j *Journal) Publish(vs []Version, lim zone.IXFRJournal) {
 		held = append(held, zj)
 		if lim.Versions <= 0 {
 			zj.forget()
+			zj.off = true // its file, left as it is, answers nothing
 			continue
 		}
+		zj.off = false
 		if !zj.loaded {
 			zj.load(j.store, j.log)
 		}
@@ -165,6 +167,9 @@ func (j *Journal) Transferred(origin string, serial uint32) ([]dns.RR, bool) {
 	zj := j.zone(origin)
 	zj.mu.Lock()
 	defer zj.mu.Unlock()
+	if zj.off {
+		return nil, false
+	}
 	if !zj.loaded {
 		zj.load(j.store, j.log)
 	}

@@ -336,3 +336,16 @@ func TestJournalTransferredBeforePublish(t *testing.T) {
 		t.Error("a serial the journal does not hold was given")
 	}
 }
+
+// TestJournalChangesBeforePublish: after a restart, an IXFR asked for
+// before the start journals the zone again gets the changes in its file.
+func TestJournalChangesBeforePublish(t *testing.T) {
+	st := NewMemStore()
+	j := NewJournal(st, nil)
+	j.Publish([]Version{version(t, 1, a1)}, lots)
+	j.Publish([]Version{version(t, 2, a2)}, lots)
+
+	j = NewJournal(st, nil)
+	wantChanges(t, j, 1, 2, []string{a1}, []string{a2})
+	wantFull(t, j, 1, 3, fullGap) // a version edited while stopped, not journaled yet
+}

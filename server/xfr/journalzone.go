@@ -17,6 +17,7 @@ import (
 type zoneJournal struct {
 	origin string
 	loaded bool // the file was read; before, nothing below is known
+	off    bool // ixfr_journal versions 0: the file is not read
 	head   head
 	soa    *dns.SOA // the head's
 	length int64    // of the file's valid part: the next record goes there
