@@ -63,12 +63,8 @@ func (r *reader) check(n *yaml.Node, what string) Check {
 		},
 		"file": func(v *yaml.Node) {
 			kind("file")
-			if s, ok := r.scalar(v, what+" file"); ok {
-				if s == "" {
-					r.errorf(v, "%s file: want the path of a file holding up or down", what)
-					return
-				}
-				c.File = r.relPath(s)
+			if s, ok := r.pathValue(v, what+" file", "a file holding up or down"); ok {
+				c.File = s
 			}
 		},
 		"starttls": func(v *yaml.Node) {
@@ -79,12 +75,8 @@ func (r *reader) check(n *yaml.Node, what string) Check {
 		"insecure": func(v *yaml.Node) { insecureNode, c.Insecure = v, r.boolValue(v, what+" insecure") },
 		"ca_file": func(v *yaml.Node) {
 			caNode = v
-			if s, ok := r.scalar(v, what+" ca_file"); ok {
-				if s == "" {
-					r.errorf(v, "%s ca_file: want the path of a PEM file of CA certificates", what)
-					return
-				}
-				c.CAFile = r.relPath(s)
+			if s, ok := r.pathValue(v, what+" ca_file", "a PEM file of CA certificates"); ok {
+				c.CAFile = s
 			}
 		},
 		"source": func(v *yaml.Node) {
@@ -194,6 +186,20 @@ func (r *reader) probeTarget(n *yaml.Node, what, s string) bool {
 		return false
 	}
 	return true
+}
+
+// pathValue reads a file's path at v, which what names: not empty, made
+// absolute by relPath; of says what the file holds, for the error.
+func (r *reader) pathValue(v *yaml.Node, what, of string) (string, bool) {
+	s, ok := r.scalar(v, what)
+	if !ok {
+		return "", false
+	}
+	if s == "" {
+		r.errorf(v, "%s: want the path of %s", what, of)
+		return "", false
+	}
+	return r.relPath(s), true
 }
 
 // relPath makes a path written in the configuration absolute, relative to

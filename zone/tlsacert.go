@@ -2,7 +2,6 @@ package zone
 
 import (
 	"fmt"
-	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
@@ -76,18 +75,11 @@ func (r *reader) tlsaCert(n *yaml.Node) (tlsaCert, bool) {
 	c := tlsaCert{usage: 3, selector: 1, match: 1, pos: r.pos(n)}
 	certWritten := false
 	path := func(v *yaml.Node, key string) (string, at) {
-		s, ok := r.scalar(v, "tlsa "+key)
+		s, ok := r.pathValue(v, "tlsa "+key, "a PEM file")
 		if !ok {
 			return "", at{}
 		}
-		if s == "" {
-			r.errorf(v, "tlsa %s: want the path of a PEM file", key)
-			return "", at{}
-		}
-		if !filepath.IsAbs(s) {
-			s = filepath.Join(filepath.Dir(AbsPath(r.file)), s)
-		}
-		return filepath.Clean(s), r.pos(v)
+		return s, r.pos(v)
 	}
 	r.fields(n, "tlsa", map[string]func(*yaml.Node){
 		"cert": func(v *yaml.Node) { certWritten = true; c.cert, c.certPos = path(v, "cert") },
