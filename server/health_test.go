@@ -10,6 +10,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/mxdns/mxdns/internal/dnstest"
 )
 
 // A checker stuck in a probe must not hold up Shutdown: its context ends.
@@ -116,7 +118,7 @@ zones:
 // A link removed and added again starts afresh: the reason shown is that
 // of its new check, not the one it had before the removal.
 func TestReaddedLinkFreshReason(t *testing.T) {
-	good := newTCPTarget(t).addr
+	good := dnstest.NewTCPTarget(t).Addr
 	closed, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)

@@ -63,8 +63,8 @@ func TestLinksEndToEnd(t *testing.T) {
 
 	t.Log("wan1 fails its tcp check too: every link down")
 	failed = time.Now()
-	e.tcp.down()
-	if why := e.waitLink("wan1", false, failBound); why != "tcp "+e.tcp.addr+": connection refused" {
+	e.tcp.Down()
+	if why := e.waitLink("wan1", false, failBound); why != "tcp "+e.tcp.Addr+": connection refused" {
 		t.Errorf("wan1 down because %q", why)
 	}
 	t.Logf("wan1 down after %v", time.Since(failed))
@@ -76,8 +76,8 @@ func TestLinksEndToEnd(t *testing.T) {
 
 	t.Log("wan1 recovers")
 	recovered := time.Now()
-	e.tcp.up()
-	if why := e.waitLink("wan1", true, recoverBound); why != "tcp "+e.tcp.addr+": connected" {
+	e.tcp.Up()
+	if why := e.waitLink("wan1", true, recoverBound); why != "tcp "+e.tcp.Addr+": connected" {
 		t.Errorf("wan1 up because %q", why)
 	}
 	t.Logf("wan1 up after %v", time.Since(recovered))

@@ -38,7 +38,7 @@ func TestAdminStatus(t *testing.T) {
 	if w1.Name != "wan1" || w1.State != "down" || w1.Manual != "down" || w1.Why != "state: down in config" || w1.Since.IsZero() {
 		t.Errorf("wan1 %+v", w1)
 	}
-	if w1.Check != "tcp "+e.tcp.addr || w1.LastCheck == nil || !w1.LastCheck.OK {
+	if w1.Check != "tcp "+e.tcp.Addr || w1.LastCheck == nil || !w1.LastCheck.OK {
 		t.Errorf("wan1 check %q, last %+v", w1.Check, w1.LastCheck)
 	}
 	if w2.Name != "wan2" || w2.State != "up" || w2.Manual != "auto" || w2.LastCheck == nil || w2.LastCheck.Result != "http 200" {

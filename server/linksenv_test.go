@@ -6,7 +6,6 @@ package server
 
 import (
 	"fmt"
-	"net"
 	"net/http"
 	"net/http/httptest"
 	"path/filepath"
@@ -17,6 +16,8 @@ import (
 	"time"
 
 	"github.com/miekg/dns"
+
+	"github.com/mxdns/mxdns/internal/dnstest"
 )
 
 const (
@@ -56,60 +57,13 @@ zones:
       ns1: {a: 203.0.113.53}
 `
 
-// tcpTarget is a TCP health-check target that can be taken down and
-// brought back on the same port.
-type tcpTarget struct {
-	t    *testing.T
-	addr string
-	ln   net.Listener
-}
-
-func newTCPTarget(t *testing.T) *tcpTarget {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	tt := &tcpTarget{t: t, addr: ln.Addr().String()}
-	tt.serve(ln)
-	t.Cleanup(tt.down)
-	return tt
-}
-
-func (tt *tcpTarget) serve(ln net.Listener) {
-	tt.ln = ln
-	go func() {
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			c.Close()
-		}
-	}()
-}
-
-func (tt *tcpTarget) down() {
-	if tt.ln != nil {
-		tt.ln.Close()
-		tt.ln = nil
-	}
-}
-
-func (tt *tcpTarget) up() {
-	ln, err := net.Listen("tcp", tt.addr)
-	if err != nil {
-		tt.t.Fatalf("reopen health target: %v", err)
-	}
-	tt.serve(ln)
-}
-
 // linkEnv is a running server with its health targets and signals.
 type linkEnv struct {
 	t       *testing.T
 	s       *Server
 	path    string
 	config  string
-	tcp     *tcpTarget
+	tcp     *dnstest.TCPTarget
 	code    *atomic.Int32 // what the HTTP target answers
 	changes chan LinkChange
 	checks  chan string
@@ -119,7 +73,7 @@ type linkEnv struct {
 
 func startLinks(t *testing.T) *linkEnv {
 	t.Helper()
-	e := &linkEnv{t: t, tcp: newTCPTarget(t), code: new(atomic.Int32),
+	e := &linkEnv{t: t, tcp: dnstest.NewTCPTarget(t), code: new(atomic.Int32),
 		changes: make(chan LinkChange, 256), checks: make(chan string, 1024), reloads: make(chan ReloadResult, 16)}
 	e.code.Store(http.StatusOK)
 	web := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
@@ -127,7 +81,7 @@ func startLinks(t *testing.T) *linkEnv {
 	}))
 	t.Cleanup(web.Close)
 
-	e.config = fmt.Sprintf(linksConfig, e.tcp.addr, web.URL+"/health")
+	e.config = fmt.Sprintf(linksConfig, e.tcp.Addr, web.URL+"/health")
 	e.path = filepath.Join(t.TempDir(), "config.yaml")
 	writeFile(t, e.path, e.config)
 	s, err := New(Options{Logger: testLogger(t), ConfigPath: e.path,

@@ -10,6 +10,7 @@ import (
 
 	"github.com/miekg/dns"
 
+	"github.com/mxdns/mxdns/internal/dnstest"
 	"github.com/mxdns/mxdns/zone"
 )
 
@@ -185,15 +186,15 @@ func shortViewDelay(t *testing.T, d time.Duration) {
 func TestTransferViewFollowsHealthChecks(t *testing.T) {
 	shortViewDelay(t, 50*time.Millisecond)
 	target, notes := collectNotifies(t)
-	tcp := newTCPTarget(t)
-	s, _, _ := startServerWith(t, t.TempDir(), viewConfig("current", target, tcp.addr), Options{})
+	tcp := dnstest.NewTCPTarget(t)
+	s, _, _ := startServerWith(t, t.TempDir(), viewConfig("current", target, tcp.Addr), Options{})
 	first := waitTransfer(t, s, mxBoth)
 	plain := soaSerial(t, s, "plain.test.")
 	notes.waitMore(t, "linked.test.", 0)
 	notes.waitMore(t, "plain.test.", 0)
 
 	sent := notes.count("linked.test.")
-	tcp.down()
+	tcp.Down()
 	second := waitTransfer(t, s, mxWan2)
 	if !zoneSerialAfter(second, first) {
 		t.Fatalf("wan1 down: serial %d, not after %d", second, first)
@@ -207,7 +208,7 @@ func TestTransferViewFollowsHealthChecks(t *testing.T) {
 	notes.waitMore(t, "linked.test.", sent)
 
 	sent = notes.count("linked.test.")
-	tcp.up()
+	tcp.Up()
 	third := waitTransfer(t, s, mxBoth)
 	if !zoneSerialAfter(third, second) {
 		t.Fatalf("wan1 back: serial %d, not after %d", third, second)
@@ -229,15 +230,15 @@ func zoneSerialAfter(a, b uint32) bool { return a != b && int32(a-b) > 0 }
 func TestTransferViewAllNeverMoves(t *testing.T) {
 	shortViewDelay(t, time.Millisecond)
 	target, notes := collectNotifies(t)
-	tcp := newTCPTarget(t)
+	tcp := dnstest.NewTCPTarget(t)
 	changes := make(chan LinkChange, 16)
-	s, _, _ := startServerWith(t, t.TempDir(), viewConfig("all", target, tcp.addr),
+	s, _, _ := startServerWith(t, t.TempDir(), viewConfig("all", target, tcp.Addr),
 		Options{OnLinkChange: func(c LinkChange) { changes <- c }})
 	first, mx, _ := mxOf(t, s)
 	if mx != mxBoth {
 		t.Fatalf("transfer carries MX %q", mx)
 	}
-	tcp.down()
+	tcp.Down()
 	select {
 	case c := <-changes:
 		if c.Link != "wan1" || c.Up {

@@ -12,6 +12,7 @@ import (
 
 	"github.com/miekg/dns"
 
+	"github.com/mxdns/mxdns/internal/dnstest"
 	"github.com/mxdns/mxdns/internal/harness"
 )
 
@@ -48,9 +49,9 @@ const (
 // zone flows the same way and validates at a secondary. Link changes
 // reach the secondaries by IXFR too.
 func TestFleetScenario(t *testing.T) {
-	probe := newFleetTarget(t) // wan1's check target: closed, the link fails
+	probe := dnstest.NewTCPTarget(t) // wan1's check target: closed, the link fails
 	f := startFleet(t, fleetOptions{
-		config: fmt.Sprintf("transfer_view: current\nlinks:\n  wan1: {check: {tcp: %q, interval: 1s, timeout: 500ms, rise: 1, fall: 1}}\n  wan2: {}\n", probe.addr),
+		config: fmt.Sprintf("transfer_view: current\nlinks:\n  wan1: {check: {tcp: %q, interval: 1s, timeout: 500ms, rise: 1, fall: 1}}\n  wan2: {}\n", probe.Addr),
 		files:  map[string]string{"zones/site.test.yaml": scenarioSite, "zones/signed.test.yaml": scenarioSigned},
 	})
 	f.waitAll("the site and the signed zone", []string{"site.test.", "signed.test."}, 60*time.Second, f.served)
@@ -78,7 +79,7 @@ func TestFleetScenario(t *testing.T) {
 	f.waitAnswers("both links up", scenarioLinkWithin+30*time.Second, mxOf, "mx1,mx2")
 
 	marks := f.logMarks()
-	probe.down()
+	probe.Down()
 	took := f.waitAnswers("wan1 down: MX", 30*time.Second, mxOf, "mx2")
 	f.waitAnswers("wan1 down: A", scenarioLinkWithin, smtpOf, "198.51.100.30")
 	t.Logf("wan1 down: the three secondaries withdrew mx1 after %v", took.Round(time.Millisecond))
@@ -87,7 +88,7 @@ func TestFleetScenario(t *testing.T) {
 	}
 	f.byIXFR("wan1 down", "site.test.", marks)
 	marks = f.logMarks()
-	probe.up(t)
+	probe.Up()
 	took = f.waitAnswers("wan1 back: MX", 30*time.Second, mxOf, "mx1,mx2")
 	t.Logf("wan1 back: the three secondaries published mx1 again after %v", took.Round(time.Millisecond))
 	if took > scenarioLinkWithin {

@@ -3,7 +3,6 @@ package e2e
 import (
 	"context"
 	"fmt"
-	"net"
 	"os"
 	"path/filepath"
 	"slices"
@@ -13,6 +12,7 @@ import (
 
 	"github.com/miekg/dns"
 
+	"github.com/mxdns/mxdns/internal/dnstest"
 	"github.com/mxdns/mxdns/internal/harness"
 )
 
@@ -30,7 +30,7 @@ func TestFleetTransferView(t *testing.T) {
 		rise     = 2
 		slack    = 5 * time.Second
 	)
-	wan1, wan2 := newFleetTarget(t), newFleetTarget(t)
+	wan1, wan2 := dnstest.NewTCPTarget(t), dnstest.NewTCPTarget(t)
 	// Knot secondaries live on 127.0.0.2, where no other test's servers
 	// take ports.
 	kport, err := harness.FreePortOn("127.0.0.2")
@@ -62,7 +62,7 @@ zones:
       mx2: {a: {wan2: 198.51.100.25}}
       www: {a: {wan1: 192.0.2.80, wan2: 198.51.100.80}}
       ns1: {a: 192.0.2.53}
-`, port, admin, kport, check(wan1.addr), check(wan2.addr))
+`, port, admin, kport, check(wan1.Addr), check(wan2.Addr))
 	}
 	srv, err := harness.Start(harness.Options{Bin: bin, Dir: dir, Args: []string{"serve", "-config", "config.yaml", "-state-dir", "state"},
 		WriteConfig: func(port, admin int) error {
@@ -86,7 +86,7 @@ zones:
 	first := k.await(t, srv, "both links up", both, deadline)
 
 	t.Log("wan1 goes down")
-	wan1.down()
+	wan1.Down()
 	second := k.await(t, srv, "wan1 down", onlyWan2, interval*fall+slack)
 	if !harness.SerialAfter(second, first) {
 		t.Errorf("wan1 down: serial %d, not after %d", second, first)
@@ -96,7 +96,7 @@ zones:
 	}
 
 	t.Log("wan1 comes back")
-	wan1.up(t)
+	wan1.Up()
 	third := k.await(t, srv, "wan1 back", both, interval*rise+slack)
 	if !harness.SerialAfter(third, second) {
 		t.Errorf("wan1 back: serial %d, not after %d (a secondary would keep the wan1-down zone)", third, second)
@@ -135,52 +135,6 @@ func fleetAnswerOf(t *testing.T, addr, origin string) fleetAnswer {
 	a.mx, a.www, a.txt = ask(origin, dns.TypeMX), ask("www."+origin, dns.TypeA), ask(origin, dns.TypeTXT)
 	ask(origin, dns.TypeSOA)
 	return a
-}
-
-// fleetTarget is a TCP health-check target the test refuses or answers
-// (the fleet and status page tests).
-type fleetTarget struct {
-	addr string
-	ln   net.Listener
-}
-
-func newFleetTarget(t *testing.T) *fleetTarget {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	ft := &fleetTarget{addr: ln.Addr().String()}
-	ft.serve(ln)
-	t.Cleanup(ft.down)
-	return ft
-}
-
-func (ft *fleetTarget) serve(ln net.Listener) {
-	ft.ln = ln
-	go func() {
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			c.Close()
-		}
-	}()
-}
-
-func (ft *fleetTarget) down() {
-	if ft.ln != nil {
-		ft.ln.Close()
-		ft.ln = nil
-	}
-}
-
-func (ft *fleetTarget) up(t *testing.T) {
-	ln, err := net.Listen("tcp", ft.addr)
-	if err != nil {
-		t.Fatalf("reopen health target: %v", err)
-	}
-	ft.serve(ln)
 }
 
 func waitFor(t *testing.T, what string, limit time.Duration, cond func() bool) {

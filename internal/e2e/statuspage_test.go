@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/miekg/dns"
+	"github.com/mxdns/mxdns/internal/dnstest"
 	"github.com/mxdns/mxdns/internal/harness"
 )
 
@@ -22,7 +23,7 @@ import (
 // also saves the page as the PNG docs/status-page.png is made from.
 func TestStatusPageInChromium(t *testing.T) {
 	chromium := harness.NeedChromium(t)
-	wan1, wan2 := newFleetTarget(t), newFleetTarget(t)
+	wan1, wan2 := dnstest.NewTCPTarget(t), dnstest.NewTCPTarget(t)
 	dir := t.TempDir()
 	if err := os.Mkdir(filepath.Join(dir, "zones"), 0o755); err != nil {
 		t.Fatal(err)
@@ -60,7 +61,7 @@ links:
     check: {tcp: "%s", interval: 500ms, timeout: 400ms, rise: 1, fall: 2}
   wan2:
     check: {tcp: "%s", interval: 500ms, timeout: 400ms, rise: 1, fall: 2}
-`, port, admin, wan1.addr, wan2.addr))
+`, port, admin, wan1.Addr, wan2.Addr))
 			return nil
 		}})
 	if err != nil {
@@ -89,7 +90,7 @@ links:
 	}
 
 	t.Log("wan2's target closes; other.yaml gets a YAML error")
-	wan2.down()
+	wan2.Down()
 	write("zones/other.yaml", good+"  broken: [\n")
 	if !harness.Wait(ctx, func() bool {
 		l, _ := status().Link("wan2")
@@ -113,7 +114,7 @@ links:
 	for _, want := range []string{
 		`<h1>mxdns status</h1>`,
 		`wan2 <span class="badge down">down</span>`,
-		`Why: tcp ` + wan2.addr + `: connection refused.`,
+		`Why: tcp ` + wan2.Addr + `: connection refused.`,
 		`wan1 <span class="badge up">up</span>`,
 		`mx2.example.test.</td><td><span class="badge down">withdrawn</span><br>its addresses are only on wan2, down`,
 		`any link: 192.0.2.25`,

@@ -2,24 +2,24 @@ package health
 
 import (
 	"context"
-	"net"
 	"net/http"
 	"net/http/httptest"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/mxdns/mxdns/internal/dnstest"
 	"github.com/mxdns/mxdns/zone"
 )
 
 func TestTCPProbe(t *testing.T) {
-	target := newTCPTarget(t)
-	addr := target.addr
+	target := dnstest.NewTCPTarget(t)
+	addr := target.Addr
 	probe := tcpProbe(zone.Check{TCP: addr, Timeout: time.Second}, dialer{})
 	if out := probe(context.Background()); !out.ok || out.result != "tcp "+addr+": connected" {
 		t.Errorf("listening target: %+v", out)
 	}
-	target.down()
+	target.Down()
 	if out := probe(context.Background()); out.ok || out.result != "tcp "+addr+": connection refused" {
 		t.Errorf("closed target: %+v", out)
 	}
@@ -76,31 +76,3 @@ func TestHTTPProbe(t *testing.T) {
 		t.Errorf("closed server: %+v", out)
 	}
 }
-
-// tcpTarget accepts connections and closes them at once, until down.
-type tcpTarget struct {
-	addr string
-	ln   net.Listener
-}
-
-func newTCPTarget(t *testing.T) *tcpTarget {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	tt := &tcpTarget{addr: ln.Addr().String(), ln: ln}
-	go func() {
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			c.Close()
-		}
-	}()
-	t.Cleanup(tt.down)
-	return tt
-}
-
-func (tt *tcpTarget) down() { tt.ln.Close() }
