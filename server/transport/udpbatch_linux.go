@@ -144,8 +144,8 @@ func (g *udpGroup) closeConns() {
 }
 
 // serve reads and answers until the socket is closed. The work is done
-// in the read callback (recv), which returns only to wait for a full
-// send queue or to report an error.
+// in the read callback (recv), which returns after a full batch, to wait
+// for room in a full send queue, or to report an error.
 func (r *udpReader) serve() {
 	for {
 		r.errno = 0
@@ -166,42 +166,41 @@ func (r *udpReader) serve() {
 	}
 }
 
-// recv is the read callback, and the reader's loop: it reads a batch,
-// answers it and sends the replies, again and again, and returns false
-// to wait in the netpoller when the queue is empty.
+// recv is the read callback: it reads a batch, answers it and sends the
+// replies. It returns false to wait in the netpoller when the queue is
+// empty, and true after a full batch, so that Read returns between the
+// batches of a flood and a Close (shutdown, a listen address removed)
+// takes effect: Close waits for the callback to give the socket back.
 //
-// Staying inside one RawConn.Read saves a system call a batch: each Read
-// first forgets any readiness the netpoller has seen (pollReset), so a
-// reader that returned after every batch had to ask recvmmsg once more
-// to learn the queue was empty. Here a short batch already says so, and
-// the wait follows at once: the sockets are edge-triggered, so every
-// datagram queued since raised an event that ends it.
+// The wait after a short batch stays inside this Read, which saves a
+// system call a batch: each Read first forgets any readiness the
+// netpoller has seen (pollReset), so a reader that returned after every
+// batch had to ask recvmmsg once more to learn the queue was empty. A
+// short batch already says so, and the wait follows at once: the sockets
+// are edge-triggered, so every datagram queued since raised an event that
+// ends it, and a Close ends it too.
 func (r *udpReader) recv(fd uintptr) bool {
 	b := r.b
-	for {
-		for i := range b.in {
-			b.in[i].hdr.Namelen = unix.SizeofSockaddrAny
-			b.in[i].hdr.Flags = 0
-		}
-		n, _, errno := unix.RawSyscall6(unix.SYS_RECVMMSG, fd, uintptr(unsafe.Pointer(&b.in[0])), udpBatch, unix.MSG_DONTWAIT, 0, 0)
-		switch errno {
-		case 0:
-		case unix.EAGAIN:
-			return false
-		default:
-			r.errno = errno
-			return true
-		}
-		r.queued = r.answerBatch(r.srv.state(), b, int(n), &r.rotate)
-		for r.sent = 0; r.sent < r.queued; {
-			if !r.send(fd) {
-				return true // no room: serve waits for it
-			}
-		}
-		if int(n) < udpBatch {
-			return false
+	for i := range b.in {
+		b.in[i].hdr.Namelen = unix.SizeofSockaddrAny
+		b.in[i].hdr.Flags = 0
+	}
+	n, _, errno := unix.RawSyscall6(unix.SYS_RECVMMSG, fd, uintptr(unsafe.Pointer(&b.in[0])), udpBatch, unix.MSG_DONTWAIT, 0, 0)
+	switch errno {
+	case 0:
+	case unix.EAGAIN:
+		return false
+	default:
+		r.errno = errno
+		return true
+	}
+	r.queued = r.answerBatch(r.srv.state(), b, int(n), &r.rotate)
+	for r.sent = 0; r.sent < r.queued; {
+		if !r.send(fd) {
+			return true // no room: serve waits for it
 		}
 	}
+	return int(n) == udpBatch
 }
 
 // send is the write callback: it sends what it can of the queued replies

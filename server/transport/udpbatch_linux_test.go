@@ -213,3 +213,49 @@ func udpReaders(t *testing.T, config string, n int) (*udpGroup, *Listeners) {
 	t.Cleanup(g.close)
 	return g, srv
 }
+
+// TestUDPReaderLeavesReadAfterAFullBatch: the read callback gives the
+// socket back after every full batch, so that a Close (a shutdown, a
+// listen address removed by a reload) is seen between batches. A reader
+// that stayed in the callback while batches came full held the socket
+// for as long as a flood lasted, and Close waited for it.
+func TestUDPReaderLeavesReadAfterAFullBatch(t *testing.T) {
+	snap, diags := zone.FromYAML("t.yaml", []byte("rrl: off\n"+testConfig), nil)
+	if err := diags.Err(); err != nil {
+		t.Fatal(err)
+	}
+	conn, err := listenReusePort("127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	r, err := newUDPReader(testServer(t, snap), "127.0.0.1:0", conn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	client, err := net.DialUDP("udp", nil, conn.LocalAddr().(*net.UDPAddr))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer client.Close()
+	m := new(dns.Msg)
+	m.SetQuestion("example.com.", dns.TypeMX)
+	query := packQuery(t, m)
+	for range 2*udpBatch + 1 { // two full batches and one more
+		if _, err := client.Write(query); err != nil {
+			t.Fatal(err)
+		}
+	}
+	done := make(chan error, 1)
+	go func() { done <- r.rc.Read(r.recvFn) }()
+	select {
+	case err := <-done:
+		if err != nil || r.queued != udpBatch || r.sent != udpBatch {
+			t.Errorf("Read: %v, %d of %d replies sent; want one full batch answered", err, r.sent, r.queued)
+		}
+	case <-time.After(20 * time.Second):
+		conn.Close()
+		<-done
+		t.Fatal("the read callback kept the socket after a full batch")
+	}
+}
