@@ -207,7 +207,7 @@ func New(opts Options) (*Server, error) {
 	// journals a zone's next version before this one.
 	s.reloadMu.Lock()
 	s.background.Go(func() { s.journalStart(snap, signers) })
-	go snap.PrepareDenial()
+	s.background.Go(snap.PrepareDenial)
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.signers = signers
@@ -220,6 +220,10 @@ func New(opts Options) (*Server, error) {
 		s.closed = true
 		s.checks.Cancel() // checkers exit without reporting: the server is closed
 		s.listeners.Close(context.Background())
+		// The start's journaling stops at its next batch: nothing is left
+		// writing the state directory once New has failed.
+		s.closeOnce.Do(func() { close(s.stopping) })
+		s.background.Wait()
 		return nil, err
 	}
 	now := time.Now()
