@@ -56,13 +56,20 @@ func (s *Snapshot) Updatable(origin, name string, t uint16) error {
 	if z == nil || z == s.catalogZone() {
 		return ErrNoZone
 	}
-	if !hasLabelSuffix(name, origin) {
+	return s.updatableIn(z.yaml(), name, t)
+}
+
+// updatableIn is Updatable for z, the zone as its files have it: the name
+// in it, not in a zone of its own below it, and the type and name ones the
+// zone's records allow.
+func (s *Snapshot) updatableIn(z *zoneData, name string, t uint16) error {
+	if !hasLabelSuffix(name, z.origin) {
 		return ErrNotInZone
 	}
-	if owner := s.findZone(name); owner != z {
+	if owner := s.findZone(name); owner != nil && owner.origin != z.origin {
 		return fmt.Errorf("%w, %s", errChildZone, strings.TrimSuffix(owner.origin, "."))
 	}
-	return z.yaml().updatable(name, t)
+	return z.updatable(name, t)
 }
 
 func (z *zoneData) updatable(name string, t uint16) error {
@@ -207,10 +214,7 @@ func (s *Snapshot) overlay(z *zoneData, rrs []dns.RR, served *zoneData) (*zoneDa
 	var seen rrIndex
 	for _, rr := range rrs {
 		name := dns.CanonicalName(rr.Header().Name)
-		err := z.updatable(name, rr.Header().Rrtype)
-		if err == nil && !hasLabelSuffix(name, z.origin) {
-			err = ErrNotInZone
-		}
+		err := s.updatableIn(z, name, rr.Header().Rrtype)
 		if err != nil {
 			skipped = append(skipped, UpdateSkipped{Origin: z.origin, RR: rr, Reason: err})
 			continue

@@ -398,3 +398,26 @@ func TestUpdatesFollowTheTransferView(t *testing.T) {
 		t.Errorf("serial %d after the load, want past %d", got, prev)
 	}
 }
+
+// A kept record whose name a zone of its own now holds (the files added
+// that zone after the update) is left out and said so, as Updatable
+// refuses it: laid over the parent, no query would see it and the
+// parent's transfers would carry it as data outside the zone.
+func TestUpdatesLeaveOutNamesOfAChildZone(t *testing.T) {
+	o := newOverlaySite(t)
+	writeFile(t, o.path, overlayZones+"  deep.example.com:\n    ns: [ns1.example.com.]\n", time.Unix(1_800_000_100, 0))
+	l := Open(o.path, nil, Options{Memory: o.mem, Strict: true})
+	if err := l.Diags.Err(); err != nil {
+		t.Fatal(err)
+	}
+	s := l.Snapshot
+	if err := s.Updatable("example.com.", "_acme-challenge.deep.example.com.", dns.TypeTXT); err == nil {
+		t.Error("Updatable allows a name of the child zone")
+	}
+	_, skipped := s.WithUpdates(nil, nil, map[string][]dns.RR{"example.com.": {
+		mustRR(t, `_acme-challenge.deep.example.com. 60 IN TXT "t"`),
+	}})
+	if len(skipped) != 1 {
+		t.Errorf("skipped %v, want the record in the child zone", skipped)
+	}
+}
