@@ -34,6 +34,13 @@ func fileProbe(ctx context.Context, spec zone.Check, wg *sync.WaitGroup) (func(c
 
 func readState(path string) outcome {
 	what := "file " + path
+	// Only a regular file: opening a FIFO would block past the probe's
+	// timeout, and hold a goroutine for good.
+	if fi, err := os.Stat(path); err != nil {
+		return outcome{result: what + ": " + fileError(err)}
+	} else if !fi.Mode().IsRegular() {
+		return outcome{result: what + ": not a regular file"}
+	}
 	f, err := os.Open(path)
 	if err != nil {
 		return outcome{result: what + ": " + fileError(err)}

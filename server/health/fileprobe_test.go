@@ -4,6 +4,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -126,4 +127,22 @@ func TestRequire(t *testing.T) {
 	waitVerdict(t, reports, "any", false)
 	os.WriteFile(b, []byte("up"), 0o644)
 	waitVerdict(t, reports, "any", true)
+}
+
+// A FIFO at the path is refused without being opened, which would block.
+func TestFileProbeRefusesAFIFO(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "state")
+	if err := syscall.Mkfifo(path, 0o600); err != nil {
+		t.Skip(err)
+	}
+	done := make(chan outcome, 1)
+	go func() { done <- readState(path) }()
+	select {
+	case out := <-done:
+		if out.ok || !strings.Contains(out.result, "not a regular file") {
+			t.Errorf("a FIFO: %+v", out)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("reading a FIFO blocked")
+	}
 }
