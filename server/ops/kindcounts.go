@@ -36,8 +36,9 @@ func kindIndex(kind string) int {
 // one of metricShards rows, as queryCounts does: mxdns_answers_total.
 type kindCounts struct {
 	desc *prometheus.Desc
+	_    [56]byte // n starts a cache line after desc's
 	// n is [shard][udp][kind]; a row of 8 is a cache line, so that two
-	// shards never share one.
+	// shards never share one (kindCounts is allocated line-aligned).
 	n [metricShards][2][8]atomic.Uint64
 }
 

@@ -183,6 +183,10 @@ func (j *Journal) Transferred(origin string, serial uint32) ([]dns.RR, bool) {
 	}
 	rrs, err := zj.headContent(j.store)
 	if err != nil {
+		// Sent signed afresh until the next version starts the journal
+		// again: a secondary holding this AXFR gets whole zones till then.
+		j.log.Warn("ixfr journal: unreadable, the zone is sent whole and signed again", "zone", origin, "err", err)
+		zj.forget()
 		return nil, false
 	}
 	zj.cur = content{serial: serial, rrs: rrs}
