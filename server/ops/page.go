@@ -51,12 +51,17 @@ const (
 //go:embed statuspage.html statuspage.css
 var pageFiles embed.FS
 
+var pageCSS = func() template.CSS {
+	b, err := pageFiles.ReadFile("statuspage.css")
+	if err != nil {
+		panic(err) // embedded: missing only in a broken build
+	}
+	return template.CSS(b)
+}()
+
 var pageTemplate = template.Must(template.New("statuspage.html").Funcs(template.FuncMap{
 	// css is the embedded style sheet, trusted: it is ours.
-	"css": func() template.CSS {
-		b, _ := pageFiles.ReadFile("statuspage.css")
-		return template.CSS(b)
-	},
+	"css": func() template.CSS { return pageCSS },
 }).ParseFS(pageFiles, "statuspage.html"))
 
 // pageHandler serves the status page: the view of p, rendered whole

@@ -79,9 +79,7 @@ func (h *History) queryRates() []ratePoint {
 		}
 		p := ratePoint{Start: a.t, End: b.t}
 		for k := range rateKinds {
-			if b.n[k] > a.n[k] { // a link forgotten takes its counts away
-				p.PerKind[k] = float64(b.n[k]-a.n[k]) / secs
-			}
+			p.PerKind[k] = float64(b.n[k]-a.n[k]) / secs // the counts never go down
 			p.Total += p.PerKind[k]
 		}
 		out = append(out, p)

@@ -10,7 +10,6 @@ package update
 import (
 	"log/slog"
 	"maps"
-	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -211,17 +210,5 @@ func liveAt(recs []zone.UpdatedRecord, name string) []dns.RR {
 			out = append(out, r.RR)
 		}
 	}
-	return out
-}
-
-// Zones lists the zones with updated records, sorted.
-func (u *Updater) Zones() []string {
-	var out []string
-	for origin, recs := range u.Records() {
-		if len(recs) > 0 {
-			out = append(out, origin)
-		}
-	}
-	slices.Sort(out)
 	return out
 }

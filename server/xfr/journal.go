@@ -100,12 +100,6 @@ func (j *Journal) zone(origin string) *lockedZone {
 	return zj
 }
 
-func (j *Journal) lookup(origin string) *lockedZone {
-	j.mu.Lock()
-	defer j.mu.Unlock()
-	return j.zones[origin]
-}
-
 // Publish journals each version that differs from its zone's last: the
 // differences are appended to its file, and every file is synced, before
 // Publish returns and the versions are served. Versions equal to their
