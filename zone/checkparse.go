@@ -1,6 +1,9 @@
 package zone
 
 import (
+	"crypto/x509"
+	"errors"
+	"io/fs"
 	"net"
 	"net/netip"
 	"net/url"
@@ -131,6 +134,8 @@ func (r *reader) check(n *yaml.Node, what string) Check {
 	}
 	if c.Insecure && c.CAFile != "" {
 		r.errorf(caNode, "%s: ca_file and insecure: true together; insecure skips the verification ca_file is for", what)
+	} else if c.CAFile != "" && c.SMTP != "" && c.StartTLS {
+		r.caFile(caNode, what, c.CAFile)
 	}
 	if c.Source.IsValid() {
 		r.sourceFamily(sourceNode, what, c)
@@ -139,6 +144,27 @@ func (r *reader) check(n *yaml.Node, what string) Check {
 		r.errorf(n, "%s: timeout %s is longer than interval %s", what, c.Timeout, c.Interval)
 	}
 	return c
+}
+
+// maxCAFile bounds a ca_file: a bundle of every public root is 200 KiB.
+const maxCAFile = 1 << 20
+
+// caFile reports a ca_file that cannot be read or holds no certificate,
+// here, at load: found by the check instead, it would fail every
+// handshake and take the link, and its MX, down.
+func (r *reader) caFile(n *yaml.Node, what, path string) {
+	pem, err := readBounded(path, maxCAFile)
+	if err != nil {
+		var pe *fs.PathError
+		if errors.As(err, &pe) {
+			err = pe.Err // the path is said once
+		}
+		r.errorf(n, "%s ca_file %s: %v", what, path, err)
+		return
+	}
+	if !x509.NewCertPool().AppendCertsFromPEM(pem) {
+		r.errorf(n, "%s ca_file %s: want PEM certificates (BEGIN CERTIFICATE), found none", what, path)
+	}
 }
 
 // sourceFamily reports a source whose family cannot reach the target,

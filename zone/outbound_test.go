@@ -156,6 +156,7 @@ func TestOutboundParseErrors(t *testing.T) {
 func TestChecksParsed(t *testing.T) {
 	dir := t.TempDir()
 	path := filepath.Join(dir, "c.yaml")
+	writeFile(t, filepath.Join(dir, "ca.pem"), string(newTestPKI(t, 1).chain), time.Unix(1000, 0))
 	s, diags := FromYAML(path, []byte(`links:
   wan1:
     require: any
@@ -280,5 +281,24 @@ func TestCheckTLSKeysOneFinding(t *testing.T) {
 		{link + "{check: {smtp: 'mx1:25', starttls: false, insecure: true}}\n", "c.yaml:2:61: link wan1 check: insecure is for an smtp check with starttls: true"},
 	} {
 		wantOneError(t, tc.yaml, tc.want)
+	}
+}
+
+// A ca_file that cannot be read, or holds no certificate, is an error of
+// the configuration at its key: found by the check instead, it would fail
+// every handshake and take the link down.
+func TestCheckCAFileReadAtLoad(t *testing.T) {
+	dir := t.TempDir()
+	writeFile(t, filepath.Join(dir, "junk.pem"), "no certificate here\n", time.Unix(1000, 0))
+	for file, want := range map[string]string{
+		"missing.pem": "c.yaml:2:59: link wan1 check ca_file " + filepath.Join(dir, "missing.pem") + ": no such file or directory",
+		"junk.pem":    "c.yaml:2:59: link wan1 check ca_file " + filepath.Join(dir, "junk.pem") + ": want PEM certificates (BEGIN CERTIFICATE), found none",
+	} {
+		config := "links:\n  wan1: {check: {smtp: 'mx1:25', starttls: true, ca_file: " + file + "}}\n"
+		_, diags := FromYAML(filepath.Join(dir, "c.yaml"), []byte(config), nil)
+		errs := diags.Errors()
+		if len(errs) != 1 || !strings.HasSuffix(errs[0].String(), strings.TrimPrefix(want, "c.yaml")) || !strings.Contains(errs[0].String(), "c.yaml:2:59") {
+			t.Errorf("%s: got %v, want %s", file, errs, want)
+		}
 	}
 }
