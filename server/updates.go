@@ -84,6 +84,10 @@ func (s *Server) publishUpdates() {
 	}
 	s.beforeServing(prev, next)
 	next.PrepareDenial() // an updated signed zone's chain, before it is served
+	// Journaled as a reload's versions are, so that secondaries take the
+	// update by IXFR; the zones keep their keys.
+	signers := s.state.Load().Signers()
+	s.journalVersions(prev, next, signers, signers)
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.closed {

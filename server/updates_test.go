@@ -387,3 +387,24 @@ func grepLines(text, substr string) string {
 	}
 	return strings.Join(out, "\n")
 }
+
+// An update is journaled like a reload's change: a secondary at the
+// serial before it takes it by an incremental IXFR, not the whole zone.
+func TestUpdateReachesSecondariesByIXFR(t *testing.T) {
+	s, _ := updateServer(t, t.TempDir(), "transfer:\n  allow: [\"key:xfr-key\"]\n")
+	s.reloadMu.Lock() // the start's journaling is done once it is given back
+	s.reloadMu.Unlock()
+	before := serialNow(t, s)
+	wantRcode(t, sendUpdate(t, s, "udp", txtUpdate("example.com.", true, challenge), acmeKey, acmeSecret), dns.RcodeSuccess)
+	got, _ := ixfrFrom(t, s, before)
+	if full(got) {
+		t.Fatalf("IXFR from %d after an update: the whole zone\n%v", before, got)
+	}
+	found := false
+	for _, rr := range got {
+		found = found || rr.Header().Rrtype == dns.TypeTXT && strings.Contains(rr.String(), "token-1")
+	}
+	if !found {
+		t.Errorf("IXFR from %d lacks the added TXT:\n%v", before, got)
+	}
+}
