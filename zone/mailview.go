@@ -88,31 +88,13 @@ func (s *Snapshot) MailDomains(up LinkSet, keep func(name string) bool, limit in
 	return out, matched
 }
 
-// withdraws reports whether publishedMX leaves out a record of set,
-// without making the list.
+// withdraws reports whether publishedMX leaves out a record of set.
 func (s *Snapshot) withdraws(set *rrset, up LinkSet) bool {
-	linked, ok := s.mxLinked.get(set)
-	if set.publish == publishAll || set.publish == publishHealthy && !ok {
-		return false
+	n := len(set.rrs)
+	if linked, ok := s.mxLinked.get(set); ok {
+		n = len(linked.rrs)
 	}
-	rrs := set.rrs
-	if ok {
-		rrs = linked.rrs
-	}
-	n, pref := 0, uint16(0)
-	for i, rr := range rrs {
-		if ok && !linked.health[i].healthy(up) {
-			continue
-		}
-		p := rr.(*dns.MX).Preference
-		if n == 0 {
-			pref = p
-		} else if set.publish == publishPrimary && p != pref {
-			break
-		}
-		n++
-	}
-	return n > 0 && n < len(rrs)
+	return len(s.publishedMX(set, up)) < n
 }
 
 func (s *Snapshot) mailDomain(origin, name string, set *rrset, up LinkSet) MailDomain {
