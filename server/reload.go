@@ -52,18 +52,17 @@ func (s *Server) Reload() ReloadResult {
 // reloadChanged is Reload told which files changed since the snapshot
 // served was loaded (nil: not known, check them all).
 func (s *Server) reloadChanged(changed []string) ReloadResult {
-	res := s.reload(changed, nil)
-	s.recordReload(res)
-	if s.onReload != nil {
-		s.onReload(res)
-	}
-	return res
+	return s.reported(s.reload(changed, nil))
 }
 
 // reloadRekey builds the signed zones of rekey again with their keys as
 // they stand now: nothing else has changed.
 func (s *Server) reloadRekey(rekey []string) ReloadResult {
-	res := s.reload([]string{}, rekey)
+	return s.reported(s.reload([]string{}, rekey))
+}
+
+// reported keeps res for the status page and hands it to OnReload.
+func (s *Server) reported(res ReloadResult) ReloadResult {
 	s.recordReload(res)
 	if s.onReload != nil {
 		s.onReload(res)
