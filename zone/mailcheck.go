@@ -175,11 +175,7 @@ func (s *Snapshot) spfLookups(terms []spf.Term, visiting map[string]bool) (int, 
 		if err != nil {
 			return 0, fmt.Errorf("%s %q: %v", t.Name, t.Domain, err)
 		}
-		target, ok := s.resolveTarget(d)
-		for hops := 0; ok && target.node != nil && target.node.set(dns.TypeCNAME) != nil && hops < 8; hops++ {
-			// Receivers follow a CNAME to the SPF record like any resolver.
-			target, ok = s.resolveTarget(target.node.set(dns.TypeCNAME).rrs[0].(*dns.CNAME).Target)
-		}
+		target, ok := s.followCNAMEs(d) // receivers follow a CNAME to the SPF record like any resolver
 		if !ok {
 			continue
 		}
