@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net"
 	"os"
+	"slices"
 	"strings"
 	"time"
 
@@ -13,6 +14,7 @@ import (
 
 	"github.com/mxdns/mxdns/mailcheck"
 	"github.com/mxdns/mxdns/route"
+	"github.com/mxdns/mxdns/spf"
 	"github.com/mxdns/mxdns/state"
 	"github.com/mxdns/mxdns/zone"
 )
@@ -161,7 +163,7 @@ func mailDomains(snap *zone.Snapshot) []mailcheck.Domain {
 			index[name] = i
 			out = append(out, mailcheck.Domain{Name: name})
 		}
-		if selector != "" && !containsString(out[i].DKIM, selector) {
+		if selector != "" && !slices.Contains(out[i].DKIM, selector) {
 			out[i].DKIM = append(out[i].DKIM, selector)
 		}
 	}
@@ -175,7 +177,7 @@ func mailDomains(snap *zone.Snapshot) []mailcheck.Domain {
 			switch {
 			case t == dns.TypeMX:
 				add(name, "")
-			case t == dns.TypeTXT && strings.HasPrefix(strings.ToLower(strings.Join(rr.(*dns.TXT).Txt, "")), "v=spf1"):
+			case t == dns.TypeTXT && spf.IsRecord(strings.Join(rr.(*dns.TXT).Txt, "")):
 				add(name, "")
 			case t != dns.TypeTXT && t != dns.TypeCNAME:
 			case strings.Contains(name, "._domainkey."):
@@ -194,15 +196,6 @@ func mailDomains(snap *zone.Snapshot) []mailcheck.Domain {
 		}
 	}
 	return out
-}
-
-func containsString(list []string, s string) bool {
-	for _, x := range list {
-		if x == s {
-			return true
-		}
-	}
-	return false
 }
 
 // mailFinding is a finding of the resolving checks as check prints it:
