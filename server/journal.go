@@ -29,23 +29,49 @@ func (s *Server) newJournal() *xfr.Journal {
 // transfer_view: current) makes the zone anew, moves its serial and so
 // comes through here.
 func (s *Server) journalVersions(prev, snap *zone.Snapshot, signers, prevSigners answer.Signers) {
-	changed := snap.SerialsSince(prev)
+	origins := transferable(snap, snap.SerialsSince(prev))
+	// A hundred zones at a time: Publish holds each zone's lock until its
+	// batch is synced, and a transfer of the zone waits on it. All at
+	// once, the first start of ten thousand signed zones held every
+	// transfer for minutes.
+	for len(origins) > 0 {
+		select {
+		case <-s.stopping: // the next start journals what is left
+			return
+		default:
+		}
+		n := min(len(origins), journalBatch)
+		s.journal.Publish(versions(prev, snap, origins[:n], signers, prevSigners), snap.Settings().IXFRJournal)
+		origins = origins[n:]
+	}
+}
+
+// transferable returns, sorted, the origins among changed whose zones
+// may be transferred.
+func transferable(snap *zone.Snapshot, changed map[string]zone.SerialRecord) []string {
 	origins := make([]string, 0, len(changed))
 	for origin := range changed {
 		if t, ok := snap.Transfer(origin); ok && len(t.Allow)+len(t.AllowKeys) > 0 {
 			origins = append(origins, origin)
 		}
 	}
-	if len(origins) == 0 {
-		return
-	}
 	slices.Sort(origins)
+	return origins
+}
+
+// versions makes the Version of each origin in snap, each with its
+// changes since prev where they come cheaper than a comparison.
+func versions(prev, snap *zone.Snapshot, origins []string, signers, prevSigners answer.Signers) []xfr.Version {
 	now := time.Now()
 	vs := make([]xfr.Version, 0, len(origins))
 	for _, origin := range origins {
-		soa, _ := snap.SOA(origin)
+		soa, ok := snap.SOA(origin)
+		if !ok {
+			continue
+		}
+		rec, _ := snap.Version(origin)
 		signer := signers[origin]
-		v := xfr.Version{Origin: origin, SOA: soa, Key: changed[origin].Hash, Signed: signer != nil,
+		v := xfr.Version{Origin: origin, SOA: soa, Key: rec.Hash, Signed: signer != nil,
 			Records: func(prevRRs []dns.RR) ([]dns.RR, error) {
 				return answer.TransferRecords(snap, signer, origin, prevRRs, now)
 			}}
@@ -65,19 +91,19 @@ func (s *Server) journalVersions(prev, snap *zone.Snapshot, signers, prevSigners
 		}
 		vs = append(vs, v)
 	}
-	// A hundred zones at a time: Publish holds each zone's lock until its
-	// batch is synced, and a transfer of the zone waits on it. All at
-	// once, the first start of ten thousand signed zones held every
-	// transfer for minutes.
-	for len(vs) > 0 {
-		select {
-		case <-s.stopping: // the next start journals what is left
-			return
-		default:
-		}
-		n := min(len(vs), journalBatch)
-		s.journal.Publish(vs[:n], snap.Settings().IXFRJournal)
-		vs = vs[n:]
+	return vs
+}
+
+// journalPrevious journals, for the zones next changes, the versions
+// prev served, before an update journals next's. The start may not have
+// reached those zones yet (it holds reloads back, not updates), and a
+// secondary may hold the version served since: without it in the
+// journal, that secondary would get the whole zone. Once journaled, a
+// version costs Publish a comparison.
+func (s *Server) journalPrevious(prev, next *zone.Snapshot, signers answer.Signers) {
+	origins := transferable(next, next.SerialsSince(prev))
+	if len(origins) > 0 {
+		s.journal.Publish(versions(nil, prev, origins, signers, nil), prev.Settings().IXFRJournal)
 	}
 }
 
@@ -97,8 +123,34 @@ func (s *Server) journalStart(snap *zone.Snapshot, signers answer.Signers) {
 	default:
 	}
 	start := time.Now()
-	s.journalVersions(nil, snap, signers, nil)
+	origins := transferable(snap, snap.SerialsSince(nil))
+	for len(origins) > 0 {
+		select {
+		case <-s.stopping: // the next start journals what is left
+			return
+		default:
+		}
+		n := min(len(origins), journalBatch)
+		s.journalServed(snap, signers, origins[:n])
+		origins = origins[n:]
+	}
 	s.log.Debug("ixfr journal: the zones served at start are journaled", "took", time.Since(start))
+}
+
+// journalServed journals the versions of origins served now. An update
+// may have been served since the start (reloads wait for journalStart;
+// updates do not): it journaled its zone's new version itself, and
+// journaling the start's older one after it would start that zone's
+// journal again, leaving its secondaries to whole transfers until its
+// next change. pubMu keeps the next update out meanwhile.
+func (s *Server) journalServed(start *zone.Snapshot, signers answer.Signers, origins []string) {
+	s.pubMu.Lock()
+	defer s.pubMu.Unlock()
+	snap := start
+	if st := s.state.Load(); st != nil && st.Snap != start {
+		snap, signers = st.Snap, st.Signers()
+	}
+	s.journal.Publish(versions(nil, snap, origins, signers, nil), snap.Settings().IXFRJournal)
 }
 
 func versionOf(snap *zone.Snapshot, origin string) (zone.SerialRecord, bool) {

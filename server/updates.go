@@ -87,6 +87,7 @@ func (s *Server) publishUpdates() {
 	// Journaled as a reload's versions are, so that secondaries take the
 	// update by IXFR; the zones keep their keys.
 	signers := s.state.Load().Signers()
+	s.journalPrevious(prev, next, signers)
 	s.journalVersions(prev, next, signers, signers)
 	s.mu.Lock()
 	defer s.mu.Unlock()
