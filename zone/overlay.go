@@ -175,11 +175,15 @@ func (s *Snapshot) WithUpdates(prev *Snapshot, mem Memory, updates map[string][]
 		}
 		done[origin] = true
 		if z := s.zones[origin]; z != nil {
-			nz, _ := s.overlay(z.yaml(), nil, servedZone(prev, mem, origin))
-			set(origin, nz)
+			if nz, _ := s.overlay(z.yaml(), nil, servedZone(prev, mem, origin)); nz != z {
+				set(origin, nz)
+			}
 		}
 	}
 	if next.zones == nil {
+		if maps.Equal(next.updated, s.updated) {
+			return s, skipped // nothing served changes
+		}
 		next.zones = s.zones
 	}
 	return &next, skipped
@@ -228,6 +232,13 @@ func (s *Snapshot) overlay(z *zoneData, rrs []dns.RR, served *zoneData) (*zoneDa
 		kept = append(kept, rr)
 	}
 	sortRecords(kept)
+	// The zone served from these very files and records stands as it
+	// is: a publish rebuilds only the zones whose records changed. (A
+	// zone transferred as viewed hashes the links' state too, which may
+	// have moved since.)
+	if served != nil && served.base == z && !s.viewed(z) && sameRecords(served.updates, kept) {
+		return served, skipped
+	}
 	var nz *zoneData
 	hash := s.serialHash(z, s.transferUp)
 	if len(kept) > 0 {
@@ -261,6 +272,14 @@ func (s *Snapshot) overlay(z *zoneData, rrs []dns.RR, served *zoneData) (*zoneDa
 	}
 	nz.setSerial(serial, hash)
 	return nz, skipped
+}
+
+// sameRecords reports whether a and b, both sorted by sortRecords, are
+// the same records with the same TTLs.
+func sameRecords(a, b []dns.RR) bool {
+	return slices.EqualFunc(a, b, func(x, y dns.RR) bool {
+		return x.Header().Ttl == y.Header().Ttl && dns.IsDuplicate(x, y)
+	})
 }
 
 // holds reports whether the files give name the record rr.

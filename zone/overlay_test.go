@@ -4,6 +4,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -113,9 +114,20 @@ func TestUpdatesServedAndSerialMoves(t *testing.T) {
 
 	// The same updates again change nothing, not even the serial.
 	s2 := o.serve(s1, s1, up)
-	if s2.zones["example.com."] != s1.zones["example.com."] {
-		t.Error("laying the same updates again made the zone again")
+	if s2 != s1 {
+		t.Error("laying the same updates again made a new snapshot")
 	}
+	// A publish that changes another zone's records leaves this one's
+	// as served, without building it again.
+	other := mustRR(t, `_acme-challenge.fixed.example. 60 IN TXT "token-2"`)
+	s2b := o.serve(s2, s2, map[string][]dns.RR{"example.com.": {challenge}, "fixed.example.": {other}})
+	if s2b.zones["example.com."] != s2.zones["example.com."] {
+		t.Error("an update of fixed.example made example.com again")
+	}
+	if s2b.zones["fixed.example."] == s2.zones["fixed.example."] {
+		t.Error("fixed.example's update not laid over it")
+	}
+	s2 = o.serve(s2b, s2b, up)
 
 	// Deleted: served as the files say, and the serial moves on.
 	s3 := o.serve(s2, s2, map[string][]dns.RR{"example.com.": nil})
@@ -419,5 +431,35 @@ func TestUpdatesLeaveOutNamesOfAChildZone(t *testing.T) {
 	}})
 	if len(skipped) != 1 {
 		t.Errorf("skipped %v, want the record in the child zone", skipped)
+	}
+}
+
+// BenchmarkPublishAmongUpdatedZones: one zone's updated records change
+// among 1,000 zones that each hold some (a host of ACME clients). Only
+// that zone is laid over again.
+func BenchmarkPublishAmongUpdatedZones(b *testing.B) {
+	var cfg strings.Builder
+	cfg.WriteString("zones:\n")
+	up := map[string][]dns.RR{}
+	for i := range 1000 {
+		origin := "z" + strconv.Itoa(i) + ".example."
+		cfg.WriteString("  " + origin + ":\n    ns: [ns1.example.com.]\n    records: {www: {a: 192.0.2.1}, mail: {a: 192.0.2.2}}\n")
+		rr, _ := dns.NewRR("_acme-challenge.www." + origin + ` 60 IN TXT "token"`)
+		up[origin] = []dns.RR{rr}
+	}
+	path := filepath.Join(b.TempDir(), "config.yaml")
+	if err := os.WriteFile(path, []byte(cfg.String()), 0o644); err != nil {
+		b.Fatal(err)
+	}
+	l := Open(path, nil, Options{})
+	if err := l.Diags.Err(); err != nil {
+		b.Fatal(err)
+	}
+	served, _ := l.Snapshot.WithUpdates(nil, nil, up)
+	b.ResetTimer()
+	for i := range b.N {
+		rr, _ := dns.NewRR(`_acme-challenge.www.z0.example. 60 IN TXT "token-` + strconv.Itoa(i) + `"`)
+		up["z0.example."] = []dns.RR{rr}
+		served, _ = served.WithUpdates(served, nil, up)
 	}
 }
