@@ -6,6 +6,7 @@ import (
 
 	"github.com/miekg/dns"
 
+	"github.com/mxdns/mxdns/internal/rrwire"
 	"github.com/mxdns/mxdns/server/answer"
 	"github.com/mxdns/mxdns/server/xfr"
 	"github.com/mxdns/mxdns/zone"
@@ -86,7 +87,7 @@ func versions(prev, snap *zone.Snapshot, origins []string, signers, prevSigners 
 				}
 				before, _ := prev.Transferred(origin)
 				after, _ := snap.Transferred(origin)
-				return xfr.DiffRecords(before[1:], after[1:])
+				return rrwire.Diff(before[1:], after[1:])
 			}
 		}
 		vs = append(vs, v)

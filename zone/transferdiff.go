@@ -4,6 +4,8 @@ import (
 	"reflect"
 
 	"github.com/miekg/dns"
+
+	"github.com/mxdns/mxdns/internal/rrwire"
 )
 
 // TransferDiff gives what a transfer of the zone origin carries
@@ -28,10 +30,10 @@ func (s *Snapshot) TransferDiff(prev *Snapshot, origin string) (del, add []dns.R
 		names = append(names, name)
 	}
 	sortCanonical(names)
-	var p rrPacker
+	var p rrwire.Packer
 	for _, name := range names {
 		before, after := transferRecords(pz.nodes.at(name)), transferRecords(z.nodes.at(name))
-		gone, came := p.diff(before, after)
+		gone, came := p.Diff(before, after)
 		del, add = append(del, gone...), append(add, came...)
 	}
 	return del, add, true
@@ -55,50 +57,6 @@ func transferRecords(n *node) []dns.RR {
 		}
 	}
 	return out
-}
-
-// rrPacker gives records in wire form, to compare them exactly. They are
-// packed as a message, not with dns.PackRR, which writes the record's
-// Rdlength (see nodeHasher).
-type rrPacker struct {
-	msg dns.Msg
-	one [1]dns.RR
-	buf []byte
-}
-
-func (p *rrPacker) key(rr dns.RR) string {
-	p.one[0] = rr
-	p.msg.Answer = p.one[:]
-	b, err := p.msg.PackBuffer(p.buf)
-	if err != nil {
-		return rr.String() // not seen with records that parsed
-	}
-	p.buf = b[:cap(b)]
-	return string(b[12:]) // past the message header
-}
-
-// diff gives the records of before that after lacks, and the reverse.
-func (p *rrPacker) diff(before, after []dns.RR) (gone, came []dns.RR) {
-	had := make(map[string]int, len(before))
-	for _, rr := range before {
-		had[p.key(rr)]++
-	}
-	for _, rr := range after {
-		k := p.key(rr)
-		if had[k] > 0 {
-			had[k]--
-			continue
-		}
-		came = append(came, rr)
-	}
-	for _, rr := range before {
-		k := p.key(rr)
-		if had[k] > 0 {
-			had[k]--
-			gone = append(gone, rr)
-		}
-	}
-	return gone, came
 }
 
 // differing yields every key whose value m and o do not share: in one of

@@ -6,6 +6,8 @@ import (
 	"testing"
 
 	"github.com/miekg/dns"
+
+	"github.com/mxdns/mxdns/internal/rrwire"
 )
 
 // TestTransferDiffEqualsFull holds TransferDiff, which reads only the
@@ -35,8 +37,7 @@ func TestTransferDiffEqualsFull(t *testing.T) {
 			}
 			before, _ := prev.Records(zi.Origin)
 			after, _ := inc.Records(zi.Origin)
-			var p rrPacker
-			wantDel, wantAdd := p.diff(before[1:], after[1:])
+			wantDel, wantAdd := rrwire.Diff(before[1:], after[1:])
 			if got, want := texts(del), texts(wantDel); !slices.Equal(got, want) {
 				t.Fatalf("%s: deleted\n  %s\nwant\n  %s", zi.Origin, strings.Join(got, "\n  "), strings.Join(want, "\n  "))
 			}

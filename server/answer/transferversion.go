@@ -9,6 +9,7 @@ import (
 	"github.com/miekg/dns"
 
 	"github.com/mxdns/mxdns/dnssec"
+	"github.com/mxdns/mxdns/internal/rrwire"
 	"github.com/mxdns/mxdns/zone"
 )
 
@@ -82,7 +83,7 @@ type signedSet struct {
 // kept are the previous version's signatures that may be kept, by set.
 type kept struct {
 	sets map[setID]*signedSet
-	pk   packer
+	pk   rrwire.Packer
 }
 
 // keptSignatures indexes prev's signatures that may sign the same sets
@@ -112,14 +113,14 @@ func keptSignatures(s *dnssec.Signer, origin string, prev, next []dns.RR, now ti
 			nextKeys = append(nextKeys, rr)
 		}
 	}
-	if k.pk.setWire(records[apex]) != k.pk.setWire(nextKeys) {
+	if setWire(&k.pk, records[apex]) != setWire(&k.pk, nextKeys) {
 		return k
 	}
 	due := uint32(now.Add(s.Policy().Refresh).Unix())
 	k.sets = make(map[setID]*signedSet, len(records))
 	for id, rrs := range records {
 		if valid(sigs[id], s.Keys().SigningKeys(id.rtype), origin, uint32(now.Unix()), due) {
-			k.sets[id] = &signedSet{wire: k.pk.setWire(rrs), sigs: sigs[id]}
+			k.sets[id] = &signedSet{wire: setWire(&k.pk, rrs), sigs: sigs[id]}
 		}
 	}
 	return k
@@ -159,35 +160,18 @@ func (k *kept) lookup(set []dns.RR) []dns.RR {
 	}
 	h := set[0].Header()
 	old := k.sets[setID{h.Name, h.Rrtype}]
-	if old == nil || old.wire != k.pk.setWire(set) {
+	if old == nil || old.wire != setWire(&k.pk, set) {
 		return nil
 	}
 	return old.sigs
 }
 
-// packer gives records in wire form. They are packed as a message, not
-// with dns.PackRR, which writes the record's Rdlength: records are
-// shared with queries being answered.
-type packer struct {
-	msg dns.Msg
-	one [1]dns.RR
-	buf []byte
-}
-
 // setWire is a set's records in wire form, sorted and joined: equal for
 // equal sets in any order.
-func (p *packer) setWire(rrs []dns.RR) string {
+func setWire(p *rrwire.Packer, rrs []dns.RR) string {
 	parts := make([]string, 0, len(rrs))
 	for _, rr := range rrs {
-		p.one[0] = rr
-		p.msg.Answer = p.one[:]
-		b, err := p.msg.PackBuffer(p.buf)
-		if err != nil {
-			parts = append(parts, rr.String())
-			continue
-		}
-		p.buf = b[:cap(b)]
-		parts = append(parts, string(b[12:]))
+		parts = append(parts, p.Key(rr))
 	}
 	slices.Sort(parts)
 	return strings.Join(parts, "")

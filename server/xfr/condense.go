@@ -2,6 +2,8 @@ package xfr
 
 import (
 	"github.com/miekg/dns"
+
+	"github.com/mxdns/mxdns/internal/rrwire"
 )
 
 // Changes are what IXFR sends a client: one difference sequence (RFC
@@ -10,36 +12,6 @@ import (
 type Changes struct {
 	From, To *dns.SOA
 	Del, Add []dns.RR // the SOAs aside
-}
-
-// rrPacker gives records in wire form, names uncompressed, to store them
-// and to compare them exactly (owner, type, class, TTL and data). They
-// are packed as a message, not with dns.PackRR, which writes the
-// record's Rdlength: records are shared with queries being answered.
-type rrPacker struct {
-	msg dns.Msg
-	one [1]dns.RR
-	buf []byte
-}
-
-// wire is rr packed, valid until the next call.
-func (p *rrPacker) wire(rr dns.RR) ([]byte, error) {
-	p.one[0] = rr
-	p.msg.Answer = p.one[:]
-	b, err := p.msg.PackBuffer(p.buf)
-	if err != nil {
-		return nil, err
-	}
-	p.buf = b[:cap(b)]
-	return b[12:], nil // past the message header
-}
-
-func (p *rrPacker) key(rr dns.RR) string {
-	w, err := p.wire(rr)
-	if err != nil {
-		return rr.String() // not seen with records that parsed
-	}
-	return string(w)
 }
 
 // orderedSet is a set of records by wire form that remembers the order
@@ -85,16 +57,16 @@ func (s *orderedSet) list() []dns.RR {
 // added again, or added then deleted, is in neither list, so that a
 // client never deletes what it lacks nor adds what it has.
 func condense(seq []Changes) Changes {
-	var p rrPacker
+	var p rrwire.Packer
 	del, add := newOrderedSet(0), newOrderedSet(0)
 	for _, c := range seq {
 		for _, rr := range c.Del {
-			if k := p.key(rr); !add.take(k) {
+			if k := p.Key(rr); !add.take(k) {
 				del.add(k, rr)
 			}
 		}
 		for _, rr := range c.Add {
-			if k := p.key(rr); !del.take(k) {
+			if k := p.Key(rr); !del.take(k) {
 				add.add(k, rr)
 			}
 		}
@@ -102,44 +74,20 @@ func condense(seq []Changes) Changes {
 	return Changes{From: seq[0].From, To: seq[len(seq)-1].To, Del: del.list(), Add: add.list()}
 }
 
-// DiffRecords gives what before holds and after lacks, and the reverse,
-// each in the order of its list.
-func DiffRecords(before, after []dns.RR) (del, add []dns.RR) {
-	var p rrPacker
-	had := make(map[string]bool, len(before))
-	for _, rr := range before {
-		had[p.key(rr)] = true
-	}
-	has := make(map[string]bool, len(after))
-	for _, rr := range after {
-		k := p.key(rr)
-		has[k] = true
-		if !had[k] {
-			add = append(add, rr)
-		}
-	}
-	for _, rr := range before {
-		if !has[p.key(rr)] {
-			del = append(del, rr)
-		}
-	}
-	return del, add
-}
-
 // apply gives base with each delta's changes made, in order: records
 // deleted are taken out, records added go at the end.
 func apply(base []dns.RR, deltas []*record) []dns.RR {
-	var p rrPacker
+	var p rrwire.Packer
 	s := newOrderedSet(len(base))
 	for _, rr := range base {
-		s.add(p.key(rr), rr)
+		s.add(p.Key(rr), rr)
 	}
 	for _, d := range deltas {
 		for _, rr := range d.del {
-			s.take(p.key(rr))
+			s.take(p.Key(rr))
 		}
 		for _, rr := range d.add {
-			s.add(p.key(rr), rr)
+			s.add(p.Key(rr), rr)
 		}
 	}
 	out := s.list()

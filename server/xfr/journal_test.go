@@ -11,6 +11,7 @@ import (
 
 	"github.com/miekg/dns"
 
+	"github.com/mxdns/mxdns/internal/rrwire"
 	"github.com/mxdns/mxdns/zone"
 )
 
@@ -46,7 +47,7 @@ func after(t testing.TB, prev, next Version) Version {
 	before, _ := prev.Records(nil)
 	now, _ := next.Records(nil)
 	next.From = zone.SerialRecord{Serial: prev.SOA.Serial, Hash: prev.Key}
-	next.Diff = func() ([]dns.RR, []dns.RR) { return DiffRecords(before[1:], now[1:]) }
+	next.Diff = func() ([]dns.RR, []dns.RR) { return rrwire.Diff(before[1:], now[1:]) }
 	return next
 }
 

@@ -7,6 +7,8 @@ import (
 	"hash/crc32"
 
 	"github.com/miekg/dns"
+
+	"github.com/mxdns/mxdns/internal/rrwire"
 )
 
 // A zone's journal file is a header, then records appended one after
@@ -87,10 +89,10 @@ func encodeRecord(r *record) ([]byte, error) {
 	copy(p[10:42], r.key[:])
 	binary.BigEndian.PutUint32(p[42:], uint32(len(r.add)))
 	binary.BigEndian.PutUint32(p[46:], uint32(len(r.del)))
-	var pk rrPacker
+	var pk rrwire.Packer
 	for _, list := range [][]dns.RR{r.add, r.del} {
 		for _, rr := range list {
-			w, err := pk.wire(rr)
+			w, err := pk.Wire(rr)
 			if err != nil {
 				return nil, err
 			}

@@ -7,6 +7,7 @@ import (
 
 	"github.com/miekg/dns"
 
+	"github.com/mxdns/mxdns/internal/rrwire"
 	"github.com/mxdns/mxdns/zone"
 )
 
@@ -93,7 +94,7 @@ func (zj *zoneJournal) appendDelta(st Store, log *slog.Logger, v *Version, lim z
 		if rrs, err = v.Records(old); err != nil {
 			return nil, err
 		}
-		del, add = DiffRecords(old[1:], rrs[1:])
+		del, add = rrwire.Diff(old[1:], rrs[1:])
 	}
 	frame, err := encodeRecord(&record{kind: kindDelta, from: zj.head.serial, to: v.SOA.Serial, key: v.Key,
 		add: append([]dns.RR{v.SOA}, add...), del: append([]dns.RR{zj.soa}, del...)})
