@@ -311,10 +311,8 @@ func sortRecords(rrs []dns.RR) {
 // content digest content: a new zone sharing every node of z but those it
 // adds to. Its serial is z's until setSerial.
 func (z *zoneData) withRecords(kept []dns.RR, content [32]byte) *zoneData {
-	nz := &zoneData{origin: z.origin, file: z.file, nodes: z.nodes.clone(), wildcard: z.wildcard, cuts: z.cuts,
-		mxSets: z.mxSets, linked: z.linked, hash: z.hash, content: content, autoSerial: z.autoSerial,
-		transfer: z.transfer, rname: z.rname, dnssec: z.dnssec, keys: z.keys, timing: z.timing,
-		soa: z.soa, negSOA: z.negSOA, base: z, updates: kept}
+	nz := z.derive()
+	nz.content, nz.base, nz.updates = content, z, kept
 	changed := map[string]bool{}
 	for i := 0; i < len(kept); {
 		j := i
@@ -334,7 +332,17 @@ func (z *zoneData) withRecords(kept []dns.RR, content [32]byte) *zoneData {
 	return nz
 }
 
-// setSerial gives a zone withRecords made its serial, in a new SOA at its
+// derive is a new zone with z's fields and a copy of its node map that
+// shares the nodes, to change without touching z; its NSEC chains are
+// not made yet.
+func (z *zoneData) derive() *zoneData {
+	return &zoneData{origin: z.origin, file: z.file, soa: z.soa, negSOA: z.negSOA, nodes: z.nodes.clone(),
+		wildcard: z.wildcard, cuts: z.cuts, mxSets: z.mxSets, linked: z.linked, hash: z.hash, content: z.content,
+		autoSerial: z.autoSerial, transfer: z.transfer, rname: z.rname, dnssec: z.dnssec, keys: z.keys,
+		timing: z.timing, base: z.base, updates: z.updates}
+}
+
+// setSerial gives a zone derive made its serial, in a new SOA at its
 // apex, and the digest the serial names.
 func (z *zoneData) setSerial(serial uint32, hash [32]byte) {
 	soa, neg := *z.soa, *z.negSOA

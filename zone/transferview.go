@@ -214,21 +214,8 @@ func nextSerial(old uint32, now int64) uint32 {
 // its negative-answer copy and the apex node are new, everything else is
 // shared with z, which is left as it is.
 func (z *zoneData) withSerial(serial uint32, hash [32]byte) *zoneData {
-	n := &zoneData{origin: z.origin, file: z.file, nodes: z.nodes.clone(), wildcard: z.wildcard, cuts: z.cuts,
-		mxSets: z.mxSets, linked: z.linked, hash: hash, content: z.content, autoSerial: z.autoSerial,
-		transfer: z.transfer, rname: z.rname, dnssec: z.dnssec, keys: z.keys, timing: z.timing,
-		base: z.base, updates: z.updates} // a load takes the files' zone back (overlay.go)
-	soa, neg := *z.soa, *z.negSOA
-	soa.Serial, neg.Serial = serial, serial
-	n.soa, n.negSOA = &soa, &neg
-	apex := *z.nodes.at(z.origin)
-	apex.sets = slices.Clone(apex.sets)
-	for i, set := range apex.sets {
-		if set.rtype == dns.TypeSOA {
-			apex.sets[i] = &rrset{rtype: dns.TypeSOA, ttl: set.ttl, rrs: []dns.RR{&soa}}
-		}
-	}
-	n.nodes.set(z.origin, &apex)
+	n := z.derive() // base and updates too: a load takes the files' zone back (overlay.go)
+	n.setSerial(serial, hash)
 	// The NSEC chains do not hold the serial: made once, they stand.
 	n.chain.Store(z.chain.Load())
 	n.chain3.Store(z.chain3.Load())
