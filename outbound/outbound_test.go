@@ -11,7 +11,8 @@ import (
 )
 
 // fake answers from a table of records; names under refused are REFUSED,
-// as an authoritative server answers for zones it does not serve.
+// as an authoritative server answers for zones it does not serve. A
+// CNAME is answered alone, as by a server whose target is elsewhere.
 func fake(records []string, refused string) func(context.Context, *dns.Msg) (*dns.Msg, error) {
 	var rrs []dns.RR
 	for _, r := range records {
@@ -29,7 +30,7 @@ func fake(records []string, refused string) func(context.Context, *dns.Msg) (*dn
 		for _, rr := range rrs {
 			if strings.EqualFold(rr.Header().Name, name) {
 				exists = true
-				if rr.Header().Rrtype == q.Question[0].Qtype {
+				if t := rr.Header().Rrtype; t == q.Question[0].Qtype || t == dns.TypeCNAME {
 					m.Answer = append(m.Answer, rr)
 				}
 			}
@@ -81,5 +82,61 @@ func TestResolve(t *testing.T) {
 		if !slices.ContainsFunc(rep.Warnings, func(w string) bool { return strings.HasPrefix(w, want) }) {
 			t.Errorf("no warning %q in %q", want, rep.Warnings)
 		}
+	}
+}
+
+// A PTR behind a CNAME (RFC 2317 classless reverse delegation) is the
+// address's PTR.
+func TestResolvePTRBehindCNAME(t *testing.T) {
+	ex := fake([]string{
+		"mail.example.test. A 192.0.2.25",
+		"25.2.0.192.in-addr.arpa. CNAME 25.0-63.2.0.192.in-addr.arpa.",
+		"25.0-63.2.0.192.in-addr.arpa. PTR mail.example.test.",
+	}, "invalid.")
+	ids := []Identity{{Link: "wan1", HELO: "mail.example.test.", Addrs: []netip.Addr{netip.MustParseAddr("192.0.2.25")}}}
+	rep, err := Resolve(context.Background(), ex, ids, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	a := rep.Links[0].Addresses[0]
+	if !slices.Equal(a.PTR, []string{"mail.example.test."}) || a.PTRUnknown || !a.PTRIsHELO || !a.FCrDNS || len(rep.Warnings) != 0 {
+		t.Errorf("%+v, warnings %q", a, rep.Warnings)
+	}
+}
+
+// A run asks each question once, however many addresses evaluate SPF.
+func TestResolveAsksOnce(t *testing.T) {
+	records := fake([]string{
+		"mail.example.test. A 192.0.2.25",
+		"mail.example.test. A 192.0.2.26",
+		"25.2.0.192.in-addr.arpa. PTR mail.example.test.",
+		"26.2.0.192.in-addr.arpa. PTR mail.example.test.",
+		"example.test. TXT \"v=spf1 include:_spf.example.test -all\"",
+		"_spf.example.test. TXT \"v=spf1 a:mail.example.test mx ~all\"",
+		"example.test. MX 10 mail.example.test.",
+	}, "invalid.")
+	asked := map[string]int{}
+	ex := func(ctx context.Context, q *dns.Msg) (*dns.Msg, error) {
+		asked[q.Question[0].Name+" "+dns.TypeToString[q.Question[0].Qtype]]++
+		return records(ctx, q)
+	}
+	ids := []Identity{
+		{Link: "wan1", HELO: "mail.example.test.", Addrs: []netip.Addr{netip.MustParseAddr("192.0.2.25"), netip.MustParseAddr("192.0.2.27")}},
+		{Link: "wan2", HELO: "mail.example.test.", Addrs: []netip.Addr{netip.MustParseAddr("192.0.2.26")}},
+	}
+	rep, err := Resolve(context.Background(), ex, ids, "example.test")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if a := rep.Links[1].Addresses[0]; a.SPF != "pass" {
+		t.Errorf("wan2: %+v", a)
+	}
+	for q, n := range asked {
+		if n != 1 {
+			t.Errorf("%s asked %d times", q, n)
+		}
+	}
+	if asked["example.test. TXT"] != 1 || asked["mail.example.test. A"] != 1 {
+		t.Errorf("questions asked: %v", asked)
 	}
 }
