@@ -28,10 +28,13 @@ type Identity struct {
 
 // Report is the outbound side of every link, for one domain or none.
 type Report struct {
-	Domain   string   `json:"domain,omitempty"`
-	Links    []Link   `json:"links"`
-	DMARC    *DMARC   `json:"dmarc,omitempty"` // of Domain
-	Warnings []string `json:"warnings"`
+	Domain string `json:"domain,omitempty"`
+	Links  []Link `json:"links"`
+	DMARC  *DMARC `json:"dmarc,omitempty"` // of Domain
+	// DMARCUnknown: the server would not say (REFUSED, SERVFAIL) whether
+	// Domain publishes DMARC.
+	DMARCUnknown bool     `json:"dmarc_unknown,omitempty"`
+	Warnings     []string `json:"warnings"`
 }
 
 // Link is one link's identity as the DNS shows it.
@@ -59,7 +62,8 @@ type Address struct {
 	SPFWhy string `json:"spf_why,omitempty"`
 	// DMARC is "pass" when SPF passes for Domain, which is then aligned
 	// (the envelope sender and From both Domain); "fail" when only DKIM
-	// could make it pass; "none" without a DMARC record.
+	// could make it pass; "none" without a DMARC record; "unknown" where
+	// the server would not say.
 	DMARC string `json:"dmarc,omitempty"`
 }
 
@@ -80,11 +84,14 @@ func Resolve(ctx context.Context, ex dnslookup.Exchange, ids []Identity, domain 
 		if _, ok := dns.IsDomainName(rep.Domain); !ok {
 			return nil, fmt.Errorf("%q is not a domain name", domain)
 		}
-		d, err := q.dmarc(rep.Domain)
+		d, known, err := q.dmarc(rep.Domain)
 		if err != nil {
 			return nil, err
 		}
-		rep.DMARC = d
+		rep.DMARC, rep.DMARCUnknown = d, !known
+		if !known {
+			rep.warn("DMARC of %s: this server does not answer for _dmarc.%s: ask one that does, or a resolver", bare(rep.Domain), bare(rep.Domain))
+		}
 	}
 	for _, id := range ids {
 		l := Link{Name: id.Link, HELO: id.HELO, HELOAddresses: []string{}, Addresses: []Address{}}
@@ -151,6 +158,8 @@ func (q *asker) address(rep *Report, id Identity, ip netip.Addr, helo []netip.Ad
 	res, why := spf.Check(q, rep.Domain, ip)
 	a.SPF, a.SPFWhy = string(res), why
 	switch {
+	case rep.DMARCUnknown:
+		a.DMARC = "unknown"
 	case rep.DMARC == nil:
 		a.DMARC = "none"
 	case res == spf.Pass:
@@ -195,11 +204,13 @@ func (q *asker) lookup(name string, qtype uint16) ([]dns.RR, bool) {
 	return a.RRs, true
 }
 
-// dmarc returns domain's DMARC record, nil when it publishes none.
-func (q *asker) dmarc(domain string) (*DMARC, error) {
-	texts, _ := q.TXT("_dmarc." + domain)
+// dmarc returns domain's DMARC record, nil when it publishes none, and
+// whether the server says (REFUSED and SERVFAIL do not: "none" would be
+// a guess).
+func (q *asker) dmarc(domain string) (*DMARC, bool, error) {
+	texts, known := q.TXT("_dmarc." + domain)
 	if q.err != nil {
-		return nil, q.err
+		return nil, false, q.err
 	}
 	for _, text := range texts {
 		if !strings.HasPrefix(strings.ToUpper(strings.TrimSpace(text)), "V=DMARC1") {
@@ -211,9 +222,9 @@ func (q *asker) dmarc(domain string) (*DMARC, error) {
 				d.Policy = strings.TrimSpace(v)
 			}
 		}
-		return d, nil
+		return d, true, nil
 	}
-	return nil, nil
+	return nil, known, nil
 }
 
 // TXT, Addrs and MX answer an SPF evaluation (spf.Resolver).

@@ -1,7 +1,9 @@
 package outbound
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
 	"net/netip"
 	"slices"
 	"strings"
@@ -138,5 +140,52 @@ func TestResolveAsksOnce(t *testing.T) {
 	}
 	if asked["example.test. TXT"] != 1 || asked["mail.example.test. A"] != 1 {
 		t.Errorf("questions asked: %v", asked)
+	}
+}
+
+// A server that will not say whether the domain publishes DMARC leaves
+// it unknown, not "none".
+func TestResolveDMARCUnknown(t *testing.T) {
+	for _, rcode := range []int{dns.RcodeRefused, dns.RcodeServerFailure} {
+		t.Run(dns.RcodeToString[rcode], func(t *testing.T) {
+			records := fake([]string{
+				"mail.example.test. A 192.0.2.25",
+				"25.2.0.192.in-addr.arpa. PTR mail.example.test.",
+				"example.test. TXT \"v=spf1 ip4:192.0.2.25 -all\"",
+			}, "invalid.")
+			ex := func(ctx context.Context, q *dns.Msg) (*dns.Msg, error) {
+				if q.Question[0].Name == "_dmarc.example.test." {
+					return new(dns.Msg).SetRcode(q, rcode), nil
+				}
+				return records(ctx, q)
+			}
+			ids := []Identity{{Link: "wan1", HELO: "mail.example.test.", Addrs: []netip.Addr{netip.MustParseAddr("192.0.2.25")}}}
+			rep, err := Resolve(context.Background(), ex, ids, "example.test")
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !rep.DMARCUnknown || rep.DMARC != nil {
+				t.Errorf("DMARC %+v, unknown %v", rep.DMARC, rep.DMARCUnknown)
+			}
+			if a := rep.Links[0].Addresses[0]; a.DMARC != "unknown" || a.SPF != "pass" {
+				t.Errorf("wan1: %+v", a)
+			}
+			want := "DMARC of example.test: this server does not answer for _dmarc.example.test"
+			if !slices.ContainsFunc(rep.Warnings, func(w string) bool { return strings.HasPrefix(w, want) }) {
+				t.Errorf("no warning %q in %q", want, rep.Warnings)
+			}
+			var text bytes.Buffer
+			if err := WriteText(&text, rep, "SERVER"); err != nil {
+				t.Fatal(err)
+			}
+			if !strings.Contains(text.String(), "\nDMARC of example.test: not known to this server\n") ||
+				!strings.Contains(text.String(), "pass  unknown\n") {
+				t.Errorf("text:\n%s", text.String())
+			}
+			js, _ := json.Marshal(rep)
+			if !bytes.Contains(js, []byte(`"dmarc_unknown":true`)) {
+				t.Errorf("JSON: %s", js)
+			}
+		})
 	}
 }
