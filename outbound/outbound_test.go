@@ -10,6 +10,8 @@ import (
 	"testing"
 
 	"github.com/miekg/dns"
+
+	"github.com/mxdns/mxdns/dnslookup"
 )
 
 // fake answers from a table of records; names under refused are REFUSED,
@@ -42,6 +44,24 @@ func fake(records []string, refused string) func(context.Context, *dns.Msg) (*dn
 		}
 		return m, nil
 	}
+}
+
+// sender is a link sending as mail.example.test from addrs.
+func sender(link string, addrs ...string) Identity {
+	id := Identity{Link: link, HELO: "mail.example.test."}
+	for _, a := range addrs {
+		id.Addrs = append(id.Addrs, netip.MustParseAddr(a))
+	}
+	return id
+}
+
+func mustResolve(t *testing.T, ex dnslookup.Exchange, domain string, ids ...Identity) *Report {
+	t.Helper()
+	rep, err := Resolve(context.Background(), ex, ids, domain)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return rep
 }
 
 func must(rr dns.RR, err error) dns.RR {
@@ -95,11 +115,7 @@ func TestResolvePTRBehindCNAME(t *testing.T) {
 		"25.2.0.192.in-addr.arpa. CNAME 25.0-63.2.0.192.in-addr.arpa.",
 		"25.0-63.2.0.192.in-addr.arpa. PTR mail.example.test.",
 	}, "invalid.")
-	ids := []Identity{{Link: "wan1", HELO: "mail.example.test.", Addrs: []netip.Addr{netip.MustParseAddr("192.0.2.25")}}}
-	rep, err := Resolve(context.Background(), ex, ids, "")
-	if err != nil {
-		t.Fatal(err)
-	}
+	rep := mustResolve(t, ex, "", sender("wan1", "192.0.2.25"))
 	a := rep.Links[0].Addresses[0]
 	if !slices.Equal(a.PTR, []string{"mail.example.test."}) || a.PTRUnknown || !a.PTRIsHELO || !a.FCrDNS || len(rep.Warnings) != 0 {
 		t.Errorf("%+v, warnings %q", a, rep.Warnings)
@@ -122,14 +138,7 @@ func TestResolveAsksOnce(t *testing.T) {
 		asked[q.Question[0].Name+" "+dns.TypeToString[q.Question[0].Qtype]]++
 		return records(ctx, q)
 	}
-	ids := []Identity{
-		{Link: "wan1", HELO: "mail.example.test.", Addrs: []netip.Addr{netip.MustParseAddr("192.0.2.25"), netip.MustParseAddr("192.0.2.27")}},
-		{Link: "wan2", HELO: "mail.example.test.", Addrs: []netip.Addr{netip.MustParseAddr("192.0.2.26")}},
-	}
-	rep, err := Resolve(context.Background(), ex, ids, "example.test")
-	if err != nil {
-		t.Fatal(err)
-	}
+	rep := mustResolve(t, ex, "example.test", sender("wan1", "192.0.2.25", "192.0.2.27"), sender("wan2", "192.0.2.26"))
 	if a := rep.Links[1].Addresses[0]; a.SPF != "pass" {
 		t.Errorf("wan2: %+v", a)
 	}
@@ -159,11 +168,7 @@ func TestResolveDMARCUnknown(t *testing.T) {
 				}
 				return records(ctx, q)
 			}
-			ids := []Identity{{Link: "wan1", HELO: "mail.example.test.", Addrs: []netip.Addr{netip.MustParseAddr("192.0.2.25")}}}
-			rep, err := Resolve(context.Background(), ex, ids, "example.test")
-			if err != nil {
-				t.Fatal(err)
-			}
+			rep := mustResolve(t, ex, "example.test", sender("wan1", "192.0.2.25"))
 			if !rep.DMARCUnknown || rep.DMARC != nil {
 				t.Errorf("DMARC %+v, unknown %v", rep.DMARC, rep.DMARCUnknown)
 			}
