@@ -30,8 +30,8 @@ func (c *checker) dkim(s *domainState, selector string) {
 		return
 	}
 	where := bare(name)
-	if a.final != name {
-		where += " (a CNAME to " + bare(a.final) + ")" // the key's host, a provider's
+	if a.Final != name {
+		where += " (a CNAME to " + bare(a.Final) + ")" // the key's host, a provider's
 	}
 	switch len(texts) {
 	case 0:

@@ -17,10 +17,12 @@ import (
 	"time"
 
 	"github.com/miekg/dns"
+
+	"github.com/mxdns/mxdns/dnslookup"
 )
 
-// Exchange sends one query and returns the response (route.Exchange).
-type Exchange func(ctx context.Context, q *dns.Msg) (*dns.Msg, error)
+// Exchange sends one query and returns the response.
+type Exchange = dnslookup.Exchange
 
 // DialFunc opens a connection, as net.Dialer.DialContext does.
 type DialFunc func(ctx context.Context, network, address string) (net.Conn, error)

@@ -15,14 +15,14 @@ func (c *checker) mxSet(s *domainState, planShown bool) bool {
 		c.at(s, "mx", Warning, s.name, dns.TypeMX, "", "MX at %s: %s", bare(s.name), p)
 		return true
 	}
-	if a.rcode == dns.RcodeNameError {
+	if a.Rcode == dns.RcodeNameError {
 		if !planShown {
 			c.at(s, "mx", Error, s.name, dns.TypeMX, "", "%s does not exist (NXDOMAIN): mail to it bounces", bare(s.name))
 		}
 		return false
 	}
-	mxs := make([]*dns.MX, 0, len(a.rrs))
-	for _, rr := range a.rrs {
+	mxs := make([]*dns.MX, 0, len(a.RRs))
+	for _, rr := range a.RRs {
 		mxs = append(mxs, rr.(*dns.MX))
 	}
 	sort.SliceStable(mxs, func(i, j int) bool {

@@ -170,8 +170,8 @@ func (w *spfWalk) term(name string, t spf.Term, via []string, final bool) {
 			w.temp(via, t, "MX at "+bare(target), a.failed())
 		case a.void():
 			w.voids = append(w.voids, chain(via, t))
-		case len(a.rrs) > spf.MXLimit:
-			w.find(Error, "%s: %s has %d MX records; receivers look at %d and fail the mechanism with permerror (RFC 7208 §4.6.4)", chain(via, t), bare(target), len(a.rrs), spf.MXLimit)
+		case len(a.RRs) > spf.MXLimit:
+			w.find(Error, "%s: %s has %d MX records; receivers look at %d and fail the mechanism with permerror (RFC 7208 §4.6.4)", chain(via, t), bare(target), len(a.RRs), spf.MXLimit)
 		}
 	case "exists":
 		a := w.c.res.lookup(target, dns.TypeA)
@@ -287,12 +287,12 @@ func (w *spfWalk) temp(via []string, t spf.Term, what, problem string) {
 // resolver without EDNS must ask again over TCP, and one that cannot
 // fails (RFC 7208 §3.4).
 func (w *spfWalk) size(name string, a *answer, text string) {
-	if a.msg == nil {
+	if a.Msg == nil {
 		return
 	}
 	m := new(dns.Msg)
 	m.SetQuestion(dns.CanonicalName(name), dns.TypeTXT)
-	m.Answer = a.msg.Answer
+	m.Answer = a.Msg.Answer
 	m.Compress = true
 	wire, err := m.Pack()
 	if err != nil || len(wire) <= 512 {

@@ -1,8 +1,8 @@
 // Package outbound reports what a receiver sees of mail sent over each
 // link: the sending address's PTR, the HELO name and its addresses
 // (forward-confirmed reverse DNS), and whether SPF and DMARC pass for a
-// domain. It asks any DNS exchange function (route.Exchange) and knows
-// nothing of mxdns: the links' identities are given to it.
+// domain. It asks any DNS exchange function (dnslookup.Exchange) and
+// knows nothing of mxdns: the links' identities are given to it.
 package outbound
 
 import (
@@ -15,7 +15,7 @@ import (
 
 	"github.com/miekg/dns"
 
-	"github.com/mxdns/mxdns/route"
+	"github.com/mxdns/mxdns/dnslookup"
 	"github.com/mxdns/mxdns/spf"
 )
 
@@ -28,10 +28,13 @@ type Identity struct {
 
 // Report is the outbound side of every link, for one domain or none.
 type Report struct {
-	Domain   string   `json:"domain,omitempty"`
-	Links    []Link   `json:"links"`
-	DMARC    *DMARC   `json:"dmarc,omitempty"` // of Domain
-	Warnings []string `json:"warnings"`
+	Domain string `json:"domain,omitempty"`
+	Links  []Link `json:"links"`
+	DMARC  *DMARC `json:"dmarc,omitempty"` // of Domain
+	// DMARCUnknown: the server would not say (REFUSED, SERVFAIL) whether
+	// Domain publishes DMARC.
+	DMARCUnknown bool     `json:"dmarc_unknown,omitempty"`
+	Warnings     []string `json:"warnings"`
 }
 
 // Link is one link's identity as the DNS shows it.
@@ -59,7 +62,8 @@ type Address struct {
 	SPFWhy string `json:"spf_why,omitempty"`
 	// DMARC is "pass" when SPF passes for Domain, which is then aligned
 	// (the envelope sender and From both Domain); "fail" when only DKIM
-	// could make it pass; "none" without a DMARC record.
+	// could make it pass; "none" without a DMARC record; "unknown" where
+	// the server would not say.
 	DMARC string `json:"dmarc,omitempty"`
 }
 
@@ -71,26 +75,36 @@ type DMARC struct {
 
 // Resolve asks ex about every identity and, when domain is not "", about
 // domain's SPF and DMARC for each sending address.
-func Resolve(ctx context.Context, ex route.Exchange, ids []Identity, domain string) (*Report, error) {
-	q := &asker{ctx: ctx, ex: ex}
+func Resolve(ctx context.Context, ex dnslookup.Exchange, ids []Identity, domain string) (*Report, error) {
+	// Every sending address's SPF evaluation asks the same questions.
+	q := &asker{ctx: ctx, ex: dnslookup.Cached(ex)}
 	rep := &Report{Links: []Link{}, Warnings: []string{}}
 	if domain != "" {
 		rep.Domain = dns.CanonicalName(domain)
 		if _, ok := dns.IsDomainName(rep.Domain); !ok {
 			return nil, fmt.Errorf("%q is not a domain name", domain)
 		}
-		d, err := q.dmarc(rep.Domain)
+		d, known, err := q.dmarc(rep.Domain)
 		if err != nil {
 			return nil, err
 		}
-		rep.DMARC = d
+		rep.DMARC, rep.DMARCUnknown = d, !known
+		if !known {
+			rep.warn("DMARC of %s: this server does not answer for _dmarc.%s: ask one that does, or a resolver", bare(rep.Domain), bare(rep.Domain))
+		}
 	}
 	for _, id := range ids {
 		l := Link{Name: id.Link, HELO: id.HELO, HELOAddresses: []string{}, Addresses: []Address{}}
-		helo, known, err := q.addrs(id.HELO)
-		if err != nil {
-			return nil, err
+		var helo []netip.Addr
+		known := true
+		for _, ipv6 := range []bool{false, true} {
+			addrs, ok := q.Addrs(id.HELO, ipv6)
+			helo, known = append(helo, addrs...), known && ok
 		}
+		if q.err != nil {
+			return nil, q.err
+		}
+		slices.SortFunc(helo, netip.Addr.Compare)
 		l.HELOUnknown = !known
 		for _, a := range helo {
 			l.HELOAddresses = append(l.HELOAddresses, a.String())
@@ -113,17 +127,17 @@ func Resolve(ctx context.Context, ex route.Exchange, ids []Identity, domain stri
 func (q *asker) address(rep *Report, id Identity, ip netip.Addr, helo []netip.Addr, heloKnown bool) (Address, error) {
 	a := Address{IP: ip.String(), PTR: []string{}}
 	rev, _ := dns.ReverseAddr(ip.String())
-	r, err := q.ask(rev, dns.TypePTR)
-	if err != nil {
-		return a, err
+	// A PTR may stand behind a CNAME: RFC 2317 delegates reverse zones
+	// smaller than a /24 so.
+	ptrs, known := q.lookup(rev, dns.TypePTR)
+	if q.err != nil {
+		return a, q.err
 	}
-	for _, rr := range r.Answer {
-		if p, ok := rr.(*dns.PTR); ok && dns.CanonicalName(p.Hdr.Name) == rev {
-			a.PTR = append(a.PTR, dns.CanonicalName(p.Ptr))
-		}
+	for _, rr := range ptrs {
+		a.PTR = append(a.PTR, dns.CanonicalName(rr.(*dns.PTR).Ptr))
 	}
 	slices.Sort(a.PTR)
-	a.PTRUnknown = r.Rcode == dns.RcodeRefused || r.Rcode == dns.RcodeServerFailure
+	a.PTRUnknown = !known
 	a.PTRIsHELO = len(a.PTR) > 0 && !slices.ContainsFunc(a.PTR, func(p string) bool { return p != id.HELO })
 	a.FCrDNS = slices.Contains(helo, ip)
 	where := fmt.Sprintf("%s %s", id.Link, ip)
@@ -144,6 +158,8 @@ func (q *asker) address(rep *Report, id Identity, ip netip.Addr, helo []netip.Ad
 	res, why := spf.Check(q, rep.Domain, ip)
 	a.SPF, a.SPFWhy = string(res), why
 	switch {
+	case rep.DMARCUnknown:
+		a.DMARC = "unknown"
 	case rep.DMARC == nil:
 		a.DMARC = "none"
 	case res == spf.Pass:
@@ -166,86 +182,37 @@ func (r *Report) warn(format string, args ...any) {
 // an answer at all is kept in err: the report then fails.
 type asker struct {
 	ctx context.Context
-	ex  route.Exchange
+	ex  dnslookup.Exchange
 	err error
-}
-
-func (q *asker) ask(name string, qtype uint16) (*dns.Msg, error) {
-	m := new(dns.Msg)
-	m.SetQuestion(name, qtype)
-	m.RecursionDesired = true // harmless to an authoritative server, needed by a resolver
-	m.SetEdns0(1232, false)
-	r, err := q.ex(q.ctx, m)
-	if err != nil {
-		return nil, fmt.Errorf("%s %s: %w", bare(name), dns.TypeToString[qtype], err)
-	}
-	return r, nil
 }
 
 // lookup returns the records of qtype at name after CNAMEs, and whether
 // the server holds them (REFUSED and SERVFAIL say it does not).
 func (q *asker) lookup(name string, qtype uint16) ([]dns.RR, bool) {
-	name = dns.CanonicalName(name)
-	for range 8 {
-		r, err := q.ask(name, qtype)
-		if err != nil {
-			if q.err == nil {
-				q.err = err
-			}
-			return nil, false
+	a := dnslookup.Follow(q.ctx, q.ex, name, qtype)
+	switch {
+	case errors.Is(a.Err, dnslookup.ErrLongChain):
+		return nil, false // a receiver's resolver answers SERVFAIL
+	case a.Err != nil:
+		if q.err == nil {
+			q.err = a.Err
 		}
-		if r.Rcode != dns.RcodeSuccess && r.Rcode != dns.RcodeNameError {
-			return nil, false
-		}
-		var out []dns.RR
-		next := name
-		for _, rr := range r.Answer {
-			owner := dns.CanonicalName(rr.Header().Name)
-			if c, ok := rr.(*dns.CNAME); ok && owner == next {
-				next = dns.CanonicalName(c.Target)
-			}
-		}
-		for _, rr := range r.Answer {
-			if rr.Header().Rrtype == qtype && dns.CanonicalName(rr.Header().Name) == next {
-				out = append(out, rr)
-			}
-		}
-		if next == name || len(out) > 0 || r.Rcode != dns.RcodeSuccess {
-			return out, true
-		}
-		name = next // the server stopped at a CNAME: ask for its target
+		return nil, false
+	case a.Rcode != dns.RcodeSuccess && a.Rcode != dns.RcodeNameError:
+		return nil, false
 	}
-	return nil, true
+	return a.RRs, true
 }
 
-func (q *asker) addrs(name string) ([]netip.Addr, bool, error) {
-	var out []netip.Addr
-	known := true
-	for _, t := range []uint16{dns.TypeA, dns.TypeAAAA} {
-		rrs, ok := q.lookup(name, t)
-		known = known && ok
-		for _, rr := range rrs {
-			switch rr := rr.(type) {
-			case *dns.A:
-				a, _ := netip.AddrFromSlice(rr.A.To4())
-				out = append(out, a)
-			case *dns.AAAA:
-				a, _ := netip.AddrFromSlice(rr.AAAA)
-				out = append(out, a.Unmap())
-			}
-		}
-	}
-	slices.SortFunc(out, netip.Addr.Compare)
-	return out, known, q.err
-}
-
-func (q *asker) dmarc(domain string) (*DMARC, error) {
-	rrs, _ := q.lookup("_dmarc."+domain, dns.TypeTXT)
+// dmarc returns domain's DMARC record, nil when it publishes none, and
+// whether the server says (REFUSED and SERVFAIL do not: "none" would be
+// a guess).
+func (q *asker) dmarc(domain string) (*DMARC, bool, error) {
+	texts, known := q.TXT("_dmarc." + domain)
 	if q.err != nil {
-		return nil, q.err
+		return nil, false, q.err
 	}
-	for _, rr := range rrs {
-		text := strings.Join(rr.(*dns.TXT).Txt, "")
+	for _, text := range texts {
 		if !strings.HasPrefix(strings.ToUpper(strings.TrimSpace(text)), "V=DMARC1") {
 			continue
 		}
@@ -255,9 +222,9 @@ func (q *asker) dmarc(domain string) (*DMARC, error) {
 				d.Policy = strings.TrimSpace(v)
 			}
 		}
-		return d, nil
+		return d, true, nil
 	}
-	return nil, nil
+	return nil, known, nil
 }
 
 // TXT, Addrs and MX answer an SPF evaluation (spf.Resolver).
@@ -278,13 +245,18 @@ func (q *asker) Addrs(name string, ipv6 bool) ([]netip.Addr, bool) {
 	rrs, known := q.lookup(name, t)
 	var out []netip.Addr
 	for _, rr := range rrs {
+		var ip []byte
 		switch rr := rr.(type) {
 		case *dns.A:
-			a, _ := netip.AddrFromSlice(rr.A.To4())
-			out = append(out, a)
+			ip = rr.A
 		case *dns.AAAA:
-			a, _ := netip.AddrFromSlice(rr.AAAA)
-			out = append(out, a)
+			ip = rr.AAAA
+		}
+		// Unmap: the dns package may hold an A's address in 16 bytes, and
+		// an AAAA mapping an IPv4 address gives that address back to the
+		// HELO name's FCrDNS. A record without data has no address.
+		if a, ok := netip.AddrFromSlice(ip); ok {
+			out = append(out, a.Unmap())
 		}
 	}
 	return out, known

@@ -64,13 +64,15 @@ func WriteText(w io.Writer, r *Report, source string) error {
 		}
 		fmt.Fprintf(b, "HELO %s: %s\n", bare(l.HELO), addrs)
 	}
-	if r.Domain != "" {
-		if r.DMARC == nil {
-			fmt.Fprintf(b, "DMARC of %s: none published at _dmarc.%s\n", bare(r.Domain), bare(r.Domain))
-		} else {
-			fmt.Fprintf(b, "DMARC of %s: p=%s, passes by SPF where SPF passes (envelope sender and From %s); elsewhere only DKIM can make it pass\n",
-				bare(r.Domain), r.DMARC.Policy, bare(r.Domain))
-		}
+	switch {
+	case r.Domain == "":
+	case r.DMARCUnknown:
+		fmt.Fprintf(b, "DMARC of %s: not known to this server\n", bare(r.Domain))
+	case r.DMARC == nil:
+		fmt.Fprintf(b, "DMARC of %s: none published at _dmarc.%s\n", bare(r.Domain), bare(r.Domain))
+	default:
+		fmt.Fprintf(b, "DMARC of %s: p=%s, passes by SPF where SPF passes (envelope sender and From %s); elsewhere only DKIM can make it pass\n",
+			bare(r.Domain), r.DMARC.Policy, bare(r.Domain))
 	}
 	for _, warning := range r.Warnings {
 		fmt.Fprintf(b, "warning: %s\n", warning)

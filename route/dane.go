@@ -7,6 +7,8 @@ import (
 	"time"
 
 	"github.com/miekg/dns"
+
+	"github.com/mxdns/mxdns/dnslookup"
 )
 
 // DANE is what an MX host publishes for DANE (RFC 7672): its TLSA records
@@ -121,9 +123,9 @@ func verifiedBy(set []dns.RR, sigs []*dns.RRSIG, keys []dns.RR, sep bool, now ti
 	return false
 }
 
-// queryDO is query with the DO bit: what a DANE sender's resolver asks.
+// queryDO is dnslookup.Query with the DO bit: what a DANE sender's resolver asks.
 func queryDO(name string, qtype uint16) *dns.Msg {
-	q := query(name, qtype)
+	q := dnslookup.Query(name, qtype)
 	q.IsEdns0().SetDo()
 	return q
 }

@@ -13,6 +13,7 @@ import (
 
 	"github.com/miekg/dns"
 
+	"github.com/mxdns/mxdns/dnslookup"
 	"github.com/mxdns/mxdns/internal/harness"
 	"github.com/mxdns/mxdns/server"
 	"github.com/mxdns/mxdns/state"
@@ -131,7 +132,7 @@ func TestRouteDANEThroughAValidator(t *testing.T) {
 // dsOf is the DS of the zone's key-signing key, from its DNSKEY set.
 func dsOf(t *testing.T, addr, zone string) string {
 	t.Helper()
-	r, err := Client(addr, 5*time.Second)(context.Background(), query(zone, dns.TypeDNSKEY))
+	r, err := Client(addr, 5*time.Second)(context.Background(), dnslookup.Query(zone, dns.TypeDNSKEY))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -13,10 +13,12 @@ import (
 	"strings"
 
 	"github.com/miekg/dns"
+
+	"github.com/mxdns/mxdns/dnslookup"
 )
 
 // Exchange sends one query and returns the response.
-type Exchange func(ctx context.Context, q *dns.Msg) (*dns.Msg, error)
+type Exchange = dnslookup.Exchange
 
 // Status says what kind of plan a domain has.
 type Status string
@@ -66,8 +68,6 @@ type Address struct {
 	PTRUnknown bool `json:"ptr_unknown,omitempty"`
 }
 
-const maxChain = 8 // CNAMEs followed before giving up on a loop
-
 // Resolve builds the delivery plan for domain.
 func Resolve(ctx context.Context, ex Exchange, domain string) (*Plan, error) {
 	name := dns.CanonicalName(domain)
@@ -81,14 +81,14 @@ func Resolve(ctx context.Context, ex Exchange, domain string) (*Plan, error) {
 	if err != nil {
 		return nil, err
 	}
-	p.CNAME = ans.chain
-	if ans.rcode == dns.RcodeNameError {
+	p.CNAME = ans.Chain
+	if ans.Rcode == dns.RcodeNameError {
 		p.Status = StatusNXDomain
 		return p, nil
 	}
 	var mxs []*dns.MX
 	null := false
-	for _, rr := range ans.rrs {
+	for _, rr := range ans.RRs {
 		mx := rr.(*dns.MX)
 		if mx.Mx == "." {
 			null = true
@@ -105,7 +105,7 @@ func Resolve(ctx context.Context, ex Exchange, domain string) (*Plan, error) {
 	}
 	if len(mxs) == 0 {
 		// No MX: the domain itself is the host, with preference 0 (RFC 5321 §5.1).
-		h, err := r.host(ans.final, false)
+		h, err := r.host(ans.Final, false)
 		if err != nil {
 			return nil, err
 		}
@@ -169,64 +169,17 @@ func (r *resolver) warn(format string, args ...any) {
 	r.plan.Warnings = append(r.plan.Warnings, fmt.Sprintf(format, args...))
 }
 
-// answer is the outcome of one question after following CNAMEs.
-type answer struct {
-	rcode int
-	final string   // the name the records belong to
-	chain []string // CNAME targets followed, in order
-	rrs   []dns.RR // records of the asked type at final
-}
-
-// follow asks name/qtype and follows CNAMEs, in the answer or by asking
-// again when the server did not chase them (the target is elsewhere).
-func (r *resolver) follow(name string, qtype uint16) (answer, error) {
-	a := answer{final: name}
-	for range maxChain {
-		resp, err := r.ask(a.final, qtype)
-		if err != nil {
-			return a, err
-		}
-		a.rcode = resp.Rcode
-		next := ""
-		for owner := a.final; ; {
-			found := false
-			for _, rr := range resp.Answer {
-				if c, ok := rr.(*dns.CNAME); ok && dns.CanonicalName(c.Hdr.Name) == owner {
-					owner = dns.CanonicalName(c.Target)
-					a.chain = append(a.chain, owner)
-					found = true
-					break
-				}
-			}
-			if !found || len(a.chain) > maxChain {
-				next = owner
-				break
-			}
-		}
-		for _, rr := range resp.Answer {
-			if rr.Header().Rrtype == qtype && dns.CanonicalName(rr.Header().Name) == next {
-				a.rrs = append(a.rrs, rr)
-			}
-		}
-		if next == a.final || len(a.rrs) > 0 || resp.Rcode != dns.RcodeSuccess {
-			a.final = next
-			return a, nil
-		}
-		a.final = next // the server stopped at a CNAME: ask for its target
+// follow asks name/qtype, following CNAMEs; an answer that says nothing
+// about the name (REFUSED, SERVFAIL, ...) is an RcodeError.
+func (r *resolver) follow(name string, qtype uint16) (*dnslookup.Answer, error) {
+	a := dnslookup.Follow(r.ctx, r.ex, name, qtype)
+	if a.Err != nil {
+		return a, a.Err
 	}
-	return a, fmt.Errorf("%s: CNAME chain longer than %d", name, maxChain)
-}
-
-// ask sends one question; answers other than NOERROR and NXDOMAIN are errors.
-func (r *resolver) ask(name string, qtype uint16) (*dns.Msg, error) {
-	resp, err := r.ex(r.ctx, query(name, qtype))
-	if err != nil {
-		return nil, fmt.Errorf("%s %s: %w", strings.TrimSuffix(name, "."), dns.TypeToString[qtype], err)
+	if a.Rcode != dns.RcodeSuccess && a.Rcode != dns.RcodeNameError {
+		return a, &RcodeError{Name: a.Final, Qtype: qtype, Rcode: a.Rcode}
 	}
-	if resp.Rcode != dns.RcodeSuccess && resp.Rcode != dns.RcodeNameError {
-		return nil, &RcodeError{Name: name, Qtype: qtype, Rcode: resp.Rcode}
-	}
-	return resp, nil
+	return a, nil
 }
 
 // RcodeError is an answer that says nothing about the name: REFUSED from
@@ -258,12 +211,12 @@ func (r *resolver) host(name string, isMX bool) (Host, error) {
 		if err != nil {
 			return h, err
 		}
-		if h.CNAME == nil && len(a.chain) > 0 {
-			h.CNAME = a.chain
+		if h.CNAME == nil && len(a.Chain) > 0 {
+			h.CNAME = a.Chain
 		}
-		exists = exists || a.rcode != dns.RcodeNameError
+		exists = exists || a.Rcode != dns.RcodeNameError
 		var addrs []netip.Addr
-		for _, rr := range a.rrs {
+		for _, rr := range a.RRs {
 			if ip := addrOf(rr); ip.IsValid() {
 				addrs = append(addrs, ip)
 			}
@@ -297,7 +250,7 @@ func (r *resolver) address(host string, ip netip.Addr, isMX bool) (Address, erro
 	if err != nil {
 		return a, err
 	}
-	resp, err := r.ex(r.ctx, query(rev, dns.TypePTR))
+	resp, err := r.ex(r.ctx, dnslookup.Query(rev, dns.TypePTR))
 	if err != nil {
 		return a, fmt.Errorf("PTR %s: %w", ip, err)
 	}
@@ -331,7 +284,7 @@ func (r *resolver) confirms(names []string, ip netip.Addr) bool {
 		if err != nil {
 			return true
 		}
-		if slices.ContainsFunc(a.rrs, func(rr dns.RR) bool { return addrOf(rr) == ip }) {
+		if slices.ContainsFunc(a.RRs, func(rr dns.RR) bool { return addrOf(rr) == ip }) {
 			return true
 		}
 	}
@@ -355,15 +308,6 @@ func addrOf(rr dns.RR) netip.Addr {
 		}
 	}
 	return netip.Addr{}
-}
-
-// query is the question as a sending MTA's resolver would put it.
-func query(name string, qtype uint16) *dns.Msg {
-	q := new(dns.Msg)
-	q.SetQuestion(name, qtype)
-	q.RecursionDesired = true // harmless to an authoritative server, needed by a resolver
-	q.SetEdns0(1232, false)
-	return q
 }
 
 func bare(name string) string { return strings.TrimSuffix(name, ".") }

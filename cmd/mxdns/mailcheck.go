@@ -12,6 +12,7 @@ import (
 
 	"github.com/miekg/dns"
 
+	"github.com/mxdns/mxdns/dnslookup"
 	"github.com/mxdns/mxdns/mailcheck"
 	"github.com/mxdns/mxdns/route"
 	"github.com/mxdns/mxdns/spf"
@@ -70,7 +71,7 @@ func probeResolver(ctx context.Context, addr string) error {
 // mailOptions are the options of a resolving run asking ex, with SMTP
 // when smtp is set and MTA-STS policies remembered in stateDir ("": not).
 func mailOptions(ex route.Exchange, smtp bool, stateDir string) mailcheck.Options {
-	cached := mailcheck.Cached(mailcheck.Exchange(ex))
+	cached := dnslookup.Cached(ex)
 	opts := mailcheck.Options{
 		Exchange: cached,
 		HTTP:     mailcheck.HTTPClient(cached, mailNet.dial, mailNet.roots, nil, mailFetchTimeout),

@@ -15,7 +15,8 @@ import (
 // outboundSite is the loopback test site: 127.0.0.1 sends for wan1,
 // 127.0.0.2 for wan2, as mail.example.test. example.test lists every
 // link in its SPF; legacy.test lists wan1's address alone, so mail it
-// sends over wan2 fails SPF and DMARC.
+// sends over wan2 fails SPF and DMARC. other.test is not ours: our data
+// answers REFUSED for it, and its SPF and DMARC are unknown.
 const outboundSite = `listen: ["127.0.0.1:0"]
 links:
   wan1:
@@ -49,6 +50,7 @@ func TestOutboundGolden(t *testing.T) {
 		{"example.test.txt", []string{"example.test"}},
 		{"legacy.test.txt", []string{"legacy.test"}},
 		{"nodomain.txt", nil},
+		{"other.test.txt", []string{"other.test"}},
 		{"example.test.json", []string{"-json", "example.test"}},
 		{"legacy.test.server.txt", []string{"legacy.test", "@" + addr}},
 		{"legacy.test.server.json", []string{"@" + addr, "-json", "legacy.test"}},
