@@ -41,32 +41,40 @@ func (st *State) signed(r zone.Result, now time.Time) (zone.Result, error) {
 	return r, err
 }
 
-// signSection returns rrs with each RRset followed by its RRSIGs. The
-// lookup writes a set's records together. In a referral the cut's NS
-// stays unsigned.
+// signSection returns rrs with each RRset followed by its RRSIGs. In a
+// referral the cut's NS stays unsigned, and so does glue.
 func (st *State) signSection(s *dnssec.Signer, r zone.Result, rrs []dns.RR, referral bool, now time.Time) ([]dns.RR, error) {
-	out := make([]dns.RR, 0, 2*len(rrs))
-	for i := 0; i < len(rrs); {
-		h := rrs[i].Header()
-		j := setEnd(rrs, i)
-		set := rrs[i:j]
-		out = append(out, set...)
-		i = j
+	return withSignatures(rrs, func(set []dns.RR) ([]dns.RR, error) {
+		h := set[0].Header()
 		if referral && h.Rrtype == dns.TypeNS {
-			continue
+			return nil, nil
 		}
 		source, ok := h.Name, true
 		if h.Rrtype != dns.TypeNSEC3 { // a hashed owner is no name of the zone
 			source, ok = st.Snap.Source(r.Zone, h.Name)
 		}
 		if !ok {
-			continue // glue below a delegation
+			return nil, nil // glue below a delegation
 		}
-		sigs, err := s.Sign(set, source, now)
+		return s.Sign(set, source, now)
+	})
+}
+
+// withSignatures returns rrs with each RRset followed by the RRSIGs sigs
+// gives it, none for a set that stays unsigned. A lookup and a transfer
+// write a set's records together.
+func withSignatures(rrs []dns.RR, sigs func(set []dns.RR) ([]dns.RR, error)) ([]dns.RR, error) {
+	out := make([]dns.RR, 0, 2*len(rrs))
+	for i := 0; i < len(rrs); {
+		j := setEnd(rrs, i)
+		set := rrs[i:j]
+		out = append(out, set...)
+		i = j
+		made, err := sigs(set)
 		if err != nil {
 			return nil, err
 		}
-		out = append(out, sigs...)
+		out = append(out, made...)
 	}
 	return out, nil
 }

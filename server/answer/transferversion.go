@@ -41,30 +41,19 @@ func signTransfer(snap *zone.Snapshot, s *dnssec.Signer, origin string, rrs, pre
 	rrs = append(rrs, snap.NSECRecords(origin)...)
 	rrs = append(rrs, snap.NSEC3Records(origin)...)
 	kept := keptSignatures(s, origin, prev, rrs, now)
-	out := make([]dns.RR, 0, 2*len(rrs))
-	for i := 0; i < len(rrs); {
-		h := rrs[i].Header()
-		j := setEnd(rrs, i)
-		set := rrs[i:j]
-		out = append(out, set...)
-		i = j
+	return withSignatures(rrs, func(set []dns.RR) ([]dns.RR, error) {
+		h := set[0].Header()
 		if h.Rrtype == dns.TypeNS && snap.IsCut(origin, h.Name) {
-			continue
+			return nil, nil
 		}
 		if _, ok := snap.Source(origin, h.Name); !ok && h.Rrtype != dns.TypeNSEC3 {
-			continue
+			return nil, nil // glue below a delegation
 		}
 		if sigs := kept.lookup(set); sigs != nil {
-			out = append(out, sigs...)
-			continue
+			return sigs, nil
 		}
-		sigs, err := s.Sign(set, h.Name, now)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, sigs...)
-	}
-	return out, nil
+		return s.Sign(set, h.Name, now)
+	})
 }
 
 // setID names an RRset.
