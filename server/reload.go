@@ -172,6 +172,7 @@ func (s *Server) reload(changed, rekey []string) ReloadResult {
 	s.notifier.ZonesChanged(prev, snap)
 	s.afterServing(l) // under mu: Shutdown closes the copy queue under it
 	s.mu.Unlock()
+	s.journal.Forget(removedOrigins(prev, snap))
 	s.metrics.Reload(res.Err == nil)
 	s.updates.Poke() // updates.expire may have changed
 	select {
@@ -218,6 +219,14 @@ func faultText(f zone.FileFault) string {
 		parts[i] = d.String()
 	}
 	return strings.Join(parts, "; ")
+}
+
+func removedOrigins(prev, snap *zone.Snapshot) []string {
+	var out []string
+	for _, z := range snap.Removed(prev) {
+		out = append(out, z.Origin)
+	}
+	return out
 }
 
 // logRemoved logs the zones that prev served and snap does not: a file

@@ -100,6 +100,17 @@ func (j *Journal) zone(origin string) *lockedZone {
 	return zj
 }
 
+// Forget lets go of what memory holds of zones no longer served, a
+// signed zone's versions above all. Their files stay in the store: a
+// zone served again carries on from its file.
+func (j *Journal) Forget(origins []string) {
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	for _, origin := range origins {
+		delete(j.zones, origin)
+	}
+}
+
 // Publish journals each version that differs from its zone's last: the
 // differences are appended to its file, and every file is synced, before
 // Publish returns and the versions are served. Versions equal to their

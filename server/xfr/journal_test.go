@@ -350,3 +350,20 @@ func TestJournalChangesBeforePublish(t *testing.T) {
 	wantChanges(t, j, 1, 2, []string{a1}, []string{a2})
 	wantFull(t, j, 1, 3, fullGap) // a version edited while stopped, not journaled yet
 }
+
+// TestJournalForget: a zone no longer served leaves memory, and its file
+// answers again once it is back.
+func TestJournalForget(t *testing.T) {
+	st := NewMemStore()
+	j := NewJournal(st, nil)
+	for i, line := range []string{a1, a2, a1} {
+		v := version(t, uint32(i+1), line)
+		v.Signed = true
+		j.Publish([]Version{v}, lots)
+	}
+	j.Forget([]string{origin})
+	if len(j.zones) != 0 {
+		t.Fatalf("%d zones kept in memory after Forget", len(j.zones))
+	}
+	wantChanges(t, j, 2, 3, []string{a2}, []string{a1})
+}
