@@ -11,7 +11,9 @@ import (
 
 // ReloadResult describes one reload attempt.
 type ReloadResult struct {
-	Time     time.Time
+	Time time.Time
+	// Duration is from the start of reading to the swap, or to the
+	// failure: what an operator waits for.
 	Duration time.Duration
 	// Served says a new snapshot was put into service: every file as it
 	// is now, but for those in error (Faults), served as they last were
@@ -93,8 +95,7 @@ func (s *Server) reload(changed, rekey []string) ReloadResult {
 		res.Err = errClosed
 		return res
 	}
-	// res.Duration is the build alone; an operator waits for the swap too.
-	defer func() { s.metrics.ReloadDuration(time.Since(start)) }()
+	defer func() { s.metrics.ReloadDuration(res.Duration) }()
 
 	prev := s.state.Load().Snap
 	lo := s.loadOptions()
@@ -174,7 +175,8 @@ func (s *Server) reload(changed, rekey []string) ReloadResult {
 	s.mu.Unlock()
 	s.journal.Forget(removedOrigins(prev, snap))
 	s.metrics.Reload(res.Err == nil)
-	s.updates.Poke() // updates.expire may have changed
+	res.Duration = time.Since(start) // the swap and what readied it too
+	s.updates.Poke()                 // updates.expire may have changed
 	select {
 	case s.swapped <- struct{}{}:
 	default:
