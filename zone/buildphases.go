@@ -266,6 +266,7 @@ func (b *zoneBuild) checkAcrossZones(recheck []bool) {
 	s := b.s
 	s.building.track = make(map[string]bool)
 	defer func() { s.building.track, s.building.trackNames, s.building.trackMX = nil, nil, nil }()
+	from := s.senders()
 	for i, d := range b.all {
 		if !recheck[i] {
 			continue
@@ -279,6 +280,7 @@ func (b *zoneBuild) checkAcrossZones(recheck []bool) {
 		s.checkMail(d.pz, &zc.cross)
 		zc.noPTR = s.checkReverse(d.pz, &zc.cross)
 		s.checkFixedSerial(d.pz, &zc.cross)
+		s.checkOutboundSPF(d.pz, from, &zc.cross)
 		zc.deps = slices.Collect(maps.Keys(s.building.track))
 		zc.depNames = slices.Clone(s.building.trackNames)
 		zc.mxReads = slices.Clone(s.building.trackMX)

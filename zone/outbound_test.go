@@ -302,3 +302,77 @@ func TestCheckCAFileReadAtLoad(t *testing.T) {
 		}
 	}
 }
+
+// TestOutboundSPFJudgesMailDomains: the SPF of a name that cannot be a
+// mail domain (underscored), or that the zone's own SPF includes, lists
+// addresses for another domain and is not judged as a sender; the domain
+// is, and so is any other name that passes some link.
+func TestOutboundSPFJudgesMailDomains(t *testing.T) {
+	config := strings.Replace(outboundSite, "mx links -all", "mx include:spf.example.test -all", 1) +
+		"" // the zone's records follow
+	config = strings.Replace(config, `mail: {txt: "the mail host"}`, `mail: {txt: "the mail host"}
+      spf: {spf: "ip4:127.0.0.1 -all"}
+      _spf: {spf: "ip4:127.0.0.1 -all"}
+      other: {spf: "ip4:127.0.0.1 -all"}`, 1)
+	_, diags := FromYAML("c.yaml", []byte(config), nil)
+	var got []string
+	for _, d := range diags {
+		if strings.Contains(d.String(), "after a failover fails SPF") {
+			got = append(got, d.String())
+		}
+	}
+	if len(got) != 1 || !strings.Contains(got[0], "spf of other.example.test does not pass 127.0.0.2 of link wan2") {
+		t.Errorf("want one SPF finding, for other.example.test; got:\n%s", strings.Join(got, "\n"))
+	}
+}
+
+// TestOutboundSPFIncremental: a zone's SPF finding stands through a
+// reload that does not touch what it read, and follows a change to what
+// it read in another zone: the record it includes.
+func TestOutboundSPFIncremental(t *testing.T) {
+	cfg, zones := zoneFilesConfig(t)
+	writeFile(t, cfg, "zone_files: [\"zones/*.yaml\"]\nlinks:\n  wan1: {outbound: {ipv4: 10.0.0.4, helo: mail.example.com.}}\n  wan2: {outbound: {ipv4: 10.0.0.5, helo: mail.example.com.}}\n", time.Unix(1000, 0))
+	writeFile(t, filepath.Join(zones, "hosts.yaml"), "zones:\n  example.com: {ns: [ns1], records: {ns1: {a: 192.0.2.1}, mx: {a: 10.0.0.4}}}\n", time.Unix(1000, 0))
+	writeFile(t, filepath.Join(zones, "sender.yaml"), "zones:\n  example.org:\n    ns: [ns1.example.com.]\n    records:\n      \"@\": {mx: \"10;mx.example.com.\", spf: \"include:_spf.example.info -all\"}\n", time.Unix(1000, 0))
+	list := filepath.Join(zones, "list.yaml")
+	const listText = "zones:\n  example.info: {ns: [ns1.example.com.], records: {_spf: {spf: \"LIST -all\"}}}\n"
+	writeFile(t, list, strings.Replace(listText, "LIST", "ip4:10.0.0.4", 1), time.Unix(1000, 0))
+	other := filepath.Join(zones, "other.yaml")
+	writeFile(t, other, "zones:\n  example.net: {ns: [ns1.example.com.], records: {www: {a: 192.0.2.8}}}\n", time.Unix(1000, 0))
+	findings := func(diags Diagnostics) []string {
+		var out []string
+		for _, d := range diags {
+			if strings.Contains(d.String(), "after a failover fails SPF") {
+				out = append(out, d.String())
+			}
+		}
+		slices.Sort(out)
+		return out
+	}
+	prev, diags := Load(cfg, nil)
+	if err := diags.Err(); err != nil {
+		t.Fatal(err)
+	}
+	if got := findings(diags); len(got) != 1 || !strings.Contains(got[0], "spf of example.org does not pass 10.0.0.5 of link wan2 (fail)") {
+		t.Fatalf("at start: %q", got)
+	}
+	for i, step := range []struct {
+		file, text string
+		want       int
+	}{
+		{other, "zones:\n  example.net: {ns: [ns1.example.com.], records: {www: {a: 192.0.2.9}}}\n", 1},
+		{list, strings.Replace(listText, "LIST", "ip4:10.0.0.4 ip4:10.0.0.5", 1), 0},
+		{list, strings.Replace(listText, "LIST", "ip4:10.0.0.5", 1), 1},
+	} {
+		writeFile(t, step.file, step.text, time.Unix(int64(2000+i), 0))
+		inc, diags := Reload(cfg, prev, []string{step.file})
+		if err := diags.Err(); err != nil {
+			t.Fatal(err)
+		}
+		_, fullDiags := Load(cfg, withoutCache(prev))
+		if got, want := findings(diags), findings(fullDiags); len(got) != step.want || !slices.Equal(got, want) {
+			t.Errorf("step %d: incremental %q, full build %q, want %d", i, got, want, step.want)
+		}
+		prev = inc
+	}
+}

@@ -13,20 +13,17 @@ import (
 
 // checkOutbound holds what receivers look at, when mail arrives from a
 // link's outbound address, to the zones we serve: the address's PTR, that
-// PTR against the EHLO name, the EHLO name's addresses (forward-confirmed
-// reverse DNS), and the SPF of the domains that send over the links. It
-// runs at every build, after the PTRs are placed: it looks into every
-// zone, and the few addresses a site sends from make it cheap.
+// PTR against the EHLO name, and the EHLO name's addresses (forward-
+// confirmed reverse DNS). It runs at every build, after the PTRs are
+// placed: it looks into every zone, and the few addresses a site sends
+// from make it cheap. The SPF of the domains that send over the links is
+// a zone's own check (checkOutboundSPF), redone only when what it read
+// changed.
 func (b *zoneBuild) checkOutbound(diags *Diagnostics) {
-	s := b.s
-	if len(s.outbound) == 0 {
-		return
-	}
-	for _, p := range s.outbound {
+	for _, p := range b.s.outbound {
 		b.checkOutboundPTR(p, diags)
-		s.checkHELOAddress(p, diags)
+		b.s.checkHELOAddress(p, diags)
 	}
-	b.checkOutboundSPF(diags)
 }
 
 func (b *zoneBuild) checkOutboundPTR(p outboundPTR, diags *Diagnostics) {
@@ -120,64 +117,114 @@ func (s *Snapshot) followCNAMEs(name string) (target, bool) {
 	return t, ok
 }
 
-// checkOutboundSPF warns of each domain that sends over the links, by
-// its SPF or its MX, whose SPF does not pass every link's outbound
+// senders is what tells a domain that sends over the links: the links'
+// outbound addresses and helo names.
+type senders struct {
+	addrs map[netip.Addr]bool
+	helos map[string]bool
+}
+
+func (s *Snapshot) senders() senders {
+	out := senders{addrs: make(map[netip.Addr]bool), helos: make(map[string]bool)}
+	for _, p := range s.outbound {
+		out.addrs[p.addr], out.helos[p.helo] = true, true
+	}
+	return out
+}
+
+// checkOutboundSPF warns of each domain of pz that sends over the links,
+// by its SPF or its MX, whose SPF does not pass every link's outbound
 // address: after a failover its mail leaves from an address it does not
 // list. An address whose result depends on data served elsewhere is not
-// judged.
-func (b *zoneBuild) checkOutboundSPF(diags *Diagnostics) {
-	s := b.s
-	r := zoneResolver{s}
-	senders := make(map[netip.Addr]bool)
-	helos := make(map[string]bool)
-	for _, p := range s.outbound {
-		senders[p.addr] = true
-		helos[p.helo] = true
+// judged. Names that cannot be a mail domain (RFC 5321 §4.1.2: letters,
+// digits and hyphens) are passed over, and so is a record the zone's
+// other SPF records include or redirect to, unless its MX sends: such
+// records list addresses for a domain, and that domain is what is judged.
+func (s *Snapshot) checkOutboundSPF(pz *parsedZone, from senders, diags *Diagnostics) {
+	if len(s.outbound) == 0 {
+		return
 	}
-	for _, d := range b.all {
-		for _, o := range d.pz.owners {
-			recs := spfRecords(o)
-			if len(recs) != 1 {
-				continue // none, or an error of its own
-			}
-			var missing []string
-			var links []string
-			sends := b.mxSends(o.name, senders, helos)
-			for _, p := range s.outbound {
-				res, _ := spf.Check(r, o.name, p.addr)
-				switch res {
-				case spf.Pass:
-					sends = true
-				case spf.Unknown:
-				default:
-					missing = append(missing, fmt.Sprintf("%s of link %s (%s)", p.addr, p.link, res))
-					if !slices.Contains(links, p.link) {
-						links = append(links, p.link)
-					}
+	r := zoneResolver{s}
+	included := spfTargets(pz)
+	for _, o := range pz.owners {
+		recs := spfRecords(o)
+		if len(recs) != 1 || !isMailDomain(o.name) {
+			continue // none, or an error of its own
+		}
+		var missing, links []string
+		sends := s.mxSends(o.name, from)
+		mayPass := sends || !included[o.name]
+		for _, p := range s.outbound {
+			res, _ := spf.Check(r, o.name, p.addr)
+			switch res {
+			case spf.Pass:
+				sends = sends || mayPass
+			case spf.Unknown:
+			default:
+				missing = append(missing, fmt.Sprintf("%s of link %s (%s)", p.addr, p.link, res))
+				if !slices.Contains(links, p.link) {
+					links = append(links, p.link)
 				}
 			}
-			if sends && len(missing) > 0 {
-				diags.add(recs[0].pos, Warning, "spf of %s does not pass %s: mail sent over %s after a failover fails SPF; add links to the spf helper (spf: \"mx links -all\") or list the addresses",
-					strings.TrimSuffix(o.name, "."), strings.Join(missing, ", "), strings.Join(links, ", "))
-			}
+		}
+		if sends && len(missing) > 0 {
+			diags.add(recs[0].pos, Warning, "spf of %s does not pass %s: mail sent over %s after a failover fails SPF; add links to the spf helper (spf: \"mx links -all\") or list the addresses",
+				strings.TrimSuffix(o.name, "."), strings.Join(missing, ", "), strings.Join(links, ", "))
 		}
 	}
 }
 
+// spfTargets are the names pz's SPF records include or redirect to.
+func spfTargets(pz *parsedZone) map[string]bool {
+	out := map[string]bool{}
+	for _, o := range pz.owners {
+		for _, rec := range spfRecords(o) {
+			terms, err := spf.Parse(txtText(rec.rr.(*dns.TXT)))
+			if err != nil {
+				continue
+			}
+			for _, t := range terms {
+				if (t.Name == "include" || t.Name == "redirect") && !t.Macro() {
+					out[dns.CanonicalName(t.Domain)] = true
+				}
+			}
+		}
+	}
+	return out
+}
+
+// isMailDomain reports whether name has the syntax of RFC 5321's Domain:
+// labels of letters, digits and hyphens, neither first nor last a hyphen.
+// An underscored name (_spf, _dmarc) is never a mail domain.
+func isMailDomain(name string) bool {
+	for _, label := range strings.Split(strings.TrimSuffix(name, "."), ".") {
+		if label == "" || label[0] == '-' || label[len(label)-1] == '-' {
+			return false
+		}
+		for i := 0; i < len(label); i++ {
+			c := label[i]
+			if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '-') {
+				return false
+			}
+		}
+	}
+	return true
+}
+
 // mxSends reports whether a mail host of domain sends over the links: an
 // MX target that is a link's helo or has an outbound address.
-func (b *zoneBuild) mxSends(domain string, senders map[netip.Addr]bool, helos map[string]bool) bool {
-	t, ok := b.s.resolveTarget(domain)
+func (s *Snapshot) mxSends(domain string, from senders) bool {
+	t, ok := s.resolveTarget(domain)
 	if !ok || t.node == nil || t.node.set(dns.TypeMX) == nil {
 		return false
 	}
 	for _, rr := range t.node.set(dns.TypeMX).rrs {
 		host := rr.(*dns.MX).Mx
-		if helos[host] {
+		if from.helos[host] {
 			return true
 		}
-		if h, ok := b.s.followCNAMEs(host); ok && h.node != nil {
-			if slices.ContainsFunc(nodeAddrs(h.node), func(a netip.Addr) bool { return senders[a] }) {
+		if h, ok := s.followCNAMEs(host); ok && h.node != nil {
+			if slices.ContainsFunc(nodeAddrs(h.node), func(a netip.Addr) bool { return from.addrs[a] }) {
 				return true
 			}
 		}
