@@ -7,6 +7,8 @@ import (
 	"testing"
 
 	"github.com/miekg/dns"
+
+	"github.com/mxdns/mxdns/dnssec"
 )
 
 const dsLine = "2371 13 2 1f987cc6583e92df0890718c42ab1b4f49d13d7b9d59e0c1a0f7a0c9e3e9c2a1"
@@ -76,5 +78,54 @@ func TestDSFindings(t *testing.T) {
 		if !strings.Contains(fmt.Sprint(found), c.want) {
 			t.Errorf("%s: want a finding with %q, got errors %v, warnings %v", c.name, c.want, l.Diags.Errors(), l.Diags.Warnings())
 		}
+	}
+}
+
+// TestChildDSFindings: a signed parent's delegation to a zone served here
+// is held to the child's keys: no DS for a signed child, a DS for an
+// unsigned one, and a DS that names none of its keys are each told, at
+// the delegation; the DS of the child's key is not.
+func TestChildDSFindings(t *testing.T) {
+	childKey := fixedKeys{}
+	keys, err := childKey.Keys("sub.example.com.", dnssec.DefaultPolicy(), dnssec.Timing{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ds := keys.Keys[0].DS()
+	goodDS := fmt.Sprintf("%d %d %d %s", ds.KeyTag, ds.Algorithm, ds.DigestType, ds.Digest)
+	child := "  sub.example.com:\n    ns: [ns]\n    records: {ns: {a: 192.0.2.53}}\n"
+	for _, c := range []struct {
+		name, ds, child, want string
+	}{
+		{"no ds for a signed child", "", child, "delegation to sub.example.com, a zone signed here, has no ds"},
+		{"ds for an unsigned child", dsLine, child + "    dnssec: off\n", "ds at sub.example.com, but zone sub.example.com is not signed here"},
+		{"ds of another key", dsLine, child, "ds at sub.example.com names no key that signs zone sub.example.com's DNSKEY set"},
+		{"the child's ds", goodDS, child, ""},
+		{"a child served elsewhere", "", "", ""},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			config := signedConfig + c.child
+			if c.ds != "" {
+				config = strings.Replace(config, "      sub: {ns: [ns.sub]}", "      sub: {ns: [ns.sub], ds: \""+c.ds+"\"}", 1)
+			}
+			l := load(filepath.Clean("test.yaml"), configRead{text: []byte(config)}, nil, Options{Keys: fixedKeys{}})
+			if err := l.Diags.Err(); err != nil {
+				t.Fatal(err)
+			}
+			var found []string
+			for _, w := range l.Diags.Warnings() {
+				if strings.Contains(w.String(), "sub.example.com") {
+					found = append(found, w.String())
+				}
+			}
+			switch {
+			case c.want == "" && len(found) > 0:
+				t.Errorf("want no finding, got %q", found)
+			case c.want != "" && (len(found) != 1 || !strings.Contains(found[0], c.want)):
+				t.Errorf("want one finding with %q, got %q", c.want, found)
+			case c.want != "" && !strings.HasPrefix(found[0], "test.yaml:14:"):
+				t.Errorf("the finding is not at the delegation (line 14): %s", found[0])
+			}
+		})
 	}
 }
