@@ -176,7 +176,7 @@ func (a *Answerer) Answer(st *State, r *Request) (reply []byte, keep bool) {
 	if udp && !a.worthAnswer(query) {
 		return nil, true
 	}
-	start := time.Now()
+	start := monotonic()
 	link := r.Arrival.of(st, r.Listen)
 	q := &r.wire
 	if fast, e := st.fastAnswer(query, link, r.Rotate, udp, q, r.Out); e != nil {
@@ -185,7 +185,7 @@ func (a *Answerer) Answer(st *State, r *Request) (reply []byte, keep bool) {
 		}
 		if fast != nil {
 			rcode := uint16(fast[3] & 0x0F)
-			a.metrics.Query(q.qtype, rcode, e.kind.metricKind(rcode), udp, st.linkName(link), time.Since(start))
+			a.metrics.Query(q.qtype, rcode, e.kind.metricKind(rcode), udp, st.linkName(link), monotonic()-start)
 		}
 		if !udp {
 			r.Out = fast[:0] // keep the grown buffer for the connection's next query
@@ -209,7 +209,7 @@ func (a *Answerer) Answer(st *State, r *Request) (reply []byte, keep bool) {
 	st.fillAfterMiss(q, ans)
 	if !udp {
 		if resp := ans.resp; resp != nil {
-			h.observe(w, req, resp, ans.kind, st, link, time.Since(start))
+			h.observe(w, req, resp, ans.kind, st, link, monotonic()-start)
 		}
 		return nil, !w.closed // TCP is not rate-limited
 	}
@@ -231,9 +231,17 @@ func (a *Answerer) Answer(st *State, r *Request) (reply []byte, keep bool) {
 			return nil, true
 		}
 	}
-	h.observe(w, req, resp, kind, st, link, time.Since(start))
+	h.observe(w, req, resp, kind, st, link, monotonic()-start)
 	return w.out, true
 }
+
+// clockBase makes monotonic a reading of the monotonic clock alone: a
+// time.Since of a Time that has one reads that clock once, where
+// time.Now reads the wall clock too. The latency of every query takes
+// two readings.
+var clockBase = time.Now()
+
+func monotonic() time.Duration { return time.Since(clockBase) }
 
 // send gives b to the transport: returned over UDP, written to the
 // Stream over TCP, where no reply at all (a query that cannot even be
