@@ -67,6 +67,21 @@ func (k *Key) submitted() bool {
 	return k.Role != ZSK && !k.Submitted.IsZero() && k.DSSeen.IsZero() && k.Removed.IsZero()
 }
 
+// WaitsForDS reports whether the key is submitted to the parent and the
+// parent has not been seen to publish its DS.
+func (k *Key) WaitsForDS() bool { return k.submitted() }
+
+// NamedBy reports whether ds is the DS of this key, one a validator
+// follows to it: a key-signing key (a DS naming a ZSK leads to a key
+// that signs no DNSKEY set) of the same tag, algorithm and digest.
+func (k *Key) NamedBy(ds *dns.DS) bool {
+	if k.Role == ZSK || ds.Algorithm != k.DNSKEY.Algorithm || ds.KeyTag != k.DNSKEY.KeyTag() {
+		return false
+	}
+	want := k.DNSKEY.ToDS(ds.DigestType)
+	return want != nil && strings.EqualFold(want.Digest, ds.Digest)
+}
+
 // GenerateKey makes a key for the zone origin.
 func GenerateKey(origin string, alg uint8, role Role, now time.Time) (*Key, error) {
 	if alg != dns.ECDSAP256SHA256 && alg != dns.ED25519 {

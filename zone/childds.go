@@ -1,6 +1,7 @@
 package zone
 
 import (
+	"slices"
 	"strings"
 
 	"github.com/miekg/dns"
@@ -14,7 +15,9 @@ import (
 // child's keys, or a DS for a child that is not signed, makes every answer
 // of the child bogus to a validating resolver (SERVFAIL), mail to it
 // included; no DS makes the child insecure, which turns DANE off there.
-// Outside our zones the child's keys are not ours to know.
+// A child's new key that waits for its DS is told too: the rollover must
+// not go on (ds-seen) before the DS is written here. Outside our zones
+// the child's keys are not ours to know.
 func (s *Snapshot) checkChildDS(pz *parsedZone, diags *Diagnostics) {
 	z := s.zones[pz.origin]
 	if z == nil || z.dnssec == nil || !z.cuts {
@@ -28,42 +31,66 @@ func (s *Snapshot) checkChildDS(pz *parsedZone, diags *Diagnostics) {
 		}
 		s.tracked(child, o.name)
 		name := strings.TrimSuffix(o.name, ".")
-		ds := n.set(dns.TypeDS)
+		ds := dsRecords(n)
 		pos := o.pos
 		if rec := firstOfType(o.records, dns.TypeDS); rec != nil {
 			pos = rec.pos
 		}
 		switch {
-		case ds == nil && child.dnssec != nil:
+		case len(ds) == 0 && child.dnssec != nil:
 			diags.add(pos, Warning, "delegation to %s, a zone signed here, has no ds: validators treat %s as unsigned, and DANE there does not work; write ds: with the lines `mxdns dnssec ds %s` prints",
 				name, name, name)
-		case ds != nil && child.dnssec == nil:
+		case len(ds) > 0 && child.dnssec == nil:
 			diags.add(pos, Warning, "ds at %s, but zone %s is not signed here: validating resolvers find every answer of %s bogus and answer SERVFAIL, mail to it included; remove the ds, or sign the zone (dnssec: on)",
 				name, name, name)
-		case ds != nil && child.keys != nil && !dsNamesAKey(ds.rrs, child.keys):
+		case len(ds) > 0 && child.keys != nil && !slices.ContainsFunc(child.keys.Keys, func(k *dnssec.Key) bool { return namedBy(k, ds) }):
 			diags.add(pos, Warning, "ds at %s names no key that signs zone %s's DNSKEY set: validating resolvers find every answer of %s bogus and answer SERVFAIL, mail to it included; write the lines `mxdns dnssec ds %s` prints",
 				name, name, name, name)
+		case len(ds) > 0 && child.keys != nil && slices.ContainsFunc(child.keys.Keys, func(k *dnssec.Key) bool { return k.WaitsForDS() && !namedBy(k, ds) }):
+			diags.add(pos, Warning, "zone %s's new key waits for its DS: write the lines `mxdns dnssec ds %s` prints in ds: here before its rollover goes on (mxdns dnssec ds-seen %s); the old key's DS may stay until then",
+				name, name, name)
 		}
 	}
 }
 
-// dsNamesAKey reports whether some DS of dss is the digest of a key that
-// signs the child's DNSKEY set, a KSK or a CSK: a DS naming the ZSK
-// leads a validator to a key that signs no DNSKEY set.
-func dsNamesAKey(dss []dns.RR, keys *dnssec.ZoneKeys) bool {
-	for _, rr := range dss {
-		ds, ok := rr.(*dns.DS)
-		if !ok {
+// ParentDS returns the DS records a signed zone served here publishes at
+// its delegation to child, and that zone's origin; ok is false when no
+// signed zone served here delegates child.
+func (s *Snapshot) ParentDS(child string) (parent string, ds []*dns.DS, ok bool) {
+	child = dns.CanonicalName(child)
+	for name := child; name != "."; {
+		_, rest, _ := strings.Cut(name, ".")
+		if name = rest; name == "" {
+			name = "."
+		}
+		z := s.zones[name]
+		if z == nil {
 			continue
 		}
-		for _, k := range keys.Keys {
-			if k.Role == dnssec.ZSK || k.DNSKEY.Algorithm != ds.Algorithm || k.DNSKEY.KeyTag() != ds.KeyTag {
-				continue
-			}
-			if want := k.DNSKEY.ToDS(ds.DigestType); want != nil && strings.EqualFold(want.Digest, ds.Digest) {
-				return true
-			}
+		n := z.nodes.at(child)
+		if z.dnssec == nil || n == nil || !n.cut {
+			return "", nil, false
+		}
+		return z.origin, dsRecords(n), true
+	}
+	return "", nil, false
+}
+
+func dsRecords(n *node) []*dns.DS {
+	set := n.set(dns.TypeDS)
+	if set == nil {
+		return nil
+	}
+	out := make([]*dns.DS, 0, len(set.rrs))
+	for _, rr := range set.rrs {
+		if ds, ok := rr.(*dns.DS); ok {
+			out = append(out, ds)
 		}
 	}
-	return false
+	return out
+}
+
+// namedBy reports whether some DS of ds names k.
+func namedBy(k *dnssec.Key, ds []*dns.DS) bool {
+	return slices.ContainsFunc(ds, k.NamedBy)
 }

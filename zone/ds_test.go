@@ -5,6 +5,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/miekg/dns"
 
@@ -127,5 +128,55 @@ func TestChildDSFindings(t *testing.T) {
 				t.Errorf("the finding is not at the delegation (line 14): %s", found[0])
 			}
 		})
+	}
+}
+
+// rollingKeys gives sub.example.com two CSKs in a rollover, the old one's
+// DS seen, the new one waiting for its DS; other zones get fixedKeys'.
+type rollingKeys struct{ old, next *dnssec.Key }
+
+func (rollingKeys) HasKeys(string) bool { return false }
+
+func (rollingKeys) Unsign(string, dnssec.Timing) (*dnssec.ZoneKeys, error) { return nil, nil }
+
+func (r rollingKeys) Keys(origin string, p dnssec.Policy, tm dnssec.Timing) (*dnssec.ZoneKeys, error) {
+	if origin != "sub.example.com." {
+		return fixedKeys{}.Keys(origin, p, tm)
+	}
+	return dnssec.NewZoneKeys(origin, []*dnssec.Key{r.old, r.next}, time.Time{}), nil
+}
+
+// TestChildDSWaitingKey: in the child's rollover, a parent whose DS names
+// the old key only is told to add the new one's before ds-seen.
+func TestChildDSWaitingKey(t *testing.T) {
+	at := time.Unix(1_800_000_000, 0)
+	old, err := dnssec.GenerateKey("sub.example.com.", dns.ECDSAP256SHA256, dnssec.CSK, at)
+	if err != nil {
+		t.Fatal(err)
+	}
+	old.Published, old.Active, old.Submitted, old.DSSeen = at, at, at, at
+	next, err := dnssec.GenerateKey("sub.example.com.", dns.ECDSAP256SHA256, dnssec.CSK, at)
+	if err != nil {
+		t.Fatal(err)
+	}
+	next.Published, next.Submitted = at, at
+	line := func(k *dnssec.Key) string { return strings.Join(strings.Fields(k.DS().String())[4:], " ") }
+	child := "  sub.example.com:\n    ns: [ns]\n    records: {ns: {a: 192.0.2.53}}\n"
+	for _, c := range []struct {
+		ds   []string
+		want string
+	}{
+		{[]string{line(old)}, "zone sub.example.com's new key waits for its DS"},
+		{[]string{line(old), line(next)}, ""},
+	} {
+		config := strings.Replace(signedConfig+child, "      sub: {ns: [ns.sub]}", `      sub: {ns: [ns.sub], ds: ["`+strings.Join(c.ds, `", "`)+`"]}`, 1)
+		l := load(filepath.Clean("test.yaml"), configRead{text: []byte(config)}, nil, Options{Keys: rollingKeys{old, next}})
+		if err := l.Diags.Err(); err != nil {
+			t.Fatal(err)
+		}
+		found := strings.Contains(fmt.Sprint(l.Diags.Warnings()), "waits for its DS")
+		if found != (c.want != "") {
+			t.Errorf("%d DS: warnings %v, want %q", len(c.ds), l.Diags.Warnings(), c.want)
+		}
 	}
 }

@@ -3,6 +3,7 @@ package main
 import (
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -76,6 +77,10 @@ func runDNSSEC(args []string, stdout, stderr io.Writer) error {
 	case "ds":
 		return printDS(stdout, d, snap, origins[0], now)
 	case "ds-seen":
+		if err := parentPublishes(snap, d, origins[0]); err != nil {
+			fmt.Fprintf(stderr, "mxdns dnssec: %v\n", err)
+			return &exitError{code: 1}
+		}
 		if err := d.MarkDSSeen(origins[0], now); err != nil {
 			return err
 		}
@@ -84,6 +89,35 @@ func runDNSSEC(args []string, stdout, stderr io.Writer) error {
 		return nil
 	}
 	return printKeyStatus(stdout, d, snap, origins, now)
+}
+
+// parentPublishes refuses ds-seen for a zone whose parent mxdns serves,
+// signed, without the DS of every key that waits for one: the rollover
+// would go on and, once the old key goes, validators would find the
+// zone bogus. A parent served elsewhere is the operator's to check.
+func parentPublishes(snap *zone.Snapshot, d *state.Dir, origin string) error {
+	parent, ds, ok := snap.ParentDS(origin)
+	if !ok {
+		return nil
+	}
+	keys, err := d.Keys(origin)
+	if err != nil {
+		return err
+	}
+	var missing []string
+	for _, k := range keys {
+		if k.WaitsForDS() && !slices.ContainsFunc(ds, k.NamedBy) {
+			missing = append(missing, fmt.Sprint(k.Tag()))
+		}
+	}
+	if len(missing) == 0 {
+		return nil
+	}
+	name := strings.TrimSuffix(origin, ".")
+	return fmt.Errorf("zone %s, served here, does not publish the DS of %s's key %s at its delegation: "+
+		"write the lines `mxdns dnssec ds %s` prints in ds: at %s there, and let the server load it, first; "+
+		"marked seen now, %s would be bogus to validating resolvers once its old key goes",
+		strings.TrimSuffix(parent, "."), name, strings.Join(missing, ", "), name, name, name)
 }
 
 // dsGone tells the server that the parent no longer publishes the DS of

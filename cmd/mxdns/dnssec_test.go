@@ -1,12 +1,18 @@
 package main
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/miekg/dns"
+
+	"github.com/mxdns/mxdns/dnssec"
+	"github.com/mxdns/mxdns/state"
+	"github.com/mxdns/mxdns/zone"
 )
 
 func TestDNSSECDS(t *testing.T) {
@@ -52,5 +58,76 @@ zones:
 	}
 	if _, _, code := runArgs(t, "dnssec", "-config", config); code != 2 {
 		t.Errorf("no subcommand: status %d, want 2", code)
+	}
+}
+
+// TestDNSSECDSSeenHeldToTheParent: in a rollover of a zone whose signed
+// parent is served here, ds-seen is refused until the parent publishes
+// the DS of the key that waits for it.
+func TestDNSSECDSSeenHeldToTheParent(t *testing.T) {
+	dir := t.TempDir()
+	config := filepath.Join(dir, "config.yaml")
+	write := func(ds ...string) {
+		t.Helper()
+		list := ""
+		if len(ds) > 0 {
+			list = `, ds: ["` + strings.Join(ds, `", "`) + `"]`
+		}
+		text := "state_dir: state\ndnssec: on\nzones:\n  example.com:\n    ns: [ns1.example.net.]\n    records:\n" +
+			"      mail: {ns: [ns1.example.net.]" + list + "}\n  mail.example.com:\n    ns: [ns1.example.net.]\n"
+		if err := os.WriteFile(config, []byte(text), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	dsLine := func(k *dnssec.Key) string { return strings.Join(strings.Fields(k.DS().String())[4:], " ") }
+
+	// The child's first key, its DS in the parent; then time passes to
+	// the rollover, until the next key waits for its DS.
+	write()
+	if _, errOut, code := runArgs(t, "dnssec", "ds", "mail.example.com", "-config", config); code != 0 {
+		t.Fatalf("ds: status %d: %s", code, errOut)
+	}
+	d, err := state.Open(filepath.Join(dir, "state"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	snap, diags := zone.Load(config, nil)
+	if err := diags.Err(); err != nil {
+		t.Fatal(err)
+	}
+	p, _ := snap.Signing("mail.example.com.")
+	keys, _ := d.Keys("mail.example.com.")
+	write(dsLine(keys[0]))
+	var waiting *dnssec.Key
+	for now := time.Now(); waiting == nil && now.Before(time.Now().AddDate(3, 0, 0)); now = now.Add(24 * time.Hour) {
+		zk, err := d.ZoneKeys("mail.example.com.", p, snap.KeyTiming("mail.example.com."), now)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, k := range zk.Keys {
+			if k.WaitsForDS() {
+				waiting = k
+			}
+		}
+	}
+	if err := d.FlushKeys(); err != nil {
+		t.Fatal(err)
+	}
+	d.Close()
+	if waiting == nil {
+		t.Fatal("no key came to wait for its DS in three years")
+	}
+
+	_, errOut, code := runArgs(t, "dnssec", "ds-seen", "mail.example.com", "-config", config)
+	if code != 1 || !strings.Contains(errOut, fmt.Sprintf("zone example.com, served here, does not publish the DS of mail.example.com's key %d", waiting.Tag())) {
+		t.Fatalf("ds-seen without the parent's DS: status %d, %q", code, errOut)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "state", "keys", "mail.example.com.ds-seen")); err == nil {
+		t.Error("ds-seen was marked though refused")
+	}
+
+	write(dsLine(keys[0]), dsLine(waiting))
+	if _, errOut, code := runArgs(t, "dnssec", "ds-seen", "mail.example.com", "-config", config); code != 0 {
+		t.Fatalf("ds-seen with the parent's DS: status %d, %q", code, errOut)
 	}
 }
