@@ -250,18 +250,20 @@ func (r *resolver) address(host string, ip netip.Addr, isMX bool) (Address, erro
 	if err != nil {
 		return a, err
 	}
-	resp, err := r.ex(r.ctx, dnslookup.Query(rev, dns.TypePTR))
-	if err != nil {
-		return a, fmt.Errorf("PTR %s: %w", ip, err)
+	// Through CNAMEs: a classless reverse delegation (RFC 2317) puts the
+	// PTR behind one, often in a zone another server holds.
+	ans := dnslookup.Follow(r.ctx, r.ex, rev, dns.TypePTR)
+	if ans.Err != nil && !errors.Is(ans.Err, dnslookup.ErrLongChain) {
+		return a, fmt.Errorf("PTR %s: %w", ip, ans.Err)
 	}
-	for _, rr := range resp.Answer {
+	for _, rr := range ans.RRs {
 		if p, ok := rr.(*dns.PTR); ok {
 			a.PTR = append(a.PTR, dns.CanonicalName(p.Ptr))
 		}
 	}
 	sort.Strings(a.PTR)
 	switch {
-	case resp.Rcode == dns.RcodeRefused || resp.Rcode == dns.RcodeServerFailure:
+	case ans.Err != nil || ans.Rcode == dns.RcodeRefused || ans.Rcode == dns.RcodeServerFailure:
 		a.PTRUnknown = true // this server does not answer for the reverse zone: nothing to judge
 	case len(a.PTR) == 0:
 		r.warn("%s (%s) has no PTR; many receivers refuse mail from an address without reverse DNS", ip, strings.TrimSuffix(host, "."))

@@ -261,3 +261,39 @@ zones:
 		t.Errorf("warnings %q, want none", p.Warnings)
 	}
 }
+
+// TestPTRBehindACNAME: an MX host's address whose PTR a classless reverse
+// delegation (RFC 2317) puts behind a CNAME into another zone has that
+// PTR: the server stops at the CNAME, and the target is asked for.
+func TestPTRBehindACNAME(t *testing.T) {
+	addr := startServer(t, `listen: ["127.0.0.1:0"]
+zones:
+  example.com:
+    ns: [ns1]
+    records:
+      "@": {mx: "10;mx1"}
+      mx1: {a: 192.0.2.25}
+      ns1: {a: 192.0.2.1}
+  192.0.2.0/24:
+    ns: [ns1.example.com.]
+    auto_ptr: false
+    records:
+      "25": {cname: 25.0-63.2.0.192.in-addr.arpa.}
+      "0-63": {ns: [ns1.example.com.]}
+  0-63.2.0.192.in-addr.arpa:
+    ns: [ns1.example.com.]
+    auto_ptr: false
+    records:
+      "25": {ptr: mx1.example.com.}
+`)
+	p, err := Resolve(context.Background(), Client(addr, 10*time.Second), "example.com")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(p.Warnings) > 0 {
+		t.Errorf("warnings %q, want none", p.Warnings)
+	}
+	if got := p.Groups[0].Hosts[0].Addresses[0].PTR; len(got) != 1 || got[0] != "mx1.example.com." {
+		t.Errorf("PTR %v, want mx1.example.com.", got)
+	}
+}
