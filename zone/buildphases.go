@@ -282,6 +282,7 @@ func (b *zoneBuild) checkAcrossZones(recheck []bool) {
 		s.checkFixedSerial(d.pz, &zc.cross)
 		s.checkOutboundSPF(d.pz, from, &zc.cross)
 		s.checkChildDS(d.pz, &zc.cross)
+		s.checkDelegated(d.pz, &zc.cross)
 		zc.deps = slices.Collect(maps.Keys(s.building.track))
 		zc.depNames = slices.Clone(s.building.trackNames)
 		zc.mxReads = slices.Clone(s.building.trackMX)

@@ -94,3 +94,26 @@ func dsRecords(n *node) []*dns.DS {
 func namedBy(k *dnssec.Key, ds []*dns.DS) bool {
 	return slices.ContainsFunc(ds, k.NamedBy)
 }
+
+// checkDelegated warns of a zone inside another zone served here that
+// does not delegate it: a zone cut has the child's NS in the parent (RFC
+// 1034 §4.2.1). Without them, resolvers that ask the parent's other
+// servers find no name of the child, and a CNAME in the parent that
+// leads into the child is answered NXDOMAIN, as the parent has no such
+// name.
+func (s *Snapshot) checkDelegated(pz *parsedZone, diags *Diagnostics) {
+	if pz.origin == "." {
+		return
+	}
+	z, parent := s.zones[pz.origin], s.findZone(parentName(pz.origin))
+	if z == nil || parent == nil || z == s.catalogZone() || parent == s.catalogZone() {
+		return
+	}
+	s.tracked(parent, pz.origin)
+	if n := parent.nodes.at(pz.origin); n != nil && n.cut {
+		return
+	}
+	name, in := strings.TrimSuffix(pz.origin, "."), strings.TrimSuffix(parent.origin, ".")
+	diags.add(pz.pos, Warning, "zone %s lies inside zone %s, which does not delegate it: write ns: at %s in %s; without it resolvers that ask %s's other servers find no %s, and a CNAME in %s into it is answered NXDOMAIN",
+		name, in, name, in, in, name, in)
+}

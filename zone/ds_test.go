@@ -180,3 +180,46 @@ func TestChildDSWaitingKey(t *testing.T) {
 		}
 	}
 }
+
+// TestZoneInsideAnotherIsDelegated: a zone inside another zone served
+// here is told when that zone has no ns for it, and only then.
+func TestZoneInsideAnotherIsDelegated(t *testing.T) {
+	const config = `zones:
+  example.com:
+    ns: [ns1]
+    records:
+      ns1: {a: 192.0.2.1}
+      DELEGATION
+  sub.example.com:
+    ns: [ns1.example.com.]
+  192.0.2.0/24:
+    ns: [ns1.example.com.]
+  0-63.2.0.192.in-addr.arpa:
+    ns: [ns1.example.com.]
+`
+	for _, c := range []struct {
+		delegation string
+		want       []string
+	}{
+		{"www: {a: 192.0.2.2}", []string{"zone sub.example.com lies inside zone example.com, which does not delegate it",
+			"zone 0-63.2.0.192.in-addr.arpa lies inside zone 2.0.192.in-addr.arpa, which does not delegate it"}},
+		{"sub: {ns: [ns1]}", []string{"zone 0-63.2.0.192.in-addr.arpa lies inside zone 2.0.192.in-addr.arpa"}},
+	} {
+		_, diags := FromYAML("c.yaml", []byte(strings.Replace(config, "DELEGATION", c.delegation, 1)), nil)
+		var got []string
+		for _, d := range diags {
+			if strings.Contains(d.String(), "which does not delegate it") {
+				got = append(got, d.String())
+			}
+		}
+		if len(got) != len(c.want) {
+			t.Errorf("%s: findings %q, want %q", c.delegation, got, c.want)
+			continue
+		}
+		for i, w := range c.want {
+			if !strings.Contains(got[i], w) {
+				t.Errorf("%s: finding %q, want %q", c.delegation, got[i], w)
+			}
+		}
+	}
+}
