@@ -56,7 +56,7 @@ var commands = []command{
 			"TXT strings are read as RFC 1035 says, escapes included, and written as one value unless the split matters."},
 	{"dnssec", "ds ZONE | ds-seen ZONE | ds-gone ZONE | status [ZONE]", "show the DS records and keys of signed zones",
 		"ds prints the DS records (SHA-256) the parent zone should publish, as the registrar wants them: of the key-signing key in use, or during a rollover of the new key. " +
-			"ds-seen tells the server that the parent now publishes the new key's DS, which moves a KSK or CSK rollover on (dnssec.parents lets the server look itself). " +
+			"ds-seen tells the server that the parent now publishes the new key's DS, which moves a KSK or CSK rollover on (dnssec.parents lets the server look itself); when the parent is a signed zone of this configuration, it refuses until that zone's ds: has the new key's DS. " +
 			"ds-gone tells the server that the parent no longer publishes the DS of a zone whose dnssec: was removed: it stays signed until then, and goes unsigned once no cache can hold the DS. " +
 			"status lists every key of the signed zones (or of ZONE): its tag, role, algorithm, where it stands since when, and the zone's next key event. " +
 			"Keys are kept in the state directory (as serve finds it, or -state-dir) and made on first use, so the DS can be registered before the zone is served signed. " +
