@@ -14,6 +14,7 @@ import (
 	"strings"
 
 	"github.com/miekg/dns"
+	"golang.org/x/net/publicsuffix"
 
 	"github.com/mxdns/mxdns/dnslookup"
 	"github.com/mxdns/mxdns/spf"
@@ -67,10 +68,15 @@ type Address struct {
 	DMARC string `json:"dmarc,omitempty"`
 }
 
-// DMARC is a domain's DMARC record.
+// DMARC is the DMARC record that applies to a domain: its own, or, when
+// it publishes none, its organizational domain's (RFC 7489 §6.6.3), whose
+// sp= then gives the policy if it has one.
 type DMARC struct {
 	Record string `json:"record,omitempty"`
-	Policy string `json:"policy,omitempty"` // p=
+	Policy string `json:"policy,omitempty"`
+	// Org is the organizational domain whose record applies; "" when
+	// the domain's own does.
+	Org string `json:"org,omitempty"`
 }
 
 // Resolve asks ex about every identity and, when domain is not "", about
@@ -204,10 +210,28 @@ func (q *asker) lookup(name string, qtype uint16) ([]dns.RR, bool) {
 	return a.RRs, true
 }
 
-// dmarc returns domain's DMARC record, nil when it publishes none, and
-// whether the server says (REFUSED and SERVFAIL do not: "none" would be
-// a guess).
+// dmarc returns the DMARC record that applies to domain, nil when none
+// does, and whether the server says (REFUSED and SERVFAIL do not: "none"
+// would be a guess).
 func (q *asker) dmarc(domain string) (*DMARC, bool, error) {
+	d, known, err := q.dmarcAt(domain, "p")
+	if d != nil || !known || err != nil {
+		return d, known, err
+	}
+	org := orgDomain(domain)
+	if org == domain {
+		return nil, true, nil
+	}
+	d, known, err = q.dmarcAt(org, "sp", "p")
+	if d != nil {
+		d.Org = org
+	}
+	return d, known, err
+}
+
+// dmarcAt reads the DMARC record at _dmarc.domain: its policy is the
+// first of tags it has.
+func (q *asker) dmarcAt(domain string, tags ...string) (*DMARC, bool, error) {
 	texts, known := q.TXT("_dmarc." + domain)
 	if q.err != nil {
 		return nil, false, q.err
@@ -216,15 +240,32 @@ func (q *asker) dmarc(domain string) (*DMARC, bool, error) {
 		if !strings.HasPrefix(strings.ToUpper(strings.TrimSpace(text)), "V=DMARC1") {
 			continue
 		}
-		d := &DMARC{Record: text}
+		values := map[string]string{}
 		for _, part := range strings.Split(text, ";") {
-			if k, v, ok := strings.Cut(strings.TrimSpace(part), "="); ok && strings.EqualFold(strings.TrimSpace(k), "p") {
-				d.Policy = strings.TrimSpace(v)
+			if k, v, ok := strings.Cut(strings.TrimSpace(part), "="); ok {
+				values[strings.ToLower(strings.TrimSpace(k))] = strings.TrimSpace(v)
+			}
+		}
+		d := &DMARC{Record: text}
+		for _, tag := range tags {
+			if v, ok := values[tag]; ok {
+				d.Policy = v
+				break
 			}
 		}
 		return d, true, nil
 	}
 	return nil, known, nil
+}
+
+// orgDomain is name's organizational domain (RFC 7489 §3.2): one label
+// below its public suffix.
+func orgDomain(name string) string {
+	org, err := publicsuffix.EffectiveTLDPlusOne(bare(name))
+	if err != nil {
+		return name
+	}
+	return dns.CanonicalName(org)
 }
 
 // TXT, Addrs and MX answer an SPF evaluation (spf.Resolver).

@@ -194,3 +194,35 @@ func TestResolveDMARCUnknown(t *testing.T) {
 		})
 	}
 }
+
+// TestResolveDMARCOfTheOrganization: a subdomain without a DMARC record
+// of its own takes its organizational domain's, and that record's sp=
+// before its p= (RFC 7489 §6.6.3).
+func TestResolveDMARCOfTheOrganization(t *testing.T) {
+	for _, tc := range []struct{ record, want string }{
+		{`"v=DMARC1; p=reject; sp=quarantine"`, "quarantine"},
+		{`"v=DMARC1; p=reject"`, "reject"},
+	} {
+		ex := fake([]string{
+			"mail.example.test. A 192.0.2.25",
+			"25.2.0.192.in-addr.arpa. PTR mail.example.test.",
+			"news.example.test. TXT \"v=spf1 ip4:192.0.2.25 -all\"",
+			"_dmarc.example.test. TXT " + tc.record,
+		}, "invalid.")
+		rep := mustResolve(t, ex, "news.example.test", sender("wan1", "192.0.2.25"))
+		if rep.DMARC == nil || rep.DMARC.Policy != tc.want || rep.DMARC.Org != "example.test." {
+			t.Errorf("%s: DMARC %+v, want policy %s from example.test.", tc.record, rep.DMARC, tc.want)
+			continue
+		}
+		if a := rep.Links[0].Addresses[0]; a.DMARC != "pass" {
+			t.Errorf("%s: wan1 DMARC %q, want pass", tc.record, a.DMARC)
+		}
+		var text bytes.Buffer
+		if err := WriteText(&text, rep, "SERVER"); err != nil {
+			t.Fatal(err)
+		}
+		if want := "DMARC of news.example.test: policy " + tc.want + ", from the record of its organizational domain example.test (its sp=, else p=)"; !strings.Contains(text.String(), want) {
+			t.Errorf("text lacks %q:\n%s", want, text.String())
+		}
+	}
+}

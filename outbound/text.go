@@ -70,6 +70,9 @@ func WriteText(w io.Writer, r *Report, source string) error {
 		fmt.Fprintf(b, "DMARC of %s: not known to this server\n", bare(r.Domain))
 	case r.DMARC == nil:
 		fmt.Fprintf(b, "DMARC of %s: none published at _dmarc.%s\n", bare(r.Domain), bare(r.Domain))
+	case r.DMARC.Org != "":
+		fmt.Fprintf(b, "DMARC of %s: policy %s, from the record of its organizational domain %s (its sp=, else p=); passes by SPF where SPF passes (envelope sender and From %s); elsewhere only DKIM can make it pass\n",
+			bare(r.Domain), r.DMARC.Policy, bare(r.DMARC.Org), bare(r.Domain))
 	default:
 		fmt.Fprintf(b, "DMARC of %s: p=%s, passes by SPF where SPF passes (envelope sender and From %s); elsewhere only DKIM can make it pass\n",
 			bare(r.Domain), r.DMARC.Policy, bare(r.Domain))
