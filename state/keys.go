@@ -311,7 +311,9 @@ func readSeen(path string) (time.Time, error) {
 // final dot ("root" for the root zone), any octet but a lower-case
 // letter, digit, '-' or '_' between its labels written as %XX, then
 // suffix.
-func (d *Dir) keyFile(origin, suffix string) string {
+func (d *Dir) keyFile(origin, suffix string) string { return keyFile(d.path, origin, suffix) }
+
+func keyFile(dir, origin, suffix string) string {
 	name := strings.TrimSuffix(origin, ".")
 	if name == "" {
 		name = "root"
@@ -326,5 +328,5 @@ func (d *Dir) keyFile(origin, suffix string) string {
 			fmt.Fprintf(&b, "%%%02X", c)
 		}
 	}
-	return filepath.Join(d.path, keysDir, b.String()+suffix)
+	return filepath.Join(dir, keysDir, b.String()+suffix)
 }

@@ -11,6 +11,7 @@ import (
 
 	"github.com/mxdns/mxdns/mailcheck"
 	"github.com/mxdns/mxdns/route"
+	"github.com/mxdns/mxdns/state"
 	"github.com/mxdns/mxdns/zone"
 )
 
@@ -54,7 +55,7 @@ func runCheck(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		}
 	}
 
-	snap, diags := zone.Load(*config, nil)
+	snap, diags := loadChecked(*config)
 	var found []checkFinding
 	for _, d := range diags {
 		found = append(found, staticFinding(d))
@@ -244,4 +245,17 @@ func plural(n int, word string) string {
 		return fmt.Sprintf("1 %s", word)
 	}
 	return fmt.Sprintf("%d %ss", n, word)
+}
+
+// loadChecked loads the configuration as serve does, with the keys of
+// its signed zones as the state directory keeps them, read only: the DS
+// a parent served here publishes for a child is checked against the
+// keys the child is served with.
+func loadChecked(config string) (*zone.Snapshot, zone.Diagnostics) {
+	opts := zone.Options{Strict: true}
+	if dir := keyDir("", config); dir != "" {
+		opts.Keys = state.KeysAsKept(dir)
+	}
+	l := zone.Open(config, nil, opts)
+	return l.Snapshot, l.Diags
 }

@@ -63,7 +63,8 @@ zones:
 
 // TestDNSSECDSSeenHeldToTheParent: in a rollover of a zone whose signed
 // parent is served here, ds-seen is refused until the parent publishes
-// the DS of the key that waits for it.
+// the DS of the key that waits for it; check, reading the keys the
+// server keeps, warns meanwhile.
 func TestDNSSECDSSeenHeldToTheParent(t *testing.T) {
 	dir := t.TempDir()
 	config := filepath.Join(dir, "config.yaml")
@@ -124,6 +125,13 @@ func TestDNSSECDSSeenHeldToTheParent(t *testing.T) {
 	}
 	if _, err := os.Stat(filepath.Join(dir, "state", "keys", "mail.example.com.ds-seen")); err == nil {
 		t.Error("ds-seen was marked though refused")
+	}
+	if check, _, _ := runArgs(t, "check", config); !strings.Contains(check, "zone mail.example.com's new key waits for its DS") {
+		t.Errorf("check does not tell of the key waiting:\n%s", check)
+	}
+	write("12345 13 2 " + strings.Repeat("ab", 32))
+	if check, _, _ := runArgs(t, "check", config); !strings.Contains(check, "ds at mail.example.com names no key that signs zone mail.example.com's DNSKEY set") {
+		t.Errorf("check does not tell of a DS naming no key:\n%s", check)
 	}
 
 	write(dsLine(keys[0]), dsLine(waiting))
