@@ -30,19 +30,25 @@ func (s *Server) newJournal() *xfr.Journal {
 // transfer_view: current) makes the zone anew, moves its serial and so
 // comes through here.
 func (s *Server) journalVersions(prev, snap *zone.Snapshot, signers, prevSigners answer.Signers) {
-	origins := transferable(snap, snap.SerialsSince(prev))
-	// A hundred zones at a time: Publish holds each zone's lock until its
-	// batch is synced, and a transfer of the zone waits on it. All at
-	// once, the first start of ten thousand signed zones held every
-	// transfer for minutes.
+	s.inBatches(transferable(snap, snap.SerialsSince(prev)), func(batch []string) {
+		s.journal.Publish(versions(prev, snap, batch, signers, prevSigners), snap.Settings().IXFRJournal)
+	})
+}
+
+// inBatches calls publish with a hundred origins at a time until they
+// are all done or the server stops (the next start journals what is
+// left). Publish holds each zone's lock until its batch is synced, and a
+// transfer of the zone waits on it: all at once, the first start of ten
+// thousand signed zones held every transfer for minutes.
+func (s *Server) inBatches(origins []string, publish func(batch []string)) {
 	for len(origins) > 0 {
 		select {
-		case <-s.stopping: // the next start journals what is left
+		case <-s.stopping:
 			return
 		default:
 		}
 		n := min(len(origins), journalBatch)
-		s.journal.Publish(versions(prev, snap, origins[:n], signers, prevSigners), snap.Settings().IXFRJournal)
+		publish(origins[:n])
 		origins = origins[n:]
 	}
 }
@@ -118,23 +124,10 @@ const journalBatch = 100
 // longer than this takes. Answers never wait on it.
 func (s *Server) journalStart(snap *zone.Snapshot, signers answer.Signers) {
 	defer s.reloadMu.Unlock()
-	select {
-	case <-s.stopping:
-		return
-	default:
-	}
 	start := time.Now()
-	origins := transferable(snap, snap.SerialsSince(nil))
-	for len(origins) > 0 {
-		select {
-		case <-s.stopping: // the next start journals what is left
-			return
-		default:
-		}
-		n := min(len(origins), journalBatch)
-		s.journalServed(snap, signers, origins[:n])
-		origins = origins[n:]
-	}
+	s.inBatches(transferable(snap, snap.SerialsSince(nil)), func(batch []string) {
+		s.journalServed(snap, signers, batch)
+	})
 	s.log.Debug("ixfr journal: the zones served at start are journaled", "took", time.Since(start))
 }
 
