@@ -99,8 +99,14 @@ bench:
 	go test -run '^$$' -bench . -benchmem ./...
 
 # dnsperf against mxdns, Knot and NSD serving the same zone (see CONTRIBUTING.md).
+# make bench-dns [SECS=5] [ROUNDS=3] [RATE=40000] [LIGHT=10000]: see
+# scripts/bench-dns.sh.
+SECS ?= 5
+ROUNDS ?= 3
+RATE ?= 40000
+LIGHT ?= 10000
 bench-dns:
-	scripts/bench-dns.sh
+	scripts/bench-dns.sh $(SECS) $(ROUNDS) $(RATE) $(LIGHT)
 
 BIG ?= /tmp/mxdns-big
 BIGREV ?= /tmp/mxdns-bigrev
