@@ -12,6 +12,8 @@ import (
 	"time"
 
 	"github.com/miekg/dns"
+
+	"github.com/mxdns/mxdns/dnslookup"
 )
 
 // bimiLogoLimit is the largest logo BIMI wants (draft-brand-indicators-
@@ -78,7 +80,7 @@ func (c *checker) bimiPolicy(s *domainState, find func(Severity, string, ...any)
 	if rec != nil {
 		policy = rec.tags["p"]
 		said = "p=" + policy
-	} else if org := orgDomain(s.name); org != s.name {
+	} else if org := dnslookup.OrgDomain(s.name); org != s.name {
 		if rec, _ = c.readDMARC(s, org, false); rec != nil {
 			tag := "sp"
 			if rec.tags[tag] == "" {

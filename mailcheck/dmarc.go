@@ -5,7 +5,8 @@ import (
 	"strings"
 
 	"github.com/miekg/dns"
-	"golang.org/x/net/publicsuffix"
+
+	"github.com/mxdns/mxdns/dnslookup"
 )
 
 // dmarcRecord is a DMARC record read into its tags.
@@ -14,16 +15,6 @@ type dmarcRecord struct {
 	text string
 	tags map[string]string // lower-case tag → value
 	keys []string          // the tags in the order written
-}
-
-// orgDomain is the organizational domain of name (RFC 7489 §3.2): one
-// label below its public suffix, from the public suffix list.
-func orgDomain(name string) string {
-	org, err := publicsuffix.EffectiveTLDPlusOne(bare(name))
-	if err != nil {
-		return dns.CanonicalName(name)
-	}
-	return dns.CanonicalName(org)
 }
 
 // policyRank orders DMARC policies from the weakest.
@@ -88,7 +79,7 @@ func (c *checker) dmarc(s *domainState) {
 	if !ok {
 		return
 	}
-	org := orgDomain(s.name)
+	org := dnslookup.OrgDomain(s.name)
 	var orgRec *dmarcRecord
 	if org != s.name {
 		orgRec, _ = c.readDMARC(s, org, rec == nil)
@@ -157,7 +148,7 @@ func (c *checker) reportAddress(s *domainState, rec *dmarcRecord, tag, uri strin
 	if err != nil {
 		return
 	}
-	if orgDomain(dest) == orgDomain(s.name) {
+	if dnslookup.OrgDomain(dest) == dnslookup.OrgDomain(s.name) {
 		return
 	}
 	auth := bare(s.name) + "._report._dmarc." + dest

@@ -36,18 +36,3 @@ func TestDMARC(t *testing.T) {
 	fs := Check(context.Background(), Options{Exchange: w.exchange, Now: func() time.Time { return now }}, ds)
 	golden(t, "dmarc", report(ds, onlyCheck(fs, "dmarc")))
 }
-
-// The organizational domain comes from the public suffix list.
-func TestOrgDomain(t *testing.T) {
-	for in, want := range map[string]string{
-		"mail.example.com.":  "example.com.",
-		"example.com":        "example.com.",
-		"a.b.example.co.uk.": "example.co.uk.",
-		"x.y.example.":       "y.example.",
-		"com.":               "com.",
-	} {
-		if got := orgDomain(in); got != want {
-			t.Errorf("orgDomain(%s) = %s, want %s", in, got, want)
-		}
-	}
-}

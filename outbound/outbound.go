@@ -14,7 +14,6 @@ import (
 	"strings"
 
 	"github.com/miekg/dns"
-	"golang.org/x/net/publicsuffix"
 
 	"github.com/mxdns/mxdns/dnslookup"
 	"github.com/mxdns/mxdns/spf"
@@ -218,7 +217,7 @@ func (q *asker) dmarc(domain string) (*DMARC, bool, error) {
 	if d != nil || !known || err != nil {
 		return d, known, err
 	}
-	org := orgDomain(domain)
+	org := dnslookup.OrgDomain(domain)
 	if org == domain {
 		return nil, true, nil
 	}
@@ -256,16 +255,6 @@ func (q *asker) dmarcAt(domain string, tags ...string) (*DMARC, bool, error) {
 		return d, true, nil
 	}
 	return nil, known, nil
-}
-
-// orgDomain is name's organizational domain (RFC 7489 §3.2): one label
-// below its public suffix.
-func orgDomain(name string) string {
-	org, err := publicsuffix.EffectiveTLDPlusOne(bare(name))
-	if err != nil {
-		return name
-	}
-	return dns.CanonicalName(org)
 }
 
 // TXT, Addrs and MX answer an SPF evaluation (spf.Resolver).
