@@ -58,22 +58,18 @@ func (s *Snapshot) checkChildDS(pz *parsedZone, diags *Diagnostics) {
 // signed zone served here delegates child.
 func (s *Snapshot) ParentDS(child string) (parent string, ds []*dns.DS, ok bool) {
 	child = dns.CanonicalName(child)
-	for name := child; name != "."; {
-		_, rest, _ := strings.Cut(name, ".")
-		if name = rest; name == "" {
-			name = "."
-		}
-		z := s.zones[name]
-		if z == nil {
-			continue
-		}
-		n := z.nodes.at(child)
-		if z.dnssec == nil || n == nil || !n.cut {
-			return "", nil, false
-		}
-		return z.origin, dsRecords(n), true
+	if child == "." {
+		return "", nil, false
 	}
-	return "", nil, false
+	z := s.findZone(parentName(child))
+	if z == nil || z.dnssec == nil {
+		return "", nil, false
+	}
+	n := z.nodes.at(child)
+	if n == nil || !n.cut {
+		return "", nil, false
+	}
+	return z.origin, dsRecords(n), true
 }
 
 func dsRecords(n *node) []*dns.DS {
