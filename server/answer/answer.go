@@ -16,20 +16,21 @@ import (
 
 	"github.com/miekg/dns"
 
+	"github.com/mxdns/mxdns/server/ops"
 	"github.com/mxdns/mxdns/zone"
 )
 
 // Metrics counts what the answers did; the server's metrics registry
 // implements it. A query is counted once it is answered.
 type Metrics interface {
-	Query(qtype, rcode uint16, kind string, udp bool, link string, d time.Duration)
+	Query(qtype, rcode uint16, kind ops.AnswerKind, udp bool, link string, d time.Duration)
 	Transfer(kind, result string)
 }
 
 type noMetrics struct{}
 
-func (noMetrics) Query(uint16, uint16, string, bool, string, time.Duration) {}
-func (noMetrics) Transfer(string, string)                                   {}
+func (noMetrics) Query(uint16, uint16, ops.AnswerKind, bool, string, time.Duration) {}
+func (noMetrics) Transfer(string, string)                                           {}
 
 // Transfers serves AXFR and IXFR (xfr.Server): a one-message reply comes
 // back to be sent here, a full transfer is streamed through w.

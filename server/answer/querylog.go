@@ -5,6 +5,8 @@ import (
 	"time"
 
 	"github.com/miekg/dns"
+
+	"github.com/mxdns/mxdns/server/ops"
 )
 
 // observe counts an answered query and, with query_log on, logs it.
@@ -38,24 +40,24 @@ func opcodeName(op int) string {
 	return strconv.Itoa(op)
 }
 
-// metricKind names k for the metrics (mxdns_answers_total): the kinds
-// of the lookup, and for the rest REFUSED (a name in no zone, a refused
-// class) apart from the errors.
-func (k answerKind) metricKind(rcode uint16) string {
+// metricKind is k as the metrics count it (mxdns_answers_total): the
+// kinds of the lookup, and for the rest REFUSED (a name in no zone, a
+// refused class) apart from the errors.
+func (k answerKind) metricKind(rcode uint16) ops.AnswerKind {
 	switch k.kind {
 	case kindPositive:
-		return "answer"
+		return ops.KindAnswer
 	case kindNoData:
-		return "nodata"
+		return ops.KindNoData
 	case kindNXDomain:
-		return "nxdomain"
+		return ops.KindNXDomain
 	case kindReferral:
-		return "referral"
+		return ops.KindReferral
 	}
 	if rcode == dns.RcodeRefused {
-		return "refused"
+		return ops.KindRefused
 	}
-	return "error"
+	return ops.KindError
 }
 
 // typeName keeps the names the query log and the metrics give a qtype

@@ -66,7 +66,7 @@ func TestMetricKind(t *testing.T) {
 		{answerKind{kind: kindError}, dns.RcodeFormatError, "error"},
 		{answerKind{kind: kindError}, dns.RcodeServerFailure, "error"},
 	} {
-		if got := tc.k.metricKind(tc.rcode); got != tc.want {
+		if got := tc.k.metricKind(tc.rcode).String(); got != tc.want {
 			t.Errorf("%+v %s: %q, want %q", tc.k, dns.RcodeToString[int(tc.rcode)], got, tc.want)
 		}
 	}

@@ -94,14 +94,14 @@ func TestQueryRates(t *testing.T) {
 	t0 := time.Date(2025, 3, 1, 12, 0, 0, 0, time.UTC)
 	h.Sample(t0)
 	for i := range 100 {
-		m.Query(1, 0, "answer", true, "wan1", time.Duration(i))
+		m.Query(1, 0, KindAnswer, true, "wan1", time.Duration(i))
 	}
 	for i := range 30 {
-		m.Query(1, 3, "nxdomain", false, "", time.Duration(i))
+		m.Query(1, 3, KindNXDomain, false, "", time.Duration(i))
 	}
-	m.Query(1, 0, "nodata", true, "wan2", 0)
-	m.Query(1, 5, "refused", true, "wan2", 0)
-	m.Query(1, 23, "a kind unknown", true, "wan2", 0) // an error
+	m.Query(1, 0, KindNoData, true, "wan2", 0)
+	m.Query(1, 5, KindRefused, true, "wan2", 0)
+	m.Query(1, 23, AnswerKind(99), true, "wan2", 0) // an error
 	h.Sample(t0.Add(10 * time.Second))
 	rates := h.queryRates()
 	if len(rates) != 1 {

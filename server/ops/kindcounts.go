@@ -12,25 +12,21 @@ import (
 // cannot tell apart, NODATA and referrals both being NOERROR.
 var kindLabels = [...]string{"answer", "nodata", "nxdomain", "referral", "refused", "error"}
 
-const kindError = len(kindLabels) - 1
+// AnswerKind is one of those kinds, as the answer path counts it: an
+// index into the counts, so that a query costs no lookup by name.
+type AnswerKind uint8
 
-// kindIndex is the slot of a kind the answer path names; anything it
-// does not is an error.
-func kindIndex(kind string) int {
-	switch kind {
-	case "answer":
-		return 0
-	case "nodata":
-		return 1
-	case "nxdomain":
-		return 2
-	case "referral":
-		return 3
-	case "refused":
-		return 4
-	}
-	return kindError
-}
+const (
+	KindAnswer AnswerKind = iota
+	KindNoData
+	KindNXDomain
+	KindReferral
+	KindRefused
+	KindError // anything else, and any value past it
+)
+
+// String is the kind's label in mxdns_answers_total.
+func (k AnswerKind) String() string { return kindLabels[min(int(k), int(KindError))] }
 
 // kindCounts counts answers by kind and transport with an atomic add in
 // one of metricShards rows, as queryCounts does: mxdns_answers_total.
@@ -48,12 +44,12 @@ func newKindCounts() *kindCounts {
 		[]string{"kind", "transport"}, nil)}
 }
 
-func (c *kindCounts) add(kind string, udp bool, shard int) {
+func (c *kindCounts) add(kind AnswerKind, udp bool, shard int) {
 	u := 0
 	if udp {
 		u = 1
 	}
-	c.n[shard][u][kindIndex(kind)].Add(1)
+	c.n[shard][u][min(kind, KindError)].Add(1)
 }
 
 // totals sums every shard and transport by kind.

@@ -125,7 +125,7 @@ func (m *Metrics) ForgetCheck(link string) {
 
 // Query counts one answered query (answer.Metrics), and the kind of its
 // answer: answer, nodata, nxdomain, referral, refused or error.
-func (m *Metrics) Query(qtype, rcode uint16, kind string, udp bool, link string, d time.Duration) {
+func (m *Metrics) Query(qtype, rcode uint16, kind AnswerKind, udp bool, link string, d time.Duration) {
 	if m == nil {
 		return
 	}

@@ -13,7 +13,7 @@ func BenchmarkQueryMetrics(b *testing.B) {
 	m := NewMetrics()
 	b.ReportAllocs()
 	for i := 0; b.Loop(); i++ {
-		m.Query(dns.TypeA, dns.RcodeSuccess, "answer", i%2 == 0, "wan1", time.Microsecond)
+		m.Query(dns.TypeA, dns.RcodeSuccess, KindAnswer, i%2 == 0, "wan1", time.Microsecond)
 	}
 }
 
@@ -25,7 +25,7 @@ func BenchmarkQueryMetricsParallel(b *testing.B) {
 	b.RunParallel(func(pb *testing.PB) {
 		for i := 0; pb.Next(); i++ {
 			// Durations vary in their low bits, as measured ones do.
-			m.Query(dns.TypeA, dns.RcodeSuccess, "answer", i%2 == 0, "wan1", time.Microsecond+time.Duration(i%1024))
+			m.Query(dns.TypeA, dns.RcodeSuccess, KindAnswer, i%2 == 0, "wan1", time.Microsecond+time.Duration(i%1024))
 		}
 	})
 }

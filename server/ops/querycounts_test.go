@@ -16,10 +16,10 @@ import (
 func TestQueryCountsLabelEveryCodeAsBefore(t *testing.T) {
 	m := NewMetrics()
 	for qt := range 1 << 16 {
-		m.Query(uint16(qt), dns.RcodeSuccess, "answer", true, "types", time.Microsecond)
+		m.Query(uint16(qt), dns.RcodeSuccess, KindAnswer, true, "types", time.Microsecond)
 	}
 	for rc := range 1 << 12 {
-		m.Query(dns.TypeA, uint16(rc), "answer", false, "rcodes", time.Microsecond)
+		m.Query(dns.TypeA, uint16(rc), KindAnswer, false, "rcodes", time.Microsecond)
 	}
 	families, err := m.reg.Gather()
 	if err != nil {
