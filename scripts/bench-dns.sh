@@ -67,6 +67,20 @@ wait_up() {
 	done
 }
 
+# pin_threads PID: moves every thread of PID onto CPU 1. Knot sets the
+# affinity of each UDP worker itself at start (worker i to CPU i mod
+# cores), so its one worker left the `taskset -c 1` it was started with
+# and ran on CPU 0 beside dnsperf, a cheaper wake-up than any server
+# pinned to CPU 1 gets. Applied to every server alike, and checked.
+pin_threads() {
+	taskset -a -p -c 1 "$1" >/dev/null
+	local t
+	for t in /proc/"$1"/task/*; do
+		[ "$(taskset -p "${t##*/}" | awk '{print $NF}')" = 2 ] ||
+			{ echo "bench-dns: thread ${t##*/} of $1 is not on CPU 1" >&2; exit 1; }
+	done
+}
+
 specs=()
 # start_mxdns NAME BINARY: serves config.example.yaml with rate limiting
 # off (dnsperf from one address is a flood by its measure).
@@ -79,6 +93,7 @@ start_mxdns() {
 	taskset -c 1 "$2" serve -config "$dir/config.yaml" -state-dir "$dir/state" -log-format json >"$dir/mxdns.log" 2>&1 &
 	pids+=($!)
 	wait_up "$port"
+	pin_threads "${pids[-1]}"
 	specs+=("$1=$port:${pids[-1]}")
 }
 start_mxdns mxdns "$mxdns"
@@ -108,6 +123,7 @@ CONF
 	taskset -c 1 knotd -c "$work/knot.conf" >"$work/knot.log" 2>&1 &
 	pids+=($!)
 	wait_up "$kport"
+	pin_threads "${pids[-1]}"
 	specs=("knot=$kport:${pids[-1]}" "${specs[@]}")
 fi
 
@@ -142,6 +158,7 @@ CONF
 		g=$(pgrep -P "$child" | head -n 1)
 		[ -n "$g" ] && nsdpid=$g && break
 	done
+	pin_threads "$nsdpid"
 	specs+=("nsd=$nport:$nsdpid")
 fi
 
@@ -188,6 +205,7 @@ CONF
 	taskset -c 1 knotd -c "$work/knot-dnssec.conf" >"$work/knot-dnssec.log" 2>&1 &
 	pids+=($!)
 	wait_up "$kport"
+	pin_threads "${pids[-1]}"
 	# Knot signs after it loads: wait until it answers with an RRSIG.
 	deadline=$((SECONDS + 20))
 	until dig @127.0.0.1 -p "$kport" +dnssec +time=1 +tries=1 example.com MX | grep -q RRSIG; do
