@@ -4,7 +4,9 @@
 # servers already listening on 127.0.0.1. The load generator is pinned to
 # CPU 0 (servers should run on CPU 1). Rounds alternate servers so that
 # machine drift hits all of them alike.
-#   saturation: dnsperf offers as much as it can; median qps per server.
+#   saturation: dnsperf offers as much as it can; median qps per server,
+#               and how busy the server's CPU was meanwhile (below 100%,
+#               dnsperf's one thread, not the server, set the pace).
 #   fixed:      dnsperf offers RATE qps; server CPU microseconds per answer,
 #               and the mean and 99th percentile latency of the replies.
 #   light:      the same at LIGHT qps (default 10,000): latency only.
@@ -17,7 +19,7 @@
 set -euo pipefail
 qf=$1 secs=$2 rounds=$3 rate=$4; shift 4
 mode=${PERF_MODE:-udp} light=${LIGHT:-10000} nxqf=${NXQUERIES:-}
-declare -A sat cpu m_hi p_hi m_lo p_lo nx
+declare -A sat busy cpu m_hi p_hi m_lo p_lo nx
 ticks() { sed "s/.*) //" "/proc/$1/stat" | awk '{print $12+$13}'; }
 hz=$(getconf CLK_TCK)
 perf() { # PORT QUERYFILE RATE [dnsperf flags]
@@ -34,8 +36,11 @@ latency() {
 for r in $(seq "$rounds"); do
 	for spec in "$@"; do
 		name=${spec%%=*} rest=${spec#*=} port=${rest%%:*} pid=${rest##*:}
+		t0=$(ticks "$pid")
 		q=$(perf "$port" "$qf" 2000000 | qps)
+		t1=$(ticks "$pid")
 		sat[$name]="${sat[$name]:-} ${q:-0}"
+		busy[$name]="${busy[$name]:-} $(awk -v d=$((t1 - t0)) -v hz="$hz" -v s="$secs" 'BEGIN{printf "%.0f", d / hz / s * 100}')"
 		t0=$(ticks "$pid")
 		out=$(perf "$port" "$qf" "$rate" -v)
 		t1=$(ticks "$pid")
@@ -58,22 +63,23 @@ median() { tr ' ' '\n' | awk NF | sort -g | awk '{a[NR]=$1} END {print (NR ? a[i
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN{if (b + 0 > 0 && a != "-") printf "%.2f", a/b; else printf "-"}'; }
 first=${1%%=*}
 declare -A base
-for k in sat cpu m_hi p_hi m_lo p_lo nx; do
+for k in sat busy cpu m_hi p_hi m_lo p_lo nx; do
 	declare -n arr=$k
 	base[$k]=$(echo "${arr[$first]:-}" | median)
 done
-printf '%-10s %8s %5s  %7s %5s  %15s %15s  %8s %5s\n' "" "qps" "ratio" "cpu_us" "ratio" \
+printf '%-12s %8s %5s %5s  %7s %5s  %15s %15s  %8s %5s\n' "" "qps" "ratio" "busy" "cpu_us" "ratio" \
 	"lat_$([ "$light" -gt 0 ] && echo "$light" || echo -)_us" "lat_${rate}_us" "nx_qps" "ratio"
-printf '%-10s %8s %5s  %7s %5s  %15s %15s  %8s %5s\n' "" "" "" "/answer" "" "mean/p99" "mean/p99" "" ""
+printf '%-12s %8s %5s %5s  %7s %5s  %15s %15s  %8s %5s\n' "" "" "" "" "/answer" "" "mean/p99" "mean/p99" "" ""
 for spec in "$@"; do
 	name=${spec%%=*}
 	declare -A v=()
-	for k in sat cpu m_hi p_hi m_lo p_lo nx; do
+	for k in sat busy cpu m_hi p_hi m_lo p_lo nx; do
 		declare -n arr=$k
 		v[$k]=$(echo "${arr[$name]:-}" | median)
 	done
-	printf '%-10s %8s %5s  %7s %5s  %15s %15s  %8s %5s\n' "$name" \
-		"${v[sat]}" "$(ratio "${v[sat]}" "${base[sat]}")" "${v[cpu]}" "$(ratio "${v[cpu]}" "${base[cpu]}")" \
+	printf '%-12s %8s %5s %5s  %7s %5s  %15s %15s  %8s %5s\n' "$name" \
+		"${v[sat]}" "$(ratio "${v[sat]}" "${base[sat]}")" "${v[busy]}%" "${v[cpu]}" "$(ratio "${v[cpu]}" "${base[cpu]}")" \
 		"${v[m_lo]}/${v[p_lo]}" "${v[m_hi]}/${v[p_hi]}" "${v[nx]}" "$(ratio "${v[nx]}" "${base[nx]}")"
 done
-echo "(medians of $rounds rounds of $secs s; ratios to $first; latency from dnsperf -v, over $mode)"
+echo "(medians of $rounds rounds of $secs s; ratios to $first; busy: the server's CPU use during the qps run;"
+echo " latency from dnsperf -v, over $mode)"

@@ -1,10 +1,12 @@
 package transport
 
 import (
+	"errors"
 	"net"
 	"net/netip"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"time"
 
 	"github.com/mxdns/mxdns/server/answer"
@@ -111,6 +113,17 @@ type countedConn struct {
 	lim  *connLimit
 	src  netip.Prefix
 	once sync.Once
+}
+
+// SyscallConn gives the socket's RawConn, for the raw TCP path
+// (tcpconn_linux.go); a connection without one is served through
+// net.Conn.
+func (c *countedConn) SyscallConn() (syscall.RawConn, error) {
+	sc, ok := c.Conn.(syscall.Conn)
+	if !ok {
+		return nil, errors.ErrUnsupported
+	}
+	return sc.SyscallConn()
 }
 
 func (c *countedConn) Close() error {

@@ -105,7 +105,16 @@ func (t *tcpServer) close() error {
 	return err
 }
 
+// serveConn serves one connection: a TCP socket on Linux with raw
+// non-blocking calls (tcpconn_linux.go), anything else (other systems,
+// the in-memory connections of tests) through net.Conn here.
 func (t *tcpServer) serveConn(conn net.Conn) {
+	if !t.serveRaw(conn) {
+		t.serveBuffered(conn)
+	}
+}
+
+func (t *tcpServer) serveBuffered(conn net.Conn) {
 	br := bufio.NewReaderSize(conn, 16<<10)
 	bw := bufio.NewWriterSize(deadlineWriter{conn}, 16<<10)
 	w := &tcpWriter{conn: conn, bw: bw}

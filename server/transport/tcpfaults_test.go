@@ -4,7 +4,6 @@ import (
 	"bufio"
 	"encoding/binary"
 	"errors"
-	"io"
 	"log/slog"
 	"net"
 	"strings"
@@ -68,58 +67,6 @@ func (l *pipeListener) dial(t *testing.T) net.Conn {
 	return client
 }
 
-// TestTCPClientThatNeverReadsIsDisconnected pipelines queries without
-// reading a reply. Their answers fill the connection's write buffer, which
-// flushes mid-batch: that write too must give up after the write timeout,
-// or the client holds its connection (and tcp_max_conns slot) for good.
-func TestTCPClientThatNeverReadsIsDisconnected(t *testing.T) {
-	old := tcpWriteTimeout
-	tcpWriteTimeout = 100 * time.Millisecond
-	t.Cleanup(func() { tcpWriteTimeout = old })
-	srv := testConfigServer(t)
-	ln := newPipeListener()
-	serveTCP(t, srv, ln, nil)
-	m := new(dns.Msg)
-	m.SetQuestion("example.com.", dns.TypeMX)
-	q, _ := m.Pack()
-	// Asked once before, the query is answered from the cache: no
-	// handler runs, on whose path a write deadline used to be set.
-	warm := ln.dial(t)
-	warm.SetDeadline(time.Now().Add(20 * time.Second))
-	if _, err := warm.Write(append(binary.BigEndian.AppendUint16(nil, uint16(len(q))), q...)); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := io.ReadFull(warm, make([]byte, 2)); err != nil {
-		t.Fatal(err)
-	}
-	warm.Close()
-
-	conn := ln.dial(t)
-	var batch []byte
-	for range 1000 { // far more than 16 KiB of replies
-		batch = binary.BigEndian.AppendUint16(batch, uint16(len(q)))
-		batch = append(batch, q...)
-	}
-	wrote := make(chan error, 1)
-	go func() {
-		for {
-			if _, err := conn.Write(batch); err != nil {
-				wrote <- err
-				return
-			}
-		}
-	}()
-	select {
-	case <-wrote: // the server closed the connection
-	case <-time.After(20 * time.Second):
-		t.Fatal("client that never reads still connected after 20s")
-	}
-	conn.SetReadDeadline(time.Now().Add(20 * time.Second))
-	if _, err := conn.Read(make([]byte, 1)); err != io.EOF {
-		t.Fatalf("read after the server gave up: %v, want EOF", err)
-	}
-}
-
 // TestTCPLongAnswerOutlivesTheWriteTimeout has a handler write one answer
 // (as a zone transfer does) for longer than the write timeout in all,
 // each write taken at once by the client: every message must arrive.
@@ -128,39 +75,36 @@ func TestTCPLongAnswerOutlivesTheWriteTimeout(t *testing.T) {
 	tcpWriteTimeout = 100 * time.Millisecond
 	t.Cleanup(func() { tcpWriteTimeout = old })
 	const frames, size = 6, 20 << 10 // each more than the write buffer
-	ln := newPipeListener()
-	serveTCP(t, testConfigServer(t), ln, answerFunc(func(_ *answer.State, r *answer.Request) ([]byte, bool) {
-		for range frames {
-			// A slow producer, like a transfer packing a large zone.
-			time.Sleep(tcpWriteTimeout / 3)
-			if err := r.Stream.WriteFrame(make([]byte, size)); err != nil {
-				t.Errorf("write: %v", err)
-				break
+	eachListener(t, func(t *testing.T, ln testListener) {
+		serveTCP(t, testConfigServer(t), ln, answerFunc(func(_ *answer.State, r *answer.Request) ([]byte, bool) {
+			for range frames {
+				// A slow producer, like a transfer packing a large zone.
+				time.Sleep(tcpWriteTimeout / 3)
+				if err := r.Stream.WriteFrame(make([]byte, size)); err != nil {
+					t.Errorf("write: %v", err)
+					break
+				}
+			}
+			return nil, true // answered and counted, as a transfer is
+		}))
+		conn := ln.dial(t)
+		conn.SetDeadline(time.Now().Add(20 * time.Second))
+		m := new(dns.Msg)
+		m.SetQuestion("example.com.", dns.TypeAXFR)
+		q := packQuery(t, m)
+		if _, err := conn.Write(binary.BigEndian.AppendUint16(nil, uint16(len(q)))); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := conn.Write(q); err != nil {
+			t.Fatal(err)
+		}
+		br := bufio.NewReader(conn)
+		for i := range frames {
+			if _, err := readFrame(br); err != nil {
+				t.Fatalf("message %d of %d: %v", i+1, frames, err)
 			}
 		}
-		return nil, true // answered and counted, as a transfer is
-	}))
-	conn := ln.dial(t)
-	conn.SetDeadline(time.Now().Add(20 * time.Second))
-	m := new(dns.Msg)
-	m.SetQuestion("example.com.", dns.TypeAXFR)
-	q, _ := m.Pack()
-	if _, err := conn.Write(binary.BigEndian.AppendUint16(nil, uint16(len(q)))); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := conn.Write(q); err != nil {
-		t.Fatal(err)
-	}
-	br := bufio.NewReader(conn)
-	for i := range frames {
-		var l [2]byte
-		if _, err := io.ReadFull(br, l[:]); err != nil {
-			t.Fatalf("message %d of %d: %v", i+1, frames, err)
-		}
-		if _, err := io.ReadFull(br, make([]byte, binary.BigEndian.Uint16(l[:]))); err != nil {
-			t.Fatalf("message %d of %d: %v", i+1, frames, err)
-		}
-	}
+	})
 }
 
 // TestTCPAcceptErrorIsRetried fails a few accepts, as when out of file
