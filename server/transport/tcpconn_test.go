@@ -243,3 +243,42 @@ func isReset(err error) bool {
 	var op *net.OpError
 	return errors.As(err, &op) && !op.Timeout()
 }
+
+// TestTCPQueriesBeforeAHalfCloseAreAnswered: a client may send its
+// queries and shut its side down at once; every reply is still owed.
+func TestTCPQueriesBeforeAHalfCloseAreAnswered(t *testing.T) {
+	_, addr := startTCP(t)
+	conn, err := net.DialTimeout("tcp", addr, 20*time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	conn.SetDeadline(time.Now().Add(20 * time.Second))
+	var stream []byte
+	for i := range 3 {
+		m := new(dns.Msg)
+		m.SetQuestion("example.com.", dns.TypeMX)
+		m.Id = uint16(100 + i)
+		stream = append(stream, frame(packQuery(t, m))...)
+	}
+	if _, err := conn.Write(stream); err != nil {
+		t.Fatal(err)
+	}
+	if err := conn.(*net.TCPConn).CloseWrite(); err != nil {
+		t.Fatal(err)
+	}
+	br := bufio.NewReader(conn)
+	for i := range 3 {
+		b, err := readFrame(br)
+		if err != nil {
+			t.Fatalf("reply %d: %v", i+1, err)
+		}
+		r := new(dns.Msg)
+		if err := r.Unpack(b); err != nil || r.Id != uint16(100+i) {
+			t.Fatalf("reply %d: id %d, err %v", i+1, r.Id, err)
+		}
+	}
+	if _, err := br.ReadByte(); err != io.EOF {
+		t.Fatalf("after the replies: %v, want EOF", err)
+	}
+}
