@@ -1,32 +1,60 @@
 package state
 
 import (
+	"sync"
 	"time"
 
 	"github.com/mxdns/mxdns/dnssec"
 	"github.com/mxdns/mxdns/zone"
 )
 
-// KeysAsKept reads the keys a server keeps in the state directory dir and
-// changes nothing: no key is made and no rollover moved on. mxdns check
-// builds with it, so that what depends on a signed zone's keys (the DS a
-// parent served here publishes for it) is checked against the keys the
-// zone is served with. A zone whose keys cannot be read (none yet, or a
-// file only the server's user may read) is built without them.
-func KeysAsKept(dir string) zone.KeySource { return keptKeys(dir) }
+// KeptKeys reads the keys a server keeps in a state directory and changes
+// nothing: no key is made and no rollover moved on. mxdns check builds
+// with it, so that what depends on a signed zone's keys (the DS a parent
+// served here publishes for it) is checked against the keys the zone is
+// served with. A zone whose keys cannot be read (none yet, a file only
+// the server's user may read, a damaged one) is built without them, and
+// Unreadable says which, so that check can say what it left unchecked.
+type KeptKeys struct {
+	dir string
 
-type keptKeys string
+	mu         sync.Mutex
+	unreadable []string // zones whose key file is there but could not be read
+	first      error
+}
 
-func (dir keptKeys) Keys(origin string, _ dnssec.Policy, _ dnssec.Timing) (*dnssec.ZoneKeys, error) {
-	all, _, err := readKeys(origin, keyFile(string(dir), origin, ".json"))
-	if err != nil || len(all) == 0 {
+// KeysAsKept returns the keys kept in dir, read as the build asks.
+func KeysAsKept(dir string) *KeptKeys { return &KeptKeys{dir: dir} }
+
+func (k *KeptKeys) Keys(origin string, _ dnssec.Policy, _ dnssec.Timing) (*dnssec.ZoneKeys, error) {
+	all, _, err := readKeys(origin, keyFile(k.dir, origin, ".json"))
+	if err != nil {
+		k.mu.Lock()
+		if k.first == nil {
+			k.first = err
+		}
+		k.unreadable = append(k.unreadable, origin)
+		k.mu.Unlock()
+		return nil, nil
+	}
+	if len(all) == 0 {
 		return nil, nil
 	}
 	return dnssec.NewZoneKeys(origin, all, time.Time{}), nil
 }
 
+// Unreadable returns the zones whose key files could not be read, and
+// the first error met.
+func (k *KeptKeys) Unreadable() ([]string, error) {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	return append([]string(nil), k.unreadable...), k.first
+}
+
 // HasKeys is false: a zone whose dnssec: was removed is checked as
 // unsigned, as the server will serve it once its parent drops the DS.
-func (keptKeys) HasKeys(string) bool { return false }
+func (*KeptKeys) HasKeys(string) bool { return false }
 
-func (keptKeys) Unsign(string, dnssec.Timing) (*dnssec.ZoneKeys, error) { return nil, nil }
+func (*KeptKeys) Unsign(string, dnssec.Timing) (*dnssec.ZoneKeys, error) { return nil, nil }
+
+var _ zone.KeySource = (*KeptKeys)(nil)

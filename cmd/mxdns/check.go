@@ -55,11 +55,12 @@ func runCheck(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		}
 	}
 
-	snap, diags := loadChecked(*config)
+	snap, diags, keyNotes := loadChecked(*config)
 	var found []checkFinding
 	for _, d := range diags {
 		found = append(found, staticFinding(d))
 	}
+	found = append(found, keyNotes...)
 	if *resolve && diags.Err() != nil {
 		fmt.Fprintf(stderr, "mxdns check: -resolve: not run, the configuration has errors\n")
 	}
@@ -251,11 +252,23 @@ func plural(n int, word string) string {
 // its signed zones as the state directory keeps them, read only: the DS
 // a parent served here publishes for a child is checked against the
 // keys the child is served with.
-func loadChecked(config string) (*zone.Snapshot, zone.Diagnostics) {
+// Keys it cannot read make one note, not an error: the configuration may
+// be fine, and check is often run as a user who may not read them.
+func loadChecked(config string) (*zone.Snapshot, zone.Diagnostics, []checkFinding) {
 	opts := zone.Options{Strict: true}
+	var kept *state.KeptKeys
 	if dir := keyDir("", config); dir != "" {
-		opts.Keys = state.KeysAsKept(dir)
+		kept = state.KeysAsKept(dir)
+		opts.Keys = kept
 	}
 	l := zone.Open(config, nil, opts)
-	return l.Snapshot, l.Diags
+	var notes []checkFinding
+	if kept != nil {
+		if zones, err := kept.Unreadable(); len(zones) > 0 {
+			notes = append(notes, checkFinding{Name: zones[0], Severity: "note", Message: fmt.Sprintf(
+				"the keys of %s could not be read (%v): the DS records a parent served here publishes for them were not checked; run mxdns check as the user mxdns serves as",
+				plural(len(zones), "signed zone"), err)})
+		}
+	}
+	return l.Snapshot, l.Diags, notes
 }

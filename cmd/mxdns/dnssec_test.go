@@ -139,3 +139,33 @@ func TestDNSSECDSSeenHeldToTheParent(t *testing.T) {
 		t.Fatalf("ds-seen with the parent's DS: status %d, %q", code, errOut)
 	}
 }
+
+// TestCheckSaysWhichKeysItCouldNotRead: check run by a user who may not
+// read the server's keys (here, a key file that is damaged) still checks
+// the configuration, passes it, and says in one note what it left
+// unchecked, rather than skipping the DS checks without a word.
+func TestCheckSaysWhichKeysItCouldNotRead(t *testing.T) {
+	dir := t.TempDir()
+	config := filepath.Join(dir, "config.yaml")
+	text := "state_dir: state\ndnssec: on\nzones:\n  example.com:\n    ns: [ns1.example.net.]\n  example.org:\n    ns: [ns1.example.net.]\n"
+	if err := os.WriteFile(config, []byte(text), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	keys := filepath.Join(dir, "state", "keys")
+	if err := os.MkdirAll(keys, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	for _, z := range []string{"example.com", "example.org"} {
+		if err := os.WriteFile(filepath.Join(keys, z+".json"), []byte("{"), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	out, errOut, code := runArgs(t, "check", config)
+	if code != 0 {
+		t.Fatalf("check: status %d, want 0: %s%s", code, out, errOut)
+	}
+	if !strings.Contains(out, "note: the keys of 2 signed zones could not be read (keys of example.") ||
+		!strings.Contains(out, "run mxdns check as the user mxdns serves as") {
+		t.Errorf("check does not say which keys it could not read:\n%s", out)
+	}
+}
