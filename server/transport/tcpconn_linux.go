@@ -18,12 +18,12 @@ import (
 
 // A TCP connection on Linux is served as the UDP reader serves its
 // socket: non-blocking reads and writes made with raw system calls inside
-// the connection's RawConn callbacks, the whole time inside one
+// the connection's RawConn callbacks, waiting for more inside the same
 // RawConn.Read. Through net.Conn each query cost a read that came back
 // empty before the goroutine parked, two deadline resets, and a read and
 // a write that, taking longer than a sysmon tick, had their P handed off
-// and a thread woken: with GOMAXPROCS 1 that was a third of the CPU per
-// answer (perf, 40,000 q/s over 8 connections). Here a read shorter than
+// and a thread woken: with GOMAXPROCS 1 that was about a quarter of the
+// CPU per answer (perf, 40,000 q/s over 8 connections). Here a read shorter than
 // the buffer says the socket is drained, so the goroutine parks at once
 // (edge-triggered readiness ends the wait for anything sent since); a
 // raw call never leaves the P, so sysmon has nothing to take back; and
