@@ -2,8 +2,13 @@
 
 package transport
 
-import "net"
+import (
+	"net"
+	"syscall"
+)
 
-// serveRaw is Linux's; elsewhere every connection is served through
-// net.Conn.
-func (t *tcpServer) serveRaw(net.Conn) bool { return false }
+// rawConnOf is Linux's; elsewhere every connection is served through
+// net.Conn (serveStream).
+func rawConnOf(net.Conn) syscall.RawConn { return nil }
+
+func (c *tcpConn) serveRaw(syscall.RawConn) { c.serveStream() }
