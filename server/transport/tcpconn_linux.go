@@ -78,8 +78,6 @@ func (c *tcpConn) onReadable(fd uintptr) bool {
 		if c.stop || !c.writeOut(fd) || full {
 			return true
 		}
-		c.armReadDeadline()
-		return false
 	}
 }
 
